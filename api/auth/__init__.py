@@ -1,0 +1,1 @@
+"""Identities, passwords, sessions, roles and permissions, audit actors."""

@@ -1,0 +1,53 @@
+"""Staff identities: authenticate a login and password, build a principal from the database."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from api.auth.passwords import hash_password, needs_rehash, verify_password
+from api.auth.principal import Principal
+from db.accounts import RoleGrant, StaffUser
+from db.structures import TeachingAssignment
+
+
+async def authenticate(session: AsyncSession, login: str, password: str) -> StaffUser | None:
+    user = await session.scalar(select(StaffUser).where(StaffUser.login == login.strip().lower()))
+    if not verify_password(user.password_hash if user else None, password):
+        return None
+    assert user is not None
+    if not user.is_active:
+        return None
+    if needs_rehash(user.password_hash):
+        user.password_hash = hash_password(password)
+    return user
+
+
+async def load_principal(
+    session: AsyncSession, user_id: int, remote_addr: str | None = None
+) -> Principal | None:
+    user = await session.get(StaffUser, user_id)
+    if user is None or not user.is_active:
+        return None
+    grants = (
+        await session.execute(
+            select(RoleGrant.school_id, RoleGrant.role).where(RoleGrant.user_id == user_id)
+        )
+    ).all()
+    teaching = (
+        await session.execute(
+            select(TeachingAssignment.division_id, TeachingAssignment.group_id).where(
+                TeachingAssignment.user_id == user_id
+            )
+        )
+    ).all()
+    return Principal(
+        kind="staff",
+        id=user.id,
+        label=f"{user.display_name} ({user.login})",
+        academy_id=user.academy_id,
+        grants=frozenset((school_id, role) for school_id, role in grants),
+        taught_division_ids=frozenset(d for d, _g in teaching if d is not None),
+        taught_group_ids=frozenset(g for _d, g in teaching if g is not None),
+        remote_addr=remote_addr,
+    )

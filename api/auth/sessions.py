@@ -1,0 +1,95 @@
+"""Server-side staff sessions.
+
+The browser (or an API caller, as a bearer token) holds a random token; the
+database holds only its SHA-256, the user, a CSRF token and the expiry. A
+session ends after a period of inactivity or an absolute lifetime, whichever
+comes first.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import delete, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from api.settings import Settings
+from db.accounts import StaffSession
+
+COOKIE_NAME = "sconet_session"
+# last_seen_at is written at most this often, not on every request.
+TOUCH_INTERVAL = timedelta(minutes=1)
+
+
+def _hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def _aware(moment: datetime) -> datetime:
+    """SQLite hands back naive datetimes; they are UTC."""
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+@dataclass(frozen=True)
+class OpenSession:
+    token: str
+    user_id: int
+    csrf_token: str
+
+
+async def open_session(
+    session: AsyncSession, settings: Settings, user_id: int, remote_addr: str | None
+) -> OpenSession:
+    token = secrets.token_urlsafe(32)
+    csrf = secrets.token_urlsafe(32)
+    now = datetime.now(UTC)
+    session.add(
+        StaffSession(
+            token_hash=_hash(token),
+            user_id=user_id,
+            csrf_token=csrf,
+            created_at=now,
+            last_seen_at=now,
+            expires_at=now + timedelta(hours=settings.session_absolute_hours),
+            remote_addr=remote_addr,
+        )
+    )
+    return OpenSession(token=token, user_id=user_id, csrf_token=csrf)
+
+
+async def resume_session(
+    session: AsyncSession, settings: Settings, token: str | None
+) -> OpenSession | None:
+    """The live session for this token, refreshed; None when unknown or expired."""
+    if not token:
+        return None
+    row = await session.get(StaffSession, _hash(token))
+    if row is None:
+        return None
+    now = datetime.now(UTC)
+    idle_limit = _aware(row.last_seen_at) + timedelta(minutes=settings.session_idle_minutes)
+    if now >= _aware(row.expires_at) or now >= idle_limit:
+        await session.delete(row)
+        return None
+    if now - _aware(row.last_seen_at) > TOUCH_INTERVAL:
+        row.last_seen_at = now
+    return OpenSession(token=token, user_id=row.user_id, csrf_token=row.csrf_token)
+
+
+async def close_session(session: AsyncSession, token: str | None) -> None:
+    if token:
+        await session.execute(delete(StaffSession).where(StaffSession.token_hash == _hash(token)))
+
+
+async def close_all_sessions(session: AsyncSession, user_id: int) -> None:
+    await session.execute(delete(StaffSession).where(StaffSession.user_id == user_id))
+
+
+async def count_sessions(session: AsyncSession, user_id: int) -> int:
+    rows = await session.scalars(
+        select(StaffSession.token_hash).where(StaffSession.user_id == user_id)
+    )
+    return len(rows.all())

@@ -1,0 +1,137 @@
+"""Settings read from environment variables, with an embedded default.
+
+With nothing configured the product runs on two SQLite files under ``var/``.
+A malformed value stops start-up with a message naming the variable, so a
+typo in a deployment never silently falls back to the demo default.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_VAR_DIR = PROJECT_ROOT / "var"
+
+SUPPORTED_DRIVERS = ("sqlite+aiosqlite", "postgresql+asyncpg")
+
+
+class SettingsError(Exception):
+    """A setting is missing or malformed; the message names it."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    database_url: str
+    ts_database_url: str
+    secret_key: str
+    host: str
+    port: int
+    familles_port: int
+    session_idle_minutes: int
+    session_absolute_hours: int
+    max_page_size: int
+    cookie_secure: bool
+
+    @property
+    def embedded(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+
+def _database_url(env: Mapping[str, str], name: str, default_file: Path) -> str:
+    raw = env.get(name)
+    if raw is None or raw == "":
+        default_file.parent.mkdir(parents=True, exist_ok=True)
+        return f"sqlite+aiosqlite:///{default_file}"
+    try:
+        url = make_url(raw)
+    except ArgumentError as exc:
+        raise SettingsError(
+            f"{name} n'est pas une URL de base de données valide : {raw!r}"
+        ) from exc
+    driver = url.drivername
+    if driver in ("postgresql", "postgres", "postgresql+psycopg2"):
+        url = url.set(drivername="postgresql+asyncpg")
+    elif driver == "sqlite":
+        url = url.set(drivername="sqlite+aiosqlite")
+    if url.drivername not in SUPPORTED_DRIVERS:
+        raise SettingsError(
+            f"{name} utilise le pilote {driver!r} ; pilotes acceptés : "
+            "postgresql+asyncpg, sqlite+aiosqlite"
+        )
+    return url.render_as_string(hide_password=False)
+
+
+def _int(env: Mapping[str, str], name: str, default: int, minimum: int, maximum: int) -> int:
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError as exc:
+        raise SettingsError(f"{name} doit être un entier, reçu {raw!r}") from exc
+    if not minimum <= value <= maximum:
+        raise SettingsError(f"{name} doit être compris entre {minimum} et {maximum}, reçu {value}")
+    return value
+
+
+def _bool(env: Mapping[str, str], name: str, default: bool) -> bool:
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    lowered = raw.strip().lower()
+    if lowered in ("1", "true", "yes", "on", "oui"):
+        return True
+    if lowered in ("0", "false", "no", "off", "non"):
+        return False
+    raise SettingsError(f"{name} doit valoir true ou false, reçu {raw!r}")
+
+
+def _secret_key(env: Mapping[str, str], var_dir: Path, embedded: bool) -> str:
+    raw = env.get("SCONET_SECRET_KEY")
+    if raw:
+        if len(raw) < 32:
+            raise SettingsError("SCONET_SECRET_KEY doit compter au moins 32 caractères")
+        return raw
+    if not embedded:
+        raise SettingsError(
+            "SCONET_SECRET_KEY est obligatoire dès que SCONET_DATABASE_URL désigne PostgreSQL"
+        )
+    # Embedded mode only: a key generated once and kept beside the SQLite files.
+    key_file = var_dir / "secret_key"
+    if key_file.exists():
+        return key_file.read_text().strip()
+    var_dir.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_urlsafe(48)
+    key_file.write_text(key)
+    key_file.chmod(0o600)
+    return key
+
+
+def load_settings(env: Mapping[str, str] | None = None) -> Settings:
+    env = os.environ if env is None else env
+    var_dir = Path(env.get("SCONET_VAR_DIR") or DEFAULT_VAR_DIR)
+    database_url = _database_url(env, "SCONET_DATABASE_URL", var_dir / "sconet.sqlite3")
+    ts_database_url = _database_url(env, "SCONET_TS_DATABASE_URL", var_dir / "teleservices.sqlite3")
+    if database_url == ts_database_url:
+        raise SettingsError(
+            "SCONET_TS_DATABASE_URL doit désigner une base distincte de SCONET_DATABASE_URL"
+        )
+    return Settings(
+        database_url=database_url,
+        ts_database_url=ts_database_url,
+        secret_key=_secret_key(env, var_dir, database_url.startswith("sqlite")),
+        host=env.get("SCONET_HOST") or "127.0.0.1",
+        port=_int(env, "SCONET_PORT", 8000, 1, 65535),
+        familles_port=_int(env, "SCONET_FAMILLES_PORT", 8001, 1, 65535),
+        session_idle_minutes=_int(env, "SCONET_SESSION_IDLE_MINUTES", 30, 1, 24 * 60),
+        session_absolute_hours=_int(env, "SCONET_SESSION_ABSOLUTE_HOURS", 10, 1, 72),
+        max_page_size=_int(env, "SCONET_MAX_PAGE_SIZE", 500, 1, 5000),
+        cookie_secure=_bool(env, "SCONET_COOKIE_SECURE", not database_url.startswith("sqlite")),
+    )

@@ -1,0 +1,61 @@
+"""Enrolments (scolarités): a student in a school for a year; the schooling history reads from them."""
+
+from __future__ import annotations
+
+import enum
+from datetime import date
+
+from sqlalchemy import ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from db.base import Audited, Base, Timestamped, enum_column
+
+
+class Regime(enum.StrEnum):
+    EXTERNE = "externe"
+    DEMI_PENSIONNAIRE = "demi_pensionnaire"
+    INTERNE = "interne"
+
+
+class ExitReason(enum.StrEnum):
+    """Motifs de sortie, after the SIECLE nomenclature."""
+
+    END_OF_CYCLE = "end_of_cycle"
+    CHANGE_OF_SCHOOL = "change_of_school"
+    MOVE = "move"
+    ORIENTATION = "orientation"
+    APPRENTICESHIP = "apprenticeship"
+    WORK = "work"
+    HOME_SCHOOLING = "home_schooling"
+    ABROAD = "abroad"
+    OTHER = "other"
+
+
+class Enrollment(Audited, Timestamped, Base):
+    __tablename__ = "enrollments"
+    __table_args__ = (
+        UniqueConstraint("student_id", "school_id", "school_year_id"),
+        Index("ix_enrollments_school_year", "school_id", "school_year_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    student_id: Mapped[int] = mapped_column(ForeignKey("students.id"), index=True)
+    school_id: Mapped[int] = mapped_column(ForeignKey("schools.id"))
+    school_year_id: Mapped[int] = mapped_column(ForeignKey("school_years.id"))
+    mef_id: Mapped[int] = mapped_column(ForeignKey("mefs.id"))
+    division_id: Mapped[int | None] = mapped_column(ForeignKey("divisions.id"), index=True)
+    regime: Mapped[Regime] = mapped_column(enum_column(Regime, 20))
+    entry_date: Mapped[date]
+    exit_date: Mapped[date | None]
+    exit_reason: Mapped[ExitReason | None] = mapped_column(enum_column(ExitReason, 20))
+    previous_school_uai: Mapped[str | None] = mapped_column(String(8))
+    previous_school_name: Mapped[str | None] = mapped_column(String(120))
+
+
+class EnrollmentGroup(Base):
+    __tablename__ = "enrollment_groups"
+
+    enrollment_id: Mapped[int] = mapped_column(
+        ForeignKey("enrollments.id", ondelete="CASCADE"), primary_key=True
+    )
+    group_id: Mapped[int] = mapped_column(ForeignKey("groups.id"), primary_key=True, index=True)

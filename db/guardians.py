@@ -1,0 +1,78 @@
+"""Guardians (responsables) and their links to students."""
+
+from __future__ import annotations
+
+import enum
+
+from sqlalchemy import CheckConstraint, ForeignKey, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from db.base import Audited, Base, Timestamped, enum_column
+
+
+class Civility(enum.StrEnum):
+    M = "M."
+    MME = "Mme"
+
+
+class Relationship(enum.StrEnum):
+    """Kinship of a guardian to the student, with its SIECLE code (CODE_PARENTE)."""
+
+    MOTHER = "10"
+    FATHER = "20"
+    OTHER_FAMILY_MEMBER = "30"
+    EDUCATOR = "41"
+    ASSISTANT_FAMILY = "42"
+    ASE = "37"
+    TUTOR = "50"
+    STUDENT_SELF = "70"
+    OTHER = "90"
+
+
+class Guardian(Audited, Timestamped, Base):
+    __tablename__ = "guardians"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    civility: Mapped[Civility] = mapped_column(enum_column(Civility, 4))
+    family_name: Mapped[str] = mapped_column(String(100))
+    usage_name: Mapped[str | None] = mapped_column(String(100))
+    first_name: Mapped[str] = mapped_column(String(60))
+    address_line1: Mapped[str | None] = mapped_column(String(120))
+    address_line2: Mapped[str | None] = mapped_column(String(120))
+    postal_code: Mapped[str | None] = mapped_column(String(10))
+    city: Mapped[str | None] = mapped_column(String(80))
+    country_code: Mapped[str] = mapped_column(String(3), default="100")
+    phone_home: Mapped[str | None] = mapped_column(String(20))
+    phone_mobile: Mapped[str | None] = mapped_column(String(20))
+    phone_work: Mapped[str | None] = mapped_column(String(20))
+    email: Mapped[str | None] = mapped_column(String(254))
+
+    @property
+    def display_name(self) -> str:
+        return f"{self.civility.value} {(self.usage_name or self.family_name).upper()} {self.first_name}"
+
+
+class GuardianLink(Audited, Timestamped, Base):
+    """A guardian's responsibility for a student.
+
+    ``legal_rank`` is 1 or 2 for the two holders of parental authority and
+    empty for any other person in charge or to contact; the unique constraint
+    keeps at most one legal guardian 1 and one legal guardian 2 per student
+    (NULLs never collide).
+    """
+
+    __tablename__ = "guardian_links"
+    __table_args__ = (
+        UniqueConstraint("student_id", "guardian_id"),
+        UniqueConstraint("student_id", "legal_rank"),
+        CheckConstraint("legal_rank IN (1, 2)", name="legal_rank_1_or_2"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    student_id: Mapped[int] = mapped_column(ForeignKey("students.id"), index=True)
+    guardian_id: Mapped[int] = mapped_column(ForeignKey("guardians.id"), index=True)
+    legal_rank: Mapped[int | None]
+    relationship: Mapped[Relationship] = mapped_column(enum_column(Relationship, 2))
+    lives_with: Mapped[bool] = mapped_column(default=True)
+    receives_mail: Mapped[bool] = mapped_column(default=True)
+    pays_fees: Mapped[bool] = mapped_column(default=False)

@@ -1,0 +1,74 @@
+"""Students (élèves): identity as held by the Base élèves."""
+
+from __future__ import annotations
+
+import enum
+import unicodedata
+from datetime import date
+
+from sqlalchemy import ForeignKey, Index, String, event
+from sqlalchemy.orm import Mapped, mapped_column
+
+from db.base import Audited, Base, Timestamped, enum_column
+
+
+class Sex(enum.StrEnum):
+    M = "M"
+    F = "F"
+
+
+def search_key(*names: str | None) -> str:
+    """Upper-case, accent-free form used for prefix search ("élo" finds "Éloïse")."""
+    text = " ".join(n for n in names if n)
+    decomposed = unicodedata.normalize("NFKD", text)
+    stripped = "".join(c for c in decomposed if not unicodedata.combining(c))
+    return " ".join(stripped.upper().replace("-", " ").replace("'", " ").split())
+
+
+class Student(Audited, Timestamped, Base):
+    __tablename__ = "students"
+    __table_args__ = (
+        Index(
+            "ix_students_search",
+            "search_name",
+            "id",
+            postgresql_ops={"search_name": "text_pattern_ops"},
+        ),
+        Index(
+            "ix_students_usage_search",
+            "usage_search_name",
+            "id",
+            postgresql_ops={"usage_search_name": "text_pattern_ops"},
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ine: Mapped[str | None] = mapped_column(String(11), unique=True)
+    family_name: Mapped[str] = mapped_column(String(100))
+    usage_name: Mapped[str | None] = mapped_column(String(100))
+    first_name: Mapped[str] = mapped_column(String(60))
+    first_name_2: Mapped[str | None] = mapped_column(String(60))
+    first_name_3: Mapped[str | None] = mapped_column(String(60))
+    sex: Mapped[Sex] = mapped_column(enum_column(Sex, 1))
+    birth_date: Mapped[date]
+    # Born in France: the INSEE commune code and its name; abroad: the INSEE
+    # country code (3 digits, 100 is France) and the city as written.
+    birth_commune_code: Mapped[str | None] = mapped_column(String(5))
+    birth_city: Mapped[str | None] = mapped_column(String(80))
+    birth_country_code: Mapped[str] = mapped_column(String(3), default="100")
+    search_name: Mapped[str] = mapped_column(String(200))
+    usage_search_name: Mapped[str | None] = mapped_column(String(200))
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id"))
+
+    @property
+    def display_name(self) -> str:
+        return f"{(self.usage_name or self.family_name).upper()} {self.first_name}"
+
+
+@event.listens_for(Student, "before_insert")
+@event.listens_for(Student, "before_update")
+def _refresh_search_keys(_mapper: object, _conn: object, student: Student) -> None:
+    student.search_name = search_key(student.family_name, student.first_name)
+    student.usage_search_name = (
+        search_key(student.usage_name, student.first_name) if student.usage_name else None
+    )
