@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from db.base import Base, Timestamped, enum_column, utcnow
+from db.base import Audited, Base, Timestamped, enum_column, utcnow
 
 
 class Role(enum.StrEnum):
@@ -20,7 +20,7 @@ class Role(enum.StrEnum):
     RECTORAT = "rectorat"
 
 
-class StaffUser(Timestamped, Base):
+class StaffUser(Audited, Timestamped, Base):
     __tablename__ = "staff_users"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -32,7 +32,7 @@ class StaffUser(Timestamped, Base):
     is_active: Mapped[bool] = mapped_column(default=True)
 
 
-class RoleGrant(Base):
+class RoleGrant(Audited, Base):
     """A role held by a staff member in a school; ``school_id`` is empty for académie roles."""
 
     __tablename__ = "role_grants"

@@ -24,6 +24,8 @@ PENDING_KEY = "audit_pending"
 UNAUDITED_COLUMNS = frozenset(
     {"search_name", "usage_search_name", "version", "created_at", "updated_at"}
 )
+# Recorded as changed, never with their value.
+REDACTED_COLUMNS = frozenset({"password_hash"})
 
 
 class AuditEntry(Base):
@@ -62,7 +64,9 @@ def set_actor(session: Session, actor: AuditActor) -> None:
     session.info[ACTOR_KEY] = actor
 
 
-def _jsonable(value: Any) -> Any:
+def _jsonable(value: Any, key: str = "") -> Any:
+    if key in REDACTED_COLUMNS and value is not None:
+        return "[masqué]"
     if isinstance(value, enum.Enum):
         return value.value
     if isinstance(value, date | datetime):
@@ -77,7 +81,7 @@ def _columns(obj: Any) -> list[str]:
 
 
 def _snapshot(obj: Any) -> dict[str, Any]:
-    return {key: _jsonable(getattr(obj, key)) for key in _columns(obj)}
+    return {key: _jsonable(getattr(obj, key), key) for key in _columns(obj)}
 
 
 def _changes(obj: Any) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -88,8 +92,8 @@ def _changes(obj: Any) -> tuple[dict[str, Any], dict[str, Any]]:
         history = state.attrs[key].history
         if not history.has_changes():
             continue
-        before[key] = _jsonable(history.deleted[0]) if history.deleted else None
-        after[key] = _jsonable(history.added[0]) if history.added else None
+        before[key] = _jsonable(history.deleted[0], key) if history.deleted else None
+        after[key] = _jsonable(history.added[0], key) if history.added else None
     return before, after
 
 

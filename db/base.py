@@ -33,13 +33,15 @@ class Timestamped:
 
 
 class Audited:
-    """Marks a model whose every change is written to the audit log.
-
-    ``version`` makes concurrent edits fail loudly instead of one silently
-    overwriting the other (optimistic locking).
-    """
+    """Marks a model whose every insert, update and delete is written to the audit log."""
 
     __audited__ = True
+
+
+class Versioned:
+    """A ``version`` column, so that concurrent edits fail loudly instead of one
+    silently overwriting the other (optimistic locking)."""
+
     version: Mapped[int] = mapped_column(default=1)
 
     @declared_attr.directive

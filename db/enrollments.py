@@ -8,7 +8,7 @@ from datetime import date
 from sqlalchemy import ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from db.base import Audited, Base, Timestamped, enum_column
+from db.base import Audited, Base, Timestamped, Versioned, enum_column
 
 
 class Regime(enum.StrEnum):
@@ -31,7 +31,7 @@ class ExitReason(enum.StrEnum):
     OTHER = "other"
 
 
-class Enrollment(Audited, Timestamped, Base):
+class Enrollment(Audited, Versioned, Timestamped, Base):
     __tablename__ = "enrollments"
     __table_args__ = (
         UniqueConstraint("student_id", "school_id", "school_year_id"),
@@ -52,7 +52,7 @@ class Enrollment(Audited, Timestamped, Base):
     previous_school_name: Mapped[str | None] = mapped_column(String(120))
 
 
-class EnrollmentGroup(Base):
+class EnrollmentGroup(Audited, Base):
     __tablename__ = "enrollment_groups"
 
     enrollment_id: Mapped[int] = mapped_column(

@@ -7,7 +7,7 @@ import enum
 from sqlalchemy import CheckConstraint, ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from db.base import Audited, Base, Timestamped, enum_column
+from db.base import Audited, Base, Timestamped, Versioned, enum_column
 
 
 class Civility(enum.StrEnum):
@@ -29,7 +29,7 @@ class Relationship(enum.StrEnum):
     OTHER = "90"
 
 
-class Guardian(Audited, Timestamped, Base):
+class Guardian(Audited, Versioned, Timestamped, Base):
     __tablename__ = "guardians"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -52,7 +52,7 @@ class Guardian(Audited, Timestamped, Base):
         return f"{self.civility.value} {(self.usage_name or self.family_name).upper()} {self.first_name}"
 
 
-class GuardianLink(Audited, Timestamped, Base):
+class GuardianLink(Audited, Versioned, Timestamped, Base):
     """A guardian's responsibility for a student.
 
     ``legal_rank`` is 1 or 2 for the two holders of parental authority and

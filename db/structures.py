@@ -5,10 +5,10 @@ from __future__ import annotations
 from sqlalchemy import CheckConstraint, ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from db.base import Base, Timestamped
+from db.base import Audited, Base, Timestamped
 
 
-class Division(Timestamped, Base):
+class Division(Audited, Timestamped, Base):
     __tablename__ = "divisions"
     __table_args__ = (UniqueConstraint("school_id", "school_year_id", "code"),)
 
@@ -20,7 +20,7 @@ class Division(Timestamped, Base):
     planned_headcount: Mapped[int | None]
 
 
-class DivisionMef(Base):
+class DivisionMef(Audited, Base):
     """The MEFs a division belongs to (a division may mix several)."""
 
     __tablename__ = "division_mefs"
@@ -31,7 +31,7 @@ class DivisionMef(Base):
     mef_id: Mapped[int] = mapped_column(ForeignKey("mefs.id"), primary_key=True)
 
 
-class Group(Timestamped, Base):
+class Group(Audited, Timestamped, Base):
     """A teaching group across divisions (an option, a language, a half-class)."""
 
     __tablename__ = "groups"
@@ -45,7 +45,7 @@ class Group(Timestamped, Base):
     subject_id: Mapped[int | None] = mapped_column(ForeignKey("subjects.id"))
 
 
-class GroupDivision(Base):
+class GroupDivision(Audited, Base):
     """The divisions a group draws its students from."""
 
     __tablename__ = "group_divisions"
@@ -58,7 +58,7 @@ class GroupDivision(Base):
     )
 
 
-class TeachingAssignment(Base):
+class TeachingAssignment(Audited, Base):
     """A teacher's service: a subject taught to a division or to a group (STS-WEB)."""
 
     __tablename__ = "teaching_assignments"

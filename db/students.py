@@ -9,7 +9,7 @@ from datetime import date
 from sqlalchemy import ForeignKey, Index, String, event
 from sqlalchemy.orm import Mapped, mapped_column
 
-from db.base import Audited, Base, Timestamped, enum_column
+from db.base import Audited, Base, Timestamped, Versioned, enum_column
 
 
 class Sex(enum.StrEnum):
@@ -25,7 +25,7 @@ def search_key(*names: str | None) -> str:
     return " ".join(stripped.upper().replace("-", " ").replace("'", " ").split())
 
 
-class Student(Audited, Timestamped, Base):
+class Student(Audited, Versioned, Timestamped, Base):
     __tablename__ = "students"
     __table_args__ = (
         Index(

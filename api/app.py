@@ -1,0 +1,43 @@
+"""The staff application: GraphQL API, API sessions, exports and the staff portal."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from starlette.applications import Starlette
+from starlette.routing import BaseRoute, Route
+
+from api.graphql import GraphQLEndpoint
+from api.services import Services
+from api.session_endpoint import create_api_session, delete_api_session
+from api.settings import Settings, load_settings
+from db.engine import make_engine, make_sessionmaker
+
+
+def build_services(settings: Settings) -> Services:
+    engine = make_engine(settings.database_url)
+    return Services(settings=settings, engine=engine, sessionmaker=make_sessionmaker(engine))
+
+
+def api_routes() -> list[BaseRoute]:
+    return [
+        Route("/graphql", GraphQLEndpoint(), methods=["GET", "POST"]),
+        Route("/api/session", create_api_session, methods=["POST"]),
+        Route("/api/session", delete_api_session, methods=["DELETE"]),
+    ]
+
+
+def create_app(settings: Settings | None = None) -> Starlette:
+    from portals.etablissement.routes import portal_routes
+
+    services = build_services(settings or load_settings())
+
+    @asynccontextmanager
+    async def lifespan(_app: Starlette) -> AsyncIterator[None]:
+        yield
+        await services.engine.dispose()
+
+    app = Starlette(routes=[*api_routes(), *portal_routes()], lifespan=lifespan)
+    app.state.services = services
+    return app

@@ -1,0 +1,66 @@
+"""Which rows a principal reaches: the one place where school scoping is written.
+
+Every query taking an id goes through these clauses, so that an id from
+another school behaves exactly like an id that does not exist.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import ColumnElement, and_, exists, false, or_, select
+
+from api.auth.permissions import Permission
+from api.auth.principal import Principal
+from db.enrollments import Enrollment, EnrollmentGroup
+from db.guardians import GuardianLink
+from db.schools import School
+from db.students import Student
+
+
+def school_clause(
+    principal: Principal, permission: Permission, column: object
+) -> ColumnElement[bool]:
+    """Rows whose school column is one the permission reaches."""
+    if principal.academy_wide(permission):
+        return column.in_(select(School.id).where(School.academy_id == principal.academy_id))  # type: ignore[attr-defined, no-any-return]
+    ids = principal.school_ids(permission)
+    return column.in_(sorted(ids)) if ids else false()  # type: ignore[attr-defined, no-any-return]
+
+
+def enrollment_clause(principal: Principal, permission: Permission) -> ColumnElement[bool]:
+    """Enrolments the principal may see: in reach by school, and taught ones for a teacher."""
+    in_school = school_clause(principal, permission, Enrollment.school_id)
+    restricted = principal.teaching_only_school_ids(permission)
+    if not restricted or principal.academy_wide(permission):
+        return in_school
+    taught = or_(
+        Enrollment.division_id.in_(sorted(principal.taught_division_ids) or [-1]),
+        exists().where(
+            EnrollmentGroup.enrollment_id == Enrollment.id,
+            EnrollmentGroup.group_id.in_(sorted(principal.taught_group_ids) or [-1]),
+        ),
+    )
+    return and_(in_school, or_(Enrollment.school_id.not_in(sorted(restricted)), taught))
+
+
+def student_clause(
+    principal: Principal, permission: Permission = Permission.STUDENTS_READ
+) -> ColumnElement[bool]:
+    """Students with at least one enrolment the principal may see."""
+    return exists().where(
+        Enrollment.student_id == Student.id, enrollment_clause(principal, permission)
+    )
+
+
+def guardian_clause(
+    principal: Principal,
+    guardian_id_column: object,
+    permission: Permission = Permission.STUDENTS_READ,
+) -> ColumnElement[bool]:
+    """Guardians linked to a student the principal reaches with this permission."""
+    return exists().where(  # type: ignore[no-any-return]
+        GuardianLink.guardian_id == guardian_id_column,
+        exists().where(
+            Enrollment.student_id == GuardianLink.student_id,
+            enrollment_clause(principal, permission),
+        ),
+    )

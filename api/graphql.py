@@ -1,0 +1,58 @@
+"""The /graphql endpoint: Strawberry over Starlette, for identified callers only."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.types import Receive, Scope, Send
+from strawberry.asgi import GraphQL
+
+from api.auth.requests import identify
+from api.schema import schema
+from api.schema.context import Context, Loaders
+from api.services import services_of
+
+SESSION_KEY = "graphql_read_session"
+
+
+class SconetGraphQL(GraphQL[Context, None]):
+    async def get_context(self, request: Any, response: Any) -> Context:
+        caller = request.scope["caller"]
+        session = request.scope[SESSION_KEY]
+        return Context(
+            principal=caller.principal,
+            session=session,
+            sessionmaker=services_of(request).sessionmaker,
+            loaders=Loaders(session=session, principal=caller.principal),
+        )
+
+
+class GraphQLEndpoint:
+    """Refuses anonymous callers with 401, and gives each request one read session."""
+
+    def __init__(self) -> None:
+        self.graphql = SconetGraphQL(schema, graphql_ide="graphiql", allow_queries_via_get=False)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        request = Request(scope, receive)
+        caller = await identify(request)
+        if caller is None:
+            response: Response = JSONResponse(
+                {
+                    "errors": [
+                        {
+                            "message": "Authentification requise",
+                            "extensions": {"code": "UNAUTHENTICATED"},
+                        }
+                    ]
+                },
+                status_code=401,
+                headers={"WWW-Authenticate": 'Bearer realm="sconet"'},
+            )
+            await response(scope, receive, send)
+            return
+        async with services_of(request).sessionmaker() as session:
+            scope[SESSION_KEY] = session
+            await self.graphql(scope, receive, send)

@@ -1,0 +1,420 @@
+"""Enrolments: enrol a student, move between divisions and groups, record a departure, history."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from sqlalchemy import delete, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from api.auth.guard import requires
+from api.auth.permissions import Permission
+from api.auth.principal import Principal
+from api.auth.scopes import enrollment_clause, school_clause, student_clause
+from api.resolvers.errors import FieldError, NotFound, ValidationFailed
+from api.resolvers.fields import FieldParser
+from db.enrollments import Enrollment, EnrollmentGroup, ExitReason, Regime
+from db.nomenclatures import Mef, SchoolMef
+from db.schools import School, SchoolYear, SchoolYearState, is_valid_uai
+from db.structures import Division, DivisionMef, Group
+from db.students import Student
+
+
+@dataclass(frozen=True)
+class EnrollmentView:
+    """An enrolment with the labels the schooling history shows."""
+
+    enrollment: Enrollment
+    school_uai: str
+    school_name: str
+    year_label: str
+    mef_code: str
+    mef_label: str
+    division_code: str | None
+    group_codes: list[str]
+
+
+def _year_bounds(year: SchoolYear) -> tuple[date, date]:
+    # Enrolments for the rentrée are entered from early summer on.
+    return date(year.start_year, 6, 1), date(year.start_year + 1, 8, 31)
+
+
+async def _school_for_writing(
+    session: AsyncSession, principal: Principal, school_id: Any
+) -> School | None:
+    if school_id in (None, ""):
+        return None
+    try:
+        key = int(school_id)
+    except (TypeError, ValueError):
+        return None
+    return await session.scalar(
+        select(School).where(
+            School.id == key, school_clause(principal, Permission.STUDENTS_WRITE, School.id)
+        )
+    )
+
+
+async def _check_division(
+    session: AsyncSession,
+    errors: list[FieldError],
+    division_id: int,
+    school_id: int,
+    year_id: int,
+    mef_id: int,
+) -> None:
+    division = await session.get(Division, division_id)
+    if division is None or division.school_id != school_id or division.school_year_id != year_id:
+        errors.append(
+            FieldError(
+                "division_id",
+                "NOT_FOUND",
+                "Cette division n'existe pas dans l'établissement pour cette année.",
+            )
+        )
+        return
+    mef_ids = set(
+        await session.scalars(
+            select(DivisionMef.mef_id).where(DivisionMef.division_id == division_id)
+        )
+    )
+    if mef_ids and mef_id not in mef_ids:
+        errors.append(
+            FieldError(
+                "division_id",
+                "MEF_MISMATCH",
+                f"La division {division.code} n'accueille pas ce MEF.",
+            )
+        )
+
+
+async def _check_groups(
+    session: AsyncSession,
+    errors: list[FieldError],
+    group_ids: list[int],
+    school_id: int,
+    year_id: int,
+) -> None:
+    if not group_ids:
+        return
+    found = set(
+        await session.scalars(
+            select(Group.id).where(
+                Group.id.in_(group_ids),
+                Group.school_id == school_id,
+                Group.school_year_id == year_id,
+            )
+        )
+    )
+    if found != set(group_ids):
+        errors.append(
+            FieldError(
+                "group_ids",
+                "NOT_FOUND",
+                "Un des groupes n'existe pas dans l'établissement pour cette année.",
+            )
+        )
+
+
+def _group_ids(raw: Any) -> list[int]:
+    if raw in (None, ""):
+        return []
+    if isinstance(raw, str):
+        raw = [part for part in raw.split(",") if part.strip()]
+    try:
+        return sorted({int(g) for g in raw})
+    except (TypeError, ValueError) as exc:
+        raise ValidationFailed.single(
+            "group_ids", "INVALID", "Les groupes indiqués ne sont pas valides."
+        ) from exc
+
+
+async def create_enrollment(
+    session: AsyncSession, principal: Principal, student: Student, data: dict[str, Any]
+) -> Enrollment:
+    """Checks an enrolment draft against the school, its year, MEFs and structures, then adds it."""
+    p = FieldParser(data)
+    school = await _school_for_writing(session, principal, data.get("school_id"))
+    if school is None:
+        p.fail("school_id", "NOT_FOUND", "Établissement inconnu ou hors de votre périmètre.")
+    year = (
+        await session.get(SchoolYear, int(data["school_year_id"]))
+        if data.get("school_year_id")
+        else None
+    )
+    if year is None or year.academy_id != principal.academy_id:
+        p.fail("school_year_id", "NOT_FOUND", "Année scolaire inconnue.")
+        year = None
+    elif year.state is SchoolYearState.CLOSED:
+        p.fail(
+            "school_year_id",
+            "CLOSED",
+            f"L'année {year.label} est close : aucune inscription n'y est possible.",
+        )
+    regime = p.choice("regime", "Le régime", Regime, required=True)
+    low, high = _year_bounds(year) if year else (None, None)
+    entry_date = p.date("entry_date", "La date d'entrée", required=True, earliest=low, latest=high)
+    previous_uai = p.text("previous_school_uai", "L'UAI de l'établissement d'origine", max_length=8)
+    if previous_uai and not is_valid_uai(previous_uai.upper()):
+        p.fail(
+            "previous_school_uai",
+            "INVALID",
+            "L'UAI de l'établissement d'origine n'est pas valide (7 chiffres et la lettre clé).",
+        )
+    previous_name = p.text(
+        "previous_school_name", "Le nom de l'établissement d'origine", max_length=120
+    )
+    mef = await session.get(Mef, int(data["mef_id"])) if data.get("mef_id") else None
+    if mef is None:
+        p.fail(
+            "mef_id",
+            "REQUIRED" if not data.get("mef_id") else "NOT_FOUND",
+            "Le MEF est obligatoire." if not data.get("mef_id") else "MEF inconnu.",
+        )
+    elif school is not None:
+        profiled = await session.scalar(
+            select(SchoolMef.mef_id).where(
+                SchoolMef.school_id == school.id, SchoolMef.mef_id == mef.id
+            )
+        )
+        if profiled is None:
+            p.fail(
+                "mef_id",
+                "NOT_PROFILED",
+                f"Le MEF {mef.short_label} n'est pas proposé par l'établissement.",
+            )
+    group_ids = _group_ids(data.get("group_ids"))
+    p.raise_if_errors()
+    assert (
+        school is not None
+        and year is not None
+        and mef is not None
+        and regime is not None
+        and entry_date is not None
+    )
+    errors: list[FieldError] = []
+    division_id = int(data["division_id"]) if data.get("division_id") else None
+    if division_id is not None:
+        await _check_division(session, errors, division_id, school.id, year.id, mef.id)
+    await _check_groups(session, errors, group_ids, school.id, year.id)
+    open_elsewhere = await session.scalar(
+        select(School.name)
+        .join(Enrollment, Enrollment.school_id == School.id)
+        .where(
+            Enrollment.student_id == student.id,
+            Enrollment.school_year_id == year.id,
+            Enrollment.exit_date.is_(None),
+        )
+    )
+    if open_elsewhere is not None:
+        errors.append(
+            FieldError(
+                "school_id",
+                "ALREADY_ENROLLED",
+                f"L'élève est déjà inscrit cette année ({open_elsewhere}) : enregistrez d'abord sa sortie.",
+            )
+        )
+    if errors:
+        raise ValidationFailed(errors)
+    enrollment = Enrollment(
+        student_id=student.id,
+        school_id=school.id,
+        school_year_id=year.id,
+        mef_id=mef.id,
+        division_id=division_id,
+        regime=regime,
+        entry_date=entry_date,
+        previous_school_uai=previous_uai.upper() if previous_uai else None,
+        previous_school_name=previous_name,
+    )
+    session.add(enrollment)
+    await session.flush()
+    session.add_all(EnrollmentGroup(enrollment_id=enrollment.id, group_id=g) for g in group_ids)
+    await session.flush()
+    return enrollment
+
+
+@requires(Permission.STUDENTS_WRITE)
+async def enrol(
+    session: AsyncSession, principal: Principal, student_id: int, data: dict[str, Any]
+) -> Enrollment:
+    """Enrols an existing student the caller may see (a return, a transfer, the next year)."""
+    student = await session.scalar(
+        select(Student).where(Student.id == student_id, student_clause(principal))
+    )
+    if student is None:
+        raise NotFound("Student", student_id)
+    return await create_enrollment(session, principal, student, data)
+
+
+async def _writable_enrollment(
+    session: AsyncSession, principal: Principal, enrollment_id: int
+) -> Enrollment:
+    enrollment = await session.scalar(
+        select(Enrollment).where(
+            Enrollment.id == enrollment_id, enrollment_clause(principal, Permission.STUDENTS_WRITE)
+        )
+    )
+    if enrollment is None:
+        raise NotFound("Enrollment", enrollment_id)
+    return enrollment
+
+
+@requires(Permission.STUDENTS_WRITE)
+async def move_student(
+    session: AsyncSession,
+    principal: Principal,
+    enrollment_id: int,
+    division_id: int | None,
+    group_ids: list[int] | None = None,
+) -> Enrollment:
+    """Changes the division and, when given, replaces the groups of an enrolment."""
+    enrollment = await _writable_enrollment(session, principal, enrollment_id)
+    if enrollment.exit_date is not None:
+        raise ValidationFailed.single(
+            "enrollment_id",
+            "LEFT",
+            "L'élève a quitté l'établissement : sa scolarité ne peut plus être modifiée.",
+        )
+    errors: list[FieldError] = []
+    if division_id is not None:
+        await _check_division(
+            session,
+            errors,
+            division_id,
+            enrollment.school_id,
+            enrollment.school_year_id,
+            enrollment.mef_id,
+        )
+    groups = _group_ids(group_ids) if group_ids is not None else None
+    if groups is not None:
+        await _check_groups(
+            session, errors, groups, enrollment.school_id, enrollment.school_year_id
+        )
+    if errors:
+        raise ValidationFailed(errors)
+    if enrollment.division_id != division_id:
+        enrollment.division_id = division_id
+    if groups is not None:
+        await session.execute(
+            delete(EnrollmentGroup).where(EnrollmentGroup.enrollment_id == enrollment.id)
+        )
+        session.add_all(EnrollmentGroup(enrollment_id=enrollment.id, group_id=g) for g in groups)
+    await session.flush()
+    return enrollment
+
+
+@requires(Permission.STUDENTS_WRITE)
+async def record_departure(
+    session: AsyncSession,
+    principal: Principal,
+    enrollment_id: int,
+    exit_date: Any,
+    exit_reason: Any,
+) -> Enrollment:
+    enrollment = await _writable_enrollment(session, principal, enrollment_id)
+    if enrollment.exit_date is not None:
+        raise ValidationFailed.single(
+            "exit_date",
+            "ALREADY_LEFT",
+            f"La sortie a déjà été enregistrée le {enrollment.exit_date:%d/%m/%Y}.",
+        )
+    year = await session.get(SchoolYear, enrollment.school_year_id)
+    assert year is not None
+    _low, high = _year_bounds(year)
+    p = FieldParser({"exit_date": exit_date, "exit_reason": exit_reason})
+    parsed_date = p.date(
+        "exit_date", "La date de sortie", required=True, earliest=enrollment.entry_date, latest=high
+    )
+    reason = p.choice("exit_reason", "Le motif de sortie", ExitReason, required=True)
+    p.raise_if_errors()
+    enrollment.exit_date = parsed_date
+    enrollment.exit_reason = reason
+    await session.flush()
+    return enrollment
+
+
+@requires(Permission.STUDENTS_READ)
+async def schooling_history(
+    session: AsyncSession, principal: Principal, student_id: int
+) -> list[EnrollmentView]:
+    """Every enrolment of a visible student, most recent first, across schools."""
+    visible = await session.scalar(
+        select(Student.id).where(Student.id == student_id, student_clause(principal))
+    )
+    if visible is None:
+        raise NotFound("Student", student_id)
+    rows = (
+        await session.execute(
+            select(
+                Enrollment,
+                School.uai,
+                School.name,
+                SchoolYear.start_year,
+                Mef.code,
+                Mef.short_label,
+                Division.code,
+            )
+            .join(School, School.id == Enrollment.school_id)
+            .join(SchoolYear, SchoolYear.id == Enrollment.school_year_id)
+            .join(Mef, Mef.id == Enrollment.mef_id)
+            .outerjoin(Division, Division.id == Enrollment.division_id)
+            .where(Enrollment.student_id == student_id)
+            .order_by(SchoolYear.start_year.desc(), Enrollment.entry_date.desc())
+        )
+    ).all()
+    groups: dict[int, list[str]] = {}
+    if rows:
+        for enrollment_id, code in await session.execute(
+            select(EnrollmentGroup.enrollment_id, Group.code)
+            .join(Group, Group.id == EnrollmentGroup.group_id)
+            .where(EnrollmentGroup.enrollment_id.in_([r[0].id for r in rows]))
+            .order_by(Group.code)
+        ):
+            groups.setdefault(enrollment_id, []).append(code)
+    return [
+        EnrollmentView(
+            enrollment=e,
+            school_uai=uai,
+            school_name=name,
+            year_label=f"{start}-{start + 1}",
+            mef_code=mef_code,
+            mef_label=mef_label,
+            division_code=division_code,
+            group_codes=groups.get(e.id, []),
+        )
+        for e, uai, name, start, mef_code, mef_label, division_code in rows
+    ]
+
+
+async def enrollments_for_students(
+    session: AsyncSession, student_ids: list[int]
+) -> list[list[Enrollment]]:
+    """Schooling history of already-authorised students, most recent first (DataLoader)."""
+    rows = await session.scalars(
+        select(Enrollment)
+        .join(SchoolYear, SchoolYear.id == Enrollment.school_year_id)
+        .where(Enrollment.student_id.in_(student_ids))
+        .order_by(SchoolYear.start_year.desc(), Enrollment.entry_date.desc())
+    )
+    by_student: dict[int, list[Enrollment]] = {sid: [] for sid in student_ids}
+    for enrollment in rows:
+        by_student[enrollment.student_id].append(enrollment)
+    return [by_student[sid] for sid in student_ids]
+
+
+async def groups_for_enrollments(
+    session: AsyncSession, enrollment_ids: list[int]
+) -> list[list[Group]]:
+    rows = await session.execute(
+        select(EnrollmentGroup.enrollment_id, Group)
+        .join(Group, Group.id == EnrollmentGroup.group_id)
+        .where(EnrollmentGroup.enrollment_id.in_(enrollment_ids))
+        .order_by(Group.code)
+    )
+    by_enrollment: dict[int, list[Group]] = {eid: [] for eid in enrollment_ids}
+    for enrollment_id, group in rows.tuples():
+        by_enrollment[enrollment_id].append(group)
+    return [by_enrollment[eid] for eid in enrollment_ids]

@@ -1,0 +1,336 @@
+"""Guardians of a student: read, link, update, unlink."""
+
+from __future__ import annotations
+
+import re
+from typing import Any, NamedTuple
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from api.auth.guard import requires
+from api.auth.permissions import Permission
+from api.auth.principal import Principal
+from api.auth.scopes import guardian_clause, student_clause
+from api.resolvers.errors import NotFound, ValidationFailed
+from api.resolvers.fields import FieldParser
+from db.guardians import Civility, Guardian, GuardianLink, Relationship
+from db.students import Student
+
+PHONE_PATTERN = re.compile(r"^(\+\d{2,3} ?\d([ .]?\d{2}){4}|0\d([ .]?\d{2}){4})$")
+EMAIL_PATTERN = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]{2,}$")
+FRENCH_POSTAL_CODE = re.compile(r"^\d{5}$")
+RESPONSIBILITY_RANKS = {"legal_1": 1, "legal_2": 2, "other": None}
+
+GUARDIAN_FIELDS = (
+    "civility",
+    "family_name",
+    "usage_name",
+    "first_name",
+    "address_line1",
+    "address_line2",
+    "postal_code",
+    "city",
+    "country_code",
+    "phone_home",
+    "phone_mobile",
+    "phone_work",
+    "email",
+)
+CONTACT_FIELDS = GUARDIAN_FIELDS[4:]
+LINK_FIELDS = ("responsibility", "relationship", "lives_with", "receives_mail", "pays_fees")
+
+
+class GuardianView(NamedTuple):
+    """A guardian as linked to one student; ``show_contacts`` is False for callers
+    who may not see addresses, phones and e-mails (teachers)."""
+
+    link: GuardianLink
+    guardian: Guardian
+    show_contacts: bool
+
+
+def responsibility_of(link: GuardianLink) -> str:
+    return {1: "legal_1", 2: "legal_2"}.get(link.legal_rank or 0, "other")
+
+
+def parse_guardian(data: dict[str, Any]) -> dict[str, Any]:
+    p = FieldParser(data)
+    values: dict[str, Any] = {
+        "civility": p.choice("civility", "La civilité", Civility, required=True),
+        "family_name": p.person_name("family_name", "Le nom", required=True),
+        "usage_name": p.person_name("usage_name", "Le nom d'usage"),
+        "first_name": p.person_name("first_name", "Le prénom", required=True),
+        "address_line1": p.text("address_line1", "L'adresse", max_length=120),
+        "address_line2": p.text("address_line2", "Le complément d'adresse", max_length=120),
+        "postal_code": p.text("postal_code", "Le code postal", max_length=10),
+        "city": p.text("city", "La commune", max_length=80),
+        "country_code": p.text("country_code", "Le pays", max_length=3) or "100",
+        "phone_home": p.text(
+            "phone_home",
+            "Le téléphone du domicile",
+            max_length=20,
+            pattern=PHONE_PATTERN,
+            pattern_hint=" (10 chiffres, ex. 01 23 45 67 89)",
+        ),
+        "phone_mobile": p.text(
+            "phone_mobile",
+            "Le téléphone portable",
+            max_length=20,
+            pattern=PHONE_PATTERN,
+            pattern_hint=" (10 chiffres, ex. 06 12 34 56 78)",
+        ),
+        "phone_work": p.text(
+            "phone_work",
+            "Le téléphone professionnel",
+            max_length=20,
+            pattern=PHONE_PATTERN,
+            pattern_hint=" (10 chiffres)",
+        ),
+        "email": p.text(
+            "email",
+            "L'adresse électronique",
+            max_length=254,
+            pattern=EMAIL_PATTERN,
+            pattern_hint=" (ex. prenom.nom@exemple.fr)",
+        ),
+    }
+    if values["email"]:
+        values["email"] = values["email"].lower()
+    if (
+        values["country_code"] == "100"
+        and values["postal_code"]
+        and not FRENCH_POSTAL_CODE.match(values["postal_code"])
+    ):
+        p.fail("postal_code", "INVALID", "Le code postal doit compter 5 chiffres.")
+    if values["address_line1"] and not (values["postal_code"] and values["city"]):
+        field = "postal_code" if not values["postal_code"] else "city"
+        p.fail(field, "REQUIRED", "Une adresse doit comporter le code postal et la commune.")
+    p.raise_if_errors()
+    return values
+
+
+def parse_link(data: dict[str, Any]) -> dict[str, Any]:
+    p = FieldParser(data)
+    responsibility = data.get("responsibility")
+    responsibility = getattr(responsibility, "value", responsibility)
+    if responsibility not in RESPONSIBILITY_RANKS:
+        p.fail(
+            "responsibility", "INVALID", "La responsabilité doit être légal 1, légal 2 ou autre."
+        )
+    values = {
+        "legal_rank": RESPONSIBILITY_RANKS.get(str(responsibility)),
+        "relationship": p.choice("relationship", "Le lien de parenté", Relationship, required=True),
+        "lives_with": p.boolean("lives_with", True),
+        "receives_mail": p.boolean("receives_mail", True),
+        "pays_fees": p.boolean("pays_fees", False),
+    }
+    p.raise_if_errors()
+    return values
+
+
+@requires(Permission.STUDENTS_READ)
+async def guardians_of(
+    session: AsyncSession, principal: Principal, student_id: int
+) -> list[GuardianView]:
+    visible = await session.scalar(
+        select(Student.id).where(Student.id == student_id, student_clause(principal))
+    )
+    if visible is None:
+        raise NotFound("Student", student_id)
+    show_contacts = (
+        await session.scalar(
+            select(Student.id).where(
+                Student.id == student_id,
+                student_clause(principal, Permission.GUARDIAN_CONTACTS_READ),
+            )
+        )
+        is not None
+    )
+    rows = (
+        await session.execute(
+            select(GuardianLink, Guardian)
+            .join(Guardian, Guardian.id == GuardianLink.guardian_id)
+            .where(GuardianLink.student_id == student_id)
+            .order_by(
+                GuardianLink.legal_rank.is_(None), GuardianLink.legal_rank, Guardian.family_name
+            )
+        )
+    ).all()
+    return [GuardianView(link, guardian, show_contacts) for link, guardian in rows]
+
+
+async def _check_rank_free(
+    session: AsyncSession, student_id: int, rank: int | None, link_id: int | None
+) -> None:
+    if rank is None:
+        return
+    holder = await session.scalar(
+        select(GuardianLink.id).where(
+            GuardianLink.student_id == student_id, GuardianLink.legal_rank == rank
+        )
+    )
+    if holder is not None and holder != link_id:
+        raise ValidationFailed.single(
+            "responsibility", "TAKEN", f"L'élève a déjà un responsable légal {rank}."
+        )
+
+
+@requires(Permission.STUDENTS_WRITE)
+async def link_guardian(
+    session: AsyncSession,
+    principal: Principal,
+    student_id: int,
+    link: dict[str, Any],
+    guardian_id: int | None = None,
+    new_guardian: dict[str, Any] | None = None,
+) -> GuardianLink:
+    """Links an existing guardian (a sibling's parent) or a new one to a student."""
+    student = await session.scalar(
+        select(Student).where(
+            Student.id == student_id, student_clause(principal, Permission.STUDENTS_WRITE)
+        )
+    )
+    if student is None:
+        raise NotFound("Student", student_id)
+    if (guardian_id is None) == (new_guardian is None):
+        raise ValidationFailed.single(
+            "guardian_id",
+            "REQUIRED",
+            "Indiquez soit un responsable existant, soit un nouveau responsable.",
+        )
+    link_values = parse_link(link)
+    if guardian_id is not None:
+        guardian = await session.scalar(
+            select(Guardian).where(
+                Guardian.id == guardian_id, guardian_clause(principal, Guardian.id)
+            )
+        )
+        if guardian is None:
+            raise ValidationFailed.single("guardian_id", "NOT_FOUND", "Responsable inconnu.")
+        already = await session.scalar(
+            select(GuardianLink.id).where(
+                GuardianLink.student_id == student_id, GuardianLink.guardian_id == guardian_id
+            )
+        )
+        if already is not None:
+            raise ValidationFailed.single(
+                "guardian_id", "DUPLICATE", "Ce responsable est déjà rattaché à l'élève."
+            )
+    else:
+        assert new_guardian is not None
+        guardian = Guardian(**parse_guardian(new_guardian))
+        session.add(guardian)
+        await session.flush()
+    await _check_rank_free(session, student_id, link_values["legal_rank"], None)
+    created = GuardianLink(student_id=student_id, guardian_id=guardian.id, **link_values)
+    session.add(created)
+    await session.flush()
+    return created
+
+
+async def _writable_link(session: AsyncSession, principal: Principal, link_id: int) -> GuardianLink:
+    link = await session.scalar(
+        select(GuardianLink)
+        .join(Student, Student.id == GuardianLink.student_id)
+        .where(GuardianLink.id == link_id, student_clause(principal, Permission.STUDENTS_WRITE))
+    )
+    if link is None:
+        raise NotFound("GuardianLink", link_id)
+    return link
+
+
+@requires(Permission.STUDENTS_WRITE)
+async def update_guardian_link(
+    session: AsyncSession, principal: Principal, link_id: int, changes: dict[str, Any]
+) -> GuardianLink:
+    link = await _writable_link(session, principal, link_id)
+    merged = {
+        "responsibility": responsibility_of(link),
+        "relationship": link.relationship,
+        "lives_with": link.lives_with,
+        "receives_mail": link.receives_mail,
+        "pays_fees": link.pays_fees,
+    } | changes
+    values = parse_link(merged)
+    await _check_rank_free(session, link.student_id, values["legal_rank"], link.id)
+    for field, value in values.items():
+        if getattr(link, field) != value:
+            setattr(link, field, value)
+    await session.flush()
+    return link
+
+
+@requires(Permission.STUDENTS_WRITE)
+async def unlink_guardian(session: AsyncSession, principal: Principal, link_id: int) -> int:
+    """Removes the link (the guardian stays, possibly linked to siblings); returns the student id."""
+    link = await _writable_link(session, principal, link_id)
+    student_id = link.student_id
+    await session.delete(link)
+    await session.flush()
+    return student_id
+
+
+@requires(Permission.STUDENTS_WRITE)
+async def update_guardian(
+    session: AsyncSession,
+    principal: Principal,
+    guardian_id: int,
+    changes: dict[str, Any],
+    expected_version: int | None = None,
+) -> Guardian:
+    guardian = await session.scalar(
+        select(Guardian).where(
+            Guardian.id == guardian_id,
+            guardian_clause(principal, Guardian.id, Permission.STUDENTS_WRITE),
+        )
+    )
+    if guardian is None:
+        raise NotFound("Guardian", guardian_id)
+    if expected_version is not None and expected_version != guardian.version:
+        raise ValidationFailed.single(
+            "version",
+            "STALE",
+            "Le responsable a été modifié par quelqu'un d'autre : rechargez la fiche avant d'enregistrer.",
+        )
+    unknown = set(changes) - set(GUARDIAN_FIELDS)
+    if unknown:
+        raise ValidationFailed.single(sorted(unknown)[0], "UNKNOWN", "Ce champ n'existe pas.")
+    values = parse_guardian(
+        {field: getattr(guardian, field) for field in GUARDIAN_FIELDS} | changes
+    )
+    for field, value in values.items():
+        if getattr(guardian, field) != value:
+            setattr(guardian, field, value)
+    await session.flush()
+    return guardian
+
+
+async def guardian_views_for_students(
+    session: AsyncSession, principal: Principal, student_ids: list[int]
+) -> list[list[GuardianView]]:
+    """Batch form of ``guardians_of`` for already-authorised students (DataLoader)."""
+    with_contacts = set(
+        await session.scalars(
+            select(Student.id).where(
+                Student.id.in_(student_ids),
+                student_clause(principal, Permission.GUARDIAN_CONTACTS_READ),
+            )
+        )
+    )
+    rows = (
+        await session.execute(
+            select(GuardianLink, Guardian)
+            .join(Guardian, Guardian.id == GuardianLink.guardian_id)
+            .where(GuardianLink.student_id.in_(student_ids))
+            .order_by(
+                GuardianLink.legal_rank.is_(None), GuardianLink.legal_rank, Guardian.family_name
+            )
+        )
+    ).all()
+    by_student: dict[int, list[GuardianView]] = {sid: [] for sid in student_ids}
+    for link, guardian in rows:
+        by_student[link.student_id].append(
+            GuardianView(link, guardian, link.student_id in with_contacts)
+        )
+    return [by_student[sid] for sid in student_ids]

@@ -1,0 +1,79 @@
+"""Schools and school years the caller may see."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from api.auth.guard import requires
+from api.auth.permissions import Permission
+from api.auth.principal import Principal
+from api.auth.scopes import school_clause
+from api.resolvers.errors import NotFound
+from db.schools import School, SchoolYear, SchoolYearState
+
+
+@requires(Permission.STRUCTURES_READ)
+async def visible_schools(session: AsyncSession, principal: Principal) -> list[School]:
+    rows = await session.scalars(
+        select(School)
+        .where(school_clause(principal, Permission.STRUCTURES_READ, School.id))
+        .order_by(School.uai)
+    )
+    return list(rows)
+
+
+@requires(Permission.STRUCTURES_READ)
+async def school_by_uai(session: AsyncSession, principal: Principal, uai: str) -> School:
+    school = await session.scalar(
+        select(School).where(
+            School.uai == uai.strip().upper(),
+            school_clause(principal, Permission.STRUCTURES_READ, School.id),
+        )
+    )
+    if school is None:
+        raise NotFound("School", uai)
+    return school
+
+
+@requires(Permission.STRUCTURES_READ)
+async def get_school(session: AsyncSession, principal: Principal, school_id: int) -> School:
+    school = await session.scalar(
+        select(School).where(
+            School.id == school_id,
+            school_clause(principal, Permission.STRUCTURES_READ, School.id),
+        )
+    )
+    if school is None:
+        raise NotFound("School", school_id)
+    return school
+
+
+async def school_years(session: AsyncSession, principal: Principal) -> list[SchoolYear]:
+    rows = await session.scalars(
+        select(SchoolYear)
+        .where(SchoolYear.academy_id == principal.academy_id)
+        .order_by(SchoolYear.start_year.desc())
+    )
+    return list(rows)
+
+
+async def current_school_year(session: AsyncSession, principal: Principal) -> SchoolYear:
+    year = await session.scalar(
+        select(SchoolYear).where(
+            SchoolYear.academy_id == principal.academy_id,
+            SchoolYear.state == SchoolYearState.CURRENT,
+        )
+    )
+    if year is None:
+        raise NotFound("SchoolYear", "current")
+    return year
+
+
+async def get_school_year(
+    session: AsyncSession, principal: Principal, school_year_id: int
+) -> SchoolYear:
+    year = await session.get(SchoolYear, school_year_id)
+    if year is None or year.academy_id != principal.academy_id:
+        raise NotFound("SchoolYear", school_year_id)
+    return year

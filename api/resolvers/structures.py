@@ -1,0 +1,427 @@
+"""Divisions and groups of a school for a year, with their headcounts."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import delete, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from api.auth.guard import requires
+from api.auth.permissions import Permission
+from api.auth.principal import Principal
+from api.auth.scopes import school_clause
+from api.resolvers.errors import FieldError, NotFound, ValidationFailed
+from api.resolvers.fields import FieldParser
+from db.enrollments import Enrollment, EnrollmentGroup
+from db.nomenclatures import Mef, SchoolMef, SchoolSubject
+from db.schools import School, SchoolYear, SchoolYearState
+from db.structures import Division, DivisionMef, Group, GroupDivision
+
+CODE_PATTERN = re.compile(r"^[0-9A-Za-zÀ-ÿ][0-9A-Za-zÀ-ÿ _\-]{0,7}$")
+
+
+@dataclass(frozen=True)
+class DivisionSummary:
+    division: Division
+    headcount: int
+    mef_labels: list[str]
+
+
+@dataclass(frozen=True)
+class GroupSummary:
+    group: Group
+    headcount: int
+    division_codes: list[str]
+
+
+async def _school(
+    session: AsyncSession, principal: Principal, permission: Permission, school_id: int
+) -> School:
+    school = await session.scalar(
+        select(School).where(
+            School.id == school_id, school_clause(principal, permission, School.id)
+        )
+    )
+    if school is None:
+        raise NotFound("School", school_id)
+    return school
+
+
+async def _year(
+    session: AsyncSession, principal: Principal, school_year_id: int | None
+) -> SchoolYear:
+    if school_year_id is None:
+        year = await session.scalar(
+            select(SchoolYear).where(
+                SchoolYear.academy_id == principal.academy_id,
+                SchoolYear.state == SchoolYearState.CURRENT,
+            )
+        )
+    else:
+        year = await session.get(SchoolYear, school_year_id)
+    if year is None or year.academy_id != principal.academy_id:
+        raise NotFound("SchoolYear", school_year_id)
+    return year
+
+
+async def division_headcounts(session: AsyncSession, division_ids: list[int]) -> dict[int, int]:
+    """Students currently in each division (those who left are not counted)."""
+    if not division_ids:
+        return {}
+    rows = await session.execute(
+        select(Enrollment.division_id, func.count())
+        .where(Enrollment.division_id.in_(division_ids), Enrollment.exit_date.is_(None))
+        .group_by(Enrollment.division_id)
+    )
+    return {division_id: count for division_id, count in rows.tuples() if division_id is not None}
+
+
+async def group_headcounts(session: AsyncSession, group_ids: list[int]) -> dict[int, int]:
+    if not group_ids:
+        return {}
+    rows = await session.execute(
+        select(EnrollmentGroup.group_id, func.count())
+        .join(Enrollment, Enrollment.id == EnrollmentGroup.enrollment_id)
+        .where(EnrollmentGroup.group_id.in_(group_ids), Enrollment.exit_date.is_(None))
+        .group_by(EnrollmentGroup.group_id)
+    )
+    return dict(rows.tuples().all())
+
+
+@requires(Permission.STRUCTURES_READ)
+async def list_divisions(
+    session: AsyncSession, principal: Principal, school_id: int, school_year_id: int | None = None
+) -> list[DivisionSummary]:
+    await _school(session, principal, Permission.STRUCTURES_READ, school_id)
+    year = await _year(session, principal, school_year_id)
+    divisions = list(
+        await session.scalars(
+            select(Division)
+            .where(Division.school_id == school_id, Division.school_year_id == year.id)
+            .order_by(Division.code)
+        )
+    )
+    ids = [d.id for d in divisions]
+    counts = await division_headcounts(session, ids)
+    labels: dict[int, list[str]] = {}
+    if ids:
+        for division_id, label in await session.execute(
+            select(DivisionMef.division_id, Mef.short_label)
+            .join(Mef, Mef.id == DivisionMef.mef_id)
+            .where(DivisionMef.division_id.in_(ids))
+            .order_by(Mef.code)
+        ):
+            labels.setdefault(division_id, []).append(label)
+    return [DivisionSummary(d, counts.get(d.id, 0), labels.get(d.id, [])) for d in divisions]
+
+
+@requires(Permission.STRUCTURES_READ)
+async def list_groups(
+    session: AsyncSession, principal: Principal, school_id: int, school_year_id: int | None = None
+) -> list[GroupSummary]:
+    await _school(session, principal, Permission.STRUCTURES_READ, school_id)
+    year = await _year(session, principal, school_year_id)
+    groups = list(
+        await session.scalars(
+            select(Group)
+            .where(Group.school_id == school_id, Group.school_year_id == year.id)
+            .order_by(Group.code)
+        )
+    )
+    ids = [g.id for g in groups]
+    counts = await group_headcounts(session, ids)
+    codes: dict[int, list[str]] = {}
+    if ids:
+        for group_id, code in await session.execute(
+            select(GroupDivision.group_id, Division.code)
+            .join(Division, Division.id == GroupDivision.division_id)
+            .where(GroupDivision.group_id.in_(ids))
+            .order_by(Division.code)
+        ):
+            codes.setdefault(group_id, []).append(code)
+    return [GroupSummary(g, counts.get(g.id, 0), codes.get(g.id, [])) for g in groups]
+
+
+@requires(Permission.STRUCTURES_READ)
+async def get_division(session: AsyncSession, principal: Principal, division_id: int) -> Division:
+    division = await session.scalar(
+        select(Division).where(
+            Division.id == division_id,
+            school_clause(principal, Permission.STRUCTURES_READ, Division.school_id),
+        )
+    )
+    if division is None:
+        raise NotFound("Division", division_id)
+    return division
+
+
+@requires(Permission.STRUCTURES_READ)
+async def get_group(session: AsyncSession, principal: Principal, group_id: int) -> Group:
+    group = await session.scalar(
+        select(Group).where(
+            Group.id == group_id,
+            school_clause(principal, Permission.STRUCTURES_READ, Group.school_id),
+        )
+    )
+    if group is None:
+        raise NotFound("Group", group_id)
+    return group
+
+
+def _ids(raw: Any, field: str) -> list[int]:
+    if raw in (None, ""):
+        return []
+    if isinstance(raw, str):
+        raw = [part for part in raw.split(",") if part.strip()]
+    try:
+        return sorted({int(value) for value in raw})
+    except (TypeError, ValueError) as exc:
+        raise ValidationFailed.single(field, "INVALID", "Liste d'identifiants invalide.") from exc
+
+
+async def _parse_structure(
+    session: AsyncSession,
+    school: School,
+    year: SchoolYear,
+    data: dict[str, Any],
+    kind: type[Division] | type[Group],
+    current_id: int | None,
+) -> dict[str, Any]:
+    p = FieldParser(data)
+    noun = "la division" if kind is Division else "le groupe"
+    code = p.text(
+        "code",
+        f"Le code de {noun}",
+        required=True,
+        max_length=8,
+        pattern=CODE_PATTERN,
+        pattern_hint=" (8 caractères au plus : lettres, chiffres, tirets)",
+    )
+    label = p.text("label", f"Le libellé de {noun}", max_length=60)
+    if year.state is SchoolYearState.CLOSED:
+        p.fail("school_year_id", "CLOSED", f"L'année {year.label} est close.")
+    if code is not None:
+        taken = await session.scalar(
+            select(kind.id).where(
+                kind.school_id == school.id, kind.school_year_id == year.id, kind.code == code
+            )
+        )
+        if taken is not None and taken != current_id:
+            p.fail(
+                "code",
+                "DUPLICATE",
+                f"Le code {code} est déjà utilisé cette année dans l'établissement.",
+            )
+    values: dict[str, Any] = {"code": code, "label": label or code}
+    p.raise_if_errors()
+    return values
+
+
+async def _check_mefs(session: AsyncSession, school_id: int, mef_ids: list[int]) -> None:
+    if not mef_ids:
+        raise ValidationFailed.single(
+            "mef_ids", "REQUIRED", "Une division doit être rattachée à au moins un MEF."
+        )
+    profiled = set(
+        await session.scalars(
+            select(SchoolMef.mef_id).where(
+                SchoolMef.school_id == school_id, SchoolMef.mef_id.in_(mef_ids)
+            )
+        )
+    )
+    if profiled != set(mef_ids):
+        raise ValidationFailed.single(
+            "mef_ids", "NOT_PROFILED", "Un des MEF n'est pas proposé par l'établissement."
+        )
+
+
+def _planned_headcount(data: dict[str, Any]) -> int | None:
+    raw = data.get("planned_headcount")
+    if raw in (None, ""):
+        return None
+    try:
+        value = int(raw)
+    except (TypeError, ValueError):
+        value = -1
+    if not 0 < value <= 60:
+        raise ValidationFailed.single(
+            "planned_headcount", "OUT_OF_RANGE", "L'effectif prévu doit être compris entre 1 et 60."
+        )
+    return value
+
+
+@requires(Permission.STRUCTURES_WRITE)
+async def create_division(
+    session: AsyncSession, principal: Principal, data: dict[str, Any]
+) -> Division:
+    school = await _school(
+        session, principal, Permission.STRUCTURES_WRITE, int(data.get("school_id") or 0)
+    )
+    year = await _year(
+        session, principal, int(data["school_year_id"]) if data.get("school_year_id") else None
+    )
+    values = await _parse_structure(session, school, year, data, Division, None)
+    mef_ids = _ids(data.get("mef_ids"), "mef_ids")
+    await _check_mefs(session, school.id, mef_ids)
+    division = Division(
+        school_id=school.id,
+        school_year_id=year.id,
+        planned_headcount=_planned_headcount(data),
+        **values,
+    )
+    session.add(division)
+    await session.flush()
+    session.add_all(DivisionMef(division_id=division.id, mef_id=m) for m in mef_ids)
+    await session.flush()
+    return division
+
+
+@requires(Permission.STRUCTURES_WRITE)
+async def update_division(
+    session: AsyncSession, principal: Principal, division_id: int, changes: dict[str, Any]
+) -> Division:
+    division = await session.scalar(
+        select(Division).where(
+            Division.id == division_id,
+            school_clause(principal, Permission.STRUCTURES_WRITE, Division.school_id),
+        )
+    )
+    if division is None:
+        raise NotFound("Division", division_id)
+    school = await session.get(School, division.school_id)
+    year = await session.get(SchoolYear, division.school_year_id)
+    assert school is not None and year is not None
+    merged = {
+        "code": division.code,
+        "label": division.label,
+        "planned_headcount": division.planned_headcount,
+    } | changes
+    values = await _parse_structure(session, school, year, merged, Division, division.id)
+    division.planned_headcount = _planned_headcount(merged)
+    for field, value in values.items():
+        setattr(division, field, value)
+    if "mef_ids" in changes:
+        mef_ids = _ids(changes["mef_ids"], "mef_ids")
+        await _check_mefs(session, school.id, mef_ids)
+        await session.execute(delete(DivisionMef).where(DivisionMef.division_id == division.id))
+        session.add_all(DivisionMef(division_id=division.id, mef_id=m) for m in mef_ids)
+    await session.flush()
+    return division
+
+
+async def _check_group_links(
+    session: AsyncSession, group_school: School, year: SchoolYear, data: dict[str, Any]
+) -> tuple[list[int], int | None]:
+    errors: list[FieldError] = []
+    division_ids = _ids(data.get("division_ids"), "division_ids")
+    if division_ids:
+        found = set(
+            await session.scalars(
+                select(Division.id).where(
+                    Division.id.in_(division_ids),
+                    Division.school_id == group_school.id,
+                    Division.school_year_id == year.id,
+                )
+            )
+        )
+        if found != set(division_ids):
+            errors.append(
+                FieldError(
+                    "division_ids",
+                    "NOT_FOUND",
+                    "Une des divisions n'existe pas dans l'établissement pour cette année.",
+                )
+            )
+    subject_id = int(data["subject_id"]) if data.get("subject_id") not in (None, "") else None
+    if subject_id is not None:
+        profiled = await session.scalar(
+            select(SchoolSubject.subject_id).where(
+                SchoolSubject.school_id == group_school.id, SchoolSubject.subject_id == subject_id
+            )
+        )
+        if profiled is None:
+            errors.append(
+                FieldError(
+                    "subject_id",
+                    "NOT_PROFILED",
+                    "Cette matière n'est pas proposée par l'établissement.",
+                )
+            )
+    if errors:
+        raise ValidationFailed(errors)
+    return division_ids, subject_id
+
+
+@requires(Permission.STRUCTURES_WRITE)
+async def create_group(session: AsyncSession, principal: Principal, data: dict[str, Any]) -> Group:
+    school = await _school(
+        session, principal, Permission.STRUCTURES_WRITE, int(data.get("school_id") or 0)
+    )
+    year = await _year(
+        session, principal, int(data["school_year_id"]) if data.get("school_year_id") else None
+    )
+    values = await _parse_structure(session, school, year, data, Group, None)
+    division_ids, subject_id = await _check_group_links(session, school, year, data)
+    group = Group(school_id=school.id, school_year_id=year.id, subject_id=subject_id, **values)
+    session.add(group)
+    await session.flush()
+    session.add_all(GroupDivision(group_id=group.id, division_id=d) for d in division_ids)
+    await session.flush()
+    return group
+
+
+@requires(Permission.STRUCTURES_WRITE)
+async def update_group(
+    session: AsyncSession, principal: Principal, group_id: int, changes: dict[str, Any]
+) -> Group:
+    group = await session.scalar(
+        select(Group).where(
+            Group.id == group_id,
+            school_clause(principal, Permission.STRUCTURES_WRITE, Group.school_id),
+        )
+    )
+    if group is None:
+        raise NotFound("Group", group_id)
+    school = await session.get(School, group.school_id)
+    year = await session.get(SchoolYear, group.school_year_id)
+    assert school is not None and year is not None
+    merged = {"code": group.code, "label": group.label, "subject_id": group.subject_id} | changes
+    values = await _parse_structure(session, school, year, merged, Group, group.id)
+    division_ids, subject_id = await _check_group_links(session, school, year, merged)
+    for field, value in values.items():
+        setattr(group, field, value)
+    group.subject_id = subject_id
+    if "division_ids" in changes:
+        await session.execute(delete(GroupDivision).where(GroupDivision.group_id == group.id))
+        session.add_all(GroupDivision(group_id=group.id, division_id=d) for d in division_ids)
+    await session.flush()
+    return group
+
+
+async def mefs_for_divisions(session: AsyncSession, division_ids: list[int]) -> list[list[Mef]]:
+    rows = await session.execute(
+        select(DivisionMef.division_id, Mef)
+        .join(Mef, Mef.id == DivisionMef.mef_id)
+        .where(DivisionMef.division_id.in_(division_ids))
+        .order_by(Mef.code)
+    )
+    by_division: dict[int, list[Mef]] = {did: [] for did in division_ids}
+    for division_id, mef in rows.tuples():
+        by_division[division_id].append(mef)
+    return [by_division[did] for did in division_ids]
+
+
+async def divisions_for_groups(session: AsyncSession, group_ids: list[int]) -> list[list[Division]]:
+    rows = await session.execute(
+        select(GroupDivision.group_id, Division)
+        .join(Division, Division.id == GroupDivision.division_id)
+        .where(GroupDivision.group_id.in_(group_ids))
+        .order_by(Division.code)
+    )
+    by_group: dict[int, list[Division]] = {gid: [] for gid in group_ids}
+    for group_id, division in rows.tuples():
+        by_group[group_id].append(division)
+    return [by_group[gid] for gid in group_ids]

@@ -1,0 +1,316 @@
+"""Students: search with cursor pagination, the record, creation and update of identity."""
+
+from __future__ import annotations
+
+import base64
+import enum
+import json
+import re
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from sqlalchemy import Select, and_, exists, func, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from api.auth.guard import requires
+from api.auth.permissions import Permission
+from api.auth.principal import Principal
+from api.auth.scopes import enrollment_clause, student_clause
+from api.resolvers import enrollments
+from api.resolvers.errors import NotFound, ValidationFailed
+from api.resolvers.fields import FieldParser
+from db.enrollments import Enrollment, EnrollmentGroup
+from db.students import Sex, Student, search_key
+
+MAX_PAGE_SIZE = 500
+INE_PATTERN = re.compile(r"^(\d{10}[A-Z]|\d{9}[A-Z0-9]{2})$")
+COMMUNE_PATTERN = re.compile(r"^(\d{5}|2[AB]\d{3})$")
+COUNTRY_PATTERN = re.compile(r"^\d{3}$")
+FRANCE = "100"
+EARLIEST_BIRTH_DATE = date(1950, 1, 1)
+
+
+class StudentOrder(enum.StrEnum):
+    NAME = "name"
+    BIRTH_DATE = "birth_date"
+
+
+@dataclass(frozen=True)
+class StudentFilter:
+    school_id: int | None = None
+    school_year_id: int | None = None
+    name_prefix: str | None = None
+    ine: str | None = None
+    division_id: int | None = None
+    group_id: int | None = None
+    mef_id: int | None = None
+
+
+@dataclass(frozen=True)
+class StudentPage:
+    students: list[Student]
+    total: int
+    end_cursor: str | None
+    has_next_page: bool
+
+
+def _sort_columns(order: StudentOrder) -> list[Any]:
+    if order is StudentOrder.BIRTH_DATE:
+        return [Student.birth_date, Student.search_name, Student.id]
+    return [Student.search_name, Student.id]
+
+
+def student_cursor(student: Student, order: StudentOrder) -> str:
+    values = [
+        v.isoformat() if isinstance(v, date) else v
+        for v in (getattr(student, c.key) for c in _sort_columns(order))
+    ]
+    return base64.urlsafe_b64encode(json.dumps([order.value, *values]).encode()).decode()
+
+
+def _decode_cursor(cursor: str, order: StudentOrder) -> list[Any]:
+    try:
+        decoded = json.loads(base64.urlsafe_b64decode(cursor.encode()))
+        if not isinstance(decoded, list) or decoded[0] != order.value:
+            raise ValueError
+        values = decoded[1:]
+        if len(values) != len(_sort_columns(order)):
+            raise ValueError
+        if order is StudentOrder.BIRTH_DATE:
+            values[0] = date.fromisoformat(values[0])
+        return values
+    except (ValueError, TypeError, IndexError, json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise ValidationFailed.single(
+            "after", "INVALID", "Le curseur de pagination est invalide."
+        ) from exc
+
+
+def _after(order: StudentOrder, values: list[Any]) -> Any:
+    """Keyset condition: rows strictly after the cursor in the sort order."""
+    columns = _sort_columns(order)
+    clauses = []
+    for i, column in enumerate(columns):
+        equal_before = [columns[j] == values[j] for j in range(i)]
+        clauses.append(and_(*equal_before, column > values[i]))
+    return or_(*clauses)
+
+
+def _like_prefix(text: str) -> str:
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"{escaped}%"
+
+
+def _filtered(principal: Principal, filters: StudentFilter) -> Select[tuple[Student]]:
+    conditions = [enrollment_clause(principal, Permission.STUDENTS_READ)]
+    if filters.school_id is not None:
+        conditions.append(Enrollment.school_id == filters.school_id)
+    if filters.school_year_id is not None:
+        conditions.append(Enrollment.school_year_id == filters.school_year_id)
+    if filters.division_id is not None:
+        conditions.append(Enrollment.division_id == filters.division_id)
+    if filters.mef_id is not None:
+        conditions.append(Enrollment.mef_id == filters.mef_id)
+    if filters.group_id is not None:
+        conditions.append(
+            exists().where(
+                EnrollmentGroup.enrollment_id == Enrollment.id,
+                EnrollmentGroup.group_id == filters.group_id,
+            )
+        )
+    query = select(Student).where(exists().where(Enrollment.student_id == Student.id, *conditions))
+    if filters.name_prefix and filters.name_prefix.strip():
+        pattern = _like_prefix(search_key(filters.name_prefix))
+        query = query.where(
+            or_(
+                Student.search_name.like(pattern, escape="\\"),
+                Student.usage_search_name.like(pattern, escape="\\"),
+            )
+        )
+    if filters.ine and filters.ine.strip():
+        query = query.where(Student.ine == filters.ine.strip().upper())
+    return query
+
+
+@requires(Permission.STUDENTS_READ)
+async def search_students(
+    session: AsyncSession,
+    principal: Principal,
+    filters: StudentFilter,
+    *,
+    first: int = 50,
+    after: str | None = None,
+    order: StudentOrder = StudentOrder.NAME,
+) -> StudentPage:
+    if not 1 <= first <= MAX_PAGE_SIZE:
+        raise ValidationFailed.single(
+            "first",
+            "OUT_OF_RANGE",
+            f"La taille de page doit être comprise entre 1 et {MAX_PAGE_SIZE}.",
+        )
+    query = _filtered(principal, filters)
+    total = await session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    if after:
+        query = query.where(_after(order, _decode_cursor(after, order)))
+    rows = list(await session.scalars(query.order_by(*_sort_columns(order)).limit(first + 1)))
+    has_next = len(rows) > first
+    students = rows[:first]
+    end_cursor = student_cursor(students[-1], order) if students else None
+    return StudentPage(
+        students=students, total=total, end_cursor=end_cursor, has_next_page=has_next
+    )
+
+
+@requires(Permission.STUDENTS_READ)
+async def get_student(session: AsyncSession, principal: Principal, student_id: int) -> Student:
+    student = await session.scalar(
+        select(Student).where(Student.id == student_id, student_clause(principal))
+    )
+    if student is None:
+        raise NotFound("Student", student_id)
+    return student
+
+
+async def _writable_student(
+    session: AsyncSession, principal: Principal, student_id: int
+) -> Student:
+    student = await session.scalar(
+        select(Student).where(
+            Student.id == student_id, student_clause(principal, Permission.STUDENTS_WRITE)
+        )
+    )
+    if student is None:
+        raise NotFound("Student", student_id)
+    return student
+
+
+IDENTITY_FIELDS = (
+    "family_name",
+    "usage_name",
+    "first_name",
+    "first_name_2",
+    "first_name_3",
+    "sex",
+    "birth_date",
+    "birth_commune_code",
+    "birth_city",
+    "birth_country_code",
+    "ine",
+)
+
+
+def parse_identity(data: dict[str, Any], today: date | None = None) -> dict[str, Any]:
+    """Validate a complete identity; every error names its field."""
+    today = today or date.today()
+    p = FieldParser(data)
+    values: dict[str, Any] = {
+        "family_name": p.person_name("family_name", "Le nom de famille", required=True),
+        "usage_name": p.person_name("usage_name", "Le nom d'usage"),
+        "first_name": p.person_name("first_name", "Le prénom", required=True),
+        "first_name_2": p.person_name("first_name_2", "Le deuxième prénom"),
+        "first_name_3": p.person_name("first_name_3", "Le troisième prénom"),
+        "sex": p.choice("sex", "Le sexe", Sex, required=True),
+        "birth_date": p.date(
+            "birth_date",
+            "La date de naissance",
+            required=True,
+            earliest=EARLIEST_BIRTH_DATE,
+            latest=date(today.year - 2, today.month, min(today.day, 28)),
+        ),
+        "birth_country_code": p.text(
+            "birth_country_code",
+            "Le pays de naissance",
+            pattern=COUNTRY_PATTERN,
+            pattern_hint=" (code INSEE à 3 chiffres, 100 pour la France)",
+        )
+        or FRANCE,
+        "birth_commune_code": p.text(
+            "birth_commune_code",
+            "La commune de naissance",
+            pattern=COMMUNE_PATTERN,
+            pattern_hint=" (code INSEE à 5 caractères)",
+        ),
+        "birth_city": p.text("birth_city", "La ville de naissance", max_length=80),
+        "ine": None,
+    }
+    ine = p.text("ine", "L'INE", max_length=11)
+    if ine is not None:
+        ine = ine.upper()
+        if INE_PATTERN.match(ine):
+            values["ine"] = ine
+        else:
+            p.fail(
+                "ine", "INVALID", "L'INE doit compter 11 caractères (10 chiffres et une lettre)."
+            )
+    if values["first_name_3"] and not values["first_name_2"]:
+        p.fail("first_name_3", "INVALID", "Un troisième prénom suppose un deuxième prénom.")
+    if values["birth_country_code"] == FRANCE and data.get("birth_commune_code") in (None, ""):
+        p.fail(
+            "birth_commune_code",
+            "REQUIRED",
+            "La commune de naissance est obligatoire pour un élève né en France.",
+        )
+    if values["birth_country_code"] != FRANCE and not values["birth_city"]:
+        p.fail(
+            "birth_city",
+            "REQUIRED",
+            "La ville de naissance est obligatoire pour un élève né à l'étranger.",
+        )
+    p.raise_if_errors()
+    return values
+
+
+async def _check_ine_free(session: AsyncSession, ine: str | None, student_id: int | None) -> None:
+    if ine is None:
+        return
+    holder = await session.scalar(select(Student.id).where(Student.ine == ine))
+    if holder is not None and holder != student_id:
+        raise ValidationFailed.single(
+            "ine", "DUPLICATE", "Cet INE est déjà attribué à un autre élève."
+        )
+
+
+@requires(Permission.STUDENTS_WRITE)
+async def create_student(
+    session: AsyncSession,
+    principal: Principal,
+    identity: dict[str, Any],
+    enrollment: dict[str, Any],
+) -> Student:
+    """A new student is always created with an enrolment in one of the caller's schools."""
+    values = parse_identity(identity)
+    await _check_ine_free(session, values["ine"], None)
+    student = Student(**values, created_by_id=principal.id if principal.kind == "staff" else None)
+    session.add(student)
+    await session.flush()
+    await enrollments.create_enrollment(session, principal, student, enrollment)
+    return student
+
+
+@requires(Permission.STUDENTS_WRITE)
+async def update_student(
+    session: AsyncSession,
+    principal: Principal,
+    student_id: int,
+    changes: dict[str, Any],
+    expected_version: int | None = None,
+) -> Student:
+    student = await _writable_student(session, principal, student_id)
+    if expected_version is not None and expected_version != student.version:
+        raise ValidationFailed.single(
+            "version",
+            "STALE",
+            "La fiche a été modifiée par quelqu'un d'autre depuis son ouverture : "
+            "rechargez-la avant d'enregistrer.",
+        )
+    unknown = set(changes) - set(IDENTITY_FIELDS)
+    if unknown:
+        raise ValidationFailed.single(sorted(unknown)[0], "UNKNOWN", "Ce champ n'existe pas.")
+    merged = {field: getattr(student, field) for field in IDENTITY_FIELDS} | changes
+    values = parse_identity(merged)
+    await _check_ine_free(session, values["ine"], student.id)
+    for field, value in values.items():
+        if getattr(student, field) != value:
+            setattr(student, field, value)
+    await session.flush()
+    return student

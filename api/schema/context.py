@@ -1,0 +1,142 @@
+"""Per-request GraphQL context: the principal, a read session and the DataLoaders."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Concatenate, ParamSpec, TypeVar
+
+from graphql import GraphQLError
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from strawberry.dataloader import DataLoader
+from strawberry.types import Info as StrawberryInfo
+
+from api.auth.principal import PermissionDenied, Principal
+from api.resolvers import enrollments, guardians, structures
+from api.resolvers.errors import NotFound
+from db.nomenclatures import Mef, Subject
+from db.schools import School, SchoolYear
+from db.structures import Division
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def _by_id_loader(session: AsyncSession, model: Any) -> DataLoader[int, Any]:
+    async def load(ids: Sequence[int]) -> list[Any]:
+        rows = {
+            row.id: row for row in await session.scalars(select(model).where(model.id.in_(ids)))
+        }
+        return [rows.get(i) for i in ids]
+
+    return DataLoader(load_fn=load)
+
+
+def _batch(
+    session: AsyncSession, fn: Callable[[AsyncSession, list[int]], Awaitable[list[Any]]]
+) -> DataLoader[int, Any]:
+    async def load(ids: Sequence[int]) -> list[Any]:
+        return await fn(session, list(ids))
+
+    return DataLoader(load_fn=load)
+
+
+@dataclass
+class Loaders:
+    """One set per request, so that cached rows never leak between callers."""
+
+    session: AsyncSession
+    principal: Principal
+    school: DataLoader[int, School] = field(init=False)
+    school_year: DataLoader[int, SchoolYear] = field(init=False)
+    mef: DataLoader[int, Mef] = field(init=False)
+    subject: DataLoader[int, Subject] = field(init=False)
+    division: DataLoader[int, Division] = field(init=False)
+    guardians_of_student: DataLoader[int, list[guardians.GuardianView]] = field(init=False)
+    enrollments_of_student: DataLoader[int, list[Any]] = field(init=False)
+    groups_of_enrollment: DataLoader[int, list[Any]] = field(init=False)
+    mefs_of_division: DataLoader[int, list[Mef]] = field(init=False)
+    divisions_of_group: DataLoader[int, list[Division]] = field(init=False)
+    division_headcount: DataLoader[int, int] = field(init=False)
+    group_headcount: DataLoader[int, int] = field(init=False)
+
+    def __post_init__(self) -> None:
+        s = self.session
+        self.school = _by_id_loader(s, School)
+        self.school_year = _by_id_loader(s, SchoolYear)
+        self.mef = _by_id_loader(s, Mef)
+        self.subject = _by_id_loader(s, Subject)
+        self.division = _by_id_loader(s, Division)
+
+        async def guardian_views(session: AsyncSession, ids: list[int]) -> list[Any]:
+            return await guardians.guardian_views_for_students(session, self.principal, ids)
+
+        async def headcounts_of(
+            counter: Callable[[AsyncSession, list[int]], Awaitable[dict[int, int]]],
+            session: AsyncSession,
+            ids: list[int],
+        ) -> list[int]:
+            counts = await counter(session, ids)
+            return [counts.get(i, 0) for i in ids]
+
+        self.guardians_of_student = _batch(s, guardian_views)
+        self.enrollments_of_student = _batch(s, enrollments.enrollments_for_students)
+        self.groups_of_enrollment = _batch(s, enrollments.groups_for_enrollments)
+        self.mefs_of_division = _batch(s, structures.mefs_for_divisions)
+        self.divisions_of_group = _batch(s, structures.divisions_for_groups)
+        self.division_headcount = _batch(
+            s, lambda session, ids: headcounts_of(structures.division_headcounts, session, ids)
+        )
+        self.group_headcount = _batch(
+            s, lambda session, ids: headcounts_of(structures.group_headcounts, session, ids)
+        )
+
+
+@dataclass
+class Context:
+    principal: Principal
+    session: AsyncSession
+    sessionmaker: async_sessionmaker[AsyncSession]
+    loaders: Loaders
+
+
+Info = StrawberryInfo[Context, None]
+
+
+def graphql_error(exc: Exception) -> GraphQLError:
+    if isinstance(exc, PermissionDenied):
+        return GraphQLError(
+            "Accès refusé", extensions={"code": "FORBIDDEN", "permission": exc.permission.value}
+        )
+    if isinstance(exc, NotFound):
+        return GraphQLError(str(exc), extensions={"code": "NOT_FOUND"})
+    raise exc
+
+
+async def read(
+    info: Info,
+    fn: Callable[Concatenate[AsyncSession, Principal, P], Awaitable[R]],
+    *args: P.args,
+    **kwargs: P.kwargs,
+) -> R:
+    """Calls a domain read function with the request's session and principal."""
+    try:
+        return await fn(info.context.session, info.context.principal, *args, **kwargs)
+    except (PermissionDenied, NotFound) as exc:
+        raise graphql_error(exc) from exc
+
+
+async def read_or_none(
+    info: Info,
+    fn: Callable[Concatenate[AsyncSession, Principal, P], Awaitable[R]],
+    *args: P.args,
+    **kwargs: P.kwargs,
+) -> R | None:
+    """Like ``read``, but an id out of reach gives null, as an unknown id does."""
+    try:
+        return await fn(info.context.session, info.context.principal, *args, **kwargs)
+    except NotFound:
+        return None
+    except PermissionDenied as exc:
+        raise graphql_error(exc) from exc

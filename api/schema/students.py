@@ -1,0 +1,182 @@
+"""Students: search with cursor pagination, the record with guardians and history, commands."""
+
+from __future__ import annotations
+
+import datetime
+from typing import TYPE_CHECKING, Annotated
+
+import strawberry
+
+from api.resolvers import students as resolvers
+from api.resolvers.students import StudentFilter, StudentOrder
+from api.schema.context import Info, read, read_or_none
+from api.schema.enrollments import EnrollmentInput
+from api.schema.payloads import FieldError, mutate, set_fields
+from db import students as models
+
+if TYPE_CHECKING:
+    from api.schema.enrollments import Enrollment
+    from api.schema.guardians import GuardianLink
+
+GuardianLinkType = Annotated["GuardianLink", strawberry.lazy("api.schema.guardians")]
+EnrollmentType = Annotated["Enrollment", strawberry.lazy("api.schema.enrollments")]
+
+Sex = strawberry.enum(models.Sex)
+StudentOrderBy = strawberry.enum(StudentOrder, name="StudentOrderBy")
+
+
+@strawberry.type(description="A student (élève) as held by the Base élèves.")
+class Student:
+    id: int
+    version: int = strawberry.field(description="Send it back as expectedVersion when updating.")
+    ine: str | None
+    family_name: str
+    usage_name: str | None
+    first_name: str
+    first_name_2: str | None
+    first_name_3: str | None
+    sex: Sex  # type: ignore[valid-type]
+    birth_date: datetime.date
+    birth_commune_code: str | None
+    birth_city: str | None
+    birth_country_code: str
+
+    @strawberry.field(description="Legal guardians first (1, 2), then others.")
+    async def guardians(
+        self, root: strawberry.Parent[models.Student], info: Info
+    ) -> list[GuardianLinkType]:
+        return await info.context.loaders.guardians_of_student.load(root.id)  # type: ignore[return-value]
+
+    @strawberry.field(description="Every enrolment, most recent first, across schools.")
+    async def schooling_history(
+        self, root: strawberry.Parent[models.Student], info: Info
+    ) -> list[EnrollmentType]:
+        return await info.context.loaders.enrollments_of_student.load(root.id)  # type: ignore[return-value]
+
+
+@strawberry.type
+class StudentEdge:
+    cursor: str
+    node: Student
+
+
+@strawberry.type
+class PageInfo:
+    has_next_page: bool
+    end_cursor: str | None
+
+
+@strawberry.type
+class StudentConnection:
+    edges: list[StudentEdge]
+    page_info: PageInfo
+    total_count: int
+
+    @strawberry.field
+    def nodes(self) -> list[Student]:
+        return [edge.node for edge in self.edges]
+
+
+@strawberry.input
+class StudentSearch:
+    school_id: int | None = None
+    school_year_id: int | None = None
+    name_prefix: str | None = strawberry.field(
+        default=None, description="Prefix of the family or usage name, accents ignored."
+    )
+    ine: str | None = None
+    division_id: int | None = None
+    group_id: int | None = None
+    mef_id: int | None = None
+
+
+@strawberry.input
+class StudentInput:
+    family_name: str
+    first_name: str
+    sex: Sex  # type: ignore[valid-type]
+    birth_date: datetime.date
+    usage_name: str | None = None
+    first_name_2: str | None = None
+    first_name_3: str | None = None
+    birth_commune_code: str | None = None
+    birth_city: str | None = None
+    birth_country_code: str | None = None
+    ine: str | None = None
+
+
+@strawberry.input
+class StudentPatch:
+    family_name: str | None = strawberry.UNSET
+    usage_name: str | None = strawberry.UNSET
+    first_name: str | None = strawberry.UNSET
+    first_name_2: str | None = strawberry.UNSET
+    first_name_3: str | None = strawberry.UNSET
+    sex: Sex | None = strawberry.UNSET  # type: ignore[valid-type]
+    birth_date: datetime.date | None = strawberry.UNSET
+    birth_commune_code: str | None = strawberry.UNSET
+    birth_city: str | None = strawberry.UNSET
+    birth_country_code: str | None = strawberry.UNSET
+    ine: str | None = strawberry.UNSET
+
+
+@strawberry.type
+class StudentPayload:
+    student: Student | None
+    errors: list[FieldError]
+
+
+@strawberry.type
+class Query:
+    @strawberry.field(
+        description="Students in reach, filtered and sorted, by pages of at most 500."
+    )
+    async def students(
+        self,
+        info: Info,
+        filter: StudentSearch | None = None,
+        first: int = 50,
+        after: str | None = None,
+        order_by: StudentOrderBy = StudentOrder.NAME,  # type: ignore[valid-type]
+    ) -> StudentConnection:
+        filters = StudentFilter(**vars(filter)) if filter is not None else StudentFilter()
+        page = await read(
+            info, resolvers.search_students, filters, first=first, after=after, order=order_by
+        )
+        edges = [
+            StudentEdge(cursor=resolvers.student_cursor(s, order_by), node=s) for s in page.students
+        ]  # type: ignore[arg-type]
+        return StudentConnection(
+            edges=edges,
+            page_info=PageInfo(has_next_page=page.has_next_page, end_cursor=page.end_cursor),
+            total_count=page.total,
+        )
+
+    @strawberry.field(description="A student by id; null when unknown or out of reach.")
+    async def student(self, info: Info, id: int) -> Student | None:
+        return await read_or_none(info, resolvers.get_student, id)  # type: ignore[return-value]
+
+
+@strawberry.type
+class Mutation:
+    @strawberry.mutation(
+        description="Creates a student together with an enrolment in one of the caller's schools."
+    )
+    async def create_student(
+        self, info: Info, input: StudentInput, enrollment: EnrollmentInput
+    ) -> StudentPayload:
+        student, errors = await mutate(
+            info, "input", resolvers.create_student, vars(input), vars(enrollment)
+        )
+        return StudentPayload(student=student, errors=errors)  # type: ignore[arg-type]
+
+    @strawberry.mutation(
+        description="Updates identity fields; expectedVersion refuses a stale edit."
+    )
+    async def update_student(
+        self, info: Info, id: int, input: StudentPatch, expected_version: int | None = None
+    ) -> StudentPayload:
+        student, errors = await mutate(
+            info, "id", resolvers.update_student, id, set_fields(input), expected_version
+        )
+        return StudentPayload(student=student, errors=errors)  # type: ignore[arg-type]
