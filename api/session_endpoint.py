@@ -22,15 +22,34 @@ async def create_api_session(request: Request) -> Response:
         body = await request.json()
     except JSONDecodeError:
         body = None
-    if not isinstance(body, dict) or not isinstance(body.get("login"), str) or not isinstance(body.get("password"), str):
-        return JSONResponse({"error": "invalid_request", "message": "login et password sont attendus en JSON."}, status_code=400)
+    if (
+        not isinstance(body, dict)
+        or not isinstance(body.get("login"), str)
+        or not isinstance(body.get("password"), str)
+    ):
+        return JSONResponse(
+            {"error": "invalid_request", "message": "login et password sont attendus en JSON."},
+            status_code=400,
+        )
     services = services_of(request)
     async with services.sessionmaker() as session, session.begin():
         user = await authenticate(session, body["login"], body["password"])
         if user is None:
-            return JSONResponse({"error": "invalid_credentials", "message": "Identifiant ou mot de passe incorrect."}, status_code=401)
+            return JSONResponse(
+                {
+                    "error": "invalid_credentials",
+                    "message": "Identifiant ou mot de passe incorrect.",
+                },
+                status_code=401,
+            )
         opened = await open_session(session, services.settings, user.id, client_address(request))
-    return JSONResponse({"token": opened.token, "tokenType": "Bearer", "idleMinutes": services.settings.session_idle_minutes})
+    return JSONResponse(
+        {
+            "token": opened.token,
+            "tokenType": "Bearer",
+            "idleMinutes": services.settings.session_idle_minutes,
+        }
+    )
 
 
 async def delete_api_session(request: Request) -> Response:

@@ -7,6 +7,7 @@ another school behaves exactly like an id that does not exist.
 from __future__ import annotations
 
 from sqlalchemy import ColumnElement, and_, exists, false, or_, select
+from sqlalchemy.orm import InstrumentedAttribute
 
 from api.auth.permissions import Permission
 from api.auth.principal import Principal
@@ -17,13 +18,13 @@ from db.students import Student
 
 
 def school_clause(
-    principal: Principal, permission: Permission, column: object
+    principal: Principal, permission: Permission, column: InstrumentedAttribute[int]
 ) -> ColumnElement[bool]:
     """Rows whose school column is one the permission reaches."""
     if principal.academy_wide(permission):
-        return column.in_(select(School.id).where(School.academy_id == principal.academy_id))  # type: ignore[attr-defined, no-any-return]
+        return column.in_(select(School.id).where(School.academy_id == principal.academy_id))
     ids = principal.school_ids(permission)
-    return column.in_(sorted(ids)) if ids else false()  # type: ignore[attr-defined, no-any-return]
+    return column.in_(sorted(ids)) if ids else false()
 
 
 def enrollment_clause(principal: Principal, permission: Permission) -> ColumnElement[bool]:
@@ -57,7 +58,7 @@ def guardian_clause(
     permission: Permission = Permission.STUDENTS_READ,
 ) -> ColumnElement[bool]:
     """Guardians linked to a student the principal reaches with this permission."""
-    return exists().where(  # type: ignore[no-any-return]
+    return exists().where(
         GuardianLink.guardian_id == guardian_id_column,
         exists().where(
             Enrollment.student_id == GuardianLink.student_id,

@@ -101,7 +101,7 @@ def _like_prefix(text: str) -> str:
     return f"{escaped}%"
 
 
-def _filtered(principal: Principal, filters: StudentFilter) -> Select[tuple[Student]]:
+def _filtered(principal: Principal, filters: StudentFilter) -> Select[Student]:
     conditions = [enrollment_clause(principal, Permission.STUDENTS_READ)]
     if filters.school_id is not None:
         conditions.append(Enrollment.school_id == filters.school_id)

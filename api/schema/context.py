@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Concatenate, ParamSpec, TypeVar
+from typing import Any, Concatenate, ParamSpec
 
 from graphql import GraphQLError
 from sqlalchemy import select
@@ -20,7 +20,6 @@ from db.schools import School, SchoolYear
 from db.structures import Division
 
 P = ParamSpec("P")
-R = TypeVar("R")
 
 
 def _by_id_loader(session: AsyncSession, model: Any) -> DataLoader[int, Any]:
@@ -116,11 +115,15 @@ def graphql_error(exc: Exception) -> GraphQLError:
 
 async def read(
     info: Info,
-    fn: Callable[Concatenate[AsyncSession, Principal, P], Awaitable[R]],
+    fn: Callable[Concatenate[AsyncSession, Principal, P], Awaitable[Any]],
     *args: P.args,
     **kwargs: P.kwargs,
-) -> R:
-    """Calls a domain read function with the request's session and principal."""
+) -> Any:
+    """Calls a domain read function with the request's session and principal.
+
+    Returns ``Any``: this is where database rows become the roots of GraphQL
+    objects, whose fields Strawberry reads by name.
+    """
     try:
         return await fn(info.context.session, info.context.principal, *args, **kwargs)
     except (PermissionDenied, NotFound) as exc:
@@ -129,10 +132,10 @@ async def read(
 
 async def read_or_none(
     info: Info,
-    fn: Callable[Concatenate[AsyncSession, Principal, P], Awaitable[R]],
+    fn: Callable[Concatenate[AsyncSession, Principal, P], Awaitable[Any]],
     *args: P.args,
     **kwargs: P.kwargs,
-) -> R | None:
+) -> Any:
     """Like ``read``, but an id out of reach gives null, as an unknown id does."""
     try:
         return await fn(info.context.session, info.context.principal, *args, **kwargs)

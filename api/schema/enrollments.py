@@ -63,7 +63,7 @@ class Enrollment:
     async def groups(
         self, root: strawberry.Parent[models.Enrollment], info: Info
     ) -> list[GroupType]:
-        return await info.context.loaders.groups_of_enrollment.load(root.id)  # type: ignore[return-value]
+        return await info.context.loaders.groups_of_enrollment.load(root.id)
 
 
 @strawberry.input

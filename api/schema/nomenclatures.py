@@ -22,7 +22,7 @@ class Mef:
     async def next(self, root: strawberry.Parent[models.Mef], info: Info) -> Mef | None:
         if root.next_mef_id is None:
             return None
-        return await info.context.loaders.mef.load(root.next_mef_id)  # type: ignore[no-any-return]
+        return await info.context.loaders.mef.load(root.next_mef_id)  # type: ignore[return-value]
 
 
 @strawberry.type
@@ -38,8 +38,8 @@ class Subject:
 class Query:
     @strawberry.field(description="The national MEF list, or the school's profiled subset.")
     async def mefs(self, info: Info, school_id: int | None = None) -> list[Mef]:
-        return await read(info, resolvers.list_mefs, school_id)  # type: ignore[return-value]
+        return await read(info, resolvers.list_mefs, school_id)
 
     @strawberry.field(description="The national subject list, or the school's profiled subset.")
     async def subjects(self, info: Info, school_id: int | None = None) -> list[Subject]:
-        return await read(info, resolvers.list_subjects, school_id)  # type: ignore[return-value]
+        return await read(info, resolvers.list_subjects, school_id)

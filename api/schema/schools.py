@@ -42,12 +42,12 @@ class SchoolYear:
 class Query:
     @strawberry.field(description="The schools the caller may see.")
     async def schools(self, info: Info) -> list[School]:
-        return await read(info, resolvers.visible_schools)  # type: ignore[return-value]
+        return await read(info, resolvers.visible_schools)
 
     @strawberry.field(description="A school by its UAI; null when unknown or out of reach.")
     async def school(self, info: Info, uai: str) -> School | None:
-        return await read_or_none(info, resolvers.school_by_uai, uai)  # type: ignore[return-value]
+        return await read_or_none(info, resolvers.school_by_uai, uai)
 
     @strawberry.field
     async def school_years(self, info: Info) -> list[SchoolYear]:
-        return await read(info, resolvers.school_years)  # type: ignore[return-value]
+        return await read(info, resolvers.school_years)

@@ -124,22 +124,22 @@ class Query:
         self, info: Info, school_id: int, school_year_id: int | None = None
     ) -> list[Division]:
         summaries = await read(info, resolvers.list_divisions, school_id, school_year_id)
-        return [s.division for s in summaries]  # type: ignore[misc]
+        return [s.division for s in summaries]
 
     @strawberry.field
     async def groups(
         self, info: Info, school_id: int, school_year_id: int | None = None
     ) -> list[Group]:
         summaries = await read(info, resolvers.list_groups, school_id, school_year_id)
-        return [s.group for s in summaries]  # type: ignore[misc]
+        return [s.group for s in summaries]
 
     @strawberry.field
     async def division(self, info: Info, id: int) -> Division | None:
-        return await read_or_none(info, resolvers.get_division, id)  # type: ignore[return-value]
+        return await read_or_none(info, resolvers.get_division, id)
 
     @strawberry.field
     async def group(self, info: Info, id: int) -> Group | None:
-        return await read_or_none(info, resolvers.get_group, id)  # type: ignore[return-value]
+        return await read_or_none(info, resolvers.get_group, id)
 
 
 @strawberry.type

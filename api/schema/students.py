@@ -51,7 +51,7 @@ class Student:
     async def schooling_history(
         self, root: strawberry.Parent[models.Student], info: Info
     ) -> list[EnrollmentType]:
-        return await info.context.loaders.enrollments_of_student.load(root.id)  # type: ignore[return-value]
+        return await info.context.loaders.enrollments_of_student.load(root.id)
 
 
 @strawberry.type
@@ -145,7 +145,7 @@ class Query:
         )
         edges = [
             StudentEdge(cursor=resolvers.student_cursor(s, order_by), node=s) for s in page.students
-        ]  # type: ignore[arg-type]
+        ]
         return StudentConnection(
             edges=edges,
             page_info=PageInfo(has_next_page=page.has_next_page, end_cursor=page.end_cursor),
@@ -154,7 +154,7 @@ class Query:
 
     @strawberry.field(description="A student by id; null when unknown or out of reach.")
     async def student(self, info: Info, id: int) -> Student | None:
-        return await read_or_none(info, resolvers.get_student, id)  # type: ignore[return-value]
+        return await read_or_none(info, resolvers.get_student, id)
 
 
 @strawberry.type

@@ -1,0 +1,220 @@
+"""The ``sconet`` command: migrate, demo, serve, create-user."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from typing import Any
+
+import click
+
+from api.settings import Settings, SettingsError, load_settings
+
+
+def _settings() -> Settings:
+    try:
+        return load_settings()
+    except SettingsError as exc:
+        raise click.ClickException(f"configuration invalide : {exc}") from exc
+
+
+@click.group()
+def main() -> None:
+    """SCONET: Base élèves, absences and télé-services of an académie."""
+
+
+@main.command()
+def migrate() -> None:
+    """Bring the admin and télé-services databases to the latest schema."""
+    from api.migrations import upgrade
+
+    settings = _settings()
+    for database, url in (
+        ("admin", settings.database_url),
+        ("teleservices", settings.ts_database_url),
+    ):
+        click.echo(f"Migration de la base {database}…")
+        upgrade(database, url)
+    click.echo("Bases à jour.")
+
+
+class _ProgressBars:
+    """One progress bar per stage reported by a long command."""
+
+    def __init__(self) -> None:
+        self.stage: str | None = None
+        self.bar: Any = None
+        self.done = 0
+
+    def __call__(self, stage: str, done: int, total: int) -> None:
+        if stage != self.stage:
+            self.close()
+            self.stage, self.done = stage, 0
+            self.bar = click.progressbar(length=total, label=stage.ljust(28), file=sys.stderr)
+            self.bar.__enter__()
+        self.bar.update(done - self.done)
+        self.done = done
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.__exit__(None, None, None)
+            self.bar = None
+
+
+@main.command()
+@click.option(
+    "--scale",
+    default=3,
+    show_default=True,
+    type=click.IntRange(1, 500),
+    help="Nombre d'établissements.",
+)
+@click.option(
+    "--seed",
+    default=2026,
+    show_default=True,
+    help="Graine du générateur (mêmes données à graine égale).",
+)
+@click.option(
+    "--if-empty", is_flag=True, help="Ne rien faire si la base contient déjà des établissements."
+)
+def demo(scale: int, seed: int, if_empty: bool) -> None:
+    """Load a demo académie of SCALE schools into an empty database."""
+    from api.demo import database_is_empty, generate_demo
+    from db.engine import make_engine, make_sessionmaker
+
+    settings = _settings()
+
+    async def run() -> None:
+        engine = make_engine(settings.database_url)
+        try:
+            sessionmaker = make_sessionmaker(engine)
+            if not await database_is_empty(sessionmaker):
+                if if_empty:
+                    click.echo(
+                        "La base contient déjà une académie : données de démonstration non rechargées."
+                    )
+                    return
+                raise click.ClickException(
+                    "la base contient déjà des établissements ; utilisez une base vide."
+                )
+            progress = _ProgressBars()
+            try:
+                report = await generate_demo(
+                    sessionmaker, scale=scale, seed=seed, progress=progress
+                )
+            finally:
+                progress.close()
+        finally:
+            await engine.dispose()
+        click.echo(
+            f"\nAcadémie de démonstration : {report.schools} établissements, {report.students} élèves, "
+            f"{report.guardians} responsables, {report.divisions} divisions, {report.groups} groupes."
+        )
+        click.echo("\nComptes de démonstration :")
+        for account in report.accounts:
+            where = account.school_uai or "académie"
+            click.echo(
+                f"  {account.role:<12} {account.login:<24} mot de passe : {account.password}   ({where})"
+            )
+
+    asyncio.run(run())
+
+
+@main.command()
+@click.option("--host", default=None, help="Adresse d'écoute (SCONET_HOST).")
+@click.option(
+    "--port",
+    default=None,
+    type=int,
+    help="Port du portail établissement et de l'API (SCONET_PORT).",
+)
+@click.option(
+    "--familles-port",
+    default=None,
+    type=int,
+    help="Port du portail familles (SCONET_FAMILLES_PORT).",
+)
+def serve(host: str | None, port: int | None, familles_port: int | None) -> None:
+    """Serve the staff portal with the GraphQL API, and the families portal."""
+    import uvicorn
+    from portals.familles.app import create_familles_app
+
+    from api.app import create_app
+
+    settings = _settings()
+    host = host or settings.host
+    servers = [
+        uvicorn.Server(
+            uvicorn.Config(
+                create_app(settings), host=host, port=port or settings.port, proxy_headers=False
+            )
+        ),
+        uvicorn.Server(
+            uvicorn.Config(
+                create_familles_app(settings),
+                host=host,
+                port=familles_port or settings.familles_port,
+            )
+        ),
+    ]
+    click.echo(
+        f"Portail établissement et API : http://{host}:{port or settings.port}/ (GraphQL : /graphql)"
+    )
+    click.echo(f"Portail familles : http://{host}:{familles_port or settings.familles_port}/")
+
+    async def run() -> None:
+        await asyncio.gather(*(server.serve() for server in servers))
+
+    asyncio.run(run())
+
+
+@main.command("create-user")
+@click.option("--login", required=True, help="Identifiant de connexion.")
+@click.option("--name", "display_name", required=True, help="Nom affiché, ex. « Mme Durand ».")
+@click.option(
+    "--role",
+    required=True,
+    type=click.Choice(["principal", "registrar", "cpe", "teacher", "bursar", "rectorat"]),
+)
+@click.option(
+    "--school", "school_uai", default=None, help="UAI de l'établissement (sauf rôle rectorat)."
+)
+@click.option("--email", default=None)
+@click.password_option(help="Mot de passe (demandé s'il n'est pas donné).")
+def create_user(
+    login: str,
+    display_name: str,
+    role: str,
+    school_uai: str | None,
+    email: str | None,
+    password: str,
+) -> None:
+    """Create a staff account with a role in a school (or académie-wide for rectorat)."""
+    from api.accounts import create_staff_user
+    from api.resolvers.errors import ValidationFailed
+    from db.engine import make_engine, make_sessionmaker
+
+    settings = _settings()
+
+    async def run() -> None:
+        engine = make_engine(settings.database_url)
+        try:
+            user = await create_staff_user(
+                make_sessionmaker(engine),
+                login=login,
+                display_name=display_name,
+                role=role,
+                school_uai=school_uai,
+                email=email,
+                password=password,
+            )
+        except ValidationFailed as exc:
+            raise click.ClickException(
+                "; ".join(f"{e.field} : {e.message}" for e in exc.errors)
+            ) from exc
+        finally:
+            await engine.dispose()
+        click.echo(f"Compte {user.login} créé ({role}{' à ' + school_uai if school_uai else ''}).")
+
+    asyncio.run(run())

@@ -1,0 +1,158 @@
+"""No caller reaches another school's rows by id, through any query or mutation.
+
+The table below holds one call per id-taking field; the first test checks it
+against the schema, so that a new field taking an id fails here until it is
+covered.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from graphql import GraphQLInputObjectType, GraphQLNonNull, GraphQLList
+
+from api.schema import schema
+from tests.world import World
+
+# field -> (operation, variables built from the world, school A's ids)
+CALLS: dict[str, tuple[str, Any]] = {
+    "student": ("query($id: Int!) { student(id: $id) { id familyName } }", lambda w: {"id": w.students["lina"]}),
+    "division": ("query($id: Int!) { division(id: $id) { id code } }", lambda w: {"id": w.division_a1}),
+    "group": ("query($id: Int!) { group(id: $id) { id code } }", lambda w: {"id": w.group_a}),
+    "divisions": ("query($id: Int!) { divisions(schoolId: $id) { id } }", lambda w: {"id": w.school_a}),
+    "groups": ("query($id: Int!) { groups(schoolId: $id) { id } }", lambda w: {"id": w.school_a}),
+    "mefs": ("query($id: Int!) { mefs(schoolId: $id) { id } }", lambda w: {"id": w.school_a}),
+    "subjects": ("query($id: Int!) { subjects(schoolId: $id) { id } }", lambda w: {"id": w.school_a}),
+    "headcounts": ("query($id: Int!) { headcounts(by: MEF, schoolId: $id) { total } }", lambda w: {"id": w.school_a}),
+    "students": (
+        "query($d: Int!, $g: Int!, $s: Int!) { a: students(filter: {divisionId: $d}) { totalCount } "
+        "b: students(filter: {groupId: $g}) { totalCount } c: students(filter: {schoolId: $s}) { totalCount } }",
+        lambda w: {"d": w.division_a1, "g": w.group_a, "s": w.school_a},
+    ),
+    "updateStudent": (
+        "mutation($id: Int!) { updateStudent(id: $id, input: {firstName: \"Pirate\"}) { student { id } errors { code } } }",
+        lambda w: {"id": w.students["lina"]},
+    ),
+    "createStudent": (
+        "mutation($s: Int!, $y: Int!, $m: Int!) { createStudent(input: {familyName: \"X\", firstName: \"Y\", sex: M, birthDate: \"2015-01-01\", birthCommuneCode: \"93048\"}, "
+        "enrollment: {schoolId: $s, schoolYearId: $y, mefId: $m, regime: EXTERNE, entryDate: \"2026-09-01\"}) { student { id } errors { code } } }",
+        lambda w: {"s": w.school_a, "y": w.year_id, "m": w.mef_6},
+    ),
+    "linkGuardian": (
+        "mutation($s: Int!, $g: Int!) { linkGuardian(studentId: $s, guardianId: $g, link: {responsibility: OTHER, relationship: OTHER}) { link { id } errors { code } } }",
+        lambda w: {"s": w.students["eloise"], "g": w.guardians["mother"]},
+    ),
+    "updateGuardianLink": (
+        "mutation($id: Int!) { updateGuardianLink(id: $id, input: {paysFees: true}) { link { id } errors { code } } }",
+        lambda w: {"id": w.links["lina_mother"]},
+    ),
+    "unlinkGuardian": ("mutation($id: Int!) { unlinkGuardian(id: $id) { studentId errors { code } } }", lambda w: {"id": w.links["lina_mother"]}),
+    "updateGuardian": (
+        "mutation($id: Int!) { updateGuardian(id: $id, input: {email: \"pirate@example.fr\"}) { guardian { id } errors { code } } }",
+        lambda w: {"id": w.guardians["elan"]},
+    ),
+    "enrol": (
+        "mutation($s: Int!, $school: Int!, $y: Int!, $m: Int!) { enrol(studentId: $s, input: {schoolId: $school, schoolYearId: $y, mefId: $m, regime: EXTERNE, entryDate: \"2026-09-01\"}) { enrollment { id } errors { code } } }",
+        lambda w: {"s": w.students["lina"], "school": w.school_a, "y": w.year_id, "m": w.mef_6},
+    ),
+    "moveStudent": (
+        "mutation($id: Int!, $d: Int!) { moveStudent(enrollmentId: $id, divisionId: $d) { enrollment { id } errors { code } } }",
+        lambda w: {"id": w.enrollments["lina"], "d": w.division_a2},
+    ),
+    "recordDeparture": (
+        "mutation($id: Int!) { recordDeparture(enrollmentId: $id, exitDate: \"2026-12-01\", exitReason: MOVE) { enrollment { id } errors { code } } }",
+        lambda w: {"id": w.enrollments["lina"]},
+    ),
+    "createDivision": (
+        "mutation($s: Int!, $m: Int!) { createDivision(input: {schoolId: $s, code: \"Z9\", mefIds: [$m]}) { division { id } errors { code } } }",
+        lambda w: {"s": w.school_a, "m": w.mef_6},
+    ),
+    "updateDivision": (
+        "mutation($id: Int!) { updateDivision(id: $id, input: {label: \"pirate\"}) { division { id } errors { code } } }",
+        lambda w: {"id": w.division_a1},
+    ),
+    "createGroup": (
+        "mutation($s: Int!) { createGroup(input: {schoolId: $s, code: \"Z9\"}) { group { id } errors { code } } }",
+        lambda w: {"s": w.school_a},
+    ),
+    "updateGroup": (
+        "mutation($id: Int!) { updateGroup(id: $id, input: {label: \"pirate\"}) { group { id } errors { code } } }",
+        lambda w: {"id": w.group_a},
+    ),
+}
+
+
+def _takes_an_id(arg_type: Any, seen: set[str] | None = None) -> bool:
+    while isinstance(arg_type, GraphQLNonNull | GraphQLList):
+        arg_type = arg_type.of_type
+    if isinstance(arg_type, GraphQLInputObjectType):
+        seen = seen or set()
+        if arg_type.name in seen:
+            return False
+        seen.add(arg_type.name)
+        return any(
+            _is_id_name(name) or _takes_an_id(field.type, seen) for name, field in arg_type.fields.items()
+        )
+    return False
+
+
+def _is_id_name(name: str) -> bool:
+    return name == "id" or name.endswith("Id") or name.endswith("Ids")
+
+
+def test_every_id_taking_field_is_covered():
+    graphql_schema = schema._schema
+    id_fields = set()
+    for root in (graphql_schema.query_type, graphql_schema.mutation_type):
+        for name, field in root.fields.items():
+            if any(_is_id_name(arg) or _takes_an_id(a.type) for arg, a in field.args.items()):
+                id_fields.add(name)
+    assert id_fields == set(CALLS), f"not covered: {id_fields - set(CALLS)}; stale: {set(CALLS) - id_fields}"
+
+
+def _reached_nothing(body: dict[str, Any]) -> bool:
+    """True when the answer holds no row: null, an empty list, a zero count, or an error."""
+    if body.get("data") is None:
+        return bool(body.get("errors"))
+    for value in body["data"].values():
+        if isinstance(value, dict) and "errors" in value:
+            if not value["errors"] or any(v not in (None, []) for k, v in value.items() if k != "errors"):
+                return False
+        elif isinstance(value, dict) and "totalCount" in value:
+            if value["totalCount"] != 0:
+                return False
+        elif value not in (None, []):
+            return False
+    return True
+
+
+@pytest.mark.parametrize("field", sorted(CALLS))
+async def test_school_b_reaches_nothing_of_school_a(gql, world: World, sessionmaker, field):
+    operation, variables = CALLS[field]
+    before = await _snapshot(sessionmaker)
+    body = await gql("principal_b", operation, variables(world))
+    assert _reached_nothing(body), body
+    assert await _snapshot(sessionmaker) == before
+
+
+@pytest.mark.parametrize("field", ["student", "updateStudent", "moveStudent", "recordDeparture", "updateGuardian"])
+async def test_a_teacher_reaches_nothing_outside_taught_classes(gql, world: World, field):
+    operation, variables = CALLS[field]
+    values = variables(world)
+    # Noah is in 6B, which teacher_a does not teach.
+    if "id" in values and field in ("student", "updateStudent"):
+        values["id"] = world.students["noah"]
+    if field in ("moveStudent", "recordDeparture"):
+        values["id"] = world.enrollments["noah"]
+    body = await gql("teacher_a", operation, values)
+    assert body.get("errors") or _reached_nothing(body), body
+
+
+async def _snapshot(sessionmaker) -> list[Any]:
+    from sqlalchemy import select
+
+    from db.audit import AuditEntry
+
+    async with sessionmaker() as session:
+        return list(await session.scalars(select(AuditEntry.id)))
