@@ -415,6 +415,6 @@ async def groups_for_enrollments(
         .order_by(Group.code)
     )
     by_enrollment: dict[int, list[Group]] = {eid: [] for eid in enrollment_ids}
-    for enrollment_id, group in rows.tuples():
+    for enrollment_id, group in rows:
         by_enrollment[enrollment_id].append(group)
     return [by_enrollment[eid] for eid in enrollment_ids]

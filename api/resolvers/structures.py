@@ -76,7 +76,7 @@ async def division_headcounts(session: AsyncSession, division_ids: list[int]) ->
         .where(Enrollment.division_id.in_(division_ids), Enrollment.exit_date.is_(None))
         .group_by(Enrollment.division_id)
     )
-    return {division_id: count for division_id, count in rows.tuples() if division_id is not None}
+    return {division_id: count for division_id, count in rows if division_id is not None}
 
 
 async def group_headcounts(session: AsyncSession, group_ids: list[int]) -> dict[int, int]:
@@ -88,7 +88,7 @@ async def group_headcounts(session: AsyncSession, group_ids: list[int]) -> dict[
         .where(EnrollmentGroup.group_id.in_(group_ids), Enrollment.exit_date.is_(None))
         .group_by(EnrollmentGroup.group_id)
     )
-    return dict(rows.tuples().all())
+    return dict(rows.all())
 
 
 @requires(Permission.STRUCTURES_READ)
@@ -409,7 +409,7 @@ async def mefs_for_divisions(session: AsyncSession, division_ids: list[int]) -> 
         .order_by(Mef.code)
     )
     by_division: dict[int, list[Mef]] = {did: [] for did in division_ids}
-    for division_id, mef in rows.tuples():
+    for division_id, mef in rows:
         by_division[division_id].append(mef)
     return [by_division[did] for did in division_ids]
 
@@ -422,6 +422,6 @@ async def divisions_for_groups(session: AsyncSession, group_ids: list[int]) -> l
         .order_by(Division.code)
     )
     by_group: dict[int, list[Division]] = {gid: [] for gid in group_ids}
-    for group_id, division in rows.tuples():
+    for group_id, division in rows:
         by_group[group_id].append(division)
     return [by_group[gid] for gid in group_ids]

@@ -195,7 +195,7 @@ async def test_create_student_with_enrolment(gql, world, sessionmaker):
     assert result["errors"] == []
     assert result["student"]["schoolingHistory"][0]["division"]["code"] == "6B"
     async with sessionmaker() as session:
-        actions = set((await session.execute(select(AuditEntry.entity, AuditEntry.action))).tuples())
+        actions = set((await session.execute(select(AuditEntry.entity, AuditEntry.action))).all())
     assert {("students", "create"), ("enrollments", "create"), ("enrollment_groups", "create")} <= actions
 
 
