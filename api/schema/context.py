@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Concatenate, ParamSpec
@@ -22,31 +23,39 @@ from db.structures import Division
 P = ParamSpec("P")
 
 
-def _by_id_loader(session: AsyncSession, model: Any) -> DataLoader[int, Any]:
+def _by_id_loader(session: AsyncSession, lock: asyncio.Lock, model: Any) -> DataLoader[int, Any]:
     async def load(ids: Sequence[int]) -> list[Any]:
-        rows = {
-            row.id: row for row in await session.scalars(select(model).where(model.id.in_(ids)))
-        }
+        async with lock:
+            found = await session.scalars(select(model).where(model.id.in_(ids)))
+        rows = {row.id: row for row in found}
         return [rows.get(i) for i in ids]
 
     return DataLoader(load_fn=load)
 
 
 def _batch(
-    session: AsyncSession, fn: Callable[[AsyncSession, list[int]], Awaitable[list[Any]]]
+    session: AsyncSession,
+    lock: asyncio.Lock,
+    fn: Callable[[AsyncSession, list[int]], Awaitable[list[Any]]],
 ) -> DataLoader[int, Any]:
     async def load(ids: Sequence[int]) -> list[Any]:
-        return await fn(session, list(ids))
+        async with lock:
+            return await fn(session, list(ids))
 
     return DataLoader(load_fn=load)
 
 
 @dataclass
 class Loaders:
-    """One set per request, so that cached rows never leak between callers."""
+    """One set per request, so that cached rows never leak between callers.
+
+    Strawberry resolves sibling fields concurrently, but a session runs one
+    statement at a time: ``lock`` serialises every use of the request's session.
+    """
 
     session: AsyncSession
     principal: Principal
+    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     school: DataLoader[int, School] = field(init=False)
     school_year: DataLoader[int, SchoolYear] = field(init=False)
     mef: DataLoader[int, Mef] = field(init=False)
@@ -61,12 +70,12 @@ class Loaders:
     group_headcount: DataLoader[int, int] = field(init=False)
 
     def __post_init__(self) -> None:
-        s = self.session
-        self.school = _by_id_loader(s, School)
-        self.school_year = _by_id_loader(s, SchoolYear)
-        self.mef = _by_id_loader(s, Mef)
-        self.subject = _by_id_loader(s, Subject)
-        self.division = _by_id_loader(s, Division)
+        s, lock = self.session, self.lock
+        self.school = _by_id_loader(s, lock, School)
+        self.school_year = _by_id_loader(s, lock, SchoolYear)
+        self.mef = _by_id_loader(s, lock, Mef)
+        self.subject = _by_id_loader(s, lock, Subject)
+        self.division = _by_id_loader(s, lock, Division)
 
         async def guardian_views(session: AsyncSession, ids: list[int]) -> list[Any]:
             return await guardians.guardian_views_for_students(session, self.principal, ids)
@@ -79,16 +88,16 @@ class Loaders:
             counts = await counter(session, ids)
             return [counts.get(i, 0) for i in ids]
 
-        self.guardians_of_student = _batch(s, guardian_views)
-        self.enrollments_of_student = _batch(s, enrollments.enrollments_for_students)
-        self.groups_of_enrollment = _batch(s, enrollments.groups_for_enrollments)
-        self.mefs_of_division = _batch(s, structures.mefs_for_divisions)
-        self.divisions_of_group = _batch(s, structures.divisions_for_groups)
+        self.guardians_of_student = _batch(s, lock, guardian_views)
+        self.enrollments_of_student = _batch(s, lock, enrollments.enrollments_for_students)
+        self.groups_of_enrollment = _batch(s, lock, enrollments.groups_for_enrollments)
+        self.mefs_of_division = _batch(s, lock, structures.mefs_for_divisions)
+        self.divisions_of_group = _batch(s, lock, structures.divisions_for_groups)
         self.division_headcount = _batch(
-            s, lambda session, ids: headcounts_of(structures.division_headcounts, session, ids)
+            s, lock, lambda session, ids: headcounts_of(structures.division_headcounts, session, ids)
         )
         self.group_headcount = _batch(
-            s, lambda session, ids: headcounts_of(structures.group_headcounts, session, ids)
+            s, lock, lambda session, ids: headcounts_of(structures.group_headcounts, session, ids)
         )
 
 
@@ -125,7 +134,8 @@ async def read(
     objects, whose fields Strawberry reads by name.
     """
     try:
-        return await fn(info.context.session, info.context.principal, *args, **kwargs)
+        async with info.context.loaders.lock:
+            return await fn(info.context.session, info.context.principal, *args, **kwargs)
     except (PermissionDenied, NotFound) as exc:
         raise graphql_error(exc) from exc
 
@@ -138,7 +148,8 @@ async def read_or_none(
 ) -> Any:
     """Like ``read``, but an id out of reach gives null, as an unknown id does."""
     try:
-        return await fn(info.context.session, info.context.principal, *args, **kwargs)
+        async with info.context.loaders.lock:
+            return await fn(info.context.session, info.context.principal, *args, **kwargs)
     except NotFound:
         return None
     except PermissionDenied as exc:

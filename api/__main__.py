@@ -1,0 +1,5 @@
+"""``python -m api`` runs the ``sconet`` command."""
+
+from api.cli import main
+
+main()

@@ -1,0 +1,342 @@
+"""Database fixtures shared by every test: each database test runs on SQLite and PostgreSQL.
+
+``engine_name`` is parametrized over both engines, so any test that uses
+``database_urls``, ``settings``, ``admin_engine`` or ``sessionmaker`` runs
+twice, with the ids ``[sqlite]`` and ``[postgresql]``.
+
+Isolation is cheap: both databases are migrated once per session and engine
+into a template; each test then gets a copy (SQLite: the files are copied)
+or the same databases emptied (PostgreSQL: one ``TRUNCATE ... RESTART
+IDENTITY CASCADE`` of every table but ``alembic_version``).
+
+PostgreSQL is reached at ``SCONET_TEST_PG_URL`` (default
+``postgresql+asyncpg://postgres@127.0.0.1:5432/postgres``); the role needs
+CREATEDB. If it is unreachable the PostgreSQL variants are skipped, except
+with ``CI=true`` where they fail: nothing may be skipped in CI.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import os
+import secrets
+import shutil
+import socket
+import threading
+from collections.abc import AsyncIterator, Callable, Coroutine
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TypeVar
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import (
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
+
+from api.migrations import upgrade
+from api.settings import Settings, load_settings
+from db.engine import make_engine, make_sessionmaker
+
+T = TypeVar("T")
+
+ENGINES = ("sqlite", "postgresql")
+DEFAULT_PG_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres"
+PG_URL = os.environ.get("SCONET_TEST_PG_URL") or DEFAULT_PG_URL
+IN_CI = os.environ.get("CI", "").strip().lower() in ("true", "1", "yes")
+TEST_SECRET_KEY = "clé-de-test-" + "x" * 28  # 40 characters
+# Databases of this machine's test runs start with this prefix; the pid follows.
+PG_PREFIX = "sconet_test_" + hashlib.sha1(socket.gethostname().encode()).hexdigest()[:6] + "_"
+
+
+@dataclass(frozen=True)
+class DatabaseUrls:
+    """Connection URLs of an admin database and a télé-services database."""
+
+    admin: str
+    teleservices: str
+
+
+def run_in_thread(make_coroutine: Callable[[], Coroutine[Any, Any, T]]) -> T:
+    """Run a coroutine to completion on a private event loop in another thread.
+
+    Keeps ``asyncio.run`` (ours, or Alembic's inside ``command.upgrade``) away
+    from the event loop pytest-asyncio runs the tests on.
+    """
+    result: list[T] = []
+    error: list[BaseException] = []
+
+    def target() -> None:
+        try:
+            result.append(asyncio.run(make_coroutine()))
+        except BaseException as exc:
+            error.append(exc)
+
+    thread = threading.Thread(target=target, name="sconet-test-helper")
+    thread.start()
+    thread.join()
+    if error:
+        raise error[0]
+    return result[0]
+
+
+def sqlite_url(path: Path) -> str:
+    return f"sqlite+aiosqlite:///{path}"
+
+
+def pg_database_url(name: str) -> str:
+    return make_url(PG_URL).set(database=name).render_as_string(hide_password=False)
+
+
+# --------------------------------------------------------------------------- PostgreSQL server
+
+_pg_status: dict[str, str | None] = {}
+
+
+def _pg_unreachable_reason() -> str | None:
+    """None if the PostgreSQL test server answers, else why not (checked once per session)."""
+    if "reason" not in _pg_status:
+
+        async def probe() -> None:
+            engine = create_async_engine(PG_URL, connect_args={"timeout": 5})
+            try:
+                async with engine.connect() as connection:
+                    await connection.execute(text("SELECT 1"))
+            finally:
+                await engine.dispose()
+
+        try:
+            run_in_thread(probe)
+            _pg_status["reason"] = None
+        except Exception as exc:
+            _pg_status["reason"] = f"PostgreSQL unreachable at {PG_URL}: {exc!r}"
+    return _pg_status["reason"]
+
+
+async def _pg_server_execute(*statements: str) -> None:
+    engine = create_async_engine(PG_URL, isolation_level="AUTOCOMMIT")
+    try:
+        async with engine.connect() as connection:
+            for statement in statements:
+                await connection.execute(text(statement))
+    finally:
+        await engine.dispose()
+
+
+async def _pg_drop_stale_databases() -> None:
+    """Drop databases left by killed test runs of this machine (pid gone, nobody connected)."""
+    engine = create_async_engine(PG_URL, isolation_level="AUTOCOMMIT")
+    try:
+        async with engine.connect() as connection:
+            names = (
+                await connection.execute(
+                    text(
+                        "SELECT datname FROM pg_database WHERE datname LIKE :prefix "
+                        "AND NOT EXISTS (SELECT 1 FROM pg_stat_activity a "
+                        "WHERE a.datname = pg_database.datname)"
+                    ),
+                    {"prefix": PG_PREFIX.replace("_", r"\_") + "%"},
+                )
+            ).scalars()
+            for name in list(names):
+                pid = name.removeprefix(PG_PREFIX).split("_", 1)[0]
+                if pid.isdigit() and not _process_alive(int(pid)):
+                    await connection.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
+    finally:
+        await engine.dispose()
+
+
+def _process_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def new_pg_database_names(*suffixes: str) -> list[str]:
+    """Names unique to this process and call, under PostgreSQL's 63-character limit."""
+    token = secrets.token_hex(3)
+    return [f"{PG_PREFIX}{os.getpid()}_{token}_{suffix}" for suffix in suffixes]
+
+
+async def create_pg_databases(names: list[str]) -> None:
+    await _pg_server_execute(*(f'CREATE DATABASE "{name}"' for name in names))
+
+
+async def drop_pg_databases(names: list[str]) -> None:
+    await _pg_server_execute(*(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)' for name in names))
+
+
+# --------------------------------------------------------------------------- templates
+
+
+@dataclass
+class _PostgresTemplate:
+    names: list[str]
+    urls: DatabaseUrls
+    engines: list[AsyncEngine]
+
+
+class DatabaseTemplates:
+    """Migrated, empty databases built once per session and engine, handed out per test."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.sqlite: DatabaseUrls | None = None
+        self.postgres: _PostgresTemplate | None = None
+
+    async def _migrate(self, urls: DatabaseUrls) -> None:
+        await asyncio.to_thread(upgrade, "admin", urls.admin)
+        await asyncio.to_thread(upgrade, "teleservices", urls.teleservices)
+
+    async def _sqlite_template(self) -> DatabaseUrls:
+        if self.sqlite is None:
+            folder = self.root / "sqlite-template"
+            folder.mkdir(parents=True, exist_ok=True)
+            urls = DatabaseUrls(
+                admin=sqlite_url(folder / "admin.sqlite3"),
+                teleservices=sqlite_url(folder / "teleservices.sqlite3"),
+            )
+            await self._migrate(urls)
+            self.sqlite = urls
+        return self.sqlite
+
+    async def _postgres_template(self) -> _PostgresTemplate:
+        if self.postgres is None:
+            await _pg_drop_stale_databases()
+            names = new_pg_database_names("admin", "ts")
+            await create_pg_databases(names)
+            template = _PostgresTemplate(
+                names=names,
+                urls=DatabaseUrls(
+                    admin=pg_database_url(names[0]), teleservices=pg_database_url(names[1])
+                ),
+                engines=[],
+            )
+            self.postgres = template  # dropped at session end even if migrating fails
+            await self._migrate(template.urls)
+            template.engines = [
+                create_async_engine(url, pool_size=1, max_overflow=0)
+                for url in (template.urls.admin, template.urls.teleservices)
+            ]
+        return self.postgres
+
+    async def fresh(self, engine_name: str, tmp_path: Path) -> DatabaseUrls:
+        if engine_name == "sqlite":
+            template = await self._sqlite_template()
+            copies = []
+            for name, url in (("admin", template.admin), ("ts", template.teleservices)):
+                target = tmp_path / f"{name}.sqlite3"
+                shutil.copyfile(make_url(url).database or "", target)
+                copies.append(sqlite_url(target))
+            return DatabaseUrls(admin=copies[0], teleservices=copies[1])
+        pg = await self._postgres_template()
+        for engine in pg.engines:
+            await _truncate_all(engine)
+        return pg.urls
+
+    async def close(self) -> None:
+        if self.postgres is not None:
+            for engine in self.postgres.engines:
+                await engine.dispose()
+            await drop_pg_databases(self.postgres.names)
+
+
+async def _truncate_all(engine: AsyncEngine) -> None:
+    async with engine.begin() as connection:
+        # A connection a test forgot to close must fail the next test, not hang it.
+        await connection.execute(text("SET LOCAL lock_timeout = '15s'"))
+        tables = (
+            await connection.execute(
+                text(
+                    "SELECT quote_ident(tablename) FROM pg_tables "
+                    "WHERE schemaname = current_schema() AND tablename <> 'alembic_version' "
+                    "ORDER BY tablename"
+                )
+            )
+        ).scalars()
+        names = ", ".join(tables)
+        if names:
+            await connection.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+
+
+# --------------------------------------------------------------------------- fixtures
+
+
+@pytest.fixture(scope="session", params=ENGINES, ids=list(ENGINES))
+def engine_name(request: pytest.FixtureRequest) -> str:
+    """'sqlite' or 'postgresql': every test depending on it runs once per engine."""
+    name: str = request.param
+    if name == "postgresql":
+        reason = _pg_unreachable_reason()
+        if reason is not None:
+            if IN_CI:
+                pytest.fail(f"{reason} (CI=true: PostgreSQL tests may not be skipped)")
+            pytest.skip(reason)
+    return name
+
+
+@pytest.fixture(scope="session")
+async def database_templates(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> AsyncIterator[DatabaseTemplates]:
+    templates = DatabaseTemplates(tmp_path_factory.mktemp("database-templates"))
+    yield templates
+    await templates.close()
+
+
+@pytest.fixture
+async def database_urls(
+    engine_name: str, database_templates: DatabaseTemplates, tmp_path: Path
+) -> DatabaseUrls:
+    """A freshly migrated, empty admin database and télé-services database."""
+    return await database_templates.fresh(engine_name, tmp_path)
+
+
+@pytest.fixture
+async def unmigrated_database_urls(engine_name: str, tmp_path: Path) -> AsyncIterator[DatabaseUrls]:
+    """Two brand-new databases with no schema at all (for migration tests); dropped afterwards."""
+    if engine_name == "sqlite":
+        yield DatabaseUrls(
+            admin=sqlite_url(tmp_path / "blank-admin.sqlite3"),
+            teleservices=sqlite_url(tmp_path / "blank-ts.sqlite3"),
+        )
+        return
+    names = new_pg_database_names("blank_admin", "blank_ts")
+    await create_pg_databases(names)
+    try:
+        yield DatabaseUrls(admin=pg_database_url(names[0]), teleservices=pg_database_url(names[1]))
+    finally:
+        await drop_pg_databases(names)
+
+
+@pytest.fixture
+def settings(database_urls: DatabaseUrls, tmp_path: Path) -> Settings:
+    return load_settings(
+        {
+            "SCONET_DATABASE_URL": database_urls.admin,
+            "SCONET_TS_DATABASE_URL": database_urls.teleservices,
+            "SCONET_SECRET_KEY": TEST_SECRET_KEY,
+            "SCONET_VAR_DIR": str(tmp_path / "var"),
+        }
+    )
+
+
+@pytest.fixture
+async def admin_engine(database_urls: DatabaseUrls) -> AsyncIterator[AsyncEngine]:
+    engine = make_engine(database_urls.admin)
+    yield engine
+    await engine.dispose()
+
+
+@pytest.fixture
+def sessionmaker(admin_engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+    return make_sessionmaker(admin_engine)
