@@ -36,7 +36,6 @@ class Settings:
     familles_port: int
     session_idle_minutes: int
     session_absolute_hours: int
-    max_page_size: int
     cookie_secure: bool
 
     @property
@@ -132,6 +131,5 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         familles_port=_int(env, "SCONET_FAMILLES_PORT", 8001, 1, 65535),
         session_idle_minutes=_int(env, "SCONET_SESSION_IDLE_MINUTES", 30, 1, 24 * 60),
         session_absolute_hours=_int(env, "SCONET_SESSION_ABSOLUTE_HOURS", 10, 1, 72),
-        max_page_size=_int(env, "SCONET_MAX_PAGE_SIZE", 500, 1, 5000),
         cookie_secure=_bool(env, "SCONET_COOKIE_SECURE", not database_url.startswith("sqlite")),
     )

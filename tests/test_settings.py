@@ -26,7 +26,6 @@ def test_defaults_are_two_sqlite_files_under_the_var_dir(tmp_path: Path) -> None
     assert (loaded.host, loaded.port, loaded.familles_port) == ("127.0.0.1", 8000, 8001)
     assert loaded.session_idle_minutes == 30
     assert loaded.session_absolute_hours == 10
-    assert loaded.max_page_size == 500
     assert loaded.cookie_secure is False
 
 
@@ -93,7 +92,7 @@ def test_plain_sqlite_urls_get_the_async_driver(tmp_path: Path) -> None:
         ({"SCONET_PORT": "0"}, "SCONET_PORT"),
         ({"SCONET_PORT": "70000"}, "SCONET_PORT"),
         ({"SCONET_FAMILLES_PORT": "8001.5"}, "SCONET_FAMILLES_PORT"),
-        ({"SCONET_MAX_PAGE_SIZE": "100000"}, "SCONET_MAX_PAGE_SIZE"),
+        ({"SCONET_SESSION_IDLE_MINUTES": "100000"}, "SCONET_SESSION_IDLE_MINUTES"),
         ({"SCONET_SESSION_IDLE_MINUTES": "-1"}, "SCONET_SESSION_IDLE_MINUTES"),
         ({"SCONET_COOKIE_SECURE": "peut-être"}, "SCONET_COOKIE_SECURE"),
         ({"SCONET_SECRET_KEY": "trop-courte"}, "SCONET_SECRET_KEY"),
