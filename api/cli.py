@@ -80,7 +80,7 @@ class _ProgressBars:
 )
 def demo(scale: int, seed: int, if_empty: bool) -> None:
     """Load a demo académie of SCALE schools into an empty database."""
-    from api.demo import database_is_empty, generate_demo
+    from api.demo import DemoError, database_is_empty, generate_demo
     from db.engine import make_engine, make_sessionmaker
 
     settings = _settings()
@@ -103,6 +103,8 @@ def demo(scale: int, seed: int, if_empty: bool) -> None:
                 report = await generate_demo(
                     sessionmaker, scale=scale, seed=seed, progress=progress
                 )
+            except DemoError as exc:
+                raise click.ClickException(str(exc)) from exc
             finally:
                 progress.close()
         finally:
@@ -138,9 +140,9 @@ def demo(scale: int, seed: int, if_empty: bool) -> None:
 def serve(host: str | None, port: int | None, familles_port: int | None) -> None:
     """Serve the staff portal with the GraphQL API, and the families portal."""
     import uvicorn
-    from portals.familles.app import create_familles_app
 
     from api.app import create_app
+    from portals.familles.app import create_familles_app
 
     settings = _settings()
     host = host or settings.host

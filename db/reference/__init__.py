@@ -1,0 +1,29 @@
+"""Reference data shipped with the project: national nomenclatures and a few communes.
+
+``mefs.csv`` and ``subjects.csv`` hold real SIECLE codes and labels (taken
+from a ``BEE_NOMENCLATURES`` export, plus the four collège levels), with the
+age a student reaches at each level and the level that follows. They seed a
+new académie (``sconet demo``) and are what the académie would otherwise
+receive from the BAN. ``communes.csv`` lists real communes (INSEE code,
+postal code) of Créteil's three départements and a few birthplaces.
+"""
+
+from db.reference.loader import (
+    Commune,
+    MefRow,
+    SubjectRow,
+    load_reference_nomenclatures,
+    read_communes,
+    read_mefs,
+    read_subjects,
+)
+
+__all__ = [
+    "Commune",
+    "MefRow",
+    "SubjectRow",
+    "load_reference_nomenclatures",
+    "read_communes",
+    "read_mefs",
+    "read_subjects",
+]
