@@ -1,0 +1,62 @@
+"""Routes of the staff portal, mounted at "/" by ``api.app.create_app``.
+
+The portal renders its pages from the same domain functions (``api.resolvers``)
+and permission checks as the GraphQL API. ``/graphql``, ``/api/...`` and
+``/exports/...`` belong to the API and are not claimed here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import PlainTextResponse, Response
+from starlette.routing import BaseRoute, Route
+
+from portals.etablissement import home, login, statistics, structures, students
+from portals.etablissement.assets import static_mounts
+from portals.etablissement.web import anonymous_error
+
+
+def portal_routes() -> list[BaseRoute]:
+    """Pages and static files of the staff portal.
+
+    Raises ``AssetsMissing`` (with the ``npm ci`` hint) when the DSFR is not installed.
+    """
+    return [
+        Route("/connexion", login.login_page, methods=["GET"], name="connexion"),
+        Route("/connexion", login.login_submit, methods=["POST"]),
+        Route("/deconnexion", login.logout, methods=["POST"], name="deconnexion"),
+        Route("/", home.home, methods=["GET"], name="accueil"),
+        Route("/etablissement", home.choose_school, methods=["POST"], name="etablissement"),
+        Route("/eleves", students.search, methods=["GET"], name="eleves"),
+        Route("/eleves/{student_id:int}", students.record, methods=["GET"], name="eleve"),
+        Route(
+            "/eleves/{student_id:int}/modifier",
+            students.edit,
+            methods=["GET", "POST"],
+            name="eleve-modifier",
+        ),
+        Route("/divisions", structures.divisions, methods=["GET"], name="divisions"),
+        Route(
+            "/divisions/{division_id:int}", structures.division, methods=["GET"], name="division"
+        ),
+        Route("/statistiques", statistics.statistics, methods=["GET"], name="statistiques"),
+        *static_mounts(),
+    ]
+
+
+async def _not_found(request: Request, exc: Exception) -> Response:
+    if "text/html" in request.headers.get("accept", ""):
+        return anonymous_error(
+            404, "Page introuvable", "L'adresse demandée ne correspond à aucune page."
+        )
+    detail = exc.detail if isinstance(exc, HTTPException) else "Not Found"
+    return PlainTextResponse(str(detail), status_code=404)
+
+
+def portal_exception_handlers() -> dict[int, Callable[[Request, Exception], Awaitable[Response]]]:
+    """Optional: a French DSFR page for unknown addresses asked by a browser (API clients,
+    which do not accept text/html, keep the plain answer). Pass to ``Starlette(exception_handlers=...)``."""
+    return {404: _not_found}

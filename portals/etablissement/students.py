@@ -1,0 +1,295 @@
+"""/eleves: search; /eleves/{id}: the student record; /eleves/{id}/modifier: edit the identity."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from sqlalchemy.orm.exc import StaleDataError
+from starlette.responses import Response
+
+from api.auth.permissions import Permission
+from api.auth.principal import PermissionDenied
+from api.resolvers.enrollments import EnrollmentView, enrollments_for_students, schooling_history
+from api.resolvers.errors import FieldError, ValidationFailed
+from api.resolvers.guardians import guardians_of
+from api.resolvers.nomenclatures import list_mefs
+from api.resolvers.structures import list_divisions, list_groups
+from api.resolvers.students import (
+    IDENTITY_FIELDS,
+    StudentFilter,
+    StudentOrder,
+    get_student,
+    search_students,
+    update_student,
+)
+from db.enrollments import Enrollment
+from db.students import Student
+from portals.etablissement.labels import date_fr
+from portals.etablissement.web import Page, page_handler, parse_id, redirect
+
+PAGE_SIZE = 50
+STALE = FieldError(
+    "version",
+    "STALE",
+    "La fiche a été modifiée par quelqu'un d'autre depuis son ouverture : "
+    "rechargez-la avant d'enregistrer.",
+)
+ORDERS = {"nom": StudentOrder.NAME, "naissance": StudentOrder.BIRTH_DATE}
+
+# Identity fields of the edit form, in display order, with their French labels and hints.
+IDENTITY_FORM = (
+    ("family_name", "Nom de famille", "", True),
+    ("usage_name", "Nom d'usage", "Si différent du nom de famille", False),
+    ("first_name", "Prénom", "", True),
+    ("first_name_2", "Deuxième prénom", "", False),
+    ("first_name_3", "Troisième prénom", "", False),
+    ("birth_date", "Date de naissance", "Format attendu : JJ/MM/AAAA", True),
+    ("birth_commune_code", "Commune de naissance (code INSEE)", "5 caractères, ex. 93048", False),
+    ("birth_city", "Ville de naissance", "Obligatoire pour un élève né à l'étranger", False),
+    (
+        "birth_country_code",
+        "Pays de naissance (code INSEE)",
+        "3 chiffres, 100 pour la France",
+        False,
+    ),
+    ("ine", "INE", "Identifiant national élève : 10 chiffres et une lettre", False),
+)
+assert {f for f, *_ in IDENTITY_FORM} | {"sex"} == set(IDENTITY_FIELDS)
+
+
+@dataclass(frozen=True)
+class StudentRow:
+    student: Student
+    enrollment: Enrollment | None
+    division_code: str
+    mef_label: str
+
+
+def first_names(student: Student) -> str:
+    return " ".join(
+        n for n in (student.first_name, student.first_name_2, student.first_name_3) if n
+    )
+
+
+async def student_rows(
+    page: Page,
+    students: list[Student],
+    school_id: int,
+    school_year_id: int,
+    division_codes: dict[int, str],
+    mef_labels: dict[int, str],
+) -> list[StudentRow]:
+    """Each student with their enrolment in this school and year, and its labels."""
+    histories = await enrollments_for_students(page.session, [s.id for s in students])
+    rows = []
+    for student, history in zip(students, histories, strict=True):
+        enrollment = next(
+            (e for e in history if e.school_id == school_id and e.school_year_id == school_year_id),
+            None,
+        )
+        rows.append(
+            StudentRow(
+                student=student,
+                enrollment=enrollment,
+                division_code=division_codes.get(enrollment.division_id or 0, "")
+                if enrollment
+                else "",
+                mef_label=mef_labels.get(enrollment.mef_id, "") if enrollment else "",
+            )
+        )
+    return rows
+
+
+@dataclass(frozen=True)
+class SearchCriteria:
+    """The search form, as read from the query string (French parameter names)."""
+
+    nom: str = ""
+    ine: str = ""
+    division: int | None = None
+    mef: int | None = None
+    groupe: int | None = None
+    tri: str = "nom"
+
+    @classmethod
+    def from_query(cls, query: Mapping[str, str]) -> SearchCriteria:
+        order = query.get("tri", "nom")
+        return cls(
+            nom=" ".join(query.get("nom", "").split())[:100],
+            ine=query.get("ine", "").strip().upper()[:11],
+            division=parse_id(query.get("division")),
+            mef=parse_id(query.get("mef")),
+            groupe=parse_id(query.get("groupe")),
+            tri=order if order in ORDERS else "nom",
+        )
+
+    def params(self) -> dict[str, Any]:
+        """Query parameters that reproduce this search (defaults left out)."""
+        return {
+            "nom": self.nom,
+            "ine": self.ine,
+            "division": self.division,
+            "mef": self.mef,
+            "groupe": self.groupe,
+            "tri": None if self.tri == "nom" else self.tri,
+        }
+
+
+@page_handler("eleves")
+async def search(page: Page) -> Response:
+    query = page.request.query_params
+    criteria = SearchCriteria.from_query(query)
+    after = query.get("apres") or None
+    school, year = page.school, page.year
+    if school is None or year is None:
+        return page.render("students/search.html", criteria=criteria)
+    divisions = await list_divisions(page.session, page.principal, school.id, year.id)
+    groups = await list_groups(page.session, page.principal, school.id, year.id)
+    mefs = await list_mefs(page.session, page.principal, school.id)
+    filters = StudentFilter(
+        school_id=school.id,
+        school_year_id=year.id,
+        name_prefix=criteria.nom or None,
+        ine=criteria.ine or None,
+        division_id=criteria.division,
+        group_id=criteria.groupe,
+        mef_id=criteria.mef,
+    )
+    errors: list[FieldError] = []
+    result = None
+    rows: list[StudentRow] = []
+    try:
+        result = await search_students(
+            page.session,
+            page.principal,
+            filters,
+            first=PAGE_SIZE,
+            after=after,
+            order=ORDERS[criteria.tri],
+        )
+    except ValidationFailed as exc:
+        errors = exc.errors
+    if result is not None:
+        rows = await student_rows(
+            page,
+            result.students,
+            school.id,
+            year.id,
+            {d.division.id: d.division.code for d in divisions},
+            {m.id: m.short_label for m in mefs},
+        )
+    base = {**criteria.params(), "annee": year.id if query.get("annee") else None}
+    next_url = (
+        page.url("/eleves", **base, apres=result.end_cursor)
+        if result is not None and result.has_next_page
+        else None
+    )
+    return page.render(
+        "students/search.html",
+        criteria=criteria,
+        division_options=[(d.division.id, d.division.code) for d in divisions],
+        group_options=[(g.group.id, f"{g.group.code} — {g.group.label}") for g in groups],
+        mef_options=[(m.id, m.short_label) for m in mefs],
+        result=result,
+        rows=rows,
+        errors=errors,
+        paged=bool(after),
+        first_url=page.url("/eleves", **base),
+        next_url=next_url,
+        first_names=first_names,
+    )
+
+
+def _writable_school(page: Page, history: list[EnrollmentView]) -> int | None:
+    """A school where the caller may change this student (the current one first), else None."""
+    schools = [v.enrollment.school_id for v in history]
+    if page.school is not None and page.school.id in schools:
+        schools.insert(0, page.school.id)
+    return next((s for s in schools if page.can(Permission.STUDENTS_WRITE, s)), None)
+
+
+@page_handler("eleves")
+async def record(page: Page) -> Response:
+    student_id: int = page.request.path_params["student_id"]
+    student = await get_student(page.session, page.principal, student_id)
+    guardians = await guardians_of(page.session, page.principal, student_id)
+    history = await schooling_history(page.session, page.principal, student_id)
+    return page.render(
+        "students/record.html",
+        student=student,
+        guardians=guardians,
+        history=history,
+        can_edit=_writable_school(page, history) is not None,
+        saved=page.request.query_params.get("enregistre") == "1",
+        first_names=first_names,
+    )
+
+
+def _form_values(student: Student) -> dict[str, str]:
+    values: dict[str, str] = {}
+    for field in IDENTITY_FIELDS:
+        value: Any = getattr(student, field)
+        if isinstance(value, date):
+            values[field] = date_fr(value)
+        elif value is None:
+            values[field] = ""
+        else:
+            values[field] = str(getattr(value, "value", value))
+    return values
+
+
+def _edit_form(
+    page: Page,
+    student: Student,
+    values: dict[str, str],
+    version: str,
+    errors: list[FieldError],
+    status_code: int = 200,
+) -> Response:
+    known = {f for f, *_ in IDENTITY_FORM} | {"sex"}
+    return page.render(
+        "students/edit.html",
+        status_code,
+        student=student,
+        fields=IDENTITY_FORM,
+        values=values,
+        version=version,
+        errors=errors,
+        field_errors={e.field: e.message for e in errors if e.field in known},
+        other_errors=[e for e in errors if e.field not in known],
+    )
+
+
+@page_handler("eleves")
+async def edit(page: Page) -> Response:
+    student_id: int = page.request.path_params["student_id"]
+    student = await get_student(page.session, page.principal, student_id)
+    history = await schooling_history(page.session, page.principal, student_id)
+    school_id = _writable_school(page, history)
+    if school_id is None:
+        raise PermissionDenied(Permission.STUDENTS_WRITE)
+    if page.request.method == "GET":
+        return _edit_form(page, student, _form_values(student), str(student.version), [])
+    form = await page.request.form()
+    values = {field: str(form.get(field) or "")[:200] for field in IDENTITY_FIELDS}
+    raw_version = str(form.get("version") or "")
+    version = parse_id(raw_version)
+    try:
+        async with page.writing(school_id) as session:
+            await update_student(
+                session,
+                page.principal,
+                student_id,
+                changes=values,
+                # A form without its version is treated as stale, never as "skip the check".
+                expected_version=version if version is not None else 0,
+            )
+    except ValidationFailed as exc:
+        return _edit_form(page, student, values, raw_version, exc.errors, status_code=400)
+    except StaleDataError:
+        # Someone saved between our version check and our write.
+        return _edit_form(page, student, values, raw_version, [STALE], status_code=409)
+    return redirect(f"/eleves/{student_id}?enregistre=1")

@@ -1,0 +1,263 @@
+"""What every page of the staff portal shares: the signed-in caller, the school and year
+being worked on, CSRF checking, error pages and write transactions.
+
+A handler is written as ``async def handler(page: Page) -> Response`` and wrapped
+with ``@page_handler(nav)``. The wrapper sends anonymous visitors to the login
+page, checks the CSRF token of every POST, opens one read session for the
+request, and turns ``NotFound`` and ``PermissionDenied`` into French error pages.
+"""
+
+from __future__ import annotations
+
+import functools
+import hmac
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlencode, urlsplit
+
+from sqlalchemy.ext.asyncio import AsyncSession
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, RedirectResponse, Response
+
+from api.auth.permissions import ROLE_LABELS_FR, Permission
+from api.auth.principal import PermissionDenied, Principal
+from api.auth.requests import Caller, identify
+from api.resolvers.errors import NotFound
+from api.resolvers.schools import school_years, visible_schools
+from api.services import Services, services_of
+from db.audit import set_actor
+from db.schools import School, SchoolYear, SchoolYearState
+from portals.etablissement.rendering import render
+
+SCHOOL_COOKIE = "sconet_etablissement"
+LOGIN_PATH = "/connexion"
+NEXT_PARAM = "suivant"
+
+
+def local_path(target: str | None, default: str = "/") -> str:
+    """``target`` when it is a path on this site, else ``default`` (no open redirect)."""
+    if not target or len(target) > 2000:
+        return default
+    if any(ord(c) < 0x20 or c == "\\" for c in target):
+        return default
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
+        return default
+    return target
+
+
+def set_cookie(
+    response: Response,
+    services: Services,
+    key: str,
+    value: str,
+    *,
+    path: str = "/",
+    max_age: int | None = None,
+) -> None:
+    response.set_cookie(
+        key,
+        value,
+        max_age=max_age,
+        path=path,
+        secure=services.settings.cookie_secure,
+        httponly=True,
+        samesite="lax",
+    )
+
+
+def delete_cookie(response: Response, services: Services, key: str, *, path: str = "/") -> None:
+    response.delete_cookie(
+        key, path=path, secure=services.settings.cookie_secure, httponly=True, samesite="lax"
+    )
+
+
+def redirect(url: str) -> RedirectResponse:
+    # 303: after a POST the browser follows with a GET.
+    return RedirectResponse(url, status_code=303)
+
+
+def login_redirect(request: Request) -> RedirectResponse:
+    target = request.url.path
+    if request.method == "GET" and request.url.query:
+        target += "?" + request.url.query
+    if target == "/":
+        return redirect(LOGIN_PATH)
+    return redirect(f"{LOGIN_PATH}?{urlencode({NEXT_PARAM: target})}")
+
+
+def parse_id(raw: Any) -> int | None:
+    """A positive integer id from a query or form value, else None."""
+    if raw is None:
+        return None
+    text = str(raw).strip()
+    if not text.isdigit() or len(text) > 12:
+        return None
+    value = int(text)
+    return value if value > 0 else None
+
+
+@dataclass(frozen=True)
+class NavItem:
+    key: str
+    label: str
+    href: str
+
+
+NAV_ITEMS = (
+    (NavItem("accueil", "Accueil", "/"), None),
+    (NavItem("eleves", "Élèves", "/eleves"), Permission.STUDENTS_READ),
+    (NavItem("divisions", "Divisions et groupes", "/divisions"), Permission.STRUCTURES_READ),
+    (NavItem("statistiques", "Statistiques", "/statistiques"), Permission.STATISTICS_READ),
+)
+
+
+@dataclass
+class Page:
+    """One request to a portal page, by a signed-in staff member."""
+
+    request: Request
+    services: Services
+    caller: Caller
+    session: AsyncSession
+    nav: str
+    schools: list[School] = field(default_factory=list)
+    school: School | None = None
+    years: list[SchoolYear] = field(default_factory=list)
+    year: SchoolYear | None = None
+
+    @property
+    def principal(self) -> Principal:
+        return self.caller.principal
+
+    @property
+    def csrf_token(self) -> str:
+        return self.caller.session.csrf_token
+
+    def can(self, permission: Permission, school_id: int | None = None) -> bool:
+        """The permission in this school (or anywhere when ``school_id`` is None)."""
+        if school_id is None:
+            return self.principal.has(permission)
+        return permission in self.principal.permissions_in(school_id)
+
+    def school_name(self, school_id: int | None) -> str:
+        for school in self.schools:
+            if school.id == school_id:
+                return school.name
+        return "Académie" if school_id is None else ""
+
+    def role_labels(self) -> list[str]:
+        labels = []
+        for school_id, role in sorted(
+            self.principal.grants, key=lambda g: (g[0] is not None, g[0] or 0, g[1].value)
+        ):
+            where = self.school_name(school_id)
+            labels.append(f"{ROLE_LABELS_FR[role]} — {where}" if where else ROLE_LABELS_FR[role])
+        return labels
+
+    def user_name(self) -> str:
+        # Principal.label reads "Display Name (login)".
+        return self.principal.label.rsplit(" (", 1)[0]
+
+    def school_options(self) -> list[tuple[int, str]]:
+        return [(s.id, f"{s.name} ({s.uai})") for s in self.schools]
+
+    def year_options(self) -> list[tuple[int, str]]:
+        states = {
+            SchoolYearState.CURRENT: " (en cours)",
+            SchoolYearState.IN_PREPARATION: " (en préparation)",
+            SchoolYearState.CLOSED: " (close)",
+        }
+        return [(y.id, y.label + states.get(y.state, "")) for y in self.years]
+
+    def nav_items(self) -> list[NavItem]:
+        return [item for item, perm in NAV_ITEMS if perm is None or self.can(perm)]
+
+    def url(self, path: str, **params: Any) -> str:
+        """``path`` with the non-empty params as a query string."""
+        query = {k: v for k, v in params.items() if v not in (None, "")}
+        return f"{path}?{urlencode(query)}" if query else path
+
+    def render(self, template: str, status_code: int = 200, **context: Any) -> HTMLResponse:
+        return render(template, {"page": self, **context}, status_code)
+
+    def error(self, status_code: int, title: str, message: str) -> HTMLResponse:
+        return self.render("error.html", status_code, title=title, message=message)
+
+    @asynccontextmanager
+    async def writing(self, school_id: int | None) -> AsyncIterator[AsyncSession]:
+        """One transaction, with the audit actor set; rolled back on any exception."""
+        async with self.services.sessionmaker() as session, session.begin():
+            set_actor(session.sync_session, self.principal.audit_actor(school_id))
+            yield session
+
+
+def anonymous_error(status_code: int, title: str, message: str) -> HTMLResponse:
+    return render("error.html", {"page": None, "title": title, "message": message}, status_code)
+
+
+async def _load_scope(page: Page) -> None:
+    """The schools in reach, the one being worked on (cookie), and the school year (``annee``)."""
+    try:
+        page.schools = await visible_schools(page.session, page.principal)
+    except PermissionDenied:
+        page.schools = []
+    wanted = parse_id(page.request.cookies.get(SCHOOL_COOKIE))
+    page.school = next((s for s in page.schools if s.id == wanted), None) or (
+        page.schools[0] if page.schools else None
+    )
+    page.years = await school_years(page.session, page.principal)
+    wanted_year = parse_id(page.request.query_params.get("annee"))
+    page.year = (
+        next((y for y in page.years if y.id == wanted_year), None)
+        or next((y for y in page.years if y.state is SchoolYearState.CURRENT), None)
+        or (page.years[0] if page.years else None)
+    )
+
+
+Handler = Callable[[Page], Awaitable[Response]]
+
+
+def page_handler(nav: str) -> Callable[[Handler], Callable[[Request], Awaitable[Response]]]:
+    def decorate(handler: Handler) -> Callable[[Request], Awaitable[Response]]:
+        @functools.wraps(handler)
+        async def endpoint(request: Request) -> Response:
+            caller = await identify(request)
+            if caller is None:
+                return login_redirect(request)
+            services = services_of(request)
+            if request.method == "POST":
+                form = await request.form()
+                sent = form.get("csrf_token")
+                if not isinstance(sent, str) or not hmac.compare_digest(
+                    sent.encode(), caller.session.csrf_token.encode()
+                ):
+                    return anonymous_error(
+                        403,
+                        "Formulaire expiré",
+                        "Le formulaire n'est plus valide (jeton de sécurité absent ou périmé). "
+                        "Revenez à la page précédente, rechargez-la puis recommencez.",
+                    )
+            async with services.sessionmaker() as session:
+                page = Page(request, services, caller, session, nav)
+                await _load_scope(page)
+                try:
+                    return await handler(page)
+                except NotFound:
+                    return page.error(
+                        404,
+                        "Page introuvable",
+                        "Cette fiche n'existe pas ou ne fait pas partie de votre périmètre.",
+                    )
+                except PermissionDenied:
+                    return page.error(
+                        403,
+                        "Accès refusé",
+                        "Votre profil ne permet pas d'accéder à cette page.",
+                    )
+
+        return endpoint
+
+    return decorate

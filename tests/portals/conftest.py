@@ -1,0 +1,127 @@
+"""Fixtures of the portal tests: the test world, the staff app, and a signed-in browser-like client."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import AsyncIterator
+from datetime import date
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy import select
+
+from api.app import create_app
+from api.demo import generate_demo
+from db.accounts import RoleGrant, StaffUser
+from db.enrollments import Enrollment
+from db.schools import SchoolYear, SchoolYearState
+from db.structures import Division
+from db.students import Student
+from tests.world import PASSWORD, World, build_world
+
+CSRF_FIELD = re.compile(r'name="csrf_token" value="([^"]+)"')
+
+
+def csrf_of(html: str) -> str:
+    match = CSRF_FIELD.search(html)
+    assert match, "no csrf_token field in the page"
+    return match.group(1)
+
+
+class Portal:
+    """An HTTP client on the staff app that keeps cookies like a browser."""
+
+    def __init__(self, http: httpx.AsyncClient, world: World) -> None:
+        self.http = http
+        self.world = world
+
+    async def login(
+        self, login: str, password: str = PASSWORD, target: str = "/"
+    ) -> httpx.Response:
+        form = await self.http.get("/connexion")
+        assert form.status_code == 200
+        return await self.http.post(
+            "/connexion",
+            data={
+                "login": login,
+                "password": password,
+                "csrf_token": csrf_of(form.text),
+                "suivant": target,
+            },
+        )
+
+    async def get(self, url: str, **kwargs: Any) -> httpx.Response:
+        return await self.http.get(url, **kwargs)
+
+    async def post_form(self, page_url: str, action: str, data: dict[str, str]) -> httpx.Response:
+        """Submits a form the way a browser does: with the CSRF token of the page holding it."""
+        page = await self.http.get(page_url)
+        assert page.status_code == 200, page.text
+        return await self.http.post(action, data={"csrf_token": csrf_of(page.text), **data})
+
+
+@pytest.fixture
+async def world(sessionmaker) -> World:
+    return await build_world(sessionmaker, extra_students_a1=55)
+
+
+@pytest.fixture
+async def app(settings) -> AsyncIterator[Any]:
+    application = create_app(settings)
+    yield application
+    await application.state.services.engine.dispose()
+
+
+def make_client(app: Any) -> httpx.AsyncClient:
+    # https, so that Secure cookies (the default on PostgreSQL settings) are sent back.
+    transport = httpx.ASGITransport(app=app, client=("198.51.100.7", 4321))
+    return httpx.AsyncClient(transport=transport, base_url="https://testserver")
+
+
+@pytest.fixture
+async def portal(app, world) -> AsyncIterator[Portal]:
+    async with make_client(app) as http:
+        yield Portal(http, world)
+
+
+@pytest.fixture
+async def other_portal(app, world) -> AsyncIterator[Portal]:
+    """A second browser, for a second user at the same time."""
+    async with make_client(app) as http:
+        yield Portal(http, world)
+
+
+DEMO_TODAY = date(2026, 11, 25)
+
+
+@pytest.fixture
+async def demo(sessionmaker) -> dict[str, Any]:
+    """The demo académie (one school): ids of demo.principal's school, a division, a student."""
+    await generate_demo(sessionmaker, scale=1, today=DEMO_TODAY)
+    async with sessionmaker() as session:
+        school_id = await session.scalar(
+            select(RoleGrant.school_id)
+            .join(StaffUser, StaffUser.id == RoleGrant.user_id)
+            .where(StaffUser.login == "demo.principal")
+        )
+        division_id = await session.scalar(
+            select(Division.id)
+            .join(SchoolYear, SchoolYear.id == Division.school_year_id)
+            .where(Division.school_id == school_id, SchoolYear.state == SchoolYearState.CURRENT)
+            .order_by(Division.code)
+        )
+        student = await session.scalar(
+            select(Student)
+            .join(Enrollment, Enrollment.student_id == Student.id)
+            .where(Enrollment.division_id == division_id, Enrollment.exit_date.is_(None))
+            .order_by(Student.search_name)
+        )
+    assert student is not None
+    return {
+        "school": school_id,
+        "division": division_id,
+        "student": student.id,
+        "family_name": student.family_name,
+        "first_name": student.first_name,
+    }
