@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
 from alembic import command
@@ -23,3 +24,8 @@ def alembic_config(database: str, url: str) -> Config:
 
 def upgrade(database: str, url: str, revision: str = "head") -> None:
     command.upgrade(alembic_config(database, url), revision)
+
+
+async def upgrade_from_loop(database: str, url: str, revision: str = "head") -> None:
+    """``upgrade`` for callers already inside an event loop (env.py runs its own loop)."""
+    await asyncio.to_thread(upgrade, database, url, revision)

@@ -35,8 +35,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from api.demo import generate_demo  # noqa: E402
-
-from api.migrations import upgrade  # noqa: E402
+from api.migrations import upgrade_from_loop  # noqa: E402
 from db.engine import make_engine, make_sessionmaker  # noqa: E402
 
 DIVISION_QUERY = """
@@ -210,8 +209,8 @@ async def measure(
         workdir = Path(tmp)
         admin_url, ts_url, drop = database_urls(engine_name, workdir)
         try:
-            upgrade("admin", admin_url)
-            upgrade("teleservices", ts_url)
+            await upgrade_from_loop("admin", admin_url)
+            await upgrade_from_loop("teleservices", ts_url)
             divisions, school, year = await prepare(admin_url, scale)
             server, base_url = start_server(admin_url, ts_url, workdir)
             engine = make_engine(admin_url)

@@ -2,24 +2,27 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.auth.passwords import hash_password, needs_rehash, verify_password
 from api.auth.principal import Principal
 from db.accounts import RoleGrant, StaffUser
+from db.audit import AuditActor, set_actor
 from db.structures import TeachingAssignment
 
 
 async def authenticate(session: AsyncSession, login: str, password: str) -> StaffUser | None:
     user = await session.scalar(select(StaffUser).where(StaffUser.login == login.strip().lower()))
-    if not verify_password(user.password_hash if user else None, password):
-        return None
-    assert user is not None
-    if not user.is_active:
+    # argon2 takes tens of milliseconds on purpose: keep it off the event loop.
+    valid = await asyncio.to_thread(verify_password, user.password_hash if user else None, password)
+    if not valid or user is None or not user.is_active:
         return None
     if needs_rehash(user.password_hash):
-        user.password_hash = hash_password(password)
+        set_actor(session.sync_session, AuditActor(kind="staff", id=user.id, label=user.login))
+        user.password_hash = await asyncio.to_thread(hash_password, password)
     return user
 
 

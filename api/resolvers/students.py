@@ -113,12 +113,23 @@ def _filtered(principal: Principal, filters: StudentFilter) -> Select[Student]:
         conditions.append(Enrollment.mef_id == filters.mef_id)
     if filters.group_id is not None:
         conditions.append(
-            exists().where(
-                EnrollmentGroup.enrollment_id == Enrollment.id,
-                EnrollmentGroup.group_id == filters.group_id,
+            Enrollment.id.in_(
+                select(EnrollmentGroup.enrollment_id).where(
+                    EnrollmentGroup.group_id == filters.group_id
+                )
             )
         )
-    query = select(Student).where(exists().where(Enrollment.student_id == Student.id, *conditions))
+    if len(conditions) > 1:
+        # A structure narrows the enrolments: start from them (indexed by school,
+        # division, group) rather than testing every student.
+        query = select(Student).where(
+            Student.id.in_(select(Enrollment.student_id).where(*conditions))
+        )
+    else:
+        # A name or INE narrows the students: test each candidate's enrolments.
+        query = select(Student).where(
+            exists().where(Enrollment.student_id == Student.id, *conditions)
+        )
     if filters.name_prefix and filters.name_prefix.strip():
         pattern = _like_prefix(search_key(filters.name_prefix))
         query = query.where(

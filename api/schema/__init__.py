@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import strawberry
+from strawberry.extensions import ParserCache, ValidationCache
 from strawberry.tools import merge_types
 
 from api.schema import (
@@ -24,4 +25,9 @@ Mutation = merge_types(
     (students.Mutation, guardians.Mutation, enrollments.Mutation, structures.Mutation),
 )
 
-schema = strawberry.Schema(query=Query, mutation=Mutation)
+# Clients repeat the same few documents: parse and validate each once.
+schema = strawberry.Schema(
+    query=Query,
+    mutation=Mutation,
+    extensions=[ParserCache(maxsize=256), ValidationCache(maxsize=256)],
+)
