@@ -54,14 +54,18 @@ class World:
     links: dict[str, int] = field(default_factory=dict)
     users: dict[str, int] = field(default_factory=dict)
 
-    async def principal(self, sessionmaker: async_sessionmaker[AsyncSession], user: str) -> Principal:
+    async def principal(
+        self, sessionmaker: async_sessionmaker[AsyncSession], user: str
+    ) -> Principal:
         async with sessionmaker() as session:
             principal = await load_principal(session, self.users[user])
         assert principal is not None
         return principal
 
 
-async def build_world(sessionmaker: async_sessionmaker[AsyncSession], extra_students_a1: int = 0) -> World:
+async def build_world(
+    sessionmaker: async_sessionmaker[AsyncSession], extra_students_a1: int = 0
+) -> World:
     async with sessionmaker() as session, session.begin():
         set_actor(session.sync_session, AuditActor(kind="system", id=None, label="tests"))
         academy = Academy(code="24", name="Créteil")
@@ -69,32 +73,96 @@ async def build_world(sessionmaker: async_sessionmaker[AsyncSession], extra_stud
         await session.flush()
         year = SchoolYear(academy_id=academy.id, start_year=2026, state=SchoolYearState.CURRENT)
         closed = SchoolYear(academy_id=academy.id, start_year=2025, state=SchoolYearState.CLOSED)
-        school_a = School(academy_id=academy.id, uai=uai("0930001"), kind=SchoolKind.COLLEGE, name="Collège Jean Moulin", city="Montreuil", postal_code="93100")
-        school_b = School(academy_id=academy.id, uai=uai("0940002"), kind=SchoolKind.COLLEGE, name="Collège Louise Michel", city="Ivry-sur-Seine", postal_code="94200")
-        mef_5 = Mef(code="10110001110", short_label="5EME", long_label="5EME", duration_years=1, typical_age=12)
+        school_a = School(
+            academy_id=academy.id,
+            uai=uai("0930001"),
+            kind=SchoolKind.COLLEGE,
+            name="Collège Jean Moulin",
+            city="Montreuil",
+            postal_code="93100",
+        )
+        school_b = School(
+            academy_id=academy.id,
+            uai=uai("0940002"),
+            kind=SchoolKind.COLLEGE,
+            name="Collège Louise Michel",
+            city="Ivry-sur-Seine",
+            postal_code="94200",
+        )
+        mef_5 = Mef(
+            code="10110001110",
+            short_label="5EME",
+            long_label="5EME",
+            duration_years=1,
+            typical_age=12,
+        )
         session.add_all([year, closed, school_a, school_b, mef_5])
         await session.flush()
-        mef_6 = Mef(code="10010012110", short_label="6EME", long_label="6EME", duration_years=1, typical_age=11, next_mef_id=mef_5.id)
-        subject = Subject(code="030201", management_code="ESP2", short_label="ESPAGNOL LV2", long_label="ESPAGNOL LV2")
+        mef_6 = Mef(
+            code="10010012110",
+            short_label="6EME",
+            long_label="6EME",
+            duration_years=1,
+            typical_age=11,
+            next_mef_id=mef_5.id,
+        )
+        subject = Subject(
+            code="030201",
+            management_code="ESP2",
+            short_label="ESPAGNOL LV2",
+            long_label="ESPAGNOL LV2",
+        )
         session.add_all([mef_6, subject])
         await session.flush()
         for school in (school_a, school_b):
-            session.add_all([SchoolMef(school_id=school.id, mef_id=mef_6.id), SchoolMef(school_id=school.id, mef_id=mef_5.id)])
+            session.add_all(
+                [
+                    SchoolMef(school_id=school.id, mef_id=mef_6.id),
+                    SchoolMef(school_id=school.id, mef_id=mef_5.id),
+                ]
+            )
             session.add(SchoolSubject(school_id=school.id, subject_id=subject.id))
-        a1 = Division(school_id=school_a.id, school_year_id=year.id, code="6A", label="6e A", planned_headcount=28)
+        a1 = Division(
+            school_id=school_a.id,
+            school_year_id=year.id,
+            code="6A",
+            label="6e A",
+            planned_headcount=28,
+        )
         a2 = Division(school_id=school_a.id, school_year_id=year.id, code="6B", label="6e B")
         b1 = Division(school_id=school_b.id, school_year_id=year.id, code="6X", label="6e X")
         session.add_all([a1, a2, b1])
         await session.flush()
         session.add_all(DivisionMef(division_id=d.id, mef_id=mef_6.id) for d in (a1, a2, b1))
-        group = Group(school_id=school_a.id, school_year_id=year.id, code="ESP2", label="Espagnol LV2", subject_id=subject.id)
+        group = Group(
+            school_id=school_a.id,
+            school_year_id=year.id,
+            code="ESP2",
+            label="Espagnol LV2",
+            subject_id=subject.id,
+        )
         session.add(group)
         await session.flush()
-        session.add_all([GroupDivision(group_id=group.id, division_id=a1.id), GroupDivision(group_id=group.id, division_id=a2.id)])
+        session.add_all(
+            [
+                GroupDivision(group_id=group.id, division_id=a1.id),
+                GroupDivision(group_id=group.id, division_id=a2.id),
+            ]
+        )
 
         world = World(
-            academy_id=academy.id, year_id=year.id, closed_year_id=closed.id, school_a=school_a.id, school_b=school_b.id,
-            mef_6=mef_6.id, mef_5=mef_5.id, division_a1=a1.id, division_a2=a2.id, division_b1=b1.id, group_a=group.id, subject=subject.id,
+            academy_id=academy.id,
+            year_id=year.id,
+            closed_year_id=closed.id,
+            school_a=school_a.id,
+            school_b=school_b.id,
+            mef_6=mef_6.id,
+            mef_5=mef_5.id,
+            division_a1=a1.id,
+            division_a2=a2.id,
+            division_b1=b1.id,
+            group_a=group.id,
+            subject=subject.id,
         )
         await _staff(session, world)
         await _families(session, world, extra_students_a1)
@@ -112,24 +180,57 @@ async def _staff(session: AsyncSession, world: World) -> None:
         ("rectorat", Role.RECTORAT, None),
     ]
     for login, role, school_id in accounts:
-        user = StaffUser(academy_id=world.academy_id, login=login, display_name=login.replace("_", " ").title(), password_hash=PASSWORD_HASH)
+        user = StaffUser(
+            academy_id=world.academy_id,
+            login=login,
+            display_name=login.replace("_", " ").title(),
+            password_hash=PASSWORD_HASH,
+        )
         session.add(user)
         await session.flush()
         session.add(RoleGrant(user_id=user.id, school_id=school_id, role=role))
         world.users[login] = user.id
-    session.add(TeachingAssignment(school_id=world.school_a, user_id=world.users["teacher_a"], division_id=world.division_a1, subject_id=world.subject))
+    session.add(
+        TeachingAssignment(
+            school_id=world.school_a,
+            user_id=world.users["teacher_a"],
+            division_id=world.division_a1,
+            subject_id=world.subject,
+        )
+    )
 
 
 async def _student(
-    session: AsyncSession, world: World, key: str, family: str, first: str, sex: Sex, born: date,
-    school_id: int, division_id: int | None, ine: str | None = None,
+    session: AsyncSession,
+    world: World,
+    key: str,
+    family: str,
+    first: str,
+    sex: Sex,
+    born: date,
+    school_id: int,
+    division_id: int | None,
+    ine: str | None = None,
 ) -> Student:
-    student = Student(family_name=family, first_name=first, sex=sex, birth_date=born, birth_commune_code="93048", birth_city="Montreuil", ine=ine)
+    student = Student(
+        family_name=family,
+        first_name=first,
+        sex=sex,
+        birth_date=born,
+        birth_commune_code="93048",
+        birth_city="Montreuil",
+        ine=ine,
+    )
     session.add(student)
     await session.flush()
     enrollment = Enrollment(
-        student_id=student.id, school_id=school_id, school_year_id=world.year_id, mef_id=world.mef_6,
-        division_id=division_id, regime=Regime.DEMI_PENSIONNAIRE, entry_date=date(2026, 9, 1),
+        student_id=student.id,
+        school_id=school_id,
+        school_year_id=world.year_id,
+        mef_id=world.mef_6,
+        division_id=division_id,
+        regime=Regime.DEMI_PENSIONNAIRE,
+        entry_date=date(2026, 9, 1),
     )
     session.add(enrollment)
     await session.flush()
@@ -138,10 +239,24 @@ async def _student(
     return student
 
 
-async def _guardian(session: AsyncSession, world: World, key: str, civility: Civility, family: str, first: str, email: str | None) -> Guardian:
+async def _guardian(
+    session: AsyncSession,
+    world: World,
+    key: str,
+    civility: Civility,
+    family: str,
+    first: str,
+    email: str | None,
+) -> Guardian:
     guardian = Guardian(
-        civility=civility, family_name=family, first_name=first, address_line1="12 rue de Paris", postal_code="93100", city="Montreuil",
-        phone_mobile="06 12 34 56 78", email=email,
+        civility=civility,
+        family_name=family,
+        first_name=first,
+        address_line1="12 rue de Paris",
+        postal_code="93100",
+        city="Montreuil",
+        phone_mobile="06 12 34 56 78",
+        email=email,
     )
     session.add(guardian)
     await session.flush()
@@ -149,22 +264,78 @@ async def _guardian(session: AsyncSession, world: World, key: str, civility: Civ
     return guardian
 
 
-async def _link(session: AsyncSession, world: World, key: str, student: Student, guardian: Guardian, rank: int | None, relationship: Relationship) -> None:
-    link = GuardianLink(student_id=student.id, guardian_id=guardian.id, legal_rank=rank, relationship=relationship)
+async def _link(
+    session: AsyncSession,
+    world: World,
+    key: str,
+    student: Student,
+    guardian: Guardian,
+    rank: int | None,
+    relationship: Relationship,
+) -> None:
+    link = GuardianLink(
+        student_id=student.id, guardian_id=guardian.id, legal_rank=rank, relationship=relationship
+    )
     session.add(link)
     await session.flush()
     world.links[key] = link.id
 
 
 async def _families(session: AsyncSession, world: World, extra_students_a1: int) -> None:
-    lina = await _student(session, world, "lina", "Martin", "Lina", Sex.F, date(2015, 3, 14), world.school_a, world.division_a1, ine="1234567890A")
-    noah = await _student(session, world, "noah", "Martin", "Noah", Sex.M, date(2015, 11, 2), world.school_a, world.division_a2)
-    eloise = await _student(session, world, "eloise", "Élan", "Éloïse", Sex.F, date(2015, 6, 30), world.school_a, world.division_a1)
-    jade = await _student(session, world, "jade", "Bernard", "Jade", Sex.F, date(2015, 1, 20), world.school_b, world.division_b1, ine="0987654321B")
+    lina = await _student(
+        session,
+        world,
+        "lina",
+        "Martin",
+        "Lina",
+        Sex.F,
+        date(2015, 3, 14),
+        world.school_a,
+        world.division_a1,
+        ine="1234567890A",
+    )
+    noah = await _student(
+        session,
+        world,
+        "noah",
+        "Martin",
+        "Noah",
+        Sex.M,
+        date(2015, 11, 2),
+        world.school_a,
+        world.division_a2,
+    )
+    eloise = await _student(
+        session,
+        world,
+        "eloise",
+        "Élan",
+        "Éloïse",
+        Sex.F,
+        date(2015, 6, 30),
+        world.school_a,
+        world.division_a1,
+    )
+    jade = await _student(
+        session,
+        world,
+        "jade",
+        "Bernard",
+        "Jade",
+        Sex.F,
+        date(2015, 1, 20),
+        world.school_b,
+        world.division_b1,
+        ine="0987654321B",
+    )
     session.add(EnrollmentGroup(enrollment_id=world.enrollments["lina"], group_id=world.group_a))
-    mother = await _guardian(session, world, "mother", Civility.MME, "Martin", "Claire", "claire.martin@example.fr")
+    mother = await _guardian(
+        session, world, "mother", Civility.MME, "Martin", "Claire", "claire.martin@example.fr"
+    )
     father = await _guardian(session, world, "father", Civility.M, "Martin", "Paul", None)
-    elan = await _guardian(session, world, "elan", Civility.MME, "Élan", "Sophie", "sophie.elan@example.fr")
+    elan = await _guardian(
+        session, world, "elan", Civility.MME, "Élan", "Sophie", "sophie.elan@example.fr"
+    )
     await _link(session, world, "lina_mother", lina, mother, 1, Relationship.MOTHER)
     await _link(session, world, "lina_father", lina, father, 2, Relationship.FATHER)
     await _link(session, world, "noah_mother", noah, mother, 1, Relationship.MOTHER)
@@ -172,6 +343,18 @@ async def _families(session: AsyncSession, world: World, extra_students_a1: int)
     # Jade (school B) shares Paul Martin as guardian: a family across two schools.
     await _link(session, world, "jade_father", jade, father, 1, Relationship.FATHER)
     for i in range(extra_students_a1):
-        student = await _student(session, world, f"extra{i}", f"Dupont{chr(65 + i % 26)}", f"Élève{i}", Sex.M if i % 2 else Sex.F, date(2015, 1 + i % 12, 1 + i % 28), world.school_a, world.division_a1)
-        guardian = await _guardian(session, world, f"extra{i}", Civility.MME, f"Dupont{chr(65 + i % 26)}", "Anne", None)
+        student = await _student(
+            session,
+            world,
+            f"extra{i}",
+            f"Dupont{chr(65 + i % 26)}",
+            f"Élève{i}",
+            Sex.M if i % 2 else Sex.F,
+            date(2015, 1 + i % 12, 1 + i % 28),
+            world.school_a,
+            world.division_a1,
+        )
+        guardian = await _guardian(
+            session, world, f"extra{i}", Civility.MME, f"Dupont{chr(65 + i % 26)}", "Anne", None
+        )
         await _link(session, world, f"extra{i}", student, guardian, 1, Relationship.MOTHER)

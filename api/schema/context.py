@@ -94,7 +94,9 @@ class Loaders:
         self.mefs_of_division = _batch(s, lock, structures.mefs_for_divisions)
         self.divisions_of_group = _batch(s, lock, structures.divisions_for_groups)
         self.division_headcount = _batch(
-            s, lock, lambda session, ids: headcounts_of(structures.division_headcounts, session, ids)
+            s,
+            lock,
+            lambda session, ids: headcounts_of(structures.division_headcounts, session, ids),
         )
         self.group_headcount = _batch(
             s, lock, lambda session, ids: headcounts_of(structures.group_headcounts, session, ids)

@@ -22,16 +22,24 @@ class GraphQLClient:
 
     async def token(self, login: str) -> str:
         if login not in self.tokens:
-            response = await self.http.post("/api/session", json={"login": login, "password": PASSWORD})
+            response = await self.http.post(
+                "/api/session", json={"login": login, "password": PASSWORD}
+            )
             assert response.status_code == 200, response.text
             self.tokens[login] = response.json()["token"]
         return self.tokens[login]
 
-    async def raw(self, login: str | None, query: str, variables: dict[str, Any] | None = None) -> httpx.Response:
+    async def raw(
+        self, login: str | None, query: str, variables: dict[str, Any] | None = None
+    ) -> httpx.Response:
         headers = {"Authorization": f"Bearer {await self.token(login)}"} if login else {}
-        return await self.http.post("/graphql", json={"query": query, "variables": variables or {}}, headers=headers)
+        return await self.http.post(
+            "/graphql", json={"query": query, "variables": variables or {}}, headers=headers
+        )
 
-    async def __call__(self, login: str, query: str, variables: dict[str, Any] | None = None) -> dict[str, Any]:
+    async def __call__(
+        self, login: str, query: str, variables: dict[str, Any] | None = None
+    ) -> dict[str, Any]:
         response = await self.raw(login, query, variables)
         assert response.status_code == 200, response.text
         body: dict[str, Any] = response.json()

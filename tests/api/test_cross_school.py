@@ -10,33 +10,48 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from graphql import GraphQLInputObjectType, GraphQLNonNull, GraphQLList
+from graphql import GraphQLInputObjectType, GraphQLList, GraphQLNonNull
 
 from api.schema import schema
 from tests.world import World
 
 # field -> (operation, variables built from the world, school A's ids)
 CALLS: dict[str, tuple[str, Any]] = {
-    "student": ("query($id: Int!) { student(id: $id) { id familyName } }", lambda w: {"id": w.students["lina"]}),
-    "division": ("query($id: Int!) { division(id: $id) { id code } }", lambda w: {"id": w.division_a1}),
+    "student": (
+        "query($id: Int!) { student(id: $id) { id familyName } }",
+        lambda w: {"id": w.students["lina"]},
+    ),
+    "division": (
+        "query($id: Int!) { division(id: $id) { id code } }",
+        lambda w: {"id": w.division_a1},
+    ),
     "group": ("query($id: Int!) { group(id: $id) { id code } }", lambda w: {"id": w.group_a}),
-    "divisions": ("query($id: Int!) { divisions(schoolId: $id) { id } }", lambda w: {"id": w.school_a}),
+    "divisions": (
+        "query($id: Int!) { divisions(schoolId: $id) { id } }",
+        lambda w: {"id": w.school_a},
+    ),
     "groups": ("query($id: Int!) { groups(schoolId: $id) { id } }", lambda w: {"id": w.school_a}),
     "mefs": ("query($id: Int!) { mefs(schoolId: $id) { id } }", lambda w: {"id": w.school_a}),
-    "subjects": ("query($id: Int!) { subjects(schoolId: $id) { id } }", lambda w: {"id": w.school_a}),
-    "headcounts": ("query($id: Int!) { headcounts(by: MEF, schoolId: $id) { total } }", lambda w: {"id": w.school_a}),
+    "subjects": (
+        "query($id: Int!) { subjects(schoolId: $id) { id } }",
+        lambda w: {"id": w.school_a},
+    ),
+    "headcounts": (
+        "query($id: Int!) { headcounts(by: MEF, schoolId: $id) { total } }",
+        lambda w: {"id": w.school_a},
+    ),
     "students": (
         "query($d: Int!, $g: Int!, $s: Int!) { a: students(filter: {divisionId: $d}) { totalCount } "
         "b: students(filter: {groupId: $g}) { totalCount } c: students(filter: {schoolId: $s}) { totalCount } }",
         lambda w: {"d": w.division_a1, "g": w.group_a, "s": w.school_a},
     ),
     "updateStudent": (
-        "mutation($id: Int!) { updateStudent(id: $id, input: {firstName: \"Pirate\"}) { student { id } errors { code } } }",
+        'mutation($id: Int!) { updateStudent(id: $id, input: {firstName: "Pirate"}) { student { id } errors { code } } }',
         lambda w: {"id": w.students["lina"]},
     ),
     "createStudent": (
-        "mutation($s: Int!, $y: Int!, $m: Int!) { createStudent(input: {familyName: \"X\", firstName: \"Y\", sex: M, birthDate: \"2015-01-01\", birthCommuneCode: \"93048\"}, "
-        "enrollment: {schoolId: $s, schoolYearId: $y, mefId: $m, regime: EXTERNE, entryDate: \"2026-09-01\"}) { student { id } errors { code } } }",
+        'mutation($s: Int!, $y: Int!, $m: Int!) { createStudent(input: {familyName: "X", firstName: "Y", sex: M, birthDate: "2015-01-01", birthCommuneCode: "93048"}, '
+        'enrollment: {schoolId: $s, schoolYearId: $y, mefId: $m, regime: EXTERNE, entryDate: "2026-09-01"}) { student { id } errors { code } } }',
         lambda w: {"s": w.school_a, "y": w.year_id, "m": w.mef_6},
     ),
     "linkGuardian": (
@@ -47,13 +62,16 @@ CALLS: dict[str, tuple[str, Any]] = {
         "mutation($id: Int!) { updateGuardianLink(id: $id, input: {paysFees: true}) { link { id } errors { code } } }",
         lambda w: {"id": w.links["lina_mother"]},
     ),
-    "unlinkGuardian": ("mutation($id: Int!) { unlinkGuardian(id: $id) { studentId errors { code } } }", lambda w: {"id": w.links["lina_mother"]}),
+    "unlinkGuardian": (
+        "mutation($id: Int!) { unlinkGuardian(id: $id) { studentId errors { code } } }",
+        lambda w: {"id": w.links["lina_mother"]},
+    ),
     "updateGuardian": (
-        "mutation($id: Int!) { updateGuardian(id: $id, input: {email: \"pirate@example.fr\"}) { guardian { id } errors { code } } }",
+        'mutation($id: Int!) { updateGuardian(id: $id, input: {email: "pirate@example.fr"}) { guardian { id } errors { code } } }',
         lambda w: {"id": w.guardians["elan"]},
     ),
     "enrol": (
-        "mutation($s: Int!, $school: Int!, $y: Int!, $m: Int!) { enrol(studentId: $s, input: {schoolId: $school, schoolYearId: $y, mefId: $m, regime: EXTERNE, entryDate: \"2026-09-01\"}) { enrollment { id } errors { code } } }",
+        'mutation($s: Int!, $school: Int!, $y: Int!, $m: Int!) { enrol(studentId: $s, input: {schoolId: $school, schoolYearId: $y, mefId: $m, regime: EXTERNE, entryDate: "2026-09-01"}) { enrollment { id } errors { code } } }',
         lambda w: {"s": w.students["lina"], "school": w.school_a, "y": w.year_id, "m": w.mef_6},
     ),
     "moveStudent": (
@@ -61,23 +79,23 @@ CALLS: dict[str, tuple[str, Any]] = {
         lambda w: {"id": w.enrollments["lina"], "d": w.division_a2},
     ),
     "recordDeparture": (
-        "mutation($id: Int!) { recordDeparture(enrollmentId: $id, exitDate: \"2026-12-01\", exitReason: MOVE) { enrollment { id } errors { code } } }",
+        'mutation($id: Int!) { recordDeparture(enrollmentId: $id, exitDate: "2026-12-01", exitReason: MOVE) { enrollment { id } errors { code } } }',
         lambda w: {"id": w.enrollments["lina"]},
     ),
     "createDivision": (
-        "mutation($s: Int!, $m: Int!) { createDivision(input: {schoolId: $s, code: \"Z9\", mefIds: [$m]}) { division { id } errors { code } } }",
+        'mutation($s: Int!, $m: Int!) { createDivision(input: {schoolId: $s, code: "Z9", mefIds: [$m]}) { division { id } errors { code } } }',
         lambda w: {"s": w.school_a, "m": w.mef_6},
     ),
     "updateDivision": (
-        "mutation($id: Int!) { updateDivision(id: $id, input: {label: \"pirate\"}) { division { id } errors { code } } }",
+        'mutation($id: Int!) { updateDivision(id: $id, input: {label: "pirate"}) { division { id } errors { code } } }',
         lambda w: {"id": w.division_a1},
     ),
     "createGroup": (
-        "mutation($s: Int!) { createGroup(input: {schoolId: $s, code: \"Z9\"}) { group { id } errors { code } } }",
+        'mutation($s: Int!) { createGroup(input: {schoolId: $s, code: "Z9"}) { group { id } errors { code } } }',
         lambda w: {"s": w.school_a},
     ),
     "updateGroup": (
-        "mutation($id: Int!) { updateGroup(id: $id, input: {label: \"pirate\"}) { group { id } errors { code } } }",
+        'mutation($id: Int!) { updateGroup(id: $id, input: {label: "pirate"}) { group { id } errors { code } } }',
         lambda w: {"id": w.group_a},
     ),
 }
@@ -92,7 +110,8 @@ def _takes_an_id(arg_type: Any, seen: set[str] | None = None) -> bool:
             return False
         seen.add(arg_type.name)
         return any(
-            _is_id_name(name) or _takes_an_id(field.type, seen) for name, field in arg_type.fields.items()
+            _is_id_name(name) or _takes_an_id(field.type, seen)
+            for name, field in arg_type.fields.items()
         )
     return False
 
@@ -108,7 +127,9 @@ def test_every_id_taking_field_is_covered():
         for name, field in root.fields.items():
             if any(_is_id_name(arg) or _takes_an_id(a.type) for arg, a in field.args.items()):
                 id_fields.add(name)
-    assert id_fields == set(CALLS), f"not covered: {id_fields - set(CALLS)}; stale: {set(CALLS) - id_fields}"
+    assert id_fields == set(CALLS), (
+        f"not covered: {id_fields - set(CALLS)}; stale: {set(CALLS) - id_fields}"
+    )
 
 
 def _reached_nothing(body: dict[str, Any]) -> bool:
@@ -117,7 +138,9 @@ def _reached_nothing(body: dict[str, Any]) -> bool:
         return bool(body.get("errors"))
     for value in body["data"].values():
         if isinstance(value, dict) and "errors" in value:
-            if not value["errors"] or any(v not in (None, []) for k, v in value.items() if k != "errors"):
+            if not value["errors"] or any(
+                v not in (None, []) for k, v in value.items() if k != "errors"
+            ):
                 return False
         elif isinstance(value, dict) and "totalCount" in value:
             if value["totalCount"] != 0:
@@ -136,7 +159,9 @@ async def test_school_b_reaches_nothing_of_school_a(gql, world: World, sessionma
     assert await _snapshot(sessionmaker) == before
 
 
-@pytest.mark.parametrize("field", ["student", "updateStudent", "moveStudent", "recordDeparture", "updateGuardian"])
+@pytest.mark.parametrize(
+    "field", ["student", "updateStudent", "moveStudent", "recordDeparture", "updateGuardian"]
+)
 async def test_a_teacher_reaches_nothing_outside_taught_classes(gql, world: World, field):
     operation, variables = CALLS[field]
     values = variables(world)

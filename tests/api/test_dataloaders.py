@@ -30,7 +30,9 @@ async def test_statement_count_is_the_same_for_30_and_300_students(gql, world, c
     counts = {}
     for size in (30, 300):
         with count_statements() as counter:
-            body = await gql("principal_a", DIVISION_LIST, {"division": world.division_a1, "first": size})
+            body = await gql(
+                "principal_a", DIVISION_LIST, {"division": world.division_a1, "first": size}
+            )
         assert "errors" not in body, body
         assert len(body["data"]["students"]["edges"]) == size
         assert all(edge["node"]["guardians"] for edge in body["data"]["students"]["edges"])

@@ -52,7 +52,11 @@ async def test_link_an_existing_guardian_of_a_sibling(gql, world):
     body = await gql(
         "registrar_a",
         LINK,
-        {"student": world.students["noah"], "guardian": world.guardians["father"], "link": {"responsibility": "LEGAL_2", "relationship": "FATHER"}},
+        {
+            "student": world.students["noah"],
+            "guardian": world.guardians["father"],
+            "link": {"responsibility": "LEGAL_2", "relationship": "FATHER"},
+        },
     )
     result = body["data"]["linkGuardian"]
     assert result["errors"] == []
@@ -80,7 +84,13 @@ async def test_new_guardian_errors_name_fields(gql, world):
         {
             "student": world.students["eloise"],
             "link": {"responsibility": "OTHER", "relationship": "OTHER_FAMILY_MEMBER"},
-            "new": {"civility": "MME", "familyName": "Roux", "firstName": "", "email": "pas-un-mail", "phoneMobile": "123"},
+            "new": {
+                "civility": "MME",
+                "familyName": "Roux",
+                "firstName": "",
+                "email": "pas-un-mail",
+                "phoneMobile": "123",
+            },
         },
     )
     fields = {e["field"] for e in body["data"]["linkGuardian"]["errors"]}
@@ -92,45 +102,95 @@ async def test_cannot_link_a_guardian_seen_only_in_another_school(gql, world):
     body = await gql(
         "principal_b",
         LINK,
-        {"student": world.students["jade"], "guardian": world.guardians["elan"], "link": {"responsibility": "LEGAL_2", "relationship": "MOTHER"}},
+        {
+            "student": world.students["jade"],
+            "guardian": world.guardians["elan"],
+            "link": {"responsibility": "LEGAL_2", "relationship": "MOTHER"},
+        },
     )
     assert body["data"]["linkGuardian"]["errors"][0]["code"] == "NOT_FOUND"
 
 
 async def test_update_and_unlink(gql, world, sessionmaker):
-    body = await gql("registrar_a", UPDATE_LINK, {"id": world.links["lina_father"], "input": {"paysFees": True}})
-    assert body["data"]["updateGuardianLink"]["link"] == {"responsibility": "LEGAL_2", "paysFees": True}
+    body = await gql(
+        "registrar_a", UPDATE_LINK, {"id": world.links["lina_father"], "input": {"paysFees": True}}
+    )
+    assert body["data"]["updateGuardianLink"]["link"] == {
+        "responsibility": "LEGAL_2",
+        "paysFees": True,
+    }
     body = await gql("registrar_a", UNLINK, {"id": world.links["lina_father"]})
     assert body["data"]["unlinkGuardian"] == {"studentId": world.students["lina"], "errors": []}
     async with sessionmaker() as session:
-        entry = await session.scalar(select(AuditEntry).where(AuditEntry.entity == "guardian_links", AuditEntry.action == "delete"))
+        entry = await session.scalar(
+            select(AuditEntry).where(
+                AuditEntry.entity == "guardian_links", AuditEntry.action == "delete"
+            )
+        )
     assert entry is not None and entry.before["legal_rank"] == 2
 
 
 async def test_update_guardian_contacts(gql, world):
-    body = await gql("registrar_a", UPDATE_GUARDIAN, {"id": world.guardians["mother"], "input": {"email": "Claire@Example.FR", "phoneMobile": "07 00 00 00 01"}, "version": 1})
+    body = await gql(
+        "registrar_a",
+        UPDATE_GUARDIAN,
+        {
+            "id": world.guardians["mother"],
+            "input": {"email": "Claire@Example.FR", "phoneMobile": "07 00 00 00 01"},
+            "version": 1,
+        },
+    )
     result = body["data"]["updateGuardian"]
     assert result["errors"] == []
     assert result["guardian"]["email"] == "claire@example.fr" and result["guardian"]["version"] == 2
-    body = await gql("registrar_a", UPDATE_GUARDIAN, {"id": world.guardians["mother"], "input": {"postalCode": "ABC"}})
+    body = await gql(
+        "registrar_a",
+        UPDATE_GUARDIAN,
+        {"id": world.guardians["mother"], "input": {"postalCode": "ABC"}},
+    )
     assert body["data"]["updateGuardian"]["errors"][0]["field"] == "postalCode"
 
 
 async def test_move_student_to_another_division_and_groups(gql, world):
-    body = await gql("registrar_a", MOVE, {"id": world.enrollments["noah"], "division": world.division_a1, "groups": [world.group_a]})
+    body = await gql(
+        "registrar_a",
+        MOVE,
+        {"id": world.enrollments["noah"], "division": world.division_a1, "groups": [world.group_a]},
+    )
     result = body["data"]["moveStudent"]
     assert result["errors"] == []
     assert result["enrollment"] == {"division": {"code": "6A"}, "groups": [{"code": "ESP2"}]}
-    body = await gql("registrar_a", MOVE, {"id": world.enrollments["noah"], "division": world.division_b1})
+    body = await gql(
+        "registrar_a", MOVE, {"id": world.enrollments["noah"], "division": world.division_b1}
+    )
     assert body["data"]["moveStudent"]["errors"][0]["field"] == "divisionId"
 
 
 async def test_record_departure(gql, world):
-    body = await gql("registrar_a", DEPART, {"id": world.enrollments["noah"], "date": "2026-08-01", "reason": "MOVE"})
+    body = await gql(
+        "registrar_a",
+        DEPART,
+        {"id": world.enrollments["noah"], "date": "2026-08-01", "reason": "MOVE"},
+    )
     assert body["data"]["recordDeparture"]["errors"][0]["field"] == "exitDate"
-    body = await gql("registrar_a", DEPART, {"id": world.enrollments["noah"], "date": "2026-12-18", "reason": "MOVE"})
-    assert body["data"]["recordDeparture"]["enrollment"] == {"exitDate": "2026-12-18", "exitReason": "MOVE"}
-    body = await gql("registrar_a", DEPART, {"id": world.enrollments["noah"], "date": "2026-12-19", "reason": "MOVE"})
+    body = await gql(
+        "registrar_a",
+        DEPART,
+        {"id": world.enrollments["noah"], "date": "2026-12-18", "reason": "MOVE"},
+    )
+    assert body["data"]["recordDeparture"]["enrollment"] == {
+        "exitDate": "2026-12-18",
+        "exitReason": "MOVE",
+    }
+    body = await gql(
+        "registrar_a",
+        DEPART,
+        {"id": world.enrollments["noah"], "date": "2026-12-19", "reason": "MOVE"},
+    )
     assert body["data"]["recordDeparture"]["errors"][0]["code"] == "ALREADY_LEFT"
-    counts = await gql("registrar_a", "query($id: Int!) { division(id: $id) { headcount } }", {"id": world.division_a2})
+    counts = await gql(
+        "registrar_a",
+        "query($id: Int!) { division(id: $id) { headcount } }",
+        {"id": world.division_a2},
+    )
     assert counts["data"]["division"]["headcount"] == 0

@@ -48,7 +48,9 @@ mutation($input: StudentInput!, $enrollment: EnrollmentInput!) {
 
 
 async def search(gql, login, first=50, after=None, order="NAME", **filters):
-    body = await gql(login, SEARCH, {"filter": filters or None, "first": first, "after": after, "order": order})
+    body = await gql(
+        login, SEARCH, {"filter": filters or None, "first": first, "after": after, "order": order}
+    )
     assert "errors" not in body, body
     return body["data"]["students"]
 
@@ -56,7 +58,11 @@ async def search(gql, login, first=50, after=None, order="NAME", **filters):
 async def test_search_is_scoped_to_the_callers_school(gql, world):
     page = await search(gql, "principal_a")
     names = [e["node"]["firstName"] for e in page["edges"]]
-    assert names == ["Éloïse", "Lina", "Noah"]  # sorted by name, Élan before Martin; Jade is in school B
+    assert names == [
+        "Éloïse",
+        "Lina",
+        "Noah",
+    ]  # sorted by name, Élan before Martin; Jade is in school B
     assert page["totalCount"] == 3
     page_b = await search(gql, "principal_b")
     assert [e["node"]["firstName"] for e in page_b["edges"]] == ["Jade"]
@@ -72,7 +78,10 @@ async def test_name_prefix_ignores_case_and_accents(gql, world):
 
 
 async def test_filters_by_ine_division_group_and_mef(gql, world):
-    assert [e["node"]["firstName"] for e in (await search(gql, "principal_a", ine="1234567890a"))["edges"]] == ["Lina"]
+    assert [
+        e["node"]["firstName"]
+        for e in (await search(gql, "principal_a", ine="1234567890a"))["edges"]
+    ] == ["Lina"]
     in_a1 = await search(gql, "principal_a", divisionId=world.division_a1)
     assert {e["node"]["firstName"] for e in in_a1["edges"]} == {"Lina", "Éloïse"}
     in_group = await search(gql, "principal_a", groupId=world.group_a)
@@ -123,7 +132,11 @@ async def test_teacher_sees_only_taught_students_and_no_contacts(gql, world):
     body = await gql("teacher_a", RECORD, {"id": world.students["lina"]})
     guardian = body["data"]["student"]["guardians"][0]["guardian"]
     assert guardian["familyName"] == "Martin"
-    assert guardian["email"] is None and guardian["phoneMobile"] is None and guardian["addressLine1"] is None
+    assert (
+        guardian["email"] is None
+        and guardian["phoneMobile"] is None
+        and guardian["addressLine1"] is None
+    )
 
 
 async def test_rectorat_reads_every_school(gql, world):
@@ -132,13 +145,19 @@ async def test_rectorat_reads_every_school(gql, world):
 
 
 async def test_update_student_records_the_change_and_audit(gql, world, sessionmaker):
-    body = await gql("registrar_a", UPDATE, {"id": world.students["noah"], "input": {"usageName": "Martin-Diallo"}, "version": 1})
+    body = await gql(
+        "registrar_a",
+        UPDATE,
+        {"id": world.students["noah"], "input": {"usageName": "Martin-Diallo"}, "version": 1},
+    )
     result = body["data"]["updateStudent"]
     assert result["errors"] == []
     assert result["student"]["usageName"] == "Martin-Diallo"
     assert result["student"]["version"] == 2
     async with sessionmaker() as session:
-        entry = await session.scalar(select(AuditEntry).where(AuditEntry.entity == "students", AuditEntry.action == "update"))
+        entry = await session.scalar(
+            select(AuditEntry).where(AuditEntry.entity == "students", AuditEntry.action == "update")
+        )
     assert entry is not None
     assert entry.after == {"usage_name": "Martin-Diallo"} and entry.before == {"usage_name": None}
     assert entry.actor_label.startswith("Registrar A") and entry.remote_addr == "198.51.100.7"
@@ -150,7 +169,10 @@ async def test_update_errors_name_the_fields_and_change_nothing(gql, world, sess
     body = await gql(
         "registrar_a",
         UPDATE,
-        {"id": world.students["noah"], "input": {"familyName": "", "birthDate": "2031-01-01", "ine": "12"}},
+        {
+            "id": world.students["noah"],
+            "input": {"familyName": "", "birthDate": "2031-01-01", "ine": "12"},
+        },
     )
     result = body["data"]["updateStudent"]
     assert result["student"] is None
@@ -163,14 +185,24 @@ async def test_update_errors_name_the_fields_and_change_nothing(gql, world, sess
 
 
 async def test_stale_version_is_refused(gql, world):
-    first = await gql("registrar_a", UPDATE, {"id": world.students["noah"], "input": {"firstName": "Noé"}, "version": 1})
+    first = await gql(
+        "registrar_a",
+        UPDATE,
+        {"id": world.students["noah"], "input": {"firstName": "Noé"}, "version": 1},
+    )
     assert first["data"]["updateStudent"]["errors"] == []
-    second = await gql("registrar_a", UPDATE, {"id": world.students["noah"], "input": {"firstName": "Noam"}, "version": 1})
+    second = await gql(
+        "registrar_a",
+        UPDATE,
+        {"id": world.students["noah"], "input": {"firstName": "Noam"}, "version": 1},
+    )
     assert second["data"]["updateStudent"]["errors"][0]["code"] == "STALE"
 
 
 async def test_duplicate_ine_is_refused(gql, world):
-    body = await gql("principal_b", UPDATE, {"id": world.students["jade"], "input": {"ine": "1234567890A"}})
+    body = await gql(
+        "principal_b", UPDATE, {"id": world.students["jade"], "input": {"ine": "1234567890A"}}
+    )
     assert body["data"]["updateStudent"]["errors"][0]["field"] == "ine"
 
 
@@ -181,10 +213,21 @@ async def test_readers_cannot_write(gql, world):
 
 def _new_student(world, **enrollment):
     return {
-        "input": {"familyName": "Nguyen", "firstName": "Minh", "sex": "M", "birthDate": "2015-05-05", "birthCommuneCode": "94028"},
+        "input": {
+            "familyName": "Nguyen",
+            "firstName": "Minh",
+            "sex": "M",
+            "birthDate": "2015-05-05",
+            "birthCommuneCode": "94028",
+        },
         "enrollment": {
-            "schoolId": world.school_a, "schoolYearId": world.year_id, "mefId": world.mef_6,
-            "regime": "EXTERNE", "entryDate": "2026-11-02", "divisionId": world.division_a2, **enrollment,
+            "schoolId": world.school_a,
+            "schoolYearId": world.year_id,
+            "mefId": world.mef_6,
+            "regime": "EXTERNE",
+            "entryDate": "2026-11-02",
+            "divisionId": world.division_a2,
+            **enrollment,
         },
     }
 
@@ -196,13 +239,21 @@ async def test_create_student_with_enrolment(gql, world, sessionmaker):
     assert result["student"]["schoolingHistory"][0]["division"]["code"] == "6B"
     async with sessionmaker() as session:
         actions = set((await session.execute(select(AuditEntry.entity, AuditEntry.action))).all())
-    assert {("students", "create"), ("enrollments", "create"), ("enrollment_groups", "create")} <= actions
+    assert {
+        ("students", "create"),
+        ("enrollments", "create"),
+        ("enrollment_groups", "create"),
+    } <= actions
 
 
 async def test_failed_creation_leaves_nothing_behind(gql, world, sessionmaker):
     async with sessionmaker() as session:
         before = await session.scalar(select(func.count()).select_from(Student))
-    body = await gql("registrar_a", CREATE, _new_student(world, divisionId=world.division_b1, entryDate="2030-01-01"))
+    body = await gql(
+        "registrar_a",
+        CREATE,
+        _new_student(world, divisionId=world.division_b1, entryDate="2030-01-01"),
+    )
     errors = {e["field"] for e in body["data"]["createStudent"]["errors"]}
     assert "entryDate" in errors
     body = await gql("registrar_a", CREATE, _new_student(world, divisionId=world.division_b1))
@@ -213,12 +264,18 @@ async def test_failed_creation_leaves_nothing_behind(gql, world, sessionmaker):
 
 
 async def test_cannot_create_in_another_school(gql, world):
-    body = await gql("registrar_a", CREATE, _new_student(world, schoolId=world.school_b, divisionId=None))
+    body = await gql(
+        "registrar_a", CREATE, _new_student(world, schoolId=world.school_b, divisionId=None)
+    )
     assert {e["field"] for e in body["data"]["createStudent"]["errors"]} == {"schoolId"}
 
 
 async def test_anonymous_requests_get_401(gql, world):
     response = await gql.raw(None, "{ schools { uai } }")
     assert response.status_code == 401
-    response = await gql.http.post("/graphql", json={"query": "{ schools { uai } }"}, headers={"Authorization": "Bearer forged"})
+    response = await gql.http.post(
+        "/graphql",
+        json={"query": "{ schools { uai } }"},
+        headers={"Authorization": "Bearer forged"},
+    )
     assert response.status_code == 401
