@@ -29,11 +29,20 @@ class SconetGraphQL(GraphQL[Context, None]):
         )
 
 
+CSRF_HEADER = "x-csrf-token"
+
+
 class GraphQLEndpoint:
-    """Refuses anonymous callers with 401, and gives each request one read session."""
+    """Refuses anonymous callers with 401, and gives each request one read session.
+
+    API clients send a bearer token. A call carried by the portal's session
+    cookie must also send the session's CSRF token in ``X-CSRF-Token``, so
+    that another site cannot make a logged-in browser post a mutation. No
+    GraphQL IDE is served: the usual ones load their scripts from a CDN.
+    """
 
     def __init__(self) -> None:
-        self.graphql = SconetGraphQL(schema, graphql_ide="graphiql", allow_queries_via_get=False)
+        self.graphql = SconetGraphQL(schema, graphql_ide=None, allow_queries_via_get=False)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         request = Request(scope, receive)
@@ -50,6 +59,20 @@ class GraphQLEndpoint:
                 },
                 status_code=401,
                 headers={"WWW-Authenticate": 'Bearer realm="sconet"'},
+            )
+            await response(scope, receive, send)
+            return
+        if caller.via_cookie and request.headers.get(CSRF_HEADER) != caller.session.csrf_token:
+            response = JSONResponse(
+                {
+                    "errors": [
+                        {
+                            "message": "Jeton CSRF manquant ou invalide",
+                            "extensions": {"code": "CSRF"},
+                        }
+                    ]
+                },
+                status_code=403,
             )
             await response(scope, receive, send)
             return

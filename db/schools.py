@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 
 from sqlalchemy import ForeignKey, String, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
 from db.base import Base, Timestamped, enum_column
 
@@ -60,6 +60,13 @@ class School(Timestamped, Base):
     email: Mapped[str | None] = mapped_column(String(120))
 
     academy: Mapped[Academy] = relationship(back_populates="schools")
+
+    @validates("uai")
+    def _check_uai(self, _key: str, uai: str) -> str:
+        uai = uai.strip().upper()
+        if not is_valid_uai(uai):
+            raise ValueError(f"UAI invalide : {uai!r} (7 chiffres et la lettre clé attendus)")
+        return uai
 
 
 class SchoolYear(Base):

@@ -279,3 +279,19 @@ async def test_anonymous_requests_get_401(gql, world):
         headers={"Authorization": "Bearer forged"},
     )
     assert response.status_code == 401
+
+
+async def test_cookie_sessions_need_the_csrf_header(gql, world, sessionmaker, settings):
+    from api.auth.sessions import COOKIE_NAME, open_session
+
+    async with sessionmaker() as session, session.begin():
+        opened = await open_session(session, settings, world.users["principal_a"], None)
+    query = {"query": "{ schools { uai } }"}
+    cookies = {COOKIE_NAME: opened.token}
+    gql.http.cookies.clear()
+    response = await gql.http.post("/graphql", json=query, cookies=cookies)
+    assert response.status_code == 403
+    response = await gql.http.post(
+        "/graphql", json=query, cookies=cookies, headers={"X-CSRF-Token": opened.csrf_token}
+    )
+    assert response.status_code == 200 and response.json()["data"]["schools"]
