@@ -6,15 +6,21 @@ another school behaves exactly like an id that does not exist.
 
 from __future__ import annotations
 
-from sqlalchemy import ColumnElement, and_, exists, false, or_, select
+from typing import Any, TypeVar
+
+from sqlalchemy import ColumnElement, Select, and_, exists, false, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 
 from api.auth.permissions import Permission
 from api.auth.principal import Principal
+from api.resolvers.errors import NotFound
 from db.enrollments import Enrollment, EnrollmentGroup
 from db.guardians import GuardianLink
 from db.schools import School
 from db.students import Student
+
+M = TypeVar("M")
 
 
 def school_clause(
@@ -65,3 +71,22 @@ def guardian_clause(
             enrollment_clause(principal, permission),
         ),
     )
+
+
+async def get_in_reach(
+    session: AsyncSession,
+    principal: Principal,
+    permission: Permission,
+    model: type[M],
+    row_id: int,
+    school_column: InstrumentedAttribute[int],
+) -> M:
+    """The row with this id if its school is in reach, else ``NotFound`` as for an unknown id."""
+    query: Select[Any] = select(model).where(
+        model.id == row_id,  # type: ignore[attr-defined]
+        school_clause(principal, permission, school_column),
+    )
+    row: M | None = await session.scalar(query)
+    if row is None:
+        raise NotFound(model.__name__, row_id)
+    return row

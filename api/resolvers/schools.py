@@ -8,7 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from api.auth.guard import requires
 from api.auth.permissions import Permission
 from api.auth.principal import Principal
-from api.auth.scopes import school_clause
+from api.auth.scopes import get_in_reach, school_clause
 from api.resolvers.errors import NotFound
 from db.schools import School, SchoolYear, SchoolYearState
 
@@ -38,15 +38,9 @@ async def school_by_uai(session: AsyncSession, principal: Principal, uai: str) -
 
 @requires(Permission.STRUCTURES_READ)
 async def get_school(session: AsyncSession, principal: Principal, school_id: int) -> School:
-    school = await session.scalar(
-        select(School).where(
-            School.id == school_id,
-            school_clause(principal, Permission.STRUCTURES_READ, School.id),
-        )
+    return await get_in_reach(
+        session, principal, Permission.STRUCTURES_READ, School, school_id, School.id
     )
-    if school is None:
-        raise NotFound("School", school_id)
-    return school
 
 
 async def school_years(session: AsyncSession, principal: Principal) -> list[SchoolYear]:

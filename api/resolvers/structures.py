@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from api.auth.guard import requires
 from api.auth.permissions import Permission
 from api.auth.principal import Principal
-from api.auth.scopes import school_clause
+from api.auth.scopes import get_in_reach
 from api.resolvers.errors import FieldError, NotFound, ValidationFailed
 from api.resolvers.fields import FieldParser
 from db.enrollments import Enrollment, EnrollmentGroup
@@ -40,14 +40,7 @@ class GroupSummary:
 async def _school(
     session: AsyncSession, principal: Principal, permission: Permission, school_id: int
 ) -> School:
-    school = await session.scalar(
-        select(School).where(
-            School.id == school_id, school_clause(principal, permission, School.id)
-        )
-    )
-    if school is None:
-        raise NotFound("School", school_id)
-    return school
+    return await get_in_reach(session, principal, permission, School, school_id, School.id)
 
 
 async def _year(
@@ -147,28 +140,16 @@ async def list_groups(
 
 @requires(Permission.STRUCTURES_READ)
 async def get_division(session: AsyncSession, principal: Principal, division_id: int) -> Division:
-    division = await session.scalar(
-        select(Division).where(
-            Division.id == division_id,
-            school_clause(principal, Permission.STRUCTURES_READ, Division.school_id),
-        )
+    return await get_in_reach(
+        session, principal, Permission.STRUCTURES_READ, Division, division_id, Division.school_id
     )
-    if division is None:
-        raise NotFound("Division", division_id)
-    return division
 
 
 @requires(Permission.STRUCTURES_READ)
 async def get_group(session: AsyncSession, principal: Principal, group_id: int) -> Group:
-    group = await session.scalar(
-        select(Group).where(
-            Group.id == group_id,
-            school_clause(principal, Permission.STRUCTURES_READ, Group.school_id),
-        )
+    return await get_in_reach(
+        session, principal, Permission.STRUCTURES_READ, Group, group_id, Group.school_id
     )
-    if group is None:
-        raise NotFound("Group", group_id)
-    return group
 
 
 def _ids(raw: Any, field: str) -> list[int]:
@@ -283,14 +264,9 @@ async def create_division(
 async def update_division(
     session: AsyncSession, principal: Principal, division_id: int, changes: dict[str, Any]
 ) -> Division:
-    division = await session.scalar(
-        select(Division).where(
-            Division.id == division_id,
-            school_clause(principal, Permission.STRUCTURES_WRITE, Division.school_id),
-        )
+    division = await get_in_reach(
+        session, principal, Permission.STRUCTURES_WRITE, Division, division_id, Division.school_id
     )
-    if division is None:
-        raise NotFound("Division", division_id)
     school = await session.get(School, division.school_id)
     year = await session.get(SchoolYear, division.school_year_id)
     assert school is not None and year is not None
@@ -377,14 +353,9 @@ async def create_group(session: AsyncSession, principal: Principal, data: dict[s
 async def update_group(
     session: AsyncSession, principal: Principal, group_id: int, changes: dict[str, Any]
 ) -> Group:
-    group = await session.scalar(
-        select(Group).where(
-            Group.id == group_id,
-            school_clause(principal, Permission.STRUCTURES_WRITE, Group.school_id),
-        )
+    group = await get_in_reach(
+        session, principal, Permission.STRUCTURES_WRITE, Group, group_id, Group.school_id
     )
-    if group is None:
-        raise NotFound("Group", group_id)
     school = await session.get(School, group.school_id)
     year = await session.get(SchoolYear, group.school_year_id)
     assert school is not None and year is not None
