@@ -287,11 +287,11 @@ async def test_cookie_sessions_need_the_csrf_header(gql, world, sessionmaker, se
     async with sessionmaker() as session, session.begin():
         opened = await open_session(session, settings, world.users["principal_a"], None)
     query = {"query": "{ schools { uai } }"}
-    cookies = {COOKIE_NAME: opened.token}
     gql.http.cookies.clear()
-    response = await gql.http.post("/graphql", json=query, cookies=cookies)
+    gql.http.cookies.set(COOKIE_NAME, opened.token)
+    response = await gql.http.post("/graphql", json=query)
     assert response.status_code == 403
     response = await gql.http.post(
-        "/graphql", json=query, cookies=cookies, headers={"X-CSRF-Token": opened.csrf_token}
+        "/graphql", json=query, headers={"X-CSRF-Token": opened.csrf_token}
     )
     assert response.status_code == 200 and response.json()["data"]["schools"]
