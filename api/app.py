@@ -8,11 +8,13 @@ from contextlib import asynccontextmanager
 from starlette.applications import Starlette
 from starlette.routing import BaseRoute, Route
 
+from api.exports.routes import export_routes
 from api.graphql import GraphQLEndpoint
 from api.services import Services
 from api.session_endpoint import create_api_session, delete_api_session
 from api.settings import Settings, load_settings
 from db.engine import make_engine, make_sessionmaker
+from portals.etablissement.routes import portal_exception_handlers, portal_routes
 
 
 def build_services(settings: Settings) -> Services:
@@ -29,8 +31,6 @@ def api_routes() -> list[BaseRoute]:
 
 
 def create_app(settings: Settings | None = None) -> Starlette:
-    from portals.etablissement.routes import portal_routes
-
     services = build_services(settings or load_settings())
 
     @asynccontextmanager
@@ -38,6 +38,10 @@ def create_app(settings: Settings | None = None) -> Starlette:
         yield
         await services.engine.dispose()
 
-    app = Starlette(routes=[*api_routes(), *portal_routes()], lifespan=lifespan)
+    app = Starlette(
+        routes=[*api_routes(), *export_routes(), *portal_routes()],
+        exception_handlers=portal_exception_handlers(),
+        lifespan=lifespan,
+    )
     app.state.services = services
     return app

@@ -237,3 +237,28 @@ async def test_rectorat_statistics_for_the_whole_academy(portal: Portal) -> None
     assert "6EME : 59 élèves (" in response.text
     # Division codes mean nothing across schools.
     assert "Effectifs par division" not in page
+
+
+async def test_division_export_links_download_with_the_portal_session(
+    portal: Portal, other_portal: Portal
+) -> None:
+    await portal.login("registrar_a")
+    page = (await portal.get(f"/divisions/{portal.world.division_a1}")).text
+    links = [unescape(href) for href in re.findall(r'href="(/exports/[^"]+)"', page)]
+    assert {link.split("?")[0] for link in links} == {
+        "/exports/students.csv",
+        "/exports/students.xlsx",
+        "/exports/class-list.pdf",
+    }
+    for link in links:
+        response = await portal.get(link)
+        assert response.status_code == 200, (link, response.text)
+        assert "attachment" in response.headers["content-disposition"]
+    csv_link = next(link for link in links if ".csv" in link)
+    csv_text = (await portal.get(csv_link)).content.decode("utf-8-sig")
+    assert "Martin;Lina" in csv_text.replace('"', "")
+    # A teacher sees the division but not the export buttons, and the files are refused.
+    await other_portal.login("teacher_a")
+    page = (await other_portal.get(f"/divisions/{portal.world.division_a1}")).text
+    assert "/exports/" not in page
+    assert (await other_portal.get(csv_link)).status_code == 403
