@@ -14,9 +14,6 @@ from api.auth.principal import Principal
 P = ParamSpec("P")
 R = TypeVar("R")
 
-# Every guarded function, for the generated permissions table.
-REGISTRY: dict[str, Permission] = {}
-
 
 def requires(
     permission: Permission,
@@ -27,8 +24,6 @@ def requires(
     def decorate(
         fn: Callable[Concatenate[AsyncSession, Principal, P], Awaitable[R]],
     ) -> Callable[Concatenate[AsyncSession, Principal, P], Awaitable[R]]:
-        REGISTRY[f"{fn.__module__}.{fn.__qualname__}"] = permission
-
         @functools.wraps(fn)
         async def guarded(
             session: AsyncSession, principal: Principal, *args: P.args, **kwargs: P.kwargs

@@ -82,14 +82,3 @@ class Principal:
             remote_addr=self.remote_addr,
             school_id=school_id,
         )
-
-
-def system_principal(academy_id: int, label: str = "système") -> Principal:
-    """Used by the CLI for operations run by an administrator on the server."""
-    return Principal(
-        kind="system",
-        id=None,
-        label=label,
-        academy_id=academy_id,
-        grants=frozenset({(None, Role.PRINCIPAL)}),
-    )

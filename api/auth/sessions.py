@@ -13,7 +13,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.settings import Settings
@@ -82,14 +82,3 @@ async def resume_session(
 async def close_session(session: AsyncSession, token: str | None) -> None:
     if token:
         await session.execute(delete(StaffSession).where(StaffSession.token_hash == _hash(token)))
-
-
-async def close_all_sessions(session: AsyncSession, user_id: int) -> None:
-    await session.execute(delete(StaffSession).where(StaffSession.user_id == user_id))
-
-
-async def count_sessions(session: AsyncSession, user_id: int) -> int:
-    rows = await session.scalars(
-        select(StaffSession.token_hash).where(StaffSession.user_id == user_id)
-    )
-    return len(rows.all())

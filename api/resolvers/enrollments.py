@@ -131,6 +131,7 @@ def _group_ids(raw: Any) -> list[int]:
         ) from exc
 
 
+@requires(Permission.STUDENTS_WRITE)
 async def create_enrollment(
     session: AsyncSession, principal: Principal, student: Student, data: dict[str, Any]
 ) -> Enrollment:

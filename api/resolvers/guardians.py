@@ -306,6 +306,7 @@ async def update_guardian(
     return guardian
 
 
+@requires(Permission.STUDENTS_READ)
 async def guardian_views_for_students(
     session: AsyncSession, principal: Principal, student_ids: list[int]
 ) -> list[list[GuardianView]]:

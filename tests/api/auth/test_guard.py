@@ -1,0 +1,56 @@
+"""Every domain function reached with a principal declares the permission it needs."""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+import pkgutil
+
+import pytest
+
+import api.exports
+import api.resolvers
+from api.auth.guard import permission_of
+from api.auth.permissions import Permission
+from api.auth.principal import PermissionDenied, Principal
+from api.resolvers import students
+from api.resolvers.students import StudentFilter
+from db.accounts import Role
+
+# Académie-level reference reads that carry no school's data.
+UNGUARDED = {
+    "api.resolvers.schools.school_years",
+    "api.resolvers.schools.current_school_year",
+    "api.resolvers.schools.get_school_year",
+}
+
+
+def domain_functions():
+    for package in (api.resolvers, api.exports):
+        for info in pkgutil.iter_modules(package.__path__, package.__name__ + "."):
+            module = importlib.import_module(info.name)
+            for name, fn in inspect.getmembers(module, inspect.iscoroutinefunction):
+                if name.startswith("_") or fn.__module__ != module.__name__:
+                    continue
+                params = list(inspect.signature(fn).parameters)
+                if params[:2] == ["session", "principal"]:
+                    yield f"{module.__name__}.{name}", fn
+
+
+def test_every_domain_function_declares_its_permission():
+    functions = dict(domain_functions())
+    assert len(functions) > 20
+    unguarded = {name for name, fn in functions.items() if permission_of(fn) is None}
+    assert unguarded == UNGUARDED
+
+
+async def test_the_guard_refuses_before_touching_the_database():
+    nobody = Principal(kind="staff", id=1, label="x", academy_id=1, grants=frozenset())
+    with pytest.raises(PermissionDenied) as refused:
+        await students.search_students(None, nobody, StudentFilter())  # type: ignore[arg-type]
+    assert refused.value.permission is Permission.STUDENTS_READ
+    teacher = Principal(
+        kind="staff", id=1, label="x", academy_id=1, grants=frozenset({(7, Role.TEACHER)})
+    )
+    with pytest.raises(PermissionDenied):
+        await students.update_student(None, teacher, 1, {})  # type: ignore[arg-type]
