@@ -90,3 +90,18 @@ async def get_in_reach(
     if row is None:
         raise NotFound(model.__name__, row_id)
     return row
+
+
+async def student_in_reach(
+    session: AsyncSession,
+    principal: Principal,
+    student_id: int,
+    permission: Permission = Permission.STUDENTS_READ,
+) -> Student:
+    """The student if one of their enrolments is in reach, else ``NotFound``."""
+    student = await session.scalar(
+        select(Student).where(Student.id == student_id, student_clause(principal, permission))
+    )
+    if student is None:
+        raise NotFound("Student", student_id)
+    return student

@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from api.auth.guard import requires
 from api.auth.permissions import Permission
 from api.auth.principal import Principal
-from api.auth.scopes import enrollment_clause, school_clause, student_clause
+from api.auth.scopes import enrollment_clause, school_clause, student_in_reach
 from api.resolvers.errors import FieldError, NotFound, ValidationFailed
 from api.resolvers.fields import FieldParser
 from db.enrollments import Enrollment, EnrollmentGroup, ExitReason, Regime
@@ -242,11 +242,7 @@ async def enrol(
     session: AsyncSession, principal: Principal, student_id: int, data: dict[str, Any]
 ) -> Enrollment:
     """Enrols an existing student the caller may see (a return, a transfer, the next year)."""
-    student = await session.scalar(
-        select(Student).where(Student.id == student_id, student_clause(principal))
-    )
-    if student is None:
-        raise NotFound("Student", student_id)
+    student = await student_in_reach(session, principal, student_id)
     return await create_enrollment(session, principal, student, data)
 
 
@@ -342,11 +338,7 @@ async def schooling_history(
     session: AsyncSession, principal: Principal, student_id: int
 ) -> list[EnrollmentView]:
     """Every enrolment of a visible student, most recent first, across schools."""
-    visible = await session.scalar(
-        select(Student.id).where(Student.id == student_id, student_clause(principal))
-    )
-    if visible is None:
-        raise NotFound("Student", student_id)
+    await student_in_reach(session, principal, student_id)
     rows = (
         await session.execute(
             select(

@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from api.auth.guard import requires
 from api.auth.permissions import Permission
 from api.auth.principal import Principal
-from api.auth.scopes import guardian_clause, student_clause
+from api.auth.scopes import guardian_clause, student_clause, student_in_reach
 from api.resolvers.errors import NotFound, ValidationFailed
 from api.resolvers.fields import FieldParser
 from db.guardians import Civility, Guardian, GuardianLink, Relationship
@@ -133,11 +133,7 @@ def parse_link(data: dict[str, Any]) -> dict[str, Any]:
 async def guardians_of(
     session: AsyncSession, principal: Principal, student_id: int
 ) -> list[GuardianView]:
-    visible = await session.scalar(
-        select(Student.id).where(Student.id == student_id, student_clause(principal))
-    )
-    if visible is None:
-        raise NotFound("Student", student_id)
+    await student_in_reach(session, principal, student_id)
     show_contacts = (
         await session.scalar(
             select(Student.id).where(
@@ -186,13 +182,7 @@ async def link_guardian(
     new_guardian: dict[str, Any] | None = None,
 ) -> GuardianLink:
     """Links an existing guardian (a sibling's parent) or a new one to a student."""
-    student = await session.scalar(
-        select(Student).where(
-            Student.id == student_id, student_clause(principal, Permission.STUDENTS_WRITE)
-        )
-    )
-    if student is None:
-        raise NotFound("Student", student_id)
+    await student_in_reach(session, principal, student_id, Permission.STUDENTS_WRITE)
     if (guardian_id is None) == (new_guardian is None):
         raise ValidationFailed.single(
             "guardian_id",

@@ -16,9 +16,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from api.auth.guard import requires
 from api.auth.permissions import Permission
 from api.auth.principal import Principal
-from api.auth.scopes import enrollment_clause, student_clause
+from api.auth.scopes import enrollment_clause, student_in_reach
 from api.resolvers import enrollments
-from api.resolvers.errors import NotFound, ValidationFailed
+from api.resolvers.errors import ValidationFailed
 from api.resolvers.fields import FieldParser
 from db.enrollments import Enrollment, EnrollmentGroup
 from db.students import Sex, Student, search_key
@@ -174,25 +174,13 @@ async def search_students(
 
 @requires(Permission.STUDENTS_READ)
 async def get_student(session: AsyncSession, principal: Principal, student_id: int) -> Student:
-    student = await session.scalar(
-        select(Student).where(Student.id == student_id, student_clause(principal))
-    )
-    if student is None:
-        raise NotFound("Student", student_id)
-    return student
+    return await student_in_reach(session, principal, student_id)
 
 
 async def _writable_student(
     session: AsyncSession, principal: Principal, student_id: int
 ) -> Student:
-    student = await session.scalar(
-        select(Student).where(
-            Student.id == student_id, student_clause(principal, Permission.STUDENTS_WRITE)
-        )
-    )
-    if student is None:
-        raise NotFound("Student", student_id)
-    return student
+    return await student_in_reach(session, principal, student_id, Permission.STUDENTS_WRITE)
 
 
 IDENTITY_FIELDS = (
