@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import logging
+from typing import Any
+
 import strawberry
+from graphql import GraphQLError
 from strawberry.extensions import ParserCache, ValidationCache
 from strawberry.tools import merge_types
 
@@ -15,6 +19,7 @@ from api.schema import (
     structures,
     students,
 )
+from api.schema.limits import limit_extensions
 
 Query = merge_types(
     "Query",
@@ -25,9 +30,38 @@ Mutation = merge_types(
     (students.Mutation, guardians.Mutation, enrollments.Mutation, structures.Mutation),
 )
 
+logger = logging.getLogger("sconet.graphql")
+EXPECTED_CODES = {"FORBIDDEN", "NOT_FOUND", "QUERY_TOO_COSTLY"}
+
+
+class SconetSchema(strawberry.Schema):
+    """Logs GraphQL errors without their documents or messages.
+
+    The default logs each error with the query text, whose filters and
+    variables can hold personal data (a name, an INE, a birth date).
+    """
+
+    def process_errors(self, errors: list[GraphQLError], execution_context: Any = None) -> None:
+        for error in errors:
+            code = (error.extensions or {}).get("code")
+            unexpected = error.original_error is not None and code not in EXPECTED_CODES
+            if unexpected:
+                logger.error(
+                    "GraphQL resolver failure at %s",
+                    error.path,
+                    exc_info=error.original_error,
+                )
+            else:
+                logger.info("GraphQL request refused: %s at %s", code or "INVALID", error.path)
+
+
 # Clients repeat the same few documents: parse and validate each once.
-schema = strawberry.Schema(
+schema = SconetSchema(
     query=Query,
     mutation=Mutation,
-    extensions=[lambda: ParserCache(maxsize=256), lambda: ValidationCache(maxsize=256)],
+    extensions=[
+        *limit_extensions(),
+        lambda: ParserCache(maxsize=256),
+        lambda: ValidationCache(maxsize=256),
+    ],
 )
