@@ -8,6 +8,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.types import Receive, Scope, Send
 from strawberry.asgi import GraphQL
+from strawberry.http import GraphQLHTTPResponse
+from strawberry.types import ExecutionResult
 
 from api.auth.requests import identify
 from api.schema import schema
@@ -27,6 +29,18 @@ class SconetGraphQL(GraphQL[Context, None]):
             sessionmaker=services_of(request).sessionmaker,
             loaders=Loaders(session=session, principal=caller.principal),
         )
+
+    async def process_result(self, request: Any, result: ExecutionResult) -> GraphQLHTTPResponse:
+        """Commits the read session once the operation has run, before answering.
+
+        Reads of full records add audit entries to the read session (see
+        ``api.resolvers.audit``): they are written here, and a failure to
+        write them fails the request rather than leave a read unrecorded.
+        """
+        session = request.scope[SESSION_KEY]
+        if session.new:
+            await session.commit()
+        return await super().process_result(request, result)
 
 
 CSRF_HEADER = "x-csrf-token"

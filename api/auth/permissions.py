@@ -22,6 +22,7 @@ class Permission(enum.StrEnum):
     STRUCTURES_WRITE = "structures:write"
     STATISTICS_READ = "statistics:read"
     NOMENCLATURES_READ = "nomenclatures:read"
+    AUDIT_READ = "audit:read"
 
 
 _SCHOOL_READER = {
@@ -32,7 +33,8 @@ _SCHOOL_READER = {
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.PRINCIPAL: frozenset(Permission),
-    Role.REGISTRAR: frozenset(Permission),
+    # The audit trail is read by the principal and the rectorat only.
+    Role.REGISTRAR: frozenset(set(Permission) - {Permission.AUDIT_READ}),
     Role.CPE: frozenset(
         _SCHOOL_READER
         | {
@@ -47,7 +49,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     # A teacher reads only the students of the divisions and groups taught
     # (see scopes.py), and never their guardians' addresses or phones.
     Role.TEACHER: frozenset(_SCHOOL_READER),
-    Role.RECTORAT: frozenset(_SCHOOL_READER | {Permission.STATISTICS_READ}),
+    Role.RECTORAT: frozenset(_SCHOOL_READER | {Permission.STATISTICS_READ, Permission.AUDIT_READ}),
 }
 
 ROLE_LABELS_FR: dict[Role, str] = {

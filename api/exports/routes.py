@@ -16,17 +16,19 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from api.auth.principal import PermissionDenied
+from api.auth.principal import PermissionDenied, Principal
 from api.auth.requests import identify
 from api.exports.class_list import write_class_list
 from api.exports.columns import CLASS_LIST_COLUMNS, parse_column_keys
 from api.exports.rows import ColumnDenied, ExportTable, Population, export_rows
 from api.exports.tabular import write_csv, write_xlsx
+from api.resolvers.audit import record_access
 from api.resolvers.errors import FieldError, NotFound, ValidationFailed
 from api.services import services_of
 
@@ -108,6 +110,8 @@ async def _respond(
         keys = columns(parse_column_keys(request.query_params.get("columns")))
         async with services_of(request).sessionmaker() as session:
             table = await export_rows(session, caller.principal, population, keys)
+            _record_export(session, caller.principal, table, population, extension)
+            await session.commit()
     except ValidationFailed as exc:
         return _errors(400, exc.errors)
     except ColumnDenied as exc:
@@ -140,6 +144,37 @@ async def _respond(
         content,
         media_type=media_type,
         headers={**NO_STORE, "Content-Disposition": f'attachment; filename="{filename}"'},
+    )
+
+
+# The population kinds of an export, as the entities the audit trail names.
+AUDITED_ENTITIES = {"division": "divisions", "group": "groups", "mef": "mefs", "school": "schools"}
+
+
+def _record_export(
+    session: AsyncSession,
+    principal: Principal,
+    table: ExportTable,
+    population: Population,
+    extension: str,
+) -> None:
+    """One audit entry per export: the population, format and columns, never the rows."""
+    record_access(
+        session,
+        principal,
+        "export",
+        AUDITED_ENTITIES[table.kind],
+        table.population_id,
+        table.school_id,
+        {
+            "population": table.kind,
+            "label": table.label,
+            "school_year": table.year_label,
+            "include_departed": population.include_departed,
+            "format": extension,
+            "columns": [column.key for column in table.columns],
+            "rows": len(table.rows),
+        },
     )
 
 

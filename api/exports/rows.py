@@ -72,6 +72,8 @@ class ExportTable:
     slug: str  # ASCII, for file names: "6A", "groupe-ESP2", "mef-6EME", the UAI
     columns: list[Column]
     rows: list[ExportRow]
+    school_id: int | None = None
+    population_id: int | None = None  # the division, group, MEF or school exported
 
     @property
     def title(self) -> str:
@@ -123,6 +125,7 @@ class _Scope:
     school: School
     year: SchoolYear
     condition: ColumnElement[bool] | None  # narrows the school's enrolments
+    population_id: int
 
 
 def _chosen(population: Population) -> list[str]:
@@ -211,6 +214,7 @@ async def _scope(session: AsyncSession, principal: Principal, population: Popula
             school,
             year,
             Enrollment.division_id == division.id,
+            division.id,
         )
     if population.group_id is not None:
         group, school, year = await _structure(
@@ -226,6 +230,7 @@ async def _scope(session: AsyncSession, principal: Principal, population: Popula
             Enrollment.id.in_(
                 select(EnrollmentGroup.enrollment_id).where(EnrollmentGroup.group_id == group.id)
             ),
+            group.id,
         )
     if population.school_id is None:
         raise ValidationFailed.single(
@@ -247,8 +252,11 @@ async def _scope(session: AsyncSession, principal: Principal, population: Popula
             school,
             year,
             Enrollment.mef_id == mef.id,
+            mef.id,
         )
-    return _Scope("school", "Tous les élèves", ascii_slug(school.uai), school, year, None)
+    return _Scope(
+        "school", "Tous les élèves", ascii_slug(school.uai), school, year, None, school.id
+    )
 
 
 def _check_column_permissions(
@@ -342,4 +350,6 @@ async def export_rows(
         slug=scope.slug,
         columns=chosen,
         rows=rows,
+        school_id=scope.school.id,
+        population_id=scope.population_id,
     )

@@ -17,7 +17,7 @@ from api.auth.guard import requires
 from api.auth.permissions import Permission
 from api.auth.principal import Principal
 from api.auth.scopes import enrollment_clause, student_in_reach
-from api.resolvers import enrollments
+from api.resolvers import audit, enrollments
 from api.resolvers.errors import ValidationFailed
 from api.resolvers.fields import FieldParser
 from db.enrollments import Enrollment, EnrollmentGroup
@@ -29,6 +29,7 @@ COMMUNE_PATTERN = re.compile(r"^(\d{5}|2[AB]\d{3})$")
 COUNTRY_PATTERN = re.compile(r"^\d{3}$")
 FRANCE = "100"
 EARLIEST_BIRTH_DATE = date(1950, 1, 1)
+RECORD_READ = {"fields": "record"}
 
 
 class StudentOrder(enum.StrEnum):
@@ -174,7 +175,13 @@ async def search_students(
 
 @requires(Permission.STUDENTS_READ)
 async def get_student(session: AsyncSession, principal: Principal, student_id: int) -> Student:
-    return await student_in_reach(session, principal, student_id)
+    """The full record: the read is recorded in the audit trail (written on commit)."""
+    student = await student_in_reach(session, principal, student_id)
+    school_id = await audit.reaching_school(session, principal, student_id)
+    audit.record_access(
+        session, principal, "read", Student.__tablename__, student_id, school_id, dict(RECORD_READ)
+    )
+    return student
 
 
 async def _writable_student(

@@ -11,6 +11,7 @@ from strawberry.extensions import ParserCache, ValidationCache
 from strawberry.tools import merge_types
 
 from api.schema import (
+    audit,
     enrollments,
     guardians,
     nomenclatures,
@@ -23,7 +24,14 @@ from api.schema.limits import limit_extensions
 
 Query = merge_types(
     "Query",
-    (schools.Query, nomenclatures.Query, structures.Query, students.Query, statistics.Query),
+    (
+        schools.Query,
+        nomenclatures.Query,
+        structures.Query,
+        students.Query,
+        statistics.Query,
+        audit.Query,
+    ),
 )
 Mutation = merge_types(
     "Mutation",

@@ -14,7 +14,7 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from portals.etablissement import home, login, statistics, structures, students
+from portals.etablissement import audit, home, login, statistics, structures, students
 from portals.etablissement.assets import static_mounts
 from portals.etablissement.web import anonymous_error
 
@@ -43,6 +43,7 @@ def portal_routes() -> list[BaseRoute]:
             "/divisions/{division_id:int}", structures.division, methods=["GET"], name="division"
         ),
         Route("/statistiques", statistics.statistics, methods=["GET"], name="statistiques"),
+        Route("/journal", audit.journal, methods=["GET"], name="journal"),
         *static_mounts(),
     ]
 

@@ -111,6 +111,7 @@ NAV_ITEMS = (
     (NavItem("eleves", "Élèves", "/eleves"), Permission.STUDENTS_READ),
     (NavItem("divisions", "Divisions et groupes", "/divisions"), Permission.STRUCTURES_READ),
     (NavItem("statistiques", "Statistiques", "/statistiques"), Permission.STATISTICS_READ),
+    (NavItem("journal", "Journal", "/journal"), Permission.AUDIT_READ),
 )
 
 
@@ -244,7 +245,11 @@ def page_handler(nav: str) -> Callable[[Handler], Callable[[Request], Awaitable[
                 page = Page(request, services, caller, session, nav)
                 await _load_scope(page)
                 try:
-                    return await handler(page)
+                    response = await handler(page)
+                    # Reads of full records were recorded in the read session.
+                    if session.new:
+                        await session.commit()
+                    return response
                 except NotFound:
                     return page.error(
                         404,

@@ -45,6 +45,11 @@ CALLS: dict[str, tuple[str, Any]] = {
         "b: students(filter: {groupId: $g}) { totalCount } c: students(filter: {schoolId: $s}) { totalCount } }",
         lambda w: {"d": w.division_a1, "g": w.group_a, "s": w.school_a},
     ),
+    "auditTrail": (
+        "query($s: Int!, $id: Int!) { a: auditTrail(filter: {schoolId: $s}) { nodes { id } } "
+        'b: auditTrail(filter: {entity: "students", entityId: $id}) { nodes { id } } }',
+        lambda w: {"s": w.school_a, "id": w.students["lina"]},
+    ),
     "updateStudent": (
         'mutation($id: Int!) { updateStudent(id: $id, input: {firstName: "Pirate"}) { student { id } errors { code } } }',
         lambda w: {"id": w.students["lina"]},
@@ -141,6 +146,9 @@ def _reached_nothing(body: dict[str, Any]) -> bool:
             if not value["errors"] or any(
                 v not in (None, []) for k, v in value.items() if k != "errors"
             ):
+                return False
+        elif isinstance(value, dict) and "nodes" in value:
+            if value["nodes"]:
                 return False
         elif isinstance(value, dict) and "totalCount" in value:
             if value["totalCount"] != 0:

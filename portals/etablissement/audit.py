@@ -1,0 +1,213 @@
+"""/journal: the audit trail of the working school (or the académie for the rectorat).
+
+Who consulted, exported, created, changed or deleted what, when and from
+which address; filterable by period, action, type of object and user.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from typing import Any
+
+from starlette.responses import Response
+
+from api.auth.permissions import Permission
+from api.resolvers.audit import LOCAL_TIME, AuditFilter, AuditPage, audit_trail
+from api.resolvers.errors import FieldError, ValidationFailed
+from db.audit import AuditEntry
+from portals.etablissement.web import Page, page_handler, parse_id
+
+PAGE_SIZE = 50
+ACADEMY_SCOPE = "academie"
+
+ACTIONS = {
+    "read": "Consultation",
+    "export": "Export",
+    "create": "Création",
+    "update": "Modification",
+    "delete": "Suppression",
+}
+
+ENTITIES = {
+    "students": "Élève",
+    "guardians": "Responsable",
+    "guardian_links": "Lien élève-responsable",
+    "enrollments": "Scolarité",
+    "enrollment_groups": "Inscription dans un groupe",
+    "divisions": "Division",
+    "division_mefs": "MEF d'une division",
+    "groups": "Groupe",
+    "group_divisions": "Division d'un groupe",
+    "teaching_assignments": "Service d'enseignement",
+    "mefs": "MEF",
+    "schools": "Établissement",
+    "staff_users": "Compte utilisateur",
+    "role_grants": "Habilitation",
+}
+
+POPULATIONS = {"division": "division", "group": "groupe", "mef": "MEF", "school": "établissement"}
+MAX_DETAIL_ITEMS = 12
+
+
+def _parse_day(raw: str | None, field: str, label: str, errors: list[FieldError]) -> date | None:
+    text = (raw or "").strip()
+    if not text:
+        return None
+    for parse in (date.fromisoformat, lambda t: datetime.strptime(t, "%d/%m/%Y").date()):
+        try:
+            return parse(text)
+        except ValueError:
+            continue
+    errors.append(FieldError(field, "INVALID", f"{label} doit être une date (JJ/MM/AAAA)."))
+    return None
+
+
+@dataclass(frozen=True)
+class JournalCriteria:
+    """The filter form, as read from the query string (French parameter names)."""
+
+    du: str = ""
+    au: str = ""
+    action: str = ""
+    objet: str = ""
+    utilisateur: str = ""
+    numero: int | None = None
+    perimetre: str = ""
+
+    @classmethod
+    def from_query(cls, query: Mapping[str, str]) -> JournalCriteria:
+        action = query.get("action", "")
+        entity = query.get("objet", "")
+        return cls(
+            du=query.get("du", "").strip()[:10],
+            au=query.get("au", "").strip()[:10],
+            action=action if action in ACTIONS else "",
+            objet=entity if entity in ENTITIES else "",
+            utilisateur=" ".join(query.get("utilisateur", "").split())[:120],
+            numero=parse_id(query.get("numero")),
+            perimetre=ACADEMY_SCOPE if query.get("perimetre") == ACADEMY_SCOPE else "",
+        )
+
+    def params(self) -> dict[str, Any]:
+        return {
+            "du": self.du,
+            "au": self.au,
+            "action": self.action,
+            "objet": self.objet,
+            "utilisateur": self.utilisateur,
+            "numero": self.numero,
+            "perimetre": self.perimetre,
+        }
+
+
+def _value(value: Any) -> str:
+    if value is None or value == "":
+        return "∅"
+    if isinstance(value, bool):
+        return "oui" if value else "non"
+    return str(value)
+
+
+@dataclass(frozen=True)
+class JournalRow:
+    entry: AuditEntry
+
+    @property
+    def when(self) -> str:
+        at = self.entry.at
+        # SQLite gives back naive UTC values, PostgreSQL aware ones.
+        local = (at if at.tzinfo else at.replace(tzinfo=UTC)).astimezone(LOCAL_TIME)
+        return local.strftime("%d/%m/%Y à %H:%M:%S")
+
+    @property
+    def action(self) -> str:
+        return ACTIONS.get(self.entry.action, self.entry.action)
+
+    @property
+    def subject(self) -> str:
+        label = ENTITIES.get(self.entry.entity, self.entry.entity)
+        return f"{label} n° {self.entry.entity_id}" if self.entry.entity_id else label
+
+    @property
+    def details(self) -> list[str]:
+        """What changed (field : before → after), or what was read or exported."""
+        entry = self.entry
+        before, after = entry.before or {}, entry.after or {}
+        if entry.action == "read":
+            return ["Fiche complète"] if after.get("fields") == "record" else []
+        if entry.action == "export":
+            columns = ", ".join(str(c) for c in after.get("columns", []))
+            population = POPULATIONS.get(str(after.get("population")), "")
+            lines = [
+                f"{after.get('label', '')} ({population})".strip(),
+                f"Format {str(after.get('format', '')).upper()}, "
+                f"{after.get('rows', 0)} ligne(s), année {after.get('school_year', '')}",
+            ]
+            if columns:
+                lines.append(f"Colonnes : {columns}")
+            return lines
+        keys = sorted(set(before) | set(after))
+        if entry.action == "update":
+            lines = [f"{k} : {_value(before.get(k))} → {_value(after.get(k))}" for k in keys]
+        elif entry.action == "delete":
+            lines = [f"{k} : {_value(before.get(k))}" for k in keys]
+        else:
+            lines = [f"{k} : {_value(after.get(k))}" for k in keys]
+        if len(lines) > MAX_DETAIL_ITEMS:
+            hidden = len(lines) - MAX_DETAIL_ITEMS
+            lines = [*lines[:MAX_DETAIL_ITEMS], f"… et {hidden} autre(s) champ(s)"]
+        return lines
+
+
+@page_handler("journal")
+async def journal(page: Page) -> Response:
+    page.principal.require(Permission.AUDIT_READ)
+    query = page.request.query_params
+    criteria = JournalCriteria.from_query(query)
+    after = query.get("apres") or None
+    academy_allowed = page.principal.academy_wide(Permission.AUDIT_READ)
+    whole_academy = academy_allowed and criteria.perimetre == ACADEMY_SCOPE
+    errors: list[FieldError] = []
+    from_date = _parse_day(criteria.du, "du", "Le début de la période", errors)
+    to_date = _parse_day(criteria.au, "au", "La fin de la période", errors)
+    school = page.school
+    result: AuditPage | None = None
+    if not errors and (whole_academy or school is not None):
+        filters = AuditFilter(
+            school_id=None if whole_academy or school is None else school.id,
+            actor=criteria.utilisateur or None,
+            action=criteria.action or None,
+            entity=criteria.objet or None,
+            entity_id=criteria.numero,
+            from_date=from_date,
+            to_date=to_date,
+        )
+        try:
+            result = await audit_trail(
+                page.session, page.principal, filters, first=PAGE_SIZE, after=after
+            )
+        except ValidationFailed as exc:
+            errors = exc.errors
+    base = criteria.params()
+    next_url = (
+        page.url("/journal", **base, apres=result.end_cursor)
+        if result is not None and result.has_next_page
+        else None
+    )
+    return page.render(
+        "journal.html",
+        criteria=criteria,
+        academy_allowed=academy_allowed,
+        whole_academy=whole_academy,
+        action_options=list(ACTIONS.items()),
+        entity_options=sorted(ENTITIES.items(), key=lambda item: item[1]),
+        rows=[JournalRow(entry) for entry in result.entries] if result else [],
+        result=result,
+        errors=errors,
+        field_errors={e.field: e.message for e in errors},
+        paged=bool(after),
+        first_url=page.url("/journal", **base),
+        next_url=next_url,
+    )
