@@ -4,17 +4,32 @@ Importing this package registers every model on ``Base.metadata`` so that
 Alembic and the tests see the whole schema.
 """
 
-from db import accounts, audit, enrollments, guardians, nomenclatures, schools, structures, students
+from db import (
+    accounts,
+    audit,
+    clients,
+    delegations,
+    enrollments,
+    guardians,
+    nomenclatures,
+    schools,
+    structures,
+    students,
+    throttles,
+)
 from db.base import Base
 
 __all__ = [
     "Base",
     "accounts",
     "audit",
+    "clients",
+    "delegations",
     "enrollments",
     "guardians",
     "nomenclatures",
     "schools",
     "structures",
     "students",
+    "throttles",
 ]

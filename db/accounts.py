@@ -1,4 +1,4 @@
-"""Staff accounts, their roles per school, and their server-side sessions."""
+"""Staff accounts, their roles per school, second factor, and their server-side sessions."""
 
 from __future__ import annotations
 
@@ -18,6 +18,18 @@ class Role(enum.StrEnum):
     TEACHER = "teacher"
     BURSAR = "bursar"
     RECTORAT = "rectorat"
+    # Manages the académie's principals, académie-level accounts and API clients.
+    ACADEMY_ADMIN = "academy_admin"
+
+
+class SessionStage(enum.StrEnum):
+    """How far a browser got through login; only ``active`` sessions act as the user."""
+
+    ACTIVE = "active"
+    # Password accepted, the TOTP code (or a recovery code) is still awaited.
+    SECOND_FACTOR = "second_factor"
+    # Password accepted, the académie requires a second factor the user has not enrolled yet.
+    ENROLMENT = "enrolment"
 
 
 class StaffUser(Audited, Timestamped, Base):
@@ -30,6 +42,12 @@ class StaffUser(Audited, Timestamped, Base):
     email: Mapped[str | None] = mapped_column(String(254))
     password_hash: Mapped[str] = mapped_column(String(200))
     is_active: Mapped[bool] = mapped_column(default=True)
+    # The TOTP (RFC 6238) shared secret, encrypted with the application key; set
+    # during enrolment, confirmed (``totp_enrolled_at``) by a first valid code.
+    totp_secret_encrypted: Mapped[str | None] = mapped_column(String(400))
+    totp_enrolled_at: Mapped[datetime | None]
+    # The last accepted time step: a code is accepted once, never replayed.
+    totp_last_step: Mapped[int | None]
 
 
 class RoleGrant(Audited, Base):
@@ -46,6 +64,20 @@ class RoleGrant(Audited, Base):
     role: Mapped[Role] = mapped_column(enum_column(Role, 16))
 
 
+class RecoveryCode(Base):
+    """A one-time code that stands in for the TOTP code when the phone is lost."""
+
+    __tablename__ = "recovery_codes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("staff_users.id", ondelete="CASCADE"), index=True
+    )
+    code_hash: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    used_at: Mapped[datetime | None]
+
+
 class StaffSession(Base):
     """A logged-in browser; the cookie carries a random token whose hash is the key."""
 
@@ -60,3 +92,6 @@ class StaffSession(Base):
     last_seen_at: Mapped[datetime] = mapped_column(default=utcnow)
     expires_at: Mapped[datetime]
     remote_addr: Mapped[str | None] = mapped_column(String(45))
+    stage: Mapped[SessionStage] = mapped_column(
+        enum_column(SessionStage, 16), default=SessionStage.ACTIVE
+    )

@@ -22,10 +22,10 @@ from db.base import Base, utcnow
 ACTOR_KEY = "audit_actor"
 PENDING_KEY = "audit_pending"
 UNAUDITED_COLUMNS = frozenset(
-    {"search_name", "usage_search_name", "version", "created_at", "updated_at"}
+    {"search_name", "usage_search_name", "version", "created_at", "updated_at", "totp_last_step"}
 )
 # Recorded as changed, never with their value.
-REDACTED_COLUMNS = frozenset({"password_hash"})
+REDACTED_COLUMNS = frozenset({"password_hash", "totp_secret_encrypted", "secret_hash"})
 
 
 class AuditEntry(Base):

@@ -41,6 +41,8 @@ class Academy(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     code: Mapped[str] = mapped_column(String(3), unique=True)
     name: Mapped[str] = mapped_column(String(80))
+    # When set, every staff member must enrol a second factor at next login.
+    second_factor_required: Mapped[bool] = mapped_column(default=False)
 
     schools: Mapped[list[School]] = relationship(back_populates="academy")
 

@@ -303,6 +303,7 @@ async def test_accounts_roles_passwords_and_teaching(sessionmaker) -> None:
         ("demo.enseignant", Role.TEACHER, first.id),
         ("demo.gestionnaire", Role.BURSAR, first.id),
         ("demo.rectorat", Role.RECTORAT, None),
+        ("demo.admin", Role.ACADEMY_ADMIN, None),
         (f"principal.{schools[1].uai.lower()}", Role.PRINCIPAL, schools[1].id),
     }
     assert set(grants) == expected

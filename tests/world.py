@@ -178,6 +178,7 @@ async def _staff(session: AsyncSession, world: World) -> None:
         ("bursar_a", Role.BURSAR, world.school_a),
         ("principal_b", Role.PRINCIPAL, world.school_b),
         ("rectorat", Role.RECTORAT, None),
+        ("admin", Role.ACADEMY_ADMIN, None),
     ]
     for login, role, school_id in accounts:
         user = StaffUser(

@@ -9,8 +9,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.auth.passwords import hash_password, needs_rehash, verify_password
 from api.auth.principal import Principal
+from api.auth.rights import staff_permissions
 from db.accounts import RoleGrant, StaffUser
 from db.audit import AuditActor, set_actor
+from db.delegations import Delegation
 from db.structures import TeachingAssignment
 
 
@@ -37,6 +39,13 @@ async def load_principal(
             select(RoleGrant.school_id, RoleGrant.role).where(RoleGrant.user_id == user_id)
         )
     ).all()
+    decisions = (
+        await session.execute(
+            select(Delegation.school_id, Delegation.right, Delegation.granted).where(
+                Delegation.user_id == user_id
+            )
+        )
+    ).all()
     teaching = (
         await session.execute(
             select(TeachingAssignment.division_id, TeachingAssignment.group_id).where(
@@ -44,12 +53,18 @@ async def load_principal(
             )
         )
     ).all()
+    role_grants = frozenset((school_id, role) for school_id, role in grants)
+    permissions, teaching_only = staff_permissions(
+        role_grants, [(school_id, right, granted) for school_id, right, granted in decisions]
+    )
     return Principal(
         kind="staff",
         id=user.id,
         label=f"{user.display_name} ({user.login})",
         academy_id=user.academy_id,
-        grants=frozenset((school_id, role) for school_id, role in grants),
+        grants=role_grants,
+        school_permissions=permissions,
+        teaching_only_schools=teaching_only,
         taught_division_ids=frozenset(d for d, _g in teaching if d is not None),
         taught_group_ids=frozenset(g for _d, g in teaching if g is not None),
         remote_addr=remote_addr,

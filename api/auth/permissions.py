@@ -1,8 +1,10 @@
-"""Permissions, and what each role grants.
+"""Permissions: the unit every guard checks.
 
 A permission is declared once beside what it guards: domain functions with
-``@requires(...)`` (see ``api.auth.guard``), Strawberry fields with
-``permission_classes=[Requires(...)]``. Which rows a permission reaches is
+``@requires(...)`` (see ``api.auth.guard``), Strawberry fields with a field
+permission (see ``api.schema.permissions``). Who holds which permission in
+which school is decided by ``api.auth.rights`` (roles and delegations) and,
+for API clients, by their OAuth scopes; which rows a permission reaches is
 decided by ``api.auth.scopes``.
 """
 
@@ -10,11 +12,11 @@ from __future__ import annotations
 
 import enum
 
-from db.accounts import Role
-
 
 class Permission(enum.StrEnum):
     STUDENTS_READ = "students:read"
+    # INE and birth place: identity data beyond what a class list needs.
+    STUDENTS_IDENTITY_READ = "students:identity:read"
     STUDENTS_WRITE = "students:write"
     STUDENTS_EXPORT = "students:export"
     GUARDIAN_CONTACTS_READ = "guardians:contacts:read"
@@ -22,41 +24,16 @@ class Permission(enum.StrEnum):
     STRUCTURES_WRITE = "structures:write"
     STATISTICS_READ = "statistics:read"
     NOMENCLATURES_READ = "nomenclatures:read"
+    ABSENCES_READ = "absences:read"
+    ABSENCES_WRITE = "absences:write"
+    TELESERVICES_MANAGE = "teleservices:manage"
+    FINANCES_READ = "finances:read"
+    SCHOLARSHIPS_READ = "scholarships:read"
     AUDIT_READ = "audit:read"
-
-
-_SCHOOL_READER = {
-    Permission.STUDENTS_READ,
-    Permission.STRUCTURES_READ,
-    Permission.NOMENCLATURES_READ,
-}
-
-ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
-    Role.PRINCIPAL: frozenset(Permission),
-    # The audit trail is read by the principal and the rectorat only.
-    Role.REGISTRAR: frozenset(set(Permission) - {Permission.AUDIT_READ}),
-    Role.CPE: frozenset(
-        _SCHOOL_READER
-        | {
-            Permission.STUDENTS_EXPORT,
-            Permission.GUARDIAN_CONTACTS_READ,
-            Permission.STATISTICS_READ,
-        }
-    ),
-    Role.BURSAR: frozenset(
-        _SCHOOL_READER | {Permission.GUARDIAN_CONTACTS_READ, Permission.STATISTICS_READ}
-    ),
-    # A teacher reads only the students of the divisions and groups taught
-    # (see scopes.py), and never their guardians' addresses or phones.
-    Role.TEACHER: frozenset(_SCHOOL_READER),
-    Role.RECTORAT: frozenset(_SCHOOL_READER | {Permission.STATISTICS_READ, Permission.AUDIT_READ}),
-}
-
-ROLE_LABELS_FR: dict[Role, str] = {
-    Role.PRINCIPAL: "Chef d'établissement",
-    Role.REGISTRAR: "Secrétariat",
-    Role.CPE: "CPE (vie scolaire)",
-    Role.TEACHER: "Enseignant",
-    Role.BURSAR: "Gestionnaire",
-    Role.RECTORAT: "Rectorat",
-}
+    # The principal's DELEGCE screen: rights of the school's staff.
+    DELEGATIONS_MANAGE = "delegations:manage"
+    # Staff accounts: the school's for its principal, principals and académie accounts for
+    # the académie administrator.
+    ACCOUNTS_MANAGE = "accounts:manage"
+    SECOND_FACTOR_RESET = "second_factor:reset"
+    CLIENTS_MANAGE = "clients:manage"

@@ -1,10 +1,12 @@
-"""The principal: who is calling, with which roles, over which schools."""
+"""The principal: who is calling (a staff member or an API client), with what, over which schools."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from api.auth.permissions import ROLE_PERMISSIONS, Permission
+from api.auth.permissions import Permission
+from api.auth.rights import staff_permissions
 from db.accounts import Role
 from db.audit import AuditActor
 
@@ -15,13 +17,16 @@ class PermissionDenied(Exception):
         self.permission = permission
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Principal:
     """Every request carries one; domain functions receive it explicitly.
 
-    ``grants`` pairs a school id (``None`` for the whole académie) with a role.
-    ``taught_division_ids`` and ``taught_group_ids`` restrict what a teacher
-    sees in the schools where teaching is their only role.
+    ``grants`` pairs a school id (``None`` for the whole académie) with a role;
+    ``school_permissions`` is what they add up to with the principal's
+    delegations (computed from ``grants`` alone when not given), per school
+    (``None``: every school of the académie). ``teaching_only_schools`` are
+    the schools where a teacher reaches only the divisions and groups taught
+    (``taught_division_ids``, ``taught_group_ids``).
     """
 
     kind: str
@@ -32,43 +37,54 @@ class Principal:
     taught_division_ids: frozenset[int] = field(default_factory=frozenset)
     taught_group_ids: frozenset[int] = field(default_factory=frozenset)
     remote_addr: str | None = None
+    school_permissions: Mapping[int | None, frozenset[Permission]] | None = None
+    teaching_only_schools: frozenset[int] | None = None
+    # OAuth scopes of an API client (empty for staff).
+    scopes: frozenset[str] = field(default_factory=frozenset)
+
+    def __post_init__(self) -> None:
+        if self.school_permissions is None:
+            permissions, teaching_only = staff_permissions(self.grants)
+            object.__setattr__(self, "school_permissions", permissions)
+            if self.teaching_only_schools is None:
+                object.__setattr__(self, "teaching_only_schools", teaching_only)
+        elif self.teaching_only_schools is None:
+            object.__setattr__(self, "teaching_only_schools", frozenset())
+
+    @property
+    def _permissions(self) -> Mapping[int | None, frozenset[Permission]]:
+        assert self.school_permissions is not None
+        return self.school_permissions
 
     @property
     def roles(self) -> frozenset[Role]:
         return frozenset(role for _school, role in self.grants)
 
     def permissions_in(self, school_id: int | None) -> frozenset[Permission]:
-        granted: set[Permission] = set()
-        for grant_school, role in self.grants:
-            if grant_school is None or grant_school == school_id:
-                granted |= ROLE_PERMISSIONS[role]
+        granted = set(self._permissions.get(None, frozenset()))
+        if school_id is not None:
+            granted |= self._permissions.get(school_id, frozenset())
         return frozenset(granted)
 
     def has(self, permission: Permission) -> bool:
         """True when the permission is granted in at least one school."""
-        return any(permission in ROLE_PERMISSIONS[role] for _school, role in self.grants)
+        return any(permission in granted for granted in self._permissions.values())
 
     def academy_wide(self, permission: Permission) -> bool:
-        return any(
-            school is None and permission in ROLE_PERMISSIONS[role] for school, role in self.grants
-        )
+        return permission in self._permissions.get(None, frozenset())
 
     def school_ids(self, permission: Permission) -> frozenset[int]:
-        """Schools where the permission is granted by a school-level role."""
+        """Schools where the permission is granted at school level."""
         return frozenset(
             school
-            for school, role in self.grants
-            if school is not None and permission in ROLE_PERMISSIONS[role]
+            for school, granted in self._permissions.items()
+            if school is not None and permission in granted
         )
 
     def teaching_only_school_ids(self, permission: Permission) -> frozenset[int]:
         """Schools where the permission comes from the teacher role alone."""
-        restricted = set()
-        for school in self.school_ids(permission):
-            roles = {role for s, role in self.grants if s == school}
-            if roles == {Role.TEACHER}:
-                restricted.add(school)
-        return frozenset(restricted)
+        assert self.teaching_only_schools is not None
+        return self.school_ids(permission) & self.teaching_only_schools
 
     def require(self, permission: Permission) -> None:
         if not self.has(permission):

@@ -310,7 +310,8 @@ def _person(build: Build) -> str:
 
 
 def plan_accounts(build: Build, password_hash: str) -> None:
-    """One account per role in the first school, a rectorat account, a principal per other school."""
+    """One account per role in the first school, rectorat and académie administrator accounts, a principal per other
+    school."""
     first = build.schools[0]
     wanted: list[tuple[str, Role, SchoolPlan | None]] = [
         ("demo.principal", Role.PRINCIPAL, first),
@@ -319,6 +320,7 @@ def plan_accounts(build: Build, password_hash: str) -> None:
         ("demo.enseignant", Role.TEACHER, first),
         ("demo.gestionnaire", Role.BURSAR, first),
         ("demo.rectorat", Role.RECTORAT, None),
+        ("demo.admin", Role.ACADEMY_ADMIN, None),
     ]
     wanted += [(f"principal.{s.uai.lower()}", Role.PRINCIPAL, s) for s in build.schools[1:]]
     for login, role, school in wanted:

@@ -21,9 +21,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
-from api.auth.permissions import ROLE_LABELS_FR, Permission
+from api.auth.permissions import Permission
 from api.auth.principal import PermissionDenied, Principal
 from api.auth.requests import Caller, identify
+from api.auth.rights import ROLE_LABELS_FR
 from api.resolvers.errors import NotFound
 from api.resolvers.schools import school_years, visible_schools
 from api.services import Services, services_of
