@@ -27,7 +27,7 @@ def main() -> None:
 @main.command()
 def migrate() -> None:
     """Bring the admin and télé-services databases to the latest schema."""
-    from api.migrations import upgrade
+    from api.migrations import load_national_references, upgrade
 
     settings = _settings()
     for database, url in (
@@ -36,6 +36,10 @@ def migrate() -> None:
     ):
         click.echo(f"Migration de la base {database}…")
         upgrade(database, url)
+    motives, periods = asyncio.run(load_national_references(settings.database_url))
+    click.echo(
+        f"Références nationales : {motives} motifs génériques, {periods} périodes de vacances."
+    )
     click.echo("Bases à jour.")
 
 

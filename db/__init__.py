@@ -5,6 +5,7 @@ Alembic and the tests see the whole schema.
 """
 
 from db import (
+    absences,
     accounts,
     audit,
     clients,
@@ -21,6 +22,7 @@ from db.base import Base
 
 __all__ = [
     "Base",
+    "absences",
     "accounts",
     "audit",
     "clients",

@@ -8,8 +8,17 @@ from itertools import pairwise
 from sqlalchemy import select, update
 from sqlalchemy.orm import aliased
 
+from db.absences import GenericMotive, HolidayPeriod
 from db.nomenclatures import Mef, Subject
-from db.reference import load_reference_nomenclatures, read_communes, read_mefs, read_subjects
+from db.reference import (
+    load_absence_references,
+    load_reference_nomenclatures,
+    read_communes,
+    read_generic_motives,
+    read_holiday_periods,
+    read_mefs,
+    read_subjects,
+)
 
 
 def test_reference_mefs_are_well_formed() -> None:
@@ -108,3 +117,29 @@ async def test_loader_repairs_labels_and_keeps_unknown_links(sessionmaker) -> No
         assert await session.scalar(select(Subject.long_label).where(Subject.code == "020700")) == (
             "FRANCAIS"
         )
+
+
+def test_absence_references_are_well_formed() -> None:
+    motives = read_generic_motives()
+    assert len({m.code for m in motives}) == len(motives)
+    assert {m.code for m in motives if not m.legitimate} == {"NVA", "INC"}
+    periods = read_holiday_periods()
+    for period in periods:
+        assert period.first_day <= period.last_day
+        # Holidays start on the Saturday classes end.
+        assert period.first_day.weekday() in (4, 5), period
+    for year in (2025, 2026):
+        for zone in ("A", "B", "C"):
+            labels = [p.label for p in periods if p.school_year == year and p.zone == zone]
+            assert len(labels) == 6, (year, zone)
+
+
+async def test_absence_references_load_idempotently(sessionmaker) -> None:
+    async with sessionmaker() as session, session.begin():
+        counts = await load_absence_references(session)
+    async with sessionmaker() as session, session.begin():
+        assert await load_absence_references(session) == counts
+    async with sessionmaker() as session:
+        motives = (await session.scalars(select(GenericMotive.code))).all()
+        periods = (await session.scalars(select(HolidayPeriod.id))).all()
+    assert (len(motives), len(periods)) == counts

@@ -34,7 +34,7 @@ from api.demo.structures import (
 from api.demo.writer import Progress, next_ids, write_rows
 from db.accounts import StaffUser
 from db.nomenclatures import Mef, Subject
-from db.reference import load_reference_nomenclatures
+from db.reference import load_absence_references, load_reference_nomenclatures
 from db.schools import Academy, School, SchoolYear, SchoolYearState
 
 __all__ = [
@@ -191,6 +191,7 @@ async def generate_demo(
         if await session.scalar(select(School.id).limit(1)) is not None:
             raise DatabaseNotEmpty()
         await load_reference_nomenclatures(session)
+        await load_absence_references(session)
         if progress is not None:
             progress("Nomenclatures", 1, 1)
         ids = await next_ids(session)

@@ -6,8 +6,15 @@ age a student reaches at each level and the level that follows. They seed a
 new académie (``sconet demo``) and are what the académie would otherwise
 receive from the BAN. ``communes.csv`` lists real communes (INSEE code,
 postal code) of Créteil's three départements and a few birthplaces.
+``generic_motives.csv`` and ``holiday_periods.csv`` are the national absence
+references (see ``db.reference.absences``).
 """
 
+from db.reference.absences import (
+    load_absence_references,
+    read_generic_motives,
+    read_holiday_periods,
+)
 from db.reference.loader import (
     Commune,
     MefRow,
@@ -22,8 +29,11 @@ __all__ = [
     "Commune",
     "MefRow",
     "SubjectRow",
+    "load_absence_references",
     "load_reference_nomenclatures",
     "read_communes",
+    "read_generic_motives",
+    "read_holiday_periods",
     "read_mefs",
     "read_subjects",
 ]

@@ -48,7 +48,7 @@ class Commune:
     department: str
 
 
-def _rows(filename: str) -> list[dict[str, str]]:
+def read_rows(filename: str) -> list[dict[str, str]]:
     text = resources.files(__package__).joinpath(filename).read_text(encoding="utf-8")
     return list(csv.DictReader(io.StringIO(text, newline="")))
 
@@ -66,7 +66,7 @@ def read_mefs() -> tuple[MefRow, ...]:
             typical_age=int(row["typical_age"]) if row["typical_age"] else None,
             next_code=row["next_code"] or None,
         )
-        for row in _rows("mefs.csv")
+        for row in read_rows("mefs.csv")
     )
 
 
@@ -80,7 +80,7 @@ def read_subjects() -> tuple[SubjectRow, ...]:
             short_label=row["short_label"],
             long_label=row["long_label"],
         )
-        for row in _rows("subjects.csv")
+        for row in read_rows("subjects.csv")
     )
 
 
@@ -94,13 +94,11 @@ def read_communes() -> tuple[Commune, ...]:
             name=row["name"],
             department=row["department"],
         )
-        for row in _rows("communes.csv")
+        for row in read_rows("communes.csv")
     )
 
 
-async def _upsert_by_code(
-    session: AsyncSession, table: Table, values: list[dict[str, Any]]
-) -> None:
+async def upsert_by_code(session: AsyncSession, table: Table, values: list[dict[str, Any]]) -> None:
     """Insert the rows whose code is missing; refresh every other column of the others."""
     existing = set((await session.scalars(select(table.c.code))).all())
     new = [v for v in values if v["code"] not in existing]
@@ -127,7 +125,7 @@ async def load_reference_nomenclatures(session: AsyncSession) -> tuple[int, int]
     """
     mefs = read_mefs()
     subjects = read_subjects()
-    await _upsert_by_code(
+    await upsert_by_code(
         session,
         MEFS,
         [
@@ -148,7 +146,7 @@ async def load_reference_nomenclatures(session: AsyncSession) -> tuple[int, int]
     ]
     if links:
         await session.execute(update(MEFS).where(MEFS.c.code == bindparam("b_code")), links)
-    await _upsert_by_code(
+    await upsert_by_code(
         session,
         SUBJECTS,
         [

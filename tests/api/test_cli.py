@@ -10,6 +10,7 @@ from sqlalchemy import select
 
 from api.auth.identities import authenticate
 from api.cli import main
+from db.absences import GenericMotive, HolidayPeriod
 from db.accounts import RoleGrant, StaffUser
 from db.engine import make_engine, make_sessionmaker
 
@@ -55,6 +56,18 @@ def test_migrate_creates_both_schemas(unmigrated_database_urls, tmp_path):
         unmigrated_database_urls.admin, tables
     )
     assert "replication_runs" in query(unmigrated_database_urls.teleservices, tables)
+
+    async def references(sessionmaker, _engine):
+        async with sessionmaker() as session:
+            motives = (await session.scalars(select(GenericMotive.code))).all()
+            zones = (await session.scalars(select(HolidayPeriod.zone).distinct())).all()
+            return set(motives), set(zones)
+
+    motives, zones = query(unmigrated_database_urls.admin, references)
+    assert {"MAL", "NVA"} <= motives and zones == {"A", "B", "C"}
+    # Migrating again changes nothing and loads no duplicate.
+    assert run(environment(unmigrated_database_urls, tmp_path), "migrate").exit_code == 0
+    assert query(unmigrated_database_urls.admin, references) == (motives, zones)
 
 
 def test_malformed_setting_stops_with_its_name(database_urls, tmp_path):
