@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, time
 from typing import Any
 
 from sqlalchemy import JSON, ForeignKey, Index, String, event, insert, inspect
@@ -69,7 +69,7 @@ def _jsonable(value: Any, key: str = "") -> Any:
         return "[masqué]"
     if isinstance(value, enum.Enum):
         return value.value
-    if isinstance(value, date | datetime):
+    if isinstance(value, date | datetime | time):
         return value.isoformat()
     return value
 

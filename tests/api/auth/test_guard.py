@@ -27,7 +27,7 @@ UNGUARDED = {
 
 def domain_functions():
     for package in (api.resolvers, api.exports):
-        for info in pkgutil.iter_modules(package.__path__, package.__name__ + "."):
+        for info in pkgutil.walk_packages(package.__path__, package.__name__ + "."):
             module = importlib.import_module(info.name)
             for name, fn in inspect.getmembers(module, inspect.iscoroutinefunction):
                 if name.startswith("_") or fn.__module__ != module.__name__:

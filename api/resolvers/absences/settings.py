@@ -1,0 +1,195 @@
+"""A school's absence settings: grid of slots, weekdays taught, holiday zone, motives and
+justifications. A school that has configured nothing gets sensible defaults the first time
+absences are entered or the settings are opened for editing."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import time
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from api.auth.guard import requires
+from api.auth.permissions import Permission
+from api.auth.principal import Principal
+from api.auth.scopes import get_in_reach
+from api.resolvers.absences.calendar import COLLEGE_WEEK, SchoolCalendar
+from api.resolvers.absences.half_days import Grid, Slot
+from db.absences import (
+    AbsenceMotive,
+    AbsenceSettings,
+    ClosedDay,
+    GenericMotive,
+    HalfDay,
+    HolidayPeriod,
+    HolidayZone,
+    Justification,
+    SchoolWeekday,
+    TimeSlot,
+)
+from db.audit import set_actor
+from db.schools import Academy, School, SchoolKind
+
+M, A = HalfDay.MORNING, HalfDay.AFTERNOON
+DEFAULT_SLOTS = (
+    ("M1", time(8, 0), time(8, 55), M),
+    ("M2", time(9, 0), time(9, 55), M),
+    ("M3", time(10, 10), time(11, 5), M),
+    ("M4", time(11, 10), time(12, 5), M),
+    ("S1", time(13, 30), time(14, 25), A),
+    ("S2", time(14, 30), time(15, 25), A),
+    ("S3", time(15, 40), time(16, 35), A),
+    ("S4", time(16, 40), time(17, 35), A),
+)
+LYCEE_WEEK = {day: frozenset(HalfDay) for day in range(5)}
+# (code, label, generic motive, colour, for absence, for lateness)
+DEFAULT_MOTIVES = (
+    ("MAL", "Maladie", "MAL", "#e4794a", True, False),
+    ("MED", "Rendez-vous médical", "MED", "#f3a35c", True, True),
+    ("FAM", "Raison familiale", "FAM", "#a558a0", True, False),
+    ("TRA", "Transport", "TRA", "#465f9d", True, True),
+    ("CNV", "Convocation officielle", "OFF", "#009081", True, False),
+    ("SOR", "Sortie ou stage scolaire", "SCO", "#68a532", True, False),
+    ("NVA", "Motif non valable", "NVA", "#ce0500", True, True),
+    ("INC", "Motif inconnu", "INC", "#666666", True, True),
+)
+DEFAULT_JUSTIFICATIONS = (
+    ("CERT", "Certificat médical"),
+    ("MOT", "Mot des responsables"),
+    ("CONV", "Convocation"),
+    ("TRAN", "Attestation du transporteur"),
+    ("TEL", "Appel téléphonique des responsables"),
+)
+# The zone of each académie (by its code); Corse has its own calendar.
+ACADEMY_ZONES = {
+    "24": HolidayZone.C,  # Créteil
+    "01": HolidayZone.C,  # Paris
+    "25": HolidayZone.C,  # Versailles
+    "11": HolidayZone.C,  # Montpellier
+    "16": HolidayZone.C,  # Toulouse
+    "27": HolidayZone.CORSE,
+}
+
+
+@dataclass(frozen=True)
+class SchoolAbsenceSetup:
+    """What entry and counting need of a school, loaded once per command."""
+
+    school_id: int
+    zone: HolidayZone
+    grid: Grid
+    calendar: SchoolCalendar
+    slots: dict[int, TimeSlot]
+    motives: dict[int, AbsenceMotive]
+    justifications: dict[int, Justification]
+
+
+async def _default_zone(session: AsyncSession, school: School) -> HolidayZone:
+    academy = await session.get(Academy, school.academy_id)
+    code = academy.code if academy else ""
+    return ACADEMY_ZONES.get(code, HolidayZone.B if code else HolidayZone.C)
+
+
+async def ensure_defaults(session: AsyncSession, school: School) -> AbsenceSettings:
+    """The school's settings, created with the defaults if it has none (caller's transaction,
+    with an audit actor set)."""
+    settings = await session.get(AbsenceSettings, school.id)
+    if settings is not None:
+        return settings
+    settings = AbsenceSettings(
+        school_id=school.id, holiday_zone=await _default_zone(session, school)
+    )
+    session.add(settings)
+    for code, starts, ends, half in DEFAULT_SLOTS:
+        session.add(
+            TimeSlot(school_id=school.id, code=code, starts_at=starts, ends_at=ends, half_day=half)
+        )
+    week = COLLEGE_WEEK if school.kind is SchoolKind.COLLEGE else LYCEE_WEEK
+    for weekday in range(7):
+        halves = week.get(weekday, frozenset())
+        session.add(
+            SchoolWeekday(
+                school_id=school.id, weekday=weekday, morning=M in halves, afternoon=A in halves
+            )
+        )
+    generic = {
+        code: id_
+        for code, id_ in await session.execute(select(GenericMotive.code, GenericMotive.id))
+    }
+    for code, label, generic_code, colour, for_absence, for_lateness in DEFAULT_MOTIVES:
+        if generic_code in generic:
+            session.add(
+                AbsenceMotive(
+                    school_id=school.id,
+                    code=code,
+                    label=label,
+                    generic_motive_id=generic[generic_code],
+                    colour=colour,
+                    for_absence=for_absence,
+                    for_lateness=for_lateness,
+                )
+            )
+    for code, label in DEFAULT_JUSTIFICATIONS:
+        session.add(Justification(school_id=school.id, code=code, label=label))
+    await session.flush()
+    return settings
+
+
+async def load_setup(session: AsyncSession, school_id: int) -> SchoolAbsenceSetup:
+    """The school's grid, calendar, motives and justifications (its settings must exist)."""
+    settings = await session.get(AbsenceSettings, school_id)
+    assert settings is not None, "ensure_defaults() first"
+    slots = list(await session.scalars(select(TimeSlot).where(TimeSlot.school_id == school_id)))
+    weekdays = {
+        row.weekday: frozenset(
+            half for half, taught in ((M, row.morning), (A, row.afternoon)) if taught
+        )
+        for row in await session.scalars(
+            select(SchoolWeekday).where(SchoolWeekday.school_id == school_id)
+        )
+    }
+    holidays = tuple(
+        (first, last)
+        for first, last in await session.execute(
+            select(HolidayPeriod.first_day, HolidayPeriod.last_day).where(
+                HolidayPeriod.zone == settings.holiday_zone
+            )
+        )
+    )
+    closed = frozenset(
+        (day, half)
+        for day, half in await session.execute(
+            select(ClosedDay.day, ClosedDay.half_day).where(ClosedDay.school_id == school_id)
+        )
+    )
+    motives = await session.scalars(
+        select(AbsenceMotive).where(AbsenceMotive.school_id == school_id)
+    )
+    justifications = await session.scalars(
+        select(Justification).where(Justification.school_id == school_id)
+    )
+    return SchoolAbsenceSetup(
+        school_id=school_id,
+        zone=settings.holiday_zone,
+        grid=Grid(Slot(s.id, s.code, s.starts_at, s.half_day) for s in slots),
+        calendar=SchoolCalendar(weekdays=weekdays, holidays=holidays, closed=closed),
+        slots={s.id: s for s in slots},
+        motives={m.id: m for m in motives},
+        justifications={j.id: j for j in justifications},
+    )
+
+
+@requires(Permission.ABSENCES_READ)
+async def school_setup(
+    session: AsyncSession, principal: Principal, school_id: int
+) -> SchoolAbsenceSetup:
+    """A school's absence settings, as entry screens show them (defaults if none yet)."""
+    school = await get_in_reach(
+        session, principal, Permission.ABSENCES_READ, School, school_id, School.id
+    )
+    if await session.get(AbsenceSettings, school.id) is None:
+        # Opening the entry screens of a school with no settings stores the defaults.
+        set_actor(session.sync_session, principal.audit_actor(school.id))
+        await ensure_defaults(session, school)
+    return await load_setup(session, school.id)
