@@ -6,15 +6,21 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.routing import BaseRoute, Route
 
 from api.exports.routes import export_routes
 from api.graphql import GraphQLEndpoint
 from api.services import Services
-from api.session_endpoint import create_api_session, delete_api_session
+from api.session_endpoint import (
+    create_api_session,
+    delete_all_api_sessions,
+    delete_api_session,
+)
 from api.settings import Settings, load_settings
 from db.engine import make_engine, make_sessionmaker
 from portals.etablissement.routes import portal_exception_handlers, portal_routes
+from portals.security_headers import SecurityHeaders
 
 
 def build_services(settings: Settings) -> Services:
@@ -27,6 +33,7 @@ def api_routes() -> list[BaseRoute]:
         Route("/graphql", GraphQLEndpoint(), methods=["GET", "POST"]),
         Route("/api/session", create_api_session, methods=["POST"]),
         Route("/api/session", delete_api_session, methods=["DELETE"]),
+        Route("/api/sessions", delete_all_api_sessions, methods=["DELETE"]),
     ]
 
 
@@ -41,6 +48,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
     app = Starlette(
         routes=[*api_routes(), *export_routes(), *portal_routes()],
         exception_handlers=portal_exception_handlers(),
+        middleware=[Middleware(SecurityHeaders, https_only=services.settings.cookie_secure)],
         lifespan=lifespan,
     )
     app.state.services = services

@@ -11,7 +11,7 @@ from strawberry.asgi import GraphQL
 from strawberry.http import GraphQLHTTPResponse
 from strawberry.types import ExecutionResult
 
-from api.auth.requests import identify
+from api.auth.requests import CSRF_HEADER, identify
 from api.schema import schema
 from api.schema.context import Context, Loaders
 from api.services import services_of
@@ -41,9 +41,6 @@ class SconetGraphQL(GraphQL[Context, None]):
         if session.new:
             await session.commit()
         return await super().process_result(request, result)
-
-
-CSRF_HEADER = "x-csrf-token"
 
 
 class GraphQLEndpoint:

@@ -6,14 +6,16 @@ expiry and logout rules apply. Third-party software uses OAuth2 instead.
 
 from __future__ import annotations
 
+import hmac
 from json import JSONDecodeError
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from api.auth.identities import authenticate
-from api.auth.requests import client_address, session_token
-from api.auth.sessions import close_session, open_session
+from api.auth.requests import CSRF_HEADER, client_address, identify, session_token
+from api.auth.sessions import close_all_sessions, close_session, open_session
+from api.resolvers.audit import record_access
 from api.services import services_of
 
 
@@ -57,3 +59,32 @@ async def delete_api_session(request: Request) -> Response:
     async with services_of(request).sessionmaker() as session, session.begin():
         await close_session(session, token)
     return Response(status_code=204)
+
+
+async def delete_all_api_sessions(request: Request) -> Response:
+    """``DELETE /api/sessions``: end every session of the caller (bearer, or cookie with CSRF)."""
+    caller = await identify(request)
+    if caller is None:
+        return JSONResponse(
+            {"error": "unauthenticated", "message": "Authentification requise."}, status_code=401
+        )
+    sent = request.headers.get(CSRF_HEADER, "")
+    if caller.via_cookie and not hmac.compare_digest(
+        sent.encode(), caller.session.csrf_token.encode()
+    ):
+        return JSONResponse(
+            {"error": "csrf", "message": f"En-tête {CSRF_HEADER} manquant ou invalide."},
+            status_code=403,
+        )
+    async with services_of(request).sessionmaker() as session, session.begin():
+        closed = await close_all_sessions(session, caller.principal.id or 0)
+        record_access(
+            session,
+            caller.principal,
+            "logout_all",
+            "staff_users",
+            caller.principal.id,
+            None,
+            {"sessions": closed},
+        )
+    return JSONResponse({"closedSessions": closed})

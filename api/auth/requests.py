@@ -11,6 +11,9 @@ from api.auth.principal import Principal
 from api.auth.sessions import COOKIE_NAME, OpenSession, resume_session
 from api.services import services_of
 
+# Cookie-authenticated API calls repeat the session's CSRF token in this header.
+CSRF_HEADER = "x-csrf-token"
+
 
 @dataclass(frozen=True)
 class Caller:

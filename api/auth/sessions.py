@@ -13,7 +13,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import delete
+from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.settings import Settings
@@ -82,3 +82,12 @@ async def resume_session(
 async def close_session(session: AsyncSession, token: str | None) -> None:
     if token:
         await session.execute(delete(StaffSession).where(StaffSession.token_hash == _hash(token)))
+
+
+async def close_all_sessions(session: AsyncSession, user_id: int) -> int:
+    """End every session of a staff member (every browser and API token); returns how many."""
+    count = await session.scalar(
+        select(func.count()).select_from(StaffSession).where(StaffSession.user_id == user_id)
+    )
+    await session.execute(delete(StaffSession).where(StaffSession.user_id == user_id))
+    return count or 0

@@ -37,7 +37,8 @@ DEFAULT_PAGE_SIZE = 50
 # Dates of the filters are days as the schools live them.
 LOCAL_TIME = ZoneInfo("Europe/Paris")
 
-AccessAction = Literal["read", "export"]
+# "logout_all": a staff member ended all their sessions (a lost device, a doubt).
+AccessAction = Literal["read", "export", "logout_all"]
 
 
 def record_access(

@@ -14,8 +14,9 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from api.auth.identities import authenticate
-from api.auth.requests import client_address, identify, session_token
-from api.auth.sessions import COOKIE_NAME, close_session, open_session
+from api.auth.requests import Caller, client_address, identify, session_token
+from api.auth.sessions import COOKIE_NAME, close_all_sessions, close_session, open_session
+from api.resolvers.audit import record_access
 from api.services import services_of
 from db.audit import AuditActor, set_actor
 from portals.etablissement.rendering import render
@@ -55,7 +56,8 @@ def _login_form(
             "login": login,
             "error": error,
             "field_errors": field_errors or {},
-            "logged_out": request.query_params.get("deconnexion") == "1",
+            "logged_out": request.query_params.get("deconnexion") in ("1", "partout"),
+            "logged_out_everywhere": request.query_params.get("deconnexion") == "partout",
         },
         status_code,
     )
@@ -128,18 +130,51 @@ async def login_submit(request: Request) -> Response:
     return response
 
 
+async def _checked_caller(request: Request) -> tuple[Caller | None, Response | None]:
+    """The caller if the form's CSRF token is theirs; else the error page to answer with."""
+    caller = await identify(request)
+    if caller is None:
+        return None, None
+    form = await request.form()
+    sent = str(form.get("csrf_token") or "")
+    if not hmac.compare_digest(sent.encode(), caller.session.csrf_token.encode()):
+        return caller, anonymous_error(
+            403,
+            "Formulaire expiré",
+            "La déconnexion n'a pas pu être vérifiée. Rechargez la page puis recommencez.",
+        )
+    return caller, None
+
+
+async def logout_everywhere(request: Request) -> Response:
+    """End every session of the signed-in staff member, this one included."""
+    services = services_of(request)
+    caller, refused = await _checked_caller(request)
+    if refused is not None:
+        return refused
+    if caller is not None:
+        async with services.sessionmaker() as session, session.begin():
+            closed = await close_all_sessions(session, caller.principal.id or 0)
+            record_access(
+                session,
+                caller.principal,
+                "logout_all",
+                "staff_users",
+                caller.principal.id,
+                None,
+                {"sessions": closed},
+            )
+    response = redirect(f"{LOGIN_PATH}?deconnexion=partout")
+    delete_cookie(response, services, COOKIE_NAME)
+    return response
+
+
 async def logout(request: Request) -> Response:
     services = services_of(request)
-    caller = await identify(request)
+    caller, refused = await _checked_caller(request)
+    if refused is not None:
+        return refused
     if caller is not None:
-        form = await request.form()
-        sent = str(form.get("csrf_token") or "")
-        if not hmac.compare_digest(sent.encode(), caller.session.csrf_token.encode()):
-            return anonymous_error(
-                403,
-                "Formulaire expiré",
-                "La déconnexion n'a pas pu être vérifiée. Rechargez la page puis recommencez.",
-            )
         async with services.sessionmaker() as session, session.begin():
             await close_session(session, caller.session.token)
     response = redirect(f"{LOGIN_PATH}?deconnexion=1")

@@ -1,4 +1,4 @@
-"""Jinja2 rendering of the portal's pages, with the HTTP headers every page carries."""
+"""Jinja2 rendering of the portal's pages (their security headers: ``portals.security_headers``)."""
 
 from __future__ import annotations
 
@@ -12,31 +12,6 @@ from portals.etablissement import labels
 from portals.etablissement.assets import DSFR_URL, OWN_URL
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
-
-# No inline script or style anywhere: everything comes from this origin.
-CONTENT_SECURITY_POLICY = "; ".join(
-    [
-        "default-src 'self'",
-        "script-src 'self'",
-        "style-src 'self'",
-        "img-src 'self' data:",
-        "font-src 'self'",
-        "connect-src 'self'",
-        "object-src 'none'",
-        "base-uri 'none'",
-        "form-action 'self'",
-        "frame-ancestors 'none'",
-    ]
-)
-
-SECURITY_HEADERS = {
-    "Content-Security-Policy": CONTENT_SECURITY_POLICY,
-    "X-Content-Type-Options": "nosniff",
-    "X-Frame-Options": "DENY",
-    "Referrer-Policy": "same-origin",
-    # Pages hold personal data: never kept in a shared or browser cache.
-    "Cache-Control": "no-store",
-}
 
 
 def _environment() -> Environment:
@@ -67,4 +42,4 @@ ENVIRONMENT = _environment()
 
 def render(template: str, context: dict[str, Any], status_code: int = 200) -> HTMLResponse:
     html = ENVIRONMENT.get_template(template).render(**context)
-    return HTMLResponse(html, status_code=status_code, headers=SECURITY_HEADERS)
+    return HTMLResponse(html, status_code=status_code)

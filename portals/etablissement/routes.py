@@ -28,6 +28,12 @@ def portal_routes() -> list[BaseRoute]:
         Route("/connexion", login.login_page, methods=["GET"], name="connexion"),
         Route("/connexion", login.login_submit, methods=["POST"]),
         Route("/deconnexion", login.logout, methods=["POST"], name="deconnexion"),
+        Route(
+            "/deconnexion-partout",
+            login.logout_everywhere,
+            methods=["POST"],
+            name="deconnexion-partout",
+        ),
         Route("/", home.home, methods=["GET"], name="accueil"),
         Route("/etablissement", home.choose_school, methods=["POST"], name="etablissement"),
         Route("/eleves", students.search, methods=["GET"], name="eleves"),

@@ -12,37 +12,19 @@ from pathlib import Path
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, PlainTextResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from api.settings import PROJECT_ROOT, Settings
+from portals.security_headers import SecurityHeaders
 
 HERE = Path(__file__).resolve().parent
 DSFR_DIST = PROJECT_ROOT / "node_modules" / "@gouvfr" / "dsfr" / "dist"
 DSFR_URL = "/static/dsfr"
 OWN_URL = "/static/familles"
-
-SECURITY_HEADERS = {
-    "Content-Security-Policy": "; ".join(
-        [
-            "default-src 'self'",
-            "script-src 'self'",
-            "style-src 'self'",
-            "img-src 'self' data:",
-            "font-src 'self'",
-            "connect-src 'self'",
-            "object-src 'none'",
-            "base-uri 'none'",
-            "form-action 'self'",
-            "frame-ancestors 'none'",
-        ]
-    ),
-    "X-Content-Type-Options": "nosniff",
-    "X-Frame-Options": "DENY",
-    "Referrer-Policy": "same-origin",
-}
 
 _templates = Environment(
     loader=FileSystemLoader(HERE / "templates"),
@@ -69,7 +51,7 @@ def _dsfr_dist() -> Path:
 
 def _render(template: str, status_code: int = 200, **context: object) -> HTMLResponse:
     html = _templates.get_template(template).render(**context)
-    return HTMLResponse(html, status_code=status_code, headers=SECURITY_HEADERS)
+    return HTMLResponse(html, status_code=status_code)
 
 
 async def home(_request: Request) -> Response:
@@ -91,6 +73,9 @@ def familles_routes() -> list[BaseRoute]:
 
 def create_familles_app(settings: Settings) -> Starlette:
     """The families portal application; ``settings`` will give it the télé-services database."""
-    app = Starlette(routes=familles_routes())
+    app = Starlette(
+        routes=familles_routes(),
+        middleware=[Middleware(SecurityHeaders, https_only=settings.cookie_secure)],
+    )
     app.state.settings = settings
     return app
