@@ -12,9 +12,10 @@ from json import JSONDecodeError
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from api.auth.identities import authenticate
+from api.auth.identities import authenticate_throttled
 from api.auth.requests import CSRF_HEADER, client_address, identify, session_token
 from api.auth.sessions import close_all_sessions, close_session, open_session
+from api.auth.throttling import Throttled
 from api.resolvers.audit import record_access
 from api.services import services_of
 
@@ -34,17 +35,32 @@ async def create_api_session(request: Request) -> Response:
             status_code=400,
         )
     services = services_of(request)
-    async with services.sessionmaker() as session, session.begin():
-        user = await authenticate(session, body["login"], body["password"])
-        if user is None:
-            return JSONResponse(
-                {
-                    "error": "invalid_credentials",
-                    "message": "Identifiant ou mot de passe incorrect.",
-                },
-                status_code=401,
+    try:
+        async with services.sessionmaker() as session, session.begin():
+            user = await authenticate_throttled(
+                session,
+                services.sessionmaker,
+                body["login"],
+                body["password"],
+                client_address(request),
             )
-        opened = await open_session(session, services.settings, user.id, client_address(request))
+            if user is None:
+                return JSONResponse(
+                    {
+                        "error": "invalid_credentials",
+                        "message": "Identifiant ou mot de passe incorrect.",
+                    },
+                    status_code=401,
+                )
+            opened = await open_session(
+                session, services.settings, user.id, client_address(request)
+            )
+    except Throttled as throttled:
+        return JSONResponse(
+            {"error": "too_many_attempts", "message": throttled.message_fr},
+            status_code=429,
+            headers={"Retry-After": str(throttled.seconds)},
+        )
     return JSONResponse(
         {
             "token": opened.token,

@@ -5,11 +5,19 @@ from __future__ import annotations
 import asyncio
 
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from api.auth import throttling
 from api.auth.passwords import hash_password, needs_rehash, verify_password
 from api.auth.principal import Principal
 from api.auth.rights import staff_permissions
+from api.auth.throttling import (
+    GuessPolicy,
+    Key,
+    ensure_not_blocked,
+    record_failure,
+    record_success,
+)
 from db.accounts import RoleGrant, StaffUser
 from db.audit import AuditActor, set_actor
 from db.delegations import Delegation
@@ -25,6 +33,35 @@ async def authenticate(session: AsyncSession, login: str, password: str) -> Staf
     if needs_rehash(user.password_hash):
         set_actor(session.sync_session, AuditActor(kind="staff", id=user.id, label=user.login))
         user.password_hash = await asyncio.to_thread(hash_password, password)
+    return user
+
+
+def login_keys(login: str, address: str | None) -> list[tuple[Key, GuessPolicy]]:
+    """What a password guess is counted against: the account named, and the caller's address."""
+    keys = [(Key("login", login.strip().lower()), throttling.ACCOUNT_POLICY)]
+    if address:
+        keys.append((Key("address", address), throttling.ADDRESS_POLICY))
+    return keys
+
+
+async def authenticate_throttled(
+    session: AsyncSession,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    login: str,
+    password: str,
+    address: str | None,
+) -> StaffUser | None:
+    """``authenticate`` behind the guess counters: raises ``Throttled`` (nothing checked) while
+    the account or the address must wait; a failure is counted in its own transaction, so it
+    stays counted although the caller's transaction ends without a login."""
+    keys = login_keys(login, address)
+    await ensure_not_blocked(session, keys)
+    user = await authenticate(session, login, password)
+    if user is None:
+        async with sessionmaker() as counting, counting.begin():
+            await record_failure(counting, keys)
+    else:
+        await record_success(session, [keys[0][0]])
     return user
 
 

@@ -13,9 +13,16 @@ import secrets
 from starlette.requests import Request
 from starlette.responses import Response
 
-from api.auth.identities import authenticate
+from api.auth.identities import authenticate_throttled
 from api.auth.requests import Caller, client_address, identify, session_token
-from api.auth.sessions import COOKIE_NAME, close_all_sessions, close_session, open_session
+from api.auth.sessions import (
+    COOKIE_NAME,
+    OpenSession,
+    close_all_sessions,
+    close_session,
+    open_session,
+)
+from api.auth.throttling import Throttled
 from api.resolvers.audit import record_access
 from api.services import services_of
 from db.audit import AuditActor, set_actor
@@ -103,8 +110,28 @@ async def login_submit(request: Request) -> Response:
             field_errors=field_errors,
         )
     previous_token, _via_cookie = session_token(request)
+    try:
+        opened = await _password_login(request, login, password, previous_token)
+    except Throttled as throttled:
+        return _login_form(
+            request, target=target, login=login, error=throttled.message_fr, status_code=429
+        )
+    if opened is None:
+        return _login_form(request, target=target, login=login, error=BAD_CREDENTIALS)
+    response = redirect(target)
+    set_cookie(response, services, COOKIE_NAME, opened.token)
+    delete_cookie(response, services, LOGIN_CSRF_COOKIE, path=LOGIN_PATH)
+    return response
+
+
+async def _password_login(
+    request: Request, login: str, password: str, previous_token: str | None
+) -> OpenSession | None:
+    services = services_of(request)
     async with services.sessionmaker() as session, session.begin():
-        user = await authenticate(session, login, password)
+        user = await authenticate_throttled(
+            session, services.sessionmaker, login, password, client_address(request)
+        )
         if user is None:
             opened = None
         else:
@@ -122,12 +149,7 @@ async def login_submit(request: Request) -> Response:
             opened = await open_session(
                 session, services.settings, user.id, client_address(request)
             )
-    if opened is None:
-        return _login_form(request, target=target, login=login, error=BAD_CREDENTIALS)
-    response = redirect(target)
-    set_cookie(response, services, COOKIE_NAME, opened.token)
-    delete_cookie(response, services, LOGIN_CSRF_COOKIE, path=LOGIN_PATH)
-    return response
+    return opened
 
 
 async def _checked_caller(request: Request) -> tuple[Caller | None, Response | None]:
