@@ -14,9 +14,8 @@ from starlette.responses import JSONResponse, Response
 
 from api.auth.identities import authenticate_throttled
 from api.auth.requests import CSRF_HEADER, client_address, identify, session_token
-from api.auth.sessions import close_all_sessions, close_session, open_session
+from api.auth.sessions import close_session, log_out_everywhere, open_session
 from api.auth.throttling import Throttled
-from api.resolvers.audit import record_access
 from api.services import services_of
 
 
@@ -93,14 +92,5 @@ async def delete_all_api_sessions(request: Request) -> Response:
             status_code=403,
         )
     async with services_of(request).sessionmaker() as session, session.begin():
-        closed = await close_all_sessions(session, caller.principal.id or 0)
-        record_access(
-            session,
-            caller.principal,
-            "logout_all",
-            "staff_users",
-            caller.principal.id,
-            None,
-            {"sessions": closed},
-        )
+        closed = await log_out_everywhere(session, caller.principal)
     return JSONResponse({"closedSessions": closed})

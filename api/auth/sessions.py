@@ -16,6 +16,8 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from api.auth.principal import Principal
+from api.resolvers.audit import record_access
 from api.settings import Settings
 from db.accounts import StaffSession
 
@@ -91,3 +93,12 @@ async def close_all_sessions(session: AsyncSession, user_id: int) -> int:
     )
     await session.execute(delete(StaffSession).where(StaffSession.user_id == user_id))
     return count or 0
+
+
+async def log_out_everywhere(session: AsyncSession, principal: Principal) -> int:
+    """The signed-in staff member ends all their sessions (a lost device, a doubt); audited."""
+    closed = await close_all_sessions(session, principal.id or 0)
+    record_access(
+        session, principal, "logout_all", "staff_users", principal.id, None, {"sessions": closed}
+    )
+    return closed

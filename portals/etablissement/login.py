@@ -18,12 +18,11 @@ from api.auth.requests import Caller, client_address, identify, session_token
 from api.auth.sessions import (
     COOKIE_NAME,
     OpenSession,
-    close_all_sessions,
     close_session,
+    log_out_everywhere,
     open_session,
 )
 from api.auth.throttling import Throttled
-from api.resolvers.audit import record_access
 from api.services import services_of
 from db.audit import AuditActor, set_actor
 from portals.etablissement.rendering import render
@@ -176,16 +175,7 @@ async def logout_everywhere(request: Request) -> Response:
         return refused
     if caller is not None:
         async with services.sessionmaker() as session, session.begin():
-            closed = await close_all_sessions(session, caller.principal.id or 0)
-            record_access(
-                session,
-                caller.principal,
-                "logout_all",
-                "staff_users",
-                caller.principal.id,
-                None,
-                {"sessions": closed},
-            )
+            await log_out_everywhere(session, caller.principal)
     response = redirect(f"{LOGIN_PATH}?deconnexion=partout")
     delete_cookie(response, services, COOKIE_NAME)
     return response

@@ -219,25 +219,13 @@ async def record_absence(
                 f"au {_fr(other.end_date)} ({motive}) : modifiez-la plutôt.",
             )
     if not merged:
-        event = AbsenceEvent(
-            school_id=entry.school_id,
-            student_id=entry.student_id,
-            kind=EventKind.ABSENCE,
-            start_date=entry.start_date,
-            start_slot_id=entry.start_slot_id,
-            end_date=entry.end_date,
-            end_slot_id=entry.end_slot_id,
-            motive_id=entry.motive_id,
-            justification_id=entry.justification_id,
-            justified_at=datetime.now(UTC) if entry.justification_id else None,
-            source=entry.source,
-            noted_by_id=principal.id if principal.kind == "staff" else None,
-            noted_by_label=principal.label,
-            comment=entry.comment,
+        return await _add_event(
+            session,
+            principal,
+            entry,
+            EventKind.ABSENCE,
+            (entry.start_date, entry.start_slot_id, entry.end_date, entry.end_slot_id),
         )
-        session.add(event)
-        await session.flush()
-        return event
     return await _merge(session, setup, merged, entry, start, end)
 
 
@@ -318,15 +306,34 @@ async def record_lateness(
         raise ValidationFailed.single(
             "slotId", "ALREADY_LATE", "Un retard est déjà noté sur ce créneau."
         )
+    return await _add_event(
+        session,
+        principal,
+        entry,
+        EventKind.LATENESS,
+        (entry.day, entry.slot_id, entry.day, entry.slot_id),
+        minutes_late=entry.minutes_late,
+    )
+
+
+async def _add_event(
+    session: AsyncSession,
+    principal: Principal,
+    entry: AbsenceEntry | LatenessEntry,
+    kind: EventKind,
+    extent: tuple[date, int, date, int],
+    minutes_late: int | None = None,
+) -> AbsenceEvent:
+    start_date, start_slot_id, end_date, end_slot_id = extent
     event = AbsenceEvent(
         school_id=entry.school_id,
         student_id=entry.student_id,
-        kind=EventKind.LATENESS,
-        start_date=entry.day,
-        start_slot_id=entry.slot_id,
-        end_date=entry.day,
-        end_slot_id=entry.slot_id,
-        minutes_late=entry.minutes_late,
+        kind=kind,
+        start_date=start_date,
+        start_slot_id=start_slot_id,
+        end_date=end_date,
+        end_slot_id=end_slot_id,
+        minutes_late=minutes_late,
         motive_id=entry.motive_id,
         justification_id=entry.justification_id,
         justified_at=datetime.now(UTC) if entry.justification_id else None,
