@@ -8,6 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from api.auth.passwords import hash_password
+from api.auth.rights import ACADEMY_ROLES
 from api.resolvers.errors import FieldError, ValidationFailed
 from db.accounts import Role, RoleGrant, StaffUser
 from db.audit import AuditActor, set_actor
@@ -53,13 +54,13 @@ async def create_staff_user(
     except ValueError:
         errors.append(FieldError("role", "INVALID", "Rôle inconnu."))
         parsed_role = None
-    if parsed_role is Role.RECTORAT and school_uai:
+    if parsed_role in ACADEMY_ROLES and school_uai:
         errors.append(
             FieldError(
-                "school", "INVALID", "Un compte rectorat n'est pas rattaché à un établissement."
+                "school", "INVALID", "Un compte académique n'est pas rattaché à un établissement."
             )
         )
-    if parsed_role not in (None, Role.RECTORAT) and not school_uai:
+    if parsed_role is not None and parsed_role not in ACADEMY_ROLES and not school_uai:
         errors.append(
             FieldError(
                 "school", "REQUIRED", "L'UAI de l'établissement est obligatoire pour ce rôle."

@@ -11,6 +11,7 @@ from starlette.routing import BaseRoute, Route
 
 from api.exports.routes import export_routes
 from api.graphql import GraphQLEndpoint
+from api.oauth import oauth_routes
 from api.services import Services
 from api.session_endpoint import (
     create_api_session,
@@ -34,6 +35,7 @@ def api_routes() -> list[BaseRoute]:
         Route("/api/session", create_api_session, methods=["POST"]),
         Route("/api/session", delete_api_session, methods=["DELETE"]),
         Route("/api/sessions", delete_all_api_sessions, methods=["DELETE"]),
+        *oauth_routes(),
     ]
 
 

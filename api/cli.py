@@ -8,8 +8,10 @@ import sys
 from typing import Any
 
 import click
+from sqlalchemy import select
 
 from api.settings import Settings, SettingsError, load_settings
+from db.accounts import Role
 
 
 def _settings() -> Settings:
@@ -189,10 +191,13 @@ def serve(host: str | None, port: int | None, familles_port: int | None) -> None
 @click.option(
     "--role",
     required=True,
-    type=click.Choice(["principal", "registrar", "cpe", "teacher", "bursar", "rectorat"]),
+    type=click.Choice([role.value for role in Role]),
 )
 @click.option(
-    "--school", "school_uai", default=None, help="UAI de l'établissement (sauf rôle rectorat)."
+    "--school",
+    "school_uai",
+    default=None,
+    help="UAI de l'établissement (sauf rôles rectorat et academy_admin).",
 )
 @click.option("--email", default=None)
 @click.password_option(help="Mot de passe (demandé s'il n'est pas donné).")
@@ -232,3 +237,118 @@ def create_user(
         click.echo(f"Compte {user.login} créé ({role}{' à ' + school_uai if school_uai else ''}).")
 
     asyncio.run(run())
+
+
+@main.group()
+def client() -> None:
+    """Third-party API clients (OAuth 2.0 client credentials)."""
+
+
+def _client_command(work: Any) -> Any:
+    """Runs ``work(session, principal)`` as the académie's system administrator, in one
+    transaction, turning field errors into a clear message."""
+    from api.auth.principal import Principal
+    from api.resolvers.errors import NotFound, ValidationFailed
+    from db.engine import make_engine, make_sessionmaker
+    from db.schools import Academy
+
+    settings = _settings()
+
+    async def run() -> Any:
+        engine = make_engine(settings.database_url)
+        try:
+            async with make_sessionmaker(engine)() as session, session.begin():
+                academy_id = await session.scalar(select(Academy.id).order_by(Academy.id))
+                if academy_id is None:
+                    raise click.ClickException("Aucune académie dans la base.")
+                principal = Principal(
+                    kind="system",
+                    id=None,
+                    label="sconet client (ligne de commande)",
+                    academy_id=academy_id,
+                    grants=frozenset({(None, Role.ACADEMY_ADMIN)}),
+                )
+                return await work(session, principal)
+        except ValidationFailed as exc:
+            raise click.ClickException(
+                "; ".join(f"{e.field} : {e.message}" for e in exc.errors)
+            ) from exc
+        except NotFound as exc:
+            raise click.ClickException(str(exc)) from exc
+        finally:
+            await engine.dispose()
+
+    return asyncio.run(run())
+
+
+def _client_settings(
+    name: str, schools: tuple[str, ...], scopes: tuple[str, ...], rate: int
+) -> Any:
+    from api.resolvers.clients import ClientSettings
+
+    return ClientSettings(
+        name=name,
+        school_uais=[u for s in schools for u in s.replace(",", " ").split()],
+        scopes=[w for s in scopes for w in s.replace(",", " ").split()],
+        requests_per_minute=rate,
+    )
+
+
+@client.command("register")
+@click.option("--name", required=True, help="Nom du logiciel (ENT, vie scolaire...).")
+@click.option("--school", "schools", multiple=True, required=True, help="UAI (répétable).")
+@click.option("--scope", "scopes", multiple=True, required=True, help="Portée (répétable).")
+@click.option("--rate", default=600, show_default=True, help="Requêtes par minute au plus.")
+def client_register(
+    name: str, schools: tuple[str, ...], scopes: tuple[str, ...], rate: int
+) -> None:
+    """Register a client; its secret is printed once."""
+    from api.resolvers.clients import register_client
+
+    registered = _client_command(
+        lambda session, principal: register_client(
+            session, principal, _client_settings(name, schools, scopes, rate)
+        )
+    )
+    click.echo(f"Client enregistré : {registered.client.name} (n° {registered.client.id})")
+    click.echo(f"client_id     : {registered.client.client_id}")
+    click.echo(f"client_secret : {registered.secret}")
+    click.echo("Ce secret ne sera plus affiché : transmettez-le maintenant à l'éditeur.")
+
+
+@client.command("list")
+def client_list() -> None:
+    """List the académie's clients."""
+    from api.resolvers.clients import list_clients
+
+    for view in _client_command(list_clients):
+        state = "actif" if view.client.is_active else "révoqué"
+        click.echo(
+            f"{view.client.id}\t{view.client.client_id}\t{view.client.name}\t{state}\t"
+            f"{','.join(view.school_uais)}\t{view.client.scopes}"
+        )
+
+
+@client.command("revoke")
+@click.argument("client_number", type=int)
+def client_revoke(client_number: int) -> None:
+    """Revoke a client (by its number): every token it holds stops working at once."""
+    from api.resolvers.clients import revoke_client
+
+    revoked = _client_command(
+        lambda session, principal: revoke_client(session, principal, client_number)
+    )
+    click.echo(f"Client {revoked.client_id} révoqué.")
+
+
+@client.command("rotate-secret")
+@click.argument("client_number", type=int)
+def client_rotate_secret(client_number: int) -> None:
+    """Give a client a new secret (the old one stops working); printed once."""
+    from api.resolvers.clients import rotate_client_secret
+
+    rotated = _client_command(
+        lambda session, principal: rotate_client_secret(session, principal, client_number)
+    )
+    click.echo(f"client_id     : {rotated.client.client_id}")
+    click.echo(f"client_secret : {rotated.secret}")

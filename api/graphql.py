@@ -11,23 +11,26 @@ from strawberry.asgi import GraphQL
 from strawberry.http import GraphQLHTTPResponse
 from strawberry.types import ExecutionResult
 
-from api.auth.requests import CSRF_HEADER, identify
+from api.auth.principal import Principal
+from api.auth.requests import CSRF_HEADER, bearer_jwt, identify, identify_client
+from api.oauth import issuer_of
 from api.schema import schema
 from api.schema.context import Context, Loaders
 from api.services import services_of
 
 SESSION_KEY = "graphql_read_session"
+PRINCIPAL_KEY = "graphql_principal"
 
 
 class SconetGraphQL(GraphQL[Context, None]):
     async def get_context(self, request: Any, response: Any) -> Context:
-        caller = request.scope["caller"]
+        principal = request.scope[PRINCIPAL_KEY]
         session = request.scope[SESSION_KEY]
         return Context(
-            principal=caller.principal,
+            principal=principal,
             session=session,
             sessionmaker=services_of(request).sessionmaker,
-            loaders=Loaders(session=session, principal=caller.principal),
+            loaders=Loaders(session=session, principal=principal),
         )
 
     async def process_result(self, request: Any, result: ExecutionResult) -> GraphQLHTTPResponse:
@@ -57,6 +60,10 @@ class GraphQLEndpoint:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         request = Request(scope, receive)
+        token = bearer_jwt(request)
+        if token is not None:
+            await self._serve_client(request, token, scope, receive, send)
+            return
         caller = await identify(request)
         if caller is None:
             response: Response = JSONResponse(
@@ -87,6 +94,48 @@ class GraphQLEndpoint:
             )
             await response(scope, receive, send)
             return
-        async with services_of(request).sessionmaker() as session:
+        await self._serve(caller.principal, scope, receive, send)
+
+    async def _serve(
+        self, principal: Principal, scope: Scope, receive: Receive, send: Send
+    ) -> None:
+        scope[PRINCIPAL_KEY] = principal
+        async with services_of(Request(scope)).sessionmaker() as session:
             scope[SESSION_KEY] = session
             await self.graphql(scope, receive, send)
+
+    async def _serve_client(
+        self, request: Request, token: str, scope: Scope, receive: Receive, send: Send
+    ) -> None:
+        """A third-party client: a valid access token, within its rate."""
+        call = await identify_client(request, token, issuer_of(request))
+        if call.principal is not None:
+            await self._serve(call.principal, scope, receive, send)
+            return
+        if call.status == 429:
+            response: Response = JSONResponse(
+                {
+                    "errors": [
+                        {
+                            "message": "Débit autorisé dépassé pour ce client",
+                            "extensions": {"code": "RATE_LIMITED"},
+                        }
+                    ]
+                },
+                status_code=429,
+                headers={"Retry-After": str(call.retry_after)},
+            )
+        else:
+            response = JSONResponse(
+                {
+                    "errors": [
+                        {
+                            "message": "Jeton d'accès invalide, expiré ou révoqué",
+                            "extensions": {"code": "UNAUTHENTICATED"},
+                        }
+                    ]
+                },
+                status_code=401,
+                headers={"WWW-Authenticate": 'Bearer realm="sconet", error="invalid_token"'},
+            )
+        await response(scope, receive, send)

@@ -37,6 +37,8 @@ class Settings:
     session_idle_minutes: int
     session_absolute_hours: int
     cookie_secure: bool
+    # The address clients reach the API at (the OAuth issuer); empty: taken from each request.
+    public_url: str | None = None
 
     @property
     def embedded(self) -> bool:
@@ -113,6 +115,17 @@ def _secret_key(env: Mapping[str, str], var_dir: Path, embedded: bool) -> str:
     return key
 
 
+def _public_url(env: Mapping[str, str]) -> str | None:
+    raw = (env.get("SCONET_PUBLIC_URL") or "").strip()
+    if not raw:
+        return None
+    if not raw.startswith(("https://", "http://")) or " " in raw:
+        raise SettingsError(
+            f"SCONET_PUBLIC_URL doit être une adresse http(s) complète, reçu {raw!r}"
+        )
+    return raw.rstrip("/")
+
+
 def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     env = os.environ if env is None else env
     var_dir = Path(env.get("SCONET_VAR_DIR") or DEFAULT_VAR_DIR)
@@ -132,4 +145,5 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         session_idle_minutes=_int(env, "SCONET_SESSION_IDLE_MINUTES", 30, 1, 24 * 60),
         session_absolute_hours=_int(env, "SCONET_SESSION_ABSOLUTE_HOURS", 10, 1, 72),
         cookie_secure=_bool(env, "SCONET_COOKIE_SECURE", not database_url.startswith("sqlite")),
+        public_url=_public_url(env),
     )

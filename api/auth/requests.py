@@ -1,4 +1,5 @@
-"""Who is behind an HTTP request: a staff session cookie or a bearer session token."""
+"""Who is behind an HTTP request: a staff session (cookie or bearer session token) or an API
+client (bearer access token, a JWT)."""
 
 from __future__ import annotations
 
@@ -6,9 +7,11 @@ from dataclasses import dataclass
 
 from starlette.requests import HTTPConnection
 
+from api.auth.access_tokens import InvalidToken, client_principal, looks_like_jwt
 from api.auth.identities import load_principal
 from api.auth.principal import Principal
 from api.auth.sessions import COOKIE_NAME, OpenSession, resume_session
+from api.auth.throttling import Key, RateLimited, consume_request
 from api.services import services_of
 
 # Cookie-authenticated API calls repeat the session's CSRF token in this header.
@@ -55,3 +58,40 @@ async def identify(connection: HTTPConnection) -> Caller | None:
                 caller = Caller(principal, open_session, via_cookie)
     connection.scope["caller"] = caller
     return caller
+
+
+@dataclass(frozen=True)
+class ClientCall:
+    """An API client's request: its principal, or why it is refused."""
+
+    principal: Principal | None
+    status: int = 200
+    error: str = ""
+    retry_after: int | None = None
+
+
+def bearer_jwt(connection: HTTPConnection) -> str | None:
+    """The access token of an API client, if the request carries one (a JWT, not a session)."""
+    token, via_cookie = session_token(connection)
+    if token is None or via_cookie or not looks_like_jwt(token):
+        return None
+    return token
+
+
+async def identify_client(connection: HTTPConnection, token: str, issuer: str) -> ClientCall:
+    """Checks the client's token, then counts the request against the client's rate."""
+    services = services_of(connection)
+    async with services.sessionmaker() as session, session.begin():
+        try:
+            principal, client = await client_principal(
+                session, issuer, token, client_address(connection)
+            )
+        except InvalidToken:
+            return ClientCall(None, 401, "invalid_token")
+        try:
+            await consume_request(
+                session, Key("client", client.client_id), client.requests_per_minute
+            )
+        except RateLimited as limited:
+            return ClientCall(None, 429, "rate_limited", limited.retry_after_seconds)
+    return ClientCall(principal)

@@ -144,3 +144,45 @@ def test_create_user_validates_and_creates(database_urls, tmp_path):
         env=env,
     )
     assert again.exit_code == 1 and "déjà utilisé" in again.output
+
+
+def test_clients_are_registered_listed_and_revoked(database_urls, tmp_path):
+    env = environment(database_urls, tmp_path)
+    assert run(env, "demo", "--scale", "1").exit_code == 0
+
+    async def first_uai(sessionmaker, _engine):
+        from db.schools import School
+
+        async with sessionmaker() as session:
+            return await session.scalar(select(School.uai).order_by(School.id))
+
+    uai = query(database_urls.admin, first_uai)
+    bad = CliRunner().invoke(
+        main, ["client", "register", "--name", "ENT", "--school", uai, "--scope", "tout"], env=env
+    )
+    assert bad.exit_code == 1 and "scopes" in bad.output and "tout" in bad.output
+    done = run(
+        env,
+        "client",
+        "register",
+        "--name",
+        "ENT du 93",
+        "--school",
+        uai,
+        "--scope",
+        "students:read",
+        "--scope",
+        "structures:read",
+    )
+    assert done.exit_code == 0, done.output
+    secret = next(
+        line.split(":", 1)[1].strip()
+        for line in done.output.splitlines()
+        if line.startswith("client_secret")
+    )
+    assert len(secret) >= 40
+    listed = run(env, "client", "list")
+    assert "ENT du 93" in listed.output and "actif" in listed.output and secret not in listed.output
+    number = listed.output.split("\t", 1)[0]
+    assert "révoqué" in run(env, "client", "revoke", number).output
+    assert "révoqué" in run(env, "client", "list").output

@@ -1,0 +1,53 @@
+"""OAuth scopes of third-party clients and the permissions each opens in the client's schools.
+
+A client's principal holds, in each of its schools, the permissions of the
+scopes its token carries (and its registration still allows): the same
+guards, row scoping and field permissions as for staff then apply.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from api.auth.permissions import Permission as P
+
+SCOPE_PERMISSIONS: dict[str, frozenset[P]] = {
+    "students:read": frozenset({P.STUDENTS_READ, P.STRUCTURES_READ, P.NOMENCLATURES_READ}),
+    "students:identity": frozenset({P.STUDENTS_IDENTITY_READ}),
+    "guardians:contacts": frozenset({P.GUARDIAN_CONTACTS_READ}),
+    "structures:read": frozenset({P.STRUCTURES_READ, P.NOMENCLATURES_READ}),
+    "absences:read": frozenset({P.ABSENCES_READ}),
+    "absences:write": frozenset({P.ABSENCES_READ, P.ABSENCES_WRITE}),
+    "statistics:read": frozenset({P.STATISTICS_READ}),
+}
+
+SCOPE_LABELS_FR: dict[str, str] = {
+    "students:read": "Élèves, scolarités, divisions et groupes (lecture)",
+    "students:identity": "Identité complète des élèves : INE, lieu de naissance",
+    "guardians:contacts": "Coordonnées des responsables : adresses, téléphones, courriels",
+    "structures:read": "Divisions et groupes (lecture)",
+    "absences:read": "Absences et retards (lecture)",
+    "absences:write": "Absences et retards (saisie)",
+    "statistics:read": "Statistiques",
+}
+
+ALL_SCOPES = tuple(SCOPE_PERMISSIONS)
+
+
+class UnknownScope(ValueError):
+    def __init__(self, scope: str) -> None:
+        super().__init__(scope)
+        self.scope = scope
+
+
+def parse_scopes(text: str | Iterable[str]) -> frozenset[str]:
+    """Scopes from a space-separated string (as in OAuth) or a list; unknown ones are refused."""
+    words = text.split() if isinstance(text, str) else [w for s in text for w in s.split()]
+    for word in words:
+        if word not in SCOPE_PERMISSIONS:
+            raise UnknownScope(word)
+    return frozenset(words)
+
+
+def scope_permissions(scopes: Iterable[str]) -> frozenset[P]:
+    return frozenset().union(*(SCOPE_PERMISSIONS[s] for s in scopes if s in SCOPE_PERMISSIONS))
