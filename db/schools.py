@@ -7,7 +7,7 @@ import enum
 from sqlalchemy import ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
-from db.base import Base, Timestamped, enum_column
+from db.base import Audited, Base, Timestamped, enum_column
 
 UAI_CHECK_LETTERS = "ABCDEFGHJKLMNPRSTUVWXYZ"
 
@@ -35,7 +35,7 @@ class SchoolYearState(enum.StrEnum):
     CLOSED = "closed"
 
 
-class Academy(Base):
+class Academy(Audited, Base):
     __tablename__ = "academies"
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -7,7 +7,7 @@ import asyncio
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from api.auth import throttling
+from api.auth import second_factor, throttling
 from api.auth.passwords import hash_password, needs_rehash, verify_password
 from api.auth.principal import Principal
 from api.auth.rights import staff_permissions
@@ -18,9 +18,10 @@ from api.auth.throttling import (
     record_failure,
     record_success,
 )
-from db.accounts import RoleGrant, StaffUser
+from db.accounts import RoleGrant, SessionStage, StaffUser
 from db.audit import AuditActor, set_actor
 from db.delegations import Delegation
+from db.schools import Academy
 from db.structures import TeachingAssignment
 
 
@@ -63,6 +64,17 @@ async def authenticate_throttled(
     else:
         await record_success(session, [keys[0][0]])
     return user
+
+
+async def login_stage(session: AsyncSession, user: StaffUser) -> SessionStage:
+    """Where a login goes after the password: the second factor if enrolled, enrolment if
+    the académie requires one, else straight in."""
+    if second_factor.enrolled(user):
+        return SessionStage.SECOND_FACTOR
+    academy = await session.get(Academy, user.academy_id)
+    if academy is not None and academy.second_factor_required:
+        return SessionStage.ENROLMENT
+    return SessionStage.ACTIVE
 
 
 async def load_principal(

@@ -50,7 +50,8 @@ async def identify(connection: HTTPConnection) -> Caller | None:
     caller = None
     async with services.sessionmaker() as session, session.begin():
         open_session = await resume_session(session, services.settings, token)
-        if open_session is not None:
+        # A session still waiting for its second factor acts as nobody.
+        if open_session is not None and open_session.active:
             principal = await load_principal(
                 session, open_session.user_id, client_address(connection)
             )
@@ -95,3 +96,12 @@ async def identify_client(connection: HTTPConnection, token: str, issuer: str) -
         except RateLimited as limited:
             return ClientCall(None, 429, "rate_limited", limited.retry_after_seconds)
     return ClientCall(principal)
+
+
+async def pending_login(connection: HTTPConnection) -> OpenSession | None:
+    """The browser's session while it is between password and second factor (or enrolment)."""
+    token = connection.cookies.get(COOKIE_NAME)
+    services = services_of(connection)
+    async with services.sessionmaker() as session, session.begin():
+        found = await resume_session(session, services.settings, token)
+    return found if found is not None and not found.active else None

@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from api.auth.principal import Principal
 from api.resolvers.audit import record_access
 from api.settings import Settings
-from db.accounts import StaffSession
+from db.accounts import SessionStage, StaffSession
 
 COOKIE_NAME = "sconet_session"
 # last_seen_at is written at most this often, not on every request.
@@ -40,10 +40,19 @@ class OpenSession:
     token: str
     user_id: int
     csrf_token: str
+    stage: SessionStage = SessionStage.ACTIVE
+
+    @property
+    def active(self) -> bool:
+        return self.stage is SessionStage.ACTIVE
 
 
 async def open_session(
-    session: AsyncSession, settings: Settings, user_id: int, remote_addr: str | None
+    session: AsyncSession,
+    settings: Settings,
+    user_id: int,
+    remote_addr: str | None,
+    stage: SessionStage = SessionStage.ACTIVE,
 ) -> OpenSession:
     token = secrets.token_urlsafe(32)
     csrf = secrets.token_urlsafe(32)
@@ -57,9 +66,10 @@ async def open_session(
             last_seen_at=now,
             expires_at=now + timedelta(hours=settings.session_absolute_hours),
             remote_addr=remote_addr,
+            stage=stage,
         )
     )
-    return OpenSession(token=token, user_id=user_id, csrf_token=csrf)
+    return OpenSession(token=token, user_id=user_id, csrf_token=csrf, stage=stage)
 
 
 async def resume_session(
@@ -78,7 +88,16 @@ async def resume_session(
         return None
     if now - _aware(row.last_seen_at) > TOUCH_INTERVAL:
         row.last_seen_at = now
-    return OpenSession(token=token, user_id=row.user_id, csrf_token=row.csrf_token)
+    return OpenSession(token=token, user_id=row.user_id, csrf_token=row.csrf_token, stage=row.stage)
+
+
+async def activate_session(
+    session: AsyncSession, settings: Settings, pending: OpenSession, remote_addr: str | None
+) -> OpenSession:
+    """The second factor passed: the pending session is replaced by an active one under a new
+    token, so a token seen before this point is worth nothing."""
+    await close_session(session, pending.token)
+    return await open_session(session, settings, pending.user_id, remote_addr)
 
 
 async def close_session(session: AsyncSession, token: str | None) -> None:

@@ -16,6 +16,7 @@ from api.schema import (
     guardians,
     nomenclatures,
     schools,
+    second_factor,
     statistics,
     structures,
     students,
@@ -35,7 +36,13 @@ Query = merge_types(
 )
 Mutation = merge_types(
     "Mutation",
-    (students.Mutation, guardians.Mutation, enrollments.Mutation, structures.Mutation),
+    (
+        students.Mutation,
+        guardians.Mutation,
+        enrollments.Mutation,
+        structures.Mutation,
+        second_factor.Mutation,
+    ),
 )
 
 logger = logging.getLogger("sconet.graphql")

@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import hmac
 import secrets
+from urllib.parse import urlencode
 
 from starlette.requests import Request
 from starlette.responses import Response
 
-from api.auth.identities import authenticate_throttled
+from api.auth.identities import authenticate_throttled, login_stage
 from api.auth.requests import Caller, client_address, identify, session_token
 from api.auth.sessions import (
     COOKIE_NAME,
@@ -24,6 +25,7 @@ from api.auth.sessions import (
 )
 from api.auth.throttling import Throttled
 from api.services import services_of
+from db.accounts import SessionStage
 from db.audit import AuditActor, set_actor
 from portals.etablissement.rendering import render
 from portals.etablissement.web import (
@@ -117,7 +119,11 @@ async def login_submit(request: Request) -> Response:
         )
     if opened is None:
         return _login_form(request, target=target, login=login, error=BAD_CREDENTIALS)
-    response = redirect(target)
+    next_step = {
+        SessionStage.SECOND_FACTOR: "/connexion/code",
+        SessionStage.ENROLMENT: "/connexion/enrolement",
+    }.get(opened.stage)
+    response = redirect(f"{next_step}?{urlencode({NEXT_PARAM: target})}" if next_step else target)
     set_cookie(response, services, COOKIE_NAME, opened.token)
     delete_cookie(response, services, LOGIN_CSRF_COOKIE, path=LOGIN_PATH)
     return response
@@ -146,7 +152,11 @@ async def _password_login(
             )
             await close_session(session, previous_token)
             opened = await open_session(
-                session, services.settings, user.id, client_address(request)
+                session,
+                services.settings,
+                user.id,
+                client_address(request),
+                await login_stage(session, user),
             )
     return opened
 

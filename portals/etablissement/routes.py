@@ -14,7 +14,15 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from portals.etablissement import audit, home, login, statistics, structures, students
+from portals.etablissement import (
+    audit,
+    home,
+    login,
+    second_factor,
+    statistics,
+    structures,
+    students,
+)
 from portals.etablissement.assets import static_mounts
 from portals.etablissement.web import anonymous_error
 
@@ -34,6 +42,13 @@ def portal_routes() -> list[BaseRoute]:
             methods=["POST"],
             name="deconnexion-partout",
         ),
+        Route("/connexion/code", second_factor.code_page, methods=["GET", "POST"]),
+        Route("/connexion/enrolement", second_factor.enrolment_at_login, methods=["GET", "POST"]),
+        Route("/compte", second_factor.account, methods=["GET"], name="compte"),
+        Route("/compte/cle-otp", second_factor.enrol, methods=["GET", "POST"]),
+        Route("/compte/codes-de-secours", second_factor.renew_recovery_codes, methods=["POST"]),
+        Route("/compte/exigence-otp", second_factor.require_everywhere, methods=["POST"]),
+        Route("/comptes/{user_id:int}/reinitialiser-otp", second_factor.reset, methods=["POST"]),
         Route("/", home.home, methods=["GET"], name="accueil"),
         Route("/etablissement", home.choose_school, methods=["POST"], name="etablissement"),
         Route("/eleves", students.search, methods=["GET"], name="eleves"),

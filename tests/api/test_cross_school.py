@@ -50,6 +50,10 @@ CALLS: dict[str, tuple[str, Any]] = {
         'b: auditTrail(filter: {entity: "students", entityId: $id}) { nodes { id } } }',
         lambda w: {"s": w.school_a, "id": w.students["lina"]},
     ),
+    "resetSecondFactor": (
+        "mutation($id: Int!) { resetSecondFactor(userId: $id) { reset { login } errors { code } } }",
+        lambda w: {"id": w.users["cpe_a"]},
+    ),
     "updateStudent": (
         'mutation($id: Int!) { updateStudent(id: $id, input: {firstName: "Pirate"}) { student { id } errors { code } } }',
         lambda w: {"id": w.students["lina"]},

@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import asyncio
+import os
 import re
+import socket
 from collections.abc import AsyncIterator
 from datetime import date
+from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
+import uvicorn
 from sqlalchemy import select
 
 from api.app import create_app
@@ -125,3 +130,62 @@ async def demo(sessionmaker) -> dict[str, Any]:
         "family_name": student.family_name,
         "first_name": student.first_name,
     }
+
+
+# --------------------------------------------------------------------------- browser
+
+CHROMIUM = Path(os.environ.get("SCONET_TEST_CHROMIUM", "/usr/bin/chromium"))
+CHROMIUM_PRESENT = CHROMIUM.exists()
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+SCREENSHOTS = Path(os.environ.get("SCONET_TEST_SCREENSHOTS", "/tmp"))
+
+
+@pytest.fixture
+async def live_server(app) -> AsyncIterator[str]:
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off"))
+    task = asyncio.create_task(server.serve(sockets=[sock]))
+    try:
+        for _ in range(200):
+            if server.started or task.done():
+                break
+            await asyncio.sleep(0.05)
+        assert server.started, "uvicorn did not start"
+        # "localhost" is a secure context: Secure cookies work over plain http there.
+        yield f"http://localhost:{port}"
+    finally:
+        server.should_exit = True
+        await task
+        sock.close()
+
+
+@pytest.fixture
+async def browser_page(live_server):
+    if not CHROMIUM_PRESENT:
+        if os.environ.get("CI", "").lower() in ("true", "1", "yes"):
+            pytest.fail(f"Chromium is missing at {CHROMIUM}")
+        pytest.skip(f"Chromium is missing at {CHROMIUM} (apt-get install chromium)")
+    from playwright.async_api import async_playwright
+
+    async with async_playwright() as playwright:
+        browser = await playwright.chromium.launch(
+            executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True
+        )
+        try:
+            context = await browser.new_context(
+                base_url=live_server, locale="fr-FR", viewport={"width": 1280, "height": 900}
+            )
+            page = await context.new_page()
+            page.set_default_timeout(15_000)
+            yield page
+        finally:
+            await browser.close()

@@ -1,0 +1,265 @@
+"""The second factor on the staff portal: the code asked after the password, enrolment (at
+login when the académie requires it, or from "Mon compte"), recovery codes, resets."""
+
+from __future__ import annotations
+
+import hmac
+
+from sqlalchemy import func, select
+from starlette.requests import Request
+from starlette.responses import Response
+
+from api.auth.permissions import Permission
+from api.auth.principal import PermissionDenied
+from api.auth.requests import client_address, pending_login
+from api.auth.second_factor import code_keys
+from api.auth.sessions import COOKIE_NAME, OpenSession, activate_session
+from api.auth.throttling import Throttled, ensure_not_blocked, record_failure, record_success
+from api.resolvers import second_factor
+from api.resolvers.errors import ValidationFailed
+from api.services import services_of
+from db.accounts import RecoveryCode, SessionStage, StaffUser
+from db.schools import Academy
+from portals.etablissement.rendering import render
+from portals.etablissement.web import (
+    LOGIN_PATH,
+    NEXT_PARAM,
+    Page,
+    anonymous_error,
+    local_path,
+    page_handler,
+    parse_id,
+    redirect,
+    set_cookie,
+)
+
+WRONG_CODE = "Code incorrect ou déjà utilisé."
+
+
+async def _pending(request: Request, stage: SessionStage) -> tuple[OpenSession | None, str]:
+    pending = await pending_login(request)
+    if pending is None or pending.stage is not stage:
+        return None, ""
+    if request.method == "POST":
+        form = await request.form()
+        sent = str(form.get("csrf_token") or "")
+        if not hmac.compare_digest(sent.encode(), pending.csrf_token.encode()):
+            return None, "csrf"
+        return pending, local_path(str(form.get(NEXT_PARAM) or ""))
+    return pending, local_path(request.query_params.get(NEXT_PARAM))
+
+
+def _expired() -> Response:
+    return anonymous_error(
+        403,
+        "Formulaire expiré",
+        "Le formulaire n'est plus valide. Reprenez la connexion depuis le début.",
+    )
+
+
+async def _activate(request: Request, pending: OpenSession, target: str) -> Response:
+    services = services_of(request)
+    async with services.sessionmaker() as session, session.begin():
+        opened = await activate_session(
+            session, services.settings, pending, client_address(request)
+        )
+    response = redirect(target)
+    set_cookie(response, services, COOKIE_NAME, opened.token)
+    return response
+
+
+async def code_page(request: Request) -> Response:
+    """``/connexion/code``: the second step of a login."""
+    pending, target = await _pending(request, SessionStage.SECOND_FACTOR)
+    if target == "csrf":
+        return _expired()
+    if pending is None:
+        return redirect(LOGIN_PATH)
+
+    def form(
+        error: str | None = None, field_error: str | None = None, status: int = 200
+    ) -> Response:
+        return render(
+            "second_factor/code.html",
+            {
+                "page": None,
+                "csrf_token": pending.csrf_token,
+                "target": target,
+                "error": error,
+                "field_error": field_error,
+            },
+            status,
+        )
+
+    if request.method == "GET":
+        return form()
+    code = str((await request.form()).get("code") or "")
+    if not code.strip() or len(code) > 40:
+        return form(field_error="Saisissez le code.")
+    services = services_of(request)
+    keys = code_keys(pending.user_id)
+    try:
+        async with services.sessionmaker() as session, session.begin():
+            await ensure_not_blocked(session, keys)
+            passed = await second_factor.second_factor_passes(
+                session,
+                services.settings.secret_key,
+                pending.user_id,
+                code,
+                client_address(request),
+            )
+            if passed:
+                await record_success(session, [key for key, _ in keys])
+    except Throttled as throttled:
+        return form(error=throttled.message_fr, status=429)
+    if not passed:
+        async with services.sessionmaker() as session, session.begin():
+            await record_failure(session, keys)
+        return form(field_error=WRONG_CODE)
+    return await _activate(request, pending, target)
+
+
+async def _enrolment_form(
+    request: Request,
+    user_id: int,
+    csrf_token: str,
+    action: str,
+    target: str,
+    *,
+    required: bool,
+    page: Page | None = None,
+) -> Response:
+    """GET shows the QR code; POST checks the first code and shows the recovery codes."""
+    services = services_of(request)
+    address = client_address(request)
+    field_error = None
+    if request.method == "POST":
+        code = str((await request.form()).get("code") or "")
+        try:
+            async with services.sessionmaker() as session, session.begin():
+                codes = await second_factor.confirm_enrolment(
+                    session, services.settings.secret_key, user_id, code, address
+                )
+            return render(
+                "second_factor/recovery_codes.html",
+                {"page": page, "codes": codes, "target": target},
+            )
+        except ValidationFailed as failed:
+            field_error = failed.errors[0].message
+    try:
+        async with services.sessionmaker() as session, session.begin():
+            enrolment = await second_factor.start_enrolment(
+                session, services.settings.secret_key, user_id, address
+            )
+    except ValidationFailed:
+        return redirect(target)
+    return render(
+        "second_factor/enrol.html",
+        {
+            "page": page,
+            "enrolment": enrolment,
+            "csrf_token": csrf_token,
+            "action": action,
+            "target": target,
+            "field_error": field_error,
+            "required": required,
+        },
+        400 if field_error else 200,
+    )
+
+
+async def enrolment_at_login(request: Request) -> Response:
+    """``/connexion/enrolement``: the académie requires a key the user has not enrolled yet."""
+    pending, target = await _pending(request, SessionStage.ENROLMENT)
+    if target == "csrf":
+        return _expired()
+    if pending is None:
+        return redirect(LOGIN_PATH)
+    response = await _enrolment_form(
+        request, pending.user_id, pending.csrf_token, "/connexion/enrolement", target, required=True
+    )
+    if request.method == "POST" and response.status_code == 200:
+        # Enrolled: the session becomes a full one, under a new token.
+        activated = await _activate(request, pending, target)
+        response.headers.append("set-cookie", activated.headers["set-cookie"])
+    return response
+
+
+@page_handler("compte")
+async def account(page: Page) -> Response:
+    async with page.services.sessionmaker() as session:
+        user = await session.get(StaffUser, page.principal.id)
+        academy = await session.get(Academy, page.principal.academy_id)
+        codes_left = await session.scalar(
+            select(func.count())
+            .select_from(RecoveryCode)
+            .where(RecoveryCode.user_id == page.principal.id, RecoveryCode.used_at.is_(None))
+        )
+    assert user is not None and academy is not None
+    return page.render(
+        "second_factor/account.html",
+        enrolled=user.totp_enrolled_at is not None,
+        enrolled_at=user.totp_enrolled_at,
+        codes_left=codes_left,
+        required=academy.second_factor_required,
+        can_require=page.principal.academy_wide(Permission.ACCOUNTS_MANAGE),
+        message=page.request.query_params.get("message"),
+        field_error=None,
+    )
+
+
+@page_handler("compte")
+async def enrol(page: Page) -> Response:
+    return await _enrolment_form(
+        page.request,
+        page.principal.id or 0,
+        page.csrf_token,
+        "/compte/cle-otp",
+        "/compte",
+        required=False,
+        page=page,
+    )
+
+
+@page_handler("compte")
+async def renew_recovery_codes(page: Page) -> Response:
+    code = str((await page.request.form()).get("code") or "")
+    services = page.services
+    keys = code_keys(page.principal.id or 0)
+    try:
+        async with services.sessionmaker() as session, session.begin():
+            await ensure_not_blocked(session, keys)
+            codes = await second_factor.regenerate_recovery_codes(
+                session,
+                services.settings.secret_key,
+                page.principal.id or 0,
+                code,
+                page.principal.remote_addr,
+            )
+    except (ValidationFailed, Throttled) as failed:
+        if isinstance(failed, ValidationFailed):
+            async with services.sessionmaker() as session, session.begin():
+                await record_failure(session, keys)
+        message = failed.message_fr if isinstance(failed, Throttled) else WRONG_CODE
+        return page.error(400, "Codes de secours", message)
+    return page.render("second_factor/recovery_codes.html", codes=codes, target="/compte")
+
+
+@page_handler("compte")
+async def require_everywhere(page: Page) -> Response:
+    wanted = str((await page.request.form()).get("exiger") or "") == "oui"
+    async with page.writing(None) as session:
+        await second_factor.set_second_factor_required(session, page.principal, wanted)
+    message = "La clé OTP est désormais exigée." if wanted else "La clé OTP n'est plus exigée."
+    return redirect(page.url("/compte", message=message))
+
+
+@page_handler("comptes")
+async def reset(page: Page) -> Response:
+    user_id = parse_id(page.request.path_params.get("user_id"))
+    if user_id is None:
+        raise PermissionDenied(Permission.SECOND_FACTOR_RESET)
+    async with page.writing(None) as session:
+        user = await second_factor.reset_second_factor(session, page.principal, user_id)
+    back = local_path(str((await page.request.form()).get(NEXT_PARAM) or ""), "/compte")
+    return redirect(page.url(back, message=f"Clé OTP de {user.display_name} réinitialisée."))
