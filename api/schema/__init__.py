@@ -12,6 +12,7 @@ from strawberry.tools import merge_types
 
 from api.schema import (
     audit,
+    delegations,
     enrollments,
     guardians,
     nomenclatures,
@@ -32,6 +33,7 @@ Query = merge_types(
         students.Query,
         statistics.Query,
         audit.Query,
+        delegations.Query,
     ),
 )
 Mutation = merge_types(
@@ -42,6 +44,7 @@ Mutation = merge_types(
         enrollments.Mutation,
         structures.Mutation,
         second_factor.Mutation,
+        delegations.Mutation,
     ),
 )
 

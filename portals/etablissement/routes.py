@@ -16,6 +16,7 @@ from starlette.routing import BaseRoute, Route
 
 from portals.etablissement import (
     audit,
+    delegations,
     home,
     login,
     second_factor,
@@ -65,6 +66,12 @@ def portal_routes() -> list[BaseRoute]:
         ),
         Route("/statistiques", statistics.statistics, methods=["GET"], name="statistiques"),
         Route("/journal", audit.journal, methods=["GET"], name="journal"),
+        Route(
+            "/delegations",
+            delegations.delegations,
+            methods=["GET", "POST"],
+            name="delegations",
+        ),
         *static_mounts(),
     ]
 

@@ -113,6 +113,7 @@ NAV_ITEMS = (
     (NavItem("divisions", "Divisions et groupes", "/divisions"), Permission.STRUCTURES_READ),
     (NavItem("statistiques", "Statistiques", "/statistiques"), Permission.STATISTICS_READ),
     (NavItem("journal", "Journal", "/journal"), Permission.AUDIT_READ),
+    (NavItem("delegations", "Délégations", "/delegations"), Permission.DELEGATIONS_MANAGE),
 )
 
 

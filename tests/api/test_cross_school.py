@@ -50,6 +50,15 @@ CALLS: dict[str, tuple[str, Any]] = {
         'b: auditTrail(filter: {entity: "students", entityId: $id}) { nodes { id } } }',
         lambda w: {"s": w.school_a, "id": w.students["lina"]},
     ),
+    "staffRights": (
+        "query($s: Int!) { staffRights(schoolId: $s) { userId } }",
+        lambda w: {"s": w.school_a},
+    ),
+    "setStaffRights": (
+        "mutation($s: Int!, $u: Int!) { setStaffRights(input: {schoolId: $s, userId: $u, "
+        "rights: [STUDENTS_EXPORT]}) { staffRights { userId } errors { code } } }",
+        lambda w: {"s": w.school_a, "u": w.users["teacher_a"]},
+    ),
     "resetSecondFactor": (
         "mutation($id: Int!) { resetSecondFactor(userId: $id) { reset { login } errors { code } } }",
         lambda w: {"id": w.users["cpe_a"]},

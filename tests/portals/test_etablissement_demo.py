@@ -35,10 +35,14 @@ async def test_every_page_renders_for_every_role(app, demo, login: str) -> None:
             f"/divisions/{demo['division']}",
             "/statistiques",
             f"/eleves/{demo['student']}",
+            "/compte",
+            "/delegations",
         ]
         for path in pages:
             response = await portal.get(path)
             expected = {200}
+            if path == "/delegations" and login != "demo.principal":
+                expected = {403}
             if path == "/statistiques" and login == "demo.enseignant":
                 expected = {403}
             if path.startswith("/eleves/") and login == "demo.enseignant":
@@ -48,3 +52,21 @@ async def test_every_page_renders_for_every_role(app, demo, login: str) -> None:
         total = re.search(r"([\d\u202f]+) élèves trouvés", listing.text)
         if login != "demo.enseignant":
             assert total is not None and int(total.group(1).replace("\u202f", "")) > 100
+
+
+async def test_the_academy_administrator_sees_the_pages_of_the_role(app, demo) -> None:
+    async with make_client(app) as http:
+        portal = Portal(http, None)  # type: ignore[arg-type]
+        assert (await portal.login("demo.admin", DEMO_PASSWORD)).status_code == 303
+        for path, expected in [
+            ("/", 200),
+            ("/compte", 200),
+            ("/journal", 200),
+            ("/delegations", 403),
+        ]:
+            response = await portal.get(path)
+            assert response.status_code == expected, f"{path}: {response.status_code}"
+        account = await portal.get("/compte")
+        assert "Exigence académique" in account.text
+        home = await portal.get("/")
+        assert 'href="/journal"' in home.text and 'href="/eleves"' not in home.text

@@ -1,0 +1,53 @@
+"""/delegations: the principal's DELEGCE screen — each staff member's rights in the school."""
+
+from __future__ import annotations
+
+from starlette.responses import Response
+
+from api.auth.permissions import Permission
+from api.auth.principal import PermissionDenied
+from api.auth.rights import RIGHT_LABELS_FR, ROLE_LABELS_FR
+from api.resolvers.delegations import school_staff_rights, set_staff_rights
+from api.resolvers.errors import NotFound, ValidationFailed
+from db.delegations import Right
+from portals.etablissement.web import Page, page_handler, parse_id, redirect
+
+
+async def _render(page: Page, message: str | None = None, error: str | None = None) -> Response:
+    school = page.school
+    if school is None or not page.can(Permission.DELEGATIONS_MANAGE, school.id):
+        raise PermissionDenied(Permission.DELEGATIONS_MANAGE)
+    staff = await school_staff_rights(page.session, page.principal, school.id)
+    return page.render(
+        "delegations.html",
+        400 if error else 200,
+        staff=staff,
+        rights=[(right, RIGHT_LABELS_FR[right]) for right in Right],
+        role_labels=ROLE_LABELS_FR,
+        can_reset=page.can(Permission.SECOND_FACTOR_RESET, school.id),
+        message=message or page.request.query_params.get("message"),
+        error=error,
+    )
+
+
+@page_handler("delegations")
+async def delegations(page: Page) -> Response:
+    if page.request.method == "GET":
+        return await _render(page)
+    form = await page.request.form()
+    school = page.school
+    user_id = parse_id(form.get("user_id"))
+    if school is None or user_id is None:
+        raise NotFound("StaffUser", form.get("user_id"))
+    try:
+        wanted = [Right(str(value)) for value in form.getlist("rights")]
+    except ValueError:
+        return await _render(page, error="Droit inconnu : rechargez la page.")
+    try:
+        async with page.writing(school.id) as session:
+            found = await set_staff_rights(session, page.principal, school.id, user_id, wanted)
+    except ValidationFailed as failed:
+        return await _render(page, error=failed.errors[0].message)
+    return redirect(
+        page.url("/delegations", message=f"Droits de {found.user.display_name} enregistrés.")
+    )
