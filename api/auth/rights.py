@@ -61,7 +61,8 @@ ROLE_FIXED_PERMISSIONS: dict[Role, frozenset[P]] = {
     Role.BURSAR: frozenset(),
     # Only the divisions and groups taught (see api.auth.scopes); their roll call.
     Role.TEACHER: _READER | {P.ABSENCES_READ, P.ABSENCES_WRITE},
-    Role.RECTORAT: _READER | {P.STATISTICS_READ, P.AUDIT_READ},
+    # The académie assigns INEs (BEA): the rectorat sees identity data.
+    Role.RECTORAT: _READER | {P.STUDENTS_IDENTITY_READ, P.STATISTICS_READ, P.AUDIT_READ},
     Role.ACADEMY_ADMIN: frozenset(
         {
             P.NOMENCLATURES_READ,

@@ -6,6 +6,7 @@ another school behaves exactly like an id that does not exist.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any, TypeVar
 
 from sqlalchemy import ColumnElement, Select, and_, exists, false, or_, select
@@ -105,3 +106,26 @@ async def student_in_reach(
     if student is None:
         raise NotFound("Student", student_id)
     return student
+
+
+async def student_permissions(
+    session: AsyncSession,
+    principal: Principal,
+    student_ids: list[int],
+    permissions: Iterable[Permission],
+) -> list[frozenset[Permission]]:
+    """For each student, which of ``permissions`` the principal holds through one of the
+    student's enrolments in reach: the school a student is reached through decides which of
+    their fields show (see ``api.schema.field_permissions``). One query per permission held."""
+    held: dict[int, set[Permission]] = {sid: set() for sid in student_ids}
+    for permission in permissions:
+        if not principal.has(permission):
+            continue
+        found = await session.scalars(
+            select(Student.id).where(
+                Student.id.in_(student_ids), student_clause(principal, permission)
+            )
+        )
+        for student_id in found:
+            held[student_id].add(permission)
+    return [frozenset(held[sid]) for sid in student_ids]

@@ -42,12 +42,13 @@ LINK_FIELDS = ("responsibility", "relationship", "lives_with", "receives_mail", 
 
 
 class GuardianView(NamedTuple):
-    """A guardian as linked to one student; ``show_contacts`` is False for callers
-    who may not see addresses, phones and e-mails (teachers)."""
+    """A guardian as linked to one student.
+
+    Which of its fields the caller sees is decided by the field permissions of the
+    GraphQL schema (``api.schema.field_permissions``), through the student's school."""
 
     link: GuardianLink
     guardian: Guardian
-    show_contacts: bool
 
 
 def responsibility_of(link: GuardianLink) -> str:
@@ -134,15 +135,6 @@ async def guardians_of(
     session: AsyncSession, principal: Principal, student_id: int
 ) -> list[GuardianView]:
     await student_in_reach(session, principal, student_id)
-    show_contacts = (
-        await session.scalar(
-            select(Student.id).where(
-                Student.id == student_id,
-                student_clause(principal, Permission.GUARDIAN_CONTACTS_READ),
-            )
-        )
-        is not None
-    )
     rows = (
         await session.execute(
             select(GuardianLink, Guardian)
@@ -153,7 +145,7 @@ async def guardians_of(
             )
         )
     ).all()
-    return [GuardianView(link, guardian, show_contacts) for link, guardian in rows]
+    return [GuardianView(link, guardian) for link, guardian in rows]
 
 
 async def _check_rank_free(
@@ -301,14 +293,6 @@ async def guardian_views_for_students(
     session: AsyncSession, principal: Principal, student_ids: list[int]
 ) -> list[list[GuardianView]]:
     """Batch form of ``guardians_of`` for already-authorised students (DataLoader)."""
-    with_contacts = set(
-        await session.scalars(
-            select(Student.id).where(
-                Student.id.in_(student_ids),
-                student_clause(principal, Permission.GUARDIAN_CONTACTS_READ),
-            )
-        )
-    )
     rows = (
         await session.execute(
             select(GuardianLink, Guardian)
@@ -321,7 +305,5 @@ async def guardian_views_for_students(
     ).all()
     by_student: dict[int, list[GuardianView]] = {sid: [] for sid in student_ids}
     for link, guardian in rows:
-        by_student[link.student_id].append(
-            GuardianView(link, guardian, link.student_id in with_contacts)
-        )
+        by_student[link.student_id].append(GuardianView(link, guardian))
     return [by_student[sid] for sid in student_ids]

@@ -14,6 +14,7 @@ from strawberry.dataloader import DataLoader
 from strawberry.types import Info as StrawberryInfo
 
 from api.auth.principal import PermissionDenied, Principal
+from api.auth.scopes import student_permissions
 from api.resolvers import enrollments, guardians, structures
 from api.resolvers.errors import NotFound
 from db.nomenclatures import Mef, Subject
@@ -68,6 +69,7 @@ class Loaders:
     divisions_of_group: DataLoader[int, list[Division]] = field(init=False)
     division_headcount: DataLoader[int, int] = field(init=False)
     group_headcount: DataLoader[int, int] = field(init=False)
+    student_permissions: DataLoader[int, frozenset[Any]] = field(init=False)
 
     def __post_init__(self) -> None:
         s, lock = self.session, self.lock
@@ -88,7 +90,13 @@ class Loaders:
             counts = await counter(session, ids)
             return [counts.get(i, 0) for i in ids]
 
+        async def permissions_of(session: AsyncSession, ids: list[int]) -> list[Any]:
+            from api.schema.field_permissions import GUARDED
+
+            return await student_permissions(session, self.principal, ids, sorted(GUARDED))
+
         self.guardians_of_student = _batch(s, lock, guardian_views)
+        self.student_permissions = _batch(s, lock, permissions_of)
         self.enrollments_of_student = _batch(s, lock, enrollments.enrollments_for_students)
         self.groups_of_enrollment = _batch(s, lock, enrollments.groups_for_enrollments)
         self.mefs_of_division = _batch(s, lock, structures.mefs_for_divisions)

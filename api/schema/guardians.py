@@ -6,9 +6,11 @@ import enum
 
 import strawberry
 
+from api.auth.permissions import Permission
 from api.resolvers import guardians as resolvers
 from api.resolvers.guardians import GuardianView
 from api.schema.context import Info
+from api.schema.field_permissions import restricted
 from api.schema.payloads import FieldError, mutate, set_fields
 from db import guardians as models
 
@@ -25,12 +27,8 @@ class Responsibility(enum.Enum):
     OTHER = "other"
 
 
-def _contact(view: GuardianView, field: str) -> str | None:
-    return getattr(view.guardian, field) if view.show_contacts else None
-
-
 @strawberry.type(
-    description="A guardian. Address, phones and e-mail are null for callers not allowed to see them (teachers)."
+    description="A guardian. Address, phones and e-mail are null for callers without guardians' contacts in the student's school (teachers, clients without the scope)."
 )
 class Guardian:
     @strawberry.field
@@ -57,37 +55,37 @@ class Guardian:
     def first_name(self, root: strawberry.Parent[GuardianView]) -> str:
         return root.guardian.first_name
 
-    @strawberry.field
+    @strawberry.field(extensions=restricted(Permission.GUARDIAN_CONTACTS_READ))
     def address_line1(self, root: strawberry.Parent[GuardianView]) -> str | None:
-        return _contact(root, "address_line1")
+        return root.guardian.address_line1
 
-    @strawberry.field
+    @strawberry.field(extensions=restricted(Permission.GUARDIAN_CONTACTS_READ))
     def address_line2(self, root: strawberry.Parent[GuardianView]) -> str | None:
-        return _contact(root, "address_line2")
+        return root.guardian.address_line2
 
-    @strawberry.field
+    @strawberry.field(extensions=restricted(Permission.GUARDIAN_CONTACTS_READ))
     def postal_code(self, root: strawberry.Parent[GuardianView]) -> str | None:
-        return _contact(root, "postal_code")
+        return root.guardian.postal_code
 
-    @strawberry.field
+    @strawberry.field(extensions=restricted(Permission.GUARDIAN_CONTACTS_READ))
     def city(self, root: strawberry.Parent[GuardianView]) -> str | None:
-        return _contact(root, "city")
+        return root.guardian.city
 
-    @strawberry.field
+    @strawberry.field(extensions=restricted(Permission.GUARDIAN_CONTACTS_READ))
     def phone_home(self, root: strawberry.Parent[GuardianView]) -> str | None:
-        return _contact(root, "phone_home")
+        return root.guardian.phone_home
 
-    @strawberry.field
+    @strawberry.field(extensions=restricted(Permission.GUARDIAN_CONTACTS_READ))
     def phone_mobile(self, root: strawberry.Parent[GuardianView]) -> str | None:
-        return _contact(root, "phone_mobile")
+        return root.guardian.phone_mobile
 
-    @strawberry.field
+    @strawberry.field(extensions=restricted(Permission.GUARDIAN_CONTACTS_READ))
     def phone_work(self, root: strawberry.Parent[GuardianView]) -> str | None:
-        return _contact(root, "phone_work")
+        return root.guardian.phone_work
 
-    @strawberry.field
+    @strawberry.field(extensions=restricted(Permission.GUARDIAN_CONTACTS_READ))
     def email(self, root: strawberry.Parent[GuardianView]) -> str | None:
-        return _contact(root, "email")
+        return root.guardian.email
 
 
 @strawberry.type(description="A guardian's responsibility for one student.")
@@ -112,7 +110,7 @@ class GuardianLink:
     def receives_mail(self, root: strawberry.Parent[GuardianView]) -> bool:
         return root.link.receives_mail
 
-    @strawberry.field
+    @strawberry.field(description="Pays the school fees (responsable financier).")
     def pays_fees(self, root: strawberry.Parent[GuardianView]) -> bool:
         return root.link.pays_fees
 
@@ -245,5 +243,5 @@ class Mutation:
         guardian, errors = await mutate(
             info, "id", resolvers.update_guardian, id, set_fields(input), expected_version
         )
-        view = GuardianView(link=None, guardian=guardian, show_contacts=True) if guardian else None  # type: ignore[arg-type]
+        view = GuardianView(link=None, guardian=guardian) if guardian else None  # type: ignore[arg-type]
         return GuardianPayload(guardian=view, errors=errors)  # type: ignore[arg-type]

@@ -7,10 +7,12 @@ from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 
+from api.auth.permissions import Permission
 from api.resolvers import students as resolvers
 from api.resolvers.students import StudentFilter, StudentOrder
 from api.schema.context import Info, read, read_or_none
 from api.schema.enrollments import EnrollmentInput
+from api.schema.field_permissions import restricted
 from api.schema.payloads import FieldError, mutate, set_fields
 from db import students as models
 
@@ -29,7 +31,7 @@ StudentOrderBy = strawberry.enum(StudentOrder, name="StudentOrderBy")
 class Student:
     id: int
     version: int = strawberry.field(description="Send it back as expectedVersion when updating.")
-    ine: str | None
+    ine: str | None = strawberry.field(extensions=restricted(Permission.STUDENTS_IDENTITY_READ))
     family_name: str
     usage_name: str | None
     first_name: str
@@ -37,9 +39,17 @@ class Student:
     first_name_3: str | None
     sex: Sex  # type: ignore[valid-type]
     birth_date: datetime.date
-    birth_commune_code: str | None
-    birth_city: str | None
-    birth_country_code: str
+    birth_commune_code: str | None = strawberry.field(
+        extensions=restricted(Permission.STUDENTS_IDENTITY_READ)
+    )
+    birth_city: str | None = strawberry.field(
+        extensions=restricted(Permission.STUDENTS_IDENTITY_READ)
+    )
+    birth_country_code: str | None = strawberry.field(
+        extensions=restricted(Permission.STUDENTS_IDENTITY_READ),
+        description="INSEE country code (100: France). Like the INE and the birth commune, null "
+        "without identity rights (Base élèves consultation, or the students:identity scope).",
+    )
 
     @strawberry.field(description="Legal guardians first (1, 2), then others.")
     async def guardians(

@@ -12,6 +12,7 @@ from starlette.responses import Response
 
 from api.auth.permissions import Permission
 from api.auth.principal import PermissionDenied
+from api.auth.scopes import student_permissions
 from api.resolvers.enrollments import EnrollmentView, enrollments_for_students, schooling_history
 from api.resolvers.errors import FieldError, ValidationFailed
 from api.resolvers.guardians import guardians_of
@@ -25,6 +26,8 @@ from api.resolvers.students import (
     search_students,
     update_student,
 )
+from api.schema import schema
+from api.schema.field_permissions import GUARDED, permission_table
 from db.enrollments import Enrollment
 from db.students import Student
 from portals.etablissement.labels import date_fr
@@ -138,6 +141,10 @@ class SearchCriteria:
         }
 
 
+# The schema's field permissions, so the record page hides exactly what the API hides.
+FIELD_PERMISSIONS = permission_table(schema)
+
+
 @page_handler("eleves")
 async def search(page: Page) -> Response:
     query = page.request.query_params
@@ -217,8 +224,12 @@ async def record(page: Page) -> Response:
     student = await get_student(page.session, page.principal, student_id)
     guardians = await guardians_of(page.session, page.principal, student_id)
     history = await schooling_history(page.session, page.principal, student_id)
+    [granted] = await student_permissions(
+        page.session, page.principal, [student_id], sorted(GUARDED)
+    )
     return page.render(
         "students/record.html",
+        visible=lambda type_name, field: FIELD_PERMISSIONS[(type_name, field)] in granted,
         student=student,
         guardians=guardians,
         history=history,

@@ -258,3 +258,20 @@ async def test_registration_is_validated_and_audited(world, sessionmaker):
     async with sessionmaker() as session, session.begin():
         with pytest.raises(PermissionDenied):
             await revoke_client(session, principal_a, client.id)
+
+
+async def test_identity_and_contacts_need_their_scopes(gql, world, sessionmaker):
+    query = (
+        "query($id: Int!) { student(id: $id) { familyName ine birthCity "
+        "guardians { guardian { phoneMobile } } } }"
+    )
+    lina = {"id": world.students["lina"]}
+    seen = {}
+    for scopes in (["students:read"], ["students:read", "students:identity", "guardians:contacts"]):
+        client, secret = await _register(world, sessionmaker, scopes)
+        token = (await _token(gql.http, client, secret)).json()["access_token"]
+        seen[len(scopes)] = (await _ask(gql.http, token, query, lina)).json()["data"]["student"]
+    assert seen[1]["familyName"] == seen[3]["familyName"]
+    assert seen[1]["ine"] is None and seen[1]["birthCity"] is None
+    assert seen[1]["guardians"][0]["guardian"]["phoneMobile"] is None
+    assert seen[3]["ine"] and seen[3]["guardians"][0]["guardian"]["phoneMobile"]
