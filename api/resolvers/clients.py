@@ -194,3 +194,13 @@ async def list_clients(session: AsyncSession, principal: Principal) -> list[Clie
     for client_id, uai in rows:
         uais[client_id].append(uai)
     return [ClientView(c, uais[c.id]) for c in clients]
+
+
+@requires(Permission.CLIENTS_MANAGE)
+async def schools_to_choose(session: AsyncSession, principal: Principal) -> list[School]:
+    """The académie's schools, among which a client's are chosen."""
+    return list(
+        await session.scalars(
+            select(School).where(School.academy_id == principal.academy_id).order_by(School.uai)
+        )
+    )

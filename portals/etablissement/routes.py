@@ -16,6 +16,7 @@ from starlette.routing import BaseRoute, Route
 
 from portals.etablissement import (
     audit,
+    clients,
     delegations,
     home,
     login,
@@ -66,6 +67,8 @@ def portal_routes() -> list[BaseRoute]:
         ),
         Route("/statistiques", statistics.statistics, methods=["GET"], name="statistiques"),
         Route("/journal", audit.journal, methods=["GET"], name="journal"),
+        Route("/clients", clients.clients, methods=["GET", "POST"], name="clients"),
+        Route("/clients/{client_id:int}/{action:str}", clients.client_action, methods=["POST"]),
         Route(
             "/delegations",
             delegations.delegations,
