@@ -28,8 +28,9 @@ from api.auth.principal import Principal
 from api.auth.scopes import enrollment_clause, school_clause
 from api.resolvers.errors import ValidationFailed
 from db.accounts import StaffUser
-from db.audit import AuditEntry
+from db.audit import AuditEntry, set_actor
 from db.enrollments import Enrollment
+from db.guardians import GuardianLink
 from db.schools import SchoolYear
 
 MAX_PAGE_SIZE = 200
@@ -222,3 +223,28 @@ async def audit_trail(
         end_cursor=audit_cursor(entries[-1]) if entries else None,
         has_next_page=len(rows) > first,
     )
+
+
+async def attribute_to_student_school(
+    session: AsyncSession,
+    principal: Principal,
+    permission: Permission,
+    *,
+    student_id: int | None = None,
+    guardian_id: int | None = None,
+) -> None:
+    """Changes about to be written are recorded under the school through which the caller
+    reaches the student (or, for a guardian, one of their children), so that the school's
+    principal finds them in the school's trail. Students and guardians carry no school of
+    their own."""
+    query = select(Enrollment.school_id).where(enrollment_clause(principal, permission))
+    if student_id is not None:
+        query = query.where(Enrollment.student_id == student_id)
+    else:
+        query = query.join(GuardianLink, GuardianLink.student_id == Enrollment.student_id).where(
+            GuardianLink.guardian_id == guardian_id
+        )
+    school_id = await session.scalar(
+        query.order_by(Enrollment.school_year_id.desc(), Enrollment.id.desc()).limit(1)
+    )
+    set_actor(session.sync_session, principal.audit_actor(school_id))

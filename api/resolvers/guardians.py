@@ -12,6 +12,7 @@ from api.auth.guard import requires
 from api.auth.permissions import Permission
 from api.auth.principal import Principal
 from api.auth.scopes import guardian_clause, student_clause, student_in_reach
+from api.resolvers.audit import attribute_to_student_school
 from api.resolvers.errors import NotFound, ValidationFailed
 from api.resolvers.fields import FieldParser
 from db.guardians import Civility, Guardian, GuardianLink, Relationship
@@ -175,6 +176,9 @@ async def link_guardian(
 ) -> GuardianLink:
     """Links an existing guardian (a sibling's parent) or a new one to a student."""
     await student_in_reach(session, principal, student_id, Permission.STUDENTS_WRITE)
+    await attribute_to_student_school(
+        session, principal, Permission.STUDENTS_WRITE, student_id=student_id
+    )
     if (guardian_id is None) == (new_guardian is None):
         raise ValidationFailed.single(
             "guardian_id",
@@ -219,6 +223,9 @@ async def _writable_link(session: AsyncSession, principal: Principal, link_id: i
     )
     if link is None:
         raise NotFound("GuardianLink", link_id)
+    await attribute_to_student_school(
+        session, principal, Permission.STUDENTS_WRITE, student_id=link.student_id
+    )
     return link
 
 
@@ -269,6 +276,9 @@ async def update_guardian(
     )
     if guardian is None:
         raise NotFound("Guardian", guardian_id)
+    await attribute_to_student_school(
+        session, principal, Permission.STUDENTS_WRITE, guardian_id=guardian_id
+    )
     if expected_version is not None and expected_version != guardian.version:
         raise ValidationFailed.single(
             "version",

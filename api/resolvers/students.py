@@ -18,8 +18,10 @@ from api.auth.permissions import Permission
 from api.auth.principal import Principal
 from api.auth.scopes import enrollment_clause, student_in_reach
 from api.resolvers import audit, enrollments
+from api.resolvers.audit import attribute_to_student_school
 from api.resolvers.errors import ValidationFailed
 from api.resolvers.fields import FieldParser
+from db.audit import set_actor
 from db.enrollments import Enrollment, EnrollmentGroup
 from db.students import Sex, Student, search_key
 
@@ -187,7 +189,11 @@ async def get_student(session: AsyncSession, principal: Principal, student_id: i
 async def _writable_student(
     session: AsyncSession, principal: Principal, student_id: int
 ) -> Student:
-    return await student_in_reach(session, principal, student_id, Permission.STUDENTS_WRITE)
+    student = await student_in_reach(session, principal, student_id, Permission.STUDENTS_WRITE)
+    await attribute_to_student_school(
+        session, principal, Permission.STUDENTS_WRITE, student_id=student_id
+    )
+    return student
 
 
 IDENTITY_FIELDS = (
@@ -286,6 +292,10 @@ async def create_student(
     """A new student is always created with an enrolment in one of the caller's schools."""
     values = parse_identity(identity)
     await _check_ine_free(session, values["ine"], None)
+    school_id = enrollment.get("school_id")
+    if isinstance(school_id, int):
+        # Recorded under the school of the enrolment (checked below; a bad one undoes all).
+        set_actor(session.sync_session, principal.audit_actor(school_id))
     student = Student(**values, created_by_id=principal.id if principal.kind == "staff" else None)
     session.add(student)
     await session.flush()

@@ -184,3 +184,27 @@ async def test_other_roles_are_refused_the_trail(gql, world: World):
         body = await gql(login, TRAIL, {"first": 10})
         assert body["data"] is None
         assert body["errors"][0]["extensions"]["code"] == "FORBIDDEN", login
+
+
+async def test_changes_made_through_graphql_reach_the_school_trail(gql, world: World):
+    lina, guardian = world.students["lina"], world.guardians["elan"]
+    await gql(
+        "registrar_a",
+        'mutation($id: Int!) { updateStudent(id: $id, input: {firstName: "Lína"}) { errors { code } } }',
+        {"id": lina},
+    )
+    await gql(
+        "registrar_a",
+        'mutation($id: Int!) { updateGuardian(id: $id, input: {phoneMobile: "0611223344"}) '
+        "{ errors { code } } }",
+        {"id": guardian},
+    )
+    query = (
+        'query($s: Int!) { auditTrail(filter: {schoolId: $s, action: "update"}) '
+        "{ nodes { entity entityId } } }"
+    )
+    nodes = (await gql("principal_a", query, {"s": world.school_a}))["data"]["auditTrail"]["nodes"]
+    assert {"entity": "students", "entityId": lina} in nodes
+    assert {"entity": "guardians", "entityId": guardian} in nodes
+    other = (await gql("principal_b", query, {"s": world.school_b}))["data"]["auditTrail"]["nodes"]
+    assert {"entity": "students", "entityId": lina} not in other
