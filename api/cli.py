@@ -369,3 +369,22 @@ def permissions_table(check: bool) -> None:
         click.echo(f"{DOCUMENT} est à jour.")
         return
     click.echo(f"Écrit : {write()}")
+
+
+@main.group("db")
+def database() -> None:
+    """Administration of the admin database."""
+
+
+@database.command("grant-app-role")
+@click.argument("role")
+def grant_app_role(role: str) -> None:
+    """Give ROLE (PostgreSQL) what the application needs: every table in read-write, except the
+    audit log, which it may only read and append to. Run as the schema's owner, after migrate."""
+    from api.database_roles import RoleError, grant_application_role
+
+    try:
+        asyncio.run(grant_application_role(_settings().database_url, role))
+    except RoleError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"Droits de l'application accordés au rôle {role} (journal d'audit en ajout seul).")
