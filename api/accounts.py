@@ -1,4 +1,5 @@
-"""Staff account administration (``sconet create-user``; the portal screens come with delegation)."""
+"""Staff accounts created from the command line (``sconet create-user``); the portal and
+GraphQL manage them through ``api.resolvers.accounts``."""
 
 from __future__ import annotations
 
@@ -18,19 +19,9 @@ LOGIN_PATTERN = re.compile(r"^[a-z0-9][a-z0-9._-]{2,59}$")
 MIN_PASSWORD_LENGTH = 12
 
 
-async def create_staff_user(
-    sessionmaker: async_sessionmaker[AsyncSession],
-    *,
-    login: str,
-    display_name: str,
-    role: str,
-    school_uai: str | None,
-    password: str,
-    email: str | None = None,
-    actor: AuditActor | None = None,
-) -> StaffUser:
+def identity_errors(login: str, password: str) -> list[FieldError]:
+    """What is wrong with a new account's login (already lower-cased) and password."""
     errors: list[FieldError] = []
-    login = login.strip().lower()
     if not LOGIN_PATTERN.match(login):
         errors.append(
             FieldError(
@@ -47,6 +38,22 @@ async def create_staff_user(
                 f"Le mot de passe doit compter au moins {MIN_PASSWORD_LENGTH} caractères.",
             )
         )
+    return errors
+
+
+async def create_staff_user(
+    sessionmaker: async_sessionmaker[AsyncSession],
+    *,
+    login: str,
+    display_name: str,
+    role: str,
+    school_uai: str | None,
+    password: str,
+    email: str | None = None,
+    actor: AuditActor | None = None,
+) -> StaffUser:
+    login = login.strip().lower()
+    errors = identity_errors(login, password)
     if not display_name.strip():
         errors.append(FieldError("name", "REQUIRED", "Le nom affiché est obligatoire."))
     try:

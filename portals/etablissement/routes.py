@@ -15,6 +15,7 @@ from starlette.responses import PlainTextResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from portals.etablissement import (
+    accounts,
     audit,
     clients,
     delegations,
@@ -50,7 +51,9 @@ def portal_routes() -> list[BaseRoute]:
         Route("/compte/cle-otp", second_factor.enrol, methods=["GET", "POST"]),
         Route("/compte/codes-de-secours", second_factor.renew_recovery_codes, methods=["POST"]),
         Route("/compte/exigence-otp", second_factor.require_everywhere, methods=["POST"]),
+        Route("/comptes", accounts.accounts, methods=["GET", "POST"], name="comptes"),
         Route("/comptes/{user_id:int}/reinitialiser-otp", second_factor.reset, methods=["POST"]),
+        Route("/comptes/{user_id:int}/{action:str}", accounts.account_state, methods=["POST"]),
         Route("/", home.home, methods=["GET"], name="accueil"),
         Route("/etablissement", home.choose_school, methods=["POST"], name="etablissement"),
         Route("/eleves", students.search, methods=["GET"], name="eleves"),

@@ -114,6 +114,7 @@ NAV_ITEMS = (
     (NavItem("statistiques", "Statistiques", "/statistiques"), Permission.STATISTICS_READ),
     (NavItem("journal", "Journal", "/journal"), Permission.AUDIT_READ),
     (NavItem("delegations", "Délégations", "/delegations"), Permission.DELEGATIONS_MANAGE),
+    (NavItem("comptes", "Comptes", "/comptes"), Permission.ACCOUNTS_MANAGE),
     (NavItem("clients", "Clients de l'API", "/clients"), Permission.CLIENTS_MANAGE),
 )
 

@@ -1,0 +1,94 @@
+"""/comptes: the principal manages his school's staff accounts; the académie administrator the
+principals and the académie-level accounts."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from starlette.responses import Response
+
+from api.auth.permissions import Permission
+from api.auth.principal import PermissionDenied
+from api.auth.rights import ROLE_LABELS_FR
+from api.resolvers.accounts import (
+    NewAccount,
+    create_account,
+    manageable_accounts,
+    manageable_roles,
+    manageable_schools,
+    set_account_active,
+)
+from api.resolvers.errors import NotFound, ValidationFailed
+from portals.etablissement.web import Page, page_handler, parse_id, redirect
+
+EMPTY_FORM = {"login": "", "display_name": "", "email": "", "role": "", "school_id": ""}
+
+
+async def _render(page: Page, status: int = 200, **context: Any) -> Response:
+    if not page.can(Permission.ACCOUNTS_MANAGE):
+        raise PermissionDenied(Permission.ACCOUNTS_MANAGE)
+    roles = manageable_roles(page.principal)
+    values: dict[str, Any] = {
+        "form": EMPTY_FORM,
+        "field_errors": {},
+        "message": page.request.query_params.get("message"),
+        "error": None,
+    } | context
+    return page.render(
+        "accounts.html",
+        status,
+        accounts=await manageable_accounts(page.session, page.principal),
+        role_options=[(r.value, ROLE_LABELS_FR[r]) for r in roles],
+        school_options=[
+            (s.id, f"{s.name} ({s.uai})")
+            for s in await manageable_schools(page.session, page.principal)
+        ],
+        role_labels=ROLE_LABELS_FR,
+        can_reset=page.can(Permission.SECOND_FACTOR_RESET),
+        **values,
+    )
+
+
+@page_handler("comptes")
+async def accounts(page: Page) -> Response:
+    if page.request.method == "GET":
+        return await _render(page)
+    form = await page.request.form()
+    entered = {key: str(form.get(key) or "") for key in EMPTY_FORM}
+    account = NewAccount(
+        login=entered["login"],
+        display_name=entered["display_name"],
+        role=entered["role"],
+        password=str(form.get("password") or ""),
+        school_id=parse_id(entered["school_id"]),
+        email=entered["email"] or None,
+    )
+    try:
+        async with page.writing(None) as session:
+            user = await create_account(session, page.principal, account)
+    except ValidationFailed as failed:
+        errors = {e.field: e.message for e in failed.errors}
+        return await _render(page, 400, form=entered, field_errors=errors)
+    except NotFound:
+        return await _render(
+            page,
+            400,
+            form=entered,
+            field_errors={"schoolId": "Établissement hors de votre périmètre."},
+        )
+    return redirect(page.url("/comptes", message=f"Compte {user.login} créé."))
+
+
+@page_handler("comptes")
+async def account_state(page: Page) -> Response:
+    user_id = parse_id(page.request.path_params.get("user_id"))
+    action = page.request.path_params.get("action")
+    if user_id is None or action not in ("activer", "desactiver"):
+        raise NotFound("StaffUser", user_id)
+    try:
+        async with page.writing(None) as session:
+            user = await set_account_active(session, page.principal, user_id, action == "activer")
+    except ValidationFailed as failed:
+        return await _render(page, 400, message=None, error=failed.errors[0].message)
+    done = "réactivé" if user.is_active else "désactivé (ses sessions sont fermées)"
+    return redirect(page.url("/comptes", message=f"Compte {user.login} {done}."))
