@@ -244,7 +244,7 @@ def client() -> None:
     """Third-party API clients (OAuth 2.0 client credentials)."""
 
 
-def _client_command(work: Any) -> Any:
+def _as_academy_administrator(work: Any) -> Any:
     """Runs ``work(session, principal)`` as the académie's system administrator, in one
     transaction, turning field errors into a clear message."""
     from api.auth.principal import Principal
@@ -264,7 +264,7 @@ def _client_command(work: Any) -> Any:
                 principal = Principal(
                     kind="system",
                     id=None,
-                    label="sconet client (ligne de commande)",
+                    label="sconet (ligne de commande)",
                     academy_id=academy_id,
                     grants=frozenset({(None, Role.ACADEMY_ADMIN)}),
                 )
@@ -305,7 +305,7 @@ def client_register(
     """Register a client; its secret is printed once."""
     from api.resolvers.clients import register_client
 
-    registered = _client_command(
+    registered = _as_academy_administrator(
         lambda session, principal: register_client(
             session, principal, _client_settings(name, schools, scopes, rate)
         )
@@ -321,7 +321,7 @@ def client_list() -> None:
     """List the académie's clients."""
     from api.resolvers.clients import list_clients
 
-    for view in _client_command(list_clients):
+    for view in _as_academy_administrator(list_clients):
         state = "actif" if view.client.is_active else "révoqué"
         click.echo(
             f"{view.client.id}\t{view.client.client_id}\t{view.client.name}\t{state}\t"
@@ -335,7 +335,7 @@ def client_revoke(client_number: int) -> None:
     """Revoke a client (by its number): every token it holds stops working at once."""
     from api.resolvers.clients import revoke_client
 
-    revoked = _client_command(
+    revoked = _as_academy_administrator(
         lambda session, principal: revoke_client(session, principal, client_number)
     )
     click.echo(f"Client {revoked.client_id} révoqué.")
@@ -347,7 +347,7 @@ def client_rotate_secret(client_number: int) -> None:
     """Give a client a new secret (the old one stops working); printed once."""
     from api.resolvers.clients import rotate_client_secret
 
-    rotated = _client_command(
+    rotated = _as_academy_administrator(
         lambda session, principal: rotate_client_secret(session, principal, client_number)
     )
     click.echo(f"client_id     : {rotated.client.client_id}")
@@ -388,3 +388,44 @@ def grant_app_role(role: str) -> None:
     except RoleError as exc:
         raise click.ClickException(str(exc)) from exc
     click.echo(f"Droits de l'application accordés au rôle {role} (journal d'audit en ajout seul).")
+
+
+@main.group()
+def user() -> None:
+    """Staff accounts (operations an administrator runs on the server)."""
+
+
+@user.command("reset-second-factor")
+@click.argument("login")
+def user_reset_second_factor(login: str) -> None:
+    """Forget LOGIN's OTP key and recovery codes and end their sessions (lost phone)."""
+    from api.resolvers.second_factor import reset_second_factor
+    from db.accounts import StaffUser
+
+    async def work(session: Any, principal: Any) -> Any:
+        user_id = await session.scalar(
+            select(StaffUser.id).where(StaffUser.login == login.strip().lower())
+        )
+        if user_id is None:
+            raise click.ClickException(f"Aucun compte {login}.")
+        return await reset_second_factor(session, principal, user_id)
+
+    done = _as_academy_administrator(work)
+    click.echo(f"Clé OTP de {done.login} réinitialisée : enrôlement à la prochaine connexion.")
+
+
+@main.command("second-factor")
+@click.option("--required/--optional", default=None, help="Exiger ou non une clé OTP de tous.")
+def second_factor_policy(required: bool | None) -> None:
+    """Show, or set, whether the académie requires a second factor of every staff member."""
+    from api.resolvers.second_factor import set_second_factor_required
+    from db.schools import Academy
+
+    async def work(session: Any, principal: Any) -> Any:
+        if required is None:
+            return await session.get(Academy, principal.academy_id)
+        return await set_second_factor_required(session, principal, required)
+
+    academy = _as_academy_administrator(work)
+    state = "exigée" if academy.second_factor_required else "facultative"
+    click.echo(f"Académie {academy.name} : clé OTP {state}.")

@@ -186,3 +186,14 @@ def test_clients_are_registered_listed_and_revoked(database_urls, tmp_path):
     number = listed.output.split("\t", 1)[0]
     assert "révoqué" in run(env, "client", "revoke", number).output
     assert "révoqué" in run(env, "client", "list").output
+
+
+def test_second_factor_policy_and_reset(database_urls, tmp_path):
+    env = environment(database_urls, tmp_path)
+    assert run(env, "demo", "--scale", "1").exit_code == 0
+    assert "facultative" in run(env, "second-factor").output
+    assert "exigée" in run(env, "second-factor", "--required").output
+    assert "exigée" in run(env, "second-factor").output
+    assert "réinitialisée" in run(env, "user", "reset-second-factor", "demo.cpe").output
+    unknown = CliRunner().invoke(main, ["user", "reset-second-factor", "personne"], env=env)
+    assert unknown.exit_code == 1 and "Aucun compte" in unknown.output
