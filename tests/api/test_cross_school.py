@@ -180,6 +180,48 @@ async def test_school_b_reaches_nothing_of_school_a(gql, world: World, sessionma
     assert await _snapshot(sessionmaker) == before
 
 
+@pytest.fixture
+async def client_of_school_b(gql, world: World, sessionmaker) -> str:
+    """An API client of school B holding every scope: its access token."""
+    from api.auth.client_scopes import ALL_SCOPES
+    from api.resolvers.clients import ClientSettings, register_client
+    from tests.world import uai
+
+    admin = await world.principal(sessionmaker, "admin")
+    async with sessionmaker() as session, session.begin():
+        registered = await register_client(
+            session,
+            admin,
+            ClientSettings(name="ENT B", school_uais=[uai("0940002")], scopes=list(ALL_SCOPES)),
+        )
+    response = await gql.http.post(
+        "/oauth/token",
+        data={
+            "grant_type": "client_credentials",
+            "client_id": registered.client.client_id,
+            "client_secret": registered.secret,
+        },
+    )
+    token: str = response.json()["access_token"]
+    return token
+
+
+@pytest.mark.parametrize("field", sorted(CALLS))
+async def test_a_client_of_school_b_reaches_nothing_of_school_a(
+    gql, world: World, sessionmaker, client_of_school_b, field
+):
+    operation, variables = CALLS[field]
+    before = await _snapshot(sessionmaker)
+    response = await gql.http.post(
+        "/graphql",
+        json={"query": operation, "variables": variables(world)},
+        headers={"Authorization": f"Bearer {client_of_school_b}"},
+    )
+    assert response.status_code == 200, response.text
+    assert _reached_nothing(response.json()), response.json()
+    assert await _snapshot(sessionmaker) == before
+
+
 @pytest.mark.parametrize(
     "field", ["student", "updateStudent", "moveStudent", "recordDeparture", "updateGuardian"]
 )

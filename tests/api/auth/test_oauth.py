@@ -34,7 +34,7 @@ STUDENT = "query($id: Int!) { student(id: $id) { id familyName firstName } }"
 
 async def _register(world, sessionmaker, scopes, schools=("A",), rate=600):
     admin = await world.principal(sessionmaker, "admin")
-    uais = {"A": uai("0930001"), "B": uai("0930002")}
+    uais = {"A": uai("0930001"), "B": uai("0940002")}
     async with sessionmaker() as session, session.begin():
         registered = await register_client(
             session,
