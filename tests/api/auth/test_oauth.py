@@ -7,6 +7,7 @@ issuer or audience, revoked tokens and clients.
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import hashlib
 import hmac
@@ -224,12 +225,15 @@ async def test_revoking_a_token_or_the_client(gql, world, registered, sessionmak
 async def test_the_rate_of_a_client_is_limited(gql, world, sessionmaker):
     client, secret = await _register(world, sessionmaker, ["structures:read"], rate=3)
     token = (await _token(gql.http, client, secret)).json()["access_token"]
-    statuses = [(await _ask(gql.http, token, "{ schools { uai } }")).status_code for _ in range(4)]
-    if datetime.now(UTC).second == 0:  # the minute turned during the test
-        pytest.skip("minute boundary")
-    assert statuses == [200, 200, 200, 429]
-    limited = await _ask(gql.http, token, "{ schools { uai } }")
-    assert 1 <= int(limited.headers["retry-after"]) <= 60
+    for _attempt in range(3):
+        minute = datetime.now(UTC).replace(second=0, microsecond=0)
+        responses = [await _ask(gql.http, token, "{ schools { uai } }") for _ in range(4)]
+        # Counted per minute: a run across a minute's turn proves nothing, run it again.
+        if datetime.now(UTC).replace(second=0, microsecond=0) == minute:
+            break
+        await asyncio.sleep(61 - datetime.now(UTC).second)
+    assert [r.status_code for r in responses] == [200, 200, 200, 429]
+    assert 1 <= int(responses[-1].headers["retry-after"]) <= 60
 
 
 async def test_registration_is_validated_and_audited(world, sessionmaker):
