@@ -46,6 +46,17 @@ class SconetGraphQL(GraphQL[Context, None]):
         return await super().process_result(request, result)
 
 
+def refusal(
+    status: int, message: str, code: str, headers: dict[str, str] | None = None
+) -> Response:
+    """A request refused before any GraphQL runs, in GraphQL's error shape."""
+    return JSONResponse(
+        {"errors": [{"message": message, "extensions": {"code": code}}]},
+        status_code=status,
+        headers=headers,
+    )
+
+
 class GraphQLEndpoint:
     """Refuses anonymous callers with 401, and gives each request one read session.
 
@@ -66,33 +77,16 @@ class GraphQLEndpoint:
             return
         caller = await identify(request)
         if caller is None:
-            response: Response = JSONResponse(
-                {
-                    "errors": [
-                        {
-                            "message": "Authentification requise",
-                            "extensions": {"code": "UNAUTHENTICATED"},
-                        }
-                    ]
-                },
-                status_code=401,
-                headers={"WWW-Authenticate": 'Bearer realm="sconet"'},
+            response = refusal(
+                401,
+                "Authentification requise",
+                "UNAUTHENTICATED",
+                {"WWW-Authenticate": 'Bearer realm="sconet"'},
             )
             await response(scope, receive, send)
             return
         if caller.via_cookie and request.headers.get(CSRF_HEADER) != caller.session.csrf_token:
-            response = JSONResponse(
-                {
-                    "errors": [
-                        {
-                            "message": "Jeton CSRF manquant ou invalide",
-                            "extensions": {"code": "CSRF"},
-                        }
-                    ]
-                },
-                status_code=403,
-            )
-            await response(scope, receive, send)
+            await refusal(403, "Jeton CSRF manquant ou invalide", "CSRF")(scope, receive, send)
             return
         await self._serve(caller.principal, scope, receive, send)
 
@@ -113,29 +107,17 @@ class GraphQLEndpoint:
             await self._serve(call.principal, scope, receive, send)
             return
         if call.status == 429:
-            response: Response = JSONResponse(
-                {
-                    "errors": [
-                        {
-                            "message": "Débit autorisé dépassé pour ce client",
-                            "extensions": {"code": "RATE_LIMITED"},
-                        }
-                    ]
-                },
-                status_code=429,
-                headers={"Retry-After": str(call.retry_after)},
+            response = refusal(
+                429,
+                "Débit autorisé dépassé pour ce client",
+                "RATE_LIMITED",
+                {"Retry-After": str(call.retry_after)},
             )
         else:
-            response = JSONResponse(
-                {
-                    "errors": [
-                        {
-                            "message": "Jeton d'accès invalide, expiré ou révoqué",
-                            "extensions": {"code": "UNAUTHENTICATED"},
-                        }
-                    ]
-                },
-                status_code=401,
-                headers={"WWW-Authenticate": 'Bearer realm="sconet", error="invalid_token"'},
+            response = refusal(
+                401,
+                "Jeton d'accès invalide, expiré ou révoqué",
+                "UNAUTHENTICATED",
+                {"WWW-Authenticate": 'Bearer realm="sconet", error="invalid_token"'},
             )
         await response(scope, receive, send)

@@ -25,6 +25,13 @@ from db.schools import Academy
 from db.structures import TeachingAssignment
 
 
+def acting_as(user: StaffUser, address: str | None) -> AuditActor:
+    """The audit actor of a staff member acting on their own account (login, second factor)."""
+    return AuditActor(
+        kind="staff", id=user.id, label=f"{user.display_name} ({user.login})", remote_addr=address
+    )
+
+
 async def authenticate(session: AsyncSession, login: str, password: str) -> StaffUser | None:
     user = await session.scalar(select(StaffUser).where(StaffUser.login == login.strip().lower()))
     # argon2 takes tens of milliseconds on purpose: keep it off the event loop.

@@ -16,12 +16,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.auth import second_factor as totp
 from api.auth.guard import requires
+from api.auth.identities import acting_as
 from api.auth.permissions import Permission
 from api.auth.principal import PermissionDenied, Principal
 from api.auth.sessions import close_all_sessions
 from api.resolvers.errors import NotFound, ValidationFailed
 from db.accounts import RecoveryCode, Role, RoleGrant, StaffUser
-from db.audit import AuditActor, set_actor
+from db.audit import set_actor
 from db.schools import Academy
 
 
@@ -33,15 +34,7 @@ class Enrolment:
 
 
 def _as_self(session: AsyncSession, user: StaffUser, address: str | None) -> None:
-    set_actor(
-        session.sync_session,
-        AuditActor(
-            kind="staff",
-            id=user.id,
-            label=f"{user.display_name} ({user.login})",
-            remote_addr=address,
-        ),
-    )
+    set_actor(session.sync_session, acting_as(user, address))
 
 
 async def _user(session: AsyncSession, user_id: int) -> StaffUser:

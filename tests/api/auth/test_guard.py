@@ -19,6 +19,8 @@ from db.accounts import Role
 
 # Académie-level reference reads that carry no school's data.
 UNGUARDED = {
+    # Labels audit entries of rows the caller has already been checked to reach; grants nothing.
+    "api.resolvers.audit.attribute_to_student_school",
     "api.resolvers.schools.school_years",
     "api.resolvers.schools.current_school_year",
     "api.resolvers.schools.get_school_year",
