@@ -83,6 +83,11 @@ class SchoolAbsenceSetup:
     slots: dict[int, TimeSlot]
     motives: dict[int, AbsenceMotive]
     justifications: dict[int, Justification]
+    # Motives tied to a legitimate generic motive: their absences are justified.
+    legitimate_motive_ids: frozenset[int] = frozenset()
+
+    def justified(self, motive_id: int | None) -> bool:
+        return motive_id in self.legitimate_motive_ids
 
 
 async def _default_zone(session: AsyncSession, school: School) -> HolidayZone:
@@ -163,9 +168,14 @@ async def load_setup(session: AsyncSession, school_id: int) -> SchoolAbsenceSetu
             select(ClosedDay.day, ClosedDay.half_day).where(ClosedDay.school_id == school_id)
         )
     )
-    motives = await session.scalars(
-        select(AbsenceMotive).where(AbsenceMotive.school_id == school_id)
-    )
+    motive_rows = (
+        await session.execute(
+            select(AbsenceMotive, GenericMotive.legitimate)
+            .join(GenericMotive, GenericMotive.id == AbsenceMotive.generic_motive_id)
+            .where(AbsenceMotive.school_id == school_id)
+        )
+    ).all()
+    motives = [motive for motive, _legitimate in motive_rows]
     justifications = await session.scalars(
         select(Justification).where(Justification.school_id == school_id)
     )
@@ -177,6 +187,7 @@ async def load_setup(session: AsyncSession, school_id: int) -> SchoolAbsenceSetu
         slots={s.id: s for s in slots},
         motives={m.id: m for m in motives},
         justifications={j.id: j for j in justifications},
+        legitimate_motive_ids=frozenset(m.id for m, legitimate in motive_rows if legitimate),
     )
 
 

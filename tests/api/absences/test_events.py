@@ -265,3 +265,47 @@ async def test_regularising_keeps_the_previous_state_in_the_audit_log(world, ses
                 expected_version=event.version,
             )
         assert stale.value.errors[0].code == "STALE"
+
+
+async def test_the_record_counts_half_days_and_the_unjustified_ones(world, sessionmaker):
+    from api.resolvers.absences.records import student_absence_record
+
+    cpe = await world.principal(sessionmaker, "cpe_a")
+    setup = await _setup(sessionmaker, cpe, world.school_a)
+    lina = world.students["lina"]
+    await _record(
+        sessionmaker,
+        cpe,
+        AbsenceEntry(
+            lina,
+            world.school_a,
+            MONDAY,
+            _slot(setup, "M1"),
+            MONDAY,
+            _slot(setup, "S4"),
+            motive_id=_motive(setup, "MAL"),
+        ),
+    )
+    await _record(
+        sessionmaker,
+        cpe,
+        AbsenceEntry(
+            lina, world.school_a, WEDNESDAY, _slot(setup, "M1"), WEDNESDAY, _slot(setup, "S4")
+        ),
+    )
+    async with sessionmaker() as session, session.begin():
+        await record_lateness(
+            session, cpe, LatenessEntry(lina, world.school_a, TUESDAY, _slot(setup, "M1"), 5)
+        )
+    async with sessionmaker() as session:
+        record = await student_absence_record(session, cpe, lina)
+        # Monday: 2 half-days (justified); Wednesday: the morning only (no class after).
+        assert (record.half_days, record.unjustified_half_days, record.lateness_count) == (3, 1, 1)
+        assert [e.start_date for e in record.events] == [WEDNESDAY, TUESDAY, MONDAY]
+        week = await student_absence_record(session, cpe, lina, TUESDAY, TUESDAY)
+        assert week.half_days == 0 and week.lateness_count == 1
+        teacher = await world.principal(sessionmaker, "teacher_a")
+        assert (await student_absence_record(session, teacher, lina)).half_days == 3
+        principal_b = await world.principal(sessionmaker, "principal_b")
+        with pytest.raises(NotFound):
+            await student_absence_record(session, principal_b, lina)
