@@ -37,11 +37,12 @@ class SconetGraphQL(GraphQL[Context, None]):
         """Commits the read session once the operation has run, before answering.
 
         Reads of full records add audit entries to the read session (see
-        ``api.resolvers.audit``): they are written here, and a failure to
+        ``api.resolvers.audit``), and opening a school's absence settings for the
+        first time stores its defaults: they are written here, and a failure to
         write them fails the request rather than leave a read unrecorded.
         """
         session = request.scope[SESSION_KEY]
-        if session.new:
+        if session.in_transaction():
             await session.commit()
         return await super().process_result(request, result)
 

@@ -11,6 +11,7 @@ from strawberry.extensions import ParserCache, ValidationCache
 from strawberry.tools import merge_types
 
 from api.schema import (
+    absences,
     audit,
     delegations,
     enrollments,
@@ -34,6 +35,7 @@ Query = merge_types(
         statistics.Query,
         audit.Query,
         delegations.Query,
+        absences.Query,
     ),
 )
 Mutation = merge_types(
@@ -45,6 +47,7 @@ Mutation = merge_types(
         structures.Mutation,
         second_factor.Mutation,
         delegations.Mutation,
+        absences.Mutation,
     ),
 )
 

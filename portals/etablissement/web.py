@@ -250,8 +250,9 @@ def page_handler(nav: str) -> Callable[[Handler], Callable[[Request], Awaitable[
                 await _load_scope(page)
                 try:
                     response = await handler(page)
-                    # Reads of full records were recorded in the read session.
-                    if session.new:
+                    # Reads of full records were recorded in the read session (and first
+                    # uses may have stored defaults): written before answering.
+                    if session.in_transaction():
                         await session.commit()
                     return response
                 except NotFound:

@@ -50,6 +50,29 @@ CALLS: dict[str, tuple[str, Any]] = {
         'b: auditTrail(filter: {entity: "students", entityId: $id}) { nodes { id } } }',
         lambda w: {"s": w.school_a, "id": w.students["lina"]},
     ),
+    "absenceSetup": (
+        "query($s: Int!) { absenceSetup(schoolId: $s) { slots { id } } }",
+        lambda w: {"s": w.school_a},
+    ),
+    "absenceRecord": (
+        "query($id: Int!) { absenceRecord(studentId: $id) { halfDays events { id } } }",
+        lambda w: {"id": w.students["lina"]},
+    ),
+    "recordAbsence": (
+        "mutation($s: Int!, $id: Int!) { recordAbsence(input: {studentId: $id, schoolId: $s, "
+        'startDate: "2026-11-16", startSlotId: 1, endDate: "2026-11-16", endSlotId: 1}) '
+        "{ event { id } errors { code } } }",
+        lambda w: {"s": w.school_a, "id": w.students["lina"]},
+    ),
+    "recordLateness": (
+        "mutation($s: Int!, $id: Int!) { recordLateness(input: {studentId: $id, schoolId: $s, "
+        'day: "2026-11-16", slotId: 1, minutesLate: 5}) { event { id } errors { code } } }',
+        lambda w: {"s": w.school_a, "id": w.students["lina"]},
+    ),
+    "regulariseAbsenceEvent": (
+        'mutation { regulariseAbsenceEvent(id: 1, input: {comment: "x"}) { event { id } errors { code } } }',
+        lambda w: {},
+    ),
     "staffRights": (
         "query($s: Int!) { staffRights(schoolId: $s) { userId } }",
         lambda w: {"s": w.school_a},

@@ -1,0 +1,221 @@
+"""Absences in GraphQL: a school's entry grid and motives, recording absences and lateness,
+regularising them, and a student's record in half-days."""
+
+from __future__ import annotations
+
+import datetime
+
+import strawberry
+
+from api.resolvers.absences import events as entry
+from api.resolvers.absences import records, settings
+from api.schema.context import Info, read
+from api.schema.payloads import FieldError, mutate
+from db import absences as models
+
+HalfDay = strawberry.enum(models.HalfDay, name="HalfDay")
+EventKind = strawberry.enum(models.EventKind, name="AbsenceEventKind")
+
+
+@strawberry.type(description="A period of the school's entry grid (M1 ... S4).")
+class TimeSlot:
+    id: int
+    code: str
+    starts_at: datetime.time
+    ends_at: datetime.time
+    half_day: HalfDay  # type: ignore[valid-type]
+
+
+@strawberry.type(description="A motive of the school, tied to a national generic motive.")
+class AbsenceMotive:
+    id: int
+    code: str
+    label: str
+    colour: str
+    for_absence: bool
+    for_lateness: bool
+    justifies: bool = strawberry.field(
+        description="Its generic motive is legitimate: the absence counts as justified."
+    )
+
+
+@strawberry.type(description="A kind of proof the school accepts.")
+class Justification:
+    id: int
+    code: str
+    label: str
+
+
+@strawberry.type(description="What the entry screens of a school need.")
+class AbsenceSetup:
+    school_id: int
+    holiday_zone: str
+    slots: list[TimeSlot]
+    motives: list[AbsenceMotive]
+    justifications: list[Justification]
+
+
+def _setup(found: settings.SchoolAbsenceSetup) -> AbsenceSetup:
+    return AbsenceSetup(
+        school_id=found.school_id,
+        holiday_zone=found.zone.value,
+        slots=[
+            TimeSlot(
+                id=s.id, code=s.code, starts_at=s.starts_at, ends_at=s.ends_at, half_day=s.half_day
+            )
+            for s in (found.slots[slot.id] for slot in found.grid.slots)
+        ],
+        motives=[
+            AbsenceMotive(
+                id=m.id,
+                code=m.code,
+                label=m.label,
+                colour=m.colour,
+                for_absence=m.for_absence,
+                for_lateness=m.for_lateness,
+                justifies=found.justified(m.id),
+            )
+            for m in sorted(found.motives.values(), key=lambda m: m.code)
+            if m.is_active
+        ],
+        justifications=[
+            Justification(id=j.id, code=j.code, label=j.label)
+            for j in sorted(found.justifications.values(), key=lambda j: j.code)
+            if j.is_active
+        ],
+    )
+
+
+@strawberry.type(description="An absence (from a slot to a slot) or a lateness (at one slot).")
+class AbsenceEvent:
+    id: int
+    version: int
+    kind: EventKind  # type: ignore[valid-type]
+    school_id: int
+    student_id: int
+    start_date: datetime.date
+    start_slot_id: int
+    end_date: datetime.date
+    end_slot_id: int
+    minutes_late: int | None
+    motive_id: int | None
+    justification_id: int | None
+    justified_at: datetime.datetime | None
+    comment: str | None
+    noted_by_label: str = strawberry.field(description="Who recorded it.")
+
+
+@strawberry.type
+class AbsenceRecord:
+    events: list[AbsenceEvent]
+    half_days: int = strawberry.field(description="Half-days of absence, each counted once.")
+    unjustified_half_days: int
+    lateness_count: int
+
+
+@strawberry.input
+class AbsenceInput:
+    student_id: int
+    school_id: int
+    start_date: datetime.date
+    start_slot_id: int
+    end_date: datetime.date
+    end_slot_id: int
+    motive_id: int | None = None
+    justification_id: int | None = None
+    comment: str | None = None
+
+
+@strawberry.input
+class LatenessInput:
+    student_id: int
+    school_id: int
+    day: datetime.date
+    slot_id: int
+    minutes_late: int
+    motive_id: int | None = None
+    justification_id: int | None = None
+    comment: str | None = None
+
+
+@strawberry.input
+class RegularisationInput:
+    motive_id: int | None = None
+    justification_id: int | None = None
+    comment: str | None = None
+    expected_version: int | None = None
+
+
+@strawberry.type
+class AbsenceEventPayload:
+    event: AbsenceEvent | None
+    errors: list[FieldError]
+
+
+@strawberry.type
+class Query:
+    @strawberry.field(description="A school's grid, motives and justifications.")
+    async def absence_setup(self, info: Info, school_id: int) -> AbsenceSetup:
+        return _setup(await read(info, settings.school_setup, school_id))
+
+    @strawberry.field(description="A student's absences and lateness, counted in half-days.")
+    async def absence_record(
+        self,
+        info: Info,
+        student_id: int,
+        first: datetime.date | None = None,
+        last: datetime.date | None = None,
+    ) -> AbsenceRecord:
+        found = await read(info, records.student_absence_record, student_id, first, last)
+        return AbsenceRecord(
+            events=found.events,
+            half_days=found.half_days,
+            unjustified_half_days=found.unjustified_half_days,
+            lateness_count=found.lateness_count,
+        )
+
+
+def _source(info: Info) -> models.EventSource:
+    kind = info.context.principal.kind
+    return models.EventSource.CLIENT if kind == "client" else models.EventSource.VIE_SCOLAIRE
+
+
+@strawberry.type
+class Mutation:
+    @strawberry.mutation(
+        description="Record an absence; merged with a touching one of the same motive."
+    )
+    async def record_absence(self, info: Info, input: AbsenceInput) -> AbsenceEventPayload:
+        event, errors = await mutate(
+            info,
+            "studentId",
+            entry.record_absence,
+            entry.AbsenceEntry(**vars(input), source=_source(info)),
+        )
+        return AbsenceEventPayload(event=event, errors=errors)  # type: ignore[arg-type]
+
+    @strawberry.mutation(description="Record a lateness at one slot.")
+    async def record_lateness(self, info: Info, input: LatenessInput) -> AbsenceEventPayload:
+        event, errors = await mutate(
+            info,
+            "studentId",
+            entry.record_lateness,
+            entry.LatenessEntry(**vars(input), source=_source(info)),
+        )
+        return AbsenceEventPayload(event=event, errors=errors)  # type: ignore[arg-type]
+
+    @strawberry.mutation(description="Set the motive and justification of an event (history kept).")
+    async def regularise_absence_event(
+        self, info: Info, id: int, input: RegularisationInput
+    ) -> AbsenceEventPayload:
+        event, errors = await mutate(
+            info,
+            "id",
+            entry.regularise_event,
+            id,
+            motive_id=input.motive_id,
+            justification_id=input.justification_id,
+            comment=input.comment,
+            expected_version=input.expected_version,
+        )
+        return AbsenceEventPayload(event=event, errors=errors)  # type: ignore[arg-type]
