@@ -8,7 +8,7 @@ import datetime
 import strawberry
 
 from api.resolvers.absences import events as entry
-from api.resolvers.absences import records, settings
+from api.resolvers.absences import records, roll_calls, settings
 from api.schema.context import Info, read
 from api.schema.payloads import FieldError, mutate
 from db import absences as models
@@ -146,6 +146,38 @@ class RegularisationInput:
     expected_version: int | None = None
 
 
+@strawberry.input
+class LateStudent:
+    student_id: int
+    minutes_late: int
+
+
+@strawberry.input
+class RollCallInput:
+    school_id: int
+    day: datetime.date
+    slot_id: int
+    division_id: int | None = None
+    group_id: int | None = None
+    absent_student_ids: list[int] = strawberry.field(default_factory=list)
+    late: list[LateStudent] = strawberry.field(default_factory=list)
+
+
+@strawberry.type(description="A roll call taken (absentees or not).")
+class RollCall:
+    id: int
+    day: datetime.date
+    slot_id: int
+    division_id: int | None
+    group_id: int | None
+
+
+@strawberry.type
+class RollCallPayload:
+    roll_call: RollCall | None
+    errors: list[FieldError]
+
+
 @strawberry.type
 class AbsenceEventPayload:
     event: AbsenceEvent | None
@@ -203,6 +235,26 @@ class Mutation:
             entry.LatenessEntry(**vars(input), source=_source(info)),
         )
         return AbsenceEventPayload(event=event, errors=errors)  # type: ignore[arg-type]
+
+    @strawberry.mutation(
+        description="A teacher's roll call of a division or group for one slot (once per slot)."
+    )
+    async def take_roll_call(self, info: Info, input: RollCallInput) -> RollCallPayload:
+        taken, errors = await mutate(
+            info,
+            "divisionId",
+            roll_calls.take_roll_call,
+            roll_calls.RollCallEntry(
+                school_id=input.school_id,
+                day=input.day,
+                slot_id=input.slot_id,
+                division_id=input.division_id,
+                group_id=input.group_id,
+                absent_student_ids=list(input.absent_student_ids),
+                late={late.student_id: late.minutes_late for late in input.late},
+            ),
+        )
+        return RollCallPayload(roll_call=taken, errors=errors)  # type: ignore[arg-type]
 
     @strawberry.mutation(description="Set the motive and justification of an event (history kept).")
     async def regularise_absence_event(

@@ -69,6 +69,12 @@ CALLS: dict[str, tuple[str, Any]] = {
         'day: "2026-11-16", slotId: 1, minutesLate: 5}) { event { id } errors { code } } }',
         lambda w: {"s": w.school_a, "id": w.students["lina"]},
     ),
+    "takeRollCall": (
+        "mutation($s: Int!, $d: Int!, $id: Int!) { takeRollCall(input: {schoolId: $s, "
+        'day: "2026-11-16", slotId: 1, divisionId: $d, absentStudentIds: [$id]}) '
+        "{ rollCall { id } errors { code } } }",
+        lambda w: {"s": w.school_a, "d": w.division_a1, "id": w.students["lina"]},
+    ),
     "regulariseAbsenceEvent": (
         'mutation { regulariseAbsenceEvent(id: 1, input: {comment: "x"}) { event { id } errors { code } } }',
         lambda w: {},

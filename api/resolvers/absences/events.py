@@ -26,6 +26,7 @@ from db.absences import AbsenceEvent, EventKind, EventSource
 from db.audit import set_actor
 from db.enrollments import Enrollment
 from db.schools import School
+from db.students import Student
 
 # A point on the grid: (day, position of the slot in the day).
 Point = tuple[date, int]
@@ -80,6 +81,9 @@ async def _prepare(
     )
     if reachable is None:
         raise NotFound("Student", student_id)
+    # Entries for one student wait for each other (PostgreSQL), so that two concurrent roll
+    # calls never both miss the absence the other is writing; SQLite has one writer anyway.
+    await session.execute(select(Student.id).where(Student.id == student_id).with_for_update())
     return await load_setup(session, school.id)
 
 
