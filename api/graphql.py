@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from sqlalchemy.exc import SQLAlchemyError
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.types import Receive, Scope, Send
@@ -42,8 +43,17 @@ class SconetGraphQL(GraphQL[Context, None]):
         write them fails the request rather than leave a read unrecorded.
         """
         session = request.scope[SESSION_KEY]
-        if session.in_transaction():
-            await session.commit()
+        try:
+            if session.in_transaction():
+                await session.commit()
+        except SQLAlchemyError:
+            # A field error that nulls the whole answer makes graphql-core cancel
+            # its sibling fields, possibly in the middle of a statement: the
+            # connection is then unusable. Nothing unrecorded may be answered.
+            await session.rollback()
+            if not result.errors:
+                raise
+            result = ExecutionResult(data=None, errors=result.errors)
         return await super().process_result(request, result)
 
 

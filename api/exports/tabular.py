@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import io
 import re
+from collections.abc import Iterable, Sequence
 from datetime import date
 
 from openpyxl import Workbook
@@ -38,13 +39,18 @@ def _csv_text(value: CellValue) -> str:
     return value
 
 
-def write_csv(table: ExportTable) -> bytes:
+def csv_bytes(headers: Sequence[str], rows: Iterable[Sequence[CellValue]]) -> bytes:
+    """A CSV file of any table, in the dialect described above."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, delimiter=";", lineterminator="\r\n", quoting=csv.QUOTE_MINIMAL)
-    writer.writerow(table.headers)
-    for row in table.rows:
-        writer.writerow([_csv_text(value) for value in row.values])
+    writer.writerow(headers)
+    for values in rows:
+        writer.writerow([_csv_text(value) for value in values])
     return buffer.getvalue().encode("utf-8-sig")
+
+
+def write_csv(table: ExportTable) -> bytes:
+    return csv_bytes(table.headers, (row.values for row in table.rows))
 
 
 def sheet_title(table: ExportTable) -> str:

@@ -52,7 +52,7 @@ Mutation = merge_types(
 )
 
 logger = logging.getLogger("sconet.graphql")
-EXPECTED_CODES = {"FORBIDDEN", "NOT_FOUND", "QUERY_TOO_COSTLY"}
+EXPECTED_CODES = {"FORBIDDEN", "NOT_FOUND", "QUERY_TOO_COSTLY", "BAD_USER_INPUT"}
 
 
 class SconetSchema(strawberry.Schema):

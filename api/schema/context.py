@@ -16,7 +16,7 @@ from strawberry.types import Info as StrawberryInfo
 from api.auth.principal import PermissionDenied, Principal
 from api.auth.scopes import student_permissions
 from api.resolvers import enrollments, guardians, structures
-from api.resolvers.errors import NotFound
+from api.resolvers.errors import NotFound, ValidationFailed
 from db.nomenclatures import Mef, Subject
 from db.schools import School, SchoolYear
 from db.structures import Division
@@ -129,6 +129,13 @@ def graphql_error(exc: Exception) -> GraphQLError:
         )
     if isinstance(exc, NotFound):
         return GraphQLError(str(exc), extensions={"code": "NOT_FOUND"})
+    if isinstance(exc, ValidationFailed):
+        # A read's bad argument (a page size, a period): the first error names it.
+        first = exc.errors[0]
+        return GraphQLError(
+            first.message,
+            extensions={"code": "BAD_USER_INPUT", "field": first.field, "reason": first.code},
+        )
     raise exc
 
 
@@ -146,7 +153,7 @@ async def read(
     try:
         async with info.context.loaders.lock:
             return await fn(info.context.session, info.context.principal, *args, **kwargs)
-    except (PermissionDenied, NotFound) as exc:
+    except (PermissionDenied, NotFound, ValidationFailed) as exc:
         raise graphql_error(exc) from exc
 
 

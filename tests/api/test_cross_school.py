@@ -58,6 +58,31 @@ CALLS: dict[str, tuple[str, Any]] = {
         "query($id: Int!) { absenceRecord(studentId: $id) { halfDays events { id } } }",
         lambda w: {"id": w.students["lina"]},
     ),
+    "absenceEvents": (
+        "query($s: Int!, $st: Int!, $d: Int!) { a: absenceEvents(filter: {schoolId: $s}) "
+        "{ lines { event { id } } } b: absenceEvents(filter: {schoolId: $s, studentId: $st, "
+        "divisionId: $d}) { lines { event { id } } } }",
+        lambda w: {"s": w.school_a, "st": w.students["lina"], "d": w.division_a1},
+    ),
+    "divisionAbsences": (
+        'query($d: Int!) { divisionAbsences(divisionId: $d, firstDay: "2026-11-16", days: 5) '
+        "{ rows { studentId } } }",
+        lambda w: {"d": w.division_a1},
+    ),
+    "studentsToContact": (
+        "query($s: Int!) { studentsToContact(schoolId: $s) { studentId } }",
+        lambda w: {"s": w.school_a},
+    ),
+    "absenceStatistics": (
+        'query($s: Int!, $d: Int!) { absenceStatistics(schoolId: $s, since: "2026-09-01", '
+        'until: "2027-07-04", by: STUDENT, divisionId: $d) { label halfDays } }',
+        lambda w: {"s": w.school_a, "d": w.division_a1},
+    ),
+    "monthlyAbsenceIndicator": (
+        "query($s: Int!) { monthlyAbsenceIndicator(year: 2026, month: 11, schoolId: $s) "
+        "{ total { students } } }",
+        lambda w: {"s": w.school_a},
+    ),
     "recordAbsence": (
         "mutation($s: Int!, $id: Int!) { recordAbsence(input: {studentId: $id, schoolId: $s, "
         'startDate: "2026-11-16", startSlotId: 1, endDate: "2026-11-16", endSlotId: 1}) '

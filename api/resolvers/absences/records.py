@@ -13,9 +13,9 @@ from api.auth.guard import requires
 from api.auth.permissions import Permission
 from api.auth.principal import Principal
 from api.auth.scopes import school_clause, student_in_reach
-from api.resolvers.absences.half_days import Span, covered_half_days
 from api.resolvers.absences.settings import SchoolAbsenceSetup, load_setup
-from db.absences import AbsenceEvent, AbsenceSettings, EventKind
+from api.resolvers.absences.tallies import StudentTally
+from db.absences import AbsenceEvent, AbsenceSettings
 
 
 @dataclass(frozen=True)
@@ -60,24 +60,12 @@ async def student_absence_record(
         )
     )
     setups = await _setups(session, {e.school_id for e in events})
-    covered: set[tuple[date, object]] = set()
-    unjustified: set[tuple[date, object]] = set()
+    tally = StudentTally()
     for event in events:
-        if event.kind is not EventKind.ABSENCE:
-            continue
-        setup = setups[event.school_id]
-        span = Span(event.start_date, event.start_slot_id, event.end_date, event.end_slot_id)
-        halves = {
-            half
-            for half in covered_half_days(span, setup.grid, setup.calendar)
-            if (first is None or half[0] >= first) and (last is None or half[0] <= last)
-        }
-        covered |= halves
-        if not setup.justified(event.motive_id):
-            unjustified |= halves
+        tally.add(event, setups[event.school_id], first, last)
     return AbsenceRecord(
         events=events,
-        half_days=len(covered),
-        unjustified_half_days=len(unjustified),
-        lateness_count=sum(1 for e in events if e.kind is EventKind.LATENESS),
+        half_days=len(tally.half_days),
+        unjustified_half_days=len(tally.unjustified),
+        lateness_count=tally.lateness,
     )

@@ -18,20 +18,10 @@ from api.resolvers.absences.settings import school_setup
 from api.resolvers.errors import NotFound, ValidationFailed
 from db.absences import AbsenceEvent, EventKind
 from db.audit import AuditEntry
-from db.reference import load_absence_references
-from tests.world import build_world
 
 MONDAY = date(2026, 11, 16)
 TUESDAY = date(2026, 11, 17)
 WEDNESDAY = date(2026, 11, 18)
-
-
-@pytest.fixture
-async def world(sessionmaker):
-    world = await build_world(sessionmaker)
-    async with sessionmaker() as session, session.begin():
-        await load_absence_references(session)
-    return world
 
 
 async def _setup(sessionmaker, principal, school_id):

@@ -12,17 +12,7 @@ from api.resolvers.absences.roll_calls import RollCallEntry, take_roll_call
 from api.resolvers.absences.settings import school_setup
 from api.resolvers.errors import NotFound, ValidationFailed
 from db.absences import AbsenceEvent, EventSource, RollCall
-from db.reference import load_absence_references
 from tests.api.absences.test_events import MONDAY
-from tests.world import build_world
-
-
-@pytest.fixture
-async def world(sessionmaker):
-    world = await build_world(sessionmaker)
-    async with sessionmaker() as session, session.begin():
-        await load_absence_references(session)
-    return world
 
 
 async def _slots(world, sessionmaker):

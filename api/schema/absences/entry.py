@@ -195,10 +195,10 @@ class Query:
         self,
         info: Info,
         student_id: int,
-        first: datetime.date | None = None,
-        last: datetime.date | None = None,
+        since: datetime.date | None = None,
+        until: datetime.date | None = None,
     ) -> AbsenceRecord:
-        found = await read(info, records.student_absence_record, student_id, first, last)
+        found = await read(info, records.student_absence_record, student_id, since, until)
         return AbsenceRecord(
             events=found.events,
             half_days=found.half_days,
