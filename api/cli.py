@@ -1,8 +1,9 @@
-"""The ``sconet`` command: migrate, demo, serve, create-user."""
+"""The ``sconet`` command: migrate, demo, serve, worker, users, clients, permissions."""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import gc
 import sys
 from typing import Any
@@ -429,3 +430,44 @@ def second_factor_policy(required: bool | None) -> None:
     academy = _as_academy_administrator(work)
     state = "exigée" if academy.second_factor_required else "facultative"
     click.echo(f"Académie {academy.name} : clé OTP {state}.")
+
+
+@main.command()
+@click.option("--once", is_flag=True, help="Envoyer ce qui est dû puis s'arrêter (pour cron).")
+@click.option(
+    "--every",
+    "interval",
+    default=10.0,
+    type=click.FloatRange(min=0.5),
+    show_default=True,
+    help="Secondes entre deux passages.",
+)
+def worker(once: bool, interval: float) -> None:
+    """Send the outbox's e-mails and SMS (several workers may run at once)."""
+    import logging
+
+    from api.outbox.worker import run_forever, run_once, transports_for
+    from db.engine import make_engine, make_sessionmaker
+
+    settings = _settings()
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    transports = transports_for(settings.messaging)
+
+    async def run() -> None:
+        engine = make_engine(settings.database_url)
+        try:
+            sessionmaker = make_sessionmaker(engine)
+            if once:
+                report = await run_once(sessionmaker, transports)
+                click.echo(
+                    f"Envoyés : {report.sent} ; à réessayer : {report.retried} ; "
+                    f"en échec : {report.failed}"
+                )
+            else:
+                click.echo(f"Envoi de la file toutes les {interval:g} s (Ctrl-C pour arrêter).")
+                await run_forever(sessionmaker, transports, interval)
+        finally:
+            await engine.dispose()
+
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(run())

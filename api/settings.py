@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import secrets
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from sqlalchemy.engine import make_url
@@ -26,6 +26,31 @@ class SettingsError(Exception):
     """A setting is missing or malformed; the message names it."""
 
 
+SMTP_SECURITY = ("starttls", "tls", "none")
+SMS_PROVIDERS = ("development", "http")
+
+
+@dataclass(frozen=True)
+class MessagingSettings:
+    """How the worker delivers e-mails and SMS.
+
+    Without an SMTP host, e-mails are delivered to the development mailbox
+    (kept in the outbox as sent by "development"); the SMS provider
+    "development" does the same for SMS, "http" posts them to a gateway.
+    """
+
+    smtp_host: str | None = None
+    smtp_port: int = 587
+    smtp_username: str | None = None
+    smtp_password: str | None = None
+    smtp_security: str = "starttls"
+    mail_from: str = "ne-pas-repondre@sconet.invalid"
+    sms_provider: str = "development"
+    sms_http_url: str | None = None
+    sms_http_token: str | None = None
+    sms_sender: str = "SCONET"
+
+
 @dataclass(frozen=True)
 class Settings:
     database_url: str
@@ -39,6 +64,7 @@ class Settings:
     cookie_secure: bool
     # The address clients reach the API at (the OAuth issuer); empty: taken from each request.
     public_url: str | None = None
+    messaging: MessagingSettings = field(default_factory=MessagingSettings)
 
     @property
     def embedded(self) -> bool:
@@ -146,4 +172,36 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         session_absolute_hours=_int(env, "SCONET_SESSION_ABSOLUTE_HOURS", 10, 1, 72),
         cookie_secure=_bool(env, "SCONET_COOKIE_SECURE", not database_url.startswith("sqlite")),
         public_url=_public_url(env),
+        messaging=_messaging(env),
+    )
+
+
+def _choice(env: Mapping[str, str], name: str, choices: tuple[str, ...]) -> str:
+    raw = (env.get(name) or choices[0]).strip().lower()
+    if raw not in choices:
+        raise SettingsError(f"{name} doit valoir {' ou '.join(choices)}, reçu {raw!r}")
+    return raw
+
+
+def _messaging(env: Mapping[str, str]) -> MessagingSettings:
+    security = _choice(env, "SCONET_SMTP_SECURITY", SMTP_SECURITY)
+    provider = _choice(env, "SCONET_SMS_PROVIDER", SMS_PROVIDERS)
+    sms_url = (env.get("SCONET_SMS_HTTP_URL") or "").strip() or None
+    if provider == "http" and not (sms_url and sms_url.startswith(("https://", "http://"))):
+        raise SettingsError(
+            "SCONET_SMS_HTTP_URL doit être l'adresse http(s) de la passerelle SMS "
+            "quand SCONET_SMS_PROVIDER vaut http"
+        )
+    default_port = 465 if security == "tls" else 587
+    return MessagingSettings(
+        smtp_host=(env.get("SCONET_SMTP_HOST") or "").strip() or None,
+        smtp_port=_int(env, "SCONET_SMTP_PORT", default_port, 1, 65535),
+        smtp_username=env.get("SCONET_SMTP_USERNAME") or None,
+        smtp_password=env.get("SCONET_SMTP_PASSWORD") or None,
+        smtp_security=security,
+        mail_from=(env.get("SCONET_MAIL_FROM") or "").strip() or MessagingSettings.mail_from,
+        sms_provider=provider,
+        sms_http_url=sms_url,
+        sms_http_token=env.get("SCONET_SMS_HTTP_TOKEN") or None,
+        sms_sender=(env.get("SCONET_SMS_SENDER") or "").strip() or MessagingSettings.sms_sender,
     )

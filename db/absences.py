@@ -12,7 +12,15 @@ from __future__ import annotations
 import enum
 from datetime import date, datetime, time
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import (
+    CheckConstraint,
+    ForeignKey,
+    Index,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from db.base import Audited, Base, Timestamped, Versioned, enum_column, utcnow
@@ -50,6 +58,10 @@ class AbsenceSettings(Audited, Timestamped, Base):
 
     school_id: Mapped[int] = mapped_column(ForeignKey("schools.id"), primary_key=True)
     holiday_zone: Mapped[HolidayZone] = mapped_column(enum_column(HolidayZone, 8))
+    # The school's logo on its letters (PNG or JPEG, at most 512 kB).
+    logo: Mapped[bytes | None] = mapped_column(LargeBinary)
+    # Who signs the letters ("La conseillère principale d'éducation").
+    letter_signature: Mapped[str] = mapped_column(String(120), default="")
 
 
 class TimeSlot(Audited, Base):
@@ -215,3 +227,65 @@ class RollCall(Base):
     slot_id: Mapped[int] = mapped_column(ForeignKey("time_slots.id"))
     taken_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id"))
     taken_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ContactChannel(enum.StrEnum):
+    LETTER = "letter"
+    EMAIL = "email"
+    SMS = "sms"
+    # A phone call made by the vie scolaire, recorded by hand.
+    PHONE = "phone"
+
+
+class LetterTemplate(Audited, Timestamped, Base):
+    """A school's model of letter, e-mail or SMS to families, with merge fields
+    (``{{ eleve.prenom }}``, ``{{ tableau_absences }}``...) filled from Base élèves."""
+
+    __tablename__ = "letter_templates"
+    __table_args__ = (UniqueConstraint("school_id", "code"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    school_id: Mapped[int] = mapped_column(ForeignKey("schools.id"), index=True)
+    code: Mapped[str] = mapped_column(String(10))
+    label: Mapped[str] = mapped_column(String(80))
+    channel: Mapped[ContactChannel] = mapped_column(enum_column(ContactChannel, 8))
+    # The e-mail's subject or the letter's "Objet" line.
+    subject: Mapped[str] = mapped_column(String(200), default="")
+    body: Mapped[str] = mapped_column(Text)
+    is_active: Mapped[bool] = mapped_column(default=True)
+
+
+class FamilyContact(Audited, Base):
+    """A communication with a student's family about absences, kept on the student's follow-up:
+    a letter printed, an e-mail or SMS queued (its delivery is the outbox message's), a call."""
+
+    __tablename__ = "family_contacts"
+    __table_args__ = (Index("ix_family_contacts_student", "student_id", "created_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    school_id: Mapped[int] = mapped_column(ForeignKey("schools.id"), index=True)
+    student_id: Mapped[int] = mapped_column(ForeignKey("students.id"))
+    guardian_id: Mapped[int | None] = mapped_column(ForeignKey("guardians.id"))
+    channel: Mapped[ContactChannel] = mapped_column(enum_column(ContactChannel, 8))
+    template_id: Mapped[int | None] = mapped_column(ForeignKey("letter_templates.id"))
+    # The address, e-mail or number used, as it was then.
+    recipient: Mapped[str] = mapped_column(String(300))
+    outbox_message_id: Mapped[int | None] = mapped_column(ForeignKey("outbox_messages.id"))
+    # The letter as printed, so that it can be printed again identically.
+    document: Mapped[bytes | None] = mapped_column(LargeBinary)
+    comment: Mapped[str | None] = mapped_column(Text)
+    created_by_label: Mapped[str] = mapped_column(String(120))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class FamilyContactEvent(Base):
+    """The events a contact told the family about."""
+
+    __tablename__ = "family_contact_events"
+
+    contact_id: Mapped[int] = mapped_column(
+        ForeignKey("family_contacts.id", ondelete="CASCADE"), primary_key=True
+    )
+    event_id: Mapped[int] = mapped_column(
+        ForeignKey("absence_events.id", ondelete="CASCADE"), primary_key=True, index=True
+    )

@@ -10,6 +10,7 @@ that refuse UPDATE and DELETE on the table.
 from __future__ import annotations
 
 import enum
+import hashlib
 from dataclasses import dataclass
 from datetime import date, datetime, time
 from typing import Any
@@ -71,6 +72,9 @@ def _jsonable(value: Any, key: str = "") -> Any:
         return value.value
     if isinstance(value, date | datetime | time):
         return value.isoformat()
+    if isinstance(value, bytes):
+        # A document or an image: its fingerprint tells whether it changed.
+        return f"{len(value)} octets, sha256 {hashlib.sha256(value).hexdigest()[:16]}"
     return value
 
 

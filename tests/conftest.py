@@ -44,6 +44,8 @@ from api.settings import Settings, load_settings
 from db.engine import make_engine, make_sessionmaker
 
 T = TypeVar("T")
+# A real SMTP server (aiosmtpd) for the tests that send e-mail.
+pytest_plugins = ["tests.mail_server"]
 
 ENGINES = ("sqlite", "postgresql")
 DEFAULT_PG_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres"

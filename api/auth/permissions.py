@@ -26,6 +26,8 @@ class Permission(enum.StrEnum):
     NOMENCLATURES_READ = "nomenclatures:read"
     ABSENCES_READ = "absences:read"
     ABSENCES_WRITE = "absences:write"
+    # A school's absence settings, letter templates and communications to families.
+    ABSENCES_MANAGE = "absences:manage"
     TELESERVICES_MANAGE = "teleservices:manage"
     FINANCES_READ = "finances:read"
     SCHOLARSHIPS_READ = "scholarships:read"

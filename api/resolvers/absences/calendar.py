@@ -24,6 +24,27 @@ def easter_sunday(year: int) -> date:
     return date(year, month, day + 1)
 
 
+MONTHS_FR = (
+    "janvier",
+    "février",
+    "mars",
+    "avril",
+    "mai",
+    "juin",
+    "juillet",
+    "août",
+    "septembre",
+    "octobre",
+    "novembre",
+    "décembre",
+)
+
+
+def french_date(day: date) -> str:
+    """ "2 décembre 2026", "1er mars 2027"."""
+    return f"{'1er' if day.day == 1 else day.day} {MONTHS_FR[day.month - 1]} {day.year}"
+
+
 @cache
 def public_holidays(year: int) -> frozenset[date]:
     """Metropolitan France's public holidays (jours fériés) of a calendar year."""

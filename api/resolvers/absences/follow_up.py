@@ -63,7 +63,7 @@ class EventPage:
     setup: SchoolAbsenceSetup
 
 
-def _search_query(
+def event_query(
     principal: Principal, search: EventSearch, setup: SchoolAbsenceSetup
 ) -> Select[AbsenceEvent, str, str, str | None]:
     # The student's enrolment in the school that the caller reaches (a teacher: his classes).
@@ -140,7 +140,7 @@ async def search_events(
             "until", "ENDS_BEFORE_START", "La fin de la période précède son début."
         )
     setup = await school_setup(session, principal, search.school_id)
-    query = _search_query(principal, search, setup)
+    query = event_query(principal, search, setup)
     if after is not None:
         day, event_id = _after(after)
         query = query.where(
@@ -272,7 +272,7 @@ async def students_to_contact(
     setup = await school_setup(session, principal, school_id)
     rows = (
         await session.execute(
-            _search_query(principal, search, setup).order_by(
+            event_query(principal, search, setup).order_by(
                 Student.search_name, Student.id, AbsenceEvent.start_date
             )
         )

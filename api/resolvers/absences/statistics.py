@@ -21,6 +21,7 @@ from api.auth.guard import requires
 from api.auth.permissions import Permission
 from api.auth.principal import Principal
 from api.auth.scopes import enrollment_clause
+from api.resolvers.absences.calendar import MONTHS_FR
 from api.resolvers.absences.half_days import Span, covered_half_days
 from api.resolvers.absences.settings import SchoolAbsenceSetup, school_setup
 from api.resolvers.errors import ValidationFailed
@@ -30,20 +31,6 @@ from db.structures import Division, Group
 from db.students import Student
 
 MAX_PERIOD_DAYS = 400
-MONTHS_FR = (
-    "janvier",
-    "février",
-    "mars",
-    "avril",
-    "mai",
-    "juin",
-    "juillet",
-    "août",
-    "septembre",
-    "octobre",
-    "novembre",
-    "décembre",
-)
 
 
 class AbsenceDimension(enum.StrEnum):

@@ -1,0 +1,89 @@
+"""The outbox worker (``sconet worker``): claims due messages, delivers each through its
+channel's transport, records the outcome; once, or every few seconds until stopped."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import socket
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from api.outbox.queue import claim, mark_failed, mark_sent
+from api.outbox.transports import DeliveryFailed, Transport, email_transport, sms_transport
+from api.settings import MessagingSettings
+from db.outbox import OutboxChannel, OutboxStatus
+
+logger = logging.getLogger("sconet.outbox")
+
+
+@dataclass
+class WorkerReport:
+    sent: int = 0
+    retried: int = 0
+    failed: int = 0
+
+    def __iadd__(self, other: WorkerReport) -> WorkerReport:
+        self.sent += other.sent
+        self.retried += other.retried
+        self.failed += other.failed
+        return self
+
+
+def transports_for(settings: MessagingSettings) -> dict[OutboxChannel, Transport]:
+    return {
+        OutboxChannel.EMAIL: email_transport(settings),
+        OutboxChannel.SMS: sms_transport(settings),
+    }
+
+
+def worker_name() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+async def run_once(
+    sessionmaker: async_sessionmaker[AsyncSession],
+    transports: Mapping[OutboxChannel, Transport],
+    worker: str | None = None,
+    batch: int = 20,
+) -> WorkerReport:
+    """Deliver every message due now, batch after batch, and report what happened."""
+    report = WorkerReport()
+    name = worker or worker_name()
+    while messages := await claim(sessionmaker, name, batch):
+        for message in messages:
+            transport = transports[message.channel]
+            try:
+                reference = await transport.deliver(message)
+            except DeliveryFailed as exc:
+                status = await mark_failed(sessionmaker, message, str(exc), exc.permanent)
+                if status is OutboxStatus.FAILED:
+                    report.failed += 1
+                else:
+                    report.retried += 1
+                logger.warning("outbox message %s not delivered: %s", message.id, exc)
+                continue
+            await mark_sent(sessionmaker, message, transport.name, reference)
+            report.sent += 1
+    return report
+
+
+async def run_forever(
+    sessionmaker: async_sessionmaker[AsyncSession],
+    transports: Mapping[OutboxChannel, Transport],
+    interval: float,
+) -> None:
+    name = worker_name()
+    while True:
+        report = await run_once(sessionmaker, transports, name)
+        if report.sent or report.retried or report.failed:
+            logger.info(
+                "outbox: %s sent, %s to retry, %s failed",
+                report.sent,
+                report.retried,
+                report.failed,
+            )
+        await asyncio.sleep(interval)
