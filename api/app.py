@@ -9,6 +9,7 @@ from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.routing import BaseRoute, Route
 
+from api.exports.absence_routes import absence_export_routes
 from api.exports.routes import export_routes
 from api.graphql import GraphQLEndpoint
 from api.oauth import oauth_routes
@@ -48,7 +49,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         await services.engine.dispose()
 
     app = Starlette(
-        routes=[*api_routes(), *export_routes(), *portal_routes()],
+        routes=[*api_routes(), *export_routes(), *absence_export_routes(), *portal_routes()],
         exception_handlers=portal_exception_handlers(),
         middleware=[Middleware(SecurityHeaders, https_only=services.settings.cookie_secure)],
         lifespan=lifespan,

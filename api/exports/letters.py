@@ -45,9 +45,7 @@ _body = ParagraphStyle(
 )
 _cell = ParagraphStyle("letter_cell", fontName="Helvetica", fontSize=9, leading=11)
 _head = ParagraphStyle("letter_head", parent=_cell, fontName="Helvetica-Bold")
-_signature = ParagraphStyle(
-    "letter_signature", parent=_body, leftIndent=9.5 * cm, spaceBefore=18
-)
+_signature = ParagraphStyle("letter_signature", parent=_body, leftIndent=9.5 * cm, spaceBefore=18)
 
 
 @dataclass(frozen=True)
@@ -163,4 +161,3 @@ def write_letters(letters: Sequence[Letter], title: str = "Courriers aux famille
         story.append(Paragraph("Aucun courrier.", _body))
     document.build(story)
     return buffer.getvalue()
-

@@ -48,7 +48,7 @@ NOT_FOUND_FIELDS = {
 }
 
 
-def _errors(status: int, errors: list[FieldError], **headers: str) -> JSONResponse:
+def export_errors(status: int, errors: list[FieldError], **headers: str) -> JSONResponse:
     body = {
         "errors": [{"field": e.field or None, "code": e.code, "message": e.message} for e in errors]
     }
@@ -96,7 +96,7 @@ async def _respond(
 ) -> Response:
     caller = await identify(request)
     if caller is None:
-        return _errors(
+        return export_errors(
             401,
             [
                 FieldError(
@@ -113,11 +113,11 @@ async def _respond(
             _record_export(session, caller.principal, table, population, extension)
             await session.commit()
     except ValidationFailed as exc:
-        return _errors(400, exc.errors)
+        return export_errors(400, exc.errors)
     except ColumnDenied as exc:
-        return _errors(403, [FieldError("columns", "FORBIDDEN", exc.message)])
+        return export_errors(403, [FieldError("columns", "FORBIDDEN", exc.message)])
     except PermissionDenied:
-        return _errors(
+        return export_errors(
             403,
             [
                 FieldError(
@@ -128,7 +128,7 @@ async def _respond(
             ],
         )
     except NotFound as exc:
-        return _errors(
+        return export_errors(
             404,
             [
                 FieldError(

@@ -7,12 +7,21 @@ covered.
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 import pytest
 from graphql import GraphQLInputObjectType, GraphQLList, GraphQLNonNull
+from sqlalchemy import select
 
+from api.resolvers.absences.configuration import add_closed_day
+from api.resolvers.absences.events import AbsenceEntry, record_absence
+from api.resolvers.absences.family_contacts import record_phone_call
+from api.resolvers.absences.letters import school_templates
+from api.resolvers.absences.settings import school_setup
 from api.schema import schema
+from db.absences import AbsenceMotive, Justification
+from db.reference import load_absence_references
 from tests.world import World
 
 # field -> (operation, variables built from the world, school A's ids)
@@ -101,8 +110,73 @@ CALLS: dict[str, tuple[str, Any]] = {
         lambda w: {"s": w.school_a, "d": w.division_a1, "id": w.students["lina"]},
     ),
     "regulariseAbsenceEvent": (
-        'mutation { regulariseAbsenceEvent(id: 1, input: {comment: "x"}) { event { id } errors { code } } }',
-        lambda w: {},
+        'mutation($id: Int!) { regulariseAbsenceEvent(id: $id, input: {comment: "x"}) { event { id } errors { code } } }',
+        lambda w: {"id": w.absence_rows["event"]},
+    ),
+    "setTimeSlots": (
+        "mutation($s: Int!, $id: Int!) { setTimeSlots(schoolId: $s, slots: [{id: $id, "
+        'code: "M1", startsAt: "07:00", endsAt: "08:00", halfDay: MORNING}]) '
+        "{ slots { id } errors { code } } }",
+        lambda w: {"s": w.school_a, "id": w.absence_rows["slot"]},
+    ),
+    "setSchoolWeek": (
+        "mutation($s: Int!) { setSchoolWeek(schoolId: $s, weekdays: [{weekday: 0, "
+        "morning: true, afternoon: false}]) { weekdays { weekday } errors { code } } }",
+        lambda w: {"s": w.school_a},
+    ),
+    "updateAbsenceSettings": (
+        "mutation($s: Int!) { updateAbsenceSettings(schoolId: $s, holidayZone: A) "
+        "{ holidayZone errors { code } } }",
+        lambda w: {"s": w.school_a},
+    ),
+    "saveAbsenceMotive": (
+        "mutation($s: Int!, $id: Int!) { a: saveAbsenceMotive(schoolId: $s, input: {code: "
+        '"PIR", label: "Pirate", genericCode: "NVA", colour: "#000000"}) { motive { id } '
+        "errors { code } } b: saveAbsenceMotive(schoolId: $s, id: $id, input: {code: "
+        '"PIR", label: "Pirate", genericCode: "NVA", colour: "#000000"}) { motive { id } '
+        "errors { code } } }",
+        lambda w: {"s": w.school_a, "id": w.absence_rows["motive"]},
+    ),
+    "saveJustification": (
+        "mutation($s: Int!, $id: Int!) { a: saveJustification(schoolId: $s, input: {code: "
+        '"PIR", label: "Pirate"}) { justification { id } errors { code } } '
+        "b: saveJustification(schoolId: $s, id: $id, input: {code: "
+        '"PIR", label: "Pirate"}) { justification { id } errors { code } } }',
+        lambda w: {"s": w.school_a, "id": w.absence_rows["justification"]},
+    ),
+    "addClosedDay": (
+        'mutation($s: Int!) { addClosedDay(schoolId: $s, day: "2026-12-01", label: "x") '
+        "{ closedDay { id } errors { code } } }",
+        lambda w: {"s": w.school_a},
+    ),
+    "removeClosedDay": (
+        "mutation($id: Int!) { removeClosedDay(id: $id) { removedId errors { code } } }",
+        lambda w: {"id": w.absence_rows["closed_day"]},
+    ),
+    "letterTemplates": (
+        "query($s: Int!) { letterTemplates(schoolId: $s) { id body } }",
+        lambda w: {"s": w.school_a},
+    ),
+    "saveLetterTemplate": (
+        "mutation($s: Int!, $id: Int!) { a: saveLetterTemplate(schoolId: $s, input: {code: "
+        '"PIR", label: "x", channel: LETTER, body: "x"}) { template { id } errors { code } } '
+        "b: saveLetterTemplate(schoolId: $s, id: $id, input: {code: "
+        '"PIR", label: "x", channel: LETTER, body: "x"}) { template { id } errors { code } } }',
+        lambda w: {"s": w.school_a, "id": w.absence_rows["template"]},
+    ),
+    "contactFamilies": (
+        "mutation($s: Int!, $t: Int!, $st: Int!) { contactFamilies(input: {schoolId: $s, "
+        "templateId: $t, studentIds: [$st]}) { contacts { id } lettersUrl errors { code } } }",
+        lambda w: {"s": w.school_a, "t": w.absence_rows["template"], "st": w.students["lina"]},
+    ),
+    "recordPhoneCall": (
+        "mutation($s: Int!, $st: Int!, $e: Int!) { recordPhoneCall(schoolId: $s, studentId: "
+        '$st, comment: "x", eventIds: [$e]) { contact { id } errors { code } } }',
+        lambda w: {"s": w.school_a, "st": w.students["lina"], "e": w.absence_rows["event"]},
+    ),
+    "familyContacts": (
+        "query($st: Int!) { familyContacts(studentId: $st) { contact { id recipient } } }",
+        lambda w: {"st": w.students["lina"]},
     ),
     "staffRights": (
         "query($s: Int!) { staffRights(schoolId: $s) { userId } }",
@@ -171,6 +245,48 @@ CALLS: dict[str, tuple[str, Any]] = {
         lambda w: {"id": w.group_a},
     ),
 }
+
+
+@pytest.fixture(autouse=True)
+async def school_a_absences(world: World, sessionmaker) -> None:
+    """School A's absence rows, for the fields taking their ids: settings, a template, a
+    closed day, an event and a contact with Lina's family."""
+    cpe = await world.principal(sessionmaker, "cpe_a")
+    async with sessionmaker() as session, session.begin():
+        await load_absence_references(session)
+        setup = await school_setup(session, cpe, world.school_a)
+        slot = setup.grid.slots[0].id
+        template = (await school_templates(session, cpe, world.school_a))[0]
+        closed = await add_closed_day(session, cpe, world.school_a, date(2026, 12, 2), None, "x")
+        event = await record_absence(
+            session,
+            cpe,
+            AbsenceEntry(
+                world.students["lina"],
+                world.school_a,
+                date(2026, 11, 16),
+                slot,
+                date(2026, 11, 16),
+                slot,
+            ),
+        )
+        await record_phone_call(
+            session, cpe, world.school_a, world.students["lina"], "Appel", event_ids=[event.id]
+        )
+        motive = await session.scalar(
+            select(AbsenceMotive.id).where(AbsenceMotive.school_id == world.school_a)
+        )
+        justification = await session.scalar(
+            select(Justification.id).where(Justification.school_id == world.school_a)
+        )
+    world.absence_rows = {  # type: ignore[attr-defined]
+        "slot": slot,
+        "template": template.id,
+        "closed_day": closed.id,
+        "event": event.id,
+        "motive": motive,
+        "justification": justification,
+    }
 
 
 def _takes_an_id(arg_type: Any, seen: set[str] | None = None) -> bool:
