@@ -26,6 +26,7 @@ from portals.etablissement import (
     structures,
     students,
 )
+from portals.etablissement.absences import grid as absence_grid
 from portals.etablissement.assets import static_mounts
 from portals.etablissement.web import anonymous_error
 
@@ -68,6 +69,8 @@ def portal_routes() -> list[BaseRoute]:
         Route(
             "/divisions/{division_id:int}", structures.division, methods=["GET"], name="division"
         ),
+        Route("/absences", absence_grid.grid, methods=["GET"], name="absences"),
+        Route("/absences", absence_grid.record_entry, methods=["POST"]),
         Route("/statistiques", statistics.statistics, methods=["GET"], name="statistiques"),
         Route("/journal", audit.journal, methods=["GET"], name="journal"),
         Route("/clients", clients.clients, methods=["GET", "POST"], name="clients"),

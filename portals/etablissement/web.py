@@ -111,6 +111,7 @@ NAV_ITEMS = (
     (NavItem("accueil", "Accueil", "/"), None),
     (NavItem("eleves", "Élèves", "/eleves"), Permission.STUDENTS_READ),
     (NavItem("divisions", "Divisions et groupes", "/divisions"), Permission.STRUCTURES_READ),
+    (NavItem("absences", "Absences", "/absences"), Permission.ABSENCES_READ),
     (NavItem("statistiques", "Statistiques", "/statistiques"), Permission.STATISTICS_READ),
     (NavItem("journal", "Journal", "/journal"), Permission.AUDIT_READ),
     (NavItem("delegations", "Délégations", "/delegations"), Permission.DELEGATIONS_MANAGE),
@@ -146,6 +147,10 @@ class Page:
         if school_id is None:
             return self.principal.has(permission)
         return permission in self.principal.permissions_in(school_id)
+
+    def can_permission(self, value: str) -> bool:
+        """For templates: the permission (by its value) in the school being worked on."""
+        return self.can(Permission(value), self.school.id if self.school else None)
 
     def school_name(self, school_id: int | None) -> str:
         for school in self.schools:
