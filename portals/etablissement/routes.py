@@ -27,6 +27,7 @@ from portals.etablissement import (
     students,
 )
 from portals.etablissement.absences import grid as absence_grid
+from portals.etablissement.absences import roll_call as absence_roll_call
 from portals.etablissement.assets import static_mounts
 from portals.etablissement.web import anonymous_error
 
@@ -71,6 +72,8 @@ def portal_routes() -> list[BaseRoute]:
         ),
         Route("/absences", absence_grid.grid, methods=["GET"], name="absences"),
         Route("/absences", absence_grid.record_entry, methods=["POST"]),
+        Route("/absences/appel", absence_roll_call.roll_call, methods=["GET"]),
+        Route("/absences/appel", absence_roll_call.take, methods=["POST"]),
         Route("/statistiques", statistics.statistics, methods=["GET"], name="statistiques"),
         Route("/journal", audit.journal, methods=["GET"], name="journal"),
         Route("/clients", clients.clients, methods=["GET", "POST"], name="clients"),

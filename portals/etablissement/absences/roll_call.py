@@ -1,0 +1,159 @@
+"""/absences/appel: a teacher's roll call of one of his classes for a slot (the vie scolaire
+may take any class's). Everyone is present until marked absent or late; the roll call is
+taken once per class and slot."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from sqlalchemy import exists, or_, select
+from starlette.responses import Response
+
+from api.auth.permissions import Permission
+from api.resolvers.absences.roll_calls import RollCallEntry, take_roll_call
+from api.resolvers.absences.settings import school_setup
+from api.resolvers.errors import NotFound, ValidationFailed
+from db.absences import RollCall
+from db.enrollments import Enrollment, EnrollmentGroup
+from db.students import Student
+from portals.etablissement.absences.classes import ClassChoice, chosen, class_choices
+from portals.etablissement.absences.form_values import form_errors, parse_day
+from portals.etablissement.web import Page, page_handler, parse_id, redirect
+
+
+async def _students(page: Page, choice: ClassChoice, day: date) -> list[tuple[int, str]]:
+    """The class's students on that day, by name (what the roll call lists)."""
+    in_class = (
+        Enrollment.division_id == choice.division_id
+        if choice.division_id
+        else exists().where(
+            EnrollmentGroup.enrollment_id == Enrollment.id,
+            EnrollmentGroup.group_id == choice.group_id,
+        )
+    )
+    rows = await page.session.execute(
+        select(Student.id, Student.family_name, Student.first_name)
+        .join(Enrollment, Enrollment.student_id == Student.id)
+        .where(
+            in_class,
+            Enrollment.entry_date <= day,
+            or_(Enrollment.exit_date.is_(None), Enrollment.exit_date >= day),
+        )
+        .order_by(Student.search_name, Student.id)
+    )
+    return [(student_id, f"{family} {given}") for student_id, family, given in rows]
+
+
+async def _already_taken(page: Page, choice: ClassChoice, day: date, slot_id: int) -> bool:
+    column = RollCall.division_id if choice.division_id else RollCall.group_id
+    key = choice.division_id or choice.group_id
+    found = await page.session.scalar(
+        select(RollCall.id).where(column == key, RollCall.day == day, RollCall.slot_id == slot_id)
+    )
+    return found is not None
+
+
+async def _page(
+    page: Page,
+    values: dict[str, str],
+    errors: dict[str, str] | None = None,
+    message: str = "",
+    status: int = 200,
+) -> Response:
+    page.principal.require(Permission.ABSENCES_WRITE)
+    school = page.school
+    if school is None:
+        raise NotFound("School", 0)
+    setup = await school_setup(page.session, page.principal, school.id)
+    choices = await class_choices(page, Permission.ABSENCES_WRITE)
+    choice = chosen(choices, values.get("classe")) or (choices[0] if choices else None)
+    day = parse_day(values.get("jour")) or date.today()
+    slots = [setup.slots[s.id] for s in setup.grid.slots]
+    slot_id = parse_id(values.get("creneau"))
+    if slot_id not in setup.slots:
+        slot_id = slots[0].id if slots else None
+    students = await _students(page, choice, day) if choice else []
+    taken = bool(choice and slot_id and await _already_taken(page, choice, day, slot_id))
+    return page.render(
+        "absences/roll_call.html",
+        status,
+        choices=choices,
+        choice=choice,
+        day=day,
+        slots=slots,
+        slot_id=slot_id,
+        students=students,
+        taken=taken,
+        taught=bool(slot_id and setup.calendar.teaches(day, setup.slots[slot_id].half_day)),
+        values=values,
+        errors=errors or {},
+        message=message,
+    )
+
+
+@page_handler("absences")
+async def roll_call(page: Page) -> Response:
+    params = dict(page.request.query_params)
+    message = "Appel enregistré." if params.get("enregistre") else ""
+    return await _page(page, params, message=message)
+
+
+@page_handler("absences")
+async def take(page: Page) -> Response:
+    school = page.school
+    if school is None:
+        raise NotFound("School", 0)
+    form = await page.request.form()
+    values = {key: str(form.get(key) or "") for key in ("classe", "jour", "creneau")}
+    choices = await class_choices(page, Permission.ABSENCES_WRITE)
+    choice = chosen(choices, values["classe"])
+    day, slot_id = parse_day(values["jour"]), parse_id(values["creneau"])
+    if choice is None or day is None or slot_id is None:
+        errors = {"classe": "Choisissez la classe, le jour et le créneau."}
+        return await _page(page, values, errors, status=400)
+    absent, late, errors = [], {}, {}
+    for key in form:
+        if not key.startswith("presence-"):
+            continue
+        student_id = parse_id(key.removeprefix("presence-"))
+        state = form.get(key)
+        if student_id is None:
+            continue
+        if state == "absent":
+            absent.append(student_id)
+        elif state == "retard":
+            minutes = str(form.get(f"minutes-{student_id}") or "").strip()
+            if not minutes.isdigit() or not 1 <= int(minutes) <= 240:
+                errors[f"minutes-{student_id}"] = "Retard en minutes (1 à 240)."
+            else:
+                late[student_id] = int(minutes)
+    if errors:
+        return await _page(
+            page, values | {k: str(form.get(k) or "") for k in form}, errors, status=400
+        )
+    try:
+        async with page.writing(school.id) as session:
+            await take_roll_call(
+                session,
+                page.principal,
+                RollCallEntry(
+                    school_id=school.id,
+                    day=day,
+                    slot_id=slot_id,
+                    division_id=choice.division_id,
+                    group_id=choice.group_id,
+                    absent_student_ids=absent,
+                    late=late,
+                ),
+            )
+    except ValidationFailed as exc:
+        return await _page(page, values, form_errors(exc.errors), status=400)
+    return redirect(
+        page.url(
+            "/absences/appel",
+            classe=choice.key,
+            jour=day.isoformat(),
+            creneau=slot_id,
+            enregistre=1,
+        )
+    )
