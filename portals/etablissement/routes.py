@@ -27,6 +27,7 @@ from portals.etablissement import (
     students,
 )
 from portals.etablissement.absences import grid as absence_grid
+from portals.etablissement.absences import record as absence_record
 from portals.etablissement.absences import roll_call as absence_roll_call
 from portals.etablissement.assets import static_mounts
 from portals.etablissement.web import anonymous_error
@@ -74,6 +75,13 @@ def portal_routes() -> list[BaseRoute]:
         Route("/absences", absence_grid.record_entry, methods=["POST"]),
         Route("/absences/appel", absence_roll_call.roll_call, methods=["GET"]),
         Route("/absences/appel", absence_roll_call.take, methods=["POST"]),
+        Route("/absences/eleves/{student_id:int}", absence_record.record, methods=["GET"]),
+        Route(
+            "/absences/eleves/{student_id:int}/appel-telephonique",
+            absence_record.phone_call,
+            methods=["POST"],
+        ),
+        Route("/absences/evenements/{event_id:int}", absence_record.regularise, methods=["POST"]),
         Route("/statistiques", statistics.statistics, methods=["GET"], name="statistiques"),
         Route("/journal", audit.journal, methods=["GET"], name="journal"),
         Route("/clients", clients.clients, methods=["GET", "POST"], name="clients"),

@@ -1,0 +1,142 @@
+"""/absences/eleves/{id}: a student's absences and lateness with their count in half-days,
+their regularisation (motive, justification received), and the contacts with the family."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from starlette.responses import Response
+
+from api.auth.permissions import Permission
+from api.auth.scopes import student_in_reach
+from api.resolvers.absences.events import regularise_event
+from api.resolvers.absences.family_contacts import record_phone_call, student_contacts
+from api.resolvers.absences.records import student_absence_record
+from api.resolvers.absences.settings import school_setup
+from api.resolvers.errors import NotFound, ValidationFailed
+from db.absences import AbsenceEvent
+from db.guardians import Guardian, GuardianLink
+from portals.etablissement.absences.form_values import form_errors, parse_day, text
+from portals.etablissement.web import Page, page_handler, parse_id, redirect
+
+CHANNEL_LABELS = {
+    "letter": "Courrier",
+    "email": "Courriel",
+    "sms": "SMS",
+    "phone": "Appel téléphonique",
+}
+DELIVERY_LABELS = {"pending": "en attente d'envoi", "sent": "envoyé", "failed": "échec"}
+
+
+async def _legal_guardians(page: Page, student_id: int) -> list[Guardian]:
+    return list(
+        await page.session.scalars(
+            select(Guardian)
+            .join(GuardianLink, GuardianLink.guardian_id == Guardian.id)
+            .where(GuardianLink.student_id == student_id, GuardianLink.legal_rank.in_([1, 2]))
+            .order_by(GuardianLink.legal_rank)
+        )
+    )
+
+
+async def _page(
+    page: Page,
+    student_id: int,
+    errors: dict[str, str] | None = None,
+    error_event: int | None = None,
+    message: str = "",
+    status: int = 200,
+) -> Response:
+    page.principal.require(Permission.ABSENCES_READ)
+    student = await student_in_reach(
+        page.session, page.principal, student_id, Permission.ABSENCES_READ
+    )
+    params = page.request.query_params
+    since, until = parse_day(params.get("du")), parse_day(params.get("au"))
+    record = await student_absence_record(page.session, page.principal, student_id, since, until)
+    school = page.school
+    setup = await school_setup(page.session, page.principal, school.id) if school else None
+    contacts = await student_contacts(page.session, page.principal, student_id)
+    can_manage = bool(school and page.can(Permission.ABSENCES_MANAGE, school.id))
+    return page.render(
+        "absences/record.html",
+        status,
+        student=student,
+        record=record,
+        setup=setup,
+        since=since,
+        until=until,
+        contacts=contacts,
+        guardians=await _legal_guardians(page, student_id) if can_manage else [],
+        channel_labels=CHANNEL_LABELS,
+        delivery_labels=DELIVERY_LABELS,
+        can_write=bool(school and page.can(Permission.ABSENCES_WRITE, school.id)),
+        can_manage=can_manage,
+        errors=errors or {},
+        error_event=error_event,
+        message=message,
+    )
+
+
+@page_handler("absences")
+async def record(page: Page) -> Response:
+    saved = page.request.query_params.get("enregistre")
+    message = {
+        "evenement": "Événement mis à jour.",
+        "appel": "Appel téléphonique noté.",
+    }.get(saved or "", "")
+    return await _page(page, page.request.path_params["student_id"], message=message)
+
+
+@page_handler("absences")
+async def regularise(page: Page) -> Response:
+    """POST /absences/evenements/{id}: motive, justification received, comment."""
+    event_id: int = page.request.path_params["event_id"]
+    event = await page.session.get(AbsenceEvent, event_id)
+    if event is None:
+        raise NotFound("AbsenceEvent", event_id)
+    form = await page.request.form()
+    version = parse_id(form.get("version"))
+    try:
+        async with page.writing(event.school_id) as session:
+            await regularise_event(
+                session,
+                page.principal,
+                event_id,
+                motive_id=parse_id(form.get("motif")),
+                justification_id=parse_id(form.get("justificatif")),
+                comment=text(form.get("commentaire"), 500) or None,
+                expected_version=version,
+            )
+    except ValidationFailed as exc:
+        return await _page(
+            page, event.student_id, form_errors(exc.errors), error_event=event_id, status=400
+        )
+    return redirect(
+        f"/absences/eleves/{event.student_id}?enregistre=evenement#evenement-{event_id}"
+    )
+
+
+@page_handler("absences")
+async def phone_call(page: Page) -> Response:
+    """POST /absences/eleves/{id}/appel-telephonique."""
+    student_id: int = page.request.path_params["student_id"]
+    school = page.school
+    if school is None:
+        raise NotFound("School", 0)
+    form = await page.request.form()
+    event_ids = [i for i in (parse_id(v) for v in form.getlist("evenements")) if i]
+    try:
+        async with page.writing(school.id) as session:
+            await record_phone_call(
+                session,
+                page.principal,
+                school.id,
+                student_id,
+                text(form.get("resume"), 2000),
+                parse_id(form.get("responsable")),
+                event_ids,
+            )
+    except ValidationFailed as exc:
+        errors = {("resume" if e.field == "comment" else e.field): e.message for e in exc.errors}
+        return await _page(page, student_id, errors, status=400)
+    return redirect(f"/absences/eleves/{student_id}?enregistre=appel#contacts")
