@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import Any
 
 from api.resolvers.statistics import HeadcountRow
 
@@ -47,6 +48,9 @@ class Bar:
 
 @dataclass(frozen=True)
 class BarChart:
+    """Bars in two parts: ``boys`` then ``girls`` for headcounts, or any two series named by
+    ``legend`` (e.g. justified and unjustified half-days)."""
+
     key: str
     title: str
     bars: list[Bar]
@@ -54,14 +58,26 @@ class BarChart:
     height: int
     label_width: int = LABEL_WIDTH
     bar_height: int = BAR_HEIGHT
+    legend: tuple[str, str] = ("Garçons", "Filles")
+    # (singular, plural) of what is counted, and of each series.
+    unit: tuple[str, str] = ("élève", "élèves")
+    series_units: tuple[tuple[str, str], tuple[str, str]] = (
+        ("garçon", "garçons"),
+        ("fille", "filles"),
+    )
 
     @property
     def description(self) -> str:
         if not self.bars:
-            return "Aucun élève."
+            return f"Aucun {self.unit[0]}."
+
+        def count(n: int, unit: tuple[str, str]) -> str:
+            return f"{n} {unit[1] if n > 1 else unit[0]}"
+
+        first, second = self.series_units
         return " ; ".join(
-            f"{b.label} : {b.total} élève{'s' if b.total > 1 else ''} "
-            f"({b.boys} garçon{'s' if b.boys > 1 else ''}, {b.girls} fille{'s' if b.girls > 1 else ''})"
+            f"{b.label} : {count(b.total, self.unit)} "
+            f"({count(b.boys, first)}, {count(b.girls, second)})"
             for b in self.bars
         )
 
@@ -70,22 +86,26 @@ def _truncate(text: str, limit: int = 22) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-def bar_chart(key: str, title: str, rows: list[HeadcountRow]) -> BarChart:
-    largest = max((r.total for r in rows), default=0)
+def stacked_chart(
+    key: str, title: str, rows: list[tuple[str, int, int, int]], **labels: Any
+) -> BarChart:
+    """A chart of (label, total, first part, second part) rows; ``labels`` are BarChart's
+    ``legend``, ``unit`` and ``series_units``."""
+    largest = max((total for _l, total, _a, _b in rows), default=0)
     scale = BAR_AREA / largest if largest else 0.0
     bars = []
-    for index, row in enumerate(rows):
-        # Rows counted in ``total`` but neither M nor F would be lost: draw them with the boys.
-        boys = row.total - row.girls
+    for index, (label, total, first, second) in enumerate(rows):
+        # Counted in ``total`` but in neither part: drawn with the first part.
+        first_drawn = total - second
         bars.append(
             Bar(
-                label=_truncate(row.label),
-                total=row.total,
-                boys=row.boys,
-                girls=row.girls,
+                label=_truncate(label),
+                total=total,
+                boys=first,
+                girls=second,
                 y=TOP + index * (BAR_HEIGHT + BAR_GAP),
-                boys_width=round(boys * scale, 1),
-                girls_width=round(row.girls * scale, 1),
+                boys_width=round(first_drawn * scale, 1),
+                girls_width=round(second * scale, 1),
             )
         )
     height = TOP + max(len(rows), 1) * (BAR_HEIGHT + BAR_GAP) - BAR_GAP + BOTTOM
@@ -95,4 +115,9 @@ def bar_chart(key: str, title: str, rows: list[HeadcountRow]) -> BarChart:
         bars=bars,
         width=LABEL_WIDTH + BAR_AREA + VALUE_WIDTH,
         height=math.ceil(height),
+        **labels,
     )
+
+
+def bar_chart(key: str, title: str, rows: list[HeadcountRow]) -> BarChart:
+    return stacked_chart(key, title, [(r.label, r.total, r.boys, r.girls) for r in rows])

@@ -112,6 +112,8 @@ NAV_ITEMS = (
     (NavItem("eleves", "Élèves", "/eleves"), Permission.STUDENTS_READ),
     (NavItem("divisions", "Divisions et groupes", "/divisions"), Permission.STRUCTURES_READ),
     (NavItem("absences", "Absences", "/absences"), Permission.ABSENCES_READ),
+    # The rectorat reads the absenteeism indicator without reading absences.
+    (NavItem("absences", "Absentéisme", "/absences/statistiques"), Permission.STATISTICS_READ),
     (NavItem("statistiques", "Statistiques", "/statistiques"), Permission.STATISTICS_READ),
     (NavItem("journal", "Journal", "/journal"), Permission.AUDIT_READ),
     (NavItem("delegations", "Délégations", "/delegations"), Permission.DELEGATIONS_MANAGE),
@@ -183,7 +185,11 @@ class Page:
         return [(y.id, y.label + states.get(y.state, "")) for y in self.years]
 
     def nav_items(self) -> list[NavItem]:
-        return [item for item, perm in NAV_ITEMS if perm is None or self.can(perm)]
+        items: list[NavItem] = []
+        for item, perm in NAV_ITEMS:
+            if (perm is None or self.can(perm)) and item.key not in {i.key for i in items}:
+                items.append(item)
+        return items
 
     def url(self, path: str, **params: Any) -> str:
         """``path`` with the non-empty params as a query string."""
