@@ -30,6 +30,7 @@ from portals.etablissement.absences import follow_up as absence_follow_up
 from portals.etablissement.absences import grid as absence_grid
 from portals.etablissement.absences import record as absence_record
 from portals.etablissement.absences import roll_call as absence_roll_call
+from portals.etablissement.absences import settings as absence_settings
 from portals.etablissement.absences import statistics as absence_statistics
 from portals.etablissement.assets import static_mounts
 from portals.etablissement.web import anonymous_error
@@ -78,6 +79,8 @@ def portal_routes() -> list[BaseRoute]:
         Route("/absences/appel", absence_roll_call.roll_call, methods=["GET"]),
         Route("/absences/appel", absence_roll_call.take, methods=["POST"]),
         Route("/absences/suivi", absence_follow_up.search, methods=["GET"]),
+        Route("/absences/parametres", absence_settings.settings_page, methods=["GET"]),
+        Route("/absences/parametres/{part:str}", absence_settings.save_settings, methods=["POST"]),
         Route("/absences/statistiques", absence_statistics.statistics, methods=["GET"]),
         Route("/absences/a-contacter", absence_follow_up.to_contact, methods=["GET"]),
         Route("/absences/a-contacter", absence_follow_up.write_to_families, methods=["POST"]),

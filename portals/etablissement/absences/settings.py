@@ -1,0 +1,257 @@
+"""/absences/parametres: the school's absence settings, one form per part (general, week,
+grid, motives, justifications, closed days, letter templates); each saves on its own and
+comes back with its errors named in French."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import time
+from typing import Any
+
+from sqlalchemy import select
+from starlette.datastructures import FormData, UploadFile
+from starlette.responses import Response
+
+from api.auth.permissions import Permission
+from api.resolvers.absences import configuration
+from api.resolvers.absences.letters import (
+    MERGE_FIELDS,
+    TemplateInput,
+    create_template,
+    school_templates,
+    update_template,
+)
+from api.resolvers.absences.settings import school_setup
+from api.resolvers.errors import NotFound, ValidationFailed
+from db.absences import (
+    AbsenceSettings,
+    ClosedDay,
+    ContactChannel,
+    GenericMotive,
+    HalfDay,
+    HolidayZone,
+    SchoolWeekday,
+)
+from portals.etablissement.absences.form_values import parse_day, text
+from portals.etablissement.web import Page, page_handler, parse_id, redirect
+
+WEEKDAYS = ("Lundi", "Mardi", "Mercredi", "Jeudi", "Vendredi", "Samedi", "Dimanche")
+CHANNELS = [
+    (ContactChannel.LETTER, "Courrier"),
+    (ContactChannel.EMAIL, "Courriel"),
+    (ContactChannel.SMS, "SMS"),
+]
+SAVED = {
+    "general": "Paramètres généraux enregistrés.",
+    "semaine": "Semaine enregistrée.",
+    "grille": "Grille horaire enregistrée.",
+    "motif": "Motif enregistré.",
+    "justificatif": "Justificatif enregistré.",
+    "fermeture": "Fermeture enregistrée.",
+    "fermeture-supprimee": "Fermeture supprimée.",
+    "modele": "Modèle enregistré.",
+    "logo": "Logo enregistré.",
+}
+
+
+@dataclass
+class Failure:
+    """The part of the page whose form failed, its errors and what was typed."""
+
+    part: str = ""
+    errors: dict[str, str] = field(default_factory=dict)
+    values: dict[str, Any] = field(default_factory=dict)
+
+    def error(self, part: str, name: str) -> str:
+        return self.errors.get(name, "") if part == self.part else ""
+
+
+def _time(raw: Any) -> time | None:
+    try:
+        return time.fromisoformat(str(raw or "").strip())
+    except ValueError:
+        return None
+
+
+async def _page(page: Page, failure: Failure | None = None, status: int = 200) -> Response:
+    page.principal.require(Permission.ABSENCES_MANAGE)
+    school = page.school
+    if school is None:
+        raise NotFound("School", 0)
+    session = page.session
+    setup = await school_setup(session, page.principal, school.id)
+    settings = await session.get(AbsenceSettings, school.id)
+    week = {
+        row.weekday: row
+        for row in await session.scalars(
+            select(SchoolWeekday).where(SchoolWeekday.school_id == school.id)
+        )
+    }
+    closed = list(
+        await session.scalars(
+            select(ClosedDay).where(ClosedDay.school_id == school.id).order_by(ClosedDay.day)
+        )
+    )
+    generic = list(await session.scalars(select(GenericMotive).order_by(GenericMotive.code)))
+    templates = await school_templates(session, page.principal, school.id)
+    edited = parse_id(page.request.query_params.get("modele"))
+    saved = page.request.query_params.get("enregistre") or ""
+    return page.render(
+        "absences/settings.html",
+        status,
+        setup=setup,
+        settings=settings,
+        zones=[zone.value for zone in HolidayZone],
+        weekdays=WEEKDAYS,
+        week=week,
+        slots=[setup.slots[s.id] for s in setup.grid.slots],
+        motives=sorted(setup.motives.values(), key=lambda m: m.code),
+        generic=generic,
+        generic_by_id={g.id: g for g in generic},
+        justifications=sorted(setup.justifications.values(), key=lambda j: j.code),
+        closed=closed,
+        templates=templates,
+        edited=next((t for t in templates if t.id == edited), None),
+        channels=CHANNELS,
+        merge_fields=MERGE_FIELDS,
+        failure=failure or Failure(),
+        message=SAVED.get(saved, ""),
+    )
+
+
+@page_handler("absences")
+async def settings_page(page: Page) -> Response:
+    return await _page(page)
+
+
+def _slot_inputs(form: FormData) -> tuple[list[configuration.SlotInput], dict[str, str]]:
+    slots: list[configuration.SlotInput] = []
+    errors: dict[str, str] = {}
+    for n in range(int(str(form.get("lignes") or "0") or 0)):
+        code = text(form.get(f"code-{n}"), 10)
+        if not code and not form.get(f"debut-{n}"):
+            continue
+        starts, ends = _time(form.get(f"debut-{n}")), _time(form.get(f"fin-{n}"))
+        half = str(form.get(f"demi-{n}") or "")
+        if starts is None or ends is None or half not in ("morning", "afternoon"):
+            errors[f"slots[{len(slots)}].startsAt"] = (
+                f"Ligne {n + 1} : horaires HH:MM et demi-journée."
+            )
+            continue
+        slots.append(
+            configuration.SlotInput(
+                code, starts, ends, HalfDay(half), parse_id(form.get(f"id-{n}"))
+            )
+        )
+    return slots, errors
+
+
+async def _save(page: Page, part: str, form: FormData) -> None:
+    school = page.school
+    assert school is not None
+    async with page.writing(school.id) as session:
+        principal = page.principal
+        if part == "general":
+            zone = str(form.get("zone") or "")
+            if zone not in {z.value for z in HolidayZone}:
+                raise ValidationFailed.single("holidayZone", "INVALID", "Choisissez une zone.")
+            await configuration.update_absence_settings(
+                session, principal, school.id, HolidayZone(zone), text(form.get("signature"), 200)
+            )
+        elif part == "logo":
+            upload = form.get("logo")
+            content = await upload.read() if isinstance(upload, UploadFile) else b""
+            await configuration.set_logo(
+                session, principal, school.id, None if form.get("retirer") else content or None
+            )
+        elif part == "semaine":
+            week = {day: (f"matin-{day}" in form, f"apres-midi-{day}" in form) for day in range(7)}
+            await configuration.set_school_week(session, principal, school.id, week)
+        elif part == "grille":
+            slots, errors = _slot_inputs(form)
+            if errors:
+                raise ValidationFailed.single(
+                    next(iter(errors)), "INVALID", next(iter(errors.values()))
+                )
+            await configuration.set_time_slots(session, principal, school.id, slots)
+        elif part == "motif":
+            await configuration.save_motive(
+                session,
+                principal,
+                school.id,
+                configuration.MotiveInput(
+                    code=text(form.get("code"), 10),
+                    label=text(form.get("libelle"), 80),
+                    generic_code=text(form.get("generique"), 8),
+                    colour=text(form.get("couleur"), 7),
+                    for_absence="absences" in form,
+                    for_lateness="retards" in form,
+                    is_active="actif" in form,
+                ),
+                parse_id(form.get("id")),
+            )
+        elif part == "justificatif":
+            await configuration.save_justification(
+                session,
+                principal,
+                school.id,
+                configuration.JustificationInput(
+                    text(form.get("code"), 10), text(form.get("libelle"), 80), "actif" in form
+                ),
+                parse_id(form.get("id")),
+            )
+        elif part == "fermeture":
+            day = parse_day(form.get("jour"))
+            if day is None:
+                raise ValidationFailed.single("day", "INVALID", "Date invalide.")
+            half = str(form.get("demi") or "")
+            await configuration.add_closed_day(
+                session,
+                principal,
+                school.id,
+                day,
+                HalfDay(half) if half in ("morning", "afternoon") else None,
+                text(form.get("libelle"), 80),
+            )
+        elif part == "fermeture-supprimee":
+            closed_id = parse_id(form.get("id"))
+            if closed_id is None:
+                raise NotFound("ClosedDay", 0)
+            await configuration.remove_closed_day(session, principal, closed_id)
+        elif part == "modele":
+            channel = str(form.get("canal") or "")
+            entry = TemplateInput(
+                code=text(form.get("code"), 10),
+                label=text(form.get("libelle"), 80),
+                channel=ContactChannel(channel)
+                if channel in ("letter", "email", "sms")
+                else ContactChannel.PHONE,
+                subject=text(form.get("objet"), 200),
+                body=str(form.get("texte") or ""),
+                is_active="actif" in form,
+            )
+            template_id = parse_id(form.get("id"))
+            if template_id is None:
+                await create_template(session, principal, school.id, entry)
+            else:
+                await update_template(session, principal, template_id, entry)
+        else:
+            raise NotFound("Part", part)
+
+
+@page_handler("absences")
+async def save_settings(page: Page) -> Response:
+    """POST /absences/parametres/{part}."""
+    part: str = page.request.path_params["part"]
+    if page.school is None:
+        raise NotFound("School", 0)
+    page.principal.require(Permission.ABSENCES_MANAGE)
+    form = await page.request.form()
+    try:
+        await _save(page, part, form)
+    except ValidationFailed as exc:
+        values = {key: form.get(key) for key in form if key != "csrf_token"}
+        failure = Failure(part, {e.field: e.message for e in exc.errors}, values)
+        return await _page(page, failure, status=400)
+    anchor = "modeles" if part == "modele" else part
+    return redirect(f"/absences/parametres?enregistre={part}#{anchor}")
