@@ -119,7 +119,8 @@ def demo(scale: int, seed: int, if_empty: bool) -> None:
             await engine.dispose()
         click.echo(
             f"\nAcadémie de démonstration : {report.schools} établissements, {report.students} élèves, "
-            f"{report.guardians} responsables, {report.divisions} divisions, {report.groups} groupes."
+            f"{report.guardians} responsables, {report.divisions} divisions, {report.groups} groupes, "
+            f"{report.absence_events} absences et retards."
         )
         click.echo("\nComptes de démonstration :")
         for account in report.accounts:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections import Counter, defaultdict
 from datetime import UTC, date, datetime
@@ -423,3 +424,59 @@ async def test_same_seed_same_data(sessionmaker) -> None:
         (r["student_id"], r["guardian_id"], r["legal_rank"]) for r in first.rows["guardian_links"]
     ] == [tuple(row) for row in stored_links]
     assert first.accounts == again.accounts
+
+
+async def test_absences_follow_the_domain_rules(sessionmaker) -> None:
+    """Every generated event is one the entry rules would accept: on taught half-days, within
+    the enrolment, absences of a student never overlapping nor touching, no lateness during
+    an absence; and the statistics read them."""
+    from api.resolvers.absences.half_days import Span, covered_half_days
+    from api.resolvers.absences.indicator import monthly_indicator
+    from api.resolvers.absences.settings import load_setup
+    from db.absences import AbsenceEvent, EventKind
+
+    report, _stages = await _generate(sessionmaker, scale=2)
+    assert report.absence_events > 500
+    async with sessionmaker() as session:
+        enrolments = {
+            (student, school): (entry, exit_)
+            for student, school, entry, exit_ in await _all(
+                session,
+                select(
+                    Enrollment.student_id,
+                    Enrollment.school_id,
+                    Enrollment.entry_date,
+                    Enrollment.exit_date,
+                )
+                .join(SchoolYear, SchoolYear.id == Enrollment.school_year_id)
+                .where(SchoolYear.state == SchoolYearState.CURRENT),
+            )
+        }
+        events = list(await session.scalars(select(AbsenceEvent).order_by(AbsenceEvent.start_date)))
+        setups = {s: await load_setup(session, s) for s in {e.school_id for e in events}}
+        by_student: dict[int, list[AbsenceEvent]] = defaultdict(list)
+        for event in events:
+            setup = setups[event.school_id]
+            span = Span(event.start_date, event.start_slot_id, event.end_date, event.end_slot_id)
+            assert covered_half_days(span, setup.grid, setup.calendar), event.id
+            entry, exit_ = enrolments[(event.student_id, event.school_id)]
+            assert entry <= event.start_date and (exit_ is None or event.end_date <= exit_)
+            assert event.end_date < TODAY
+            by_student[event.student_id].append(event)
+        for student_events in by_student.values():
+            absences = [e for e in student_events if e.kind is EventKind.ABSENCE]
+            for before, after in itertools.pairwise(absences):
+                assert (after.start_date - before.end_date).days >= 2
+            absent_days = {
+                day
+                for e in absences
+                for day in range(e.start_date.toordinal(), e.end_date.toordinal() + 1)
+            }
+            for late in (e for e in student_events if e.kind is EventKind.LATENESS):
+                assert late.start_date.toordinal() not in absent_days
+        rectorat = await load_principal(
+            session,
+            await session.scalar(select(StaffUser.id).where(StaffUser.login == "demo.rectorat")),
+        )
+        indicator = await monthly_indicator(session, rectorat, 2026, 10)
+    assert indicator.total.students > 0 and indicator.total.students_over_threshold > 0

@@ -8,7 +8,8 @@ change of personal data. The reference nomenclatures shipped in
 
 Modules: ``data`` (names, streets, the shape of each kind of school),
 ``structures`` (schools, divisions, groups, accounts), ``families`` (students,
-guardians, enrolments and history), ``writer`` (bulk inserts).
+guardians, enrolments and history), ``absences`` (each school's absence
+settings and the year's events so far), ``writer`` (bulk inserts).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from api.auth.passwords import hash_password
+from api.demo.absences import plan_absences
 from api.demo.families import Population
 from api.demo.model import Build, Catalog, DemoAccount, DemoReport
 from api.demo.structures import (
@@ -32,6 +34,7 @@ from api.demo.structures import (
     profile_schools,
 )
 from api.demo.writer import Progress, next_ids, write_rows
+from db.absences import GenericMotive, HolidayPeriod, HolidayZone
 from db.accounts import StaffUser
 from db.nomenclatures import Mef, Subject
 from db.reference import load_absence_references, load_reference_nomenclatures
@@ -54,6 +57,7 @@ __all__ = [
 
 ACADEMY_CODE = "24"
 ACADEMY_NAME = "Académie de Créteil"
+ACADEMY_ZONE = HolidayZone.C
 
 
 class DemoError(Exception):
@@ -117,16 +121,29 @@ def build_demo(
     place_previous_year(build)
     profile_schools(build)
     plan_accounts(build, password_hash)
+    plan_absences(build)
+    if progress is not None:
+        progress("Absences", len(build.rows["absence_events"]), len(build.rows["absence_events"]))
     return build
 
 
 async def read_catalog(session: AsyncSession) -> Catalog:
     mefs = (await session.execute(select(Mef.code, Mef.id, Mef.typical_age))).all()
     subjects = (await session.execute(select(Subject.code, Subject.id))).all()
+    generic = (await session.execute(select(GenericMotive.code, GenericMotive.id))).all()
+    holidays = (
+        await session.execute(
+            select(HolidayPeriod.first_day, HolidayPeriod.last_day).where(
+                HolidayPeriod.zone == ACADEMY_ZONE
+            )
+        )
+    ).all()
     return Catalog(
         mef_ids={code: id_ for code, id_, _ in mefs},
         mef_ages={code: age for code, _, age in mefs},
         subject_ids={code: id_ for code, id_ in subjects},
+        generic_motive_ids={code: id_ for code, id_ in generic},
+        holidays=tuple((first, last) for first, last in holidays),
     )
 
 
@@ -227,5 +244,6 @@ async def generate_demo(
         enrollments=len(rows["enrollments"]),
         divisions=len(rows["divisions"]),
         groups=len(rows["groups"]),
+        absence_events=len(rows["absence_events"]),
         accounts=list(build.accounts),
     )

@@ -27,6 +27,13 @@ TABLE_ORDER = (
     "guardian_links",
     "enrollments",
     "enrollment_groups",
+    "absence_settings",
+    "time_slots",
+    "school_weekdays",
+    "absence_motives",
+    "justifications",
+    "letter_templates",
+    "absence_events",
 )
 
 
@@ -47,6 +54,7 @@ class DemoReport:
     enrollments: int = 0
     divisions: int = 0
     groups: int = 0
+    absence_events: int = 0
     accounts: list[DemoAccount] = field(default_factory=list)
 
 
@@ -57,6 +65,9 @@ class Catalog:
     mef_ids: dict[str, int]
     mef_ages: dict[str, int | None]
     subject_ids: dict[str, int]
+    generic_motive_ids: dict[str, int] = field(default_factory=dict)
+    # The académie's zone's holidays: (first day, last day).
+    holidays: tuple[tuple[date, date], ...] = ()
 
 
 @dataclass

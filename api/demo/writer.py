@@ -25,6 +25,11 @@ ID_TABLES = (
     "guardians",
     "guardian_links",
     "enrollments",
+    "time_slots",
+    "absence_motives",
+    "justifications",
+    "letter_templates",
+    "absence_events",
 )
 
 Progress = Callable[[str, int, int], None]
