@@ -146,7 +146,15 @@ def demo(scale: int, seed: int, if_empty: bool) -> None:
     type=int,
     help="Port du portail familles (SCONET_FAMILLES_PORT).",
 )
-def serve(host: str | None, port: int | None, familles_port: int | None) -> None:
+@click.option(
+    "--worker/--no-worker",
+    "with_worker",
+    default=None,
+    help="Envoyer aussi la file des courriels et SMS (par défaut : oui sur SQLite embarqué).",
+)
+def serve(
+    host: str | None, port: int | None, familles_port: int | None, with_worker: bool | None
+) -> None:
     """Serve the staff portal with the GraphQL API, and the families portal."""
     import uvicorn
 
@@ -181,10 +189,36 @@ def serve(host: str | None, port: int | None, familles_port: int | None) -> None
     gc.freeze()
     gc.set_threshold(50_000, 20, 100)
 
+    if with_worker is None:
+        with_worker = settings.embedded
+
     async def run() -> None:
-        await asyncio.gather(*(server.serve() for server in servers))
+        worker = None
+        if with_worker:
+            click.echo("Envoi des courriels et SMS : toutes les 10 s (sconet worker intégré).")
+            worker = asyncio.create_task(_outbox_worker(settings))
+        try:
+            await asyncio.gather(*(server.serve() for server in servers))
+        finally:
+            # The servers stopped (Ctrl-C): the worker stops with them.
+            if worker is not None:
+                worker.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await worker
 
     asyncio.run(run())
+
+
+async def _outbox_worker(settings: Settings) -> None:
+    """The outbox worker inside ``serve``, for a single-machine installation."""
+    from api.outbox.worker import run_forever, transports_for
+    from db.engine import make_engine, make_sessionmaker
+
+    engine = make_engine(settings.database_url)
+    try:
+        await run_forever(make_sessionmaker(engine), transports_for(settings.messaging), 10.0)
+    finally:
+        await engine.dispose()
 
 
 @main.command("create-user")

@@ -90,7 +90,7 @@ def grid_rows(sheet: DivisionSheet, days: list[date]) -> list[GridRow]:
                         order=day_index * len(setup.grid.slots) + position,
                         taught=taught,
                         event=event,
-                        colour=motive.colour if motive else ("#666666" if event else None),
+                        colour=motive.colour if motive else ("#3a3a3a" if event else None),
                         title=title,
                     )
                 )
@@ -121,14 +121,22 @@ async def _grid(page: Page, form: EntryForm, message: str = "", status: int = 20
     division_id = wanted if any(c.division_id == wanted for c in choices) else None
     if division_id is None and choices:
         division_id = choices[0].division_id
-    monday = monday_of(parse_day(form.get("semaine") or params.get("semaine")) or date.today())
-    days = _week_days(setup, monday)
+    anchor = parse_day(form.get("semaine") or params.get("semaine")) or date.today()
+    day_view = (form.get("vue") or params.get("vue")) == "jour"
+    monday = monday_of(anchor)
+    days = [anchor] if day_view else _week_days(setup, monday)
+    step = timedelta(days=1 if day_view else 7)
+    first_shown = anchor if day_view else monday
     sheet = None
     rows: list[GridRow] = []
     if division_id is not None:
         try:
             sheet = await division_sheet(
-                page.session, page.principal, division_id, monday, days=(days[-1] - monday).days + 1
+                page.session,
+                page.principal,
+                division_id,
+                first_shown,
+                days=(days[-1] - first_shown).days + 1,
             )
         except NotFound:
             sheet = None
@@ -141,9 +149,11 @@ async def _grid(page: Page, form: EntryForm, message: str = "", status: int = 20
         slots=[setup.slots[s.id] for s in setup.grid.slots],
         choices=choices,
         division_id=division_id,
-        monday=monday,
-        previous_week=monday - timedelta(days=7),
-        next_week=monday + timedelta(days=7),
+        monday=first_shown,
+        day_view=day_view,
+        view="jour" if day_view else "",
+        previous_week=first_shown - step,
+        next_week=first_shown + step,
         days=days,
         weekday_names=WEEKDAY_NAMES,
         rows=rows,
@@ -250,6 +260,7 @@ async def record_entry(page: Page) -> Response:
             "/absences",
             division=values.get("division"),
             semaine=values.get("semaine"),
+            vue=values.get("vue"),
             enregistre=values["nature"],
         )
     )

@@ -105,7 +105,9 @@ async def statistics(page: Page) -> Response:
             errors = form_errors(exc.errors)
     months = _months(default_first, max(default_first, default_last))
     wanted_month = params.get("mois") or ""
-    month_key = wanted_month if wanted_month in dict(months) else months[-1][0]
+    # By default the last finished month: the indicator reports whole months.
+    default_month = months[-2][0] if len(months) > 1 else months[-1][0]
+    month_key = wanted_month if wanted_month in dict(months) else default_month
     whole_academy = page.principal.academy_wide(Permission.STATISTICS_READ)
     indicator = await _indicator(page, month_key, whole_academy)
     csv_query = urlencode(

@@ -103,3 +103,10 @@ async def test_a_teacher_sees_only_the_classes_taught(portal, world):
     assert page.status_code == 200
     # 6B is not taught: the grid falls back to 6A.
     assert "Division 6B" not in page.text and "Martin Lina" in page.text
+
+
+async def test_the_day_view_shows_one_day(portal, world):
+    await portal.login("cpe_a")
+    page = await portal.get(f"/absences?division={world.division_a1}&semaine=2026-11-18&vue=jour")
+    assert "Mercredi 18/11" in page.text and "Lundi 16/11" not in page.text
+    assert "Jour suivant" in page.text and "semaine=2026-11-19" in page.text
