@@ -40,6 +40,7 @@ from api.migrations import upgrade_from_loop  # noqa: E402
 from benchmarks.students_api import (  # noqa: E402
     database_urls,
     percentile,
+    print_ratios,
     start_server,
     timed,
 )
@@ -353,14 +354,7 @@ def main() -> None:
     for engine_name in args.engines.split(","):
         print(f"\n[{engine_name}]", flush=True)
         outcome = asyncio.run(measure(engine_name, args.scale, args.runs))
-        print(
-            f"  {'measure':<32}{'API p50':>10}{'API p99':>10}{'SQL p50':>10}{'SQL p99':>10}{'ratio p50':>11}{'ratio p99':>11}"
-        )
-        for label, api50, api99, sql50, sql99 in outcome["timings"]:
-            print(
-                f"  {label:<32}{api50 * 1000:>8.1f}ms{api99 * 1000:>8.1f}ms{sql50 * 1000:>8.1f}ms{sql99 * 1000:>8.1f}ms"
-                f"{api50 / sql50:>10.1f}x{api99 / sql99:>10.1f}x"
-            )
+        print_ratios("measure", outcome["timings"])
         accepted, refused, lost, duplicated = outcome["roll_calls"]
         print(
             f"  50 concurrent roll calls ({outcome['roll_call_seconds']:.1f} s): {accepted} taken, "

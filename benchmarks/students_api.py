@@ -295,6 +295,20 @@ async def measure(
             drop()
 
 
+def print_ratios(heading: str, results: list[tuple[str, float, float, float, float]]) -> None:
+    """One line per measure: API and SQL p50/p99 in milliseconds, and their ratios."""
+    width = max(28, *(len(label) + 2 for label, *_ in results))
+    print(
+        f"  {heading:<{width}}{'API p50':>10}{'API p99':>10}{'SQL p50':>10}{'SQL p99':>10}"
+        f"{'ratio p50':>11}{'ratio p99':>11}"
+    )
+    for label, api50, api99, sql50, sql99 in results:
+        print(
+            f"  {label:<{width}}{api50 * 1000:>8.1f}ms{api99 * 1000:>8.1f}ms{sql50 * 1000:>8.1f}ms"
+            f"{sql99 * 1000:>8.1f}ms{api50 / sql50:>10.1f}x{api99 / sql99:>10.1f}x"
+        )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -307,14 +321,7 @@ def main() -> None:
     for engine_name in args.engines.split(","):
         print(f"\n[{engine_name}]", flush=True)
         results = asyncio.run(measure(engine_name, args.scale, args.runs))
-        print(
-            f"  {'request':<28}{'API p50':>10}{'API p99':>10}{'SQL p50':>10}{'SQL p99':>10}{'ratio p50':>11}{'ratio p99':>11}"
-        )
-        for label, api50, api99, sql50, sql99 in results:
-            print(
-                f"  {label:<28}{api50 * 1000:>8.1f}ms{api99 * 1000:>8.1f}ms{sql50 * 1000:>8.1f}ms{sql99 * 1000:>8.1f}ms"
-                f"{api50 / sql50:>10.1f}x{api99 / sql99:>10.1f}x"
-            )
+        print_ratios("request", results)
 
 
 if __name__ == "__main__":

@@ -66,6 +66,10 @@ class SchoolCalendar:
     weekdays: dict[int, frozenset[HalfDay]]
     holidays: tuple[tuple[date, date], ...] = ()
     closed: frozenset[tuple[date, HalfDay | None]] = field(default_factory=frozenset)
+    # Answers already worked out: counting a year asks about the same days again and again.
+    _known: dict[tuple[date, HalfDay], bool] = field(
+        default_factory=dict, compare=False, repr=False
+    )
 
     def in_holidays(self, day: date) -> bool:
         return day in public_holidays(day.year) or any(
@@ -73,6 +77,12 @@ class SchoolCalendar:
         )
 
     def teaches(self, day: date, half_day: HalfDay) -> bool:
+        known = self._known.get((day, half_day))
+        if known is None:
+            known = self._known[(day, half_day)] = self._teaches(day, half_day)
+        return known
+
+    def _teaches(self, day: date, half_day: HalfDay) -> bool:
         if half_day not in self.weekdays.get(day.weekday(), frozenset()):
             return False
         if (day, None) in self.closed or (day, half_day) in self.closed:

@@ -20,7 +20,7 @@ from api.auth.permissions import Permission
 from api.auth.principal import Principal
 from api.auth.scopes import school_clause
 from api.resolvers.absences.settings import load_setup
-from api.resolvers.absences.tallies import tally_by_student
+from api.resolvers.absences.tallies import EXTENT_COLUMNS, tally_by_student
 from api.resolvers.errors import NotFound, ValidationFailed
 from db.absences import AbsenceEvent, AbsenceSettings, EventKind
 from db.enrollments import Enrollment
@@ -78,15 +78,7 @@ async def _headcounts(
 async def _over_threshold(session: AsyncSession, school_id: int, first: date, last: date) -> int:
     setup = await load_setup(session, school_id)
     events = await session.execute(
-        select(
-            AbsenceEvent.student_id,
-            AbsenceEvent.kind,
-            AbsenceEvent.start_date,
-            AbsenceEvent.start_slot_id,
-            AbsenceEvent.end_date,
-            AbsenceEvent.end_slot_id,
-            AbsenceEvent.motive_id,
-        ).where(
+        select(*EXTENT_COLUMNS).where(
             AbsenceEvent.school_id == school_id,
             AbsenceEvent.kind == EventKind.ABSENCE,
             AbsenceEvent.start_date <= last,

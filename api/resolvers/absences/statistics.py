@@ -24,6 +24,7 @@ from api.auth.scopes import enrollment_clause
 from api.resolvers.absences.calendar import MONTHS_FR
 from api.resolvers.absences.half_days import Span, covered_half_days
 from api.resolvers.absences.settings import SchoolAbsenceSetup, school_setup
+from api.resolvers.absences.tallies import EXTENT_COLUMNS
 from api.resolvers.errors import ValidationFailed
 from db.absences import AbsenceEvent, EventKind
 from db.enrollments import Enrollment, EnrollmentGroup
@@ -238,15 +239,7 @@ async def absence_statistics(
     keys = _keys_of(query.by, population, setup)
     taught = len(setup.calendar.taught_half_days(days))
     events = await session.execute(
-        select(
-            AbsenceEvent.student_id,
-            AbsenceEvent.kind,
-            AbsenceEvent.start_date,
-            AbsenceEvent.start_slot_id,
-            AbsenceEvent.end_date,
-            AbsenceEvent.end_slot_id,
-            AbsenceEvent.motive_id,
-        ).where(
+        select(*EXTENT_COLUMNS).where(
             AbsenceEvent.school_id == query.school_id,
             AbsenceEvent.start_date <= query.last,
             AbsenceEvent.end_date >= query.first,

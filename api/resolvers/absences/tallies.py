@@ -11,9 +11,21 @@ from typing import Protocol
 
 from api.resolvers.absences.half_days import Span, covered_half_days
 from api.resolvers.absences.settings import SchoolAbsenceSetup
-from db.absences import EventKind, HalfDay
+from db.absences import AbsenceEvent, EventKind, HalfDay
 
 HalfDayKey = tuple[date, HalfDay]
+
+
+# The columns counting reads, in the order of ``EventExtent``'s fields.
+EXTENT_COLUMNS = (
+    AbsenceEvent.student_id,
+    AbsenceEvent.kind,
+    AbsenceEvent.start_date,
+    AbsenceEvent.start_slot_id,
+    AbsenceEvent.end_date,
+    AbsenceEvent.end_slot_id,
+    AbsenceEvent.motive_id,
+)
 
 
 class EventExtent(Protocol):
