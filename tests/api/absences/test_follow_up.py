@@ -115,3 +115,26 @@ async def test_students_to_contact_leaves_out_notified_and_justified(world, desk
     async with sessionmaker() as session, session.begin():
         due = await students_to_contact(session, desk.principal, world.school_a, *NOVEMBER)
     assert [d.student_name for d in due] == ["Élan Éloïse", "Martin Lina"]
+
+
+async def test_absences_follow_the_student_into_a_new_division(world, desk, sessionmaker):
+    from api.resolvers.enrollments import move_student
+
+    await november(world, desk)
+    principal = await world.principal(sessionmaker, "principal_a")
+    async with sessionmaker() as session, session.begin():
+        set_actor(session.sync_session, principal.audit_actor(world.school_a))
+        await move_student(session, principal, world.enrollments["lina"], world.division_a2)
+    moved = await _search(
+        sessionmaker, desk.principal, EventSearch(world.school_a, division_id=world.division_a2)
+    )
+    assert {name for name, _ in _names(moved)} == {"Martin Noah", "Martin Lina"}
+    left = await _search(
+        sessionmaker, desk.principal, EventSearch(world.school_a, division_id=world.division_a1)
+    )
+    assert {name for name, _ in _names(left)} == {"Élan Éloïse"}
+    async with sessionmaker() as session:
+        sheet = await division_sheet(
+            session, desk.principal, world.division_a2, date(2026, 11, 16), 5
+        )
+    assert "Martin Lina" in [row.student_name for row in sheet.rows]
