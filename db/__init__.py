@@ -17,6 +17,7 @@ from db import (
     schools,
     structures,
     students,
+    teleservices,
     throttles,
 )
 from db.base import Base
@@ -35,5 +36,6 @@ __all__ = [
     "schools",
     "structures",
     "students",
+    "teleservices",
     "throttles",
 ]

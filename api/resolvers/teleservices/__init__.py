@@ -1,0 +1,1 @@
+"""Télé-services on the staff side: services, grades publication, activation codes."""
