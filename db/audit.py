@@ -13,6 +13,7 @@ import enum
 import hashlib
 from dataclasses import dataclass
 from datetime import date, datetime, time
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import JSON, ForeignKey, Index, String, event, insert, inspect
@@ -72,6 +73,9 @@ def _jsonable(value: Any, key: str = "") -> Any:
         return value.value
     if isinstance(value, date | datetime | time):
         return value.isoformat()
+    if isinstance(value, Decimal):
+        # As written, so that 15.50 stays 15.50.
+        return str(value)
     if isinstance(value, bytes):
         # A document or an image: its fingerprint tells whether it changed.
         return f"{len(value)} octets, sha256 {hashlib.sha256(value).hexdigest()[:16]}"

@@ -29,6 +29,9 @@ class Permission(enum.StrEnum):
     # A school's absence settings, letter templates and communications to families.
     ABSENCES_MANAGE = "absences:manage"
     TELESERVICES_MANAGE = "teleservices:manage"
+    # Assessments and marks: teachers for the classes taught, the principal for the school.
+    GRADES_READ = "grades:read"
+    GRADES_WRITE = "grades:write"
     FINANCES_READ = "finances:read"
     SCHOLARSHIPS_READ = "scholarships:read"
     AUDIT_READ = "audit:read"

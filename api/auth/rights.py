@@ -55,13 +55,20 @@ ROLE_DEFAULT_RIGHTS: dict[Role, frozenset[Right]] = {
 # Permissions that come with the role itself and no delegation removes.
 ROLE_FIXED_PERMISSIONS: dict[Role, frozenset[P]] = {
     Role.PRINCIPAL: frozenset(
-        {P.AUDIT_READ, P.DELEGATIONS_MANAGE, P.ACCOUNTS_MANAGE, P.SECOND_FACTOR_RESET}
+        {
+            P.AUDIT_READ,
+            P.DELEGATIONS_MANAGE,
+            P.ACCOUNTS_MANAGE,
+            P.SECOND_FACTOR_RESET,
+            P.GRADES_READ,
+            P.GRADES_WRITE,
+        }
     ),
     Role.REGISTRAR: frozenset(),
     Role.CPE: frozenset(),
     Role.BURSAR: frozenset(),
-    # Only the divisions and groups taught (see api.auth.scopes); their roll call.
-    Role.TEACHER: _READER | {P.ABSENCES_READ, P.ABSENCES_WRITE},
+    # Only the divisions and groups taught (see api.auth.scopes): their roll call, their marks.
+    Role.TEACHER: _READER | {P.ABSENCES_READ, P.ABSENCES_WRITE, P.GRADES_READ, P.GRADES_WRITE},
     # The académie assigns INEs (BEA): the rectorat sees identity data.
     Role.RECTORAT: _READER | {P.STUDENTS_IDENTITY_READ, P.STATISTICS_READ, P.AUDIT_READ},
     Role.ACADEMY_ADMIN: frozenset(

@@ -1,0 +1,162 @@
+"""Assessments, marks and period averages: validation, teachers' reach, weighted averages."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+import pytest
+
+from api.auth.principal import PermissionDenied
+from api.resolvers.errors import NotFound, ValidationFailed
+from api.resolvers.grades import (
+    AssessmentInput,
+    MarkInput,
+    assessment_marks,
+    create_assessment,
+    enter_marks,
+    grading_periods,
+    period_averages,
+    weighted_average,
+)
+from db.audit import set_actor
+from db.grades import MarkStatus
+from tests.world import build_world
+
+GRADED, ABSENT, EXEMPT = MarkStatus.GRADED, MarkStatus.ABSENT, MarkStatus.EXEMPT
+
+
+@pytest.fixture
+async def world(sessionmaker):
+    return await build_world(sessionmaker)
+
+
+async def _run(sessionmaker, fn, *args, **kwargs):
+    async with sessionmaker() as session, session.begin():
+        return await fn(session, *args, **kwargs)
+
+
+def _test(world, **changes):
+    values = dict(
+        title="Contrôle 1",
+        subject_id=world.subject,
+        day=date(2026, 11, 16),
+        scale=Decimal(20),
+        coefficient=Decimal(1),
+        published_on=date(2026, 11, 20),
+        division_id=world.division_a1,
+    )
+    return AssessmentInput(**(values | changes))
+
+
+def test_weighted_average_is_out_of_twenty():
+    # 15/20 coefficient 2 and 5/10 coefficient 1: (15*2 + 10*1) / 3 = 13.33
+    marks = [(Decimal(15), Decimal(20), Decimal(2)), (Decimal(5), Decimal(10), Decimal(1))]
+    assert weighted_average(marks) == Decimal("13.33")
+    assert weighted_average([]) is None
+
+
+async def test_a_teacher_grades_his_class_and_averages_follow(world, sessionmaker):
+    teacher = await world.principal(sessionmaker, "teacher_a")  # teaches 6A
+    lina, eloise = world.students["lina"], world.students["eloise"]
+    first = await _run(sessionmaker, create_assessment, teacher, _test(world))
+    await _run(
+        sessionmaker,
+        enter_marks,
+        teacher,
+        first.id,
+        [MarkInput(lina, GRADED, Decimal("15")), MarkInput(eloise, ABSENT)],
+    )
+    second = await _run(
+        sessionmaker,
+        create_assessment,
+        teacher,
+        _test(
+            world,
+            title="DM",
+            scale=Decimal(10),
+            coefficient=Decimal(2),
+            day=date(2026, 11, 23),
+            published_on=date(2026, 11, 27),
+        ),
+    )
+    await _run(
+        sessionmaker,
+        enter_marks,
+        teacher,
+        second.id,
+        [MarkInput(lina, GRADED, Decimal("4.5")), MarkInput(eloise, GRADED, Decimal("10"))],
+    )
+    # Changing a mark keeps one mark per student.
+    await _run(
+        sessionmaker, enter_marks, teacher, first.id, [MarkInput(lina, GRADED, Decimal("16"))]
+    )
+    _assessment, marks = await _run(sessionmaker, assessment_marks, teacher, first.id)
+    assert sorted((m.student_id, m.status, m.value) for m in marks) == sorted(
+        [(lina, GRADED, Decimal("16.00")), (eloise, ABSENT, None)]
+    )
+    async with sessionmaker() as session, session.begin():
+        set_actor(session.sync_session, teacher.audit_actor(world.school_a))
+        periods = await grading_periods(session, world.school_a, world.year_id)
+    assert [p.label for p in periods] == ["Trimestre 1", "Trimestre 2", "Trimestre 3"]
+    assert (periods[0].first_day, periods[0].last_day) == (date(2026, 9, 1), date(2026, 11, 30))
+    averages = await _run(
+        sessionmaker, period_averages, teacher, periods[0].id, division_id=world.division_a1
+    )
+    by_student = {a.student_id: a for a in averages}
+    # Lina: 16/20 x1 and 4.5/10 (9/20) x2 -> (16 + 18) / 3 = 11.33; Éloïse: absent, then 20/20.
+    assert by_student[lina].by_subject == {world.subject: Decimal("11.33")}
+    assert by_student[eloise].overall == Decimal("20.00")
+
+
+@pytest.mark.parametrize(
+    ("changes", "field"),
+    [
+        ({"title": " "}, "title"),
+        ({"scale": Decimal(0)}, "scale"),
+        ({"coefficient": Decimal(25)}, "coefficient"),
+        ({"published_on": date(2026, 11, 1)}, "publishedOn"),
+        ({"subject_id": 999999}, "subjectId"),
+        ({"group_id": 1}, "divisionId"),
+    ],
+)
+async def test_bad_assessments_name_the_field(world, sessionmaker, changes, field):
+    principal = await world.principal(sessionmaker, "principal_a")
+    with pytest.raises(ValidationFailed) as refused:
+        await _run(sessionmaker, create_assessment, principal, _test(world, **changes))
+    assert refused.value.errors[0].field == field
+
+
+async def test_marks_are_checked(world, sessionmaker):
+    principal = await world.principal(sessionmaker, "principal_a")
+    test = await _run(sessionmaker, create_assessment, principal, _test(world))
+    cases = [
+        (MarkInput(world.students["lina"], GRADED, Decimal(21)), "OUT_OF_RANGE"),
+        (MarkInput(world.students["lina"], GRADED, None), "REQUIRED"),
+        (MarkInput(world.students["lina"], EXEMPT, Decimal(3)), "VALUE_WITHOUT_MARK"),
+        (MarkInput(world.students["noah"], GRADED, Decimal(3)), "NOT_IN_CLASS"),
+    ]
+    for mark, code in cases:
+        with pytest.raises(ValidationFailed) as refused:
+            await _run(sessionmaker, enter_marks, principal, test.id, [mark])
+        assert refused.value.errors[0].code == code
+
+
+async def test_teachers_reach_only_the_classes_taught(world, sessionmaker):
+    teacher = await world.principal(sessionmaker, "teacher_a")
+    with pytest.raises(NotFound):
+        await _run(
+            sessionmaker, create_assessment, teacher, _test(world, division_id=world.division_a2)
+        )
+    principal = await world.principal(sessionmaker, "principal_a")
+    other = await _run(
+        sessionmaker, create_assessment, principal, _test(world, division_id=world.division_a2)
+    )
+    with pytest.raises(NotFound):
+        await _run(sessionmaker, assessment_marks, teacher, other.id)
+    principal_b = await world.principal(sessionmaker, "principal_b")
+    with pytest.raises(NotFound):
+        await _run(sessionmaker, assessment_marks, principal_b, other.id)
+    cpe = await world.principal(sessionmaker, "cpe_a")
+    with pytest.raises(PermissionDenied):
+        await _run(sessionmaker, create_assessment, cpe, _test(world))
