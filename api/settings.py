@@ -64,7 +64,13 @@ class Settings:
     cookie_secure: bool
     # The address clients reach the API at (the OAuth issuer); empty: taken from each request.
     public_url: str | None = None
+    # The families portal's address as printed on activation letters; empty: local default.
+    familles_url: str | None = None
     messaging: MessagingSettings = field(default_factory=MessagingSettings)
+
+    @property
+    def families_address(self) -> str:
+        return self.familles_url or f"http://{self.host}:{self.familles_port}/"
 
     @property
     def embedded(self) -> bool:
@@ -141,14 +147,12 @@ def _secret_key(env: Mapping[str, str], var_dir: Path, embedded: bool) -> str:
     return key
 
 
-def _public_url(env: Mapping[str, str]) -> str | None:
-    raw = (env.get("SCONET_PUBLIC_URL") or "").strip()
+def _public_url(env: Mapping[str, str], name: str = "SCONET_PUBLIC_URL") -> str | None:
+    raw = (env.get(name) or "").strip()
     if not raw:
         return None
     if not raw.startswith(("https://", "http://")) or " " in raw:
-        raise SettingsError(
-            f"SCONET_PUBLIC_URL doit être une adresse http(s) complète, reçu {raw!r}"
-        )
+        raise SettingsError(f"{name} doit être une adresse http(s) complète, reçu {raw!r}")
     return raw.rstrip("/")
 
 
@@ -172,6 +176,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         session_absolute_hours=_int(env, "SCONET_SESSION_ABSOLUTE_HOURS", 10, 1, 72),
         cookie_secure=_bool(env, "SCONET_COOKIE_SECURE", not database_url.startswith("sqlite")),
         public_url=_public_url(env),
+        familles_url=_public_url(env, "SCONET_FAMILLES_URL"),
         messaging=_messaging(env),
     )
 

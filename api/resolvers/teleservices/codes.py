@@ -110,7 +110,8 @@ def _address(guardian: Guardian) -> str | None:
     return " - ".join(p for p in parts if p)
 
 
-async def _access_lines(
+@requires(Permission.TELESERVICES_MANAGE)
+async def list_accesses(
     session: AsyncSession,
     principal: Principal,
     kind: CodeKind,
@@ -175,17 +176,6 @@ async def _access_lines(
     return lines
 
 
-@requires(Permission.TELESERVICES_MANAGE)
-async def list_accesses(
-    session: AsyncSession,
-    principal: Principal,
-    kind: CodeKind,
-    population: Population,
-    access: AccessFilter = AccessFilter.ALL,
-) -> list[AccessLine]:
-    return await _access_lines(session, principal, kind, population, access)
-
-
 def _new_code_row(
     principal: Principal,
     sealer: Sealer,
@@ -224,7 +214,7 @@ async def generate_codes(
     """Give a code to every line of the population without one (or to the ``chosen``
     (student, guardian) lines only); lines with a code keep it. The school must have opened
     a télé-service first."""
-    lines = await _access_lines(session, principal, kind, population)
+    lines = await list_accesses(session, principal, kind, population)
     if not await open_services(session, population.school_id):
         raise ValidationFailed.single(
             "service",
