@@ -27,11 +27,13 @@ class SconetGraphQL(GraphQL[Context, None]):
     async def get_context(self, request: Any, response: Any) -> Context:
         principal = request.scope[PRINCIPAL_KEY]
         session = request.scope[SESSION_KEY]
+        services = services_of(request)
         return Context(
             principal=principal,
             session=session,
-            sessionmaker=services_of(request).sessionmaker,
+            sessionmaker=services.sessionmaker,
             loaders=Loaders(session=session, principal=principal),
+            settings=services.settings,
         )
 
     async def process_result(self, request: Any, result: ExecutionResult) -> GraphQLHTTPResponse:

@@ -22,6 +22,7 @@ from api.schema import (
     statistics,
     structures,
     students,
+    teleservices,
 )
 from api.schema.limits import limit_extensions
 
@@ -36,6 +37,7 @@ Query = merge_types(
         audit.Query,
         delegations.Query,
         absences.Query,
+        teleservices.Query,
     ),
 )
 Mutation = merge_types(
@@ -48,6 +50,7 @@ Mutation = merge_types(
         second_factor.Mutation,
         delegations.Mutation,
         absences.Mutation,
+        teleservices.Mutation,
     ),
 )
 

@@ -17,6 +17,7 @@ from api.auth.principal import PermissionDenied, Principal
 from api.auth.scopes import student_permissions
 from api.resolvers import enrollments, guardians, structures
 from api.resolvers.errors import NotFound, ValidationFailed
+from api.settings import Settings
 from db.nomenclatures import Mef, Subject
 from db.schools import School, SchoolYear
 from db.structures import Division
@@ -117,6 +118,8 @@ class Context:
     session: AsyncSession
     sessionmaker: async_sessionmaker[AsyncSession]
     loaders: Loaders
+    # The secret key (sealed activation codes) and the families portal's address.
+    settings: Settings
 
 
 Info = StrawberryInfo[Context, None]

@@ -19,9 +19,13 @@ from api.resolvers.absences.events import AbsenceEntry, record_absence
 from api.resolvers.absences.family_contacts import record_phone_call
 from api.resolvers.absences.letters import school_templates
 from api.resolvers.absences.settings import school_setup
+from api.resolvers.teleservices.codes import regenerate_code
+from api.resolvers.teleservices.services import set_service
 from api.schema import schema
 from db.absences import AbsenceMotive, Justification
 from db.reference import load_absence_references
+from db.teleservices import Teleservice
+from tests.conftest import TEST_SECRET_KEY
 from tests.world import World
 
 # field -> (operation, variables built from the world, school A's ids)
@@ -174,6 +178,69 @@ CALLS: dict[str, tuple[str, Any]] = {
         '$st, comment: "x", eventIds: [$e]) { contact { id } errors { code } } }',
         lambda w: {"s": w.school_a, "st": w.students["lina"], "e": w.absence_rows["event"]},
     ),
+    "teleservices": (
+        "query($s: Int!) { teleservices(schoolId: $s) { service isOpen } }",
+        lambda w: {"s": w.school_a},
+    ),
+    "gradesPublication": (
+        "query($s: Int!) { gradesPublication(schoolId: $s) { publication pairs { divisionId } } }",
+        lambda w: {"s": w.school_a},
+    ),
+    "teleserviceAccesses": (
+        "query($s: Int!, $d: Int!) { a: teleserviceAccesses(kind: CAR, population: {schoolId: $s}) "
+        "{ studentId } b: teleserviceAccesses(kind: CAE, population: {schoolId: $s, divisionId: $d}) "
+        "{ studentId } }",
+        lambda w: {"s": w.school_a, "d": w.division_a1},
+    ),
+    "activationCodes": (
+        "query($s: Int!, $st: Int!, $g: Int!) { activationCodes(schoolId: $s, studentId: $st, "
+        "guardianId: $g) { code } }",
+        lambda w: {"s": w.school_a, "st": w.students["lina"], "g": w.guardians["mother"]},
+    ),
+    "setTeleservice": (
+        "mutation($s: Int!) { setTeleservice(schoolId: $s, service: ABSENCES, isOpen: true) "
+        "{ services { isOpen } errors { code } } }",
+        lambda w: {"s": w.school_a},
+    ),
+    "setGradesPublication": (
+        "mutation($s: Int!) { setGradesPublication(schoolId: $s, publication: DEADLINES) "
+        "{ errors { code } } }",
+        lambda w: {"s": w.school_a},
+    ),
+    "addPublicationDeadline": (
+        'mutation($s: Int!, $m: Int!, $d: Int!) { addPublicationDeadline(schoolId: $s, day: "2026-12-18", '
+        "mefIds: [$m], divisionIds: [$d]) { count errors { code } } }",
+        lambda w: {"s": w.school_a, "m": w.mef_6, "d": w.division_a1},
+    ),
+    "removePublicationDeadline": (
+        'mutation($s: Int!, $m: Int!, $d: Int!) { removePublicationDeadline(schoolId: $s, day: "2026-12-18", '
+        "mefIds: [$m], divisionIds: [$d]) { count errors { code } } }",
+        lambda w: {"s": w.school_a, "m": w.mef_6, "d": w.division_a1},
+    ),
+    "generateActivationCodes": (
+        "mutation($s: Int!) { generateActivationCodes(kind: CAR, population: {schoolId: $s}) "
+        "{ created errors { code } } }",
+        lambda w: {"s": w.school_a},
+    ),
+    "regenerateActivationCode": (
+        "mutation($s: Int!, $st: Int!, $g: Int!) { regenerateActivationCode(schoolId: $s, "
+        "studentId: $st, guardianId: $g) { codeId errors { code } } }",
+        lambda w: {"s": w.school_a, "st": w.students["lina"], "g": w.guardians["mother"]},
+    ),
+    "revokeTeleserviceAccess": (
+        "mutation($s: Int!, $st: Int!, $g: Int!) { revokeTeleserviceAccess(schoolId: $s, "
+        "studentId: $st, guardianId: $g) { count errors { code } } }",
+        lambda w: {"s": w.school_a, "st": w.students["lina"], "g": w.guardians["mother"]},
+    ),
+    "notifyActivationCodes": (
+        "mutation($s: Int!) { notifyActivationCodes(kind: CAR, population: {schoolId: $s}) "
+        "{ codes lettersPdfBase64 errors { code } } }",
+        lambda w: {"s": w.school_a},
+    ),
+    "notifyActivationCode": (
+        "mutation($id: Int!) { notifyActivationCode(codeId: $id) { codes lettersPdfBase64 errors { code } } }",
+        lambda w: {"id": w.absence_rows["activation_code"]},
+    ),
     "familyContacts": (
         "query($st: Int!) { familyContacts(studentId: $st) { contact { id recipient } } }",
         lambda w: {"st": w.students["lina"]},
@@ -279,7 +346,19 @@ async def school_a_absences(world: World, sessionmaker) -> None:
         justification = await session.scalar(
             select(Justification.id).where(Justification.school_id == world.school_a)
         )
+    principal = await world.principal(sessionmaker, "principal_a")
+    async with sessionmaker() as session, session.begin():
+        await set_service(session, principal, world.school_a, Teleservice.GRADES, True)
+        code = await regenerate_code(
+            session,
+            principal,
+            world.school_a,
+            world.students["lina"],
+            world.guardians["mother"],
+            TEST_SECRET_KEY,
+        )
     world.absence_rows = {  # type: ignore[attr-defined]
+        "activation_code": code.id,
         "slot": slot,
         "template": template.id,
         "closed_day": closed.id,
