@@ -25,6 +25,7 @@ from portals.etablissement import (
     statistics,
     structures,
     students,
+    teleservices,
 )
 from portals.etablissement.absences import follow_up as absence_follow_up
 from portals.etablissement.absences import grid as absence_grid
@@ -92,6 +93,16 @@ def portal_routes() -> list[BaseRoute]:
         ),
         Route("/absences/evenements/{event_id:int}", absence_record.regularise, methods=["POST"]),
         Route("/statistiques", statistics.statistics, methods=["GET"], name="statistiques"),
+        Route("/teleservices", teleservices.home, methods=["GET"], name="teleservices"),
+        Route("/teleservices", teleservices.save_services, methods=["POST"]),
+        Route("/teleservices/code", teleservices.code, methods=["GET", "POST"]),
+        Route("/teleservices/{who:str}", teleservices.accesses, methods=["GET"]),
+        Route("/teleservices/{who:str}", teleservices.save_accesses, methods=["POST"]),
+        Route(
+            "/teleservices/{who:str}/notification",
+            teleservices.notification,
+            methods=["GET", "POST"],
+        ),
         Route("/journal", audit.journal, methods=["GET"], name="journal"),
         Route("/clients", clients.clients, methods=["GET", "POST"], name="clients"),
         Route("/clients/{client_id:int}/{action:str}", clients.client_action, methods=["POST"]),

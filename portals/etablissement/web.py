@@ -114,6 +114,7 @@ NAV_ITEMS = (
     (NavItem("absences", "Absences", "/absences"), Permission.ABSENCES_READ),
     # The rectorat reads the absenteeism indicator without reading absences.
     (NavItem("absences", "Absentéisme", "/absences/statistiques"), Permission.STATISTICS_READ),
+    (NavItem("teleservices", "Télé-services", "/teleservices"), Permission.TELESERVICES_MANAGE),
     (NavItem("statistiques", "Statistiques", "/statistiques"), Permission.STATISTICS_READ),
     (NavItem("journal", "Journal", "/journal"), Permission.AUDIT_READ),
     (NavItem("delegations", "Délégations", "/delegations"), Permission.DELEGATIONS_MANAGE),

@@ -1,0 +1,98 @@
+"""/teleservices: services, grades publication, accesses, notification and a code's page."""
+
+from __future__ import annotations
+
+import io
+import re
+
+from pypdf import PdfReader
+
+CODE = re.compile(r'<code class="sconet-code">([A-Z0-9-]+)</code>')
+
+
+async def test_the_principal_opens_gives_notifies_and_manages_codes(portal, world):
+    await portal.login("principal_a")
+    home = await portal.get("/teleservices")
+    assert home.status_code == 200 and "Consultation des notes" in home.text
+    opened = await portal.post_form(
+        "/teleservices", "/teleservices", {"partie": "services", "ouvert-grades": "on"}
+    )
+    assert opened.status_code == 303
+    page = await portal.get("/teleservices")
+    assert 'id="ouvert-grades" name="ouvert-grades" checked' in page.text
+    lina, mother = world.students["lina"], world.guardians["mother"]
+    listed = await portal.get(f"/teleservices/responsables?division={world.division_a1}")
+    assert "Martin Lina" in listed.text and "Légal 2" in listed.text
+    given = await portal.post_form(
+        "/teleservices/responsables",
+        "/teleservices/responsables",
+        {
+            "division": str(world.division_a1),
+            "lignes": f"{lina}:{mother}",
+            "acces": f"{lina}:{mother}",
+        },
+    )
+    assert given.status_code == 303
+    code_page = await portal.get(f"/teleservices/code?eleve={lina}&responsable={mother}")
+    [code] = CODE.findall(code_page.text)
+    assert "Accède aux télé-services" in code_page.text
+    to_notify = await portal.get(
+        f"/teleservices/responsables/notification?division={world.division_a1}"
+    )
+    assert "1 code à notifier" in to_notify.text
+    letters = await portal.post_form(
+        "/teleservices/responsables/notification",
+        "/teleservices/responsables/notification",
+        {"division": str(world.division_a1), "courrier": "1", "qualite": "1"},
+    )
+    assert letters.status_code == 200 and letters.headers["content-type"] == "application/pdf"
+    assert code in PdfReader(io.BytesIO(letters.content)).pages[0].extract_text()
+    # Notified: the mass screen no longer lets the access go.
+    listed = await portal.get(f"/teleservices/responsables?division={world.division_a1}")
+    assert (
+        f'id="acces-{lina}:{mother}" name="acces" value="{lina}:{mother}" checked disabled'
+        in listed.text
+    )
+    renewed = await portal.post_form(
+        f"/teleservices/code?eleve={lina}&responsable={mother}",
+        "/teleservices/code",
+        {"eleve": str(lina), "responsable": str(mother), "action": "nouveau"},
+    )
+    assert renewed.status_code == 303
+    history = await portal.get(f"/teleservices/code?eleve={lina}&responsable={mother}")
+    codes = CODE.findall(history.text)
+    assert len(codes) == 2 and codes[1] == code and "Invalidation" in history.text
+
+
+async def test_switching_back_to_continuous_asks_first(portal, world):
+    await portal.login("principal_a")
+    await portal.post_form(
+        "/teleservices", "/teleservices", {"partie": "services", "ouvert-grades": "on"}
+    )
+    await portal.post_form(
+        "/teleservices", "/teleservices", {"partie": "publication", "publication": "deadlines"}
+    )
+    page = await portal.get("/teleservices")
+    pair = re.search(r'name="couples" value="([0-9-]+)"', page.text).group(1)
+    added = await portal.post_form(
+        "/teleservices",
+        "/teleservices",
+        {"partie": "echeance", "jour": "2026-12-18", "couples": pair, "action": "ajouter"},
+    )
+    assert added.status_code == 303
+    asked = await portal.post_form(
+        "/teleservices", "/teleservices", {"partie": "publication", "publication": "continuous"}
+    )
+    assert asked.status_code == 400 and "vont être supprimées" in asked.text
+    assert 'name="confirmer" value="1"' in asked.text
+    done = await portal.post_form(
+        "/teleservices",
+        "/teleservices",
+        {"partie": "publication", "publication": "continuous", "confirmer": "1"},
+    )
+    assert done.status_code == 303
+
+
+async def test_others_have_no_teleservices_screens(portal, world):
+    await portal.login("teacher_a")
+    assert (await portal.get("/teleservices")).status_code == 403
