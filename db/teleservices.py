@@ -101,6 +101,10 @@ class ActivationCode(Audited, Base):
     guardian_id: Mapped[int | None] = mapped_column(ForeignKey("guardians.id"), index=True)
     # The code, encrypted (api.auth.sealing, purpose "activation-codes").
     sealed_code: Mapped[str] = mapped_column(String(255))
+    # What the télé-services database gets instead of the code: a slow salted hash (argon2id),
+    # and 16 bits of its SHA-256 to find it among the codes of a birth date.
+    code_hash: Mapped[str] = mapped_column(String(255))
+    lookup: Mapped[str] = mapped_column(String(4))
     is_valid: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     created_by_label: Mapped[str] = mapped_column(String(120))

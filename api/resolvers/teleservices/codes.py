@@ -29,6 +29,7 @@ from api.auth.scopes import get_in_reach
 from api.auth.sealing import Sealer
 from api.resolvers.errors import NotFound, ValidationFailed
 from api.resolvers.teleservices.code_format import new_code
+from api.resolvers.teleservices.code_hashing import hash_code, lookup_key
 from api.resolvers.teleservices.services import open_services
 from db.audit import set_actor
 from db.enrollments import Enrollment
@@ -184,12 +185,15 @@ def _new_code_row(
     student_id: int,
     guardian_id: int | None,
 ) -> ActivationCode:
+    code = new_code()
     return ActivationCode(
         kind=kind,
         school_id=school_id,
         student_id=student_id,
         guardian_id=guardian_id,
-        sealed_code=sealer.seal(new_code()),
+        sealed_code=sealer.seal(code),
+        code_hash=hash_code(code),
+        lookup=lookup_key(code),
         is_valid=True,
         created_by_label=principal.label,
     )

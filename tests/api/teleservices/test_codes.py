@@ -207,6 +207,8 @@ async def test_one_valid_code_per_pair_is_enforced_by_the_database(world, sessio
                     student_id=lina,
                     guardian_id=mother,
                     sealed_code="x",
+                    code_hash="x",
+                    lookup="x",
                     is_valid=True,
                     created_by_label="test",
                 )

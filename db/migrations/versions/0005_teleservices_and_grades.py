@@ -1,8 +1,8 @@
-"""Télé-services: services, grades publication and deadlines, activation codes
+"""Télé-services and grades: services, grades publication and deadlines, activation codes, grading periods, assessments, marks
 
 Revision ID: 0005
 Revises: 0004
-Create Date: 2026-12-02 02:49:59.460105
+Create Date: 2026-12-02 03:01:14.767901
 """
 
 from collections.abc import Sequence
@@ -36,6 +36,38 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("school_id", name=op.f("pk_grades_settings")),
     )
     op.create_table(
+        "grading_periods",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("school_id", sa.Integer(), nullable=False),
+        sa.Column("school_year_id", sa.Integer(), nullable=False),
+        sa.Column("label", sa.String(length=40), nullable=False),
+        sa.Column("first_day", sa.Date(), nullable=False),
+        sa.Column("last_day", sa.Date(), nullable=False),
+        sa.CheckConstraint(
+            "first_day <= last_day", name=op.f("ck_grading_periods_starts_before_it_ends")
+        ),
+        sa.ForeignKeyConstraint(
+            ["school_id"], ["schools.id"], name=op.f("fk_grading_periods_school_id_schools")
+        ),
+        sa.ForeignKeyConstraint(
+            ["school_year_id"],
+            ["school_years.id"],
+            name=op.f("fk_grading_periods_school_year_id_school_years"),
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_grading_periods")),
+        sa.UniqueConstraint(
+            "school_id",
+            "school_year_id",
+            "label",
+            name=op.f("uq_grading_periods_school_id_school_year_id_label"),
+        ),
+    )
+    with op.batch_alter_table("grading_periods", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_grading_periods_school_id"), ["school_id"], unique=False
+        )
+
+    op.create_table(
         "school_teleservices",
         sa.Column("school_id", sa.Integer(), nullable=False),
         sa.Column(
@@ -61,6 +93,8 @@ def upgrade() -> None:
         sa.Column("student_id", sa.Integer(), nullable=False),
         sa.Column("guardian_id", sa.Integer(), nullable=True),
         sa.Column("sealed_code", sa.String(length=255), nullable=False),
+        sa.Column("code_hash", sa.String(length=255), nullable=False),
+        sa.Column("lookup", sa.String(length=4), nullable=False),
         sa.Column("is_valid", sa.Boolean(), nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("created_by_label", sa.String(length=120), nullable=False),
@@ -112,6 +146,58 @@ def upgrade() -> None:
         )
 
     op.create_table(
+        "assessments",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("school_id", sa.Integer(), nullable=False),
+        sa.Column("school_year_id", sa.Integer(), nullable=False),
+        sa.Column("division_id", sa.Integer(), nullable=True),
+        sa.Column("group_id", sa.Integer(), nullable=True),
+        sa.Column("subject_id", sa.Integer(), nullable=False),
+        sa.Column("teacher_id", sa.Integer(), nullable=True),
+        sa.Column("title", sa.String(length=120), nullable=False),
+        sa.Column("day", sa.Date(), nullable=False),
+        sa.Column("scale", sa.Numeric(precision=5, scale=2), nullable=False),
+        sa.Column("coefficient", sa.Numeric(precision=4, scale=2), nullable=False),
+        sa.Column("published_on", sa.Date(), nullable=False),
+        sa.Column("version", sa.Integer(), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+        sa.CheckConstraint(
+            "(division_id IS NULL) <> (group_id IS NULL)",
+            name=op.f("ck_assessments_division_or_group"),
+        ),
+        sa.CheckConstraint("coefficient > 0", name=op.f("ck_assessments_positive_coefficient")),
+        sa.CheckConstraint("scale > 0", name=op.f("ck_assessments_positive_scale")),
+        sa.ForeignKeyConstraint(
+            ["division_id"], ["divisions.id"], name=op.f("fk_assessments_division_id_divisions")
+        ),
+        sa.ForeignKeyConstraint(
+            ["group_id"], ["groups.id"], name=op.f("fk_assessments_group_id_groups")
+        ),
+        sa.ForeignKeyConstraint(
+            ["school_id"], ["schools.id"], name=op.f("fk_assessments_school_id_schools")
+        ),
+        sa.ForeignKeyConstraint(
+            ["school_year_id"],
+            ["school_years.id"],
+            name=op.f("fk_assessments_school_year_id_school_years"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["subject_id"], ["subjects.id"], name=op.f("fk_assessments_subject_id_subjects")
+        ),
+        sa.ForeignKeyConstraint(
+            ["teacher_id"], ["staff_users.id"], name=op.f("fk_assessments_teacher_id_staff_users")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_assessments")),
+    )
+    with op.batch_alter_table("assessments", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_assessments_division_id"), ["division_id"], unique=False
+        )
+        batch_op.create_index(batch_op.f("ix_assessments_group_id"), ["group_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_assessments_school_id"), ["school_id"], unique=False)
+
+    op.create_table(
         "publication_deadlines",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("school_id", sa.Integer(), nullable=False),
@@ -143,15 +229,69 @@ def upgrade() -> None:
             batch_op.f("ix_publication_deadlines_school_id"), ["school_id"], unique=False
         )
 
+    op.create_table(
+        "marks",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("assessment_id", sa.Integer(), nullable=False),
+        sa.Column("student_id", sa.Integer(), nullable=False),
+        sa.Column(
+            "status",
+            sa.Enum(
+                "graded",
+                "absent",
+                "exempt",
+                "not_graded",
+                name="markstatus",
+                native_enum=False,
+                length=12,
+            ),
+            nullable=False,
+        ),
+        sa.Column("value", sa.Numeric(precision=5, scale=2), nullable=True),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+        sa.CheckConstraint(
+            "(status = 'graded') = (value IS NOT NULL)", name=op.f("ck_marks_value_when_graded")
+        ),
+        sa.CheckConstraint("value IS NULL OR value >= 0", name=op.f("ck_marks_non_negative")),
+        sa.ForeignKeyConstraint(
+            ["assessment_id"],
+            ["assessments.id"],
+            name=op.f("fk_marks_assessment_id_assessments"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["student_id"], ["students.id"], name=op.f("fk_marks_student_id_students")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_marks")),
+        sa.UniqueConstraint(
+            "assessment_id", "student_id", name=op.f("uq_marks_assessment_id_student_id")
+        ),
+    )
+    with op.batch_alter_table("marks", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_marks_assessment_id"), ["assessment_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_marks_student_id"), ["student_id"], unique=False)
+
     # ### end Alembic commands ###
 
 
 def downgrade() -> None:
     # ### commands auto generated by Alembic - please adjust! ###
+    with op.batch_alter_table("marks", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_marks_student_id"))
+        batch_op.drop_index(batch_op.f("ix_marks_assessment_id"))
+
+    op.drop_table("marks")
     with op.batch_alter_table("publication_deadlines", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_publication_deadlines_school_id"))
 
     op.drop_table("publication_deadlines")
+    with op.batch_alter_table("assessments", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_assessments_school_id"))
+        batch_op.drop_index(batch_op.f("ix_assessments_group_id"))
+        batch_op.drop_index(batch_op.f("ix_assessments_division_id"))
+
+    op.drop_table("assessments")
     with op.batch_alter_table("activation_codes", schema=None) as batch_op:
         batch_op.drop_index(
             "uq_activation_codes_valid_car",
@@ -170,5 +310,9 @@ def downgrade() -> None:
 
     op.drop_table("activation_codes")
     op.drop_table("school_teleservices")
+    with op.batch_alter_table("grading_periods", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_grading_periods_school_id"))
+
+    op.drop_table("grading_periods")
     op.drop_table("grades_settings")
     # ### end Alembic commands ###
