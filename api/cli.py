@@ -506,3 +506,65 @@ def worker(once: bool, interval: float) -> None:
 
     with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(run())
+
+
+@main.command()
+@click.option("--full", is_flag=True, help="Tout recopier (après un chargement en masse).")
+@click.option(
+    "--every",
+    "minutes",
+    type=click.FloatRange(min=0.1),
+    default=None,
+    help="Recommencer toutes les N minutes (sinon une seule fois, pour cron).",
+)
+def replicate(full: bool, minutes: float | None) -> None:
+    """Copy what families may see into the télé-services database, and bring back code uses."""
+    import time as clock
+
+    from db.engine import make_engine, make_sessionmaker
+    from replication.run import ReplicationBusy
+    from replication.run import replicate as run_replication
+
+    settings = _settings()
+
+    def progress(table: str, done: int, total: int) -> None:
+        click.echo(f"\r  {table} : {done}/{total}", nl=done >= total)
+
+    async def once(first: bool) -> None:
+        admin_engine = make_engine(settings.database_url)
+        ts_engine = make_engine(settings.ts_database_url)
+        try:
+            started = clock.perf_counter()
+            summary = await run_replication(
+                make_sessionmaker(admin_engine),
+                make_sessionmaker(ts_engine),
+                full=full and first,
+                progress=progress,
+            )
+            tables = ", ".join(f"{name} {count}" for name, count in summary.by_table.items())
+            click.echo(
+                f"Réplication {'complète' if summary.full else 'incrémentale'} : "
+                f"{summary.copied} lignes copiées, {summary.deleted} supprimées, "
+                f"{summary.codes_used} codes utilisés remontés, en {clock.perf_counter() - started:.1f} s"
+                + (f" ({tables})" if tables else "")
+            )
+        finally:
+            await admin_engine.dispose()
+            await ts_engine.dispose()
+
+    async def run() -> None:
+        first = True
+        while True:
+            try:
+                await once(first)
+            except ReplicationBusy as exc:
+                if minutes is None:
+                    raise click.ClickException(str(exc)) from exc
+                click.echo(f"Réplication sautée : {exc}.")
+            first = False
+            if minutes is None:
+                return
+            await asyncio.sleep(minutes * 60)
+
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(run())

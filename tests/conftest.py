@@ -342,3 +342,16 @@ async def admin_engine(database_urls: DatabaseUrls) -> AsyncIterator[AsyncEngine
 @pytest.fixture
 def sessionmaker(admin_engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     return make_sessionmaker(admin_engine)
+
+
+@pytest.fixture
+async def ts_engine(database_urls: DatabaseUrls) -> AsyncIterator[AsyncEngine]:
+    engine = make_engine(database_urls.teleservices)
+    yield engine
+    await engine.dispose()
+
+
+@pytest.fixture
+def ts_sessionmaker(ts_engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+    """Sessions on the télé-services database of the test."""
+    return make_sessionmaker(ts_engine)

@@ -1,15 +1,27 @@
 """Tables of the télé-services database.
 
-The replicated tables and the family accounts arrive with the télé-services
-work; the replication bookkeeping is here from the start so that the
-database has a schema under migration control from day one.
+Replicated tables (``ts_*``, written by ``replication/`` only, read by the families portal)
+hold exactly what families may see; their ids are the admin database's. Account tables
+(``family_*``) are the families' own, written by the families portal; replication reads
+``family_code_uses`` to tell the admin side that a code was used. Replication's own
+bookkeeping (runs, cursor, lock) is here too: it commits with the rows it describes.
 """
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
+from decimal import Decimal
 
-from sqlalchemy import DateTime, MetaData, String
+from sqlalchemy import (
+    JSON,
+    DateTime,
+    ForeignKey,
+    Index,
+    MetaData,
+    Numeric,
+    String,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 
@@ -42,3 +54,121 @@ class ReplicationRun(Base):
     full: Mapped[bool] = mapped_column(default=False)
     rows_copied: Mapped[int] = mapped_column(default=0)
     rows_deleted: Mapped[int] = mapped_column(default=0)
+
+
+class ReplicationState(Base):
+    """One row: how far the admin database's change feed (its audit log) has been applied,
+    and when marks were last published (marks become visible with time, not with a change)."""
+
+    __tablename__ = "replication_state"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    audit_cursor: Mapped[int] = mapped_column(default=0)
+    # Audit ids missing below the cursor, looked for again: {"id": "first missed at"}.
+    audit_gaps: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
+    published_through: Mapped[date | None]
+    # Who runs now, until when (one replication at a time across processes).
+    holder: Mapped[str | None] = mapped_column(String(80))
+    held_until: Mapped[datetime | None]
+
+
+class TsSchool(Base):
+    __tablename__ = "ts_schools"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    uai: Mapped[str] = mapped_column(String(8))
+    name: Mapped[str] = mapped_column(String(120))
+    city: Mapped[str] = mapped_column(String(80))
+    # Comma-separated open services: "absences,grades".
+    services: Mapped[str] = mapped_column(String(40))
+
+
+class TsStudent(Base):
+    """A child as families see him: in one school this year (admin enrolment id)."""
+
+    __tablename__ = "ts_students"
+    __table_args__ = (Index("ix_ts_students_student", "student_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    student_id: Mapped[int]
+    school_id: Mapped[int] = mapped_column(index=True)
+    family_name: Mapped[str] = mapped_column(String(100))
+    first_name: Mapped[str] = mapped_column(String(60))
+    birth_date: Mapped[date]
+    division_code: Mapped[str | None] = mapped_column(String(8))
+
+
+class TsAbsence(Base):
+    __tablename__ = "ts_absences"
+    __table_args__ = (Index("ix_ts_absences_student", "student_id", "school_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    student_id: Mapped[int]
+    school_id: Mapped[int]
+    kind: Mapped[str] = mapped_column(String(10))
+    start_date: Mapped[date]
+    start_slot: Mapped[str] = mapped_column(String(8))
+    end_date: Mapped[date]
+    end_slot: Mapped[str] = mapped_column(String(8))
+    minutes_late: Mapped[int | None]
+    motive: Mapped[str | None] = mapped_column(String(80))
+    justified: Mapped[bool]
+
+
+class TsMark(Base):
+    """A published mark (admin mark id)."""
+
+    __tablename__ = "ts_marks"
+    __table_args__ = (Index("ix_ts_marks_student", "student_id", "school_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    student_id: Mapped[int]
+    school_id: Mapped[int]
+    subject: Mapped[str] = mapped_column(String(60))
+    title: Mapped[str] = mapped_column(String(120))
+    day: Mapped[date]
+    status: Mapped[str] = mapped_column(String(12))
+    value: Mapped[Decimal | None] = mapped_column(Numeric(5, 2))
+    scale: Mapped[Decimal] = mapped_column(Numeric(5, 2))
+    coefficient: Mapped[Decimal] = mapped_column(Numeric(4, 2))
+
+
+class TsCode(Base):
+    """A valid activation code: its hash, and the birth date it pairs with."""
+
+    __tablename__ = "ts_codes"
+    __table_args__ = (Index("ix_ts_codes_lookup", "birth_date", "lookup"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(3))
+    school_id: Mapped[int]
+    student_id: Mapped[int]
+    guardian_id: Mapped[int | None]
+    birth_date: Mapped[date]
+    lookup: Mapped[str] = mapped_column(String(4))
+    code_hash: Mapped[str] = mapped_column(String(255))
+
+
+class FamilyAccount(Base):
+    __tablename__ = "family_accounts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    login: Mapped[str] = mapped_column(String(60), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(255))
+    email: Mapped[str | None] = mapped_column(String(254))
+    email_confirmed_at: Mapped[datetime | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class FamilyCodeUse(Base):
+    """A code used to create or extend an account: the account sees the code's child for as
+    long as the code stays valid (its ``ts_codes`` row exists). Replication reports it back."""
+
+    __tablename__ = "family_code_uses"
+    __table_args__ = (UniqueConstraint("code_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("family_accounts.id"), index=True)
+    code_id: Mapped[int]
+    used_at: Mapped[datetime] = mapped_column(default=utcnow)
+    reported_at: Mapped[datetime | None]

@@ -1,0 +1,164 @@
+"""What changed since the last run, from the admin database's audit log (every change of
+personal data is there, in order), and what time alone publishes (marks reaching their
+publication date or a deadline): the rows of each replicated table to refresh.
+
+Audit ids are given when rows are written, not when their transaction commits: an id below
+the cursor may still appear (a long transaction committing after a later one, on
+PostgreSQL). Each run remembers the ids missing below its high-water mark ("gaps") and looks
+for them again next time, for a day; most gaps are rolled-back transactions that never come.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+
+from sqlalchemy import and_, func, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from db.audit import AuditEntry
+from db.enrollments import Enrollment
+from db.grades import Assessment, Mark
+from db.teleservices import ActivationCode, GradesPublication, GradesSettings, PublicationDeadline
+from replication.snapshot import Scope
+
+# How long a gap is looked for again (see the docstring).
+GAP_LIFETIME = timedelta(days=1)
+
+
+@dataclass
+class Changes:
+    ids: dict[str, set[int]] = field(default_factory=lambda: defaultdict(set))
+    schools: dict[str, set[int]] = field(default_factory=lambda: defaultdict(set))
+    high_water: int = 0
+    # Audit ids still missing below the high-water mark -> when first missed (ISO).
+    gaps: dict[int, str] = field(default_factory=dict)
+
+    def scope(self, table: str) -> Scope | None:
+        ids, schools = self.ids.get(table), self.schools.get(table)
+        if not ids and not schools:
+            return None
+        return Scope(frozenset(ids or ()), frozenset(schools or ()))
+
+    def school_wide(self, school_id: int | None, *tables: str) -> None:
+        if school_id is not None:
+            for table in tables:
+                self.schools[table].add(school_id)
+
+
+EVERY_TABLE = ("schools", "students", "absences", "marks", "codes")
+
+
+async def _ids_where(session: AsyncSession, column: object, clause: object) -> set[int]:
+    return set(await session.scalars(select(column).where(clause)))  # type: ignore[call-overload]
+
+
+async def high_water(session: AsyncSession) -> int:
+    """The last audit entry: where a full run leaves the cursor."""
+    return int(await session.scalar(select(func.max(AuditEntry.id))) or 0)
+
+
+async def read_changes(
+    session: AsyncSession, cursor: int, gaps: dict[int, str] | None = None
+) -> Changes:
+    """Changes from the audit entries after ``cursor``, and from the earlier ``gaps`` found."""
+    changes = Changes()
+    changes.high_water = max(cursor, await high_water(session))
+    gaps = gaps or {}
+    entries = (
+        await session.execute(
+            select(
+                AuditEntry.id,
+                AuditEntry.action,
+                AuditEntry.entity,
+                AuditEntry.entity_id,
+                AuditEntry.school_id,
+            ).where(
+                or_(
+                    and_(AuditEntry.id > cursor, AuditEntry.id <= changes.high_water),
+                    AuditEntry.id.in_(sorted(gaps)),
+                )
+            )
+        )
+    ).all()
+    seen = {entry_id for entry_id, *_ in entries}
+    now = datetime.now(UTC)
+    changes.gaps = {
+        gap: first
+        for gap, first in gaps.items()
+        if gap not in seen and now - datetime.fromisoformat(first) < GAP_LIFETIME
+    }
+    changes.gaps.update(
+        {
+            gap: now.isoformat()
+            for gap in range(cursor + 1, changes.high_water + 1)
+            if gap not in seen
+        }
+    )
+    by_entity: dict[str, set[int]] = defaultdict(set)
+    for _id, action, entity, entity_id, school_id in entries:
+        # Reads and exports are in the log too: only writes change what families see.
+        if action not in ("create", "update", "delete"):
+            continue
+        if entity in ("school_teleservices",):
+            changes.school_wide(school_id, *EVERY_TABLE)
+        elif entity in ("grades_settings", "publication_deadlines"):
+            changes.school_wide(school_id, "marks")
+        elif entity in ("absence_motives", "time_slots"):
+            changes.school_wide(school_id, "absences")
+        elif entity_id is not None:
+            by_entity[entity].add(entity_id)
+    changes.ids["absences"] |= by_entity["absence_events"]
+    changes.ids["marks"] |= by_entity["marks"]
+    changes.ids["codes"] |= by_entity["activation_codes"]
+    changes.ids["students"] |= by_entity["enrollments"]
+    if by_entity["students"]:
+        students = sorted(by_entity["students"])
+        changes.ids["students"] |= await _ids_where(
+            session, Enrollment.id, Enrollment.student_id.in_(students)
+        )
+        changes.ids["codes"] |= await _ids_where(
+            session, ActivationCode.id, ActivationCode.student_id.in_(students)
+        )
+    if by_entity["divisions"]:
+        changes.ids["students"] |= await _ids_where(
+            session, Enrollment.id, Enrollment.division_id.in_(sorted(by_entity["divisions"]))
+        )
+    if by_entity["assessments"]:
+        changes.ids["marks"] |= await _ids_where(
+            session, Mark.id, Mark.assessment_id.in_(sorted(by_entity["assessments"]))
+        )
+    return changes
+
+
+async def add_publications(
+    session: AsyncSession, changes: Changes, since: date | None, today: date
+) -> None:
+    """Marks that time has made visible since ``since``: publication dates reached (continuous
+    publication) and deadlines reached (school-wide)."""
+    if since is None or since >= today:
+        return
+    continuous = await _ids_where(
+        session,
+        Mark.id,
+        Mark.assessment_id.in_(
+            select(Assessment.id).where(
+                Assessment.published_on > since, Assessment.published_on <= today
+            )
+        ),
+    )
+    changes.ids["marks"] |= continuous
+    for school_id in await session.scalars(
+        select(PublicationDeadline.school_id)
+        .where(PublicationDeadline.day > since, PublicationDeadline.day <= today)
+        .where(
+            PublicationDeadline.school_id.in_(
+                select(GradesSettings.school_id).where(
+                    GradesSettings.publication == GradesPublication.DEADLINES
+                )
+            )
+        )
+        .distinct()
+    ):
+        changes.school_wide(school_id, "marks")
