@@ -426,6 +426,21 @@ def grant_app_role(role: str) -> None:
     click.echo(f"Droits de l'application accordés au rôle {role} (journal d'audit en ajout seul).")
 
 
+@database.command("grant-families-role")
+@click.argument("role")
+def grant_families_role(role: str) -> None:
+    """Give ROLE (PostgreSQL) what the families portal needs in the télé-services database:
+    read the replicated tables, write the account tables, nothing else."""
+    from api.database_roles import RoleError
+    from api.database_roles import grant_families_role as grant
+
+    try:
+        asyncio.run(grant(_settings().ts_database_url, role))
+    except RoleError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"Droits du portail familles accordés au rôle {role}.")
+
+
 @main.group()
 def user() -> None:
     """Staff accounts (operations an administrator runs on the server)."""

@@ -1,11 +1,12 @@
-"""The PostgreSQL role the application runs as, kept apart from the role that owns the schema.
+"""The PostgreSQL roles the processes run as, kept apart from the role that owns the schemas.
 
-Migrations run as the owner (``sconet migrate``); the application connects
-as a role that owns nothing, may read and write every table but may only
-read and append to ``audit_entries``: it can neither update, delete nor
-truncate the audit log, nor drop or disable its append-only trigger (only an
-owner can). ``sconet db grant-app-role ROLE`` grants exactly that, again
-after each migration that adds tables.
+Migrations run as the owner (``sconet migrate``). The staff application connects to the
+admin database as a role that owns nothing, may read and write every table but may only read
+and append to ``audit_entries``: it can neither update, delete nor truncate the audit log,
+nor drop or disable its append-only trigger (only an owner can); ``sconet db grant-app-role
+ROLE``. The families portal connects to the télé-services database as a role that may only
+read the replicated tables (``ts_*``) and write the families' account tables (``family_*``);
+``sconet db grant-families-role ROLE``. Both again after each migration that adds tables.
 """
 
 from __future__ import annotations
@@ -39,13 +40,38 @@ def grant_statements(role: str) -> list[str]:
     ]
 
 
+# The families portal's tables in the télé-services database.
+REPLICATED_TABLES = ("ts_schools", "ts_students", "ts_absences", "ts_marks", "ts_codes")
+ACCOUNT_TABLES = ("family_accounts", "family_code_uses", "family_sessions")
+
+
+def families_grant_statements(role: str) -> list[str]:
+    grant_statements(role)  # checks the name
+    quoted = f'"{role}"'
+    return [
+        f"GRANT USAGE ON SCHEMA public TO {quoted}",
+        f"REVOKE ALL ON ALL TABLES IN SCHEMA public FROM {quoted}",
+        f"GRANT SELECT ON {', '.join(REPLICATED_TABLES)} TO {quoted}",
+        f"GRANT SELECT, INSERT, UPDATE, DELETE ON {', '.join(ACCOUNT_TABLES)} TO {quoted}",
+        f"GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO {quoted}",
+    ]
+
+
+async def grant_families_role(owner_url: str, role: str) -> None:
+    """Run as the télé-services schema's owner: the families portal's rights, nothing more."""
+    await _grant(owner_url, role, families_grant_statements(role), "ts_codes")
+
+
 async def grant_application_role(owner_url: str, role: str) -> None:
     """Run as the schema's owner: give ``role`` the application's rights, nothing more."""
+    await _grant(owner_url, role, grant_statements(role), "audit_entries")
+
+
+async def _grant(owner_url: str, role: str, statements: list[str], owned_table: str) -> None:
     if not owner_url.startswith("postgresql"):
         raise RoleError(
             "Les rôles ne concernent que PostgreSQL : la base embarquée (SQLite) n'en a pas."
         )
-    statements = grant_statements(role)
     engine = create_async_engine(owner_url)
     try:
         async with engine.begin() as connection:
@@ -58,10 +84,8 @@ async def grant_application_role(owner_url: str, role: str) -> None:
                     f"(CREATE ROLE {role} LOGIN PASSWORD '…')."
                 )
             owns = await connection.scalar(
-                text(
-                    "SELECT 1 FROM pg_tables WHERE tablename = 'audit_entries' AND tableowner = :r"
-                ),
-                {"r": role},
+                text("SELECT 1 FROM pg_tables WHERE tablename = :t AND tableowner = :r"),
+                {"t": owned_table, "r": role},
             )
             if owns:
                 raise RoleError(

@@ -172,3 +172,16 @@ class FamilyCodeUse(Base):
     code_id: Mapped[int]
     used_at: Mapped[datetime] = mapped_column(default=utcnow)
     reported_at: Mapped[datetime | None]
+
+
+class FamilySession(Base):
+    """A signed-in family member: the cookie holds a random token, this table its SHA-256."""
+
+    __tablename__ = "family_sessions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("family_accounts.id"), index=True)
+    csrf_token: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_seen_at: Mapped[datetime] = mapped_column(default=utcnow)
