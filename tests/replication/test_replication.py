@@ -11,7 +11,6 @@ from sqlalchemy import delete, select
 
 from api.resolvers.absences.settings import school_setup
 from api.resolvers.grades import AssessmentInput, MarkInput, create_assessment, enter_marks
-from api.resolvers.teleservices.code_hashing import code_matches
 from api.resolvers.teleservices.codes import (
     Population,
     code_history,
@@ -31,6 +30,7 @@ from tests.api.absences.conftest import Desk
 from tests.api.absences.scenario import november
 from tests.conftest import TEST_SECRET_KEY
 from tests.world import build_world
+from tsdb.activation_codes import code_matches
 from tsdb.models import (
     FamilyAccount,
     FamilyCodeUse,

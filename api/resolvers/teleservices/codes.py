@@ -28,8 +28,6 @@ from api.auth.principal import Principal
 from api.auth.scopes import get_in_reach
 from api.auth.sealing import Sealer
 from api.resolvers.errors import NotFound, ValidationFailed
-from api.resolvers.teleservices.code_format import new_code
-from api.resolvers.teleservices.code_hashing import hash_code, lookup_key
 from api.resolvers.teleservices.services import open_services
 from db.audit import set_actor
 from db.enrollments import Enrollment
@@ -38,6 +36,7 @@ from db.schools import School
 from db.structures import Division
 from db.students import Student
 from db.teleservices import ActivationCode, CodeKind
+from tsdb.activation_codes import hash_code, lookup_key, new_code
 
 LEGAL_RANKS = (1, 2)
 

@@ -12,7 +12,6 @@ from sqlalchemy.exc import IntegrityError
 
 from api.auth.principal import PermissionDenied
 from api.resolvers.errors import NotFound, ValidationFailed
-from api.resolvers.teleservices.code_format import ALPHABET, new_code, normalised
 from api.resolvers.teleservices.codes import (
     AccessFilter,
     Population,
@@ -28,6 +27,7 @@ from db.audit import AuditEntry, set_actor
 from db.teleservices import ActivationCode, CodeKind, Teleservice
 from tests.conftest import TEST_SECRET_KEY
 from tests.world import build_world
+from tsdb.activation_codes import ALPHABET, new_code, normalised
 
 CAR, CAE = CodeKind.CAR, CodeKind.CAE
 
