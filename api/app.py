@@ -9,6 +9,7 @@ from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.routing import BaseRoute, Route
 
+from api.engines import make_engine, make_sessionmaker
 from api.exports.absence_routes import absence_export_routes
 from api.exports.routes import export_routes
 from api.graphql import GraphQLEndpoint
@@ -20,7 +21,6 @@ from api.session_endpoint import (
     delete_api_session,
 )
 from api.settings import Settings, load_settings
-from db.engine import make_engine, make_sessionmaker
 from portals.etablissement.routes import portal_exception_handlers, portal_routes
 from portals.security_headers import SecurityHeaders
 

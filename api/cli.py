@@ -89,7 +89,7 @@ class _ProgressBars:
 def demo(scale: int, seed: int, if_empty: bool) -> None:
     """Load a demo académie of SCALE schools into an empty database."""
     from api.demo import DemoError, database_is_empty, generate_demo
-    from db.engine import make_engine, make_sessionmaker
+    from api.engines import make_engine, make_sessionmaker
 
     settings = _settings()
 
@@ -211,8 +211,8 @@ def serve(
 
 async def _outbox_worker(settings: Settings) -> None:
     """The outbox worker inside ``serve``, for a single-machine installation."""
+    from api.engines import make_engine, make_sessionmaker
     from api.outbox.worker import run_forever, transports_for
-    from db.engine import make_engine, make_sessionmaker
 
     engine = make_engine(settings.database_url)
     try:
@@ -247,8 +247,8 @@ def create_user(
 ) -> None:
     """Create a staff account with a role in a school (or académie-wide for rectorat)."""
     from api.accounts import create_staff_user
+    from api.engines import make_engine, make_sessionmaker
     from api.resolvers.errors import ValidationFailed
-    from db.engine import make_engine, make_sessionmaker
 
     settings = _settings()
 
@@ -284,8 +284,8 @@ def _as_academy_administrator(work: Any) -> Any:
     """Runs ``work(session, principal)`` as the académie's system administrator, in one
     transaction, turning field errors into a clear message."""
     from api.auth.principal import Principal
+    from api.engines import make_engine, make_sessionmaker
     from api.resolvers.errors import NotFound, ValidationFailed
-    from db.engine import make_engine, make_sessionmaker
     from db.schools import Academy
 
     settings = _settings()
@@ -496,8 +496,8 @@ def worker(once: bool, interval: float) -> None:
     """Send the outbox's e-mails and SMS (several workers may run at once)."""
     import logging
 
+    from api.engines import make_engine, make_sessionmaker
     from api.outbox.worker import run_forever, run_once, transports_for
-    from db.engine import make_engine, make_sessionmaker
 
     settings = _settings()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
@@ -536,7 +536,7 @@ def replicate(full: bool, minutes: float | None) -> None:
     """Copy what families may see into the télé-services database, and bring back code uses."""
     import time as clock
 
-    from db.engine import make_engine, make_sessionmaker
+    from api.engines import make_engine, make_sessionmaker
     from replication.run import ReplicationBusy
     from replication.run import replicate as run_replication
 

@@ -24,7 +24,7 @@ def alembic_config(database: str, url: str) -> Config:
 
 async def load_national_references(url: str) -> tuple[int, int]:
     """Load the national references every school relies on (generic motives, holidays)."""
-    from db.engine import make_engine, make_sessionmaker
+    from api.engines import make_engine, make_sessionmaker
     from db.reference import load_absence_references
 
     engine = make_engine(url)

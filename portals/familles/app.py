@@ -1,39 +1,31 @@
 """The families portal (Sconet Télé-services): parents and students, outside the staff trust zone.
 
 This process never reaches the admin database: it imports nothing from ``db``
-or ``api.resolvers`` and will read only the télé-services database (package
-``tsdb``), which replication fills with what families may see. For now it
-serves the home page explaining how an account is created, and ``/sante``.
+or ``api.resolvers`` and reads only the télé-services database (package
+``tsdb``), which replication fills with what families may see; it writes there
+the families' accounts. Pages: ``portals.familles.pages``.
 """
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import AsyncIterator
 from pathlib import Path
 
-from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, PlainTextResponse, Response
+from starlette.responses import PlainTextResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
+from api.engines import make_engine, make_sessionmaker
 from api.settings import PROJECT_ROOT, Settings
+from portals.familles import pages
+from portals.familles.rendering import DSFR_URL, HERE, OWN_URL
 from portals.security_headers import SecurityHeaders
 
-HERE = Path(__file__).resolve().parent
 DSFR_DIST = PROJECT_ROOT / "node_modules" / "@gouvfr" / "dsfr" / "dist"
-DSFR_URL = "/static/dsfr"
-OWN_URL = "/static/familles"
-
-_templates = Environment(
-    loader=FileSystemLoader(HERE / "templates"),
-    autoescape=select_autoescape(enabled_extensions=("html",), default=True),
-    undefined=StrictUndefined,
-    trim_blocks=True,
-    lstrip_blocks=True,
-)
-_templates.globals.update(DSFR_URL=DSFR_URL, OWN_URL=OWN_URL)
 
 
 class AssetsMissing(RuntimeError):
@@ -49,22 +41,19 @@ def _dsfr_dist() -> Path:
     return DSFR_DIST
 
 
-def _render(template: str, status_code: int = 200, **context: object) -> HTMLResponse:
-    html = _templates.get_template(template).render(**context)
-    return HTMLResponse(html, status_code=status_code)
-
-
-async def home(_request: Request) -> Response:
-    return _render("home.html")
-
-
 async def health(_request: Request) -> Response:
     return PlainTextResponse("ok", headers={"Cache-Control": "no-store"})
 
 
 def familles_routes() -> list[BaseRoute]:
     return [
-        Route("/", home, methods=["GET"]),
+        Route("/", pages.home, methods=["GET"]),
+        Route("/connexion", pages.login, methods=["POST"]),
+        Route("/deconnexion", pages.logout, methods=["POST"]),
+        Route("/creer-un-compte", pages.create, methods=["GET", "POST"]),
+        Route("/ajouter-un-code", pages.add_code, methods=["GET", "POST"]),
+        Route("/enfants", pages.family, methods=["GET"]),
+        Route("/enfants/{child_id:int}", pages.child, methods=["GET"]),
         Route("/sante", health, methods=["GET"]),
         Mount(DSFR_URL, app=StaticFiles(directory=_dsfr_dist()), name="dsfr"),
         Mount(OWN_URL, app=StaticFiles(directory=HERE / "static"), name="familles-static"),
@@ -72,10 +61,20 @@ def familles_routes() -> list[BaseRoute]:
 
 
 def create_familles_app(settings: Settings) -> Starlette:
-    """The families portal application; ``settings`` will give it the télé-services database."""
+    """The families portal application, on the télé-services database only."""
+    engine = make_engine(settings.ts_database_url)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_app: Starlette) -> AsyncIterator[None]:
+        yield
+        await engine.dispose()
+
     app = Starlette(
         routes=familles_routes(),
         middleware=[Middleware(SecurityHeaders, https_only=settings.cookie_secure)],
+        lifespan=lifespan,
     )
     app.state.settings = settings
+    app.state.ts_engine = engine
+    app.state.ts_sessions = make_sessionmaker(engine)
     return app

@@ -10,9 +10,9 @@ from sqlalchemy import select
 
 from api.auth.identities import authenticate
 from api.cli import main
+from api.engines import make_engine, make_sessionmaker
 from db.absences import GenericMotive, HolidayPeriod
 from db.accounts import RoleGrant, StaffUser
-from db.engine import make_engine, make_sessionmaker
 
 
 def environment(urls, tmp_path) -> dict[str, str]:

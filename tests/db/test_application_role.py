@@ -14,7 +14,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from api.cli import main
-from db.engine import make_engine, make_sessionmaker
+from api.engines import make_engine, make_sessionmaker
 from tests.world import build_world
 
 REFUSED = [

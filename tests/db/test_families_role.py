@@ -14,7 +14,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from api.cli import main
-from db.engine import make_engine
+from api.engines import make_engine
 
 REFUSED = [
     "UPDATE ts_students SET first_name = 'pirate'",

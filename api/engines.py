@@ -1,4 +1,6 @@
-"""Engines and session factories for the admin database."""
+"""Engines and session factories, for the admin database and the télé-services database alike
+(here, outside `db/`, so that the families portal can open its database without loading
+the admin models)."""
 
 from __future__ import annotations
 

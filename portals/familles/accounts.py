@@ -1,0 +1,230 @@
+"""Family accounts in the télé-services database: checking an activation code with the
+child's birth date, creating an account or attaching a further code to it, signing in, and
+the children an account reaches (through its codes that are still valid).
+
+Everything here reads and writes the télé-services database only.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import re
+import secrets
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from tsdb.activation_codes import code_matches, lookup_key, normalised
+from tsdb.models import FamilyAccount, FamilyCodeUse, FamilySession, TsCode, TsSchool, TsStudent
+
+PASSWORDS = PasswordHasher()
+LOGIN = re.compile(r"^[a-z0-9][a-z0-9._-]{2,59}$")
+EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+MIN_PASSWORD = 10
+# One message for a wrong code, a wrong date and a used code: nothing is told away.
+WRONG_CODE = "Code d'activation ou date de naissance incorrects."
+SESSION_IDLE = timedelta(minutes=30)
+TICKET_LIFETIME = timedelta(minutes=20)
+
+
+class AccountError(Exception):
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
+        self.message = message
+
+
+async def find_code(ts: AsyncSession, typed: str, birth_date: date | None) -> TsCode:
+    """The valid, unused code typed for a child born on ``birth_date``."""
+    code = normalised(typed or "")
+    if code is None or birth_date is None:
+        raise AccountError("code", WRONG_CODE)
+    candidates = await ts.scalars(
+        select(TsCode).where(TsCode.birth_date == birth_date, TsCode.lookup == lookup_key(code))
+    )
+    for candidate in candidates:
+        if code_matches(candidate.code_hash, code):
+            used = await ts.scalar(
+                select(FamilyCodeUse.id).where(FamilyCodeUse.code_id == candidate.id)
+            )
+            if used is not None:
+                raise AccountError("code", WRONG_CODE)
+            return candidate
+    raise AccountError("code", WRONG_CODE)
+
+
+def ticket(secret_key: str, code_id: int, now: datetime | None = None) -> str:
+    """Proof, between the two steps of account creation, that a code was checked."""
+    expires = int(((now or datetime.now(UTC)) + TICKET_LIFETIME).timestamp())
+    payload = f"{code_id}.{expires}"
+    signature = hmac.new(secret_key.encode(), payload.encode(), hashlib.sha256).hexdigest()
+    return f"{payload}.{signature}"
+
+
+def code_of_ticket(secret_key: str, value: str) -> int | None:
+    try:
+        code_id, expires, signature = value.split(".")
+        expected = hmac.new(
+            secret_key.encode(), f"{code_id}.{expires}".encode(), hashlib.sha256
+        ).hexdigest()
+        if not hmac.compare_digest(signature, expected):
+            return None
+        if datetime.now(UTC).timestamp() > int(expires):
+            return None
+        return int(code_id)
+    except ValueError:
+        return None
+
+
+def _check_account(login: str, password: str, confirmation: str, email: str) -> None:
+    if not LOGIN.match(login):
+        raise AccountError(
+            "login", "Identifiant de 3 à 60 caractères : minuscules, chiffres, point, tiret."
+        )
+    if len(password) < MIN_PASSWORD:
+        raise AccountError(
+            "password", f"Le mot de passe compte au moins {MIN_PASSWORD} caractères."
+        )
+    if password != confirmation:
+        raise AccountError("confirmation", "Les deux mots de passe diffèrent.")
+    if email and not EMAIL.match(email):
+        raise AccountError("email", "Adresse électronique invalide.")
+
+
+async def create_account(
+    ts: AsyncSession, code_id: int, login: str, password: str, confirmation: str, email: str
+) -> FamilyAccount:
+    """An account opened with a checked code (the code counts as used from now on)."""
+    login, email = login.strip().lower(), email.strip()
+    _check_account(login, password, confirmation, email)
+    code = await ts.get(TsCode, code_id)
+    if code is None:
+        raise AccountError("code", WRONG_CODE)
+    if await ts.scalar(select(FamilyAccount.id).where(FamilyAccount.login == login)):
+        raise AccountError("login", "Cet identifiant est déjà pris : choisissez-en un autre.")
+    account = FamilyAccount(
+        login=login, password_hash=PASSWORDS.hash(password), email=email or None
+    )
+    ts.add(account)
+    await ts.flush()
+    await _use(ts, account, code)
+    return account
+
+
+async def _use(ts: AsyncSession, account: FamilyAccount, code: TsCode) -> None:
+    ts.add(FamilyCodeUse(account_id=account.id, code_id=code.id))
+    try:
+        async with ts.begin_nested():
+            await ts.flush()
+    except IntegrityError:
+        # The same code used at the same moment from elsewhere.
+        raise AccountError("code", WRONG_CODE) from None
+
+
+async def attach_code(ts: AsyncSession, account: FamilyAccount, code: TsCode) -> None:
+    """A further child (or the same child's code for another school) on the account."""
+    if code.kind == "cae" and await _children(ts, account):
+        raise AccountError("code", "Un code élève ouvre un compte élève : il ne s'ajoute pas.")
+    await _use(ts, account, code)
+
+
+async def sign_in(ts: AsyncSession, login: str, password: str) -> tuple[FamilyAccount, str]:
+    """The account and a new session token; one message for any wrong pair."""
+    account = await ts.scalar(
+        select(FamilyAccount).where(FamilyAccount.login == login.strip().lower())
+    )
+    try:
+        if account is None:
+            raise VerificationError
+        PASSWORDS.verify(account.password_hash, password)
+    except (VerificationError, InvalidHashError):
+        raise AccountError("login", "Identifiant ou mot de passe incorrect.") from None
+    return account, await open_session(ts, account)
+
+
+async def open_session(ts: AsyncSession, account: FamilyAccount) -> str:
+    token = secrets.token_urlsafe(32)
+    ts.add(
+        FamilySession(
+            token_hash=hashlib.sha256(token.encode()).hexdigest(),
+            account_id=account.id,
+            csrf_token=secrets.token_urlsafe(24),
+        )
+    )
+    await ts.flush()
+    return token
+
+
+async def session_of(
+    ts: AsyncSession, token: str | None
+) -> tuple[FamilyAccount, FamilySession] | None:
+    if not token:
+        return None
+    found = await ts.scalar(
+        select(FamilySession).where(
+            FamilySession.token_hash == hashlib.sha256(token.encode()).hexdigest()
+        )
+    )
+    if found is None:
+        return None
+    now = datetime.now(UTC)
+    last = (
+        found.last_seen_at if found.last_seen_at.tzinfo else found.last_seen_at.replace(tzinfo=UTC)
+    )
+    if now - last > SESSION_IDLE:
+        await ts.delete(found)
+        return None
+    found.last_seen_at = now
+    account = await ts.get(FamilyAccount, found.account_id)
+    return (account, found) if account is not None else None
+
+
+async def close_session(ts: AsyncSession, session: FamilySession) -> None:
+    await ts.delete(session)
+
+
+@dataclass(frozen=True)
+class Child:
+    id: int
+    first_name: str
+    family_name: str
+    division_code: str | None
+    school_name: str
+    services: list[str]
+
+
+async def _children(ts: AsyncSession, account: FamilyAccount) -> list[Child]:
+    rows = await ts.execute(
+        select(TsStudent, TsSchool)
+        .join(
+            TsCode,
+            (TsCode.student_id == TsStudent.student_id) & (TsCode.school_id == TsStudent.school_id),
+        )
+        .join(FamilyCodeUse, FamilyCodeUse.code_id == TsCode.id)
+        .join(TsSchool, TsSchool.id == TsStudent.school_id)
+        .where(FamilyCodeUse.account_id == account.id)
+        .order_by(TsStudent.first_name, TsStudent.id)
+    )
+    return [
+        Child(
+            student.id,
+            student.first_name,
+            student.family_name,
+            student.division_code,
+            school.name,
+            [s for s in school.services.split(",") if s],
+        )
+        for student, school in rows
+    ]
+
+
+async def children(ts: AsyncSession, account: FamilyAccount) -> list[Child]:
+    """The children the account reaches: through its codes still valid (a code invalidated by
+    the school closes the access at the next replication)."""
+    return await _children(ts, account)

@@ -1,0 +1,319 @@
+"""Pages of the families portal: sign in, create an account from an activation code and the
+child's birth date (then a login, a password and an e-mail), add further codes, see each
+child's class, absences and published marks, sign out.
+
+Forms are protected against cross-site posting: a signed-in member's forms carry his
+session's token; the anonymous ones (sign in, create an account) a token also set in a
+cookie (double submit).
+"""
+
+from __future__ import annotations
+
+import hmac
+import secrets
+from datetime import date
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+
+from portals.familles.accounts import (
+    AccountError,
+    attach_code,
+    children,
+    close_session,
+    code_of_ticket,
+    create_account,
+    find_code,
+    open_session,
+    session_of,
+    sign_in,
+    ticket,
+)
+from portals.familles.rendering import render
+from tsdb.models import FamilyAccount, FamilySession, TsAbsence, TsMark, TsStudent
+
+SESSION_COOKIE = "sconet_familles"
+CSRF_COOKIE = "sconet_familles_csrf"
+SERVICE_LABELS = {"absences": "absences", "grades": "notes"}
+
+
+def _sessions(request: Request) -> Any:
+    return request.app.state.ts_sessions
+
+
+def _secure(request: Request) -> bool:
+    return bool(request.app.state.settings.cookie_secure)
+
+
+def _redirect(url: str) -> RedirectResponse:
+    return RedirectResponse(url, status_code=303)
+
+
+def _anonymous_token(request: Request) -> str:
+    return request.cookies.get(CSRF_COOKIE) or secrets.token_urlsafe(24)
+
+
+def _with_anonymous_token(request: Request, response: Response, token: str) -> Response:
+    if request.cookies.get(CSRF_COOKIE) != token:
+        response.set_cookie(
+            CSRF_COOKIE, token, httponly=True, samesite="lax", secure=_secure(request)
+        )
+    return response
+
+
+async def _form(request: Request, expected: str | None) -> dict[str, str] | None:
+    """The form's fields, or None when its CSRF token is missing or wrong."""
+    form = await request.form()
+    sent = str(form.get("csrf_token") or "")
+    if not expected or not hmac.compare_digest(sent.encode(), expected.encode()):
+        return None
+    return {key: str(value) for key, value in form.items() if isinstance(value, str)}
+
+
+def _refused() -> Response:
+    return render(
+        "message.html",
+        403,
+        title="Formulaire expiré",
+        message="Le formulaire n'est plus valide. Revenez à la page précédente, rechargez-la puis recommencez.",
+        member=None,
+    )
+
+
+async def _member(ts: AsyncSession, request: Request) -> tuple[FamilyAccount, FamilySession] | None:
+    return await session_of(ts, request.cookies.get(SESSION_COOKIE))
+
+
+def _signed_in(request: Request, token: str) -> Response:
+    response = _redirect("/enfants")
+    response.set_cookie(
+        SESSION_COOKIE, token, httponly=True, samesite="lax", secure=_secure(request)
+    )
+    return response
+
+
+def _day(raw: str | None) -> date | None:
+    try:
+        return date.fromisoformat((raw or "").strip())
+    except ValueError:
+        return None
+
+
+async def home(request: Request) -> Response:
+    async with _sessions(request)() as ts, ts.begin():
+        if await _member(ts, request):
+            return _redirect("/enfants")
+    token = _anonymous_token(request)
+    return _with_anonymous_token(
+        request, render("home.html", csrf=token, error="", login="", member=None), token
+    )
+
+
+async def login(request: Request) -> Response:
+    form = await _form(request, request.cookies.get(CSRF_COOKIE))
+    if form is None:
+        return _refused()
+    async with _sessions(request)() as ts, ts.begin():
+        try:
+            _account, token = await sign_in(ts, form.get("login", ""), form.get("password", ""))
+        except AccountError as exc:
+            return render(
+                "home.html",
+                400,
+                csrf=request.cookies.get(CSRF_COOKIE),
+                error=exc.message,
+                login=form.get("login", ""),
+                member=None,
+            )
+    return _signed_in(request, token)
+
+
+async def logout(request: Request) -> Response:
+    async with _sessions(request)() as ts, ts.begin():
+        member = await _member(ts, request)
+        if member is None:
+            return _redirect("/")
+        form = await _form(request, member[1].csrf_token)
+        if form is None:
+            return _refused()
+        await close_session(ts, member[1])
+    response = _redirect("/")
+    response.delete_cookie(SESSION_COOKIE, httponly=True, samesite="lax", secure=_secure(request))
+    return response
+
+
+async def create(request: Request) -> Response:
+    """GET: step 1; POST step 1 (code and birth date) shows step 2; POST step 2 opens the
+    account and signs in."""
+    token = _anonymous_token(request)
+    secret = request.app.state.settings.secret_key
+    if request.method == "GET":
+        return _with_anonymous_token(
+            request,
+            render("create.html", csrf=token, step=1, error={}, values={}, member=None),
+            token,
+        )
+    form = await _form(request, request.cookies.get(CSRF_COOKIE))
+    if form is None:
+        return _refused()
+    async with _sessions(request)() as ts, ts.begin():
+        if "ticket" not in form:
+            try:
+                code = await find_code(ts, form.get("code", ""), _day(form.get("naissance")))
+            except AccountError as exc:
+                return render(
+                    "create.html",
+                    400,
+                    csrf=token,
+                    step=1,
+                    error={exc.field: exc.message},
+                    values=form,
+                    member=None,
+                )
+            return render(
+                "create.html",
+                csrf=token,
+                step=2,
+                error={},
+                values={},
+                ticket=ticket(secret, code.id),
+                member=None,
+            )
+        code_id = code_of_ticket(secret, form["ticket"])
+        if code_id is None:
+            return render(
+                "create.html",
+                400,
+                csrf=token,
+                step=1,
+                error={"code": "La vérification du code a expiré : saisissez-le de nouveau."},
+                values={},
+                member=None,
+            )
+        try:
+            account = await create_account(
+                ts,
+                code_id,
+                form.get("login", ""),
+                form.get("password", ""),
+                form.get("confirmation", ""),
+                form.get("email", ""),
+            )
+        except AccountError as exc:
+            return render(
+                "create.html",
+                400,
+                csrf=token,
+                step=2,
+                error={exc.field: exc.message},
+                values=form,
+                ticket=form["ticket"],
+                member=None,
+            )
+        session_token = await open_session(ts, account)
+    return _signed_in(request, session_token)
+
+
+async def family(request: Request) -> Response:
+    """GET /enfants: the account's children."""
+    async with _sessions(request)() as ts, ts.begin():
+        member = await _member(ts, request)
+        if member is None:
+            return _redirect("/")
+        found = await children(ts, member[0])
+        return render(
+            "children.html",
+            children=found,
+            labels=SERVICE_LABELS,
+            member=member[0],
+            csrf=member[1].csrf_token,
+        )
+
+
+async def add_code(request: Request) -> Response:
+    """GET/POST /ajouter-un-code: attach a further child's code to the account."""
+    async with _sessions(request)() as ts, ts.begin():
+        member = await _member(ts, request)
+        if member is None:
+            return _redirect("/")
+        account, session = member
+        if request.method == "GET":
+            return render(
+                "attach.html", csrf=session.csrf_token, error={}, values={}, member=account
+            )
+        form = await _form(request, session.csrf_token)
+        if form is None:
+            return _refused()
+        try:
+            code = await find_code(ts, form.get("code", ""), _day(form.get("naissance")))
+            await attach_code(ts, account, code)
+        except AccountError as exc:
+            return render(
+                "attach.html",
+                400,
+                csrf=session.csrf_token,
+                error={exc.field: exc.message},
+                values=form,
+                member=account,
+            )
+    return _redirect("/enfants")
+
+
+async def child(request: Request) -> Response:
+    """GET /enfants/{id}: a child's class, absences and published marks."""
+    child_id: int = request.path_params["child_id"]
+    async with _sessions(request)() as ts, ts.begin():
+        member = await _member(ts, request)
+        if member is None:
+            return _redirect("/")
+        reachable = {c.id: c for c in await children(ts, member[0])}
+        found = reachable.get(child_id)
+        if found is None:
+            return render(
+                "message.html",
+                404,
+                title="Page introuvable",
+                message="Cet élève n'est pas rattaché à votre compte.",
+                member=member[0],
+            )
+        student = await ts.get(TsStudent, child_id)
+        assert student is not None
+        absences = (
+            list(
+                await ts.scalars(
+                    select(TsAbsence)
+                    .where(
+                        TsAbsence.student_id == student.student_id,
+                        TsAbsence.school_id == student.school_id,
+                    )
+                    .order_by(TsAbsence.start_date.desc())
+                )
+            )
+            if "absences" in found.services
+            else []
+        )
+        marks = (
+            list(
+                await ts.scalars(
+                    select(TsMark)
+                    .where(
+                        TsMark.student_id == student.student_id,
+                        TsMark.school_id == student.school_id,
+                    )
+                    .order_by(TsMark.day.desc(), TsMark.id.desc())
+                )
+            )
+            if "grades" in found.services
+            else []
+        )
+        return render(
+            "child.html",
+            child=found,
+            absences=absences,
+            marks=marks,
+            member=member[0],
+            csrf=member[1].csrf_token,
+        )

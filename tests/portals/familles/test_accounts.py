@@ -1,0 +1,209 @@
+"""The families portal over HTTP: an account from a code produced by the staff side and a
+replication run, a second child from another school, an absence seen after the next run."""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+
+import httpx
+import pytest
+from sqlalchemy import func, select
+
+from api.resolvers.absences.events import AbsenceEntry, record_absence
+from api.resolvers.absences.settings import school_setup
+from api.resolvers.teleservices.codes import code_history, regenerate_code
+from api.resolvers.teleservices.services import set_service
+from db.reference import load_absence_references
+from db.teleservices import ActivationCode, Teleservice
+from portals.familles.app import create_familles_app
+from replication.run import replicate
+from tests.conftest import TEST_SECRET_KEY
+from tests.world import build_world
+from tsdb.models import FamilyAccount
+
+CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
+TICKET = re.compile(r'name="ticket" value="([^"]+)"')
+TODAY = date(2026, 11, 25)
+
+
+@pytest.fixture
+async def world(sessionmaker):
+    world = await build_world(sessionmaker)
+    async with sessionmaker() as session, session.begin():
+        await load_absence_references(session)
+    return world
+
+
+async def _run(sessionmaker, fn, *args, **kwargs):
+    async with sessionmaker() as session, session.begin():
+        return await fn(session, *args, **kwargs)
+
+
+async def _code(world, sessionmaker, school, student, guardian, principal_login):
+    principal = await world.principal(sessionmaker, principal_login)
+    for service in Teleservice:
+        await _run(sessionmaker, set_service, principal, school, service, True)
+    await _run(sessionmaker, regenerate_code, principal, school, student, guardian, TEST_SECRET_KEY)
+    views = await _run(
+        sessionmaker, code_history, principal, school, student, guardian, TEST_SECRET_KEY
+    )
+    return views[0].code
+
+
+@pytest.fixture
+async def families(settings):
+    app = create_familles_app(settings)
+    transport = httpx.ASGITransport(app=app)
+    # https: Secure cookies (the default on PostgreSQL settings) are sent back.
+    async with httpx.AsyncClient(transport=transport, base_url="https://familles") as client:
+        yield client
+    await app.state.ts_engine.dispose()
+
+
+async def _post(client, url, data, page=None):
+    form = await client.get(page or url)
+    return await client.post(url, data={"csrf_token": CSRF.search(form.text).group(1), **data})
+
+
+async def test_a_parent_creates_an_account_attaches_a_second_child_and_sees_absences(
+    world, sessionmaker, ts_sessionmaker, families
+):
+    lina_code = await _code(
+        world,
+        sessionmaker,
+        world.school_a,
+        world.students["lina"],
+        world.guardians["father"],
+        "principal_a",
+    )
+    jade_code = await _code(
+        world,
+        sessionmaker,
+        world.school_b,
+        world.students["jade"],
+        world.guardians["father"],
+        "principal_b",
+    )
+    await replicate(sessionmaker, ts_sessionmaker, full=True, today=TODAY)
+
+    wrong = await _post(
+        families, "/creer-un-compte", {"code": lina_code, "naissance": "2015-03-15"}
+    )
+    assert (
+        wrong.status_code == 400
+        and "Code d&#39;activation ou date de naissance incorrects." in wrong.text
+    )
+    step2 = await _post(
+        families,
+        "/creer-un-compte",
+        {"code": lina_code.lower().replace("-", " "), "naissance": "2015-03-14"},
+    )
+    assert step2.status_code == 200 and "Code vérifié" in step2.text
+    ticket = TICKET.search(step2.text).group(1)
+    short = await families.post(
+        "/creer-un-compte",
+        data={
+            "csrf_token": CSRF.search(step2.text).group(1),
+            "ticket": ticket,
+            "login": "paul.martin",
+            "password": "court",
+            "confirmation": "court",
+            "email": "paul@example.fr",
+        },
+    )
+    assert short.status_code == 400 and 'id="erreur-password"' in short.text
+    created = await families.post(
+        "/creer-un-compte",
+        data={
+            "csrf_token": CSRF.search(step2.text).group(1),
+            "ticket": ticket,
+            "login": "paul.martin",
+            "password": "un mot de passe long",
+            "confirmation": "un mot de passe long",
+            "email": "paul@example.fr",
+        },
+    )
+    assert created.status_code == 303 and created.headers["location"] == "/enfants"
+    children = await families.get("/enfants")
+    assert "Lina Martin" in children.text and "Jade" not in children.text
+    # The code is used: it cannot open a second account.
+    reused = await _post(
+        families, "/ajouter-un-code", {"code": lina_code, "naissance": "2015-03-14"}
+    )
+    assert reused.status_code == 400
+    attached = await _post(
+        families, "/ajouter-un-code", {"code": jade_code, "naissance": "2015-01-20"}
+    )
+    assert attached.status_code == 303
+    children = await families.get("/enfants")
+    assert "Lina Martin" in children.text and "Jade Bernard" in children.text
+    assert "Collège Louise Michel" in children.text
+
+    cpe = await world.principal(sessionmaker, "cpe_a")
+    setup = await _run(sessionmaker, school_setup, cpe, world.school_a)
+    slot = setup.grid.slots[0].id
+    await _run(
+        sessionmaker,
+        record_absence,
+        cpe,
+        AbsenceEntry(
+            world.students["lina"],
+            world.school_a,
+            date(2026, 11, 23),
+            slot,
+            date(2026, 11, 23),
+            slot,
+        ),
+    )
+    lina_id = re.search(r'href="/enfants/(\d+)">Lina Martin', children.text).group(1)
+    before = await families.get(f"/enfants/{lina_id}")
+    assert "Aucune absence" in before.text
+    summary = await replicate(sessionmaker, ts_sessionmaker, today=TODAY)
+    assert summary.codes_used == 2
+    after = await families.get(f"/enfants/{lina_id}")
+    assert "Absence du 23/11/2026 (M1) au 23/11/2026 (M1)" in after.text
+    async with sessionmaker() as session:
+        used = await session.scalar(
+            select(func.count())
+            .select_from(ActivationCode)
+            .where(ActivationCode.used_at.is_not(None))
+        )
+    assert used == 2
+
+
+async def test_sign_in_out_and_csrf(world, sessionmaker, ts_sessionmaker, families):
+    code = await _code(
+        world, sessionmaker, world.school_a, world.students["noah"], None, "principal_a"
+    )
+    await replicate(sessionmaker, ts_sessionmaker, full=True, today=TODAY)
+    step2 = await _post(families, "/creer-un-compte", {"code": code, "naissance": "2015-11-02"})
+    await families.post(
+        "/creer-un-compte",
+        data={
+            "csrf_token": CSRF.search(step2.text).group(1),
+            "ticket": TICKET.search(step2.text).group(1),
+            "login": "noah",
+            "password": "mot de passe de noah",
+            "confirmation": "mot de passe de noah",
+            "email": "",
+        },
+    )
+    page = await families.get("/enfants")
+    out = await families.post("/deconnexion", data={"csrf_token": CSRF.search(page.text).group(1)})
+    assert out.status_code == 303
+    assert (await families.get("/enfants")).headers.get("location") == "/"
+    forged = await families.post(
+        "/connexion", data={"login": "noah", "password": "mot de passe de noah"}
+    )
+    assert forged.status_code == 403
+    bad = await _post(families, "/connexion", {"login": "noah", "password": "faux"}, page="/")
+    assert bad.status_code == 400 and "Identifiant ou mot de passe incorrect." in bad.text
+    good = await _post(
+        families, "/connexion", {"login": "noah", "password": "mot de passe de noah"}, page="/"
+    )
+    assert good.status_code == 303
+    assert "Noah Martin" in (await families.get("/enfants")).text
+    async with ts_sessionmaker() as ts:
+        account = await ts.scalar(select(FamilyAccount).where(FamilyAccount.login == "noah"))
+    assert account.password_hash.startswith("$argon2")
