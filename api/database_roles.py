@@ -42,7 +42,12 @@ def grant_statements(role: str) -> list[str]:
 
 # The families portal's tables in the télé-services database.
 REPLICATED_TABLES = ("ts_schools", "ts_students", "ts_absences", "ts_marks", "ts_codes")
-ACCOUNT_TABLES = ("family_accounts", "family_code_uses", "family_sessions")
+ACCOUNT_TABLES = (
+    "family_accounts",
+    "family_code_uses",
+    "family_sessions",
+    "family_failure_counters",
+)
 
 
 def families_grant_statements(role: str) -> list[str]:

@@ -185,3 +185,16 @@ class FamilySession(Base):
     csrf_token: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_seen_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class FamilyFailureCounter(Base):
+    """Failed guesses on the families portal (codes, passwords), per code, account and
+    address: the same counters as the staff side's (``api.guess_counters``)."""
+
+    __tablename__ = "family_failure_counters"
+
+    key_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    failures: Mapped[int] = mapped_column(default=0)
+    first_failure_at: Mapped[datetime]
+    last_failure_at: Mapped[datetime]
+    blocked_until: Mapped[datetime | None]

@@ -1,171 +1,41 @@
-"""Throttling of guesses (logins, second-factor codes) and of API clients' request rates.
-
-Counters live in the database (``db.throttles``) so that every process of a
-deployment sees the same ones; each counter is moved by one atomic
-``INSERT ... ON CONFLICT DO UPDATE``, so concurrent attempts are all counted.
-A key names what is counted (``Key("login", "jdupont")``); only its SHA-256
-reaches the database.
-
-Guessing: the first few failures are free, then every attempt must wait a
-delay that doubles with each failure, and past a threshold the key is locked
-for a while. A success clears the key's counter; a quiet period forgets it.
-"""
+"""Throttling on the staff side: guesses (logins, second-factor codes) counted in the admin
+database (``db.throttles``; the algorithm is ``api.guess_counters``), and API clients'
+request rates (fixed one-minute windows, one atomic upsert per request)."""
 
 from __future__ import annotations
 
-import hashlib
-from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
-from sqlalchemy import case, delete, select, update
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import delete
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from api.guess_counters import (
+    ACCOUNT_POLICY,
+    ADDRESS_POLICY,
+    GuessCounters,
+    GuessPolicy,
+    Key,
+    Throttled,
+    dialect_insert,
+)
 from db.throttles import FailureCounter, RequestWindow
 
-
-@dataclass(frozen=True)
-class Key:
-    kind: str
-    value: str
-
-    @property
-    def hash(self) -> str:
-        return hashlib.sha256(f"{self.kind}:{self.value}".encode()).hexdigest()
-
-
-@dataclass(frozen=True)
-class GuessPolicy:
-    """How many failures of one key are tolerated, and what follows."""
-
-    free_failures: int
-    first_delay: timedelta
-    max_delay: timedelta
-    lock_after: int
-    lock_for: timedelta
-    # Failures older than this are forgotten.
-    forget_after: timedelta
-
-    def blocked_for(self, failures: int) -> timedelta | None:
-        if failures >= self.lock_after:
-            return self.lock_for
-        if failures < self.free_failures:
-            return None
-        delay = self.first_delay * (2 ** (failures - self.free_failures))
-        return min(delay, self.max_delay)
-
-
-# One account: a person mistyping gets 4 free tries, a guesser is locked after 10.
-ACCOUNT_POLICY = GuessPolicy(
-    free_failures=4,
-    first_delay=timedelta(seconds=1),
-    max_delay=timedelta(seconds=60),
-    lock_after=10,
-    lock_for=timedelta(minutes=15),
-    forget_after=timedelta(hours=1),
-)
-# One address: a school's whole staff may sit behind it, so more room before locking.
-ADDRESS_POLICY = GuessPolicy(
-    free_failures=20,
-    first_delay=timedelta(seconds=1),
-    max_delay=timedelta(seconds=30),
-    lock_after=100,
-    lock_for=timedelta(minutes=15),
-    forget_after=timedelta(hours=1),
-)
-
-
-class Throttled(Exception):
-    """Attempts are refused until ``retry_after`` has passed; nothing was checked."""
-
-    def __init__(self, retry_after: timedelta) -> None:
-        super().__init__(f"throttled for {retry_after}")
-        self.retry_after = retry_after
-
-    @property
-    def seconds(self) -> int:
-        return max(1, int(self.retry_after.total_seconds() + 0.999))
-
-    @property
-    def message_fr(self) -> str:
-        seconds = self.seconds
-        if seconds >= 120:
-            wait = f"{(seconds + 59) // 60} minutes"
-        else:
-            wait = f"{seconds} seconde{'s' if seconds > 1 else ''}"
-        return f"Trop de tentatives infructueuses : réessayez dans {wait}."
-
-
-def _aware(moment: datetime) -> datetime:
-    """SQLite hands back naive datetimes; they are UTC."""
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-
-
-def _insert(session: AsyncSession) -> Callable[..., Any]:
-    """The dialect's INSERT, which has ON CONFLICT (both engines spell it alike)."""
-    return postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
-
-
-async def ensure_not_blocked(
-    session: AsyncSession, keys: list[tuple[Key, GuessPolicy]], now: datetime | None = None
-) -> None:
-    """Raise ``Throttled`` if any key must still wait; call before checking the guess."""
-    now = now or datetime.now(UTC)
-    rows = await session.execute(
-        select(FailureCounter.blocked_until).where(
-            FailureCounter.key_hash.in_([key.hash for key, _policy in keys]),
-            FailureCounter.blocked_until.is_not(None),
-        )
-    )
-    waits = [_aware(until) - now for (until,) in rows if until is not None]
-    longest = max(waits, default=timedelta(0))
-    if longest > timedelta(0):
-        raise Throttled(longest)
-
-
-async def record_failure(
-    session: AsyncSession, keys: list[tuple[Key, GuessPolicy]], now: datetime | None = None
-) -> None:
-    """Count a failed guess against every key (atomically) and block those past their policy."""
-    now = now or datetime.now(UTC)
-    insert = _insert(session)
-    for key, policy in keys:
-        statement = insert(FailureCounter).values(
-            key_hash=key.hash, failures=1, first_failure_at=now, last_failure_at=now
-        )
-        forgotten = FailureCounter.last_failure_at < now - policy.forget_after
-        statement = statement.on_conflict_do_update(
-            index_elements=[FailureCounter.key_hash],
-            set_={
-                # A key quiet for long enough starts again from one failure.
-                "failures": case((forgotten, 1), else_=FailureCounter.failures + 1),
-                "first_failure_at": case((forgotten, now), else_=FailureCounter.first_failure_at),
-                "last_failure_at": now,
-            },
-        ).returning(FailureCounter.failures)
-        failures = (await session.execute(statement)).scalar_one()
-        blocked_for = policy.blocked_for(failures)
-        if blocked_for is not None:
-            until = now + blocked_for
-            # Never shorten a block set by a concurrent, later failure.
-            await session.execute(
-                update(FailureCounter)
-                .where(
-                    FailureCounter.key_hash == key.hash,
-                    (FailureCounter.blocked_until.is_(None))
-                    | (FailureCounter.blocked_until < until),
-                )
-                .values(blocked_until=until)
-            )
-
-
-async def record_success(session: AsyncSession, keys: list[Key]) -> None:
-    """A right guess clears the counters of the keys it proves (the account, not the address)."""
-    await session.execute(
-        delete(FailureCounter).where(FailureCounter.key_hash.in_([key.hash for key in keys]))
-    )
+# The staff side's counters (the families portal has its own table, same functions).
+COUNTERS = GuessCounters(FailureCounter)
+ensure_not_blocked = COUNTERS.ensure_not_blocked
+record_failure = COUNTERS.record_failure
+record_success = COUNTERS.record_success
+__all__ = [
+    "ACCOUNT_POLICY",
+    "ADDRESS_POLICY",
+    "GuessPolicy",
+    "Key",
+    "Throttled",
+    "consume_request",
+    "ensure_not_blocked",
+    "record_failure",
+    "record_success",
+]
 
 
 class RateLimited(Exception):
@@ -186,7 +56,7 @@ async def consume_request(
     """
     now = now or datetime.now(UTC)
     window_start = now.replace(second=0, microsecond=0)
-    insert = _insert(session)
+    insert = dialect_insert(session)
     statement = (
         insert(RequestWindow)
         .values(key_hash=key.hash, window_start=window_start, requests=1)

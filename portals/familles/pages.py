@@ -11,14 +11,23 @@ from __future__ import annotations
 
 import hmac
 import secrets
-from datetime import date
-from typing import Any
+from collections.abc import Awaitable, Callable
+from datetime import date, timedelta
+from typing import Any, TypeVar
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
+from api.guess_counters import (
+    ACCOUNT_POLICY,
+    ADDRESS_POLICY,
+    GuessCounters,
+    GuessPolicy,
+    Key,
+    Throttled,
+)
 from portals.familles.accounts import (
     AccountError,
     attach_code,
@@ -33,7 +42,27 @@ from portals.familles.accounts import (
     ticket,
 )
 from portals.familles.rendering import render
-from tsdb.models import FamilyAccount, FamilySession, TsAbsence, TsMark, TsStudent
+from tsdb.activation_codes import normalised
+from tsdb.models import (
+    FamilyAccount,
+    FamilyFailureCounter,
+    FamilySession,
+    TsAbsence,
+    TsMark,
+    TsStudent,
+)
+
+COUNTERS = GuessCounters(FamilyFailureCounter)
+# A code typed with wrong birth dates: a few mistakes, then a long lock (the date is guessable).
+CODE_POLICY = GuessPolicy(
+    free_failures=3,
+    first_delay=timedelta(seconds=5),
+    max_delay=timedelta(minutes=1),
+    lock_after=6,
+    lock_for=timedelta(hours=1),
+    forget_after=timedelta(days=1),
+)
+T = TypeVar("T")
 
 SESSION_COOKIE = "sconet_familles"
 CSRF_COOKIE = "sconet_familles_csrf"
@@ -95,6 +124,37 @@ def _signed_in(request: Request, token: str) -> Response:
     return response
 
 
+def _address(request: Request) -> str:
+    return request.client.host if request.client else "inconnue"
+
+
+async def _guess(
+    request: Request,
+    keys: list[tuple[Key, GuessPolicy]],
+    attempt: Callable[[AsyncSession], Awaitable[T]],
+) -> T:
+    """Run a guess (a code, a password) unless its keys are blocked; a wrong one is counted
+    in a transaction of its own, so that it stays counted."""
+    sessions = _sessions(request)
+    async with sessions() as ts, ts.begin():
+        await COUNTERS.ensure_not_blocked(ts, keys)
+    try:
+        async with sessions() as ts, ts.begin():
+            return await attempt(ts)
+    except AccountError:
+        async with sessions() as ts, ts.begin():
+            await COUNTERS.record_failure(ts, keys)
+        raise
+
+
+def _code_keys(request: Request, typed: str) -> list[tuple[Key, GuessPolicy]]:
+    code = normalised(typed) or typed.strip().upper()[:40]
+    return [
+        (Key("familles-code", code), CODE_POLICY),
+        (Key("familles-address", _address(request)), ADDRESS_POLICY),
+    ]
+
+
 def _day(raw: str | None) -> date | None:
     try:
         return date.fromisoformat((raw or "").strip())
@@ -116,18 +176,29 @@ async def login(request: Request) -> Response:
     form = await _form(request, request.cookies.get(CSRF_COOKIE))
     if form is None:
         return _refused()
-    async with _sessions(request)() as ts, ts.begin():
-        try:
-            _account, token = await sign_in(ts, form.get("login", ""), form.get("password", ""))
-        except AccountError as exc:
-            return render(
-                "home.html",
-                400,
-                csrf=request.cookies.get(CSRF_COOKIE),
-                error=exc.message,
-                login=form.get("login", ""),
-                member=None,
-            )
+    login_name = form.get("login", "").strip().lower()
+    keys = [
+        (Key("familles-login", login_name), ACCOUNT_POLICY),
+        (Key("familles-address", _address(request)), ADDRESS_POLICY),
+    ]
+
+    async def attempt(ts: AsyncSession) -> str:
+        _account, token = await sign_in(ts, login_name, form.get("password", ""))
+        await COUNTERS.record_success(ts, [keys[0][0]])
+        return token
+
+    try:
+        token = await _guess(request, keys, attempt)
+    except (AccountError, Throttled) as exc:
+        message = exc.message_fr if isinstance(exc, Throttled) else exc.message
+        return render(
+            "home.html",
+            429 if isinstance(exc, Throttled) else 400,
+            csrf=request.cookies.get(CSRF_COOKIE),
+            error=message,
+            login=form.get("login", ""),
+            member=None,
+        )
     return _signed_in(request, token)
 
 
@@ -159,29 +230,35 @@ async def create(request: Request) -> Response:
     form = await _form(request, request.cookies.get(CSRF_COOKIE))
     if form is None:
         return _refused()
-    async with _sessions(request)() as ts, ts.begin():
-        if "ticket" not in form:
-            try:
-                code = await find_code(ts, form.get("code", ""), _day(form.get("naissance")))
-            except AccountError as exc:
-                return render(
-                    "create.html",
-                    400,
-                    csrf=token,
-                    step=1,
-                    error={exc.field: exc.message},
-                    values=form,
-                    member=None,
-                )
+    if "ticket" not in form:
+        typed, born = form.get("code", ""), _day(form.get("naissance"))
+        try:
+            code = await _guess(
+                request, _code_keys(request, typed), lambda ts: find_code(ts, typed, born)
+            )
+        except (AccountError, Throttled) as exc:
+            field, message = (
+                ("code", exc.message_fr) if isinstance(exc, Throttled) else (exc.field, exc.message)
+            )
             return render(
                 "create.html",
+                429 if isinstance(exc, Throttled) else 400,
                 csrf=token,
-                step=2,
-                error={},
-                values={},
-                ticket=ticket(secret, code.id),
+                step=1,
+                error={field: message},
+                values=form,
                 member=None,
             )
+        return render(
+            "create.html",
+            csrf=token,
+            step=2,
+            error={},
+            values={},
+            ticket=ticket(secret, code.id),
+            member=None,
+        )
+    async with _sessions(request)() as ts, ts.begin():
         code_id = code_of_ticket(secret, form["ticket"])
         if code_id is None:
             return render(
@@ -237,28 +314,34 @@ async def add_code(request: Request) -> Response:
     """GET/POST /ajouter-un-code: attach a further child's code to the account."""
     async with _sessions(request)() as ts, ts.begin():
         member = await _member(ts, request)
-        if member is None:
-            return _redirect("/")
-        account, session = member
-        if request.method == "GET":
-            return render(
-                "attach.html", csrf=session.csrf_token, error={}, values={}, member=account
-            )
-        form = await _form(request, session.csrf_token)
-        if form is None:
-            return _refused()
-        try:
-            code = await find_code(ts, form.get("code", ""), _day(form.get("naissance")))
-            await attach_code(ts, account, code)
-        except AccountError as exc:
-            return render(
-                "attach.html",
-                400,
-                csrf=session.csrf_token,
-                error={exc.field: exc.message},
-                values=form,
-                member=account,
-            )
+    if member is None:
+        return _redirect("/")
+    account, session = member
+    if request.method == "GET":
+        return render("attach.html", csrf=session.csrf_token, error={}, values={}, member=account)
+    form = await _form(request, session.csrf_token)
+    if form is None:
+        return _refused()
+    typed, born = form.get("code", ""), _day(form.get("naissance"))
+    keys = [*_code_keys(request, typed), (Key("familles-account", str(account.id)), ACCOUNT_POLICY)]
+
+    async def attempt(ts: AsyncSession) -> None:
+        holder = await ts.get(FamilyAccount, account.id)
+        assert holder is not None
+        await attach_code(ts, holder, await find_code(ts, typed, born))
+
+    try:
+        await _guess(request, keys, attempt)
+    except (AccountError, Throttled) as exc:
+        message = exc.message_fr if isinstance(exc, Throttled) else exc.message
+        return render(
+            "attach.html",
+            429 if isinstance(exc, Throttled) else 400,
+            csrf=session.csrf_token,
+            error={"code": message},
+            values=form,
+            member=account,
+        )
     return _redirect("/enfants")
 
 

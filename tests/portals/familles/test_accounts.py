@@ -207,3 +207,33 @@ async def test_sign_in_out_and_csrf(world, sessionmaker, ts_sessionmaker, famili
     async with ts_sessionmaker() as ts:
         account = await ts.scalar(select(FamilyAccount).where(FamilyAccount.login == "noah"))
     assert account.password_hash.startswith("$argon2")
+
+
+async def test_guessing_a_birth_date_locks_the_code(world, sessionmaker, ts_sessionmaker, families):
+    code = await _code(
+        world,
+        sessionmaker,
+        world.school_a,
+        world.students["lina"],
+        world.guardians["mother"],
+        "principal_a",
+    )
+    await replicate(sessionmaker, ts_sessionmaker, full=True, today=TODAY)
+    statuses = []
+    for day in range(1, 8):
+        wrong = await _post(
+            families, "/creer-un-compte", {"code": code, "naissance": f"2015-03-0{day}"}
+        )
+        statuses.append(wrong.status_code)
+    assert statuses[:3] == [400, 400, 400] and statuses[-1] == 429, statuses
+    right = await _post(families, "/creer-un-compte", {"code": code, "naissance": "2015-03-14"})
+    assert right.status_code == 429 and "Trop de tentatives" in right.text
+
+
+async def test_password_guesses_are_slowed_down(world, sessionmaker, ts_sessionmaker, families):
+    for _ in range(5):
+        await _post(families, "/connexion", {"login": "personne", "password": "faux"}, page="/")
+    slowed = await _post(
+        families, "/connexion", {"login": "personne", "password": "faux"}, page="/"
+    )
+    assert slowed.status_code == 429 and "réessayez dans" in slowed.text

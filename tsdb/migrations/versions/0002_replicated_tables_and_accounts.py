@@ -1,8 +1,8 @@
-"""Replicated tables, family accounts and sessions, replication state
+"""Replicated tables, family accounts, sessions and throttles, replication state
 
 Revision ID: 0002
 Revises: 0001
-Create Date: 2026-12-02 03:05:23.560279
+Create Date: 2026-12-02 03:09:55.886171
 """
 
 from collections.abc import Sequence
@@ -28,6 +28,15 @@ def upgrade() -> None:
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_family_accounts")),
         sa.UniqueConstraint("login", name=op.f("uq_family_accounts_login")),
+    )
+    op.create_table(
+        "family_failure_counters",
+        sa.Column("key_hash", sa.String(length=64), nullable=False),
+        sa.Column("failures", sa.Integer(), nullable=False),
+        sa.Column("first_failure_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("last_failure_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("blocked_until", sa.DateTime(timezone=True), nullable=True),
+        sa.PrimaryKeyConstraint("key_hash", name=op.f("pk_family_failure_counters")),
     )
     op.create_table(
         "replication_state",
@@ -186,5 +195,6 @@ def downgrade() -> None:
 
     op.drop_table("ts_absences")
     op.drop_table("replication_state")
+    op.drop_table("family_failure_counters")
     op.drop_table("family_accounts")
     # ### end Alembic commands ###
