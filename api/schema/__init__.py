@@ -15,6 +15,7 @@ from api.schema import (
     audit,
     delegations,
     enrollments,
+    grades,
     guardians,
     nomenclatures,
     schools,
@@ -38,6 +39,7 @@ Query = merge_types(
         delegations.Query,
         absences.Query,
         teleservices.Query,
+        grades.Query,
     ),
 )
 Mutation = merge_types(
@@ -51,6 +53,7 @@ Mutation = merge_types(
         delegations.Mutation,
         absences.Mutation,
         teleservices.Mutation,
+        grades.Mutation,
     ),
 )
 

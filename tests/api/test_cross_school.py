@@ -8,6 +8,7 @@ covered.
 from __future__ import annotations
 
 from datetime import date
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -19,10 +20,12 @@ from api.resolvers.absences.events import AbsenceEntry, record_absence
 from api.resolvers.absences.family_contacts import record_phone_call
 from api.resolvers.absences.letters import school_templates
 from api.resolvers.absences.settings import school_setup
+from api.resolvers.grades import AssessmentInput, create_assessment, grading_periods
 from api.resolvers.teleservices.codes import regenerate_code
 from api.resolvers.teleservices.services import set_service
 from api.schema import schema
 from db.absences import AbsenceMotive, Justification
+from db.audit import set_actor
 from db.reference import load_absence_references
 from db.teleservices import Teleservice
 from tests.conftest import TEST_SECRET_KEY
@@ -241,6 +244,25 @@ CALLS: dict[str, tuple[str, Any]] = {
         "mutation($id: Int!) { notifyActivationCode(codeId: $id) { codes lettersPdfBase64 errors { code } } }",
         lambda w: {"id": w.absence_rows["activation_code"]},
     ),
+    "assessment": (
+        "query($id: Int!) { assessment(id: $id) { assessment { title } marks { value } } }",
+        lambda w: {"id": w.absence_rows["assessment"]},
+    ),
+    "periodAverages": (
+        "query($p: Int!, $d: Int!) { periodAverages(periodId: $p, divisionId: $d) { studentName overall } }",
+        lambda w: {"p": w.absence_rows["period"], "d": w.division_a1},
+    ),
+    "createAssessment": (
+        'mutation($d: Int!, $s: Int!) { createAssessment(input: {title: "x", subjectId: $s, '
+        'day: "2026-11-16", scale: "20", coefficient: "1", publishedOn: "2026-11-20", '
+        "divisionId: $d}) { assessment { id } errors { code } } }",
+        lambda w: {"d": w.division_a1, "s": w.subject},
+    ),
+    "enterMarks": (
+        "mutation($a: Int!, $st: Int!) { enterMarks(assessmentId: $a, marks: [{studentId: $st, "
+        'status: GRADED, value: "0"}]) { marks { value } errors { code } } }',
+        lambda w: {"a": w.absence_rows["assessment"], "st": w.students["lina"]},
+    ),
     "familyContacts": (
         "query($st: Int!) { familyContacts(studentId: $st) { contact { id recipient } } }",
         lambda w: {"st": w.students["lina"]},
@@ -357,8 +379,26 @@ async def school_a_absences(world: World, sessionmaker) -> None:
             world.guardians["mother"],
             TEST_SECRET_KEY,
         )
+    async with sessionmaker() as session, session.begin():
+        assessment = await create_assessment(
+            session,
+            principal,
+            AssessmentInput(
+                title="Contrôle",
+                subject_id=world.subject,
+                day=date(2026, 11, 16),
+                scale=Decimal(20),
+                coefficient=Decimal(1),
+                published_on=date(2026, 11, 20),
+                division_id=world.division_a1,
+            ),
+        )
+        set_actor(session.sync_session, principal.audit_actor(world.school_a))
+        period = (await grading_periods(session, world.school_a, world.year_id))[0]
     world.absence_rows = {  # type: ignore[attr-defined]
         "activation_code": code.id,
+        "assessment": assessment.id,
+        "period": period.id,
         "slot": slot,
         "template": template.id,
         "closed_day": closed.id,

@@ -160,3 +160,29 @@ async def test_teachers_reach_only_the_classes_taught(world, sessionmaker):
     cpe = await world.principal(sessionmaker, "cpe_a")
     with pytest.raises(PermissionDenied):
         await _run(sessionmaker, create_assessment, cpe, _test(world))
+
+
+async def test_grades_over_graphql(gql, world):
+    created = await gql(
+        "teacher_a",
+        """mutation($d: Int!, $s: Int!) { createAssessment(input: {title: "Dictée", subjectId: $s,
+          day: "2026-11-16", scale: "10", coefficient: "2", publishedOn: "2026-11-20", divisionId: $d})
+          { assessment { id scale } errors { field code } } }""",
+        {"d": world.division_a1, "s": world.subject},
+    )
+    assessment = created["data"]["createAssessment"]["assessment"]
+    marked = await gql(
+        "teacher_a",
+        """mutation($a: Int!, $st: Int!) { enterMarks(assessmentId: $a, marks: [
+          {studentId: $st, status: GRADED, value: "12"}]) { marks { value } errors { field code message } } }""",
+        {"a": assessment["id"], "st": world.students["lina"]},
+    )
+    [error] = marked["data"]["enterMarks"]["errors"]
+    assert error["field"] == "marks[0].value" and error["code"] == "OUT_OF_RANGE"
+    fine = await gql(
+        "teacher_a",
+        """mutation($a: Int!, $st: Int!) { enterMarks(assessmentId: $a, marks: [
+          {studentId: $st, status: GRADED, value: "7.5"}]) { marks { value } errors { code } } }""",
+        {"a": assessment["id"], "st": world.students["lina"]},
+    )
+    assert fine["data"]["enterMarks"]["marks"] == [{"value": "7.50"}]
