@@ -212,13 +212,16 @@ def serve(
 async def _outbox_worker(settings: Settings) -> None:
     """The outbox worker inside ``serve``, for a single-machine installation."""
     from api.engines import make_engine, make_sessionmaker
-    from api.outbox.worker import run_forever, transports_for
+    from api.outbox.worker import queues, run_forever, transports_for
 
     engine = make_engine(settings.database_url)
+    ts_engine = make_engine(settings.ts_database_url)
     try:
-        await run_forever(make_sessionmaker(engine), transports_for(settings.messaging), 10.0)
+        every = queues(make_sessionmaker(engine), make_sessionmaker(ts_engine))
+        await run_forever(every, transports_for(settings.messaging), 10.0)
     finally:
         await engine.dispose()
+        await ts_engine.dispose()
 
 
 @main.command("create-user")
@@ -497,7 +500,7 @@ def worker(once: bool, interval: float) -> None:
     import logging
 
     from api.engines import make_engine, make_sessionmaker
-    from api.outbox.worker import run_forever, run_once, transports_for
+    from api.outbox.worker import queues, run_all, run_forever, transports_for
 
     settings = _settings()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
@@ -505,19 +508,21 @@ def worker(once: bool, interval: float) -> None:
 
     async def run() -> None:
         engine = make_engine(settings.database_url)
+        ts_engine = make_engine(settings.ts_database_url)
+        every = queues(make_sessionmaker(engine), make_sessionmaker(ts_engine))
         try:
-            sessionmaker = make_sessionmaker(engine)
             if once:
-                report = await run_once(sessionmaker, transports)
+                report = await run_all(every, transports)
                 click.echo(
                     f"Envoyés : {report.sent} ; à réessayer : {report.retried} ; "
                     f"en échec : {report.failed}"
                 )
             else:
                 click.echo(f"Envoi de la file toutes les {interval:g} s (Ctrl-C pour arrêter).")
-                await run_forever(sessionmaker, transports, interval)
+                await run_forever(every, transports, interval)
         finally:
             await engine.dispose()
+            await ts_engine.dispose()
 
     with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(run())

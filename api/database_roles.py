@@ -47,6 +47,8 @@ ACCOUNT_TABLES = (
     "family_code_uses",
     "family_sessions",
     "family_failure_counters",
+    "family_mails",
+    "family_tokens",
 )
 
 

@@ -70,7 +70,11 @@ class Settings:
 
     @property
     def families_address(self) -> str:
-        return self.familles_url or f"http://{self.host}:{self.familles_port}/"
+        return (
+            f"{self.familles_url}/"
+            if self.familles_url
+            else f"http://{self.host}:{self.familles_port}/"
+        )
 
     @property
     def embedded(self) -> bool:

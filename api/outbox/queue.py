@@ -1,5 +1,7 @@
 """The outbox as a queue: messages are added in the caller's transaction and claimed by
-workers, several at once, without two workers ever holding the same message.
+workers, several at once, without two workers ever holding the same message. The same
+functions serve the families portal's mails (``tsdb.models.FamilyMail``, same columns), in
+the télé-services database: ``model`` says which table.
 
 A claim is a lease: a worker that dies mid-send leaves its messages to be claimed again when
 the lease ends, so a message is delivered at least once. The claim is one UPDATE whose
@@ -12,6 +14,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -64,54 +67,56 @@ def enqueue(
 
 
 async def claim(
-    sessionmaker: async_sessionmaker[AsyncSession], worker: str, limit: int = 20
-) -> list[OutboxMessage]:
+    sessionmaker: async_sessionmaker[AsyncSession],
+    worker: str,
+    limit: int = 20,
+    model: Any = OutboxMessage,
+) -> list[Any]:
     """Claim up to ``limit`` due messages for ``worker``; they are its own until the lease ends."""
     token = f"{worker[:60]}:{uuid.uuid4().hex[:16]}"
     now = utcnow()
     async with sessionmaker() as session, session.begin():
         due = (
-            select(OutboxMessage.id)
+            select(model.id)
             .where(
-                OutboxMessage.status == OutboxStatus.PENDING,
-                OutboxMessage.next_attempt_at <= now,
-                or_(OutboxMessage.claimed_until.is_(None), OutboxMessage.claimed_until < now),
+                model.status == OutboxStatus.PENDING,
+                model.next_attempt_at <= now,
+                or_(model.claimed_until.is_(None), model.claimed_until < now),
             )
-            .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id)
+            .order_by(model.next_attempt_at, model.id)
             .limit(limit)
         )
         if session.get_bind().dialect.name == "postgresql":
             due = due.with_for_update(skip_locked=True)
         await session.execute(
-            update(OutboxMessage)
+            update(model)
             .where(
-                OutboxMessage.id.in_(due),
-                or_(OutboxMessage.claimed_until.is_(None), OutboxMessage.claimed_until < now),
+                model.id.in_(due),
+                or_(model.claimed_until.is_(None), model.claimed_until < now),
             )
             .values(claimed_by=token, claimed_until=now + LEASE)
             .execution_options(synchronize_session=False)
         )
         claimed = await session.scalars(
-            select(OutboxMessage)
-            .where(OutboxMessage.claimed_by == token)
-            .order_by(OutboxMessage.id)
+            select(model).where(model.claimed_by == token).order_by(model.id)
         )
         return list(claimed)
 
 
 async def mark_sent(
     sessionmaker: async_sessionmaker[AsyncSession],
-    message: OutboxMessage,
+    message: Any,
     delivered_by: str,
     reference: str | None,
+    model: Any = OutboxMessage,
 ) -> None:
     async with sessionmaker() as session, session.begin():
         await session.execute(
-            update(OutboxMessage)
-            .where(OutboxMessage.id == message.id, OutboxMessage.status == OutboxStatus.PENDING)
+            update(model)
+            .where(model.id == message.id, model.status == OutboxStatus.PENDING)
             .values(
                 status=OutboxStatus.SENT,
-                attempts=OutboxMessage.attempts + 1,
+                attempts=model.attempts + 1,
                 sent_at=utcnow(),
                 delivered_by=delivered_by,
                 provider_reference=(reference or "")[:120] or None,
@@ -131,9 +136,10 @@ def next_attempt(attempts_made: int, now: datetime) -> datetime | None:
 
 async def mark_failed(
     sessionmaker: async_sessionmaker[AsyncSession],
-    message: OutboxMessage,
+    message: Any,
     error: str,
     permanent: bool,
+    model: Any = OutboxMessage,
 ) -> OutboxStatus:
     """Record a failed attempt: retried later, or failed for good. Returns the new status."""
     attempts = message.attempts + 1
@@ -142,8 +148,8 @@ async def mark_failed(
     status = OutboxStatus.PENDING if retry_at else OutboxStatus.FAILED
     async with sessionmaker() as session, session.begin():
         await session.execute(
-            update(OutboxMessage)
-            .where(OutboxMessage.id == message.id, OutboxMessage.status == OutboxStatus.PENDING)
+            update(model)
+            .where(model.id == message.id, model.status == OutboxStatus.PENDING)
             .values(
                 status=status,
                 attempts=attempts,

@@ -16,12 +16,21 @@ from datetime import UTC, date, datetime, timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import select
+from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tsdb.activation_codes import code_matches, lookup_key, normalised
-from tsdb.models import FamilyAccount, FamilyCodeUse, FamilySession, TsCode, TsSchool, TsStudent
+from tsdb.models import (
+    FamilyAccount,
+    FamilyCodeUse,
+    FamilyMail,
+    FamilySession,
+    FamilyToken,
+    TsCode,
+    TsSchool,
+    TsStudent,
+)
 
 PASSWORDS = PasswordHasher()
 LOGIN = re.compile(r"^[a-z0-9][a-z0-9._-]{2,59}$")
@@ -228,3 +237,124 @@ async def children(ts: AsyncSession, account: FamilyAccount) -> list[Child]:
     """The children the account reaches: through its codes still valid (a code invalidated by
     the school closes the access at the next replication)."""
     return await _children(ts, account)
+
+
+CONFIRMATION_LIFETIME = timedelta(days=2)
+RESET_LIFETIME = timedelta(hours=1)
+
+
+def _token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+async def _issue(
+    ts: AsyncSession, account: FamilyAccount, purpose: str, email: str, lifetime: timedelta
+) -> str:
+    token = secrets.token_urlsafe(32)
+    ts.add(
+        FamilyToken(
+            account_id=account.id,
+            purpose=purpose,
+            token_hash=_token_hash(token),
+            email=email,
+            expires_at=datetime.now(UTC) + lifetime,
+        )
+    )
+    await ts.flush()
+    return token
+
+
+def _mail(ts: AsyncSession, to: str, subject: str, body: str) -> None:
+    ts.add(FamilyMail(channel="email", recipient=to, subject=subject, body=body))
+
+
+async def send_confirmation(ts: AsyncSession, account: FamilyAccount, base_url: str) -> None:
+    """A link that confirms the account's address (needed to reset a forgotten password)."""
+    if not account.email:
+        return
+    token = await _issue(ts, account, "confirm", account.email, CONFIRMATION_LIFETIME)
+    _mail(
+        ts,
+        account.email,
+        "Sconet Télé-services : confirmez votre adresse électronique",
+        f"Bonjour,\n\nPour confirmer l'adresse de votre compte « {account.login} », ouvrez ce lien "
+        f"dans les deux jours :\n\n{base_url}confirmer?jeton={token}\n\n"
+        "Si vous n'avez pas créé de compte, ignorez ce message.",
+    )
+
+
+async def _use_token(ts: AsyncSession, purpose: str, token: str) -> FamilyToken:
+    found = await ts.scalar(
+        select(FamilyToken).where(
+            FamilyToken.token_hash == _token_hash(token or ""), FamilyToken.purpose == purpose
+        )
+    )
+    now = datetime.now(UTC)
+    expires = found.expires_at if found else now
+    if expires.tzinfo is None:
+        expires = expires.replace(tzinfo=UTC)
+    if found is None or found.used_at is not None or expires < now:
+        raise AccountError("jeton", "Ce lien n'est plus valable : demandez-en un nouveau.")
+    found.used_at = now
+    return found
+
+
+async def confirm_email(ts: AsyncSession, token: str) -> FamilyAccount:
+    used = await _use_token(ts, "confirm", token)
+    account = await ts.get(FamilyAccount, used.account_id)
+    if account is None or account.email != used.email:
+        raise AccountError("jeton", "Ce lien n'est plus valable : demandez-en un nouveau.")
+    account.email_confirmed_at = datetime.now(UTC)
+    return account
+
+
+async def request_reset(ts: AsyncSession, who: str, base_url: str) -> None:
+    """A reset link to the confirmed address of the account named by login or address; the
+    answer is the same whether one exists or not."""
+    who = who.strip().lower()
+    account = await ts.scalar(
+        select(FamilyAccount).where(
+            (FamilyAccount.login == who) | (func.lower(FamilyAccount.email) == who)
+        )
+    )
+    if account is None or not account.email or account.email_confirmed_at is None:
+        return
+    token = await _issue(ts, account, "reset", account.email, RESET_LIFETIME)
+    _mail(
+        ts,
+        account.email,
+        "Sconet Télé-services : nouveau mot de passe",
+        f"Bonjour,\n\nPour choisir un nouveau mot de passe pour le compte « {account.login} », "
+        f"ouvrez ce lien dans l'heure :\n\n{base_url}nouveau-mot-de-passe?jeton={token}\n\n"
+        "Si vous n'avez rien demandé, ignorez ce message : votre mot de passe ne change pas.",
+    )
+
+
+def _check_password(password: str, confirmation: str) -> None:
+    if len(password) < MIN_PASSWORD:
+        raise AccountError(
+            "password", f"Le mot de passe compte au moins {MIN_PASSWORD} caractères."
+        )
+    if password != confirmation:
+        raise AccountError("confirmation", "Les deux mots de passe diffèrent.")
+
+
+async def reset_password(ts: AsyncSession, token: str, password: str, confirmation: str) -> None:
+    """A new password from a reset link; every session of the account ends."""
+    _check_password(password, confirmation)
+    used = await _use_token(ts, "reset", token)
+    account = await ts.get(FamilyAccount, used.account_id)
+    assert account is not None
+    account.password_hash = PASSWORDS.hash(password)
+    await ts.execute(delete(FamilySession).where(FamilySession.account_id == account.id))
+
+
+async def change_password(
+    ts: AsyncSession, account: FamilyAccount, current: str, password: str, confirmation: str
+) -> None:
+    try:
+        PASSWORDS.verify(account.password_hash, current)
+    except (VerificationError, InvalidHashError):
+        raise AccountError("current", "Mot de passe actuel incorrect.") from None
+    _check_password(password, confirmation)
+    account.password_hash = PASSWORDS.hash(password)

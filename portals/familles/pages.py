@@ -31,12 +31,17 @@ from api.guess_counters import (
 from portals.familles.accounts import (
     AccountError,
     attach_code,
+    change_password,
     children,
     close_session,
     code_of_ticket,
+    confirm_email,
     create_account,
     find_code,
     open_session,
+    request_reset,
+    reset_password,
+    send_confirmation,
     session_of,
     sign_in,
     ticket,
@@ -290,6 +295,7 @@ async def create(request: Request) -> Response:
                 ticket=form["ticket"],
                 member=None,
             )
+        await send_confirmation(ts, account, request.app.state.settings.families_address)
         session_token = await open_session(ts, account)
     return _signed_in(request, session_token)
 
@@ -399,4 +405,124 @@ async def child(request: Request) -> Response:
             marks=marks,
             member=member[0],
             csrf=member[1].csrf_token,
+        )
+
+
+async def confirm(request: Request) -> Response:
+    """GET /confirmer?jeton=: the link of the confirmation e-mail."""
+    async with _sessions(request)() as ts, ts.begin():
+        try:
+            await confirm_email(ts, request.query_params.get("jeton", ""))
+        except AccountError as exc:
+            return render(
+                "message.html", 400, title="Lien expiré", message=exc.message, member=None
+            )
+    return render(
+        "message.html",
+        title="Adresse confirmée",
+        message="Votre adresse électronique est confirmée : elle vous servira si vous oubliez "
+        "votre mot de passe.",
+        member=None,
+    )
+
+
+async def forgotten(request: Request) -> Response:
+    """GET/POST /mot-de-passe-oublie: a reset link by e-mail (the same answer for anyone)."""
+    token = _anonymous_token(request)
+    if request.method == "GET":
+        return _with_anonymous_token(
+            request, render("forgotten.html", csrf=token, error="", member=None), token
+        )
+    form = await _form(request, request.cookies.get(CSRF_COOKIE))
+    if form is None:
+        return _refused()
+    keys = [(Key("familles-reset", _address(request)), ADDRESS_POLICY)]
+    async with _sessions(request)() as ts, ts.begin():
+        try:
+            await COUNTERS.ensure_not_blocked(ts, keys)
+        except Throttled as exc:
+            return render("forgotten.html", 429, csrf=token, error=exc.message_fr, member=None)
+        # Every request counts: it sends mail, so it is limited like a guess.
+        await COUNTERS.record_failure(ts, keys)
+        await request_reset(ts, form.get("qui", ""), request.app.state.settings.families_address)
+    return render(
+        "message.html",
+        title="Demande enregistrée",
+        message="Si un compte correspond, avec une adresse électronique confirmée, un courriel "
+        "vient d'y être envoyé avec un lien valable une heure.",
+        member=None,
+    )
+
+
+async def new_password(request: Request) -> Response:
+    """GET/POST /nouveau-mot-de-passe?jeton=: choose a new password from the link."""
+    token = _anonymous_token(request)
+    if request.method == "GET":
+        return _with_anonymous_token(
+            request,
+            render(
+                "new_password.html",
+                csrf=token,
+                jeton=request.query_params.get("jeton", ""),
+                error={},
+                member=None,
+            ),
+            token,
+        )
+    form = await _form(request, request.cookies.get(CSRF_COOKIE))
+    if form is None:
+        return _refused()
+    try:
+        async with _sessions(request)() as ts, ts.begin():
+            await reset_password(
+                ts, form.get("jeton", ""), form.get("password", ""), form.get("confirmation", "")
+            )
+    except AccountError as exc:
+        return render(
+            "new_password.html",
+            400,
+            csrf=token,
+            jeton=form.get("jeton", ""),
+            error={exc.field: exc.message},
+            member=None,
+        )
+    return render(
+        "message.html",
+        title="Mot de passe changé",
+        message="Votre nouveau mot de passe est enregistré : connectez-vous avec lui.",
+        member=None,
+    )
+
+
+async def account_page(request: Request) -> Response:
+    """GET/POST /compte: the account's address, and changing the password."""
+    async with _sessions(request)() as ts, ts.begin():
+        member = await _member(ts, request)
+        if member is None:
+            return _redirect("/")
+        account, session = member
+        error: dict[str, str] = {}
+        saved = False
+        if request.method == "POST":
+            form = await _form(request, session.csrf_token)
+            if form is None:
+                return _refused()
+            try:
+                await change_password(
+                    ts,
+                    account,
+                    form.get("current", ""),
+                    form.get("password", ""),
+                    form.get("confirmation", ""),
+                )
+                saved = True
+            except AccountError as exc:
+                error = {exc.field: exc.message}
+        return render(
+            "account.html",
+            400 if error else 200,
+            csrf=session.csrf_token,
+            member=account,
+            error=error,
+            saved=saved,
         )

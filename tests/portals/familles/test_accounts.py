@@ -1,75 +1,26 @@
 """The families portal over HTTP: an account from a code produced by the staff side and a
-replication run, a second child from another school, an absence seen after the next run."""
+replication run, a second child from another school, an absence seen after the next run;
+throttled guesses."""
 
 from __future__ import annotations
 
 import re
 from datetime import date
 
-import httpx
-import pytest
 from sqlalchemy import func, select
 
 from api.resolvers.absences.events import AbsenceEntry, record_absence
 from api.resolvers.absences.settings import school_setup
-from api.resolvers.teleservices.codes import code_history, regenerate_code
-from api.resolvers.teleservices.services import set_service
-from db.reference import load_absence_references
-from db.teleservices import ActivationCode, Teleservice
-from portals.familles.app import create_familles_app
+from db.teleservices import ActivationCode
 from replication.run import replicate
-from tests.conftest import TEST_SECRET_KEY
-from tests.world import build_world
+from tests.portals.familles.family_steps import CSRF, TICKET, TODAY, give_code, post_form, run
 from tsdb.models import FamilyAccount
-
-CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
-TICKET = re.compile(r'name="ticket" value="([^"]+)"')
-TODAY = date(2026, 11, 25)
-
-
-@pytest.fixture
-async def world(sessionmaker):
-    world = await build_world(sessionmaker)
-    async with sessionmaker() as session, session.begin():
-        await load_absence_references(session)
-    return world
-
-
-async def _run(sessionmaker, fn, *args, **kwargs):
-    async with sessionmaker() as session, session.begin():
-        return await fn(session, *args, **kwargs)
-
-
-async def _code(world, sessionmaker, school, student, guardian, principal_login):
-    principal = await world.principal(sessionmaker, principal_login)
-    for service in Teleservice:
-        await _run(sessionmaker, set_service, principal, school, service, True)
-    await _run(sessionmaker, regenerate_code, principal, school, student, guardian, TEST_SECRET_KEY)
-    views = await _run(
-        sessionmaker, code_history, principal, school, student, guardian, TEST_SECRET_KEY
-    )
-    return views[0].code
-
-
-@pytest.fixture
-async def families(settings):
-    app = create_familles_app(settings)
-    transport = httpx.ASGITransport(app=app)
-    # https: Secure cookies (the default on PostgreSQL settings) are sent back.
-    async with httpx.AsyncClient(transport=transport, base_url="https://familles") as client:
-        yield client
-    await app.state.ts_engine.dispose()
-
-
-async def _post(client, url, data, page=None):
-    form = await client.get(page or url)
-    return await client.post(url, data={"csrf_token": CSRF.search(form.text).group(1), **data})
 
 
 async def test_a_parent_creates_an_account_attaches_a_second_child_and_sees_absences(
     world, sessionmaker, ts_sessionmaker, families
 ):
-    lina_code = await _code(
+    lina_code = await give_code(
         world,
         sessionmaker,
         world.school_a,
@@ -77,7 +28,7 @@ async def test_a_parent_creates_an_account_attaches_a_second_child_and_sees_abse
         world.guardians["father"],
         "principal_a",
     )
-    jade_code = await _code(
+    jade_code = await give_code(
         world,
         sessionmaker,
         world.school_b,
@@ -87,14 +38,14 @@ async def test_a_parent_creates_an_account_attaches_a_second_child_and_sees_abse
     )
     await replicate(sessionmaker, ts_sessionmaker, full=True, today=TODAY)
 
-    wrong = await _post(
+    wrong = await post_form(
         families, "/creer-un-compte", {"code": lina_code, "naissance": "2015-03-15"}
     )
     assert (
         wrong.status_code == 400
         and "Code d&#39;activation ou date de naissance incorrects." in wrong.text
     )
-    step2 = await _post(
+    step2 = await post_form(
         families,
         "/creer-un-compte",
         {"code": lina_code.lower().replace("-", " "), "naissance": "2015-03-14"},
@@ -128,11 +79,11 @@ async def test_a_parent_creates_an_account_attaches_a_second_child_and_sees_abse
     children = await families.get("/enfants")
     assert "Lina Martin" in children.text and "Jade" not in children.text
     # The code is used: it cannot open a second account.
-    reused = await _post(
+    reused = await post_form(
         families, "/ajouter-un-code", {"code": lina_code, "naissance": "2015-03-14"}
     )
     assert reused.status_code == 400
-    attached = await _post(
+    attached = await post_form(
         families, "/ajouter-un-code", {"code": jade_code, "naissance": "2015-01-20"}
     )
     assert attached.status_code == 303
@@ -141,9 +92,9 @@ async def test_a_parent_creates_an_account_attaches_a_second_child_and_sees_abse
     assert "Collège Louise Michel" in children.text
 
     cpe = await world.principal(sessionmaker, "cpe_a")
-    setup = await _run(sessionmaker, school_setup, cpe, world.school_a)
+    setup = await run(sessionmaker, school_setup, cpe, world.school_a)
     slot = setup.grid.slots[0].id
-    await _run(
+    await run(
         sessionmaker,
         record_absence,
         cpe,
@@ -173,11 +124,11 @@ async def test_a_parent_creates_an_account_attaches_a_second_child_and_sees_abse
 
 
 async def test_sign_in_out_and_csrf(world, sessionmaker, ts_sessionmaker, families):
-    code = await _code(
+    code = await give_code(
         world, sessionmaker, world.school_a, world.students["noah"], None, "principal_a"
     )
     await replicate(sessionmaker, ts_sessionmaker, full=True, today=TODAY)
-    step2 = await _post(families, "/creer-un-compte", {"code": code, "naissance": "2015-11-02"})
+    step2 = await post_form(families, "/creer-un-compte", {"code": code, "naissance": "2015-11-02"})
     await families.post(
         "/creer-un-compte",
         data={
@@ -197,9 +148,9 @@ async def test_sign_in_out_and_csrf(world, sessionmaker, ts_sessionmaker, famili
         "/connexion", data={"login": "noah", "password": "mot de passe de noah"}
     )
     assert forged.status_code == 403
-    bad = await _post(families, "/connexion", {"login": "noah", "password": "faux"}, page="/")
+    bad = await post_form(families, "/connexion", {"login": "noah", "password": "faux"}, page="/")
     assert bad.status_code == 400 and "Identifiant ou mot de passe incorrect." in bad.text
-    good = await _post(
+    good = await post_form(
         families, "/connexion", {"login": "noah", "password": "mot de passe de noah"}, page="/"
     )
     assert good.status_code == 303
@@ -210,7 +161,7 @@ async def test_sign_in_out_and_csrf(world, sessionmaker, ts_sessionmaker, famili
 
 
 async def test_guessing_a_birth_date_locks_the_code(world, sessionmaker, ts_sessionmaker, families):
-    code = await _code(
+    code = await give_code(
         world,
         sessionmaker,
         world.school_a,
@@ -221,19 +172,19 @@ async def test_guessing_a_birth_date_locks_the_code(world, sessionmaker, ts_sess
     await replicate(sessionmaker, ts_sessionmaker, full=True, today=TODAY)
     statuses = []
     for day in range(1, 8):
-        wrong = await _post(
+        wrong = await post_form(
             families, "/creer-un-compte", {"code": code, "naissance": f"2015-03-0{day}"}
         )
         statuses.append(wrong.status_code)
     assert statuses[:3] == [400, 400, 400] and statuses[-1] == 429, statuses
-    right = await _post(families, "/creer-un-compte", {"code": code, "naissance": "2015-03-14"})
+    right = await post_form(families, "/creer-un-compte", {"code": code, "naissance": "2015-03-14"})
     assert right.status_code == 429 and "Trop de tentatives" in right.text
 
 
 async def test_password_guesses_are_slowed_down(world, sessionmaker, ts_sessionmaker, families):
     for _ in range(5):
-        await _post(families, "/connexion", {"login": "personne", "password": "faux"}, page="/")
-    slowed = await _post(
+        await post_form(families, "/connexion", {"login": "personne", "password": "faux"}, page="/")
+    slowed = await post_form(
         families, "/connexion", {"login": "personne", "password": "faux"}, page="/"
     )
     assert slowed.status_code == 429 and "réessayez dans" in slowed.text

@@ -16,7 +16,6 @@ from api.resolvers.absences.events import AbsenceEntry, record_absence
 from api.resolvers.absences.settings import school_setup
 from api.resolvers.teleservices.codes import code_history, regenerate_code
 from api.resolvers.teleservices.services import set_service
-from db.reference import load_absence_references
 from db.teleservices import Teleservice
 from portals.familles.app import create_familles_app
 from replication.run import replicate
@@ -59,8 +58,6 @@ async def test_a_parent_follows_two_children_of_two_schools(
         pytest.fail(f"Chromium is missing at {CHROMIUM}")
     from playwright.async_api import async_playwright, expect
 
-    async with sessionmaker() as session, session.begin():
-        await load_absence_references(session)
     lina, jade, father = world.students["lina"], world.students["jade"], world.guardians["father"]
     # School B gives Paul Martin a code for Jade (by its own staff).
     principal_b = await world.principal(sessionmaker, "principal_b")

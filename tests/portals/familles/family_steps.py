@@ -1,0 +1,38 @@
+"""What the families tests do again and again: give a code on the staff side, post a form."""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+
+from api.resolvers.teleservices.codes import code_history, regenerate_code
+from api.resolvers.teleservices.services import set_service
+from db.teleservices import Teleservice
+from tests.conftest import TEST_SECRET_KEY
+
+CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
+TICKET = re.compile(r'name="ticket" value="([^"]+)"')
+TODAY = date(2026, 11, 25)
+
+
+async def run(sessionmaker, fn, *args, **kwargs):
+    async with sessionmaker() as session, session.begin():
+        return await fn(session, *args, **kwargs)
+
+
+async def give_code(world, sessionmaker, school, student, guardian, principal_login) -> str:
+    """Open the school's services and give a code (guardian None: the student's); its text."""
+    principal = await world.principal(sessionmaker, principal_login)
+    for service in Teleservice:
+        await run(sessionmaker, set_service, principal, school, service, True)
+    await run(sessionmaker, regenerate_code, principal, school, student, guardian, TEST_SECRET_KEY)
+    views = await run(
+        sessionmaker, code_history, principal, school, student, guardian, TEST_SECRET_KEY
+    )
+    return str(views[0].code)
+
+
+async def post_form(client, url, data, page=None):
+    """Post as a browser would: with the CSRF token of the page holding the form."""
+    form = await client.get(page or url)
+    return await client.post(url, data={"csrf_token": CSRF.search(form.text).group(1), **data})

@@ -1,0 +1,126 @@
+"""Families' e-mails through a real SMTP server: confirming the address, resetting a
+forgotten password; changing the password from the account page."""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import urlsplit
+
+from api.outbox.transports import SmtpTransport
+from api.outbox.worker import run_once
+from api.settings import MessagingSettings
+from db.outbox import OutboxChannel
+from replication.run import replicate
+from tests.portals.familles.family_steps import CSRF, TICKET, TODAY, give_code, post_form
+from tsdb.models import FamilyMail
+
+LINK = re.compile(r"https?://\S+")
+
+
+async def _deliver(ts_sessionmaker, smtp_server):
+    transports = {
+        OutboxChannel.EMAIL: SmtpTransport(
+            MessagingSettings(
+                smtp_host=smtp_server.host, smtp_port=smtp_server.port, smtp_security="none"
+            )
+        )
+    }
+    return await run_once(ts_sessionmaker, transports, "test", model=FamilyMail)
+
+
+def _path(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.path}?{parts.query}"
+
+
+async def test_confirm_reset_and_change_password(
+    world, sessionmaker, ts_sessionmaker, families, smtp_server
+):
+    code = await give_code(
+        world,
+        sessionmaker,
+        world.school_a,
+        world.students["lina"],
+        world.guardians["mother"],
+        "principal_a",
+    )
+    await replicate(sessionmaker, ts_sessionmaker, full=True, today=TODAY)
+    step2 = await post_form(families, "/creer-un-compte", {"code": code, "naissance": "2015-03-14"})
+    await families.post(
+        "/creer-un-compte",
+        data={
+            "csrf_token": CSRF.search(step2.text).group(1),
+            "ticket": TICKET.search(step2.text).group(1),
+            "login": "claire",
+            "password": "premier mot de passe",
+            "confirmation": "premier mot de passe",
+            "email": "claire.martin@example.fr",
+        },
+    )
+    # Not confirmed yet: no reset mail is sent.
+    await post_form(families, "/mot-de-passe-oublie", {"qui": "claire"})
+    assert (await _deliver(ts_sessionmaker, smtp_server)).sent == 1
+    [confirmation] = smtp_server.mailbox.to("claire.martin@example.fr")
+    assert "confirmez" in confirmation["Subject"]
+    confirmed = await families.get(_path(LINK.search(confirmation.get_content()).group(0)))
+    assert confirmed.status_code == 200 and "Adresse confirmée" in confirmed.text
+    again = await families.get(_path(LINK.search(confirmation.get_content()).group(0)))
+    assert again.status_code == 400
+
+    asked = await post_form(families, "/mot-de-passe-oublie", {"qui": "CLAIRE.martin@example.fr"})
+    assert "Si un compte correspond" in asked.text
+    assert (await _deliver(ts_sessionmaker, smtp_server)).sent == 1
+    reset_mail = smtp_server.mailbox.to("claire.martin@example.fr")[-1]
+    link = _path(LINK.search(reset_mail.get_content()).group(0))
+    page = await families.get(link)
+    jeton = re.search(r'name="jeton" value="([^"]+)"', page.text).group(1)
+    short = await families.post(
+        "/nouveau-mot-de-passe",
+        data={
+            "csrf_token": CSRF.search(page.text).group(1),
+            "jeton": jeton,
+            "password": "court",
+            "confirmation": "court",
+        },
+    )
+    assert short.status_code == 400 and 'id="erreur-password"' in short.text
+    done = await families.post(
+        "/nouveau-mot-de-passe",
+        data={
+            "csrf_token": CSRF.search(page.text).group(1),
+            "jeton": jeton,
+            "password": "second mot de passe",
+            "confirmation": "second mot de passe",
+        },
+    )
+    assert done.status_code == 200 and "Mot de passe changé" in done.text
+    # Every session ended: the browser is signed out.
+    assert (await families.get("/enfants")).headers.get("location") == "/"
+    old = await post_form(
+        families, "/connexion", {"login": "claire", "password": "premier mot de passe"}, page="/"
+    )
+    assert old.status_code == 400
+    new = await post_form(
+        families, "/connexion", {"login": "claire", "password": "second mot de passe"}, page="/"
+    )
+    assert new.status_code == 303
+    wrong = await post_form(
+        families,
+        "/compte",
+        {
+            "current": "faux",
+            "password": "troisième mot de passe",
+            "confirmation": "troisième mot de passe",
+        },
+    )
+    assert wrong.status_code == 400 and 'id="erreur-current"' in wrong.text
+    changed = await post_form(
+        families,
+        "/compte",
+        {
+            "current": "second mot de passe",
+            "password": "troisième mot de passe",
+            "confirmation": "troisième mot de passe",
+        },
+    )
+    assert changed.status_code == 200 and "Mot de passe changé." in changed.text
