@@ -35,7 +35,7 @@ from api.resolvers.teleservices.services import open_services
 from db.audit import set_actor
 from db.enrollments import Enrollment
 from db.guardians import Guardian, GuardianLink
-from db.schools import School
+from db.schools import School, SchoolYear, SchoolYearState
 from db.structures import Division
 from db.students import Student
 from db.teleservices import ActivationCode, CodeKind
@@ -96,6 +96,10 @@ async def _school(session: AsyncSession, principal: Principal, school_id: int) -
 def _today_enrolment(population: Population, on: date) -> list[ColumnElement[bool]]:
     clauses: list[ColumnElement[bool]] = [
         Enrollment.school_id == population.school_id,
+        # This year's enrolment: last year's, kept for the history, would count twice.
+        Enrollment.school_year_id.in_(
+            select(SchoolYear.id).where(SchoolYear.state == SchoolYearState.CURRENT)
+        ),
         Enrollment.entry_date <= on,
         or_(Enrollment.exit_date.is_(None), Enrollment.exit_date >= on),
     ]
