@@ -16,7 +16,7 @@ from datetime import UTC, date, datetime, timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, select, tuple_
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -209,15 +209,29 @@ class Child:
 
 
 async def _children(ts: AsyncSession, account: FamilyAccount) -> list[Child]:
+    used = (
+        select(TsCode)
+        .join(FamilyCodeUse, FamilyCodeUse.code_id == TsCode.id)
+        .where(FamilyCodeUse.account_id == account.id)
+    )
+    used_codes = list(await ts.scalars(used))
+    # A guardian subscribing in a school does so for all his children there (seed 003, 1.2):
+    # his other valid codes of that school open their children too.
+    guardians = {(c.guardian_id, c.school_id) for c in used_codes if c.guardian_id is not None}
+    reached = {(c.student_id, c.school_id) for c in used_codes}
+    for guardian_id, school_id in guardians:
+        for student_id in await ts.scalars(
+            select(TsCode.student_id).where(
+                TsCode.guardian_id == guardian_id, TsCode.school_id == school_id
+            )
+        ):
+            reached.add((student_id, school_id))
+    if not reached:
+        return []
     rows = await ts.execute(
         select(TsStudent, TsSchool)
-        .join(
-            TsCode,
-            (TsCode.student_id == TsStudent.student_id) & (TsCode.school_id == TsStudent.school_id),
-        )
-        .join(FamilyCodeUse, FamilyCodeUse.code_id == TsCode.id)
         .join(TsSchool, TsSchool.id == TsStudent.school_id)
-        .where(FamilyCodeUse.account_id == account.id)
+        .where(tuple_(TsStudent.student_id, TsStudent.school_id).in_(sorted(reached)))
         .order_by(TsStudent.first_name, TsStudent.id)
     )
     return [

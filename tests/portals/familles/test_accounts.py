@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 
 from api.resolvers.absences.events import AbsenceEntry, record_absence
 from api.resolvers.absences.settings import school_setup
+from api.resolvers.teleservices.codes import revoke_access
 from db.teleservices import ActivationCode
 from replication.run import replicate
 from tests.portals.familles.family_steps import CSRF, TICKET, TODAY, give_code, post_form, run
@@ -188,3 +189,65 @@ async def test_password_guesses_are_slowed_down(world, sessionmaker, ts_sessionm
         families, "/connexion", {"login": "personne", "password": "faux"}, page="/"
     )
     assert slowed.status_code == 429 and "réessayez dans" in slowed.text
+
+
+async def test_one_code_opens_all_the_guardians_children_of_the_school_until_revoked(
+    world, sessionmaker, ts_sessionmaker, families
+):
+    """Seed 003, 1.2: subscribing in a school covers all of the guardian's children there; an
+    invalidated code closes the access."""
+    principal = await world.principal(sessionmaker, "principal_a")
+    lina_code = await give_code(
+        world,
+        sessionmaker,
+        world.school_a,
+        world.students["lina"],
+        world.guardians["mother"],
+        "principal_a",
+    )
+    await give_code(
+        world,
+        sessionmaker,
+        world.school_a,
+        world.students["noah"],
+        world.guardians["mother"],
+        "principal_a",
+    )
+    await replicate(sessionmaker, ts_sessionmaker, full=True, today=TODAY)
+    step2 = await post_form(
+        families, "/creer-un-compte", {"code": lina_code, "naissance": "2015-03-14"}
+    )
+    await families.post(
+        "/creer-un-compte",
+        data={
+            "csrf_token": CSRF.search(step2.text).group(1),
+            "ticket": TICKET.search(step2.text).group(1),
+            "login": "claire",
+            "password": "un mot de passe long",
+            "confirmation": "un mot de passe long",
+            "email": "",
+        },
+    )
+    page = await families.get("/enfants")
+    assert "Lina Martin" in page.text and "Noah Martin" in page.text
+    await run(
+        sessionmaker,
+        revoke_access,
+        principal,
+        world.school_a,
+        world.students["noah"],
+        world.guardians["mother"],
+    )
+    await replicate(sessionmaker, ts_sessionmaker, today=TODAY)
+    page = await families.get("/enfants")
+    assert "Lina Martin" in page.text and "Noah Martin" not in page.text
+    await run(
+        sessionmaker,
+        revoke_access,
+        principal,
+        world.school_a,
+        world.students["lina"],
+        world.guardians["mother"],
+    )
+    await replicate(sessionmaker, ts_sessionmaker, today=TODAY)
+    assert "Aucun enfant" in (await families.get("/enfants")).text
