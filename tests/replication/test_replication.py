@@ -17,13 +17,18 @@ from api.resolvers.teleservices.codes import (
     generate_codes,
     regenerate_code,
 )
-from api.resolvers.teleservices.services import set_service
+from api.resolvers.teleservices.services import (
+    add_deadline,
+    grades_publication,
+    set_grades_publication,
+    set_service,
+)
 from db.absences import AbsenceEvent
 from db.audit import set_actor
 from db.grades import MarkStatus
 from db.reference import load_absence_references
 from db.students import Student
-from db.teleservices import ActivationCode, CodeKind, Teleservice
+from db.teleservices import ActivationCode, CodeKind, GradesPublication, Teleservice
 from replication import run as replication_run
 from replication.run import InjectedFailure, ReplicationBusy, acquire, replicate
 from tests.api.absences.conftest import Desk
@@ -257,3 +262,28 @@ async def test_code_uses_come_back_to_the_admin_side(world, sessionmaker, ts_ses
         assert (await session.get(ActivationCode, code_id)).used_at is not None
     async with ts_sessionmaker() as ts:
         assert (await ts.scalars(select(FamilyCodeUse.reported_at))).one() is not None
+
+
+async def test_at_deadlines_marks_wait_for_their_pairs_deadline(
+    world, sessionmaker, ts_sessionmaker
+):
+    principal = world.principal_a
+    await _run(
+        sessionmaker, set_grades_publication, principal, world.school_a, GradesPublication.DEADLINES
+    )
+    view = await _run(sessionmaker, grades_publication, principal, world.school_a)
+    six_a = next(p for p in view.pairs if p.division_code == "6A")
+    await _run(
+        sessionmaker,
+        add_deadline,
+        principal,
+        world.school_a,
+        date(2026, 12, 4),
+        [(six_a.mef_id, six_a.division_id)],
+    )
+    await replicate(sessionmaker, ts_sessionmaker, full=True, today=TODAY)
+    async with ts_sessionmaker() as ts:
+        assert list(await ts.scalars(select(TsMark.id))) == []
+    await replicate(sessionmaker, ts_sessionmaker, today=date(2026, 12, 4))
+    async with ts_sessionmaker() as ts:
+        assert set(await ts.scalars(select(TsMark.title))) == {"Contrôle", "Devoir"}
