@@ -7,14 +7,12 @@ import asyncio
 import secrets
 
 import pytest
-from click.testing import CliRunner
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
-from sqlalchemy.ext.asyncio import create_async_engine
 
-from api.cli import main
 from api.engines import make_engine, make_sessionmaker
+from tests.db.database_roles import as_owner, grant
 from tests.world import build_world
 
 REFUSED = [
@@ -27,37 +25,19 @@ REFUSED = [
 ]
 
 
-def _grant(urls, tmp_path, role):
-    env = {
-        "SCONET_DATABASE_URL": urls.admin,
-        "SCONET_TS_DATABASE_URL": urls.teleservices,
-        "SCONET_SECRET_KEY": "r" * 40,
-        "SCONET_VAR_DIR": str(tmp_path),
-    }
-    return CliRunner().invoke(main, ["db", "grant-app-role", role], env=env)
-
-
-async def _owner(url: str, *statements: str) -> None:
-    engine = create_async_engine(url, isolation_level="AUTOCOMMIT")
-    try:
-        async with engine.connect() as connection:
-            for statement in statements:
-                await connection.execute(text(statement))
-    finally:
-        await engine.dispose()
-
-
 async def test_the_application_role_cannot_alter_the_audit_log(
     database_urls, engine_name, tmp_path
 ):
     if engine_name == "sqlite":
-        result = await asyncio.to_thread(_grant, database_urls, tmp_path, "sconet_app")
+        result = await asyncio.to_thread(
+            grant, database_urls, tmp_path, "grant-app-role", "sconet_app"
+        )
         assert result.exit_code == 1 and "SQLite" in result.output
         return
     role = f"sconet_app_{secrets.token_hex(4)}"
-    await _owner(database_urls.admin, f'CREATE ROLE "{role}" LOGIN')
+    await as_owner(database_urls.admin, f'CREATE ROLE "{role}" LOGIN')
     try:
-        result = await asyncio.to_thread(_grant, database_urls, tmp_path, role)
+        result = await asyncio.to_thread(grant, database_urls, tmp_path, "grant-app-role", role)
         assert result.exit_code == 0, result.output
         app_url = make_url(database_urls.admin).set(username=role, password=None)
         engine = make_engine(app_url.render_as_string(hide_password=False))
@@ -76,7 +56,7 @@ async def test_the_application_role_cannot_alter_the_audit_log(
         finally:
             await engine.dispose()
     finally:
-        await _owner(database_urls.admin, f'DROP OWNED BY "{role}"', f'DROP ROLE "{role}"')
+        await as_owner(database_urls.admin, f'DROP OWNED BY "{role}"', f'DROP ROLE "{role}"')
 
 
 def test_role_names_are_checked():

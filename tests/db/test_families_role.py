@@ -7,14 +7,12 @@ import asyncio
 import secrets
 
 import pytest
-from click.testing import CliRunner
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
-from sqlalchemy.ext.asyncio import create_async_engine
 
-from api.cli import main
 from api.engines import make_engine
+from tests.db.database_roles import as_owner, grant
 
 REFUSED = [
     "UPDATE ts_students SET first_name = 'pirate'",
@@ -27,42 +25,26 @@ REFUSED = [
 ]
 
 
-def _grant(urls, tmp_path, role):
-    env = {
-        "SCONET_DATABASE_URL": urls.admin,
-        "SCONET_TS_DATABASE_URL": urls.teleservices,
-        "SCONET_SECRET_KEY": "r" * 40,
-        "SCONET_VAR_DIR": str(tmp_path),
-    }
-    return CliRunner().invoke(main, ["db", "grant-families-role", role], env=env)
-
-
-async def _owner(url: str, *statements: str) -> None:
-    engine = create_async_engine(url, isolation_level="AUTOCOMMIT")
-    try:
-        async with engine.connect() as connection:
-            for statement in statements:
-                await connection.execute(text(statement))
-    finally:
-        await engine.dispose()
-
-
 async def test_the_families_role_reads_replicated_tables_and_writes_accounts(
     database_urls, engine_name, tmp_path
 ):
     if engine_name == "sqlite":
-        result = await asyncio.to_thread(_grant, database_urls, tmp_path, "familles")
+        result = await asyncio.to_thread(
+            grant, database_urls, tmp_path, "grant-families-role", "familles"
+        )
         assert result.exit_code == 1 and "SQLite" in result.output
         return
     role = f"sconet_familles_{secrets.token_hex(4)}"
-    await _owner(
+    await as_owner(
         database_urls.teleservices,
         f'CREATE ROLE "{role}" LOGIN',
         "INSERT INTO ts_students (id, student_id, school_id, family_name, first_name, birth_date) "
         "VALUES (1, 1, 1, 'Martin', 'Lina', '2015-03-14')",
     )
     try:
-        result = await asyncio.to_thread(_grant, database_urls, tmp_path, role)
+        result = await asyncio.to_thread(
+            grant, database_urls, tmp_path, "grant-families-role", role
+        )
         assert result.exit_code == 0, result.output
         url = make_url(database_urls.teleservices).set(username=role, password=None)
         engine = make_engine(url.render_as_string(hide_password=False))
@@ -84,4 +66,4 @@ async def test_the_families_role_reads_replicated_tables_and_writes_accounts(
         finally:
             await engine.dispose()
     finally:
-        await _owner(database_urls.teleservices, f'DROP OWNED BY "{role}"', f'DROP ROLE "{role}"')
+        await as_owner(database_urls.teleservices, f'DROP OWNED BY "{role}"', f'DROP ROLE "{role}"')

@@ -36,3 +36,19 @@ async def post_form(client, url, data, page=None):
     """Post as a browser would: with the CSRF token of the page holding the form."""
     form = await client.get(page or url)
     return await client.post(url, data={"csrf_token": CSRF.search(form.text).group(1), **data})
+
+
+async def open_account(client, code: str, birth: str, login: str, password: str, email: str = ""):
+    """Both steps of account creation on the families portal; the last response."""
+    step2 = await post_form(client, "/creer-un-compte", {"code": code, "naissance": birth})
+    return await client.post(
+        "/creer-un-compte",
+        data={
+            "csrf_token": CSRF.search(step2.text).group(1),
+            "ticket": TICKET.search(step2.text).group(1),
+            "login": login,
+            "password": password,
+            "confirmation": password,
+            "email": email,
+        },
+    )

@@ -14,7 +14,15 @@ from api.resolvers.absences.settings import school_setup
 from api.resolvers.teleservices.codes import revoke_access
 from db.teleservices import ActivationCode
 from replication.run import replicate
-from tests.portals.familles.family_steps import CSRF, TICKET, TODAY, give_code, post_form, run
+from tests.portals.familles.family_steps import (
+    CSRF,
+    TICKET,
+    TODAY,
+    give_code,
+    open_account,
+    post_form,
+    run,
+)
 from tsdb.models import FamilyAccount
 
 
@@ -129,18 +137,7 @@ async def test_sign_in_out_and_csrf(world, sessionmaker, ts_sessionmaker, famili
         world, sessionmaker, world.school_a, world.students["noah"], None, "principal_a"
     )
     await replicate(sessionmaker, ts_sessionmaker, full=True, today=TODAY)
-    step2 = await post_form(families, "/creer-un-compte", {"code": code, "naissance": "2015-11-02"})
-    await families.post(
-        "/creer-un-compte",
-        data={
-            "csrf_token": CSRF.search(step2.text).group(1),
-            "ticket": TICKET.search(step2.text).group(1),
-            "login": "noah",
-            "password": "mot de passe de noah",
-            "confirmation": "mot de passe de noah",
-            "email": "",
-        },
-    )
+    await open_account(families, code, "2015-11-02", "noah", "mot de passe de noah")
     page = await families.get("/enfants")
     out = await families.post("/deconnexion", data={"csrf_token": CSRF.search(page.text).group(1)})
     assert out.status_code == 303
@@ -214,20 +211,7 @@ async def test_one_code_opens_all_the_guardians_children_of_the_school_until_rev
         "principal_a",
     )
     await replicate(sessionmaker, ts_sessionmaker, full=True, today=TODAY)
-    step2 = await post_form(
-        families, "/creer-un-compte", {"code": lina_code, "naissance": "2015-03-14"}
-    )
-    await families.post(
-        "/creer-un-compte",
-        data={
-            "csrf_token": CSRF.search(step2.text).group(1),
-            "ticket": TICKET.search(step2.text).group(1),
-            "login": "claire",
-            "password": "un mot de passe long",
-            "confirmation": "un mot de passe long",
-            "email": "",
-        },
-    )
+    await open_account(families, lina_code, "2015-03-14", "claire", "un mot de passe long")
     page = await families.get("/enfants")
     assert "Lina Martin" in page.text and "Noah Martin" in page.text
     await run(

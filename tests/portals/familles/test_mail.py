@@ -11,7 +11,7 @@ from api.outbox.worker import run_once
 from api.settings import MessagingSettings
 from db.outbox import OutboxChannel
 from replication.run import replicate
-from tests.portals.familles.family_steps import CSRF, TICKET, TODAY, give_code, post_form
+from tests.portals.familles.family_steps import CSRF, TODAY, give_code, open_account, post_form
 from tsdb.models import FamilyMail
 
 LINK = re.compile(r"https?://\S+")
@@ -45,17 +45,8 @@ async def test_confirm_reset_and_change_password(
         "principal_a",
     )
     await replicate(sessionmaker, ts_sessionmaker, full=True, today=TODAY)
-    step2 = await post_form(families, "/creer-un-compte", {"code": code, "naissance": "2015-03-14"})
-    await families.post(
-        "/creer-un-compte",
-        data={
-            "csrf_token": CSRF.search(step2.text).group(1),
-            "ticket": TICKET.search(step2.text).group(1),
-            "login": "claire",
-            "password": "premier mot de passe",
-            "confirmation": "premier mot de passe",
-            "email": "claire.martin@example.fr",
-        },
+    await open_account(
+        families, code, "2015-03-14", "claire", "premier mot de passe", "claire.martin@example.fr"
     )
     # Not confirmed yet: no reset mail is sent.
     await post_form(families, "/mot-de-passe-oublie", {"qui": "claire"})
