@@ -120,7 +120,7 @@ async def load_principal(
         academy_id=user.academy_id,
         grants=role_grants,
         school_permissions=permissions,
-        teaching_only_schools=teaching_only,
+        teaching_only=teaching_only,
         taught_division_ids=frozenset(d for d, _g in teaching if d is not None),
         taught_group_ids=frozenset(g for _d, g in teaching if g is not None),
         remote_addr=remote_addr,

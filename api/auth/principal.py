@@ -24,9 +24,9 @@ class Principal:
     ``grants`` pairs a school id (``None`` for the whole académie) with a role;
     ``school_permissions`` is what they add up to with the principal's
     delegations (computed from ``grants`` alone when not given), per school
-    (``None``: every school of the académie). ``teaching_only_schools`` are
-    the schools where a teacher reaches only the divisions and groups taught
-    (``taught_division_ids``, ``taught_group_ids``).
+    (``None``: every school of the académie). ``teaching_only`` are the
+    (school, permission) pairs where a teacher reaches only the divisions and groups
+    taught (``taught_division_ids``, ``taught_group_ids``).
     """
 
     kind: str
@@ -38,7 +38,7 @@ class Principal:
     taught_group_ids: frozenset[int] = field(default_factory=frozenset)
     remote_addr: str | None = None
     school_permissions: Mapping[int | None, frozenset[Permission]] | None = None
-    teaching_only_schools: frozenset[int] | None = None
+    teaching_only: frozenset[tuple[int, Permission]] | None = None
     # OAuth scopes of an API client (empty for staff).
     scopes: frozenset[str] = field(default_factory=frozenset)
 
@@ -46,10 +46,10 @@ class Principal:
         if self.school_permissions is None:
             permissions, teaching_only = staff_permissions(self.grants)
             object.__setattr__(self, "school_permissions", permissions)
-            if self.teaching_only_schools is None:
-                object.__setattr__(self, "teaching_only_schools", teaching_only)
-        elif self.teaching_only_schools is None:
-            object.__setattr__(self, "teaching_only_schools", frozenset())
+            if self.teaching_only is None:
+                object.__setattr__(self, "teaching_only", teaching_only)
+        elif self.teaching_only is None:
+            object.__setattr__(self, "teaching_only", frozenset())
 
     @property
     def _permissions(self) -> Mapping[int | None, frozenset[Permission]]:
@@ -83,8 +83,9 @@ class Principal:
 
     def teaching_only_school_ids(self, permission: Permission) -> frozenset[int]:
         """Schools where the permission comes from the teacher role alone."""
-        assert self.teaching_only_schools is not None
-        return self.school_ids(permission) & self.teaching_only_schools
+        assert self.teaching_only is not None
+        schools = frozenset(s for s, p in self.teaching_only if p == permission)
+        return self.school_ids(permission) & schools
 
     def require(self, permission: Permission) -> None:
         if not self.has(permission):

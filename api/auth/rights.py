@@ -117,9 +117,11 @@ def effective_rights(roles: Iterable[Role], decisions: Mapping[Right, bool]) -> 
 
 def staff_permissions(
     grants: Iterable[Grant], decisions: Iterable[Decision] = ()
-) -> tuple[dict[int | None, frozenset[P]], frozenset[int]]:
-    """Permissions per school (``None``: the whole académie), and the schools where they
-    come from teaching alone (a teacher without delegated rights sees the classes taught)."""
+) -> tuple[dict[int | None, frozenset[P]], frozenset[tuple[int, P]]]:
+    """Permissions per school (``None``: the whole académie), and the (school, permission)
+    pairs that come from teaching alone: there the teacher reaches only the classes taught.
+    A right delegated to a teacher opens its own permissions school-wide, not the others
+    (Base élèves consultation lets him read every student, not take every class's roll call)."""
     roles_by_school: dict[int | None, set[Role]] = {}
     for school_id, role in grants:
         roles_by_school.setdefault(school_id, set()).add(role)
@@ -129,7 +131,7 @@ def staff_permissions(
     for school_id in decided:
         roles_by_school.setdefault(school_id, set())
     permissions: dict[int | None, frozenset[P]] = {}
-    teaching_only: set[int] = set()
+    teaching_only: set[tuple[int, P]] = set()
     for school_id, roles in roles_by_school.items():
         rights = (
             effective_rights(roles, decided.get(school_id, {}))
@@ -142,6 +144,12 @@ def staff_permissions(
         )
         if held:
             permissions[school_id] = frozenset(held)
-        if school_id is not None and roles == {Role.TEACHER} and not rights:
-            teaching_only.add(school_id)
+        if school_id is not None and Role.TEACHER in roles:
+            elsewhere: set[P] = set().union(
+                *(RIGHT_PERMISSIONS[right] for right in rights),
+                *(ROLE_FIXED_PERMISSIONS[role] for role in roles if role is not Role.TEACHER),
+            )
+            teaching_only |= {
+                (school_id, p) for p in ROLE_FIXED_PERMISSIONS[Role.TEACHER] - elsewhere
+            }
     return permissions, frozenset(teaching_only)

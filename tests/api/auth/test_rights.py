@@ -21,13 +21,21 @@ def test_the_principal_keeps_every_right_whatever_is_recorded():
 
 def test_a_teacher_reaches_only_the_classes_taught_until_a_right_is_delegated():
     permissions, teaching_only = staff_permissions({(7, Role.TEACHER)})
-    assert teaching_only == {7}
+    assert (7, Permission.STUDENTS_READ) in teaching_only
+    assert (7, Permission.ABSENCES_WRITE) in teaching_only
     assert Permission.GUARDIAN_CONTACTS_READ not in permissions[7]
     permissions, teaching_only = staff_permissions(
         {(7, Role.TEACHER)}, [(7, Right.STUDENTS_CONSULT, True)]
     )
-    assert teaching_only == frozenset()
+    # Consultation opens every student to him, not every class's roll call or marks.
+    assert (7, Permission.STUDENTS_READ) not in teaching_only
+    assert (7, Permission.ABSENCES_WRITE) in teaching_only
+    assert (7, Permission.GRADES_WRITE) in teaching_only
     assert RIGHT_PERMISSIONS[Right.STUDENTS_CONSULT] <= permissions[7]
+    _permissions, teaching_only = staff_permissions(
+        {(7, Role.TEACHER)}, [(7, Right.ABSENCES_ENTRY, True)]
+    )
+    assert (7, Permission.ABSENCES_WRITE) not in teaching_only
 
 
 def test_rights_are_per_school():
