@@ -516,7 +516,10 @@ def worker(once: bool, interval: float) -> None:
                 click.echo(
                     f"Envoyés : {report.sent} ; à réessayer : {report.retried} ; "
                     f"en échec : {report.failed}"
+                    + (f" ; files inaccessibles : {report.errors}" if report.errors else "")
                 )
+                if report.errors:
+                    raise click.ClickException("une file n'a pas pu être lue (voir le journal)")
             else:
                 click.echo(f"Envoi de la file toutes les {interval:g} s (Ctrl-C pour arrêter).")
                 await run_forever(every, transports, interval)

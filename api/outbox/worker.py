@@ -28,11 +28,14 @@ class WorkerReport:
     sent: int = 0
     retried: int = 0
     failed: int = 0
+    # Queues whose pass failed (database unreachable...).
+    errors: int = 0
 
     def __iadd__(self, other: WorkerReport) -> WorkerReport:
         self.sent += other.sent
         self.retried += other.retried
         self.failed += other.failed
+        self.errors += other.errors
         return self
 
 
@@ -90,7 +93,13 @@ async def run_all(
 ) -> WorkerReport:
     report = WorkerReport()
     for sessionmaker, model in every:
-        report += await run_once(sessionmaker, transports, worker, model=model)
+        try:
+            report += await run_once(sessionmaker, transports, worker, model=model)
+        except Exception:
+            # One unreachable database must not stop the other queue, nor the worker: the
+            # messages wait in their table for the next pass.
+            logger.exception("outbox %s: pass failed", model.__tablename__)
+            report.errors += 1
     return report
 
 

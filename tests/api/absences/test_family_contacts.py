@@ -316,3 +316,23 @@ async def test_teachers_do_not_write_to_families(world, desk, sessionmaker):
 )
 def test_mobile_numbers(phone, number):
     assert mobile_number(phone) == number
+
+
+async def test_a_broken_queue_does_not_stop_the_other(world, desk, sessionmaker):
+    from api.outbox.queue import enqueue
+    from api.outbox.worker import run_all
+
+    async with sessionmaker() as session, session.begin():
+        enqueue(session, OutboxChannel.SMS, "+33612345678", "x", school_id=world.school_a)
+
+    def broken():
+        raise RuntimeError("database unreachable")
+
+    transports = {
+        OutboxChannel.SMS: DevelopmentTransport(),
+        OutboxChannel.EMAIL: DevelopmentTransport(),
+    }
+    report = await run_all(
+        [(broken, FamilyContact), (sessionmaker, OutboxMessage)], transports, "t"
+    )
+    assert (report.errors, report.sent) == (1, 1)
