@@ -357,7 +357,7 @@ async def code(page: Page) -> Response:
     )
     kind = CodeKind.CAR if guardian_id else CodeKind.CAE
     lines = await codes.list_accesses(
-        page.session, page.principal, kind, codes.Population(school_id)
+        page.session, page.principal, kind, codes.Population(school_id, student_id=student_id)
     )
     line = next(
         (

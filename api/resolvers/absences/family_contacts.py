@@ -132,7 +132,8 @@ def table_text(rows: list[list[str]]) -> str:
     return "\n".join(lines)
 
 
-def _formula(guardian: Guardian | None) -> str:
+def salutation(guardian: Guardian | None) -> str:
+    """How a letter addresses the guardian: Madame, Monsieur (or both when unknown)."""
     if guardian is None:
         return "Madame, Monsieur"
     return "Monsieur" if guardian.civility is Civility.M else "Madame"
@@ -159,7 +160,7 @@ def merge_context(
             "date_naissance": student.birth_date.strftime("%d/%m/%Y"),
         },
         "responsable": {
-            "formule": _formula(guardian),
+            "formule": salutation(guardian),
             "civilite": guardian.civility.value if guardian else "",
             "nom": guardian.family_name if guardian else "",
             "prenom": guardian.first_name if guardian else "",

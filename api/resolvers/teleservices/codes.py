@@ -63,6 +63,8 @@ class Population:
     school_id: int
     mef_id: int | None = None
     division_id: int | None = None
+    # One student only (the individual screens).
+    student_id: int | None = None
 
 
 @dataclass(frozen=True)
@@ -107,6 +109,8 @@ def _today_enrolment(population: Population, on: date) -> list[ColumnElement[boo
         clauses.append(Enrollment.mef_id == population.mef_id)
     if population.division_id is not None:
         clauses.append(Enrollment.division_id == population.division_id)
+    if population.student_id is not None:
+        clauses.append(Enrollment.student_id == population.student_id)
     return clauses
 
 

@@ -23,7 +23,7 @@ from api.auth.scopes import get_in_reach
 from api.exports.letters import Letter, LetterTable, write_letters
 from api.outbox.queue import enqueue
 from api.resolvers.absences.calendar import french_date
-from api.resolvers.absences.family_contacts import postal_lines, school_lines
+from api.resolvers.absences.family_contacts import postal_lines, salutation, school_lines
 from api.resolvers.errors import NotFound, ValidationFailed
 from api.resolvers.teleservices.codes import (
     AccessLine,
@@ -202,10 +202,6 @@ async def _sender(
     return _Sender(session, school, _services_text(services), families_address)
 
 
-def _formula(guardian: Guardian) -> str:
-    return f"{'Monsieur' if guardian.civility.value == 'M.' else 'Madame'}"
-
-
 @requires(Permission.TELESERVICES_MANAGE)
 async def notify_codes(
     session: AsyncSession,
@@ -279,9 +275,9 @@ async def _notify_guardians(
         codes = [line.code for line in own if line.code is not None]
         address = postal_lines(guardian)
         if request.by_email and guardian.email:
-            sender.email(guardian.email, _formula(guardian), children)
+            sender.email(guardian.email, salutation(guardian), children)
         elif request.by_letter and address is not None:
-            sender.letter(address, _formula(guardian), children)
+            sender.letter(address, salutation(guardian), children)
         else:
             reason = (
                 "pas d'adresse électronique"
@@ -324,7 +320,9 @@ async def notify_one(
     student = await session.get(Student, code.student_id)
     if student is None:
         raise NotFound("Student", code.student_id)
-    lines = await list_accesses(session, principal, code.kind, Population(code.school_id))
+    lines = await list_accesses(
+        session, principal, code.kind, Population(code.school_id, student_id=code.student_id)
+    )
     line = next(
         (
             candidate
@@ -350,13 +348,13 @@ async def notify_one(
                 raise ValidationFailed.single(
                     "byEmail", "NO_EMAIL", "Ce responsable n'a pas d'adresse électronique."
                 )
-            sender.email(guardian.email, _formula(guardian), [child])
+            sender.email(guardian.email, salutation(guardian), [child])
         else:
             if address is None:
                 raise ValidationFailed.single(
                     "byEmail", "NO_ADDRESS", "Ce responsable n'a pas d'adresse postale."
                 )
-            sender.letter(address, _formula(guardian), [child])
+            sender.letter(address, salutation(guardian), [child])
     sender.notified([code])
     await session.flush()
     if sender.letters:
