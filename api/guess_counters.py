@@ -22,6 +22,8 @@ from sqlalchemy import case, delete, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from core import clock
+
 
 @dataclass(frozen=True)
 class Key:
@@ -139,7 +141,7 @@ async def ensure_not_blocked(
     counter: Any = None,
 ) -> None:
     """Raise ``Throttled`` if any key must still wait; call before checking the guess."""
-    now = now or datetime.now(UTC)
+    now = now or clock.now()
     rows = await session.execute(
         select(counter.blocked_until).where(
             counter.key_hash.in_([key.hash for key, _policy in keys]),
@@ -159,7 +161,7 @@ async def record_failure(
     counter: Any = None,
 ) -> None:
     """Count a failed guess against every key (atomically) and block those past their policy."""
-    now = now or datetime.now(UTC)
+    now = now or clock.now()
     insert = dialect_insert(session)
     for key, policy in keys:
         statement = insert(counter).values(

@@ -12,11 +12,12 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from core import clock
 from db.audit import AuditEntry
 from db.enrollments import Enrollment
 from db.grades import Assessment, Mark
@@ -83,7 +84,7 @@ async def read_changes(
         )
     ).all()
     seen = {entry_id for entry_id, *_ in entries}
-    now = datetime.now(UTC)
+    now = clock.now()
     changes.gaps = {
         gap: first
         for gap, first in gaps.items()

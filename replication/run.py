@@ -15,12 +15,13 @@ import os
 import socket
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 from typing import Any
 
 from sqlalchemy import delete, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from core import clock
 from db.audit import AuditActor, set_actor
 from db.teleservices import ActivationCode
 from replication.changes import Changes, add_publications, high_water, read_changes
@@ -66,7 +67,7 @@ async def _state(ts: AsyncSession) -> ReplicationState:
 
 
 async def acquire(ts_sessions: async_sessionmaker[AsyncSession], holder: str) -> None:
-    now = datetime.now(UTC)
+    now = clock.now()
     async with ts_sessions() as ts, ts.begin():
         await _state(ts)
     async with ts_sessions() as ts, ts.begin():
@@ -117,7 +118,7 @@ async def report_code_uses(
         await ts.execute(
             update(FamilyCodeUse)
             .where(FamilyCodeUse.id.in_([use.id for use in uses]))
-            .values(reported_at=datetime.now(UTC))
+            .values(reported_at=clock.now())
         )
     return len(uses)
 
@@ -194,7 +195,7 @@ async def replicate(
     fail_after_batches: int | None = None,
 ) -> Summary:
     """One run; raises ``ReplicationBusy`` when another holds the lease."""
-    today = today or date.today()
+    today = today or clock.today()
     holder = holder or holder_name()
     await acquire(ts_sessions, holder)
     summary = Summary(full=full)
@@ -224,13 +225,13 @@ async def replicate(
             state.published_through = today
             finished = await ts.get(ReplicationRun, run_id)
             assert finished is not None
-            finished.status, finished.finished_at = "done", datetime.now(UTC)
+            finished.status, finished.finished_at = "done", clock.now()
             finished.rows_copied, finished.rows_deleted = summary.copied, summary.deleted
     except BaseException:
         async with ts_sessions() as ts, ts.begin():
             failed = await ts.get(ReplicationRun, run_id)
             if failed is not None:
-                failed.status, failed.finished_at = "failed", datetime.now(UTC)
+                failed.status, failed.finished_at = "failed", clock.now()
         raise
     finally:
         await release(ts_sessions, holder)

@@ -24,8 +24,9 @@ import secrets
 import shutil
 import socket
 import threading
-from collections.abc import AsyncIterator, Callable, Coroutine
+from collections.abc import AsyncIterator, Callable, Coroutine, Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -42,6 +43,7 @@ from sqlalchemy.ext.asyncio import (
 from api.engines import make_engine, make_sessionmaker
 from api.migrations import upgrade
 from api.settings import Settings, load_settings
+from core.clock import SetClock, use_clock
 
 T = TypeVar("T")
 # A real SMTP server (aiosmtpd) for the tests that send e-mail.
@@ -271,6 +273,19 @@ async def _truncate_all(engine: AsyncEngine) -> None:
 
 
 # --------------------------------------------------------------------------- fixtures
+
+# The test world's current school year is 2026-2027: every test runs on this
+# day (a Wednesday of its first trimester), whatever the machine's date.
+TEST_START = datetime(2026, 12, 2, 9, 0, tzinfo=UTC)
+
+
+@pytest.fixture(autouse=True)
+def clock() -> Iterator[SetClock]:
+    """The clock every rule reads, set to ``TEST_START`` and running; ``advance`` moves it."""
+    test_clock = SetClock(TEST_START)
+    previous = use_clock(test_clock)
+    yield test_clock
+    use_clock(previous)
 
 
 @pytest.fixture(scope="session", params=ENGINES, ids=list(ENGINES))

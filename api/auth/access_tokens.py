@@ -23,6 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from api.auth.client_scopes import scope_permissions
 from api.auth.principal import Principal
 from api.auth.signing_keys import ALGORITHM, current_signing_key, published_keys
+from core import clock
 from db.clients import ApiClient, ApiClientSchool, RevokedToken
 
 LIFETIME_SECONDS = 15 * 60
@@ -50,7 +51,7 @@ def audience(issuer: str) -> str:
 async def issue_token(
     session: AsyncSession, secret_key: str, issuer: str, client: ApiClient, scopes: frozenset[str]
 ) -> IssuedToken:
-    now = int(datetime.now(UTC).timestamp())
+    now = int(clock.now().timestamp())
     key = await current_signing_key(session, secret_key)
     scope = " ".join(sorted(scopes))
     claims = {
@@ -76,6 +77,7 @@ async def verified_claims(session: AsyncSession, issuer: str, token: str) -> dic
     try:
         decoded = jwt.decode(token, await published_keys(session), algorithms=[ALGORITHM])
         JWTClaimsRegistry(
+            now=lambda: int(clock.now().timestamp()),
             leeway=30,
             iss={"essential": True, "value": issuer},
             aud={"essential": True, "value": audience(issuer)},

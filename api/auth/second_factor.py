@@ -11,7 +11,6 @@ from __future__ import annotations
 import hashlib
 import secrets
 import time
-from datetime import UTC, datetime
 
 import pyotp
 import segno
@@ -21,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from api.auth import throttling
 from api.auth.sealing import Sealer
 from api.auth.throttling import GuessPolicy, Key
+from core import clock
 from db.accounts import RecoveryCode, StaffUser
 
 STEP_SECONDS = 30
@@ -96,7 +96,7 @@ async def use_recovery_code(session: AsyncSession, user_id: int, code: str) -> b
     )
     if row is None:
         return False
-    row.used_at = datetime.now(UTC)
+    row.used_at = clock.now()
     return True
 
 

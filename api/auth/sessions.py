@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from api.auth.principal import Principal
 from api.resolvers.audit import record_access
 from api.settings import Settings
+from core import clock
 from db.accounts import SessionStage, StaffSession
 
 COOKIE_NAME = "sconet_session"
@@ -56,7 +57,7 @@ async def open_session(
 ) -> OpenSession:
     token = secrets.token_urlsafe(32)
     csrf = secrets.token_urlsafe(32)
-    now = datetime.now(UTC)
+    now = clock.now()
     session.add(
         StaffSession(
             token_hash=_hash(token),
@@ -81,7 +82,7 @@ async def resume_session(
     row = await session.get(StaffSession, _hash(token))
     if row is None:
         return None
-    now = datetime.now(UTC)
+    now = clock.now()
     idle_limit = _aware(row.last_seen_at) + timedelta(minutes=settings.session_idle_minutes)
     if now >= _aware(row.expires_at) or now >= idle_limit:
         await session.delete(row)

@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import json
 import secrets
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 from joserfc.jwk import ECKey, KeySet
 from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.auth.sealing import Sealer
+from core import clock
 from db.clients import SigningKey
 
 ALGORITHM = "ES256"
@@ -53,7 +54,7 @@ async def current_signing_key(session: AsyncSession, secret_key: str) -> ECKey:
 
 async def published_keys(session: AsyncSession) -> KeySet:
     """Public keys a token may be checked against: current ones and recently retired ones."""
-    recent = datetime.now(UTC) - PUBLISHED_AFTER_RETIREMENT
+    recent = clock.now() - PUBLISHED_AFTER_RETIREMENT
     rows = await session.scalars(
         select(SigningKey.public_jwk).where(
             or_(SigningKey.retired_at.is_(None), SigningKey.retired_at > recent)

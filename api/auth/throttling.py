@@ -4,7 +4,7 @@ request rates (fixed one-minute windows, one atomic upsert per request)."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import delete
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -18,6 +18,7 @@ from api.guess_counters import (
     Throttled,
     dialect_insert,
 )
+from core import clock
 from db.throttles import FailureCounter, RequestWindow
 
 # The staff side's counters (the families portal has its own table, same functions).
@@ -54,7 +55,7 @@ async def consume_request(
 
     Returns the requests left in the window.
     """
-    now = now or datetime.now(UTC)
+    now = now or clock.now()
     window_start = now.replace(second=0, microsecond=0)
     insert = dialect_insert(session)
     statement = (

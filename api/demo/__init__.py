@@ -15,7 +15,7 @@ settings and the year's events so far), ``writer`` (bulk inserts).
 from __future__ import annotations
 
 import random
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 
 from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -34,6 +34,7 @@ from api.demo.structures import (
     profile_schools,
 )
 from api.demo.writer import Progress, next_ids, write_rows
+from core import clock
 from db.absences import GenericMotive, HolidayPeriod, HolidayZone
 from db.accounts import StaffUser
 from db.nomenclatures import Mef, Subject
@@ -200,7 +201,7 @@ async def generate_demo(
     """
     if scale < 1:
         raise ValueError("scale must be at least 1")
-    today = today or date.today()
+    today = today or clock.today()
     start_year = current_start_year(today)
     # argon2 is slow on purpose: one hash shared by every demo account.
     password_hash = hash_password(DEMO_PASSWORD)
@@ -219,7 +220,7 @@ async def generate_demo(
             seed=seed,
             start_year=start_year,
             today=today,
-            now=datetime.now(UTC),
+            now=clock.now(),
             academy_id=academy_id,
             previous_year_id=years[start_year - 1],
             current_year_id=years[start_year],

@@ -32,6 +32,7 @@ from reportlab.platypus import (
 
 from api.exports.columns import CellValue, Column
 from api.exports.rows import ExportTable
+from core import clock
 
 MARGIN = 1.5 * cm
 HEADER_GREY = colors.HexColor("#e3e3fd")  # DSFR blue-france 925
@@ -235,7 +236,7 @@ def _numbered_canvas(table: ExportTable, printed_on: date) -> type[Canvas]:
 
 
 def write_class_list(table: ExportTable, printed_on: date | None = None) -> bytes:
-    printed_on = printed_on or date.today()
+    printed_on = printed_on or clock.today()
     pagesize = A4 if len(table.columns) <= PORTRAIT_MAX_COLUMNS else landscape(A4)
     buffer = io.BytesIO()
     document = SimpleDocTemplate(

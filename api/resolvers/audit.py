@@ -27,6 +27,7 @@ from api.auth.permissions import Permission
 from api.auth.principal import Principal
 from api.auth.scopes import enrollment_clause, school_clause
 from api.resolvers.errors import ValidationFailed
+from core import clock
 from db.accounts import StaffUser
 from db.audit import AuditEntry, set_actor
 from db.enrollments import Enrollment
@@ -57,7 +58,7 @@ def record_access(
     columns), never the values read.
     """
     entry = AuditEntry(
-        at=datetime.now(UTC),
+        at=clock.now(),
         actor_kind=principal.kind,
         actor_id=principal.id,
         actor_label=principal.label[:120],

@@ -7,7 +7,6 @@ import hashlib
 import hmac
 import secrets
 from dataclasses import dataclass
-from datetime import UTC, datetime
 
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -17,6 +16,7 @@ from api.auth.guard import requires
 from api.auth.permissions import Permission
 from api.auth.principal import Principal
 from api.resolvers.errors import FieldError, NotFound, ValidationFailed
+from core import clock
 from db.audit import set_actor
 from db.clients import ApiClient, ApiClientSchool
 from db.schools import School
@@ -170,7 +170,7 @@ async def revoke_client(session: AsyncSession, principal: Principal, key: int) -
     client = await _client_in_reach(session, principal, key)
     if client.revoked_at is None:
         client.is_active = False
-        client.revoked_at = datetime.now(UTC)
+        client.revoked_at = clock.now()
         await session.flush()
     return client
 

@@ -9,7 +9,6 @@ guarded like every domain function.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
 
 from sqlalchemy import delete, exists, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -21,6 +20,7 @@ from api.auth.permissions import Permission
 from api.auth.principal import PermissionDenied, Principal
 from api.auth.sessions import close_all_sessions
 from api.resolvers.errors import NotFound, ValidationFailed
+from core import clock
 from db.accounts import RecoveryCode, Role, RoleGrant, StaffUser
 from db.audit import set_actor
 from db.schools import Academy
@@ -81,7 +81,7 @@ async def confirm_enrolment(
             "WRONG_CODE",
             "Code incorrect : saisissez les 6 chiffres affichés par l'application.",
         )
-    user.totp_enrolled_at = datetime.now(UTC)
+    user.totp_enrolled_at = clock.now()
     return await totp.new_recovery_codes(session, user.id)
 
 

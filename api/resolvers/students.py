@@ -21,6 +21,7 @@ from api.resolvers import audit, enrollments
 from api.resolvers.audit import attribute_to_student_school
 from api.resolvers.errors import ValidationFailed
 from api.resolvers.fields import FieldParser
+from core import clock
 from db.audit import set_actor
 from db.enrollments import Enrollment, EnrollmentGroup
 from db.students import Sex, Student, search_key
@@ -213,7 +214,7 @@ IDENTITY_FIELDS = (
 
 def parse_identity(data: dict[str, Any], today: date | None = None) -> dict[str, Any]:
     """Validate a complete identity; every error names its field."""
-    today = today or date.today()
+    today = today or clock.today()
     p = FieldParser(data)
     values: dict[str, Any] = {
         "family_name": p.person_name("family_name", "Le nom de famille", required=True),

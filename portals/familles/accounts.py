@@ -20,6 +20,7 @@ from sqlalchemy import delete, func, select, tuple_
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from core import clock
 from tsdb.activation_codes import code_matches, lookup_key, normalised
 from tsdb.models import (
     FamilyAccount,
@@ -70,7 +71,7 @@ async def find_code(ts: AsyncSession, typed: str, birth_date: date | None) -> Ts
 
 def ticket(secret_key: str, code_id: int, now: datetime | None = None) -> str:
     """Proof, between the two steps of account creation, that a code was checked."""
-    expires = int(((now or datetime.now(UTC)) + TICKET_LIFETIME).timestamp())
+    expires = int(((now or clock.now()) + TICKET_LIFETIME).timestamp())
     payload = f"{code_id}.{expires}"
     signature = hmac.new(secret_key.encode(), payload.encode(), hashlib.sha256).hexdigest()
     return f"{payload}.{signature}"
@@ -84,7 +85,7 @@ def code_of_ticket(secret_key: str, value: str) -> int | None:
         ).hexdigest()
         if not hmac.compare_digest(signature, expected):
             return None
-        if datetime.now(UTC).timestamp() > int(expires):
+        if clock.now().timestamp() > int(expires):
             return None
         return int(code_id)
     except ValueError:
@@ -182,7 +183,7 @@ async def session_of(
     )
     if found is None:
         return None
-    now = datetime.now(UTC)
+    now = clock.now()
     last = (
         found.last_seen_at if found.last_seen_at.tzinfo else found.last_seen_at.replace(tzinfo=UTC)
     )
@@ -271,7 +272,7 @@ async def _issue(
             purpose=purpose,
             token_hash=_token_hash(token),
             email=email,
-            expires_at=datetime.now(UTC) + lifetime,
+            expires_at=clock.now() + lifetime,
         )
     )
     await ts.flush()
@@ -303,7 +304,7 @@ async def _use_token(ts: AsyncSession, purpose: str, token: str) -> FamilyToken:
             FamilyToken.token_hash == _token_hash(token or ""), FamilyToken.purpose == purpose
         )
     )
-    now = datetime.now(UTC)
+    now = clock.now()
     expires = found.expires_at if found else now
     if expires.tzinfo is None:
         expires = expires.replace(tzinfo=UTC)
@@ -318,7 +319,7 @@ async def confirm_email(ts: AsyncSession, token: str) -> FamilyAccount:
     account = await ts.get(FamilyAccount, used.account_id)
     if account is None or account.email != used.email:
         raise AccountError("jeton", "Ce lien n'est plus valable : demandez-en un nouveau.")
-    account.email_confirmed_at = datetime.now(UTC)
+    account.email_confirmed_at = clock.now()
     return account
 
 

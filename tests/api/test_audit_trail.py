@@ -4,12 +4,12 @@ by the principal (his schools) and the rectorat (the académie), filtered and pa
 from __future__ import annotations
 
 import json
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
+from core import clock
 from db.audit import AuditEntry
 from tests.api.conftest import GraphQLClient
 from tests.api.test_exports import fetch
@@ -150,7 +150,7 @@ async def test_filters(gql, world: World, sessionmaker):
     enrolments = await walk(gql, "principal_a", {"entity": "enrollments", "action": "create"})
     assert enrolments and {n["entity"] for n in enrolments} == {"enrollments"}
 
-    today = datetime.now(ZoneInfo("Europe/Paris")).date()
+    today = clock.today()
     in_range = await walk(
         gql, "principal_a", {"action": "read", "fromDate": str(today), "toDate": str(today)}
     )

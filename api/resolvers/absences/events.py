@@ -10,7 +10,7 @@ absence must cover at least one taught half-day.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -22,6 +22,7 @@ from api.auth.scopes import enrollment_clause, get_in_reach
 from api.resolvers.absences.half_days import Span, covered_half_days
 from api.resolvers.absences.settings import SchoolAbsenceSetup, ensure_defaults, load_setup
 from api.resolvers.errors import NotFound, ValidationFailed
+from core import clock
 from db.absences import AbsenceEvent, EventKind, EventSource
 from db.audit import set_actor
 from db.enrollments import Enrollment
@@ -256,7 +257,7 @@ async def _merge(
     keeper.motive_id = keeper.motive_id or entry.motive_id
     if keeper.justification_id is None and entry.justification_id is not None:
         keeper.justification_id = entry.justification_id
-        keeper.justified_at = datetime.now(UTC)
+        keeper.justified_at = clock.now()
     keeper.comment = _joined(keeper.comment, entry.comment)
     await session.flush()
     return keeper
@@ -340,7 +341,7 @@ async def _add_event(
         minutes_late=minutes_late,
         motive_id=entry.motive_id,
         justification_id=entry.justification_id,
-        justified_at=datetime.now(UTC) if entry.justification_id else None,
+        justified_at=clock.now() if entry.justification_id else None,
         source=entry.source,
         noted_by_id=principal.id if principal.kind == "staff" else None,
         noted_by_label=principal.label,
@@ -381,7 +382,7 @@ async def regularise_event(
     setup = await load_setup(session, event.school_id)
     _check_references(setup, event.kind, {}, motive_id, justification_id)
     if justification_id != event.justification_id:
-        event.justified_at = datetime.now(UTC) if justification_id else None
+        event.justified_at = clock.now() if justification_id else None
     event.motive_id = motive_id
     event.justification_id = justification_id
     event.comment = comment

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import date
 from typing import Any
 
 from sqlalchemy import select
@@ -33,6 +33,7 @@ from api.resolvers.absences.letters import TABLE_FIELD, TABLE_MARK, render
 from api.resolvers.absences.settings import SchoolAbsenceSetup, ensure_defaults, load_setup
 from api.resolvers.absences.tallies import StudentTally
 from api.resolvers.errors import NotFound, ValidationFailed
+from core import clock
 from db.absences import (
     AbsenceEvent,
     AbsenceSettings,
@@ -395,8 +396,8 @@ async def contact_families(
     pupils = await _pupils(session, principal, school.id, request.student_ids)
     due = await _due_events(session, principal, setup, request)
     guardians = await _guardians(session, list(pupils))
-    batch = _Batch(session, principal, school, settings, setup, template, date.today())
-    now = datetime.now(UTC)
+    batch = _Batch(session, principal, school, settings, setup, template, clock.today())
+    now = clock.now()
     for student_id, pupil in pupils.items():
         events = due.get(student_id, [])
         if not events:
@@ -486,7 +487,7 @@ async def record_phone_call(
     )
     session.add(contact)
     await session.flush()
-    now = datetime.now(UTC)
+    now = clock.now()
     for event in events:
         session.add(FamilyContactEvent(contact_id=contact.id, event_id=event.id))
         event.notified_at = now

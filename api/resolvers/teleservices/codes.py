@@ -19,7 +19,7 @@ import os
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import date
 from typing import Any
 
 from sqlalchemy import ColumnElement, and_, or_, select
@@ -32,6 +32,7 @@ from api.auth.scopes import get_in_reach
 from api.auth.sealing import Sealer
 from api.resolvers.errors import NotFound, ValidationFailed
 from api.resolvers.teleservices.services import open_services
+from core import clock
 from db.audit import set_actor
 from db.enrollments import Enrollment
 from db.guardians import Guardian, GuardianLink
@@ -132,7 +133,7 @@ async def list_accesses(
 ) -> list[AccessLine]:
     """The population's students (CAE) or pairs with legal guardians 1 and 2 (CAR), by name."""
     await _school(session, principal, population.school_id)
-    on = on or date.today()
+    on = on or clock.today()
     valid = and_(
         ActivationCode.student_id == Student.id,
         ActivationCode.school_id == population.school_id,
@@ -278,7 +279,7 @@ async def withdraw_unnotified(
     A notified code is left alone (the individual screen manages it)."""
     await _school(session, principal, school_id)
     withdrawn = 0
-    now = datetime.now(UTC)
+    now = clock.now()
     for student_id, guardian_id in pairs:
         code = await session.scalar(
             select(ActivationCode).where(
@@ -404,7 +405,7 @@ async def _invalidate(
     session: AsyncSession, school_id: int, student_id: int, guardian_id: int | None
 ) -> int:
     """Invalidate the holder's valid code (through the ORM, so that the audit log has it)."""
-    now = datetime.now(UTC)
+    now = clock.now()
     codes = list(
         await session.scalars(
             select(ActivationCode)

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import date
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -32,6 +32,7 @@ from api.resolvers.teleservices.codes import (
     list_accesses,
 )
 from api.resolvers.teleservices.services import open_services
+from core import clock
 from db.audit import set_actor
 from db.guardians import Guardian
 from db.outbox import OutboxChannel
@@ -163,7 +164,7 @@ class _Sender:
     letters: list[Letter] = field(default_factory=list)
 
     def notified(self, codes: list[ActivationCode]) -> None:
-        now = datetime.now(UTC)
+        now = clock.now()
         for code in codes:
             code.notified_at = now
         self.outcome.codes += len(codes)
@@ -182,7 +183,7 @@ class _Sender:
     def letter(self, recipient: list[str], holder: str, children: list[_Child]) -> None:
         self.letters.append(
             _letter(
-                self.school, recipient, holder, children, self.services, self.address, date.today()
+                self.school, recipient, holder, children, self.services, self.address, clock.today()
             )
         )
         self.outcome.letters += 1

@@ -25,6 +25,7 @@ from api.resolvers.absences.events import (
 from api.resolvers.absences.follow_up import DivisionSheet, division_sheet
 from api.resolvers.absences.settings import SchoolAbsenceSetup, school_setup
 from api.resolvers.errors import NotFound, ValidationFailed
+from core import clock
 from db.absences import AbsenceEvent, EventKind
 from portals.etablissement.absences.classes import class_choices
 from portals.etablissement.absences.form_values import form_errors, monday_of, parse_day, text
@@ -121,7 +122,7 @@ async def _grid(page: Page, form: EntryForm, message: str = "", status: int = 20
     division_id = wanted if any(c.division_id == wanted for c in choices) else None
     if division_id is None and choices:
         division_id = choices[0].division_id
-    anchor = parse_day(form.get("semaine") or params.get("semaine")) or date.today()
+    anchor = parse_day(form.get("semaine") or params.get("semaine")) or clock.today()
     day_view = (form.get("vue") or params.get("vue")) == "jour"
     monday = monday_of(anchor)
     days = [anchor] if day_view else _week_days(setup, monday)

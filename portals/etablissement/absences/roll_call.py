@@ -13,6 +13,7 @@ from api.auth.permissions import Permission
 from api.resolvers.absences.roll_calls import RollCallEntry, take_roll_call
 from api.resolvers.absences.settings import school_setup
 from api.resolvers.errors import NotFound, ValidationFailed
+from core import clock
 from db.absences import RollCall
 from db.enrollments import Enrollment, EnrollmentGroup
 from db.students import Student
@@ -67,7 +68,7 @@ async def _page(
     setup = await school_setup(page.session, page.principal, school.id)
     choices = await class_choices(page, Permission.ABSENCES_WRITE)
     choice = chosen(choices, values.get("classe")) or (choices[0] if choices else None)
-    day = parse_day(values.get("jour")) or date.today()
+    day = parse_day(values.get("jour")) or clock.today()
     slots = [setup.slots[s.id] for s in setup.grid.slots]
     slot_id = parse_id(values.get("creneau"))
     if slot_id not in setup.slots:

@@ -19,6 +19,7 @@ from api.resolvers.absences.statistics import (
     absence_statistics,
 )
 from api.resolvers.errors import ValidationFailed
+from core import clock
 from db.absences import EventKind
 from portals.etablissement.absences.form_values import form_errors, parse_day
 from portals.etablissement.charts import BarChart, stacked_chart
@@ -78,7 +79,7 @@ async def statistics(page: Page) -> Response:
     if not (page.can(Permission.ABSENCES_READ) or page.can(Permission.STATISTICS_READ)):
         page.principal.require(Permission.ABSENCES_READ)
     params = page.request.query_params
-    today = date.today()
+    today = clock.today()
     default_first, default_last = _school_year_bounds(page, today)
     first = parse_day(params.get("du")) or default_first
     last = parse_day(params.get("au")) or default_last

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import date
 
 import pytest
 
@@ -13,6 +13,7 @@ from api.resolvers.absences.follow_up import (
     students_to_contact,
 )
 from api.resolvers.errors import NotFound, ValidationFailed
+from core import clock
 from db.absences import AbsenceEvent, EventKind
 from db.audit import set_actor
 from tests.api.absences.scenario import NOVEMBER, november
@@ -111,7 +112,7 @@ async def test_students_to_contact_leaves_out_notified_and_justified(world, desk
     async with sessionmaker() as session, session.begin():
         set_actor(session.sync_session, desk.principal.audit_actor(world.school_a))
         for event in noah.events:
-            (await session.get(AbsenceEvent, event.id)).notified_at = datetime.now(UTC)
+            (await session.get(AbsenceEvent, event.id)).notified_at = clock.now()
     async with sessionmaker() as session, session.begin():
         due = await students_to_contact(session, desk.principal, world.school_a, *NOVEMBER)
     assert [d.student_name for d in due] == ["Élan Éloïse", "Martin Lina"]

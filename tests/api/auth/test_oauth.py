@@ -7,13 +7,11 @@ issuer or audience, revoked tokens and clients.
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import hashlib
 import hmac
 import json
-import time
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
@@ -24,6 +22,7 @@ from sqlalchemy import select
 from api.auth.access_tokens import audience
 from api.auth.signing_keys import current_signing_key
 from api.resolvers.clients import ClientSettings, register_client, revoke_client
+from core import clock
 from db.audit import AuditEntry
 from db.clients import ApiClient
 from tests.api.conftest import GraphQLClient
@@ -177,7 +176,7 @@ async def test_forged_and_tampered_tokens_are_refused(gql, registered, sessionma
     claims = jwt.decode(
         good, KeySet.import_key_set((await gql.http.get("/oauth/jwks.json")).json())
     ).claims
-    now = int(time.time())
+    now = int(clock.now().timestamp())
     async with sessionmaker() as session, session.begin():
         our_key = await current_signing_key(session, settings.secret_key)
     stranger = ECKey.generate_key("P-256", parameters={"kid": our_key.kid})
@@ -223,17 +222,19 @@ async def test_revoking_a_token_or_the_client(gql, world, registered, sessionmak
 
 
 async def test_the_rate_of_a_client_is_limited(gql, world, sessionmaker):
+    # Frozen at the start of a minute: every request below falls in one window.
+    frozen = clock.SetClock(datetime(2026, 12, 2, 9, 30, tzinfo=UTC), frozen=True)
+    clock.use_clock(frozen)
     client, secret = await _register(world, sessionmaker, ["structures:read"], rate=3)
     token = (await _token(gql.http, client, secret)).json()["access_token"]
-    for _attempt in range(3):
-        minute = datetime.now(UTC).replace(second=0, microsecond=0)
-        responses = [await _ask(gql.http, token, "{ schools { uai } }") for _ in range(4)]
-        # Counted per minute: a run across a minute's turn proves nothing, run it again.
-        if datetime.now(UTC).replace(second=0, microsecond=0) == minute:
-            break
-        await asyncio.sleep(61 - datetime.now(UTC).second)
+    responses = [await _ask(gql.http, token, "{ schools { uai } }") for _ in range(4)]
     assert [r.status_code for r in responses] == [200, 200, 200, 429]
-    assert 1 <= int(responses[-1].headers["retry-after"]) <= 60
+    assert int(responses[-1].headers["retry-after"]) == 60
+    frozen.advance(timedelta(seconds=45))
+    limited = await _ask(gql.http, token, "{ schools { uai } }")
+    assert (limited.status_code, limited.headers["retry-after"]) == (429, "15")
+    frozen.advance(timedelta(seconds=15))
+    assert (await _ask(gql.http, token, "{ schools { uai } }")).status_code == 200
 
 
 async def test_registration_is_validated_and_audited(world, sessionmaker):

@@ -4,7 +4,6 @@ staff side enforces."""
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy import func, select
@@ -23,6 +22,7 @@ from api.resolvers.teleservices.codes import (
     withdraw_unnotified,
 )
 from api.resolvers.teleservices.services import set_service
+from core import clock
 from db.audit import AuditEntry, set_actor
 from db.teleservices import ActivationCode, CodeKind, Teleservice
 from tests.conftest import TEST_SECRET_KEY
@@ -143,7 +143,7 @@ async def test_a_notified_code_is_left_alone_by_mass_screens(world, sessionmaker
                 ActivationCode.student_id == lina, ActivationCode.guardian_id == mother
             )
         )
-        code.notified_at = datetime.now(UTC)
+        code.notified_at = clock.now()
     withdrawn = await _run(
         sessionmaker,
         withdraw_unnotified,
