@@ -211,6 +211,8 @@ def school_lines(school: School) -> list[str]:
 async def _pupils(
     session: AsyncSession, principal: Principal, school_id: int, student_ids: list[int]
 ) -> dict[int, _Pupil]:
+    """The students with the division of their latest enrolment begun by today (a student
+    who has left is still written about, under his last division)."""
     rows = (
         await session.execute(
             select(Student, Division.code)
@@ -219,11 +221,13 @@ async def _pupils(
             .where(
                 Student.id.in_(student_ids),
                 Enrollment.school_id == school_id,
+                Enrollment.entry_date <= clock.today(),
                 enrollment_clause(principal, Permission.ABSENCES_MANAGE),
             )
-            .order_by(Student.search_name, Student.id)
+            .order_by(Student.search_name, Student.id, Enrollment.entry_date, Enrollment.id)
         )
     ).all()
+    # Later enrolments come last and replace the earlier ones.
     pupils = {student.id: _Pupil(student, code) for student, code in rows}
     for student_id in student_ids:
         if student_id not in pupils:

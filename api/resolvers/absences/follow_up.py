@@ -18,6 +18,7 @@ from api.auth.guard import requires
 from api.auth.permissions import Permission
 from api.auth.principal import Principal
 from api.auth.scopes import enrollment_clause, get_in_reach
+from api.resolvers.absences.enrolments import in_force
 from api.resolvers.absences.settings import SchoolAbsenceSetup, school_setup
 from api.resolvers.absences.tallies import StudentTally
 from api.resolvers.errors import ValidationFailed
@@ -66,10 +67,12 @@ class EventPage:
 def event_query(
     principal: Principal, search: EventSearch, setup: SchoolAbsenceSetup
 ) -> Select[AbsenceEvent, str, str, str | None]:
-    # The student's enrolment in the school that the caller reaches (a teacher: his classes).
+    # The student's enrolment in force on the event's first day, if the caller reaches it (a
+    # teacher: his classes): one line per event, under the division of that day.
     enrolment = and_(
         Enrollment.student_id == AbsenceEvent.student_id,
         Enrollment.school_id == AbsenceEvent.school_id,
+        in_force(AbsenceEvent.start_date),
         enrollment_clause(principal, Permission.ABSENCES_READ),
     )
     query = (
@@ -279,6 +282,8 @@ async def students_to_contact(
     ).all()
     due: dict[int, ContactDue] = {}
     tallies: dict[int, StudentTally] = {}
+    # The division of the student's latest event: events are in date order.
+    divisions: dict[int, str | None] = {}
     for event, family, given, division in rows:
         entry = due.get(event.student_id)
         if entry is None:
@@ -287,15 +292,19 @@ async def students_to_contact(
             )
             tallies[event.student_id] = StudentTally()
         entry.events.append(event)
+        divisions[event.student_id] = division
         tallies[event.student_id].add(event, setup, first, last)
-    return [_with_counts(entry, tallies[student_id]) for student_id, entry in due.items()]
+    return [
+        _with_counts(entry, tallies[student_id], divisions[student_id])
+        for student_id, entry in due.items()
+    ]
 
 
-def _with_counts(entry: ContactDue, tally: StudentTally) -> ContactDue:
+def _with_counts(entry: ContactDue, tally: StudentTally, division_code: str | None) -> ContactDue:
     return ContactDue(
         student_id=entry.student_id,
         student_name=entry.student_name,
-        division_code=entry.division_code,
+        division_code=division_code,
         events=entry.events,
         unjustified_half_days=len(tally.unjustified),
         lateness=tally.lateness,

@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
-from sqlalchemy import or_, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.auth.guard import requires
@@ -22,6 +22,7 @@ from api.auth.permissions import Permission
 from api.auth.principal import Principal
 from api.auth.scopes import enrollment_clause
 from api.resolvers.absences.calendar import MONTHS_FR
+from api.resolvers.absences.enrolments import in_force
 from api.resolvers.absences.half_days import Span, covered_half_days
 from api.resolvers.absences.settings import SchoolAbsenceSetup, school_setup
 from api.resolvers.absences.tallies import EXTENT_COLUMNS
@@ -96,12 +97,33 @@ class _Bucket:
 
 
 @dataclass(frozen=True)
+class _Stint:
+    """One enrolment of a student in the school: what he was grouped by from its entry date."""
+
+    entry_date: date
+    division: tuple[str, str] | None
+    groups: list[tuple[str, str]] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
 class _Population:
-    """The students counted, with what the dimensions group them by."""
+    """The students counted, with their enrolments in force during the period (a period
+    across two school years may see a student in two divisions), in entry order."""
 
     names: dict[int, str]
-    division: dict[int, tuple[str, str]]
-    groups: dict[int, list[tuple[str, str]]]
+    stints: dict[int, list[_Stint]]
+
+    def on(self, student: int, day: date) -> _Stint:
+        """The enrolment in force on that day (the first one for a day before them all)."""
+        stints = self.stints[student]
+        return next((s for s in reversed(stints) if s.entry_date <= day), stints[0])
+
+    def divisions(self, student: int) -> list[tuple[str, str]]:
+        found = [s.division or ("", "Sans division") for s in self.stints[student]]
+        return list(dict.fromkeys(found))
+
+    def groups(self, student: int) -> list[tuple[str, str]]:
+        return list(dict.fromkeys(g for s in self.stints[student] for g in s.groups))
 
 
 def _check_period(query: AbsenceStatisticsQuery) -> None:
@@ -126,6 +148,7 @@ async def _population(
                 Student.id,
                 Student.family_name,
                 Student.first_name,
+                Enrollment.entry_date,
                 Division.id,
                 Division.code,
             )
@@ -133,8 +156,7 @@ async def _population(
             .outerjoin(Division, Division.id == Enrollment.division_id)
             .where(
                 Enrollment.school_id == query.school_id,
-                Enrollment.entry_date <= query.last,
-                or_(Enrollment.exit_date.is_(None), Enrollment.exit_date >= query.first),
+                in_force(query.first, query.last),
                 enrollment_clause(principal, Permission.ABSENCES_READ),
                 *([Student.id == query.student_id] if query.student_id is not None else []),
                 *(
@@ -143,30 +165,31 @@ async def _population(
                     else []
                 ),
             )
+            .order_by(Enrollment.entry_date, Enrollment.id)
         )
     ).all()
-    enrolment_student = {enrolment: student for enrolment, student, *_ in rows}
     groups: dict[int, list[tuple[str, str]]] = {}
-    if enrolment_student:
+    if rows:
         for enrolment_id, group_id, code in await session.execute(
             select(EnrollmentGroup.enrollment_id, Group.id, Group.code)
             .join(Group, Group.id == EnrollmentGroup.group_id)
-            .where(EnrollmentGroup.enrollment_id.in_(list(enrolment_student)))
+            .where(EnrollmentGroup.enrollment_id.in_([row[0] for row in rows]))
         ):
-            groups.setdefault(enrolment_student[enrolment_id], []).append((str(group_id), code))
-    names = {student: f"{family} {given}" for _e, student, family, given, _d, _c in rows}
+            groups.setdefault(enrolment_id, []).append((str(group_id), code))
+    names: dict[int, str] = {}
+    stints: dict[int, list[_Stint]] = {}
+    for enrolment, student, family, given, entry, division_id, code in rows:
+        names[student] = f"{family} {given}"
+        division = (str(division_id), code) if division_id is not None else None
+        stints.setdefault(student, []).append(_Stint(entry, division, groups.get(enrolment, [])))
     if query.group_id is not None:
         wanted = str(query.group_id)
-        names = {s: n for s, n in names.items() if any(g == wanted for g, _ in groups.get(s, []))}
-    return _Population(
-        names=names,
-        division={
-            student: (str(division_id), code)
-            for _e, student, _f, _g, division_id, code in rows
-            if division_id is not None
-        },
-        groups=groups,
-    )
+        names = {s: n for s, n in names.items() if any(g == wanted for g, _ in _all(stints[s]))}
+    return _Population(names=names, stints=stints)
+
+
+def _all(stints: list[_Stint]) -> list[tuple[str, str]]:
+    return [group for stint in stints for group in stint.groups]
 
 
 def _month_key(day: date) -> tuple[str, str]:
@@ -184,9 +207,9 @@ def _keys_of(
         if by is AbsenceDimension.MONTH:
             return [_month_key(day)]
         if by is AbsenceDimension.DIVISION:
-            return [population.division.get(student, ("", "Sans division"))]
+            return [population.on(student, day).division or ("", "Sans division")]
         if by is AbsenceDimension.GROUP:
-            return population.groups.get(student, [])
+            return population.on(student, day).groups
         if by is AbsenceDimension.STUDENT:
             return [(str(student), population.names[student])]
         motive = setup.motives.get(motive_id) if motive_id is not None else None
@@ -213,11 +236,11 @@ def _buckets(
             add(key, label, everyone, sum(1 for d, _h in taught if _month_key(d)[0] == key))
     elif by is AbsenceDimension.DIVISION:
         for student in everyone:
-            key, label = population.division.get(student, ("", "Sans division"))
-            add(key, label, [student], len(taught))
+            for key, label in population.divisions(student):
+                add(key, label, [student], len(taught))
     elif by is AbsenceDimension.GROUP:
         for student in everyone:
-            for key, label in population.groups.get(student, []):
+            for key, label in population.groups(student):
                 add(key, label, [student], len(taught))
     elif by is AbsenceDimension.STUDENT:
         for student in everyone:
