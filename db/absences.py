@@ -208,7 +208,7 @@ class AbsenceEvent(Audited, Versioned, Timestamped, Base):
     notified_at: Mapped[datetime | None]
 
 
-class RollCall(Base):
+class RollCall(Audited, Base):
     """A teacher's roll call (appel) of a division or group at one slot, absentees or not."""
 
     __tablename__ = "roll_calls"
@@ -278,7 +278,7 @@ class FamilyContact(Audited, Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
-class FamilyContactEvent(Base):
+class FamilyContactEvent(Audited, Base):
     """The events a contact told the family about."""
 
     __tablename__ = "family_contact_events"

@@ -23,6 +23,7 @@ from api.resolvers.absences.events import (
 )
 from api.resolvers.errors import NotFound, ValidationFailed
 from db.absences import EventSource, RollCall
+from db.audit import set_actor
 from db.enrollments import Enrollment, EnrollmentGroup
 from db.structures import Division, Group
 
@@ -91,6 +92,7 @@ async def take_roll_call(
     session: AsyncSession, principal: Principal, entry: RollCallEntry
 ) -> RollCall:
     members = await _class_members(session, principal, entry)
+    set_actor(session.sync_session, principal.audit_actor(entry.school_id))
     strangers = (set(entry.absent_student_ids) | set(entry.late)) - members
     if strangers:
         raise ValidationFailed.single(

@@ -26,6 +26,7 @@ from api.resolvers.absences.follow_up import students_to_contact
 from api.resolvers.absences.letters import school_templates
 from api.settings import MessagingSettings
 from db.absences import AbsenceEvent, ContactChannel, FamilyContact
+from db.audit import AuditEntry
 from db.outbox import OutboxChannel, OutboxMessage, OutboxStatus
 from tests.api.absences.scenario import NOVEMBER, november
 
@@ -336,3 +337,30 @@ async def test_a_broken_queue_does_not_stop_the_other(world, desk, sessionmaker)
         [(broken, FamilyContact), (sessionmaker, OutboxMessage)], transports, "t"
     )
     assert (report.errors, report.sent) == (1, 1)
+
+
+async def test_the_events_a_contact_reported_are_audited(world, desk, sessionmaker):
+    await november(world, desk)
+    templates = await _templates(sessionmaker, desk.principal, world.school_a)
+    lina = world.students["lina"]
+    outcome = await _contact(
+        sessionmaker,
+        desk.principal,
+        ContactRequest(world.school_a, templates["LETABS"].id, [lina], *NOVEMBER),
+    )
+    async with sessionmaker() as session:
+        reported = (
+            await session.scalars(
+                select(AuditEntry).where(AuditEntry.entity == "family_contact_events")
+            )
+        ).all()
+        events = set(
+            await session.scalars(select(AbsenceEvent.id).where(AbsenceEvent.student_id == lina))
+        )
+    # Two letters (one per legal guardian), each reporting Lina's two events.
+    assert sorted((e.after["contact_id"], e.after["event_id"]) for e in reported) == sorted(
+        (contact.id, event) for contact in outcome.contacts for event in events
+    )
+    assert {(e.action, e.school_id, e.actor_kind) for e in reported} == {
+        ("create", world.school_a, "staff")
+    }

@@ -12,6 +12,7 @@ from api.resolvers.absences.roll_calls import RollCallEntry, take_roll_call
 from api.resolvers.absences.settings import school_setup
 from api.resolvers.errors import NotFound, ValidationFailed
 from db.absences import AbsenceEvent, EventSource, RollCall
+from db.audit import AuditEntry
 from tests.api.absences.test_events import MONDAY
 
 
@@ -111,3 +112,24 @@ async def test_concurrent_roll_calls_of_one_slot_leave_one(world, sessionmaker):
     async with sessionmaker() as session:
         assert await session.scalar(select(func.count()).select_from(RollCall)) == 1
         assert await session.scalar(select(func.count()).select_from(AbsenceEvent)) == 1
+
+
+async def test_a_roll_call_is_audited_even_without_absentees(world, sessionmaker):
+    slots = await _slots(world, sessionmaker)
+    teacher = await world.principal(sessionmaker, "teacher_a")
+    roll_call = await _call(
+        sessionmaker,
+        teacher,
+        RollCallEntry(world.school_a, MONDAY, slots["M3"], division_id=world.division_a1),
+    )
+    async with sessionmaker() as session:
+        [entry] = (
+            await session.scalars(select(AuditEntry).where(AuditEntry.entity == "roll_calls"))
+        ).all()
+    assert (entry.action, entry.entity_id, entry.school_id) == (
+        "create",
+        roll_call.id,
+        world.school_a,
+    )
+    assert (entry.actor_kind, entry.actor_id) == ("staff", teacher.id)
+    assert entry.after["slot_id"] == slots["M3"] and entry.after["day"] == MONDAY.isoformat()
