@@ -34,6 +34,9 @@ from db.structures import Division, Group
 from db.students import Sex, Student
 
 EXPORT = Permission.STUDENTS_EXPORT
+# Aliased because the scoping clauses may test EnrollmentGroup on their own; once, because an
+# alias made per request registers new columns and listeners that SQLAlchemy keeps.
+_MEMBERSHIP = aliased(EnrollmentGroup, name="membership")
 
 
 @dataclass(frozen=True)
@@ -304,8 +307,7 @@ async def export_rows(
 
     group_codes: dict[int, list[str]] = {}
     if found and any(column.needs_groups for column in chosen):
-        # Aliased: the scoping clauses may test EnrollmentGroup on their own.
-        membership = aliased(EnrollmentGroup)
+        membership = _MEMBERSHIP
         for enrollment_id, code in await session.execute(
             select(membership.enrollment_id, Group.code)
             .join(Group, Group.id == membership.group_id)

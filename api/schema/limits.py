@@ -30,10 +30,10 @@ from graphql import (
 )
 from strawberry.extensions import (
     AddValidationRules,
-    MaxAliasesLimiter,
     MaxTokensLimiter,
-    QueryDepthLimiter,
     SchemaExtension,
+    max_aliases,
+    query_depth_limiter,
 )
 
 from api.resolvers.students import MAX_PAGE_SIZE
@@ -94,10 +94,18 @@ class CostLimitRule(ValidationRule):
             )
 
 
+# Built once: the validation cache is keyed by the rule classes, and strawberry's
+# QueryDepthLimiter and MaxAliasesLimiter create new classes for every request, so that each
+# request missed the cache and left its validation (and two classes) in it.
+LIMIT_RULES = (
+    query_depth_limiter.create_validator(MAX_DEPTH, None),
+    max_aliases.create_validator(MAX_ALIASES),
+    CostLimitRule,
+)
+
+
 def limit_extensions() -> list[Callable[[], SchemaExtension]]:
     return [
         lambda: MaxTokensLimiter(max_token_count=MAX_TOKENS),
-        lambda: QueryDepthLimiter(max_depth=MAX_DEPTH),
-        lambda: MaxAliasesLimiter(max_alias_count=MAX_ALIASES),
-        lambda: AddValidationRules([CostLimitRule]),
+        lambda: AddValidationRules(list(LIMIT_RULES)),
     ]

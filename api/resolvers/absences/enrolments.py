@@ -17,6 +17,9 @@ from sqlalchemy.orm import InstrumentedAttribute, aliased
 from db.enrollments import Enrollment
 
 DayExpression = date | ColumnElement[date] | InstrumentedAttribute[date]
+# Aliased once: an alias made per call registers new columns (and their event listeners) on
+# every request, which SQLAlchemy keeps.
+_LATER = aliased(Enrollment, name="later_enrolment")
 
 
 def in_force(first: DayExpression, last: DayExpression | None = None) -> ColumnElement[bool]:
@@ -26,7 +29,7 @@ def in_force(first: DayExpression, last: DayExpression | None = None) -> ColumnE
     join. At most one enrolment of a student in a school is in force on a given day.
     """
     last = first if last is None else last
-    later = aliased(Enrollment)
+    later = _LATER
     # A later enrolment begun by the first day ends this one before the period starts.
     superseded = exists().where(
         later.student_id == Enrollment.student_id,
