@@ -88,3 +88,25 @@ def test_overlapping_events_count_each_half_day_once():
         Span(date(2026, 11, 16), 3, date(2026, 11, 16), 5),
     ]
     assert count_half_days(spans, GRID, CALENDAR) == 2
+
+
+def test_the_last_morning_slot_to_the_first_afternoon_slot_is_two_half_days():
+    # Monday 16 November 2026, M3 (the morning's last slot) to S1 (the afternoon's first).
+    span = Span(date(2026, 11, 16), 3, date(2026, 11, 16), 4)
+    assert covered_half_days(span, GRID, CALENDAR) == {
+        (date(2026, 11, 16), M),
+        (date(2026, 11, 16), A),
+    }
+
+
+def test_the_day_s_last_slot_to_the_next_day_s_first_slot():
+    span = Span(date(2026, 11, 16), 5, date(2026, 11, 17), 1)
+    assert covered_half_days(span, GRID, CALENDAR) == {
+        (date(2026, 11, 16), A),
+        (date(2026, 11, 17), M),
+    }
+
+
+def test_a_single_slot_at_the_end_of_the_day_is_the_afternoon():
+    span = Span(date(2026, 11, 17), 5, date(2026, 11, 17), 5)
+    assert covered_half_days(span, GRID, CALENDAR) == {(date(2026, 11, 17), A)}
