@@ -11,7 +11,7 @@ import httpx
 from api.outbox.queue import LEASE, claim, enqueue
 from api.outbox.transports import HttpSmsProvider, SmtpTransport
 from api.outbox.worker import run_once
-from api.settings import MessagingSettings
+from api.settings import MessagingSettings, load_settings
 from db.outbox import OutboxChannel
 from tests.mail_server import SmtpServer
 from tsdb.models import FamilyMail
@@ -104,3 +104,14 @@ async def test_an_sms_sent_twice_carries_the_same_reference(sessionmaker, clock)
     assert first["reference"] == again["reference"]
     assert other["reference"] != first["reference"]
     assert first["reference"] != f"sconet-{sms.id}"
+
+
+def test_the_reference_key_comes_from_the_secret_key_without_being_it(tmp_path):
+    def key(secret: str) -> str:
+        env = {"SCONET_VAR_DIR": str(tmp_path), "SCONET_SECRET_KEY": secret}
+        return load_settings(env).messaging.reference_key
+
+    first = key("a" * 40)
+    assert first == key("a" * 40) and len(first) == 64
+    assert "a" * 40 not in first
+    assert key("b" * 40) != first
