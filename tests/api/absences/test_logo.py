@@ -61,7 +61,7 @@ async def test_a_bomb_of_pixels_is_refused_before_it_is_decoded(
     [error] = refused.value.errors
     assert error.code == "TOO_MANY_PIXELS" and "6000 pixels de côté" in error.message
     # Decoding it would take seconds and hundreds of megabytes; reading its header does not.
-    assert time.monotonic() - started < 1.0
+    assert time.monotonic() - started < 3.0
 
 
 async def test_a_large_logo_is_stored_downscaled_and_printed_on_letters(world, desk, sessionmaker):
