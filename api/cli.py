@@ -1,4 +1,4 @@
-"""The ``sconet`` command: migrate, demo, serve, worker, users, clients, permissions."""
+"""The ``sconet`` command: migrate, demo, serve, worker, mailbox, users, clients, permissions."""
 
 from __future__ import annotations
 
@@ -529,6 +529,71 @@ def worker(once: bool, interval: float) -> None:
 
     with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(run())
+
+
+def _show_message(entry: Any) -> None:
+    kind = "courriel" if entry.channel == "email" else "SMS"
+    click.echo(f"── {entry.reference} · {kind} · {entry.sent_in_paris:%d/%m/%Y %H:%M} (Paris)")
+    click.echo(f"À : {entry.recipient}")
+    if entry.subject:
+        click.echo(f"Objet : {entry.subject}")
+    if entry.attachment_name:
+        click.echo(f"Pièce jointe : {entry.attachment_name}")
+    click.echo("")
+    click.echo(entry.body)
+    if entry.links:
+        click.echo("")
+        click.echo("Liens : " + "  ".join(entry.links))
+    click.echo("")
+
+
+@main.command()
+@click.option(
+    "--latest",
+    "-n",
+    default=10,
+    show_default=True,
+    type=click.IntRange(1, 1000),
+    help="Nombre de messages, les plus récents d'abord.",
+)
+@click.option("--message", "reference", default=None, help="Un seul message, par son nom (E12).")
+def mailbox(latest: int, reference: str | None) -> None:
+    """Read the e-mails and SMS "sent" without SMTP or SMS gateway (development mailbox)."""
+    from api.engines import make_engine, make_sessionmaker
+    from api.outbox.mailbox import development_mailbox, mailbox_message
+
+    settings = _settings()
+
+    async def run() -> None:
+        engine = make_engine(settings.database_url)
+        ts_engine = make_engine(settings.ts_database_url)
+        admin, teleservices = make_sessionmaker(engine), make_sessionmaker(ts_engine)
+        try:
+            if reference is not None:
+                entry = await mailbox_message(admin, teleservices, reference)
+                if entry is None:
+                    raise click.ClickException(
+                        f"Aucun message {reference} dans la boîte de développement."
+                    )
+                _show_message(entry)
+                return
+            box = await development_mailbox(admin, teleservices, latest)
+        finally:
+            await engine.dispose()
+            await ts_engine.dispose()
+        if settings.messaging.smtp_host:
+            click.echo("Les courriels partent par SMTP (SCONET_SMTP_HOST) : ils ne sont pas ici.")
+        if not box.entries:
+            click.echo("Aucun message dans la boîte de développement.")
+        for entry in box.entries:
+            _show_message(entry)
+        if box.waiting:
+            click.echo(
+                f"{box.waiting} message(s) en attente d'envoi : « sconet worker --once » les "
+                "envoie (« sconet serve » le fait toutes les 10 s)."
+            )
+
+    asyncio.run(run())
 
 
 @main.command()

@@ -7,6 +7,8 @@ typo in a deployment never silently falls back to the demo default.
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import os
 import secrets
 from collections.abc import Mapping
@@ -49,6 +51,8 @@ class MessagingSettings:
     sms_http_url: str | None = None
     sms_http_token: str | None = None
     sms_sender: str = "SCONET"
+    # Keys the messages' Message-ID and SMS reference (derived from SCONET_SECRET_KEY).
+    reference_key: str = ""
 
 
 @dataclass(frozen=True)
@@ -169,10 +173,11 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         raise SettingsError(
             "SCONET_TS_DATABASE_URL doit désigner une base distincte de SCONET_DATABASE_URL"
         )
+    secret_key = _secret_key(env, var_dir, database_url.startswith("sqlite"))
     return Settings(
         database_url=database_url,
         ts_database_url=ts_database_url,
-        secret_key=_secret_key(env, var_dir, database_url.startswith("sqlite")),
+        secret_key=secret_key,
         host=env.get("SCONET_HOST") or "127.0.0.1",
         port=_int(env, "SCONET_PORT", 8000, 1, 65535),
         familles_port=_int(env, "SCONET_FAMILLES_PORT", 8001, 1, 65535),
@@ -181,7 +186,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         cookie_secure=_bool(env, "SCONET_COOKIE_SECURE", not database_url.startswith("sqlite")),
         public_url=_public_url(env),
         familles_url=_public_url(env, "SCONET_FAMILLES_URL"),
-        messaging=_messaging(env),
+        messaging=_messaging(env, secret_key),
     )
 
 
@@ -192,7 +197,7 @@ def _choice(env: Mapping[str, str], name: str, choices: tuple[str, ...]) -> str:
     return raw
 
 
-def _messaging(env: Mapping[str, str]) -> MessagingSettings:
+def _messaging(env: Mapping[str, str], secret_key: str) -> MessagingSettings:
     security = _choice(env, "SCONET_SMTP_SECURITY", SMTP_SECURITY)
     provider = _choice(env, "SCONET_SMS_PROVIDER", SMS_PROVIDERS)
     sms_url = (env.get("SCONET_SMS_HTTP_URL") or "").strip() or None
@@ -213,4 +218,8 @@ def _messaging(env: Mapping[str, str]) -> MessagingSettings:
         sms_http_url=sms_url,
         sms_http_token=env.get("SCONET_SMS_HTTP_TOKEN") or None,
         sms_sender=(env.get("SCONET_SMS_SENDER") or "").strip() or MessagingSettings.sms_sender,
+        # A key of its own, so that the references never expose the secret key itself.
+        reference_key=hmac.new(
+            secret_key.encode(), b"outbox message references", hashlib.sha256
+        ).hexdigest(),
     )

@@ -11,6 +11,8 @@ as sent by "development". They are what an installation without SMTP or SMS gate
 from __future__ import annotations
 
 import email.utils
+import hashlib
+import hmac
 from email.message import EmailMessage
 from typing import Protocol
 
@@ -21,6 +23,16 @@ from api.settings import MessagingSettings
 from db.outbox import OutboxMessage
 
 DEVELOPMENT = "development"
+
+
+def message_reference(key: str, message: OutboxMessage) -> str:
+    """The message's own name, the same at every attempt: a resend after a crash (sent, then
+    the worker died before marking it) carries the same Message-ID or SMS reference, so mail
+    systems and SMS gateways can recognise the duplicate. Keyed, so that it does not reveal
+    how many messages the outbox has held; the queue's table keeps the staff side's message
+    n and the families' mail n apart."""
+    name = f"{message.__tablename__}:{message.id}".encode()
+    return hmac.new(key.encode(), name, hashlib.sha256).hexdigest()[:32]
 
 
 class DeliveryFailed(Exception):
@@ -44,14 +56,14 @@ class DevelopmentTransport:
         return f"dev-{message.id}"
 
 
-def email_message(message: OutboxMessage, sender: str) -> EmailMessage:
+def email_message(message: OutboxMessage, sender: str, key: str = "") -> EmailMessage:
     mail = EmailMessage()
     mail["From"] = sender
     mail["To"] = message.recipient
     mail["Subject"] = message.subject
     mail["Date"] = email.utils.format_datetime(message.created_at)
     domain = sender.rpartition("@")[2] or "sconet.invalid"
-    mail["Message-ID"] = email.utils.make_msgid(idstring=f"outbox{message.id}", domain=domain)
+    mail["Message-ID"] = f"<{message_reference(key, message)}@{domain}>"
     mail.set_content(message.body)
     if message.attachment is not None:
         mail.add_attachment(
@@ -72,7 +84,7 @@ class SmtpTransport:
 
     async def deliver(self, message: OutboxMessage) -> str | None:
         settings = self.settings
-        mail = email_message(message, settings.mail_from)
+        mail = email_message(message, settings.mail_from, settings.reference_key)
         try:
             _errors, response = await aiosmtplib.send(
                 mail,
@@ -115,7 +127,7 @@ class HttpSmsProvider:
             "to": message.recipient,
             "from": self.settings.sms_sender,
             "text": message.body,
-            "reference": f"sconet-{message.id}",
+            "reference": f"sconet-{message_reference(self.settings.reference_key, message)}",
         }
         try:
             if self.client is not None:

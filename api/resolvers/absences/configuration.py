@@ -5,6 +5,7 @@ weekday, its holiday zone, closed days, motives, justifications, and what its le
 
 from __future__ import annotations
 
+import asyncio
 import io
 import itertools
 import re
@@ -41,6 +42,15 @@ COLOUR = re.compile(r"^#[0-9a-fA-F]{6}$")
 CODE = re.compile(r"^[A-Z0-9_-]{1,10}$")
 LOGO_MAX_BYTES = 512 * 1024
 LOGO_FORMATS = {"PNG", "JPEG"}
+# A few hundred kilobytes of PNG can hold 12000 x 12000 pixels (400 MB once decoded): the
+# size in pixels is bounded too, read from the header before anything is decoded.
+LOGO_MAX_SIDE = 6000
+LOGO_MAX_PIXELS = 24_000_000
+# Letters print the logo at most 4 x 2.5 cm: 600 x 375 pixels is 380 dpi. A larger one is
+# stored downscaled to this once, so that no letter has to scale it again.
+LOGO_STORED_SIZE = (600, 375)
+# Pillow's own guard against decompression bombs, for any image this process opens.
+Image.MAX_IMAGE_PIXELS = LOGO_MAX_PIXELS
 
 
 @dataclass(frozen=True)
@@ -229,21 +239,59 @@ async def update_absence_settings(
     return settings
 
 
+def _not_an_image() -> ValidationFailed:
+    return ValidationFailed.single(
+        "logo", "NOT_AN_IMAGE", "Le logo doit être une image PNG ou JPEG."
+    )
+
+
+def _too_many_pixels(size: str) -> ValidationFailed:
+    return ValidationFailed.single(
+        "logo",
+        "TOO_MANY_PIXELS",
+        f"Le logo mesure au plus {LOGO_MAX_SIDE} pixels de côté et "
+        f"{LOGO_MAX_PIXELS // 1_000_000} millions de pixels{size} : réduisez-le.",
+    )
+
+
 def check_logo(content: bytes) -> None:
+    """Refuse what is not a PNG or JPEG logo of bounded bytes and pixels, without decoding."""
     if len(content) > LOGO_MAX_BYTES:
         raise ValidationFailed.single("logo", "TOO_LARGE", "Le logo pèse au plus 512 ko.")
     try:
         with Image.open(io.BytesIO(content)) as image:
             image_format = image.format
+            width, height = image.size
+            if width > LOGO_MAX_SIDE or height > LOGO_MAX_SIDE or width * height > LOGO_MAX_PIXELS:
+                raise _too_many_pixels(f" (celui-ci : {width} × {height})")
             image.verify()
+    except Image.DecompressionBombError:
+        raise _too_many_pixels("") from None
     except (UnidentifiedImageError, OSError, SyntaxError):
-        raise ValidationFailed.single(
-            "logo", "NOT_AN_IMAGE", "Le logo doit être une image PNG ou JPEG."
-        ) from None
+        raise _not_an_image() from None
     if image_format not in LOGO_FORMATS:
-        raise ValidationFailed.single(
-            "logo", "NOT_AN_IMAGE", "Le logo doit être une image PNG ou JPEG."
-        )
+        raise _not_an_image()
+
+
+def stored_logo(content: bytes) -> bytes:
+    """The logo as kept: checked, and downscaled once if it is larger than letters print it."""
+    check_logo(content)
+    with Image.open(io.BytesIO(content)) as image:
+        if image.width <= LOGO_STORED_SIZE[0] and image.height <= LOGO_STORED_SIZE[1]:
+            return content
+        image_format = image.format or "PNG"
+        try:
+            smaller = image.convert("RGBA" if image_format == "PNG" else "RGB")
+            smaller.thumbnail(LOGO_STORED_SIZE, Image.Resampling.LANCZOS)
+        except (OSError, SyntaxError, ValueError):
+            # verify() passed but the pixels do not decode (a truncated file).
+            raise _not_an_image() from None
+    output = io.BytesIO()
+    if image_format == "JPEG":
+        smaller.save(output, format="JPEG", quality=90)
+    else:
+        smaller.save(output, format="PNG", optimize=True)
+    return output.getvalue()
 
 
 @requires(Permission.ABSENCES_MANAGE)
@@ -253,7 +301,8 @@ async def set_logo(
     """The logo printed on the school's letters; None removes it."""
     _school, settings = await _settings(session, principal, school_id)
     if content is not None:
-        check_logo(content)
+        # Decoding and scaling take a moment of CPU: never in the event loop.
+        content = await asyncio.to_thread(stored_logo, content)
     settings.logo = content
     await session.flush()
     return settings

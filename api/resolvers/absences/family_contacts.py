@@ -29,9 +29,10 @@ from api.exports.letters import Letter, LetterTable, write_letters
 from api.outbox.queue import enqueue
 from api.resolvers.absences.calendar import french_date
 from api.resolvers.absences.follow_up import EventSearch, event_query
-from api.resolvers.absences.letters import TABLE_FIELD, TABLE_MARK, render
+from api.resolvers.absences.letters import TABLE_FIELD, TABLE_MARK
 from api.resolvers.absences.settings import SchoolAbsenceSetup, ensure_defaults, load_setup
 from api.resolvers.absences.tallies import StudentTally
+from api.resolvers.absences.template_sandbox import TemplateTooCostly, render_each
 from api.resolvers.errors import NotFound, ValidationFailed
 from core import clock
 from db.absences import (
@@ -313,8 +314,14 @@ class _Batch:
         context = merge_context(
             self.school, self.settings, pupil, guardian, tally, events, table, self.today
         )
-        subject = render(self.template.subject, context)
-        body = render(self.template.body, context)
+        try:
+            subject, body = await render_each([self.template.subject, self.template.body], context)
+        except TemplateTooCostly as exc:
+            # Checked on sample values when saved, a template may still exceed a budget on a
+            # student's real data (a loop over a long table).
+            raise ValidationFailed.single(
+                "templateId", "TOO_COSTLY", f"Modèle refusé : {exc}."
+            ) from None
         contact = FamilyContact(
             school_id=self.school.id,
             student_id=pupil.student.id,

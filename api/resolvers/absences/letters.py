@@ -10,13 +10,11 @@ letter, one line per event in an e-mail or SMS).
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from jinja2 import StrictUndefined, TemplateSyntaxError, UndefinedError, meta, nodes
-from jinja2.exceptions import SecurityError
-from jinja2.sandbox import SandboxedEnvironment
+from jinja2 import TemplateError, TemplateSyntaxError, meta, nodes
+from jinja2.exceptions import SecurityError, UndefinedError
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -24,6 +22,12 @@ from api.auth.guard import requires
 from api.auth.permissions import Permission
 from api.auth.principal import Principal
 from api.auth.scopes import get_in_reach
+from api.resolvers.absences.template_sandbox import (
+    TemplateTooCostly,
+    in_a_thread,
+    parse,
+    render_here,
+)
 from api.resolvers.errors import FieldError, ValidationFailed
 from db.absences import ContactChannel, LetterTemplate
 from db.audit import set_actor
@@ -99,10 +103,6 @@ DEFAULT_TEMPLATES = (
     ),
 )
 
-environment = SandboxedEnvironment(
-    undefined=StrictUndefined, autoescape=False, keep_trailing_newline=False
-)
-
 
 @dataclass(frozen=True)
 class TemplateInput:
@@ -126,13 +126,9 @@ def sample_context() -> dict[str, Any]:
     return context
 
 
-def render(text: str, context: Mapping[str, Any]) -> str:
-    return environment.from_string(text).render(context)
-
-
 def unknown_fields(text: str) -> list[str]:
     """Merge fields the text uses that do not exist, as written (``eleve.prenon``)."""
-    tree = environment.parse(text)
+    tree = parse(text)
     unknown = [
         f"{node.node.name}.{node.attr}"
         for node in tree.find_all(nodes.Getattr)
@@ -144,16 +140,22 @@ def unknown_fields(text: str) -> list[str]:
 
 
 def _check_text(field: str, text: str) -> FieldError | None:
+    """Parse and try the text on sample values, within the sandbox's budgets (in a thread)."""
     try:
         unknown = unknown_fields(text)
         if not unknown:
-            render(text, sample_context())
+            render_here(text, sample_context())
     except TemplateSyntaxError as exc:
         return FieldError(
             field, "SYNTAX", f"Modèle mal formé ligne {exc.lineno} : vérifiez les {{{{ }}}}."
         )
+    except TemplateTooCostly as exc:
+        return FieldError(field, "TOO_COSTLY", f"Modèle refusé : {exc}.")
     except (UndefinedError, SecurityError) as exc:
         return FieldError(field, "INVALID", f"Modèle invalide : {exc}.")
+    except (TemplateError, ArithmeticError, TypeError, ValueError, LookupError):
+        # Python's own wording (``division by zero``) means nothing to the staff.
+        return FieldError(field, "INVALID", "Modèle invalide : il échoue sur des valeurs d'essai.")
     if unknown:
         return FieldError(
             field, "UNKNOWN_FIELD", f"Champ de fusion inconnu : {', '.join(unknown)}."
@@ -161,7 +163,8 @@ def _check_text(field: str, text: str) -> FieldError | None:
     return None
 
 
-def validate_template(entry: TemplateInput) -> None:
+async def validate_template(entry: TemplateInput) -> None:
+    """Refuse a template naming each faulty field; its texts are tried off the event loop."""
     errors = []
     if not CODE_PATTERN.match(entry.code):
         errors.append(FieldError("code", "INVALID", "Code de 1 à 10 majuscules, chiffres, - ou _."))
@@ -174,7 +177,7 @@ def validate_template(entry: TemplateInput) -> None:
     if entry.channel is ContactChannel.EMAIL and not entry.subject.strip():
         errors.append(FieldError("subject", "REQUIRED", "L'objet du courriel est obligatoire."))
     for field, text in (("subject", entry.subject), ("body", entry.body)):
-        error = _check_text(field, text)
+        error = await in_a_thread(_check_text, field, text)
         if error:
             errors.append(error)
     if entry.channel is ContactChannel.SMS:
@@ -254,7 +257,7 @@ async def create_template(
 ) -> LetterTemplate:
     school = await _school(session, principal, school_id)
     entry = _cleaned(entry)
-    validate_template(entry)
+    await validate_template(entry)
     await _unique_code(session, school.id, entry.code, None)
     template = LetterTemplate(school_id=school.id, **vars(entry))
     session.add(template)
@@ -276,7 +279,7 @@ async def update_template(
     )
     set_actor(session.sync_session, principal.audit_actor(template.school_id))
     entry = _cleaned(entry)
-    validate_template(entry)
+    await validate_template(entry)
     await _unique_code(session, template.school_id, entry.code, template.id)
     for name, value in vars(entry).items():
         setattr(template, name, value)

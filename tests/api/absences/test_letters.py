@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+import asyncio
+import time
+
 import pytest
 
+from api.resolvers.absences import template_sandbox
 from api.resolvers.absences.letters import (
     MERGE_FIELDS,
     TemplateInput,
     create_template,
-    render,
     sample_context,
     school_templates,
     update_template,
 )
+from api.resolvers.absences.template_sandbox import Budget, render, render_here
 from api.resolvers.errors import NotFound, ValidationFailed
 from db.absences import ContactChannel
 
@@ -82,9 +86,104 @@ async def test_bad_templates_name_the_field(
 
 def test_the_sandbox_refuses_reaching_python_internals():
     with pytest.raises(Exception):  # noqa: B017
-        render("{{ eleve.__class__.__mro__[1].__subclasses__() }}", sample_context())
+        render_here("{{ eleve.__class__.__mro__[1].__subclasses__() }}", sample_context())
 
 
 def test_every_merge_field_is_in_the_sample():
     for name in MERGE_FIELDS:
-        assert render("{{ " + name + " }}", sample_context()) == "x"
+        assert render_here("{{ " + name + " }}", sample_context()) == "x"
+
+
+# Three nested loops over a 700-character text: 343 million turns, once 8 s of a blocked server.
+NESTED_LOOPS = (
+    "{% set s = '" + "a" * 700 + "' %}"
+    "{% for a in s %}{% for b in s %}{% for c in s %}{% endfor %}{% endfor %}{% endfor %}"
+)
+
+
+async def _refusal(sessionmaker, desk, world, body):
+    with pytest.raises(ValidationFailed) as refused:
+        await _create(sessionmaker, desk.principal, world.school_a, _entry(body=body))
+    [error] = refused.value.errors
+    assert error.field == "body"
+    return error
+
+
+async def test_nested_loops_are_refused_at_once_naming_the_limit(world, desk, sessionmaker):
+    started = time.monotonic()
+    error = await _refusal(sessionmaker, desk, world, NESTED_LOOPS)
+    assert error.code == "TOO_COSTLY"
+    assert (
+        error.message == "Modèle refusé : le modèle dépasse 10\u202f000 tours de boucle ou appels."
+    )
+    # The step budget ends it in milliseconds (the bound leaves room for a busy machine).
+    assert time.monotonic() - started < 3.0
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "{{ eleve.nom * 100000000 }}",
+        "{% set s = eleve.nom * 40000 %}{% set s = s ~ s %}{% set s = s ~ s %}{{ s }}",
+        "{% set s = eleve.nom * 40000 %}{% set b %}{{ s }}{{ s }}{% endset %}",
+        "{% for i in eleve.nom * 5000 %}{{ eleve.nom * 40 }}{% endfor %}",
+        "{% macro m(n) %}{% if n %}{{ m(n - 1) }}{{ m(n - 1) }}{% endif %}{% endmacro %}"
+        "{{ m(60) }}",
+    ],
+)
+async def test_output_bombs_are_refused_naming_the_limit(world, desk, sessionmaker, body):
+    error = await _refusal(sessionmaker, desk, world, body)
+    assert error.code == "TOO_COSTLY"
+    assert error.message.startswith("Modèle refusé : le modèle ")
+    assert "50\u202f000 caractères" in error.message or "10\u202f000 tours" in error.message
+
+
+@pytest.mark.parametrize(
+    ("body", "fragment"),
+    [
+        ("{{ eleve.nom.ljust(1000000000) }}", "la méthode ljust n'est pas permise"),
+        ("{{ '%0999999999d' % 1 }}", "la mise en forme par % n'est pas permise"),
+        ("{% set n = 2 ** 60 %}" + "{% set n = n * n %}" * 7 + "{{ n }}", "trop grand"),
+    ],
+)
+async def test_operations_that_build_a_huge_value_in_one_go_are_refused(
+    world, desk, sessionmaker, body, fragment
+):
+    error = await _refusal(sessionmaker, desk, world, body)
+    assert error.code == "INVALID" and fragment in error.message
+
+
+async def test_a_template_with_loops_and_methods_still_renders(world, desk, sessionmaker):
+    body = (
+        "{{ responsable.formule }},\n{% for jour in ['lundi', 'mardi'] %}"
+        "{{ jour|upper }};{% endfor %}\n"
+        "{{ eleve.nom.upper() ~ ' ' ~ eleve.prenom|title }}\n{{ tableau_absences }}"
+    )
+    created = await _create(sessionmaker, desk.principal, world.school_a, _entry(body=body))
+    rendered = await render(created.body, sample_context() | {"responsable": {"formule": "Madame"}})
+    assert rendered == "Madame,\nLUNDI;MARDI;\nX X\nx"
+
+
+async def test_checking_a_heavy_template_leaves_the_server_answering(
+    world, desk, sessionmaker, monkeypatch
+):
+    # A budget that lets the check run until its time limit, to see the loop meanwhile.
+    monkeypatch.setattr(template_sandbox, "BUDGET", Budget(steps=10**9, seconds=1.5))
+    heavy = "{% set s = '" + "a" * 250 + "' %}" + NESTED_LOOPS.partition("%}")[2]
+    gaps: list[float] = []
+
+    async def other_requests() -> None:
+        last = time.monotonic()
+        while True:
+            await asyncio.sleep(0.01)
+            gaps.append(time.monotonic() - last)
+            last = time.monotonic()
+
+    serving = asyncio.create_task(other_requests())
+    try:
+        error = await asyncio.wait_for(_refusal(sessionmaker, desk, world, heavy), 30)
+    finally:
+        serving.cancel()
+    assert error.code == "TOO_COSTLY" and "1,5 s" in error.message
+    # The loop answered every few milliseconds during the 1.5 s check, never stalled by it.
+    assert len(gaps) > 20 and max(gaps) < 0.5
