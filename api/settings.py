@@ -62,8 +62,9 @@ class Settings:
     session_idle_minutes: int
     session_absolute_hours: int
     cookie_secure: bool
-    # The address clients reach the API at (the OAuth issuer); empty: taken from each request.
-    public_url: str | None = None
+    # The address clients reach the API at (the OAuth issuer). Never taken from a request's
+    # Host header, which any client chooses: configured in production, else the local address.
+    public_url: str = "http://127.0.0.1:8000"
     # The families portal's address as printed on activation letters; empty: local default.
     familles_url: str | None = None
     messaging: MessagingSettings = field(default_factory=MessagingSettings)
@@ -160,6 +161,29 @@ def _public_url(env: Mapping[str, str], name: str = "SCONET_PUBLIC_URL") -> str 
     return raw.rstrip("/")
 
 
+# Addresses to listen on every interface: the embedded default's issuer is then the loopback one.
+WILDCARD_HOSTS = ("0.0.0.0", "::", "")
+
+
+def _issuer(env: Mapping[str, str], embedded: bool, host: str, port: int) -> str:
+    """The API's public address: ``SCONET_PUBLIC_URL``, required in production.
+
+    Production is any configuration whose admin database is PostgreSQL (the
+    same rule as for ``SCONET_SECRET_KEY``); the embedded SQLite default
+    serves plain http on this machine.
+    """
+    configured = _public_url(env)
+    if configured is not None:
+        return configured
+    if not embedded:
+        raise SettingsError(
+            "SCONET_PUBLIC_URL est obligatoire dès que SCONET_DATABASE_URL désigne PostgreSQL : "
+            "l'adresse https à laquelle les clients joignent l'API (émetteur des jetons OAuth), "
+            "par exemple https://sconet.ac-creteil.fr"
+        )
+    return f"http://{'127.0.0.1' if host in WILDCARD_HOSTS else host}:{port}"
+
+
 def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     env = os.environ if env is None else env
     var_dir = Path(env.get("SCONET_VAR_DIR") or DEFAULT_VAR_DIR)
@@ -169,17 +193,20 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         raise SettingsError(
             "SCONET_TS_DATABASE_URL doit désigner une base distincte de SCONET_DATABASE_URL"
         )
+    embedded = database_url.startswith("sqlite")
+    host = env.get("SCONET_HOST") or "127.0.0.1"
+    port = _int(env, "SCONET_PORT", 8000, 1, 65535)
     return Settings(
         database_url=database_url,
         ts_database_url=ts_database_url,
-        secret_key=_secret_key(env, var_dir, database_url.startswith("sqlite")),
-        host=env.get("SCONET_HOST") or "127.0.0.1",
-        port=_int(env, "SCONET_PORT", 8000, 1, 65535),
+        secret_key=_secret_key(env, var_dir, embedded),
+        host=host,
+        port=port,
         familles_port=_int(env, "SCONET_FAMILLES_PORT", 8001, 1, 65535),
         session_idle_minutes=_int(env, "SCONET_SESSION_IDLE_MINUTES", 30, 1, 24 * 60),
         session_absolute_hours=_int(env, "SCONET_SESSION_ABSOLUTE_HOURS", 10, 1, 72),
         cookie_secure=_bool(env, "SCONET_COOKIE_SECURE", not database_url.startswith("sqlite")),
-        public_url=_public_url(env),
+        public_url=_issuer(env, embedded, host, port),
         familles_url=_public_url(env, "SCONET_FAMILLES_URL"),
         messaging=_messaging(env),
     )
