@@ -21,6 +21,7 @@ from api.session_endpoint import (
     delete_api_session,
 )
 from api.settings import Settings, load_settings
+from portals.client_address import TrustedProxies
 from portals.etablissement.routes import portal_exception_handlers, portal_routes
 from portals.security_headers import SecurityHeaders
 
@@ -51,7 +52,10 @@ def create_app(settings: Settings | None = None) -> Starlette:
     app = Starlette(
         routes=[*api_routes(), *export_routes(), *absence_export_routes(), *portal_routes()],
         exception_handlers=portal_exception_handlers(),
-        middleware=[Middleware(SecurityHeaders, https_only=services.settings.cookie_secure)],
+        middleware=[
+            Middleware(TrustedProxies, proxies=services.settings.trusted_proxies),
+            Middleware(SecurityHeaders, https_only=services.settings.cookie_secure),
+        ],
         lifespan=lifespan,
     )
     app.state.services = services

@@ -174,6 +174,8 @@ def serve(
                 create_familles_app(settings),
                 host=host,
                 port=familles_port or settings.familles_port,
+                # The apps read X-Forwarded-For from SCONET_TRUSTED_PROXIES only.
+                proxy_headers=False,
             )
         ),
     ]

@@ -11,6 +11,7 @@ import os
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from ipaddress import IPv4Network, IPv6Network, ip_network
 from pathlib import Path
 
 from sqlalchemy.engine import make_url
@@ -68,6 +69,8 @@ class Settings:
     # The families portal's address as printed on activation letters; empty: local default.
     familles_url: str | None = None
     messaging: MessagingSettings = field(default_factory=MessagingSettings)
+    # Proxies whose X-Forwarded-For is believed (both apps); empty: the header is ignored.
+    trusted_proxies: tuple[IPv4Network | IPv6Network, ...] = ()
 
     @property
     def families_address(self) -> str:
@@ -161,6 +164,20 @@ def _public_url(env: Mapping[str, str], name: str = "SCONET_PUBLIC_URL") -> str 
     return raw.rstrip("/")
 
 
+def _trusted_proxies(env: Mapping[str, str]) -> tuple[IPv4Network | IPv6Network, ...]:
+    raw = env.get("SCONET_TRUSTED_PROXIES") or ""
+    networks = []
+    for item in raw.replace(",", " ").split():
+        try:
+            networks.append(ip_network(item, strict=False))
+        except ValueError as exc:
+            raise SettingsError(
+                "SCONET_TRUSTED_PROXIES doit lister des adresses IP ou des réseaux "
+                f"(ex. 10.0.0.5, 10.1.0.0/16), reçu {item!r}"
+            ) from exc
+    return tuple(networks)
+
+
 # Addresses to listen on every interface: the embedded default's issuer is then the loopback one.
 WILDCARD_HOSTS = ("0.0.0.0", "::", "")
 
@@ -209,6 +226,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         public_url=_issuer(env, embedded, host, port),
         familles_url=_public_url(env, "SCONET_FAMILLES_URL"),
         messaging=_messaging(env),
+        trusted_proxies=_trusted_proxies(env),
     )
 
 
