@@ -21,6 +21,7 @@ from api.session_endpoint import (
     delete_api_session,
 )
 from api.settings import Settings, load_settings
+from portals.access_log import AccessLog
 from portals.client_address import TrustedProxies
 from portals.etablissement.routes import portal_exception_handlers, portal_routes
 from portals.security_headers import SecurityHeaders
@@ -53,6 +54,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         routes=[*api_routes(), *export_routes(), *absence_export_routes(), *portal_routes()],
         exception_handlers=portal_exception_handlers(),
         middleware=[
+            Middleware(AccessLog),
             Middleware(TrustedProxies, proxies=services.settings.trusted_proxies),
             Middleware(SecurityHeaders, https_only=services.settings.cookie_secure),
         ],

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import gc
+import logging
 import sys
 from typing import Any
 
@@ -163,10 +164,19 @@ def serve(
 
     settings = _settings()
     host = host or settings.host
+    # The product's own logs (sconet.*: the access log, failures with their reference) on
+    # stderr; uvicorn configures only its own loggers.
+    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(message)s")
+    logging.getLogger("sconet").setLevel(logging.INFO)
     servers = [
         uvicorn.Server(
             uvicorn.Config(
-                create_app(settings), host=host, port=port or settings.port, proxy_headers=False
+                create_app(settings),
+                host=host,
+                port=port or settings.port,
+                proxy_headers=False,
+                # portals.access_log writes paths without their query (names, INE, tokens).
+                access_log=False,
             )
         ),
         uvicorn.Server(
@@ -176,6 +186,7 @@ def serve(
                 port=familles_port or settings.familles_port,
                 # The apps read X-Forwarded-For from SCONET_TRUSTED_PROXIES only.
                 proxy_headers=False,
+                access_log=False,
             )
         ),
     ]

@@ -21,6 +21,7 @@ from starlette.staticfiles import StaticFiles
 
 from api.engines import make_engine, make_sessionmaker
 from api.settings import PROJECT_ROOT, Settings
+from portals.access_log import AccessLog
 from portals.client_address import TrustedProxies
 from portals.familles import pages
 from portals.familles.rendering import DSFR_URL, HERE, OWN_URL
@@ -77,6 +78,7 @@ def create_familles_app(settings: Settings) -> Starlette:
     app = Starlette(
         routes=familles_routes(),
         middleware=[
+            Middleware(AccessLog),
             Middleware(TrustedProxies, proxies=settings.trusted_proxies),
             Middleware(SecurityHeaders, https_only=settings.cookie_secure),
         ],

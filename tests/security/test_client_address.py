@@ -100,8 +100,9 @@ def test_a_malformed_proxy_list_names_the_variable(tmp_path):
         load_settings({"SCONET_VAR_DIR": str(tmp_path), "SCONET_TRUSTED_PROXIES": "10.0.0.300"})
 
 
-def test_serve_leaves_forwarded_headers_to_the_apps(monkeypatch, tmp_path):
-    """uvicorn believes X-Forwarded-For from loopback by default: both apps are served without."""
+def test_serve_leaves_forwarded_headers_and_access_log_to_the_apps(monkeypatch, tmp_path):
+    """uvicorn believes X-Forwarded-For from loopback by default, and its access log writes
+    query strings whole: both apps are served without either (see portals.access_log)."""
     import uvicorn
     from click.testing import CliRunner
 
@@ -122,3 +123,4 @@ def test_serve_leaves_forwarded_headers_to_the_apps(monkeypatch, tmp_path):
     assert result.exit_code == 0, result.output
     assert len(configs) == 2
     assert [config.proxy_headers for config in configs] == [False, False]
+    assert [config.access_log for config in configs] == [False, False]
