@@ -163,6 +163,9 @@ def serve(
     from portals.familles.app import create_familles_app
 
     settings = _settings()
+    unreachable = asyncio.run(_unreachable_database(settings))
+    if unreachable is not None:
+        raise click.ClickException(unreachable)
     host = host or settings.host
     # The product's own logs (sconet.*: the access log, failures with their reference) on
     # stderr; uvicorn configures only its own loggers.
@@ -220,6 +223,47 @@ def serve(
                     await worker
 
     asyncio.run(run())
+
+
+def _missing_sqlite_folder(url: str) -> str | None:
+    """The folder of a SQLite file when it does not exist (aiosqlite would fail in a thread
+    that outlives the check's event loop)."""
+    from pathlib import Path
+
+    from sqlalchemy.engine import make_url
+
+    parsed = make_url(url)
+    if not parsed.drivername.startswith("sqlite") or not parsed.database:
+        return None
+    folder = Path(parsed.database).parent
+    return None if folder.is_dir() else str(folder)
+
+
+async def _unreachable_database(settings: Settings) -> str | None:
+    """Why a database the servers use does not answer (naming it), or None when both do."""
+    from sqlalchemy.pool import NullPool
+
+    from api.engines import check_database, make_engine
+
+    for label, variable, url in (
+        ("d'administration", "SCONET_DATABASE_URL", settings.database_url),
+        ("des télé-services", "SCONET_TS_DATABASE_URL", settings.ts_database_url),
+    ):
+        folder = _missing_sqlite_folder(url)
+        if folder is not None:
+            return (
+                f"la base {label} ({variable}) est injoignable : le dossier {folder} n'existe pas"
+            )
+        # No pool: the probe's connection is closed before this event loop ends.
+        engine = make_engine(url, poolclass=NullPool)
+        try:
+            await check_database(engine)
+        except Exception as exc:
+            reason = (str(exc).splitlines() or [""])[0]
+            return f"la base {label} ({variable}) est injoignable : {type(exc).__name__} {reason}"
+        finally:
+            await engine.dispose()
+    return None
 
 
 async def _outbox_worker(settings: Settings) -> None:
