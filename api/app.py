@@ -22,6 +22,7 @@ from api.session_endpoint import (
 )
 from api.settings import Settings, load_settings
 from portals.access_log import AccessLog
+from portals.body_limit import BodyLimit
 from portals.client_address import TrustedProxies
 from portals.etablissement.routes import portal_exception_handlers, portal_routes
 from portals.etablissement.web import anonymous_error
@@ -66,6 +67,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             Middleware(AccessLog),
             Middleware(TrustedProxies, proxies=services.settings.trusted_proxies),
             Middleware(SecurityHeaders, https_only=services.settings.cookie_secure),
+            Middleware(BodyLimit, error_page=anonymous_error),
             Middleware(RefuseNulCharacters, error_page=anonymous_error),
             Middleware(Failures, error_page=anonymous_error),
         ],

@@ -24,6 +24,16 @@ from core.failures import (
     unavailable_message,
 )
 
+
+class BodyTooLarge(Exception):
+    """Raised by the body limit (``portals.body_limit``) while a handler reads past it: the
+    limit's own answer, not a failure."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(f"request body above {limit} bytes")
+        self.limit = limit
+
+
 # (status, title, message) -> the app's HTML error page.
 ErrorPage = Callable[[int, str, str], Response]
 API_PREFIXES = ("/graphql", "/api/", "/oauth/", "/.well-known/", "/exports/")
@@ -100,6 +110,8 @@ class Failures:
 
         try:
             await self.app(scope, receive, send_noting_start)
+        except BodyTooLarge:
+            raise
         except Exception as exc:
             if started:
                 # Too late for another answer: the log keeps it, the connection is cut.

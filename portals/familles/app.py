@@ -21,6 +21,7 @@ from starlette.staticfiles import StaticFiles
 from api.engines import make_engine, make_sessionmaker
 from api.settings import PROJECT_ROOT, Settings
 from portals.access_log import AccessLog
+from portals.body_limit import BodyLimit
 from portals.client_address import TrustedProxies
 from portals.failures import Failures
 from portals.familles import pages
@@ -87,6 +88,7 @@ def create_familles_app(settings: Settings) -> Starlette:
             Middleware(AccessLog),
             Middleware(TrustedProxies, proxies=settings.trusted_proxies),
             Middleware(SecurityHeaders, https_only=settings.cookie_secure),
+            Middleware(BodyLimit, error_page=_error_page),
             Middleware(RefuseNulCharacters, error_page=_error_page),
             Middleware(Failures, error_page=_error_page),
         ],
