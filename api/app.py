@@ -53,7 +53,9 @@ def api_routes() -> list[BaseRoute]:
 
 
 def create_app(settings: Settings | None = None) -> Starlette:
-    services = build_services(settings or load_settings())
+    settings = settings or load_settings()
+    settings.api_issuer()  # production without SCONET_PUBLIC_URL: refuse to start
+    services = build_services(settings)
 
     @asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:

@@ -163,6 +163,10 @@ def serve(
     from portals.familles.app import create_familles_app
 
     settings = _settings()
+    try:
+        settings.api_issuer()
+    except SettingsError as exc:
+        raise click.ClickException(f"configuration invalide : {exc}") from exc
     unreachable = asyncio.run(_unreachable_database(settings))
     if unreachable is not None:
         raise click.ClickException(unreachable)

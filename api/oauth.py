@@ -43,7 +43,7 @@ AUTH_METHODS = ["client_secret_basic", "client_secret_post"]
 
 def issuer_of(request: Request) -> str:
     """The configured public address: never the request's Host header, which the caller chooses."""
-    return services_of(request).settings.public_url
+    return services_of(request).settings.api_issuer()
 
 
 def _error(error: OAuth2Error, status: int | None = None) -> JSONResponse:

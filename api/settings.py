@@ -64,8 +64,9 @@ class Settings:
     session_absolute_hours: int
     cookie_secure: bool
     # The address clients reach the API at (the OAuth issuer). Never taken from a request's
-    # Host header, which any client chooses: configured in production, else the local address.
-    public_url: str = "http://127.0.0.1:8000"
+    # Host header, which any client chooses: configured in production, else the local address
+    # (None: production without it, where the API refuses to start; see ``api_issuer``).
+    public_url: str | None = "http://127.0.0.1:8000"
     # The families portal's address as printed on activation letters; empty: local default.
     familles_url: str | None = None
     messaging: MessagingSettings = field(default_factory=MessagingSettings)
@@ -79,6 +80,19 @@ class Settings:
             if self.familles_url
             else f"http://{self.host}:{self.familles_port}/"
         )
+
+    def api_issuer(self) -> str:
+        """The API's public address; raises in production when ``SCONET_PUBLIC_URL`` is unset.
+
+        Only the servers need it: ``migrate`` or ``replicate`` run without it.
+        """
+        if self.public_url is None:
+            raise SettingsError(
+                "SCONET_PUBLIC_URL est obligatoire dès que SCONET_DATABASE_URL désigne "
+                "PostgreSQL : l'adresse https à laquelle les clients joignent l'API (émetteur "
+                "des jetons OAuth), par exemple https://sconet.ac-creteil.fr"
+            )
+        return self.public_url
 
     @property
     def embedded(self) -> bool:
@@ -182,7 +196,7 @@ def _trusted_proxies(env: Mapping[str, str]) -> tuple[IPv4Network | IPv6Network,
 WILDCARD_HOSTS = ("0.0.0.0", "::", "")
 
 
-def _issuer(env: Mapping[str, str], embedded: bool, host: str, port: int) -> str:
+def _issuer(env: Mapping[str, str], embedded: bool, host: str, port: int) -> str | None:
     """The API's public address: ``SCONET_PUBLIC_URL``, required in production.
 
     Production is any configuration whose admin database is PostgreSQL (the
@@ -190,14 +204,8 @@ def _issuer(env: Mapping[str, str], embedded: bool, host: str, port: int) -> str
     serves plain http on this machine.
     """
     configured = _public_url(env)
-    if configured is not None:
+    if configured is not None or not embedded:
         return configured
-    if not embedded:
-        raise SettingsError(
-            "SCONET_PUBLIC_URL est obligatoire dès que SCONET_DATABASE_URL désigne PostgreSQL : "
-            "l'adresse https à laquelle les clients joignent l'API (émetteur des jetons OAuth), "
-            "par exemple https://sconet.ac-creteil.fr"
-        )
     return f"http://{'127.0.0.1' if host in WILDCARD_HOSTS else host}:{port}"
 
 

@@ -87,12 +87,30 @@ def test_postgres_urls_are_normalised_to_asyncpg(tmp_path: Path, raw: str) -> No
     assert loaded.database_url == "postgresql+asyncpg://sconet:secret@db.example:5433/sconet"
 
 
-def test_production_refuses_to_start_without_its_public_address(tmp_path: Path) -> None:
-    """The OAuth issuer may never come from a request's Host header, which the caller chooses."""
+def test_production_refuses_to_serve_without_its_public_address(tmp_path: Path) -> None:
+    """The OAuth issuer may never come from a request's Host header, which the caller chooses.
+
+    Commands that serve nothing (migrate, replicate) run without it.
+    """
+    from click.testing import CliRunner
+
+    from api import cli
+    from api.app import create_app
+
+    env = {
+        "SCONET_VAR_DIR": str(tmp_path),
+        "SCONET_DATABASE_URL": PG,
+        "SCONET_TS_DATABASE_URL": PG_TS,
+        "SCONET_SECRET_KEY": KEY,
+    }
+    loaded = settings(tmp_path, **{k: v for k, v in env.items() if k != "SCONET_VAR_DIR"})
     with pytest.raises(SettingsError, match="SCONET_PUBLIC_URL est obligatoire"):
-        settings(
-            tmp_path, SCONET_DATABASE_URL=PG, SCONET_TS_DATABASE_URL=PG_TS, SCONET_SECRET_KEY=KEY
-        )
+        loaded.api_issuer()
+    with pytest.raises(SettingsError, match="SCONET_PUBLIC_URL est obligatoire"):
+        create_app(loaded)
+    result = CliRunner().invoke(cli.main, ["serve"], env=env)
+    assert result.exit_code == 1
+    assert "SCONET_PUBLIC_URL est obligatoire" in result.output
 
 
 def test_the_embedded_default_names_its_own_listening_address(tmp_path: Path) -> None:
