@@ -14,15 +14,22 @@ from api.exports.absence_routes import absence_export_routes
 from api.exports.routes import export_routes
 from api.graphql import GraphQLEndpoint
 from api.oauth import oauth_routes
-from api.services import Services
+from api.services import Services, services_of
 from api.session_endpoint import (
     create_api_session,
     delete_all_api_sessions,
     delete_api_session,
 )
 from api.settings import Settings, load_settings
+from portals.access_log import AccessLog
+from portals.body_limit import BodyLimit
+from portals.client_address import TrustedProxies
 from portals.etablissement.routes import portal_exception_handlers, portal_routes
+from portals.etablissement.web import anonymous_error
+from portals.failures import Failures
+from portals.health import health_endpoint
 from portals.security_headers import SecurityHeaders
+from portals.text_input import RefuseNulCharacters
 
 
 def build_services(settings: Settings) -> Services:
@@ -37,11 +44,18 @@ def api_routes() -> list[BaseRoute]:
         Route("/api/session", delete_api_session, methods=["DELETE"]),
         Route("/api/sessions", delete_all_api_sessions, methods=["DELETE"]),
         *oauth_routes(),
+        Route(
+            "/sante",
+            health_endpoint(lambda request: [services_of(request).engine]),
+            methods=["GET"],
+        ),
     ]
 
 
 def create_app(settings: Settings | None = None) -> Starlette:
-    services = build_services(settings or load_settings())
+    settings = settings or load_settings()
+    settings.api_issuer()  # production without SCONET_PUBLIC_URL: refuse to start
+    services = build_services(settings)
 
     @asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
@@ -51,7 +65,14 @@ def create_app(settings: Settings | None = None) -> Starlette:
     app = Starlette(
         routes=[*api_routes(), *export_routes(), *absence_export_routes(), *portal_routes()],
         exception_handlers=portal_exception_handlers(),
-        middleware=[Middleware(SecurityHeaders, https_only=services.settings.cookie_secure)],
+        middleware=[
+            Middleware(AccessLog),
+            Middleware(TrustedProxies, proxies=services.settings.trusted_proxies),
+            Middleware(SecurityHeaders, https_only=services.settings.cookie_secure),
+            Middleware(BodyLimit, error_page=anonymous_error),
+            Middleware(RefuseNulCharacters, error_page=anonymous_error),
+            Middleware(Failures, error_page=anonymous_error),
+        ],
         lifespan=lifespan,
     )
     app.state.services = services

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import gc
+import logging
 import sys
 from typing import Any
 
@@ -162,11 +163,27 @@ def serve(
     from portals.familles.app import create_familles_app
 
     settings = _settings()
+    try:
+        settings.api_issuer()
+    except SettingsError as exc:
+        raise click.ClickException(f"configuration invalide : {exc}") from exc
+    unreachable = asyncio.run(_unreachable_database(settings))
+    if unreachable is not None:
+        raise click.ClickException(unreachable)
     host = host or settings.host
+    # The product's own logs (sconet.*: the access log, failures with their reference) on
+    # stderr; uvicorn configures only its own loggers.
+    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(message)s")
+    logging.getLogger("sconet").setLevel(logging.INFO)
     servers = [
         uvicorn.Server(
             uvicorn.Config(
-                create_app(settings), host=host, port=port or settings.port, proxy_headers=False
+                create_app(settings),
+                host=host,
+                port=port or settings.port,
+                proxy_headers=False,
+                # portals.access_log writes paths without their query (names, INE, tokens).
+                access_log=False,
             )
         ),
         uvicorn.Server(
@@ -174,6 +191,9 @@ def serve(
                 create_familles_app(settings),
                 host=host,
                 port=familles_port or settings.familles_port,
+                # The apps read X-Forwarded-For from SCONET_TRUSTED_PROXIES only.
+                proxy_headers=False,
+                access_log=False,
             )
         ),
     ]
@@ -207,6 +227,47 @@ def serve(
                     await worker
 
     asyncio.run(run())
+
+
+def _missing_sqlite_folder(url: str) -> str | None:
+    """The folder of a SQLite file when it does not exist (aiosqlite would fail in a thread
+    that outlives the check's event loop)."""
+    from pathlib import Path
+
+    from sqlalchemy.engine import make_url
+
+    parsed = make_url(url)
+    if not parsed.drivername.startswith("sqlite") or not parsed.database:
+        return None
+    folder = Path(parsed.database).parent
+    return None if folder.is_dir() else str(folder)
+
+
+async def _unreachable_database(settings: Settings) -> str | None:
+    """Why a database the servers use does not answer (naming it), or None when both do."""
+    from sqlalchemy.pool import NullPool
+
+    from api.engines import check_database, make_engine
+
+    for label, variable, url in (
+        ("d'administration", "SCONET_DATABASE_URL", settings.database_url),
+        ("des télé-services", "SCONET_TS_DATABASE_URL", settings.ts_database_url),
+    ):
+        folder = _missing_sqlite_folder(url)
+        if folder is not None:
+            return (
+                f"la base {label} ({variable}) est injoignable : le dossier {folder} n'existe pas"
+            )
+        # No pool: the probe's connection is closed before this event loop ends.
+        engine = make_engine(url, poolclass=NullPool)
+        try:
+            await check_database(engine)
+        except Exception as exc:
+            reason = (str(exc).splitlines() or [""])[0]
+            return f"la base {label} ({variable}) est injoignable : {type(exc).__name__} {reason}"
+        finally:
+            await engine.dispose()
+    return None
 
 
 async def _outbox_worker(settings: Settings) -> None:

@@ -11,6 +11,7 @@ from starlette.types import Receive, Scope, Send
 from strawberry.asgi import GraphQL
 from strawberry.http import GraphQLHTTPResponse
 from strawberry.types import ExecutionResult
+from strawberry.types.unset import UNSET
 
 from api.auth.principal import Principal
 from api.auth.requests import CSRF_HEADER, bearer_jwt, identify, identify_client
@@ -20,6 +21,8 @@ from api.schema.context import Context, Loaders
 from api.services import services_of
 
 SESSION_KEY = "graphql_read_session"
+REQUEST_ERROR_KEY = "graphql_request_error"
+GRAPHQL_RESPONSE = "application/graphql-response+json"
 PRINCIPAL_KEY = "graphql_principal"
 
 
@@ -56,7 +59,40 @@ class SconetGraphQL(GraphQL[Context, None]):
             if not result.errors:
                 raise
             result = ExecutionResult(data=None, errors=result.errors)
-        return await super().process_result(request, result)
+        answer = await super().process_result(request, result)
+        # No field ran: the document did not parse or validate, or a variable did not coerce.
+        if result.data is None and result.errors and all(e.path is None for e in result.errors):
+            request.scope[REQUEST_ERROR_KEY] = True
+            if wants_graphql_response(request):
+                answer.pop("data", None)  # the specification's sign of a request error
+        return answer
+
+    async def run(self, request: Any, context: Any = UNSET, root_value: Any = UNSET) -> Any:
+        """Answers in ``application/graphql-response+json`` when the client accepts it, with
+        the GraphQL-over-HTTP status codes: 400 for a request that no field ran for.
+
+        With ``application/json`` (legacy clients) every GraphQL answer stays 200.
+        """
+        response = await super().run(request, context, root_value)
+        json_answer = response.headers.get("content-type", "").startswith("application/json")
+        if json_answer and isinstance(request, Request) and wants_graphql_response(request):
+            response.headers["content-type"] = GRAPHQL_RESPONSE
+            if request.scope.get(REQUEST_ERROR_KEY):
+                response.status_code = 400
+        return response
+
+
+def wants_graphql_response(request: Any) -> bool:
+    """Whether the Accept header lists application/graphql-response+json with a non-zero q."""
+    for item in request.headers.get("accept", "").split(","):
+        media, *params = [part.strip() for part in item.split(";")]
+        if media.lower() == GRAPHQL_RESPONSE:
+            quality = next((p[2:] for p in params if p.lower().startswith("q=")), "1")
+            try:
+                return float(quality) > 0
+            except ValueError:
+                return False
+    return False
 
 
 def refusal(

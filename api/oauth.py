@@ -42,8 +42,8 @@ AUTH_METHODS = ["client_secret_basic", "client_secret_post"]
 
 
 def issuer_of(request: Request) -> str:
-    configured = services_of(request).settings.public_url
-    return configured or str(request.base_url).rstrip("/")
+    """The configured public address: never the request's Host header, which the caller chooses."""
+    return services_of(request).settings.api_issuer()
 
 
 def _error(error: OAuth2Error, status: int | None = None) -> JSONResponse:
@@ -174,9 +174,9 @@ class ClientCredentialsMetadata(AuthorizationServerMetadata):
             super().validate_response_types_supported()
 
     def validate_issuer(self) -> None:
-        # The embedded default serves plain http on the loopback interface.
-        issuer = urlsplit(self.get("issuer") or "")
-        if issuer.scheme == "http" and issuer.hostname in ("localhost", "127.0.0.1", "::1"):
+        # The embedded default serves plain http (its issuer is the configured listening
+        # address); RFC 8414 wants https, which production's SCONET_PUBLIC_URL gives.
+        if urlsplit(self.get("issuer") or "").scheme == "http":
             return
         super().validate_issuer()
 

@@ -13,6 +13,7 @@ import os
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from ipaddress import IPv4Network, IPv6Network, ip_network
 from pathlib import Path
 
 from sqlalchemy.engine import make_url
@@ -66,11 +67,15 @@ class Settings:
     session_idle_minutes: int
     session_absolute_hours: int
     cookie_secure: bool
-    # The address clients reach the API at (the OAuth issuer); empty: taken from each request.
-    public_url: str | None = None
+    # The address clients reach the API at (the OAuth issuer). Never taken from a request's
+    # Host header, which any client chooses: configured in production, else the local address
+    # (None: production without it, where the API refuses to start; see ``api_issuer``).
+    public_url: str | None = "http://127.0.0.1:8000"
     # The families portal's address as printed on activation letters; empty: local default.
     familles_url: str | None = None
     messaging: MessagingSettings = field(default_factory=MessagingSettings)
+    # Proxies whose X-Forwarded-For is believed (both apps); empty: the header is ignored.
+    trusted_proxies: tuple[IPv4Network | IPv6Network, ...] = ()
 
     @property
     def families_address(self) -> str:
@@ -79,6 +84,19 @@ class Settings:
             if self.familles_url
             else f"http://{self.host}:{self.familles_port}/"
         )
+
+    def api_issuer(self) -> str:
+        """The API's public address; raises in production when ``SCONET_PUBLIC_URL`` is unset.
+
+        Only the servers need it: ``migrate`` or ``replicate`` run without it.
+        """
+        if self.public_url is None:
+            raise SettingsError(
+                "SCONET_PUBLIC_URL est obligatoire dès que SCONET_DATABASE_URL désigne "
+                "PostgreSQL : l'adresse https à laquelle les clients joignent l'API (émetteur "
+                "des jetons OAuth), par exemple https://sconet.ac-creteil.fr"
+            )
+        return self.public_url
 
     @property
     def embedded(self) -> bool:
@@ -164,6 +182,37 @@ def _public_url(env: Mapping[str, str], name: str = "SCONET_PUBLIC_URL") -> str 
     return raw.rstrip("/")
 
 
+def _trusted_proxies(env: Mapping[str, str]) -> tuple[IPv4Network | IPv6Network, ...]:
+    raw = env.get("SCONET_TRUSTED_PROXIES") or ""
+    networks = []
+    for item in raw.replace(",", " ").split():
+        try:
+            networks.append(ip_network(item, strict=False))
+        except ValueError as exc:
+            raise SettingsError(
+                "SCONET_TRUSTED_PROXIES doit lister des adresses IP ou des réseaux "
+                f"(ex. 10.0.0.5, 10.1.0.0/16), reçu {item!r}"
+            ) from exc
+    return tuple(networks)
+
+
+# Addresses to listen on every interface: the embedded default's issuer is then the loopback one.
+WILDCARD_HOSTS = ("0.0.0.0", "::", "")
+
+
+def _issuer(env: Mapping[str, str], embedded: bool, host: str, port: int) -> str | None:
+    """The API's public address: ``SCONET_PUBLIC_URL``, required in production.
+
+    Production is any configuration whose admin database is PostgreSQL (the
+    same rule as for ``SCONET_SECRET_KEY``); the embedded SQLite default
+    serves plain http on this machine.
+    """
+    configured = _public_url(env)
+    if configured is not None or not embedded:
+        return configured
+    return f"http://{'127.0.0.1' if host in WILDCARD_HOSTS else host}:{port}"
+
+
 def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     env = os.environ if env is None else env
     var_dir = Path(env.get("SCONET_VAR_DIR") or DEFAULT_VAR_DIR)
@@ -173,20 +222,24 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         raise SettingsError(
             "SCONET_TS_DATABASE_URL doit désigner une base distincte de SCONET_DATABASE_URL"
         )
-    secret_key = _secret_key(env, var_dir, database_url.startswith("sqlite"))
+    embedded = database_url.startswith("sqlite")
+    host = env.get("SCONET_HOST") or "127.0.0.1"
+    port = _int(env, "SCONET_PORT", 8000, 1, 65535)
+    secret_key = _secret_key(env, var_dir, embedded)
     return Settings(
         database_url=database_url,
         ts_database_url=ts_database_url,
         secret_key=secret_key,
-        host=env.get("SCONET_HOST") or "127.0.0.1",
-        port=_int(env, "SCONET_PORT", 8000, 1, 65535),
+        host=host,
+        port=port,
         familles_port=_int(env, "SCONET_FAMILLES_PORT", 8001, 1, 65535),
         session_idle_minutes=_int(env, "SCONET_SESSION_IDLE_MINUTES", 30, 1, 24 * 60),
         session_absolute_hours=_int(env, "SCONET_SESSION_ABSOLUTE_HOURS", 10, 1, 72),
         cookie_secure=_bool(env, "SCONET_COOKIE_SECURE", not database_url.startswith("sqlite")),
-        public_url=_public_url(env),
+        public_url=_issuer(env, embedded, host, port),
         familles_url=_public_url(env, "SCONET_FAMILLES_URL"),
         messaging=_messaging(env, secret_key),
+        trusted_proxies=_trusted_proxies(env),
     )
 
 

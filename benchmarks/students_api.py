@@ -168,6 +168,8 @@ def start_server(admin_url: str, ts_url: str, workdir: Path) -> tuple[subprocess
         "SCONET_DATABASE_URL": admin_url,
         "SCONET_TS_DATABASE_URL": ts_url,
         "SCONET_SECRET_KEY": "benchmark-secret-key-benchmark-secret-key",
+        # Required on PostgreSQL: the API's public address (the OAuth issuer).
+        "SCONET_PUBLIC_URL": f"http://127.0.0.1:{port}",
         "SCONET_VAR_DIR": str(workdir),
     }
     server = subprocess.Popen(
@@ -184,7 +186,8 @@ def start_server(admin_url: str, ts_url: str, workdir: Path) -> tuple[subprocess
         env=env,
         cwd=ROOT,
         stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
+        # A file, not a pipe: the access log would fill a pipe nobody reads and block the server.
+        stderr=(workdir / "serve.log").open("wb"),
     )
     base_url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 60
@@ -194,9 +197,7 @@ def start_server(admin_url: str, ts_url: str, workdir: Path) -> tuple[subprocess
             return server, base_url
         except httpx.TransportError:
             if server.poll() is not None:
-                raise RuntimeError(
-                    server.stderr.read().decode() if server.stderr else "server died"
-                ) from None
+                raise RuntimeError((workdir / "serve.log").read_text()) from None
             time.sleep(0.2)
     server.kill()
     raise RuntimeError("server did not start")

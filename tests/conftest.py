@@ -54,6 +54,7 @@ DEFAULT_PG_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres"
 PG_URL = os.environ.get("SCONET_TEST_PG_URL") or DEFAULT_PG_URL
 IN_CI = os.environ.get("CI", "").strip().lower() in ("true", "1", "yes")
 TEST_SECRET_KEY = "clé-de-test-" + "x" * 28  # 40 characters
+TEST_PUBLIC_URL = "https://testserver"
 # Databases of this machine's test runs start with this prefix; the pid follows.
 PG_PREFIX = "sconet_test_" + hashlib.sha1(socket.gethostname().encode()).hexdigest()[:6] + "_"
 
@@ -343,6 +344,8 @@ def settings(database_urls: DatabaseUrls, tmp_path: Path) -> Settings:
             "SCONET_TS_DATABASE_URL": database_urls.teleservices,
             "SCONET_SECRET_KEY": TEST_SECRET_KEY,
             "SCONET_VAR_DIR": str(tmp_path / "var"),
+            # Required on PostgreSQL settings: the issuer of OAuth tokens.
+            "SCONET_PUBLIC_URL": TEST_PUBLIC_URL,
         }
     )
 

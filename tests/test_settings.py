@@ -12,6 +12,7 @@ from api.settings import Settings, SettingsError, load_settings
 PG = "postgresql+asyncpg://sconet@db.example/sconet"
 PG_TS = "postgresql+asyncpg://sconet_ts@db.example/sconet_ts"
 KEY = "k" * 40
+PUBLIC = "https://sconet.example"
 
 
 def settings(tmp_path: Path, **env: str) -> Settings:
@@ -42,6 +43,7 @@ def test_postgresql_configuration(tmp_path: Path) -> None:
         SCONET_DATABASE_URL=PG,
         SCONET_TS_DATABASE_URL=PG_TS,
         SCONET_SECRET_KEY=KEY,
+        SCONET_PUBLIC_URL=PUBLIC + "/",
         SCONET_PORT="9000",
         SCONET_COOKIE_SECURE="non",
     )
@@ -50,12 +52,17 @@ def test_postgresql_configuration(tmp_path: Path) -> None:
     assert loaded.secret_key == KEY
     assert loaded.port == 9000
     assert loaded.cookie_secure is False
+    assert loaded.public_url == PUBLIC
     assert not (tmp_path / "secret_key").exists()
 
 
 def test_cookies_are_secure_by_default_on_postgresql(tmp_path: Path) -> None:
     loaded = settings(
-        tmp_path, SCONET_DATABASE_URL=PG, SCONET_TS_DATABASE_URL=PG_TS, SCONET_SECRET_KEY=KEY
+        tmp_path,
+        SCONET_DATABASE_URL=PG,
+        SCONET_TS_DATABASE_URL=PG_TS,
+        SCONET_SECRET_KEY=KEY,
+        SCONET_PUBLIC_URL=PUBLIC,
     )
     assert loaded.cookie_secure is True
 
@@ -70,10 +77,47 @@ def test_cookies_are_secure_by_default_on_postgresql(tmp_path: Path) -> None:
 )
 def test_postgres_urls_are_normalised_to_asyncpg(tmp_path: Path, raw: str) -> None:
     loaded = settings(
-        tmp_path, SCONET_DATABASE_URL=raw, SCONET_TS_DATABASE_URL=PG_TS, SCONET_SECRET_KEY=KEY
+        tmp_path,
+        SCONET_DATABASE_URL=raw,
+        SCONET_TS_DATABASE_URL=PG_TS,
+        SCONET_SECRET_KEY=KEY,
+        SCONET_PUBLIC_URL=PUBLIC,
     )
     # The password is kept: the engine needs it.
     assert loaded.database_url == "postgresql+asyncpg://sconet:secret@db.example:5433/sconet"
+
+
+def test_production_refuses_to_serve_without_its_public_address(tmp_path: Path) -> None:
+    """The OAuth issuer may never come from a request's Host header, which the caller chooses.
+
+    Commands that serve nothing (migrate, replicate) run without it.
+    """
+    from click.testing import CliRunner
+
+    from api import cli
+    from api.app import create_app
+
+    env = {
+        "SCONET_VAR_DIR": str(tmp_path),
+        "SCONET_DATABASE_URL": PG,
+        "SCONET_TS_DATABASE_URL": PG_TS,
+        "SCONET_SECRET_KEY": KEY,
+    }
+    loaded = settings(tmp_path, **{k: v for k, v in env.items() if k != "SCONET_VAR_DIR"})
+    with pytest.raises(SettingsError, match="SCONET_PUBLIC_URL est obligatoire"):
+        loaded.api_issuer()
+    with pytest.raises(SettingsError, match="SCONET_PUBLIC_URL est obligatoire"):
+        create_app(loaded)
+    result = CliRunner().invoke(cli.main, ["serve"], env=env)
+    assert result.exit_code == 1
+    assert "SCONET_PUBLIC_URL est obligatoire" in result.output
+
+
+def test_the_embedded_default_names_its_own_listening_address(tmp_path: Path) -> None:
+    assert settings(tmp_path).public_url == "http://127.0.0.1:8000"
+    on_every_interface = settings(tmp_path, SCONET_HOST="0.0.0.0", SCONET_PORT="9000")
+    assert on_every_interface.public_url == "http://127.0.0.1:9000"
+    assert settings(tmp_path, SCONET_PUBLIC_URL=PUBLIC).public_url == PUBLIC
 
 
 def test_plain_sqlite_urls_get_the_async_driver(tmp_path: Path) -> None:

@@ -14,16 +14,21 @@ from pathlib import Path
 
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
-from starlette.requests import Request
-from starlette.responses import PlainTextResponse, Response
+from starlette.responses import Response
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from api.engines import make_engine, make_sessionmaker
 from api.settings import PROJECT_ROOT, Settings
+from portals.access_log import AccessLog
+from portals.body_limit import BodyLimit
+from portals.client_address import TrustedProxies
+from portals.failures import Failures
 from portals.familles import pages
-from portals.familles.rendering import DSFR_URL, HERE, OWN_URL
+from portals.familles.rendering import DSFR_URL, HERE, OWN_URL, render
+from portals.health import health_endpoint
 from portals.security_headers import SecurityHeaders
+from portals.text_input import RefuseNulCharacters
 
 DSFR_DIST = PROJECT_ROOT / "node_modules" / "@gouvfr" / "dsfr" / "dist"
 
@@ -41,8 +46,8 @@ def _dsfr_dist() -> Path:
     return DSFR_DIST
 
 
-async def health(_request: Request) -> Response:
-    return PlainTextResponse("ok", headers={"Cache-Control": "no-store"})
+def _error_page(status: int, title: str, message: str) -> Response:
+    return render("message.html", status, title=title, message=message, member=None)
 
 
 def familles_routes() -> list[BaseRoute]:
@@ -58,7 +63,11 @@ def familles_routes() -> list[BaseRoute]:
         Route("/compte", pages.account_page, methods=["GET", "POST"]),
         Route("/enfants", pages.family, methods=["GET"]),
         Route("/enfants/{child_id:int}", pages.child, methods=["GET"]),
-        Route("/sante", health, methods=["GET"]),
+        Route(
+            "/sante",
+            health_endpoint(lambda request: [request.app.state.ts_engine]),
+            methods=["GET"],
+        ),
         Mount(DSFR_URL, app=StaticFiles(directory=_dsfr_dist()), name="dsfr"),
         Mount(OWN_URL, app=StaticFiles(directory=HERE / "static"), name="familles-static"),
     ]
@@ -75,7 +84,14 @@ def create_familles_app(settings: Settings) -> Starlette:
 
     app = Starlette(
         routes=familles_routes(),
-        middleware=[Middleware(SecurityHeaders, https_only=settings.cookie_secure)],
+        middleware=[
+            Middleware(AccessLog),
+            Middleware(TrustedProxies, proxies=settings.trusted_proxies),
+            Middleware(SecurityHeaders, https_only=settings.cookie_secure),
+            Middleware(BodyLimit, error_page=_error_page),
+            Middleware(RefuseNulCharacters, error_page=_error_page),
+            Middleware(Failures, error_page=_error_page),
+        ],
         lifespan=lifespan,
     )
     app.state.settings = settings

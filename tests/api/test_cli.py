@@ -21,6 +21,7 @@ def environment(urls, tmp_path) -> dict[str, str]:
         "SCONET_TS_DATABASE_URL": urls.teleservices,
         "SCONET_SECRET_KEY": "cli-test-secret-key-cli-test-secret-key",
         "SCONET_VAR_DIR": str(tmp_path),
+        "SCONET_PUBLIC_URL": "https://sconet.example",
     }
 
 

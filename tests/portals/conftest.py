@@ -23,6 +23,7 @@ from db.enrollments import Enrollment
 from db.schools import SchoolYear, SchoolYearState
 from db.structures import Division
 from db.students import Student
+from tests.servers import start_within
 from tests.world import PASSWORD, World, build_world
 
 CSRF_FIELD = re.compile(r'name="csrf_token" value="([^"]+)"')
@@ -155,11 +156,7 @@ async def live_server(app) -> AsyncIterator[str]:
     server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off"))
     task = asyncio.create_task(server.serve(sockets=[sock]))
     try:
-        for _ in range(200):
-            if server.started or task.done():
-                break
-            await asyncio.sleep(0.05)
-        assert server.started, "uvicorn did not start"
+        await start_within(server, task)
         # "localhost" is a secure context: Secure cookies work over plain http there.
         yield f"http://localhost:{port}"
     finally:

@@ -73,6 +73,7 @@ async def test_hsts_only_when_served_over_https(settings, tmp_path, secure):
         "SCONET_TS_DATABASE_URL": settings.ts_database_url,
         "SCONET_SECRET_KEY": settings.secret_key,
         "SCONET_VAR_DIR": str(tmp_path),
+        "SCONET_PUBLIC_URL": settings.public_url,
         "SCONET_COOKIE_SECURE": "true" if secure else "false",
     }
     app = create_app(load_settings(env))

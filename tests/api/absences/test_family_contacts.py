@@ -29,6 +29,7 @@ from db.absences import AbsenceEvent, ContactChannel, FamilyContact
 from db.audit import AuditEntry
 from db.outbox import OutboxChannel, OutboxMessage, OutboxStatus
 from tests.api.absences.scenario import NOVEMBER, november
+from tests.servers import start_within
 
 
 async def _templates(sessionmaker, principal, school_id):
@@ -217,9 +218,8 @@ async def test_sms_through_development_and_http_providers(world, desk, sessionma
         )
     )
     serving = asyncio.create_task(server.serve())
-    while not server.started:  # noqa: ASYNC110 (uvicorn only offers the flag)
-        await asyncio.sleep(0.02)
     try:
+        await start_within(server, serving)
         provider = HttpSmsProvider(
             MessagingSettings(
                 sms_provider="http",

@@ -19,16 +19,19 @@ from joserfc import jwt
 from joserfc.jwk import ECKey, KeySet
 from sqlalchemy import select
 
+from api.app import create_app
 from api.auth.access_tokens import audience
 from api.auth.signing_keys import current_signing_key
 from api.resolvers.clients import ClientSettings, register_client, revoke_client
+from api.settings import load_settings
 from core import clock
 from db.audit import AuditEntry
 from db.clients import ApiClient
 from tests.api.conftest import GraphQLClient
+from tests.conftest import TEST_PUBLIC_URL
 from tests.world import uai
 
-ISSUER = "https://testserver"
+ISSUER = TEST_PUBLIC_URL
 STUDENT = "query($id: Int!) { student(id: $id) { id familyName firstName } }"
 
 
@@ -93,6 +96,31 @@ async def test_metadata_and_jwks_are_published(gql):
     jwks = (await gql.http.get(metadata["jwks_uri"].removeprefix(ISSUER))).json()
     # No key before the first token; then one public EC key, without its private part.
     assert jwks == {"keys": []}
+
+
+async def test_the_issuer_never_comes_from_the_host_header(gql):
+    for host in ("evil.example", "sconet.other.example:8443"):
+        response = await gql.http.get(
+            "/.well-known/oauth-authorization-server", headers={"Host": host}
+        )
+        assert response.status_code == 200
+        assert response.json()["issuer"] == ISSUER
+        assert response.json()["token_endpoint"] == f"{ISSUER}/oauth/token"
+
+
+async def test_the_embedded_default_issuer_is_its_listening_address(tmp_path):
+    """Without SCONET_PUBLIC_URL (embedded default), a foreign Host header changes nothing."""
+    app = create_app(
+        load_settings({"SCONET_VAR_DIR": str(tmp_path), "SCONET_SECRET_KEY": "k" * 40})
+    )
+    try:
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://evil.example") as http:
+            response = await http.get("/.well-known/oauth-authorization-server")
+        assert response.status_code == 200
+        assert response.json()["issuer"] == "http://127.0.0.1:8000"
+    finally:
+        await app.state.services.engine.dispose()
 
 
 async def test_a_client_reads_exactly_its_schools(gql, world, registered):

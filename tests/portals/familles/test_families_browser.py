@@ -21,6 +21,7 @@ from portals.familles.app import create_familles_app
 from replication.run import replicate
 from tests.conftest import TEST_SECRET_KEY
 from tests.portals.conftest import CHROMIUM, CHROMIUM_ARGS, CHROMIUM_PRESENT
+from tests.servers import start_within
 from tests.world import PASSWORD
 
 pytestmark = pytest.mark.browser
@@ -41,8 +42,7 @@ async def families_server(settings):
     server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off"))
     task = asyncio.create_task(server.serve(sockets=[sock]))
     try:
-        while not server.started and not task.done():  # noqa: ASYNC110 (uvicorn only offers the flag)
-            await asyncio.sleep(0.05)
+        await start_within(server, task)
         yield f"http://localhost:{port}"
     finally:
         server.should_exit = True
