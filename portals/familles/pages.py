@@ -311,8 +311,7 @@ async def family(request: Request) -> Response:
             "children.html",
             children=found,
             labels=SERVICE_LABELS,
-            member=member[0],
-            csrf=member[1].csrf_token,
+            member=member,
         )
 
 
@@ -324,7 +323,7 @@ async def add_code(request: Request) -> Response:
         return _redirect("/")
     account, session = member
     if request.method == "GET":
-        return render("attach.html", csrf=session.csrf_token, error={}, values={}, member=account)
+        return render("attach.html", error={}, values={}, member=member)
     form = await _form(request, session.csrf_token)
     if form is None:
         return _refused()
@@ -343,10 +342,9 @@ async def add_code(request: Request) -> Response:
         return render(
             "attach.html",
             429 if isinstance(exc, Throttled) else 400,
-            csrf=session.csrf_token,
             error={"code": message},
             values=form,
-            member=account,
+            member=member,
         )
     return _redirect("/enfants")
 
@@ -366,7 +364,7 @@ async def child(request: Request) -> Response:
                 404,
                 title="Page introuvable",
                 message="Cet élève n'est pas rattaché à votre compte.",
-                member=member[0],
+                member=member,
             )
         student = await ts.get(TsStudent, child_id)
         assert student is not None
@@ -403,8 +401,7 @@ async def child(request: Request) -> Response:
             child=found,
             absences=absences,
             marks=marks,
-            member=member[0],
-            csrf=member[1].csrf_token,
+            member=member,
         )
 
 
@@ -521,8 +518,7 @@ async def account_page(request: Request) -> Response:
         return render(
             "account.html",
             400 if error else 200,
-            csrf=session.csrf_token,
-            member=account,
+            member=member,
             error=error,
             saved=saved,
         )
