@@ -34,11 +34,16 @@ from tsdb.models import (
 )
 
 PASSWORDS = PasswordHasher()
+# Verified for an unknown login, so that it takes as long as a wrong password and the answer's
+# delay does not tell which logins exist.
+_NOBODY_HASH = PASSWORDS.hash(secrets.token_urlsafe(16))
 LOGIN = re.compile(r"^[a-z0-9][a-z0-9._-]{2,59}$")
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 MIN_PASSWORD = 10
-# One message for a wrong code, a wrong date and a used code: nothing is told away.
+# One message for a wrong code and a wrong date: nothing is told away.
 WRONG_CODE = "Code d'activation ou date de naissance incorrects."
+# A used code is told only to whoever typed it with the child's birth date: its holder.
+USED_CODE = "Ce code a déjà servi à créer un compte : connectez-vous avec ce compte."
 SESSION_IDLE = timedelta(minutes=30)
 TICKET_LIFETIME = timedelta(minutes=20)
 
@@ -48,6 +53,18 @@ class AccountError(Exception):
         super().__init__(message)
         self.field = field
         self.message = message
+
+
+class CodeAlreadyUsed(AccountError):
+    """The code and the birth date are right, but an account already holds the code."""
+
+    def __init__(self) -> None:
+        super().__init__("code", USED_CODE)
+
+
+async def _code_used(ts: AsyncSession, code_id: int) -> bool:
+    used = await ts.scalar(select(FamilyCodeUse.id).where(FamilyCodeUse.code_id == code_id))
+    return used is not None
 
 
 async def find_code(ts: AsyncSession, typed: str, birth_date: date | None) -> TsCode:
@@ -60,11 +77,8 @@ async def find_code(ts: AsyncSession, typed: str, birth_date: date | None) -> Ts
     )
     for candidate in candidates:
         if code_matches(candidate.code_hash, code):
-            used = await ts.scalar(
-                select(FamilyCodeUse.id).where(FamilyCodeUse.code_id == candidate.id)
-            )
-            if used is not None:
-                raise AccountError("code", WRONG_CODE)
+            if await _code_used(ts, candidate.id):
+                raise CodeAlreadyUsed
             return candidate
     raise AccountError("code", WRONG_CODE)
 
@@ -110,12 +124,17 @@ def _check_account(login: str, password: str, confirmation: str, email: str) -> 
 async def create_account(
     ts: AsyncSession, code_id: int, login: str, password: str, confirmation: str, email: str
 ) -> FamilyAccount:
-    """An account opened with a checked code (the code counts as used from now on)."""
+    """An account opened with a checked code (the code counts as used from now on).
+
+    The code is checked unused first: once it has opened an account, its step-2 ticket
+    proves nothing more, and may not test which logins are taken."""
     login, email = login.strip().lower(), email.strip()
-    _check_account(login, password, confirmation, email)
     code = await ts.get(TsCode, code_id)
     if code is None:
         raise AccountError("code", WRONG_CODE)
+    if await _code_used(ts, code.id):
+        raise CodeAlreadyUsed
+    _check_account(login, password, confirmation, email)
     if await ts.scalar(select(FamilyAccount.id).where(FamilyAccount.login == login)):
         raise AccountError("login", "Cet identifiant est déjà pris : choisissez-en un autre.")
     account = FamilyAccount(
@@ -134,7 +153,7 @@ async def _use(ts: AsyncSession, account: FamilyAccount, code: TsCode) -> None:
             await ts.flush()
     except IntegrityError:
         # The same code used at the same moment from elsewhere.
-        raise AccountError("code", WRONG_CODE) from None
+        raise CodeAlreadyUsed from None
 
 
 async def attach_code(ts: AsyncSession, account: FamilyAccount, code: TsCode) -> None:
@@ -150,9 +169,9 @@ async def sign_in(ts: AsyncSession, login: str, password: str) -> tuple[FamilyAc
         select(FamilyAccount).where(FamilyAccount.login == login.strip().lower())
     )
     try:
+        PASSWORDS.verify(account.password_hash if account else _NOBODY_HASH, password)
         if account is None:
             raise VerificationError
-        PASSWORDS.verify(account.password_hash, password)
     except (VerificationError, InvalidHashError):
         raise AccountError("login", "Identifiant ou mot de passe incorrect.") from None
     return account, await open_session(ts, account)

@@ -30,6 +30,7 @@ from api.guess_counters import (
 )
 from portals.familles.accounts import (
     AccountError,
+    CodeAlreadyUsed,
     attach_code,
     change_password,
     children,
@@ -263,40 +264,61 @@ async def create(request: Request) -> Response:
             ticket=ticket(secret, code.id),
             member=None,
         )
-    async with _sessions(request)() as ts, ts.begin():
-        code_id = code_of_ticket(secret, form["ticket"])
-        if code_id is None:
-            return render(
-                "create.html",
-                400,
-                csrf=token,
-                step=1,
-                error={"code": "La vérification du code a expiré : saisissez-le de nouveau."},
-                values={},
-                member=None,
-            )
-        try:
-            account = await create_account(
-                ts,
-                code_id,
-                form.get("login", ""),
-                form.get("password", ""),
-                form.get("confirmation", ""),
-                form.get("email", ""),
-            )
-        except AccountError as exc:
-            return render(
-                "create.html",
-                400,
-                csrf=token,
-                step=2,
-                error={exc.field: exc.message},
-                values=form,
-                ticket=form["ticket"],
-                member=None,
-            )
+    code_id = code_of_ticket(secret, form["ticket"])
+    if code_id is None:
+        return render(
+            "create.html",
+            400,
+            csrf=token,
+            step=1,
+            error={"code": "La vérification du code a expiré : saisissez-le de nouveau."},
+            values={},
+            member=None,
+        )
+
+    async def attempt(ts: AsyncSession) -> str:
+        account = await create_account(
+            ts,
+            code_id,
+            form.get("login", ""),
+            form.get("password", ""),
+            form.get("confirmation", ""),
+            form.get("email", ""),
+        )
         await send_confirmation(ts, account, request.app.state.settings.families_address)
-        session_token = await open_session(ts, account)
+        return await open_session(ts, account)
+
+    # Each refusal counts: a taken login is told, so step 2 is a guess of which logins exist.
+    keys = [
+        (Key("familles-ticket", str(code_id)), ACCOUNT_POLICY),
+        (Key("familles-address", _address(request)), ADDRESS_POLICY),
+    ]
+    try:
+        session_token = await _guess(request, keys, attempt)
+    except CodeAlreadyUsed as exc:
+        return render(
+            "create.html",
+            400,
+            csrf=token,
+            step=1,
+            error={"code": exc.message},
+            values={},
+            member=None,
+        )
+    except (AccountError, Throttled) as exc:
+        field, message = (
+            ("login", exc.message_fr) if isinstance(exc, Throttled) else (exc.field, exc.message)
+        )
+        return render(
+            "create.html",
+            429 if isinstance(exc, Throttled) else 400,
+            csrf=token,
+            step=2,
+            error={field: message},
+            values=form,
+            ticket=form["ticket"],
+            member=None,
+        )
     return _signed_in(request, session_token)
 
 
@@ -337,6 +359,14 @@ async def add_code(request: Request) -> Response:
 
     try:
         await _guess(request, keys, attempt)
+    except CodeAlreadyUsed:
+        return render(
+            "attach.html",
+            400,
+            error={"code": "Ce code est déjà rattaché à un compte, le vôtre ou un autre."},
+            values=form,
+            member=member,
+        )
     except (AccountError, Throttled) as exc:
         message = exc.message_fr if isinstance(exc, Throttled) else exc.message
         return render(
