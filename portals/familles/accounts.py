@@ -21,6 +21,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core import clock
+from core.password_policy import password_problem
 from tsdb.activation_codes import code_matches, lookup_key, normalised
 from tsdb.models import (
     FamilyAccount,
@@ -39,7 +40,6 @@ PASSWORDS = PasswordHasher()
 _NOBODY_HASH = PASSWORDS.hash(secrets.token_urlsafe(16))
 LOGIN = re.compile(r"^[a-z0-9][a-z0-9._-]{2,59}$")
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-MIN_PASSWORD = 10
 # One message for a wrong code and a wrong date: nothing is told away.
 WRONG_CODE = "Code d'activation ou date de naissance incorrects."
 # A used code is told only to whoever typed it with the child's birth date: its holder.
@@ -60,6 +60,13 @@ class CodeAlreadyUsed(AccountError):
 
     def __init__(self) -> None:
         super().__init__("code", USED_CODE)
+
+
+class LoginTaken(AccountError):
+    """The login chosen belongs to an account already: telling so tells that it exists."""
+
+    def __init__(self) -> None:
+        super().__init__("login", "Cet identifiant est déjà pris : choisissez-en un autre.")
 
 
 async def _code_used(ts: AsyncSession, code_id: int) -> bool:
@@ -111,14 +118,9 @@ def _check_account(login: str, password: str, confirmation: str, email: str) -> 
         raise AccountError(
             "login", "Identifiant de 3 à 60 caractères : minuscules, chiffres, point, tiret."
         )
-    if len(password) < MIN_PASSWORD:
-        raise AccountError(
-            "password", f"Le mot de passe compte au moins {MIN_PASSWORD} caractères."
-        )
-    if password != confirmation:
-        raise AccountError("confirmation", "Les deux mots de passe diffèrent.")
     if email and not EMAIL.match(email):
         raise AccountError("email", "Adresse électronique invalide.")
+    _check_password(password, confirmation, login=login, email=email)
 
 
 async def create_account(
@@ -136,7 +138,7 @@ async def create_account(
         raise CodeAlreadyUsed
     _check_account(login, password, confirmation, email)
     if await ts.scalar(select(FamilyAccount.id).where(FamilyAccount.login == login)):
-        raise AccountError("login", "Cet identifiant est déjà pris : choisissez-en un autre.")
+        raise LoginTaken
     account = FamilyAccount(
         login=login, password_hash=PASSWORDS.hash(password), email=email or None
     )
@@ -364,31 +366,43 @@ async def request_reset(ts: AsyncSession, who: str, base_url: str) -> None:
     )
 
 
-def _check_password(password: str, confirmation: str) -> None:
-    if len(password) < MIN_PASSWORD:
-        raise AccountError(
-            "password", f"Le mot de passe compte au moins {MIN_PASSWORD} caractères."
-        )
+def _check_password(password: str, confirmation: str, *, login: str, email: str | None) -> None:
+    problem = password_problem(password, login=login, email=email or "")
+    if problem is not None:
+        raise AccountError("password", problem)
     if password != confirmation:
         raise AccountError("confirmation", "Les deux mots de passe diffèrent.")
 
 
 async def reset_password(ts: AsyncSession, token: str, password: str, confirmation: str) -> None:
     """A new password from a reset link; every session of the account ends."""
-    _check_password(password, confirmation)
     used = await _use_token(ts, "reset", token)
     account = await ts.get(FamilyAccount, used.account_id)
     assert account is not None
+    # A refused password rolls the caller's transaction back: the link stays usable.
+    _check_password(password, confirmation, login=account.login, email=account.email)
     account.password_hash = PASSWORDS.hash(password)
     await ts.execute(delete(FamilySession).where(FamilySession.account_id == account.id))
 
 
 async def change_password(
-    ts: AsyncSession, account: FamilyAccount, current: str, password: str, confirmation: str
+    ts: AsyncSession,
+    session: FamilySession,
+    account: FamilyAccount,
+    current: str,
+    password: str,
+    confirmation: str,
 ) -> None:
+    """A new password chosen while signed in: the account's other sessions end (whoever
+    knew the old password is signed out), the one that changed it goes on."""
     try:
         PASSWORDS.verify(account.password_hash, current)
     except (VerificationError, InvalidHashError):
         raise AccountError("current", "Mot de passe actuel incorrect.") from None
-    _check_password(password, confirmation)
+    _check_password(password, confirmation, login=account.login, email=account.email)
     account.password_hash = PASSWORDS.hash(password)
+    await ts.execute(
+        delete(FamilySession).where(
+            FamilySession.account_id == account.id, FamilySession.id != session.id
+        )
+    )

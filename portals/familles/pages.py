@@ -31,6 +31,7 @@ from api.guess_counters import (
 from portals.familles.accounts import (
     AccountError,
     CodeAlreadyUsed,
+    LoginTaken,
     attach_code,
     change_password,
     children,
@@ -138,16 +139,17 @@ async def _guess(
     request: Request,
     keys: list[tuple[Key, GuessPolicy]],
     attempt: Callable[[AsyncSession], Awaitable[T]],
+    counted: type[AccountError] = AccountError,
 ) -> T:
-    """Run a guess (a code, a password) unless its keys are blocked; a wrong one is counted
-    in a transaction of its own, so that it stays counted."""
+    """Run a guess (a code, a password) unless its keys are blocked; a wrong one (a
+    ``counted`` refusal) is counted in a transaction of its own, so that it stays counted."""
     sessions = _sessions(request)
     async with sessions() as ts, ts.begin():
         await COUNTERS.ensure_not_blocked(ts, keys)
     try:
         async with sessions() as ts, ts.begin():
             return await attempt(ts)
-    except AccountError:
+    except counted:
         async with sessions() as ts, ts.begin():
             await COUNTERS.record_failure(ts, keys)
         raise
@@ -288,13 +290,14 @@ async def create(request: Request) -> Response:
         await send_confirmation(ts, account, request.app.state.settings.families_address)
         return await open_session(ts, account)
 
-    # Each refusal counts: a taken login is told, so step 2 is a guess of which logins exist.
+    # A taken login is told, so step 2 is a guess of which logins exist: those refusals count
+    # (a refused password, checked before, tells nothing and is not held against the parent).
     keys = [
         (Key("familles-ticket", str(code_id)), ACCOUNT_POLICY),
         (Key("familles-address", _address(request)), ADDRESS_POLICY),
     ]
     try:
-        session_token = await _guess(request, keys, attempt)
+        session_token = await _guess(request, keys, attempt, counted=LoginTaken)
     except CodeAlreadyUsed as exc:
         return render(
             "create.html",
@@ -537,6 +540,7 @@ async def account_page(request: Request) -> Response:
             try:
                 await change_password(
                     ts,
+                    session,
                     account,
                     form.get("current", ""),
                     form.get("password", ""),

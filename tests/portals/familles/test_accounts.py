@@ -140,19 +140,19 @@ async def test_sign_in_out_and_csrf(world, sessionmaker, ts_sessionmaker, famili
         world, sessionmaker, world.school_a, world.students["noah"], None, "principal_a"
     )
     await replicate(sessionmaker, ts_sessionmaker, full=True, today=TODAY)
-    await open_account(families, code, "2015-11-02", "noah", "mot de passe de noah")
+    await open_account(families, code, "2015-11-02", "noah", "le chat de la voisine")
     page = await families.get("/enfants")
     out = await families.post("/deconnexion", data={"csrf_token": CSRF.search(page.text).group(1)})
     assert out.status_code == 303
     assert (await families.get("/enfants")).headers.get("location") == "/"
     forged = await families.post(
-        "/connexion", data={"login": "noah", "password": "mot de passe de noah"}
+        "/connexion", data={"login": "noah", "password": "le chat de la voisine"}
     )
     assert forged.status_code == 403
     bad = await post_form(families, "/connexion", {"login": "noah", "password": "faux"}, page="/")
     assert bad.status_code == 400 and "Identifiant ou mot de passe incorrect." in bad.text
     good = await post_form(
-        families, "/connexion", {"login": "noah", "password": "mot de passe de noah"}, page="/"
+        families, "/connexion", {"login": "noah", "password": "le chat de la voisine"}, page="/"
     )
     assert good.status_code == 303
     assert "Noah Martin" in (await families.get("/enfants")).text
@@ -227,7 +227,7 @@ async def test_an_unknown_login_costs_a_password_verification_like_a_wrong_passw
         world, sessionmaker, world.school_a, world.students["noah"], None, "principal_a"
     )
     await replicate(sessionmaker, ts_sessionmaker, full=True, today=TODAY)
-    await open_account(families, code, "2015-11-02", "noah", "mot de passe de noah")
+    await open_account(families, code, "2015-11-02", "noah", "le chat de la voisine")
     families.cookies.clear()
     hasher = CountingHasher()
     monkeypatch.setattr(accounts, "PASSWORDS", hasher)
@@ -269,7 +269,7 @@ async def test_a_used_code_sends_its_holder_to_sign_in_and_its_ticket_dies(
         world, sessionmaker, world.school_a, world.students["noah"], None, "principal_a"
     )
     await replicate(sessionmaker, ts_sessionmaker, full=True, today=TODAY)
-    await open_account(families, other, "2015-11-02", "noah", "mot de passe de noah")
+    await open_account(families, other, "2015-11-02", "noah", "le chat de la voisine")
     step2 = await post_form(families, "/creer-un-compte", {"code": code, "naissance": "2015-03-14"})
     assert (await _step2(families, step2, "claire")).status_code == 303
     # The ticket of a used code proves nothing more: it cannot test which logins exist.
@@ -306,7 +306,7 @@ async def test_step_two_refusals_are_throttled(
         world, sessionmaker, world.school_a, world.students["noah"], None, "principal_a"
     )
     await replicate(sessionmaker, ts_sessionmaker, full=True, today=TODAY)
-    await open_account(families, other, "2015-11-02", "noah", "mot de passe de noah")
+    await open_account(families, other, "2015-11-02", "noah", "le chat de la voisine")
     step2 = await post_form(families, "/creer-un-compte", {"code": code, "naissance": "2015-03-14"})
     statuses = [(await _step2(families, step2, "noah")).status_code for _ in range(5)]
     assert statuses == [400, 400, 400, 400, 429], statuses
@@ -364,3 +364,58 @@ async def test_one_code_opens_all_the_guardians_children_of_the_school_until_rev
     )
     await replicate(sessionmaker, ts_sessionmaker, today=TODAY)
     assert "Aucun enfant" in (await families.get("/enfants")).text
+
+
+async def test_weak_passwords_are_refused_and_a_change_ends_the_other_sessions(
+    world, sessionmaker, ts_sessionmaker, families
+):
+    code = await give_code(
+        world, sessionmaker, world.school_a, world.students["noah"], None, "principal_a"
+    )
+    await replicate(sessionmaker, ts_sessionmaker, full=True, today=TODAY)
+    step2 = await post_form(families, "/creer-un-compte", {"code": code, "naissance": "2015-11-02"})
+    for weak, said in [
+        ("aaaaaaaaaa", "plus courants"),
+        ("4444477777", "répète"),
+        ("azertyuiop", "plus courants"),
+        ("abcdefghijk", "suite"),
+        ("noah.martin-2015", "identifiant"),
+    ]:
+        refused = await _step2(families, step2, "noah.martin", weak)
+        assert refused.status_code == 400 and 'id="erreur-password"' in refused.text, weak
+        assert said in refused.text, weak
+    assert (await _step2(families, step2, "noah.martin")).status_code == 303
+    elsewhere = families.cookies["sconet_familles"]
+    families.cookies.clear()
+    signed_in = await post_form(
+        families,
+        "/connexion",
+        {"login": "noah.martin", "password": "un mot de passe long"},
+        page="/",
+    )
+    assert signed_in.status_code == 303
+    here = families.cookies["sconet_familles"]
+    assert here != elsewhere
+    weak = await post_form(
+        families,
+        "/compte",
+        {"current": "un mot de passe long", "password": "1111111111", "confirmation": "1111111111"},
+    )
+    assert weak.status_code == 400 and 'id="erreur-password"' in weak.text
+    changed = await post_form(
+        families,
+        "/compte",
+        {
+            "current": "un mot de passe long",
+            "password": "le chat de la voisine",
+            "confirmation": "le chat de la voisine",
+        },
+    )
+    assert changed.status_code == 200 and "Mot de passe changé." in changed.text
+    # This browser goes on; the other session, which knew only the old password, is over.
+    assert (await families.get("/enfants")).status_code == 200
+    families.cookies.clear()
+    other = await families.get("/enfants", headers={"Cookie": f"sconet_familles={elsewhere}"})
+    assert other.status_code == 303 and other.headers["location"] == "/"
+    still = await families.get("/enfants", headers={"Cookie": f"sconet_familles={here}"})
+    assert still.status_code == 200
