@@ -46,6 +46,7 @@ WRONG_CODE = "Code d'activation ou date de naissance incorrects."
 USED_CODE = "Ce code a déjà servi à créer un compte : connectez-vous avec ce compte."
 SESSION_IDLE = timedelta(minutes=30)
 TICKET_LIFETIME = timedelta(minutes=20)
+LINK_EXPIRED = "Ce lien n'est plus valable : demandez-en un nouveau."
 
 
 class AccountError(Exception):
@@ -330,7 +331,7 @@ async def _use_token(ts: AsyncSession, purpose: str, token: str) -> FamilyToken:
     if expires.tzinfo is None:
         expires = expires.replace(tzinfo=UTC)
     if found is None or found.used_at is not None or expires < now:
-        raise AccountError("jeton", "Ce lien n'est plus valable : demandez-en un nouveau.")
+        raise AccountError("jeton", LINK_EXPIRED)
     found.used_at = now
     return found
 
@@ -339,7 +340,7 @@ async def confirm_email(ts: AsyncSession, token: str) -> FamilyAccount:
     used = await _use_token(ts, "confirm", token)
     account = await ts.get(FamilyAccount, used.account_id)
     if account is None or account.email != used.email:
-        raise AccountError("jeton", "Ce lien n'est plus valable : demandez-en un nouveau.")
+        raise AccountError("jeton", LINK_EXPIRED)
     account.email_confirmed_at = clock.now()
     return account
 

@@ -29,6 +29,7 @@ from api.guess_counters import (
     Throttled,
 )
 from portals.familles.accounts import (
+    LINK_EXPIRED,
     AccountError,
     CodeAlreadyUsed,
     LoginTaken,
@@ -72,6 +73,9 @@ CODE_POLICY = GuessPolicy(
 T = TypeVar("T")
 
 SESSION_COOKIE = "sconet_familles"
+# The token of an e-mail's link, moved out of its URL (see ``_token_out_of_url``).
+LINK_TOKEN_COOKIE = "sconet_familles_lien"
+LINK_TOKEN_LIFETIME = timedelta(minutes=15)
 CSRF_COOKIE = "sconet_familles_csrf"
 SERVICE_LABELS = {"absences": "absences", "grades": "notes"}
 
@@ -438,21 +442,72 @@ async def child(request: Request) -> Response:
         )
 
 
+def _token_out_of_url(request: Request) -> Response | None:
+    """The e-mail's link carries its token in the query, which servers and proxies log and
+    browsers keep in their history: the first GET moves it into a cookie that only this
+    path receives, for a few minutes, and sends the browser to the same path without it.
+
+    SameSite=Lax, not Strict: the link is followed from a webmail, another site, and a
+    browser withholds Strict cookies from every request of a navigation started elsewhere,
+    the redirect included, so the page would never see its token. Lax still keeps the
+    cookie off cross-site POSTs, and only GETs of these two paths receive it."""
+    jeton = request.query_params.get("jeton")
+    if jeton is None:
+        return None
+    response = _redirect(request.url.path)
+    response.set_cookie(
+        LINK_TOKEN_COOKIE,
+        jeton,
+        max_age=int(LINK_TOKEN_LIFETIME.total_seconds()),
+        path=request.url.path,
+        httponly=True,
+        secure=_secure(request),
+        samesite="lax",
+    )
+    return response
+
+
+def _link_token(request: Request) -> str:
+    return request.cookies.get(LINK_TOKEN_COOKIE, "")
+
+
+def _forget_link_token(request: Request, response: Response) -> Response:
+    response.delete_cookie(
+        LINK_TOKEN_COOKIE,
+        path=request.url.path,
+        httponly=True,
+        secure=_secure(request),
+        samesite="lax",
+    )
+    return response
+
+
+def _expired_link(request: Request, message: str) -> Response:
+    return _forget_link_token(
+        request, render("message.html", 400, title="Lien expiré", message=message, member=None)
+    )
+
+
 async def confirm(request: Request) -> Response:
-    """GET /confirmer?jeton=: the link of the confirmation e-mail."""
+    """GET /confirmer?jeton=: the link of the confirmation e-mail (the token then comes back
+    in a cookie)."""
+    moved = _token_out_of_url(request)
+    if moved is not None:
+        return moved
     async with _sessions(request)() as ts, ts.begin():
         try:
-            await confirm_email(ts, request.query_params.get("jeton", ""))
+            await confirm_email(ts, _link_token(request))
         except AccountError as exc:
-            return render(
-                "message.html", 400, title="Lien expiré", message=exc.message, member=None
-            )
-    return render(
-        "message.html",
-        title="Adresse confirmée",
-        message="Votre adresse électronique est confirmée : elle vous servira si vous oubliez "
-        "votre mot de passe.",
-        member=None,
+            return _expired_link(request, exc.message)
+    return _forget_link_token(
+        request,
+        render(
+            "message.html",
+            title="Adresse confirmée",
+            message="Votre adresse électronique est confirmée : elle vous servira si vous "
+            "oubliez votre mot de passe.",
+            member=None,
+        ),
     )
 
 
@@ -485,19 +540,17 @@ async def forgotten(request: Request) -> Response:
 
 
 async def new_password(request: Request) -> Response:
-    """GET/POST /nouveau-mot-de-passe?jeton=: choose a new password from the link."""
+    """GET/POST /nouveau-mot-de-passe?jeton=: choose a new password from the link (the token
+    then comes back in a cookie)."""
+    moved = _token_out_of_url(request)
+    if moved is not None:
+        return moved
+    if not _link_token(request):
+        return _expired_link(request, LINK_EXPIRED)
     token = _anonymous_token(request)
     if request.method == "GET":
         return _with_anonymous_token(
-            request,
-            render(
-                "new_password.html",
-                csrf=token,
-                jeton=request.query_params.get("jeton", ""),
-                error={},
-                member=None,
-            ),
-            token,
+            request, render("new_password.html", csrf=token, error={}, member=None), token
         )
     form = await _form(request, request.cookies.get(CSRF_COOKIE))
     if form is None:
@@ -505,22 +558,20 @@ async def new_password(request: Request) -> Response:
     try:
         async with _sessions(request)() as ts, ts.begin():
             await reset_password(
-                ts, form.get("jeton", ""), form.get("password", ""), form.get("confirmation", "")
+                ts, _link_token(request), form.get("password", ""), form.get("confirmation", "")
             )
     except AccountError as exc:
         return render(
-            "new_password.html",
-            400,
-            csrf=token,
-            jeton=form.get("jeton", ""),
-            error={exc.field: exc.message},
-            member=None,
+            "new_password.html", 400, csrf=token, error={exc.field: exc.message}, member=None
         )
-    return render(
-        "message.html",
-        title="Mot de passe changé",
-        message="Votre nouveau mot de passe est enregistré : connectez-vous avec lui.",
-        member=None,
+    return _forget_link_token(
+        request,
+        render(
+            "message.html",
+            title="Mot de passe changé",
+            message="Votre nouveau mot de passe est enregistré : connectez-vous avec lui.",
+            member=None,
+        ),
     )
 
 
