@@ -58,6 +58,7 @@ def familles_routes() -> list[BaseRoute]:
         Route("/compte", pages.account_page, methods=["GET", "POST"]),
         Route("/enfants", pages.family, methods=["GET"]),
         Route("/enfants/{child_id:int}", pages.child, methods=["GET"]),
+        *(Route(path, pages.information, methods=["GET"]) for path in pages.INFORMATION_PAGES),
         Route("/sante", health, methods=["GET"]),
         Mount(DSFR_URL, app=StaticFiles(directory=_dsfr_dist()), name="dsfr"),
         Mount(OWN_URL, app=StaticFiles(directory=HERE / "static"), name="familles-static"),

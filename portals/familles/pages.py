@@ -607,3 +607,18 @@ async def account_page(request: Request) -> Response:
             error=error,
             saved=saved,
         )
+
+
+# The footer's mandatory pages (accessibility statement, legal notice, personal data).
+INFORMATION_PAGES = {
+    "/accessibilite": "accessibility.html",
+    "/mentions-legales": "legal_notice.html",
+    "/donnees-personnelles": "personal_data.html",
+}
+
+
+async def information(request: Request) -> Response:
+    """GET one of ``INFORMATION_PAGES``, with the member's menu when he is signed in."""
+    async with _sessions(request)() as ts, ts.begin():
+        member = await _member(ts, request)
+        return render(INFORMATION_PAGES[request.url.path], member=member)
