@@ -21,6 +21,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core import clock
+from core.password_policy import password_problem
 from tsdb.activation_codes import code_matches, lookup_key, normalised
 from tsdb.models import (
     FamilyAccount,
@@ -34,13 +35,18 @@ from tsdb.models import (
 )
 
 PASSWORDS = PasswordHasher()
+# Verified for an unknown login, so that it takes as long as a wrong password and the answer's
+# delay does not tell which logins exist.
+_NOBODY_HASH = PASSWORDS.hash(secrets.token_urlsafe(16))
 LOGIN = re.compile(r"^[a-z0-9][a-z0-9._-]{2,59}$")
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-MIN_PASSWORD = 10
-# One message for a wrong code, a wrong date and a used code: nothing is told away.
+# One message for a wrong code and a wrong date: nothing is told away.
 WRONG_CODE = "Code d'activation ou date de naissance incorrects."
+# A used code is told only to whoever typed it with the child's birth date: its holder.
+USED_CODE = "Ce code a déjà servi à créer un compte : connectez-vous avec ce compte."
 SESSION_IDLE = timedelta(minutes=30)
 TICKET_LIFETIME = timedelta(minutes=20)
+LINK_EXPIRED = "Ce lien n'est plus valable : demandez-en un nouveau."
 
 
 class AccountError(Exception):
@@ -48,6 +54,25 @@ class AccountError(Exception):
         super().__init__(message)
         self.field = field
         self.message = message
+
+
+class CodeAlreadyUsed(AccountError):
+    """The code and the birth date are right, but an account already holds the code."""
+
+    def __init__(self) -> None:
+        super().__init__("code", USED_CODE)
+
+
+class LoginTaken(AccountError):
+    """The login chosen belongs to an account already: telling so tells that it exists."""
+
+    def __init__(self) -> None:
+        super().__init__("login", "Cet identifiant est déjà pris : choisissez-en un autre.")
+
+
+async def _code_used(ts: AsyncSession, code_id: int) -> bool:
+    used = await ts.scalar(select(FamilyCodeUse.id).where(FamilyCodeUse.code_id == code_id))
+    return used is not None
 
 
 async def find_code(ts: AsyncSession, typed: str, birth_date: date | None) -> TsCode:
@@ -60,11 +85,8 @@ async def find_code(ts: AsyncSession, typed: str, birth_date: date | None) -> Ts
     )
     for candidate in candidates:
         if code_matches(candidate.code_hash, code):
-            used = await ts.scalar(
-                select(FamilyCodeUse.id).where(FamilyCodeUse.code_id == candidate.id)
-            )
-            if used is not None:
-                raise AccountError("code", WRONG_CODE)
+            if await _code_used(ts, candidate.id):
+                raise CodeAlreadyUsed
             return candidate
     raise AccountError("code", WRONG_CODE)
 
@@ -97,27 +119,27 @@ def _check_account(login: str, password: str, confirmation: str, email: str) -> 
         raise AccountError(
             "login", "Identifiant de 3 à 60 caractères : minuscules, chiffres, point, tiret."
         )
-    if len(password) < MIN_PASSWORD:
-        raise AccountError(
-            "password", f"Le mot de passe compte au moins {MIN_PASSWORD} caractères."
-        )
-    if password != confirmation:
-        raise AccountError("confirmation", "Les deux mots de passe diffèrent.")
     if email and not EMAIL.match(email):
         raise AccountError("email", "Adresse électronique invalide.")
+    _check_password(password, confirmation, login=login, email=email)
 
 
 async def create_account(
     ts: AsyncSession, code_id: int, login: str, password: str, confirmation: str, email: str
 ) -> FamilyAccount:
-    """An account opened with a checked code (the code counts as used from now on)."""
+    """An account opened with a checked code (the code counts as used from now on).
+
+    The code is checked unused first: once it has opened an account, its step-2 ticket
+    proves nothing more, and may not test which logins are taken."""
     login, email = login.strip().lower(), email.strip()
-    _check_account(login, password, confirmation, email)
     code = await ts.get(TsCode, code_id)
     if code is None:
         raise AccountError("code", WRONG_CODE)
+    if await _code_used(ts, code.id):
+        raise CodeAlreadyUsed
+    _check_account(login, password, confirmation, email)
     if await ts.scalar(select(FamilyAccount.id).where(FamilyAccount.login == login)):
-        raise AccountError("login", "Cet identifiant est déjà pris : choisissez-en un autre.")
+        raise LoginTaken
     account = FamilyAccount(
         login=login, password_hash=PASSWORDS.hash(password), email=email or None
     )
@@ -134,7 +156,7 @@ async def _use(ts: AsyncSession, account: FamilyAccount, code: TsCode) -> None:
             await ts.flush()
     except IntegrityError:
         # The same code used at the same moment from elsewhere.
-        raise AccountError("code", WRONG_CODE) from None
+        raise CodeAlreadyUsed from None
 
 
 async def attach_code(ts: AsyncSession, account: FamilyAccount, code: TsCode) -> None:
@@ -150,9 +172,9 @@ async def sign_in(ts: AsyncSession, login: str, password: str) -> tuple[FamilyAc
         select(FamilyAccount).where(FamilyAccount.login == login.strip().lower())
     )
     try:
+        PASSWORDS.verify(account.password_hash if account else _NOBODY_HASH, password)
         if account is None:
             raise VerificationError
-        PASSWORDS.verify(account.password_hash, password)
     except (VerificationError, InvalidHashError):
         raise AccountError("login", "Identifiant ou mot de passe incorrect.") from None
     return account, await open_session(ts, account)
@@ -309,7 +331,7 @@ async def _use_token(ts: AsyncSession, purpose: str, token: str) -> FamilyToken:
     if expires.tzinfo is None:
         expires = expires.replace(tzinfo=UTC)
     if found is None or found.used_at is not None or expires < now:
-        raise AccountError("jeton", "Ce lien n'est plus valable : demandez-en un nouveau.")
+        raise AccountError("jeton", LINK_EXPIRED)
     found.used_at = now
     return found
 
@@ -318,7 +340,7 @@ async def confirm_email(ts: AsyncSession, token: str) -> FamilyAccount:
     used = await _use_token(ts, "confirm", token)
     account = await ts.get(FamilyAccount, used.account_id)
     if account is None or account.email != used.email:
-        raise AccountError("jeton", "Ce lien n'est plus valable : demandez-en un nouveau.")
+        raise AccountError("jeton", LINK_EXPIRED)
     account.email_confirmed_at = clock.now()
     return account
 
@@ -345,31 +367,43 @@ async def request_reset(ts: AsyncSession, who: str, base_url: str) -> None:
     )
 
 
-def _check_password(password: str, confirmation: str) -> None:
-    if len(password) < MIN_PASSWORD:
-        raise AccountError(
-            "password", f"Le mot de passe compte au moins {MIN_PASSWORD} caractères."
-        )
+def _check_password(password: str, confirmation: str, *, login: str, email: str | None) -> None:
+    problem = password_problem(password, login=login, email=email or "")
+    if problem is not None:
+        raise AccountError("password", problem)
     if password != confirmation:
         raise AccountError("confirmation", "Les deux mots de passe diffèrent.")
 
 
 async def reset_password(ts: AsyncSession, token: str, password: str, confirmation: str) -> None:
     """A new password from a reset link; every session of the account ends."""
-    _check_password(password, confirmation)
     used = await _use_token(ts, "reset", token)
     account = await ts.get(FamilyAccount, used.account_id)
     assert account is not None
+    # A refused password rolls the caller's transaction back: the link stays usable.
+    _check_password(password, confirmation, login=account.login, email=account.email)
     account.password_hash = PASSWORDS.hash(password)
     await ts.execute(delete(FamilySession).where(FamilySession.account_id == account.id))
 
 
 async def change_password(
-    ts: AsyncSession, account: FamilyAccount, current: str, password: str, confirmation: str
+    ts: AsyncSession,
+    session: FamilySession,
+    account: FamilyAccount,
+    current: str,
+    password: str,
+    confirmation: str,
 ) -> None:
+    """A new password chosen while signed in: the account's other sessions end (whoever
+    knew the old password is signed out), the one that changed it goes on."""
     try:
         PASSWORDS.verify(account.password_hash, current)
     except (VerificationError, InvalidHashError):
         raise AccountError("current", "Mot de passe actuel incorrect.") from None
-    _check_password(password, confirmation)
+    _check_password(password, confirmation, login=account.login, email=account.email)
     account.password_hash = PASSWORDS.hash(password)
+    await ts.execute(
+        delete(FamilySession).where(
+            FamilySession.account_id == account.id, FamilySession.id != session.id
+        )
+    )

@@ -63,6 +63,7 @@ def familles_routes() -> list[BaseRoute]:
         Route("/compte", pages.account_page, methods=["GET", "POST"]),
         Route("/enfants", pages.family, methods=["GET"]),
         Route("/enfants/{child_id:int}", pages.child, methods=["GET"]),
+        *(Route(path, pages.information, methods=["GET"]) for path in pages.INFORMATION_PAGES),
         Route(
             "/sante",
             health_endpoint(lambda request: [request.app.state.ts_engine]),

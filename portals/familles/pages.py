@@ -29,7 +29,10 @@ from api.guess_counters import (
     Throttled,
 )
 from portals.familles.accounts import (
+    LINK_EXPIRED,
     AccountError,
+    CodeAlreadyUsed,
+    LoginTaken,
     attach_code,
     change_password,
     children,
@@ -70,6 +73,9 @@ CODE_POLICY = GuessPolicy(
 T = TypeVar("T")
 
 SESSION_COOKIE = "sconet_familles"
+# The token of an e-mail's link, moved out of its URL (see ``_token_out_of_url``).
+LINK_TOKEN_COOKIE = "sconet_familles_lien"
+LINK_TOKEN_LIFETIME = timedelta(minutes=15)
 CSRF_COOKIE = "sconet_familles_csrf"
 SERVICE_LABELS = {"absences": "absences", "grades": "notes"}
 
@@ -137,16 +143,17 @@ async def _guess(
     request: Request,
     keys: list[tuple[Key, GuessPolicy]],
     attempt: Callable[[AsyncSession], Awaitable[T]],
+    counted: type[AccountError] = AccountError,
 ) -> T:
-    """Run a guess (a code, a password) unless its keys are blocked; a wrong one is counted
-    in a transaction of its own, so that it stays counted."""
+    """Run a guess (a code, a password) unless its keys are blocked; a wrong one (a
+    ``counted`` refusal) is counted in a transaction of its own, so that it stays counted."""
     sessions = _sessions(request)
     async with sessions() as ts, ts.begin():
         await COUNTERS.ensure_not_blocked(ts, keys)
     try:
         async with sessions() as ts, ts.begin():
             return await attempt(ts)
-    except AccountError:
+    except counted:
         async with sessions() as ts, ts.begin():
             await COUNTERS.record_failure(ts, keys)
         raise
@@ -263,40 +270,62 @@ async def create(request: Request) -> Response:
             ticket=ticket(secret, code.id),
             member=None,
         )
-    async with _sessions(request)() as ts, ts.begin():
-        code_id = code_of_ticket(secret, form["ticket"])
-        if code_id is None:
-            return render(
-                "create.html",
-                400,
-                csrf=token,
-                step=1,
-                error={"code": "La vérification du code a expiré : saisissez-le de nouveau."},
-                values={},
-                member=None,
-            )
-        try:
-            account = await create_account(
-                ts,
-                code_id,
-                form.get("login", ""),
-                form.get("password", ""),
-                form.get("confirmation", ""),
-                form.get("email", ""),
-            )
-        except AccountError as exc:
-            return render(
-                "create.html",
-                400,
-                csrf=token,
-                step=2,
-                error={exc.field: exc.message},
-                values=form,
-                ticket=form["ticket"],
-                member=None,
-            )
+    code_id = code_of_ticket(secret, form["ticket"])
+    if code_id is None:
+        return render(
+            "create.html",
+            400,
+            csrf=token,
+            step=1,
+            error={"code": "La vérification du code a expiré : saisissez-le de nouveau."},
+            values={},
+            member=None,
+        )
+
+    async def attempt(ts: AsyncSession) -> str:
+        account = await create_account(
+            ts,
+            code_id,
+            form.get("login", ""),
+            form.get("password", ""),
+            form.get("confirmation", ""),
+            form.get("email", ""),
+        )
         await send_confirmation(ts, account, request.app.state.settings.families_address)
-        session_token = await open_session(ts, account)
+        return await open_session(ts, account)
+
+    # A taken login is told, so step 2 is a guess of which logins exist: those refusals count
+    # (a refused password, checked before, tells nothing and is not held against the parent).
+    keys = [
+        (Key("familles-ticket", str(code_id)), ACCOUNT_POLICY),
+        (Key("familles-address", _address(request)), ADDRESS_POLICY),
+    ]
+    try:
+        session_token = await _guess(request, keys, attempt, counted=LoginTaken)
+    except CodeAlreadyUsed as exc:
+        return render(
+            "create.html",
+            400,
+            csrf=token,
+            step=1,
+            error={"code": exc.message},
+            values={},
+            member=None,
+        )
+    except (AccountError, Throttled) as exc:
+        field, message = (
+            ("login", exc.message_fr) if isinstance(exc, Throttled) else (exc.field, exc.message)
+        )
+        return render(
+            "create.html",
+            429 if isinstance(exc, Throttled) else 400,
+            csrf=token,
+            step=2,
+            error={field: message},
+            values=form,
+            ticket=form["ticket"],
+            member=None,
+        )
     return _signed_in(request, session_token)
 
 
@@ -311,8 +340,7 @@ async def family(request: Request) -> Response:
             "children.html",
             children=found,
             labels=SERVICE_LABELS,
-            member=member[0],
-            csrf=member[1].csrf_token,
+            member=member,
         )
 
 
@@ -324,7 +352,7 @@ async def add_code(request: Request) -> Response:
         return _redirect("/")
     account, session = member
     if request.method == "GET":
-        return render("attach.html", csrf=session.csrf_token, error={}, values={}, member=account)
+        return render("attach.html", error={}, values={}, member=member)
     form = await _form(request, session.csrf_token)
     if form is None:
         return _refused()
@@ -338,15 +366,22 @@ async def add_code(request: Request) -> Response:
 
     try:
         await _guess(request, keys, attempt)
+    except CodeAlreadyUsed:
+        return render(
+            "attach.html",
+            400,
+            error={"code": "Ce code est déjà rattaché à un compte, le vôtre ou un autre."},
+            values=form,
+            member=member,
+        )
     except (AccountError, Throttled) as exc:
         message = exc.message_fr if isinstance(exc, Throttled) else exc.message
         return render(
             "attach.html",
             429 if isinstance(exc, Throttled) else 400,
-            csrf=session.csrf_token,
             error={"code": message},
             values=form,
-            member=account,
+            member=member,
         )
     return _redirect("/enfants")
 
@@ -366,7 +401,7 @@ async def child(request: Request) -> Response:
                 404,
                 title="Page introuvable",
                 message="Cet élève n'est pas rattaché à votre compte.",
-                member=member[0],
+                member=member,
             )
         student = await ts.get(TsStudent, child_id)
         assert student is not None
@@ -403,26 +438,76 @@ async def child(request: Request) -> Response:
             child=found,
             absences=absences,
             marks=marks,
-            member=member[0],
-            csrf=member[1].csrf_token,
+            member=member,
         )
 
 
+def _token_out_of_url(request: Request) -> Response | None:
+    """The e-mail's link carries its token in the query, which servers and proxies log and
+    browsers keep in their history: the first GET moves it into a cookie that only this
+    path receives, for a few minutes, and sends the browser to the same path without it.
+
+    SameSite=Lax, not Strict: the link is followed from a webmail, another site, and a
+    browser withholds Strict cookies from every request of a navigation started elsewhere,
+    the redirect included, so the page would never see its token. Lax still keeps the
+    cookie off cross-site POSTs, and only GETs of these two paths receive it."""
+    jeton = request.query_params.get("jeton")
+    if jeton is None:
+        return None
+    response = _redirect(request.url.path)
+    response.set_cookie(
+        LINK_TOKEN_COOKIE,
+        jeton,
+        max_age=int(LINK_TOKEN_LIFETIME.total_seconds()),
+        path=request.url.path,
+        httponly=True,
+        secure=_secure(request),
+        samesite="lax",
+    )
+    return response
+
+
+def _link_token(request: Request) -> str:
+    return request.cookies.get(LINK_TOKEN_COOKIE, "")
+
+
+def _forget_link_token(request: Request, response: Response) -> Response:
+    response.delete_cookie(
+        LINK_TOKEN_COOKIE,
+        path=request.url.path,
+        httponly=True,
+        secure=_secure(request),
+        samesite="lax",
+    )
+    return response
+
+
+def _expired_link(request: Request, message: str) -> Response:
+    return _forget_link_token(
+        request, render("message.html", 400, title="Lien expiré", message=message, member=None)
+    )
+
+
 async def confirm(request: Request) -> Response:
-    """GET /confirmer?jeton=: the link of the confirmation e-mail."""
+    """GET /confirmer?jeton=: the link of the confirmation e-mail (the token then comes back
+    in a cookie)."""
+    moved = _token_out_of_url(request)
+    if moved is not None:
+        return moved
     async with _sessions(request)() as ts, ts.begin():
         try:
-            await confirm_email(ts, request.query_params.get("jeton", ""))
+            await confirm_email(ts, _link_token(request))
         except AccountError as exc:
-            return render(
-                "message.html", 400, title="Lien expiré", message=exc.message, member=None
-            )
-    return render(
-        "message.html",
-        title="Adresse confirmée",
-        message="Votre adresse électronique est confirmée : elle vous servira si vous oubliez "
-        "votre mot de passe.",
-        member=None,
+            return _expired_link(request, exc.message)
+    return _forget_link_token(
+        request,
+        render(
+            "message.html",
+            title="Adresse confirmée",
+            message="Votre adresse électronique est confirmée : elle vous servira si vous "
+            "oubliez votre mot de passe.",
+            member=None,
+        ),
     )
 
 
@@ -455,19 +540,17 @@ async def forgotten(request: Request) -> Response:
 
 
 async def new_password(request: Request) -> Response:
-    """GET/POST /nouveau-mot-de-passe?jeton=: choose a new password from the link."""
+    """GET/POST /nouveau-mot-de-passe?jeton=: choose a new password from the link (the token
+    then comes back in a cookie)."""
+    moved = _token_out_of_url(request)
+    if moved is not None:
+        return moved
+    if not _link_token(request):
+        return _expired_link(request, LINK_EXPIRED)
     token = _anonymous_token(request)
     if request.method == "GET":
         return _with_anonymous_token(
-            request,
-            render(
-                "new_password.html",
-                csrf=token,
-                jeton=request.query_params.get("jeton", ""),
-                error={},
-                member=None,
-            ),
-            token,
+            request, render("new_password.html", csrf=token, error={}, member=None), token
         )
     form = await _form(request, request.cookies.get(CSRF_COOKIE))
     if form is None:
@@ -475,22 +558,20 @@ async def new_password(request: Request) -> Response:
     try:
         async with _sessions(request)() as ts, ts.begin():
             await reset_password(
-                ts, form.get("jeton", ""), form.get("password", ""), form.get("confirmation", "")
+                ts, _link_token(request), form.get("password", ""), form.get("confirmation", "")
             )
     except AccountError as exc:
         return render(
-            "new_password.html",
-            400,
-            csrf=token,
-            jeton=form.get("jeton", ""),
-            error={exc.field: exc.message},
-            member=None,
+            "new_password.html", 400, csrf=token, error={exc.field: exc.message}, member=None
         )
-    return render(
-        "message.html",
-        title="Mot de passe changé",
-        message="Votre nouveau mot de passe est enregistré : connectez-vous avec lui.",
-        member=None,
+    return _forget_link_token(
+        request,
+        render(
+            "message.html",
+            title="Mot de passe changé",
+            message="Votre nouveau mot de passe est enregistré : connectez-vous avec lui.",
+            member=None,
+        ),
     )
 
 
@@ -510,6 +591,7 @@ async def account_page(request: Request) -> Response:
             try:
                 await change_password(
                     ts,
+                    session,
                     account,
                     form.get("current", ""),
                     form.get("password", ""),
@@ -521,8 +603,22 @@ async def account_page(request: Request) -> Response:
         return render(
             "account.html",
             400 if error else 200,
-            csrf=session.csrf_token,
-            member=account,
+            member=member,
             error=error,
             saved=saved,
         )
+
+
+# The footer's mandatory pages (accessibility statement, legal notice, personal data).
+INFORMATION_PAGES = {
+    "/accessibilite": "accessibility.html",
+    "/mentions-legales": "legal_notice.html",
+    "/donnees-personnelles": "personal_data.html",
+}
+
+
+async def information(request: Request) -> Response:
+    """GET one of ``INFORMATION_PAGES``, with the member's menu when he is signed in."""
+    async with _sessions(request)() as ts, ts.begin():
+        member = await _member(ts, request)
+        return render(INFORMATION_PAGES[request.url.path], member=member)

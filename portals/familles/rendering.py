@@ -10,6 +10,11 @@ from typing import Any
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from starlette.responses import HTMLResponse
 
+from tsdb.models import FamilyAccount, FamilySession
+
+# The signed-in member (his account and this browser's session), or None when anonymous.
+Member = tuple[FamilyAccount, FamilySession] | None
+
 HERE = Path(__file__).resolve().parent
 DSFR_URL = "/static/dsfr"
 OWN_URL = "/static/familles"
@@ -37,6 +42,13 @@ _templates.globals.update(DSFR_URL=DSFR_URL, OWN_URL=OWN_URL)
 _templates.filters.update(date_fr=date_fr, decimal_fr=decimal_fr)
 
 
-def render(template: str, status_code: int = 200, **context: Any) -> HTMLResponse:
-    html = _templates.get_template(template).render(**context)
+def render(
+    template: str, status_code: int = 200, *, member: Member, **context: Any
+) -> HTMLResponse:
+    """Every page through here, so that each one has what the common layout needs: the member
+    (his menu) and the token of the forms, the sign-out one included; anonymous pages pass
+    the token of their own forms."""
+    account, session = member if member is not None else (None, None)
+    context.setdefault("csrf", session.csrf_token if session is not None else "")
+    html = _templates.get_template(template).render(member=account, **context)
     return HTMLResponse(html, status_code=status_code, headers={"Cache-Control": "no-store"})

@@ -3,12 +3,26 @@ on the families app (https, so that Secure cookies come back on PostgreSQL setti
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import httpx
 import pytest
 
+from core.clock import SetClock, use_clock
 from db.reference import load_absence_references
 from portals.familles.app import create_familles_app
+from tests.conftest import TEST_START
 from tests.world import build_world
+
+
+@pytest.fixture
+def stopped_clock(clock) -> Iterator[SetClock]:
+    """A clock that moves only by ``advance``: a throttling delay lasts as long as the test
+    says, however slow the machine."""
+    stopped = SetClock(TEST_START, frozen=True)
+    previous = use_clock(stopped)
+    yield stopped
+    use_clock(previous)
 
 
 @pytest.fixture

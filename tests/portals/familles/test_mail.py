@@ -33,8 +33,26 @@ def _path(url: str) -> str:
     return f"{parts.path}?{parts.query}"
 
 
+async def _follow(families, link: str, secure: bool):
+    """Follow an e-mail's link: its token leaves the URL for a cookie of that path alone."""
+    path, _, query = _path(link).partition("?")
+    assert query.startswith("jeton=")
+    moved = await families.get(f"{path}?{query}")
+    assert moved.status_code == 303 and moved.headers["location"] == path
+    cookie = moved.headers["set-cookie"].lower()
+    assert "jeton" not in moved.headers["location"]
+    for attribute in ("httponly", "samesite=lax", f"path={path}", "max-age=900"):
+        assert attribute in cookie, (attribute, cookie)
+    assert ("; secure" in cookie) == secure
+    page = await families.get(path)
+    # No link on the page may carry the address onward, whatever it held.
+    assert page.headers["referrer-policy"] in ("no-referrer", "same-origin")
+    assert query.partition("=")[2] not in page.text
+    return page
+
+
 async def test_confirm_reset_and_change_password(
-    world, sessionmaker, ts_sessionmaker, families, smtp_server
+    world, sessionmaker, ts_sessionmaker, families, smtp_server, settings
 ):
     code = await give_code(
         world,
@@ -53,23 +71,28 @@ async def test_confirm_reset_and_change_password(
     assert (await _deliver(ts_sessionmaker, smtp_server)).sent == 1
     [confirmation] = smtp_server.mailbox.to("claire.martin@example.fr")
     assert "confirmez" in confirmation["Subject"]
-    confirmed = await families.get(_path(LINK.search(confirmation.get_content()).group(0)))
+    confirmed = await _follow(
+        families, LINK.search(confirmation.get_content()).group(0), settings.cookie_secure
+    )
     assert confirmed.status_code == 200 and "Adresse confirmée" in confirmed.text
-    again = await families.get(_path(LINK.search(confirmation.get_content()).group(0)))
+    assert "sconet_familles_lien" not in families.cookies
+    again = await _follow(
+        families, LINK.search(confirmation.get_content()).group(0), settings.cookie_secure
+    )
     assert again.status_code == 400
 
     asked = await post_form(families, "/mot-de-passe-oublie", {"qui": "CLAIRE.martin@example.fr"})
     assert "Si un compte correspond" in asked.text
     assert (await _deliver(ts_sessionmaker, smtp_server)).sent == 1
     reset_mail = smtp_server.mailbox.to("claire.martin@example.fr")[-1]
-    link = _path(LINK.search(reset_mail.get_content()).group(0))
-    page = await families.get(link)
-    jeton = re.search(r'name="jeton" value="([^"]+)"', page.text).group(1)
+    page = await _follow(
+        families, LINK.search(reset_mail.get_content()).group(0), settings.cookie_secure
+    )
+    assert page.status_code == 200 and "jeton" not in page.text
     short = await families.post(
         "/nouveau-mot-de-passe",
         data={
             "csrf_token": CSRF.search(page.text).group(1),
-            "jeton": jeton,
             "password": "court",
             "confirmation": "court",
         },
@@ -79,12 +102,14 @@ async def test_confirm_reset_and_change_password(
         "/nouveau-mot-de-passe",
         data={
             "csrf_token": CSRF.search(page.text).group(1),
-            "jeton": jeton,
             "password": "second mot de passe",
             "confirmation": "second mot de passe",
         },
     )
     assert done.status_code == 200 and "Mot de passe changé" in done.text
+    assert "sconet_familles_lien" not in families.cookies
+    # Without the link's cookie, the page says the link is over.
+    assert (await families.get("/nouveau-mot-de-passe")).status_code == 400
     # Every session ended: the browser is signed out.
     assert (await families.get("/enfants")).headers.get("location") == "/"
     old = await post_form(
