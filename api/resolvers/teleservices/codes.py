@@ -315,13 +315,12 @@ async def _holder(
     student_id: int,
     guardian_id: int | None,
 ) -> CodeKind:
-    """The code holder must be a current student of the school (and a legal guardian of his)."""
+    """The code holder must be a student of the school today, as the mass screens count them
+    (and a legal guardian of his): last year's enrolment, even left open, says nothing."""
     enrolled = await session.scalar(
-        select(Enrollment.id).where(
-            Enrollment.school_id == school_id,
-            Enrollment.student_id == student_id,
-            Enrollment.exit_date.is_(None),
-        )
+        select(Enrollment.id)
+        .where(*_today_enrolment(Population(school_id, student_id=student_id), clock.today()))
+        .limit(1)
     )
     if enrolled is None:
         raise NotFound("Student", student_id)
