@@ -20,7 +20,7 @@ from __future__ import annotations
 import contextlib
 from collections.abc import AsyncIterator, Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 from sqlalchemy import delete, insert, select, update
@@ -28,7 +28,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from core import clock
 from db.audit import AuditActor, set_actor
-from db.teleservices import ActivationCode
+from db.teleservices import ActivationCode, ReplicationProgress
 from replication.changes import Changes, add_publications, high_water, read_changes
 from replication.lock import ReplicationBusy, replication_lock
 from replication.snapshot import TABLES, Row, Scope, Table
@@ -171,8 +171,11 @@ async def replicate(
     today: date | None = None,
     progress: Progress | None = None,
     fail_after_batches: int | None = None,
+    next_run_in: timedelta | None = None,
 ) -> Summary:
-    """One run; raises ``ReplicationBusy`` at once when another one is running."""
+    """One run; raises ``ReplicationBusy`` at once when another one is running.
+    ``next_run_in``: when the caller runs the next one (the staff side tells families' codes
+    become usable then)."""
     async with replication_lock(ts_sessions.kw["bind"]):
         run_id = await _start(ts_sessions, full)
         runner = _Runner(
@@ -184,14 +187,30 @@ async def replicate(
             fail_after_batches,
         )
         try:
-            await _locked_run(runner, run_id)
+            cursor = await _locked_run(runner, run_id)
         except BaseException:
             async with ts_sessions() as ts, ts.begin():
                 failed = await ts.get(ReplicationRun, run_id)
                 if failed is not None:
                     failed.status, failed.finished_at = "failed", clock.now()
             raise
+        await _record_progress(admin_sessions, cursor, next_run_in)
     return runner.summary
+
+
+async def _record_progress(
+    admin_sessions: async_sessionmaker[AsyncSession], cursor: int, next_run_in: timedelta | None
+) -> None:
+    """Written after the télé-services side committed: a crash between only makes the staff
+    side think a code is not usable yet, never the other way round."""
+    now = clock.now()
+    async with admin_sessions() as admin, admin.begin():
+        progress = await admin.get(ReplicationProgress, 1)
+        if progress is None:
+            progress = ReplicationProgress(id=1, finished_at=now)
+            admin.add(progress)
+        progress.audit_cursor, progress.finished_at = cursor, now
+        progress.next_run_at = None if next_run_in is None else now + next_run_in
 
 
 async def _start(ts_sessions: async_sessionmaker[AsyncSession], full: bool) -> int:
@@ -210,7 +229,8 @@ async def _start(ts_sessions: async_sessionmaker[AsyncSession], full: bool) -> i
         return run.id
 
 
-async def _locked_run(runner: _Runner, run_id: int) -> None:
+async def _locked_run(runner: _Runner, run_id: int) -> int:
+    """The run itself; answers the audit cursor it reached."""
     summary, ts_sessions = runner.summary, runner.ts_sessions
     summary.codes_used = await report_code_uses(runner.admin_sessions, ts_sessions)
     async with ts_sessions() as ts:
@@ -227,14 +247,13 @@ async def _locked_run(runner: _Runner, run_id: int) -> None:
         async with ts_sessions() as ts, ts.begin():
             runner.whole_run = ts
             await _apply(runner, changes, full=True)
-            await _finish(ts, runner, changes, run_id)
-        return
+            return await _finish(ts, runner, changes, run_id)
     await _apply(runner, changes, full=False)
     async with ts_sessions() as ts, ts.begin():
-        await _finish(ts, runner, changes, run_id)
+        return await _finish(ts, runner, changes, run_id)
 
 
-async def _finish(ts: AsyncSession, runner: _Runner, changes: Changes, run_id: int) -> None:
+async def _finish(ts: AsyncSession, runner: _Runner, changes: Changes, run_id: int) -> int:
     """The cursor moves, and the run is done, with the run's last rows (a full run's all)."""
     state = await _state(ts)
     state.audit_cursor = max(state.audit_cursor, changes.high_water)
@@ -244,6 +263,7 @@ async def _finish(ts: AsyncSession, runner: _Runner, changes: Changes, run_id: i
     assert finished is not None
     finished.status, finished.finished_at = "done", clock.now()
     finished.rows_copied, finished.rows_deleted = runner.summary.copied, runner.summary.deleted
+    return state.audit_cursor
 
 
 async def _apply(runner: _Runner, changes: Changes, full: bool) -> None:

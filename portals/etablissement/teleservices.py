@@ -18,7 +18,8 @@ from api.auth.permissions import Permission
 from api.resolvers.errors import NotFound, ValidationFailed
 from api.resolvers.nomenclatures import list_mefs
 from api.resolvers.structures import list_divisions
-from api.resolvers.teleservices import codes, notifications, services
+from api.resolvers.teleservices import availability, codes, notifications, services
+from core.clock import PARIS
 from db.teleservices import CodeKind, GradesPublication, Teleservice
 from portals.etablissement.web import Page, page_handler, parse_id, redirect
 
@@ -369,13 +370,32 @@ async def code(page: Page) -> Response:
     )
     if line is None:
         raise NotFound("Student", student_id)
+    valid = next((view for view in history if view.row.is_valid), None)
     return page.render(
         "teleservices/code.html",
         400 if error else 200,
         line=line,
         kind=kind,
         history=history,
-        valid=next((view for view in history if view.row.is_valid), None),
+        valid=valid,
+        usable=_usable(
+            await availability.code_availability(page.session, page.principal, valid.row.id)
+            if valid
+            else None
+        ),
         message=_message(page),
         error=error,
     )
+
+
+def _usable(known: availability.CodeAvailability | None) -> str:
+    """When the family can use the valid code: the families portal knows it only once a
+    replication has carried it."""
+    if known is None:
+        return ""
+    if known.usable_now:
+        return "Code utilisable par la famille dès maintenant."
+    if known.expected_at is None:
+        return "Code utilisable par la famille après la prochaine réplication."
+    at = known.expected_at.astimezone(PARIS)
+    return f"Code utilisable par la famille après la prochaine réplication, vers {at:%H:%M}."

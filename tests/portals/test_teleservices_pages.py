@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import io
 import re
+from datetime import timedelta
 
 from pypdf import PdfReader
+
+from replication.run import replicate
 
 CODE = re.compile(r'<code class="sconet-code">([A-Z0-9-]+)</code>')
 
@@ -96,3 +99,34 @@ async def test_switching_back_to_continuous_asks_first(portal, world):
 async def test_others_have_no_teleservices_screens(portal, world):
     await portal.login("teacher_a")
     assert (await portal.get("/teleservices")).status_code == 403
+
+
+async def test_the_code_page_says_when_the_family_can_use_the_code(
+    portal, world, sessionmaker, ts_sessionmaker
+):
+    await portal.login("principal_a")
+    await portal.post_form(
+        "/teleservices", "/teleservices", {"partie": "services", "ouvert-grades": "on"}
+    )
+    lina, mother = world.students["lina"], world.guardians["mother"]
+    code_url = f"/teleservices/code?eleve={lina}&responsable={mother}"
+    await portal.post_form(
+        code_url, "/teleservices/code", {**_pair(lina, mother), "action": "nouveau"}
+    )
+    never_replicated = await portal.get(code_url)
+    assert "Code utilisable par la famille après la prochaine réplication." in never_replicated.text
+    # Replicated by a schedule of two minutes (09:00 UTC is 10:00 in Paris).
+    await replicate(sessionmaker, ts_sessionmaker, next_run_in=timedelta(minutes=2))
+    replicated = await portal.get(code_url)
+    assert "Code utilisable par la famille dès maintenant." in replicated.text
+    await portal.post_form(
+        code_url, "/teleservices/code", {**_pair(lina, mother), "action": "nouveau"}
+    )
+    renewed = await portal.get(code_url)
+    assert (
+        "Code utilisable par la famille après la prochaine réplication, vers 10:02." in renewed.text
+    )
+
+
+def _pair(student: int, guardian: int) -> dict[str, str]:
+    return {"eleve": str(student), "responsable": str(guardian)}

@@ -8,7 +8,7 @@ The rules of SCONET Télé-services (seed 003, sections 1.2, 4.3 and 4.4):
 - mass generation creates codes only for those without a valid code, and never touches a
   code that was notified; an access given but not yet notified may be withdrawn there (its
   code is invalidated); once notified, only the individual screen changes it;
-- a code is usable as soon as it is created (replication carries it within minutes).
+- a code is usable by the family once a replication has carried it (``availability`` tells when).
 """
 
 from __future__ import annotations
