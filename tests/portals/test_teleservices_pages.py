@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import re
 from datetime import timedelta
+from urllib.parse import unquote
 
 from pypdf import PdfReader
 
@@ -24,7 +25,8 @@ async def test_the_principal_opens_gives_notifies_and_manages_codes(portal, worl
     page = await portal.get("/teleservices")
     assert 'id="ouvert-grades" name="ouvert-grades" checked' in page.text
     lina, mother = world.students["lina"], world.guardians["mother"]
-    listed = await portal.get(f"/teleservices/responsables?division={world.division_a1}")
+    # 58 lines in 6A, by name: the Martins are on the second page.
+    listed = await portal.get(f"/teleservices/responsables?division={world.division_a1}&page=2")
     assert "Martin Lina" in listed.text and "Légal 2" in listed.text
     given = await portal.post_form(
         "/teleservices/responsables",
@@ -32,7 +34,7 @@ async def test_the_principal_opens_gives_notifies_and_manages_codes(portal, worl
         {
             "division": str(world.division_a1),
             "lignes": f"{lina}:{mother}",
-            "acces": f"{lina}:{mother}",
+            "choisis": f"{lina}:{mother}",
         },
     )
     assert given.status_code == 303
@@ -51,9 +53,9 @@ async def test_the_principal_opens_gives_notifies_and_manages_codes(portal, worl
     assert letters.status_code == 200 and letters.headers["content-type"] == "application/pdf"
     assert code in PdfReader(io.BytesIO(letters.content)).pages[0].extract_text()
     # Notified: the mass screen no longer lets the access go.
-    listed = await portal.get(f"/teleservices/responsables?division={world.division_a1}")
+    listed = await portal.get(f"/teleservices/responsables?division={world.division_a1}&page=2")
     assert (
-        f'id="acces-{lina}:{mother}" name="acces" value="{lina}:{mother}" checked disabled'
+        f'id="acces-{lina}:{mother}" name="choisis" value="{lina}:{mother}" checked disabled'
         in listed.text
     )
     renewed = await portal.post_form(
@@ -130,3 +132,74 @@ async def test_the_code_page_says_when_the_family_can_use_the_code(
 
 def _pair(student: int, guardian: int) -> dict[str, str]:
     return {"eleve": str(student), "responsable": str(guardian)}
+
+
+INPUT = re.compile(r"<input ([^>]*)>")
+ATTRIBUTE = re.compile(r'(\w[\w-]*)(?:="([^"]*)")?')
+
+
+def _post_form_fields(html: str, tick: set[str]) -> dict[str, list[str]]:
+    """What a browser sends from the page's POST form: hidden fields, checked boxes, and the
+    boxes of ``tick`` (by value) ticked."""
+    form = html[html.index('<form method="post" action="/teleservices/') :]
+    form = form[: form.index("</form>")]
+    fields: dict[str, list[str]] = {}
+    for match in INPUT.finditer(form):
+        attributes = {name: value for name, value in ATTRIBUTE.findall(match.group(1))}
+        if "name" not in attributes or "disabled" in attributes:
+            continue
+        value = attributes.get("value", "")
+        if attributes.get("type") == "checkbox" and not ("checked" in attributes or value in tick):
+            continue
+        fields.setdefault(attributes["name"], []).append(value)
+    return fields
+
+
+async def test_a_ticked_access_never_leaks_into_the_filter(portal, world):
+    await portal.login("principal_a")
+    await portal.post_form(
+        "/teleservices", "/teleservices", {"partie": "services", "ouvert-grades": "on"}
+    )
+    lina, mother = world.students["lina"], world.guardians["mother"]
+    listed = await portal.get("/teleservices/responsables?etat=not_given")
+    fields = _post_form_fields(listed.text, tick={f"{lina}:{mother}"})
+    saved = await portal.http.post("/teleservices/responsables", data=fields)
+    assert saved.status_code == 303
+    location = saved.headers["location"]
+    assert "etat=not_given" in location and f"{lina}:{mother}" not in unquote(location)
+    after = await portal.get(location)
+    assert '<option value="not_given" selected>' in after.text
+    # Given: no longer among those without access.
+    assert f'value="{lina}:{mother}"' not in after.text
+
+
+async def test_accesses_come_in_pages_of_fifty_by_division(portal, world):
+    await portal.login("principal_a")
+    first = await portal.get("/teleservices/responsables")
+    second = await portal.get("/teleservices/responsables?page=2")
+    keys = re.compile(r'name="lignes" value="([0-9:]+)"')
+    on_first, on_second = keys.findall(first.text), keys.findall(second.text)
+    # 57 students in 6A (one guardian each but Lina's two), Noah in 6B: 59 lines.
+    assert len(on_first) == 50 and len(on_second) == 9 and not set(on_first) & set(on_second)
+    assert "59 lignes — page 1 sur 2" in first.text and "page 2 sur 2" in second.text
+    assert f"{world.students['noah']}:{world.guardians['mother']}" in on_second
+    assert 'href="/teleservices/responsables?page=2"' in first.text
+    filtered = await portal.get(f"/teleservices/responsables?division={world.division_a2}")
+    assert len(keys.findall(filtered.text)) == 1 and "fr-pagination" not in filtered.text
+
+
+async def test_tout_cocher_gives_access_to_exactly_one_division(portal, world):
+    await portal.login("principal_a")
+    await portal.post_form(
+        "/teleservices", "/teleservices", {"partie": "services", "ouvert-grades": "on"}
+    )
+    listed = await portal.get("/teleservices/responsables")
+    assert f'name="tout_cocher" value="{world.division_a1}"' in listed.text
+    fields = {**_post_form_fields(listed.text, tick=set()), "tout_cocher": [str(world.division_a1)]}
+    saved = await portal.http.post("/teleservices/responsables", data=fields)
+    assert saved.status_code == 303
+    given = await portal.get("/teleservices/responsables?etat=given")
+    assert "58 lignes" in given.text
+    missing = await portal.get("/teleservices/responsables?etat=not_given")
+    keys = re.findall(r'name="lignes" value="([0-9:]+)"', missing.text)
+    assert keys == [f"{world.students['noah']}:{world.guardians['mother']}"]
