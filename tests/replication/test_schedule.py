@@ -3,12 +3,14 @@ outlives a failed run (logged), and skips a turn while another run holds the loc
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from datetime import timedelta
 
 import pytest
 from sqlalchemy import func, select
 
+from api.engines import make_engine
 from api.resolvers.teleservices.services import set_service
 from db.teleservices import ReplicationProgress, Teleservice
 from replication import schedule
@@ -63,3 +65,36 @@ async def test_the_schedule_survives_a_failed_run_and_a_busy_turn(
     async with sessionmaker() as session:
         progress = await session.get(ReplicationProgress, 1)
         assert progress.next_run_at == progress.finished_at + INTERVAL
+
+
+def test_serve_replicates_by_itself_on_the_embedded_default(
+    database_urls, engine_name, tmp_path, monkeypatch
+):
+    """``sconet serve`` runs the schedule beside its servers on SQLite, not on PostgreSQL
+    (where ``sconet replicate --every`` runs apart)."""
+    import uvicorn
+
+    from tests.api.test_cli import environment, run
+
+    runs: list[int] = []
+
+    async def serve_until_a_run(_server, *args, **kwargs):
+        """Stands for a server: lives until a replication is recorded, or 20 s at most."""
+        if engine_name != "sqlite":
+            return
+        engine = make_engine(database_urls.teleservices)
+        try:
+            async with asyncio.timeout(20):
+                while not runs:
+                    async with engine.connect() as connection:
+                        runs.extend(await connection.scalars(select(ReplicationRun.id)))
+                    await asyncio.sleep(0.05)
+        finally:
+            await engine.dispose()
+
+    monkeypatch.setattr(uvicorn.Server, "serve", serve_until_a_run)
+    result = run(environment(database_urls, tmp_path), "serve", "--no-worker")
+    assert result.exit_code == 0, result.output
+    announced = "Réplication vers les télé-services : toutes les 2 min" in result.output
+    assert announced == (engine_name == "sqlite")
+    assert bool(runs) == (engine_name == "sqlite")
