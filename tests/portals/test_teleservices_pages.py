@@ -9,7 +9,10 @@ from urllib.parse import unquote
 
 from pypdf import PdfReader
 
+from api.resolvers.teleservices.services import set_service
+from db.teleservices import Teleservice
 from replication.run import replicate
+from tests.world import PASSWORD
 
 CODE = re.compile(r'<code class="sconet-code">([A-Z0-9-]+)</code>')
 
@@ -55,8 +58,8 @@ async def test_the_principal_opens_gives_notifies_and_manages_codes(portal, worl
     # Notified: the mass screen no longer lets the access go.
     listed = await portal.get(f"/teleservices/responsables?division={world.division_a1}&page=2")
     assert (
-        f'id="acces-{lina}:{mother}" name="choisis" value="{lina}:{mother}" checked disabled'
-        in listed.text
+        f'id="acces-{lina}:{mother}" name="choisis" value="{lina}:{mother}" '
+        f'data-division="{world.division_a1}" checked disabled' in listed.text
     )
     renewed = await portal.post_form(
         f"/teleservices/code?eleve={lina}&responsable={mother}",
@@ -203,3 +206,33 @@ async def test_tout_cocher_gives_access_to_exactly_one_division(portal, world):
     missing = await portal.get("/teleservices/responsables?etat=not_given")
     keys = re.findall(r'name="lignes" value="([0-9:]+)"', missing.text)
     assert keys == [f"{world.students['noah']}:{world.guardians['mother']}"]
+
+
+async def test_tout_cocher_ticks_a_division_wholly_on_the_page_with_the_keyboard(
+    browser_page, world, sessionmaker
+):
+    from playwright.async_api import expect
+
+    principal = await world.principal(sessionmaker, "principal_a")
+    async with sessionmaker() as session, session.begin():
+        await set_service(session, principal, world.school_a, Teleservice.GRADES, True)
+    page = browser_page
+    await page.goto("/connexion")
+    await page.locator("#champ-login").fill("principal_a")
+    await page.locator("#champ-password").fill(PASSWORD)
+    await page.get_by_role("button", name="Se connecter").click()
+    await page.wait_for_url("**/")
+    # Page 2: the end of 6A (begun on page 1, so left to the server), then 6B, whole.
+    await page.goto("/teleservices/responsables?page=2")
+    partial = page.get_by_role("button", name="Tout cocher (6A)")
+    await expect(partial).to_have_attribute("data-entiere", "0")
+    noah = page.locator(f"[id='acces-{world.students['noah']}:{world.guardians['mother']}']")
+    await expect(noah).not_to_be_checked()
+    await page.get_by_role("button", name="Tout cocher (6B)").focus()
+    await page.keyboard.press("Enter")
+    await expect(noah).to_be_checked()
+    await expect(page.locator("#acces-statut")).to_contain_text("Division 6B cochée")
+    assert page.url.endswith("/teleservices/responsables?page=2")
+    await page.get_by_role("button", name="Valider").press("Enter")
+    await expect(page.locator(".fr-alert--success")).to_contain_text("Accès enregistrés.")
+    await expect(noah).to_be_checked()
