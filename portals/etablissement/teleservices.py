@@ -297,13 +297,7 @@ async def notification(page: Page) -> Response:
             return redirect(
                 page.url(f"/teleservices/{who}/notification", enregistre="notification")
             )
-    lines = [
-        line
-        for line in await codes.list_accesses(page.session, page.principal, kind, population)
-        if line.code is not None
-        and line.code.notified_at is None
-        and (kind is CodeKind.CAE or line.legal_rank in ranks)
-    ]
+    lines = await notifications.to_notify(page.session, page.principal, kind, population, ranks)
     return page.render(
         "teleservices/notification.html",
         400 if error else 200,

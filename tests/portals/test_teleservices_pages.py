@@ -236,3 +236,25 @@ async def test_tout_cocher_ticks_a_division_wholly_on_the_page_with_the_keyboard
     await page.get_by_role("button", name="Valider").press("Enter")
     await expect(page.locator(".fr-alert--success")).to_contain_text("Accès enregistrés.")
     await expect(noah).to_be_checked()
+
+
+async def test_the_notification_screen_lists_only_the_chosen_legal_ranks(portal, world):
+    await portal.login("principal_a")
+    await portal.post_form(
+        "/teleservices", "/teleservices", {"partie": "services", "ouvert-grades": "on"}
+    )
+    lina = world.students["lina"]
+    pairs = [f"{lina}:{world.guardians[g]}" for g in ("mother", "father")]
+    url = f"/teleservices/responsables?division={world.division_a1}&page=2"
+    given = await portal.post_form(
+        url,
+        "/teleservices/responsables",
+        {"division": str(world.division_a1), "lignes": pairs, "choisis": pairs},
+    )
+    assert given.status_code == 303
+    screen = "/teleservices/responsables/notification?division={}&qualite={}"
+    both = await portal.get(screen.format(world.division_a1, "1&qualite=2"))
+    assert "2 codes à notifier" in both.text
+    fathers = await portal.get(screen.format(world.division_a1, "2"))
+    assert "1 code à notifier" in fathers.text
+    assert "Martin Paul" in fathers.text and "Martin Claire" not in fathers.text
