@@ -124,6 +124,15 @@ async def test_the_code_page_says_when_the_family_can_use_the_code(
     await replicate(sessionmaker, ts_sessionmaker, next_run_in=timedelta(minutes=2))
     replicated = await portal.get(code_url)
     assert "Code utilisable par la famille dès maintenant." in replicated.text
+    # Notified since: still usable.
+    [code_id] = re.findall(r'name="code" value="(\d+)"', replicated.text)
+    notified = await portal.post_form(
+        code_url,
+        "/teleservices/code",
+        {**_pair(lina, mother), "code": code_id, "action": "courrier"},
+    )
+    assert notified.headers["content-type"] == "application/pdf"
+    assert "dès maintenant" in (await portal.get(code_url)).text
     await portal.post_form(
         code_url, "/teleservices/code", {**_pair(lina, mother), "action": "nouveau"}
     )

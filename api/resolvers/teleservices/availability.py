@@ -38,9 +38,10 @@ async def code_availability(
         code_id,
         ActivationCode.school_id,
     )
-    # The code's last change in the audit log: replication follows that log.
+    # The code's creation in the audit log, which replication follows (a later change, such as
+    # its notification, does not make a valid code unusable).
     changed = await session.scalar(
-        select(func.max(AuditEntry.id)).where(
+        select(func.min(AuditEntry.id)).where(
             AuditEntry.entity == ActivationCode.__tablename__, AuditEntry.entity_id == code.id
         )
     )
