@@ -7,6 +7,7 @@ import contextlib
 import gc
 import logging
 import sys
+from datetime import timedelta
 from typing import Any
 
 import click
@@ -14,6 +15,9 @@ from sqlalchemy import select
 
 from api.settings import Settings, SettingsError, load_settings
 from db.accounts import Role
+
+# sconet serve on the embedded default replicates by itself this often (minutes).
+EMBEDDED_REPLICATION_MINUTES = 2
 
 
 def _settings() -> Settings:
@@ -153,8 +157,20 @@ def demo(scale: int, seed: int, if_empty: bool) -> None:
     default=None,
     help="Envoyer aussi la file des courriels et SMS (par défaut : oui sur SQLite embarqué).",
 )
+@click.option(
+    "--replicate-every",
+    "replicate_minutes",
+    type=click.FloatRange(min=0),
+    default=None,
+    help="Répliquer vers les télé-services toutes les N minutes, 0 pour jamais (par défaut : 2 "
+    "sur SQLite embarqué, 0 sur PostgreSQL où « sconet replicate --every » tourne à part).",
+)
 def serve(
-    host: str | None, port: int | None, familles_port: int | None, with_worker: bool | None
+    host: str | None,
+    port: int | None,
+    familles_port: int | None,
+    with_worker: bool | None,
+    replicate_minutes: float | None,
 ) -> None:
     """Serve the staff portal with the GraphQL API, and the families portal."""
     import uvicorn
@@ -211,20 +227,32 @@ def serve(
 
     if with_worker is None:
         with_worker = settings.embedded
+    if replicate_minutes is None:
+        replicate_minutes = EMBEDDED_REPLICATION_MINUTES if settings.embedded else 0
 
     async def run() -> None:
-        worker = None
+        background = []
         if with_worker:
             click.echo("Envoi des courriels et SMS : toutes les 10 s (sconet worker intégré).")
-            worker = asyncio.create_task(_outbox_worker(settings))
+            background.append(asyncio.create_task(_outbox_worker(settings)))
+        if replicate_minutes:
+            click.echo(
+                f"Réplication vers les télé-services : toutes les {replicate_minutes:g} min "
+                "(sconet replicate intégré)."
+            )
+            background.append(
+                asyncio.create_task(
+                    _replication_schedule(settings, timedelta(minutes=replicate_minutes))
+                )
+            )
         try:
             await asyncio.gather(*(server.serve() for server in servers))
         finally:
-            # The servers stopped (Ctrl-C): the worker stops with them.
-            if worker is not None:
-                worker.cancel()
+            # The servers stopped (Ctrl-C): the background tasks stop with them.
+            for task in background:
+                task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
-                    await worker
+                    await task
 
     asyncio.run(run())
 
@@ -268,6 +296,21 @@ async def _unreachable_database(settings: Settings) -> str | None:
         finally:
             await engine.dispose()
     return None
+
+
+async def _replication_schedule(settings: Settings, interval: timedelta) -> None:
+    """Replication inside ``serve``, for a single-machine installation: a code given on the
+    staff portal is usable by the family within ``interval``."""
+    from api.engines import make_engine, make_sessionmaker
+    from replication.schedule import replicate_every
+
+    engine = make_engine(settings.database_url)
+    ts_engine = make_engine(settings.ts_database_url)
+    try:
+        await replicate_every(make_sessionmaker(engine), make_sessionmaker(ts_engine), interval)
+    finally:
+        await engine.dispose()
+        await ts_engine.dispose()
 
 
 async def _outbox_worker(settings: Settings) -> None:
@@ -671,49 +714,48 @@ def replicate(full: bool, minutes: float | None) -> None:
     import time as clock
 
     from api.engines import make_engine, make_sessionmaker
-    from replication.run import ReplicationBusy
+    from replication.run import ReplicationBusy, Summary
     from replication.run import replicate as run_replication
+    from replication.schedule import replicate_every
 
     settings = _settings()
 
     def progress(table: str, done: int, total: int) -> None:
         click.echo(f"\r  {table} : {done}/{total}", nl=done >= total)
 
-    async def once(first: bool) -> None:
+    def report(summary: Summary, started: float) -> None:
+        tables = ", ".join(f"{name} {count}" for name, count in summary.by_table.items())
+        click.echo(
+            f"Réplication {'complète' if summary.full else 'incrémentale'} : "
+            f"{summary.copied} lignes copiées, {summary.deleted} supprimées, "
+            f"{summary.codes_used} codes utilisés remontés, en {clock.perf_counter() - started:.1f} s"
+            + (f" ({tables})" if tables else "")
+        )
+
+    async def run() -> None:
         admin_engine = make_engine(settings.database_url)
         ts_engine = make_engine(settings.ts_database_url)
+        admin, ts = make_sessionmaker(admin_engine), make_sessionmaker(ts_engine)
+        started = clock.perf_counter()
         try:
-            started = clock.perf_counter()
-            summary = await run_replication(
-                make_sessionmaker(admin_engine),
-                make_sessionmaker(ts_engine),
-                full=full and first,
+            if minutes is None:
+                try:
+                    summary = await run_replication(admin, ts, full=full, progress=progress)
+                except ReplicationBusy as exc:
+                    raise click.ClickException(str(exc)) from exc
+                report(summary, started)
+                return
+            await replicate_every(
+                admin,
+                ts,
+                timedelta(minutes=minutes),
+                first_full=full,
                 progress=progress,
-            )
-            tables = ", ".join(f"{name} {count}" for name, count in summary.by_table.items())
-            click.echo(
-                f"Réplication {'complète' if summary.full else 'incrémentale'} : "
-                f"{summary.copied} lignes copiées, {summary.deleted} supprimées, "
-                f"{summary.codes_used} codes utilisés remontés, en {clock.perf_counter() - started:.1f} s"
-                + (f" ({tables})" if tables else "")
+                report=lambda summary: report(summary, started),
             )
         finally:
             await admin_engine.dispose()
             await ts_engine.dispose()
-
-    async def run() -> None:
-        first = True
-        while True:
-            try:
-                await once(first)
-            except ReplicationBusy as exc:
-                if minutes is None:
-                    raise click.ClickException(str(exc)) from exc
-                click.echo(f"Réplication sautée : {exc}.")
-            first = False
-            if minutes is None:
-                return
-            await asyncio.sleep(minutes * 60)
 
     with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(run())

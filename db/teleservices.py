@@ -115,3 +115,17 @@ class ActivationCode(Audited, Base):
     used_at: Mapped[datetime | None]
     # Bumped by every change the télé-services database must receive (replication).
     changed_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow, index=True)
+
+
+class ReplicationProgress(Base):
+    """How far the télé-services database has caught up, written by each replication run (one
+    row): the staff side tells from it when a new code becomes usable by the family."""
+
+    __tablename__ = "teleservices_replication_progress"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # The admin database's audit log is applied up to this id.
+    audit_cursor: Mapped[int] = mapped_column(default=0)
+    finished_at: Mapped[datetime]
+    # When the next run is due, if runs are scheduled (``sconet serve``, ``replicate --every``).
+    next_run_at: Mapped[datetime | None]

@@ -5,5 +5,6 @@ A package of its own because it is the only code that holds both connections: th
 portal never reaches the admin database, and the staff side never writes the télé-services one.
 
 Modules: ``snapshot`` (what families may see, read from the admin side), ``changes`` (what
-changed since the last run, from the audit log), ``run`` (batches, cursor, lease, summary).
+changed since the last run, from the audit log), ``run`` (batches, cursor, summary), ``lock`` (one
+run at a time), ``schedule`` (a run every few minutes).
 """

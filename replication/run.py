@@ -1,42 +1,45 @@
 """A replication run (``sconet replicate``): account events back to the admin database, then
 the changed rows (or every row, ``--full``) to the télé-services database, in batches.
 
-Every batch is one transaction of the télé-services database that replaces the rows of its
-keys by what the admin database says now, so a batch applied twice gives the same result.
-The cursor moves only once every batch of the run is in: a run that dies at any point leaves
-both databases consistent, and the next run, starting again from the old cursor, ends as an
-uninterrupted one would. One run at a time across processes: a lease in the télé-services
-database (taken by a single UPDATE).
+An incremental run writes each batch in a transaction of the télé-services database that
+replaces the rows of its keys by what the admin database says now, so a batch applied twice
+gives the same result. The cursor moves only once every batch of the run is in: a run that
+dies at any point leaves both databases consistent, and the next run, starting again from the
+old cursor, ends as an uninterrupted one would.
+
+A full run rebuilds every table in one transaction, with the cursor: families see the old
+data until the new one is complete, never a half-rebuilt database (on SQLite, the families'
+own writes wait for it: full runs are rare and ordered by hand).
+
+One run at a time across processes: ``replication.lock``, a lock that dies with its holder;
+a run still marked running when the lock is taken died with its process and is marked failed.
 """
 
 from __future__ import annotations
 
-import os
-import socket
-from collections.abc import Callable, Iterable
+import contextlib
+from collections.abc import AsyncIterator, Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import delete, insert, or_, select, update
+from sqlalchemy import delete, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from core import clock
 from db.audit import AuditActor, set_actor
-from db.teleservices import ActivationCode
+from db.teleservices import ActivationCode, ReplicationProgress
 from replication.changes import Changes, add_publications, high_water, read_changes
+from replication.lock import ReplicationBusy, replication_lock
 from replication.snapshot import TABLES, Row, Scope, Table
 from tsdb.models import FamilyCodeUse, ReplicationRun, ReplicationState
 
+__all__ = ["InjectedFailure", "ReplicationBusy", "Summary", "replicate"]
+
 BATCH = 500
-LEASE = timedelta(minutes=10)
 ACTOR = AuditActor(kind="system", id=None, label="Réplication télé-services")
 
 Progress = Callable[[str, int, int], None]
-
-
-class ReplicationBusy(Exception):
-    """Another replication holds the lease."""
 
 
 class InjectedFailure(Exception):
@@ -53,10 +56,6 @@ class Summary:
     by_table: dict[str, int] = field(default_factory=dict)
 
 
-def holder_name() -> str:
-    return f"{socket.gethostname()}:{os.getpid()}"
-
-
 async def _state(ts: AsyncSession) -> ReplicationState:
     state = await ts.get(ReplicationState, 1)
     if state is None:
@@ -64,36 +63,6 @@ async def _state(ts: AsyncSession) -> ReplicationState:
         ts.add(state)
         await ts.flush()
     return state
-
-
-async def acquire(ts_sessions: async_sessionmaker[AsyncSession], holder: str) -> None:
-    now = clock.now()
-    async with ts_sessions() as ts, ts.begin():
-        await _state(ts)
-    async with ts_sessions() as ts, ts.begin():
-        taken = await ts.execute(
-            update(ReplicationState)
-            .where(
-                ReplicationState.id == 1,
-                or_(
-                    ReplicationState.holder.is_(None),
-                    ReplicationState.held_until < now,
-                    ReplicationState.holder == holder,
-                ),
-            )
-            .values(holder=holder, held_until=now + LEASE)
-        )
-        if taken.rowcount != 1:  # type: ignore[attr-defined]
-            raise ReplicationBusy("une réplication est déjà en cours")
-
-
-async def release(ts_sessions: async_sessionmaker[AsyncSession], holder: str) -> None:
-    async with ts_sessions() as ts, ts.begin():
-        await ts.execute(
-            update(ReplicationState)
-            .where(ReplicationState.id == 1, ReplicationState.holder == holder)
-            .values(holder=None, held_until=None)
-        )
 
 
 async def report_code_uses(
@@ -137,12 +106,22 @@ class _Runner:
     summary: Summary
     progress: Progress | None = None
     fail_after: int | None = None
+    # The full run's one transaction; an incremental run opens one per batch.
+    whole_run: AsyncSession | None = None
+
+    @contextlib.asynccontextmanager
+    async def _writing(self) -> AsyncIterator[AsyncSession]:
+        if self.whole_run is not None:
+            yield self.whole_run
+            return
+        async with self.ts_sessions() as ts, ts.begin():
+            yield ts
 
     async def _replace(self, table: Table, remove: Any, rows: list[Row]) -> None:
-        """One batch: delete what ``remove`` selects, insert ``rows``; one transaction."""
+        """One batch: delete what ``remove`` selects, insert ``rows``."""
         if self.fail_after is not None and self.summary.batches >= self.fail_after:
             raise InjectedFailure(f"batch {self.summary.batches + 1}")
-        async with self.ts_sessions() as ts, ts.begin():
+        async with self._writing() as ts:
             deleted = await ts.execute(delete(table.model).where(remove))
             if rows:
                 await ts.execute(insert(table.model), rows)
@@ -170,7 +149,7 @@ class _Runner:
 
     async def everything(self, table: Table) -> None:
         """Every row: the ids the admin side gives and those the télé-services side holds."""
-        async with self.ts_sessions() as ts:
+        async with self._writing() as ts:
             held = set(await ts.scalars(select(table.model.id)))  # type: ignore[attr-defined]
         rows = await self._read(table, Scope())
         wanted = {row["id"]: row for row in rows}
@@ -191,51 +170,100 @@ async def replicate(
     full: bool = False,
     today: date | None = None,
     progress: Progress | None = None,
-    holder: str | None = None,
     fail_after_batches: int | None = None,
+    next_run_in: timedelta | None = None,
 ) -> Summary:
-    """One run; raises ``ReplicationBusy`` when another holds the lease."""
-    today = today or clock.today()
-    holder = holder or holder_name()
-    await acquire(ts_sessions, holder)
-    summary = Summary(full=full)
+    """One run; raises ``ReplicationBusy`` at once when another one is running.
+    ``next_run_in``: when the caller runs the next one (the staff side tells families' codes
+    become usable then)."""
+    async with replication_lock(ts_sessions.kw["bind"]):
+        run_id = await _start(ts_sessions, full)
+        runner = _Runner(
+            admin_sessions,
+            ts_sessions,
+            today or clock.today(),
+            Summary(full=full),
+            progress,
+            fail_after_batches,
+        )
+        try:
+            cursor = await _locked_run(runner, run_id)
+        except BaseException:
+            async with ts_sessions() as ts, ts.begin():
+                failed = await ts.get(ReplicationRun, run_id)
+                if failed is not None:
+                    failed.status, failed.finished_at = "failed", clock.now()
+            raise
+        await _record_progress(admin_sessions, cursor, next_run_in)
+    return runner.summary
+
+
+async def _record_progress(
+    admin_sessions: async_sessionmaker[AsyncSession], cursor: int, next_run_in: timedelta | None
+) -> None:
+    """Written after the télé-services side committed: a crash between only makes the staff
+    side think a code is not usable yet, never the other way round."""
+    now = clock.now()
+    async with admin_sessions() as admin, admin.begin():
+        progress = await admin.get(ReplicationProgress, 1)
+        if progress is None:
+            progress = ReplicationProgress(id=1, finished_at=now)
+            admin.add(progress)
+        progress.audit_cursor, progress.finished_at = cursor, now
+        progress.next_run_at = None if next_run_in is None else now + next_run_in
+
+
+async def _start(ts_sessions: async_sessionmaker[AsyncSession], full: bool) -> int:
+    """Record the run; runs still marked running died with their process (they held the lock
+    that this one could take), so they are marked failed."""
     async with ts_sessions() as ts, ts.begin():
+        await ts.execute(
+            update(ReplicationRun)
+            .where(ReplicationRun.status == "running")
+            .values(status="failed", finished_at=clock.now())
+        )
+        await _state(ts)
         run = ReplicationRun(full=full, status="running")
         ts.add(run)
         await ts.flush()
-        run_id = run.id
-    try:
-        summary.codes_used = await report_code_uses(admin_sessions, ts_sessions)
-        async with ts_sessions() as ts:
-            state = await _state(ts)
-            cursor, published_through = state.audit_cursor, state.published_through
-            gaps = {int(k): v for k, v in (state.audit_gaps or {}).items()}
-        runner = _Runner(admin_sessions, ts_sessions, today, summary, progress, fail_after_batches)
-        async with admin_sessions() as admin:
-            if full:
-                changes = Changes(high_water=await high_water(admin))
-            else:
-                changes = await read_changes(admin, cursor, gaps)
-                await add_publications(admin, changes, published_through, today)
-        await _apply(runner, changes, full)
+        return run.id
+
+
+async def _locked_run(runner: _Runner, run_id: int) -> int:
+    """The run itself; answers the audit cursor it reached."""
+    summary, ts_sessions = runner.summary, runner.ts_sessions
+    summary.codes_used = await report_code_uses(runner.admin_sessions, ts_sessions)
+    async with ts_sessions() as ts:
+        state = await _state(ts)
+        cursor, published_through = state.audit_cursor, state.published_through
+        gaps = {int(k): v for k, v in (state.audit_gaps or {}).items()}
+    async with runner.admin_sessions() as admin:
+        if summary.full:
+            changes = Changes(high_water=await high_water(admin))
+        else:
+            changes = await read_changes(admin, cursor, gaps)
+            await add_publications(admin, changes, published_through, runner.today)
+    if summary.full:
         async with ts_sessions() as ts, ts.begin():
-            state = await _state(ts)
-            state.audit_cursor = max(state.audit_cursor, changes.high_water)
-            state.audit_gaps = {str(k): v for k, v in changes.gaps.items()}
-            state.published_through = today
-            finished = await ts.get(ReplicationRun, run_id)
-            assert finished is not None
-            finished.status, finished.finished_at = "done", clock.now()
-            finished.rows_copied, finished.rows_deleted = summary.copied, summary.deleted
-    except BaseException:
-        async with ts_sessions() as ts, ts.begin():
-            failed = await ts.get(ReplicationRun, run_id)
-            if failed is not None:
-                failed.status, failed.finished_at = "failed", clock.now()
-        raise
-    finally:
-        await release(ts_sessions, holder)
-    return summary
+            runner.whole_run = ts
+            await _apply(runner, changes, full=True)
+            return await _finish(ts, runner, changes, run_id)
+    await _apply(runner, changes, full=False)
+    async with ts_sessions() as ts, ts.begin():
+        return await _finish(ts, runner, changes, run_id)
+
+
+async def _finish(ts: AsyncSession, runner: _Runner, changes: Changes, run_id: int) -> int:
+    """The cursor moves, and the run is done, with the run's last rows (a full run's all)."""
+    state = await _state(ts)
+    state.audit_cursor = max(state.audit_cursor, changes.high_water)
+    state.audit_gaps = {str(k): v for k, v in changes.gaps.items()}
+    state.published_through = runner.today
+    finished = await ts.get(ReplicationRun, run_id)
+    assert finished is not None
+    finished.status, finished.finished_at = "done", clock.now()
+    finished.rows_copied, finished.rows_deleted = runner.summary.copied, runner.summary.deleted
+    return state.audit_cursor
 
 
 async def _apply(runner: _Runner, changes: Changes, full: bool) -> None:

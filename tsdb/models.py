@@ -4,7 +4,7 @@ Replicated tables (``ts_*``, written by ``replication/`` only, read by the famil
 hold exactly what families may see; their ids are the admin database's. Account tables
 (``family_*``) are the families' own, written by the families portal; replication reads
 ``family_code_uses`` to tell the admin side that a code was used. Replication's own
-bookkeeping (runs, cursor, lock) is here too: it commits with the rows it describes.
+bookkeeping (runs, cursor) is here too: it commits with the rows it describes.
 """
 
 from __future__ import annotations
@@ -71,9 +71,6 @@ class ReplicationState(Base):
     # Audit ids missing below the cursor, looked for again: {"id": "first missed at"}.
     audit_gaps: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
     published_through: Mapped[date | None]
-    # Who runs now, until when (one replication at a time across processes).
-    holder: Mapped[str | None] = mapped_column(String(80))
-    held_until: Mapped[datetime | None]
 
 
 class TsSchool(Base):

@@ -18,7 +18,8 @@ from api.auth.permissions import Permission
 from api.resolvers.errors import NotFound, ValidationFailed
 from api.resolvers.nomenclatures import list_mefs
 from api.resolvers.structures import list_divisions
-from api.resolvers.teleservices import codes, notifications, services
+from api.resolvers.teleservices import availability, codes, notifications, services
+from core.clock import PARIS
 from db.teleservices import CodeKind, GradesPublication, Teleservice
 from portals.etablissement.web import Page, page_handler, parse_id, redirect
 
@@ -161,28 +162,45 @@ def _parse_key(raw: Any) -> tuple[int, int | None] | None:
     return student_id, parse_id(guardian)
 
 
+# The mass screens' query string: the population, the access filter, the page.
+ACCESS_QUERY = ("mef", "division", "etat", "page")
+
+
+def _access_filter(raw: Any) -> codes.AccessFilter:
+    known = {a.value for a in codes.AccessFilter}
+    return codes.AccessFilter(raw if raw in known else codes.AccessFilter.ALL.value)
+
+
 @page_handler("teleservices")
 async def accesses(page: Page) -> Response:
-    """GET /teleservices/{responsables|eleves}: the population's accesses, to give or take."""
+    """GET /teleservices/{responsables|eleves}: a page of the population's accesses, by
+    division, to give or take."""
     school_id = _school_id(page)
-    kind = KINDS.get(page.request.path_params["who"])
+    who = page.request.path_params["who"]
+    kind = KINDS.get(who)
     if kind is None:
         raise NotFound("Page", 0)
     params = page.request.query_params
-    wanted = params.get("acces") or codes.AccessFilter.ALL.value
-    known = {a.value for a in codes.AccessFilter}
-    access = codes.AccessFilter(wanted if wanted in known else codes.AccessFilter.ALL.value)
-    lines = await codes.list_accesses(
-        page.session, page.principal, kind, _population(page, params, school_id), access
+    access = _access_filter(params.get("etat"))
+    shown = await codes.access_page(
+        page.session,
+        page.principal,
+        kind,
+        _population(page, params, school_id),
+        access,
+        parse_id(params.get("page")) or 1,
     )
+    query = {k: params.get(k, "") for k in ("mef", "division", "etat")}
     return page.render(
         "teleservices/accesses.html",
-        who=page.request.path_params["who"],
+        who=who,
         kind=kind,
-        lines=lines,
+        shown=shown,
+        lines=shown.lines,
         line_key=_line_key,
         params=params,
         access=access,
+        page_url=lambda number: page.url(f"/teleservices/{who}", **query, page=number),
         message=_message(page),
         error=params.get("erreur", ""),
         **await _choices(page, school_id),
@@ -190,10 +208,21 @@ async def accesses(page: Page) -> Response:
 
 
 async def _apply_accesses(page: Page, kind: CodeKind, form: FormData, school_id: int) -> None:
-    shown = [key for key in (_parse_key(v) for v in form.getlist("lignes")) if key]
-    checked = {key for key in (_parse_key(v) for v in form.getlist("acces")) if key}
     population = _population(page, form, school_id)
+    whole_division = parse_id(form.get("tout_cocher"))
     async with page.writing(school_id) as session:
+        if whole_division is not None:
+            # "Tout cocher" of a division: every line of it, on every page, gets a code.
+            await codes.generate_codes(
+                session,
+                page.principal,
+                kind,
+                codes.Population(school_id, population.mef_id, whole_division),
+                page.services.settings.secret_key,
+            )
+            return
+        shown = [key for key in (_parse_key(v) for v in form.getlist("lignes")) if key]
+        checked = {key for key in (_parse_key(v) for v in form.getlist("choisis")) if key}
         to_give = [key for key in shown if key in checked]
         if to_give:
             await codes.generate_codes(
@@ -211,14 +240,16 @@ async def _apply_accesses(page: Page, kind: CodeKind, form: FormData, school_id:
 
 @page_handler("teleservices")
 async def save_accesses(page: Page) -> Response:
-    """POST /teleservices/{who}: checked lines get a code, unchecked unnotified ones lose it."""
+    """POST /teleservices/{who}: checked lines get a code, unchecked unnotified ones lose it;
+    or a whole division gets codes. Back to the same filters and page."""
     school_id = _school_id(page)
     who = page.request.path_params["who"]
     kind = KINDS.get(who)
     if kind is None:
         raise NotFound("Page", 0)
     form = await page.request.form()
-    query = {k: str(form.get(k) or "") for k in ("mef", "division", "acces")}
+    query = {k: str(form.get(k) or "") for k in ACCESS_QUERY}
+    query["etat"] = _access_filter(query["etat"]).value
     try:
         await _apply_accesses(page, kind, form, school_id)
     except ValidationFailed as exc:
@@ -266,13 +297,7 @@ async def notification(page: Page) -> Response:
             return redirect(
                 page.url(f"/teleservices/{who}/notification", enregistre="notification")
             )
-    lines = [
-        line
-        for line in await codes.list_accesses(page.session, page.principal, kind, population)
-        if line.code is not None
-        and line.code.notified_at is None
-        and (kind is CodeKind.CAE or line.legal_rank in ranks)
-    ]
+    lines = await notifications.to_notify(page.session, page.principal, kind, population, ranks)
     return page.render(
         "teleservices/notification.html",
         400 if error else 200,
@@ -369,13 +394,32 @@ async def code(page: Page) -> Response:
     )
     if line is None:
         raise NotFound("Student", student_id)
+    valid = next((view for view in history if view.row.is_valid), None)
     return page.render(
         "teleservices/code.html",
         400 if error else 200,
         line=line,
         kind=kind,
         history=history,
-        valid=next((view for view in history if view.row.is_valid), None),
+        valid=valid,
+        usable=_usable(
+            await availability.code_availability(page.session, page.principal, valid.row.id)
+            if valid
+            else None
+        ),
         message=_message(page),
         error=error,
     )
+
+
+def _usable(known: availability.CodeAvailability | None) -> str:
+    """When the family can use the valid code: the families portal knows it only once a
+    replication has carried it."""
+    if known is None:
+        return ""
+    if known.usable_now:
+        return "Code utilisable par la famille dès maintenant."
+    if known.expected_at is None:
+        return "Code utilisable par la famille après la prochaine réplication."
+    at = known.expected_at.astimezone(PARIS)
+    return f"Code utilisable par la famille après la prochaine réplication, vers {at:%H:%M}."

@@ -3,8 +3,11 @@ time-based publication, crash-safe at every batch, one run at a time, and code u
 
 from __future__ import annotations
 
+import asyncio
+import sys
 from datetime import UTC, date, datetime
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 from sqlalchemy import delete, select
@@ -30,7 +33,8 @@ from db.reference import load_absence_references
 from db.students import Student
 from db.teleservices import ActivationCode, CodeKind, GradesPublication, Teleservice
 from replication import run as replication_run
-from replication.run import InjectedFailure, ReplicationBusy, acquire, replicate
+from replication.lock import replication_lock
+from replication.run import ACTOR, InjectedFailure, ReplicationBusy, replicate
 from tests.api.absences.conftest import Desk
 from tests.api.absences.scenario import november
 from tests.conftest import TEST_SECRET_KEY
@@ -39,6 +43,7 @@ from tsdb.activation_codes import code_matches
 from tsdb.models import (
     FamilyAccount,
     FamilyCodeUse,
+    ReplicationRun,
     ReplicationState,
     TsAbsence,
     TsCode,
@@ -238,10 +243,93 @@ async def test_a_crash_at_any_batch_ends_as_an_uninterrupted_run(
     assert await _dump(ts_sessionmaker) == caught_up
 
 
-async def test_one_run_at_a_time(world, sessionmaker, ts_sessionmaker):
-    await acquire(ts_sessionmaker, "another-process")
-    with pytest.raises(ReplicationBusy):
-        await replicate(sessionmaker, ts_sessionmaker, today=TODAY)
+async def test_one_run_at_a_time(world, sessionmaker, ts_sessionmaker, ts_engine):
+    async with replication_lock(ts_engine):
+        with pytest.raises(ReplicationBusy):
+            await replicate(sessionmaker, ts_sessionmaker, today=TODAY)
+    # Released with its holder: the next run goes.
+    await replicate(sessionmaker, ts_sessionmaker, today=TODAY)
+
+
+# A full run in a process of its own that stops, as if slow, once every table but the last is
+# rewritten, and says so: the test kills it there.
+KILLED_RUN = """
+import asyncio, sys, time
+from datetime import date
+from api.engines import make_engine, make_sessionmaker
+from replication import run
+
+run.BATCH = 2
+
+def progress(table, done, total):
+    if table == run.TABLES[-1].name:
+        print("copie", flush=True)
+        time.sleep(120)
+
+asyncio.run(run.replicate(
+    make_sessionmaker(make_engine(sys.argv[1])),
+    make_sessionmaker(make_engine(sys.argv[2])),
+    full=True,
+    today=date.fromisoformat(sys.argv[3]),
+    progress=progress,
+))
+"""
+
+
+async def test_a_killed_full_run_is_invisible_and_blocks_nothing(
+    world, sessionmaker, ts_sessionmaker, database_urls
+):
+    await replicate(sessionmaker, ts_sessionmaker, full=True, today=TODAY)
+    before = await _dump(ts_sessionmaker)
+    # Changes the killed run will have copied before dying: a renamed student, a new code.
+    async with sessionmaker() as session, session.begin():
+        set_actor(session.sync_session, ACTOR)
+        (await session.get(Student, world.students["lina"])).first_name = "Linette"
+    await _run(
+        sessionmaker,
+        regenerate_code,
+        world.principal_a,
+        world.school_a,
+        world.students["noah"],
+        None,
+        TEST_SECRET_KEY,
+    )
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-c",
+        KILLED_RUN,
+        database_urls.admin,
+        database_urls.teleservices,
+        str(TODAY),
+        stdout=asyncio.subprocess.PIPE,
+        cwd=Path(__file__).parents[2],
+    )
+    try:
+        assert process.stdout is not None
+        said = await asyncio.wait_for(process.stdout.readline(), timeout=60)
+        assert said.strip() == b"copie"
+    finally:
+        process.kill()
+        await asyncio.wait_for(process.wait(), timeout=10)
+    # Families still see the whole of the last run, nothing of the dead one.
+    assert await _dump(ts_sessionmaker) == before
+    summary = await _next_run(sessionmaker, ts_sessionmaker)
+    assert summary.full
+    async with ts_sessionmaker() as ts:
+        runs = list(await ts.scalars(select(ReplicationRun.status).order_by(ReplicationRun.id)))
+        assert "Linette" in {row.first_name for row in await ts.scalars(select(TsStudent))}
+    assert runs == ["done", "failed", "done"]
+
+
+async def _next_run(sessionmaker, ts_sessionmaker):
+    """The next full run. The lock dies with the killed process; on PostgreSQL the server
+    notices the closed connection within moments, so the wait is bounded, and short."""
+    async with asyncio.timeout(5):
+        while True:
+            try:
+                return await replicate(sessionmaker, ts_sessionmaker, full=True, today=TODAY)
+            except ReplicationBusy:
+                await asyncio.sleep(0.05)
 
 
 async def test_code_uses_come_back_to_the_admin_side(world, sessionmaker, ts_sessionmaker):

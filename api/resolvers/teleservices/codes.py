@@ -8,7 +8,7 @@ The rules of SCONET Télé-services (seed 003, sections 1.2, 4.3 and 4.4):
 - mass generation creates codes only for those without a valid code, and never touches a
   code that was notified; an access given but not yet notified may be withdrawn there (its
   code is invalidated); once notified, only the individual screen changes it;
-- a code is usable as soon as it is created (replication carries it within minutes).
+- a code is usable by the family once a replication has carried it (``availability`` tells when).
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, or_, select
+from sqlalchemy import ColumnElement, and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.auth.guard import requires
@@ -81,6 +81,7 @@ class AccessLine:
     address: str | None
     email: str | None
     code: ActivationCode | None
+    division_id: int | None = None
 
     @property
     def locked(self) -> bool:
@@ -122,6 +123,71 @@ def _address(guardian: Guardian) -> str | None:
     return " - ".join(p for p in parts if p)
 
 
+def _accesses_query(kind: CodeKind, population: Population, access: AccessFilter, on: date) -> Any:
+    """The population's students (CAE) or pairs with legal guardians 1 and 2 (CAR), with their
+    valid code if any, filtered by access, unordered."""
+    valid = and_(
+        ActivationCode.student_id == Student.id,
+        ActivationCode.school_id == population.school_id,
+        ActivationCode.kind == kind,
+        ActivationCode.is_valid.is_(True),
+    )
+    query: Any
+    if kind is CodeKind.CAR:
+        query = (
+            select(Student, Division, Guardian, GuardianLink.legal_rank, ActivationCode)
+            .join(Enrollment, Enrollment.student_id == Student.id)
+            .outerjoin(Division, Division.id == Enrollment.division_id)
+            .join(GuardianLink, GuardianLink.student_id == Student.id)
+            .join(Guardian, Guardian.id == GuardianLink.guardian_id)
+            .outerjoin(ActivationCode, and_(valid, ActivationCode.guardian_id == Guardian.id))
+            .where(*_today_enrolment(population, on), GuardianLink.legal_rank.in_(LEGAL_RANKS))
+        )
+    else:
+        query = (
+            select(Student, Division, ActivationCode)
+            .join(Enrollment, Enrollment.student_id == Student.id)
+            .outerjoin(Division, Division.id == Enrollment.division_id)
+            .outerjoin(ActivationCode, valid)
+            .where(*_today_enrolment(population, on))
+        )
+    if access is AccessFilter.GIVEN:
+        query = query.where(ActivationCode.id.is_not(None))
+    elif access is AccessFilter.NOT_GIVEN:
+        query = query.where(ActivationCode.id.is_(None))
+    return query
+
+
+def _by_name(kind: CodeKind) -> list[Any]:
+    ranks = [GuardianLink.legal_rank] if kind is CodeKind.CAR else []
+    return [Student.search_name, Student.id, *ranks]
+
+
+def _lines(kind: CodeKind, rows: Iterable[Any]) -> list[AccessLine]:
+    lines = []
+    for row in rows:
+        if kind is CodeKind.CAR:
+            student, division, guardian, rank, code = row
+        else:
+            student, division, code = row
+            guardian, rank = None, None
+        lines.append(
+            AccessLine(
+                student_id=student.id,
+                student_name=f"{student.family_name} {student.first_name}",
+                division_code=division.code if division else None,
+                guardian_id=guardian.id if guardian else None,
+                guardian_name=f"{guardian.family_name} {guardian.first_name}" if guardian else None,
+                legal_rank=rank,
+                address=_address(guardian) if guardian else None,
+                email=guardian.email if guardian else None,
+                code=code,
+                division_id=division.id if division else None,
+            )
+        )
+    return lines
+
+
 @requires(Permission.TELESERVICES_MANAGE)
 async def list_accesses(
     session: AsyncSession,
@@ -133,59 +199,46 @@ async def list_accesses(
 ) -> list[AccessLine]:
     """The population's students (CAE) or pairs with legal guardians 1 and 2 (CAR), by name."""
     await _school(session, principal, population.school_id)
-    on = on or clock.today()
-    valid = and_(
-        ActivationCode.student_id == Student.id,
-        ActivationCode.school_id == population.school_id,
-        ActivationCode.kind == kind,
-        ActivationCode.is_valid.is_(True),
-    )
-    query: Any
-    if kind is CodeKind.CAR:
-        query = (
-            select(Student, Division.code, Guardian, GuardianLink.legal_rank, ActivationCode)
-            .join(Enrollment, Enrollment.student_id == Student.id)
-            .outerjoin(Division, Division.id == Enrollment.division_id)
-            .join(GuardianLink, GuardianLink.student_id == Student.id)
-            .join(Guardian, Guardian.id == GuardianLink.guardian_id)
-            .outerjoin(ActivationCode, and_(valid, ActivationCode.guardian_id == Guardian.id))
-            .where(*_today_enrolment(population, on), GuardianLink.legal_rank.in_(LEGAL_RANKS))
-            .order_by(Student.search_name, Student.id, GuardianLink.legal_rank)
-        )
-    else:
-        query = (
-            select(Student, Division.code, ActivationCode)
-            .join(Enrollment, Enrollment.student_id == Student.id)
-            .outerjoin(Division, Division.id == Enrollment.division_id)
-            .outerjoin(ActivationCode, valid)
-            .where(*_today_enrolment(population, on))
-            .order_by(Student.search_name, Student.id)
-        )
-    lines = []
-    for row in await session.execute(query):
-        if kind is CodeKind.CAR:
-            student, division, guardian, rank, code = row
-        else:
-            student, division, code = row
-            guardian, rank = None, None
-        if access is AccessFilter.GIVEN and code is None:
-            continue
-        if access is AccessFilter.NOT_GIVEN and code is not None:
-            continue
-        lines.append(
-            AccessLine(
-                student_id=student.id,
-                student_name=f"{student.family_name} {student.first_name}",
-                division_code=division,
-                guardian_id=guardian.id if guardian else None,
-                guardian_name=f"{guardian.family_name} {guardian.first_name}" if guardian else None,
-                legal_rank=rank,
-                address=_address(guardian) if guardian else None,
-                email=guardian.email if guardian else None,
-                code=code,
-            )
-        )
-    return lines
+    query = _accesses_query(kind, population, access, on or clock.today())
+    return _lines(kind, await session.execute(query.order_by(*_by_name(kind))))
+
+
+ACCESSES_PER_PAGE = 50
+
+
+@dataclass(frozen=True)
+class AccessPage:
+    """One page of a mass screen, by division then name, and how many lines in all."""
+
+    lines: list[AccessLine]
+    total: int
+    number: int
+    size: int
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.size))
+
+
+@requires(Permission.TELESERVICES_MANAGE)
+async def access_page(
+    session: AsyncSession,
+    principal: Principal,
+    kind: CodeKind,
+    population: Population,
+    access: AccessFilter = AccessFilter.ALL,
+    number: int = 1,
+    size: int = ACCESSES_PER_PAGE,
+) -> AccessPage:
+    """A page of ``list_accesses``: a school has about 1,300 guardians, too many for a page.
+    A page past the last one shows the last one."""
+    await _school(session, principal, population.school_id)
+    query = _accesses_query(kind, population, access, clock.today())
+    total = int(await session.scalar(select(func.count()).select_from(query.subquery())) or 0)
+    number = min(max(1, number), max(1, -(-total // size)))
+    ordered = query.order_by(Division.code.is_(None), Division.code, *_by_name(kind))
+    rows = await session.execute(ordered.limit(size).offset((number - 1) * size))
+    return AccessPage(_lines(kind, rows), total, number, size)
 
 
 async def _new_code_rows(
@@ -315,13 +368,12 @@ async def _holder(
     student_id: int,
     guardian_id: int | None,
 ) -> CodeKind:
-    """The code holder must be a current student of the school (and a legal guardian of his)."""
+    """The code holder must be a student of the school today, as the mass screens count them
+    (and a legal guardian of his): last year's enrolment, even left open, says nothing."""
     enrolled = await session.scalar(
-        select(Enrollment.id).where(
-            Enrollment.school_id == school_id,
-            Enrollment.student_id == student_id,
-            Enrollment.exit_date.is_(None),
-        )
+        select(Enrollment.id)
+        .where(*_today_enrolment(Population(school_id, student_id=student_id), clock.today()))
+        .limit(1)
     )
     if enrolled is None:
         raise NotFound("Student", student_id)

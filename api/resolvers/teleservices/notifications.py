@@ -204,6 +204,25 @@ async def _sender(
 
 
 @requires(Permission.TELESERVICES_MANAGE)
+async def to_notify(
+    session: AsyncSession,
+    principal: Principal,
+    kind: CodeKind,
+    population: Population,
+    legal_ranks: tuple[int, ...] = (1, 2),
+) -> list[AccessLine]:
+    """The population's valid codes not yet notified; for CAR, of the chosen legal ranks only
+    (the mass notification screen shows them, then sends them)."""
+    return [
+        line
+        for line in await list_accesses(session, principal, kind, population)
+        if line.code is not None
+        and line.code.notified_at is None
+        and (kind is CodeKind.CAE or line.legal_rank in legal_ranks)
+    ]
+
+
+@requires(Permission.TELESERVICES_MANAGE)
 async def notify_codes(
     session: AsyncSession,
     principal: Principal,
@@ -217,13 +236,9 @@ async def notify_codes(
             "byEmail", "REQUIRED", "Choisissez le courriel, le courrier, ou les deux."
         )
     sender = await _sender(session, principal, request.population.school_id, families_address)
-    lines = [
-        line
-        for line in await list_accesses(session, principal, request.kind, request.population)
-        if line.code is not None
-        and line.code.notified_at is None
-        and (request.kind is CodeKind.CAE or line.legal_rank in request.legal_ranks)
-    ]
+    lines = await to_notify(
+        session, principal, request.kind, request.population, request.legal_ranks
+    )
     if not lines:
         raise ValidationFailed.single(
             "population",
