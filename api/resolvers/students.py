@@ -15,12 +15,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.auth.guard import requires
 from api.auth.permissions import Permission
-from api.auth.principal import Principal
+from api.auth.principal import PermissionDenied, Principal
 from api.auth.scopes import enrollment_clause, student_in_reach
 from api.resolvers import audit, enrollments
 from api.resolvers.audit import attribute_to_student_school
 from api.resolvers.errors import ValidationFailed
 from api.resolvers.fields import FieldParser
+from api.resolvers.ine_conflicts import flag_conflicts, other_holders
 from core import clock
 from db.audit import set_actor
 from db.enrollments import Enrollment, EnrollmentGroup
@@ -123,8 +124,12 @@ def _filtered(principal: Principal, filters: StudentFilter) -> Select[Student]:
                 )
             )
         )
+    if filters.ine and filters.ine.strip():
+        # An INE is identity data: it finds only students reached with that permission (else
+        # the filter would tell which school's student holds it).
+        conditions.append(enrollment_clause(principal, Permission.STUDENTS_IDENTITY_READ))
     if len(conditions) > 1:
-        # A structure narrows the enrolments: start from them (indexed by school,
+        # A structure (or an INE) narrows the enrolments: start from them (indexed by school,
         # division, group) rather than testing every student.
         query = select(Student).where(
             Student.id.in_(select(Enrollment.student_id).where(*conditions))
@@ -163,6 +168,8 @@ async def search_students(
             "OUT_OF_RANGE",
             f"La taille de page doit être comprise entre 1 et {MAX_PAGE_SIZE}.",
         )
+    if filters.ine and filters.ine.strip() and not principal.has(Permission.STUDENTS_IDENTITY_READ):
+        raise PermissionDenied(Permission.STUDENTS_IDENTITY_READ)
     query = _filtered(principal, filters)
     total = await session.scalar(select(func.count()).select_from(query.subquery())) or 0
     if after:
@@ -273,16 +280,6 @@ def parse_identity(data: dict[str, Any], today: date | None = None) -> dict[str,
     return values
 
 
-async def _check_ine_free(session: AsyncSession, ine: str | None, student_id: int | None) -> None:
-    if ine is None:
-        return
-    holder = await session.scalar(select(Student.id).where(Student.ine == ine))
-    if holder is not None and holder != student_id:
-        raise ValidationFailed.single(
-            "ine", "DUPLICATE", "Cet INE est déjà attribué à un autre élève."
-        )
-
-
 @requires(Permission.STUDENTS_WRITE)
 async def create_student(
     session: AsyncSession,
@@ -292,7 +289,7 @@ async def create_student(
 ) -> Student:
     """A new student is always created with an enrolment in one of the caller's schools."""
     values = parse_identity(identity)
-    await _check_ine_free(session, values["ine"], None)
+    holders = await other_holders(session, principal, values["ine"], None)
     school_id = enrollment.get("school_id")
     if isinstance(school_id, int):
         # Recorded under the school of the enrolment (checked below; a bad one undoes all).
@@ -301,6 +298,8 @@ async def create_student(
     session.add(student)
     await session.flush()
     await enrollments.create_enrollment(session, principal, student, enrollment)
+    if holders:
+        await flag_conflicts(session, values["ine"], student.id, holders)
     return student
 
 
@@ -325,9 +324,15 @@ async def update_student(
         raise ValidationFailed.single(sorted(unknown)[0], "UNKNOWN", "Ce champ n'existe pas.")
     merged = {field: getattr(student, field) for field in IDENTITY_FIELDS} | changes
     values = parse_identity(merged)
-    await _check_ine_free(session, values["ine"], student.id)
+    holders = (
+        await other_holders(session, principal, values["ine"], student.id)
+        if values["ine"] != student.ine
+        else []
+    )
     for field, value in values.items():
         if getattr(student, field) != value:
             setattr(student, field, value)
     await session.flush()
+    if holders:
+        await flag_conflicts(session, values["ine"], student.id, holders)
     return student

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Annotated
 import strawberry
 
 from api.auth.permissions import Permission
+from api.resolvers import ine_conflicts
 from api.resolvers import students as resolvers
 from api.resolvers.students import StudentFilter, StudentOrder
 from api.schema.context import Info, read, read_or_none
@@ -136,8 +137,29 @@ class StudentPayload:
     errors: list[FieldError]
 
 
+@strawberry.type(
+    description="An INE held by two students of schools that cannot see each other's "
+    "students: for the rectorat to settle."
+)
+class IneConflict:
+    id: int
+    ine: str
+    detected_at: datetime.datetime
+    settled_at: datetime.datetime | None
+    students: list[Student] = strawberry.field(
+        description="The student whose INE was written last, then the one already holding it."
+    )
+
+
 @strawberry.type
 class Query:
+    @strawberry.field(
+        description="Open INE conflicts of the académie (settled ones with settled: true); "
+        "for the rectorat only."
+    )
+    async def ine_conflicts(self, info: Info, settled: bool = False) -> list[IneConflict]:
+        return await read(info, ine_conflicts.list_ine_conflicts, settled=settled)
+
     @strawberry.field(
         description="Students in reach, filtered and sorted, by pages of at most 500."
     )

@@ -199,13 +199,6 @@ async def test_stale_version_is_refused(gql, world):
     assert second["data"]["updateStudent"]["errors"][0]["code"] == "STALE"
 
 
-async def test_duplicate_ine_is_refused(gql, world):
-    body = await gql(
-        "principal_b", UPDATE, {"id": world.students["jade"], "input": {"ine": "1234567890A"}}
-    )
-    assert body["data"]["updateStudent"]["errors"][0]["field"] == "ine"
-
-
 async def test_readers_cannot_write(gql, world):
     body = await gql("cpe_a", UPDATE, {"id": world.students["noah"], "input": {"firstName": "X"}})
     assert body["errors"][0]["extensions"]["code"] == "FORBIDDEN"

@@ -113,6 +113,15 @@ async def test_teacher_searches_only_taught_students(portal: Portal) -> None:
     assert "Lina" in page and "Noah" not in page
 
 
+async def test_teacher_cannot_search_by_ine(portal: Portal) -> None:
+    await portal.login("teacher_a")
+    response = await portal.get("/eleves", params={"ine": "1234567890A"})
+    assert response.status_code == 200
+    page = text_of(response.text)
+    assert "La recherche par INE est réservée" in page and "Lina" not in page
+    assert 'name="ine"' not in response.text
+
+
 async def test_student_record(portal: Portal) -> None:
     world = portal.world
     await portal.login("principal_a")
