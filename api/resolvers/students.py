@@ -25,6 +25,7 @@ from api.resolvers.ine_conflicts import flag_conflicts, other_holders
 from core import clock
 from db.audit import set_actor
 from db.enrollments import Enrollment, EnrollmentGroup
+from db.schools import School
 from db.students import Sex, Student, search_key
 
 MAX_PAGE_SIZE = 500
@@ -280,15 +281,56 @@ def parse_identity(data: dict[str, Any], today: date | None = None) -> dict[str,
     return values
 
 
+PROBABLE_DUPLICATE = (
+    "Un élève de même nom, prénom, date et lieu de naissance est déjà inscrit dans "
+    "l'académie : vérifiez qu'il ne s'agit pas du même élève avant de confirmer la création."
+)
+
+
+async def _probable_duplicate(
+    session: AsyncSession, principal: Principal, values: dict[str, Any]
+) -> bool:
+    """A student of the académie (any school, in reach or not) of the same name, first name,
+    birth date and birth place. Only the yes or no is told, never who or where."""
+    born_here = (
+        Student.birth_commune_code == values["birth_commune_code"]
+        if values["birth_country_code"] == FRANCE
+        else func.upper(Student.birth_city) == (values["birth_city"] or "").upper()
+    )
+    found = await session.scalar(
+        select(Student.id)
+        .where(
+            Student.search_name == search_key(values["family_name"], values["first_name"]),
+            Student.birth_date == values["birth_date"],
+            Student.birth_country_code == values["birth_country_code"],
+            born_here,
+            exists().where(
+                Enrollment.student_id == Student.id,
+                Enrollment.school_id.in_(
+                    select(School.id).where(School.academy_id == principal.academy_id)
+                ),
+            ),
+        )
+        .limit(1)
+    )
+    return found is not None
+
+
 @requires(Permission.STUDENTS_WRITE)
 async def create_student(
     session: AsyncSession,
     principal: Principal,
     identity: dict[str, Any],
     enrollment: dict[str, Any],
+    confirm_duplicate: bool = False,
 ) -> Student:
-    """A new student is always created with an enrolment in one of the caller's schools."""
+    """A new student is always created with an enrolment in one of the caller's schools.
+
+    One that looks like a student already known to the académie is created only once the
+    caller has confirmed it is another child (``confirm_duplicate``)."""
     values = parse_identity(identity)
+    if not confirm_duplicate and await _probable_duplicate(session, principal, values):
+        raise ValidationFailed.single("confirm_duplicate", "PROBABLE_DUPLICATE", PROBABLE_DUPLICATE)
     holders = await other_holders(session, principal, values["ine"], None)
     school_id = enrollment.get("school_id")
     if isinstance(school_id, int):

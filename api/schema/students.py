@@ -114,6 +114,11 @@ class StudentInput:
     birth_city: str | None = None
     birth_country_code: str | None = None
     ine: str | None = None
+    confirm_duplicate: bool = strawberry.field(
+        default=False,
+        description="Create even if a student of the same name, birth date and birth place is "
+        "known to the académie (error PROBABLE_DUPLICATE otherwise).",
+    )
 
 
 @strawberry.input
@@ -197,8 +202,10 @@ class Mutation:
     async def create_student(
         self, info: Info, input: StudentInput, enrollment: EnrollmentInput
     ) -> StudentPayload:
+        identity = dict(vars(input))
+        confirm = identity.pop("confirm_duplicate")
         student, errors = await mutate(
-            info, "input", resolvers.create_student, vars(input), vars(enrollment)
+            info, "input", resolvers.create_student, identity, vars(enrollment), confirm
         )
         return StudentPayload(student=student, errors=errors)  # type: ignore[arg-type]
 
