@@ -15,6 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
+from api.auth.guard import requires
 from api.auth.permissions import Permission
 from api.auth.principal import PermissionDenied, Principal
 from api.auth.scopes import student_clause
@@ -77,11 +78,12 @@ class IneConflictView:
     students: list[Student]
 
 
+@requires(Permission.STUDENTS_IDENTITY_READ)
 async def list_ine_conflicts(
     session: AsyncSession, principal: Principal, *, settled: bool = False
 ) -> list[IneConflictView]:
     """The académie's conflicts, oldest first: for the rectorat only (identity data across
-    every school of the académie), never for a school."""
+    every school of the académie, so the permission held académie-wide), never for a school."""
     if not principal.academy_wide(Permission.STUDENTS_IDENTITY_READ):
         raise PermissionDenied(Permission.STUDENTS_IDENTITY_READ)
     written, holder = aliased(Student), aliased(Student)
