@@ -12,7 +12,6 @@ from sqlalchemy import func, select
 from api.resolvers.absences.events import AbsenceEntry, record_absence
 from api.resolvers.absences.settings import school_setup
 from api.resolvers.teleservices.codes import revoke_access
-from core.clock import SetClock, now, use_clock
 from db.teleservices import ActivationCode
 from replication.run import replicate
 from tests.portals.familles.family_steps import (
@@ -181,8 +180,6 @@ async def test_guessing_a_birth_date_locks_the_code(world, sessionmaker, ts_sess
 
 
 async def test_password_guesses_are_slowed_down(world, sessionmaker, ts_sessionmaker, families):
-    # Frozen: the delays of the 4th and 5th failures never run out, however slow the machine.
-    use_clock(SetClock(now(), frozen=True))
     for _ in range(5):
         await post_form(families, "/connexion", {"login": "personne", "password": "faux"}, page="/")
     slowed = await post_form(
