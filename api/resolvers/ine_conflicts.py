@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -19,7 +20,7 @@ from api.auth.guard import requires
 from api.auth.permissions import Permission
 from api.auth.principal import PermissionDenied, Principal
 from api.auth.scopes import student_clause
-from api.resolvers.errors import ValidationFailed
+from api.resolvers.errors import NotFound, ValidationFailed
 from core import clock
 from db.students import IneConflict, Student
 
@@ -78,14 +79,38 @@ class IneConflictView:
     students: list[Student]
 
 
+def _academie_conflicts(principal: Principal) -> Any:
+    """Conflicts between two students of the caller's académie (student_clause scopes by it);
+    for the rectorat only: identity data across every school, so the permission held
+    académie-wide, never a school's."""
+    if not principal.academy_wide(Permission.STUDENTS_IDENTITY_READ):
+        raise PermissionDenied(Permission.STUDENTS_IDENTITY_READ)
+    in_academie = select(Student.id).where(student_clause(principal))
+    return IneConflict.student_id.in_(in_academie) & IneConflict.other_student_id.in_(in_academie)
+
+
+@requires(Permission.STUDENTS_IDENTITY_READ)
+async def settle_ine_conflict(
+    session: AsyncSession, principal: Principal, conflict_id: int
+) -> IneConflict:
+    """The rectorat has given each student his own INE (or confirmed one is a duplicate)."""
+    conflict = await session.scalar(
+        select(IneConflict).where(IneConflict.id == conflict_id, _academie_conflicts(principal))
+    )
+    if conflict is None:
+        raise NotFound("IneConflict", conflict_id)
+    if conflict.settled_at is None:
+        conflict.settled_at = clock.now()
+        await session.flush()
+    return conflict
+
+
 @requires(Permission.STUDENTS_IDENTITY_READ)
 async def list_ine_conflicts(
     session: AsyncSession, principal: Principal, *, settled: bool = False
 ) -> list[IneConflictView]:
-    """The académie's conflicts, oldest first: for the rectorat only (identity data across
-    every school of the académie, so the permission held académie-wide), never for a school."""
-    if not principal.academy_wide(Permission.STUDENTS_IDENTITY_READ):
-        raise PermissionDenied(Permission.STUDENTS_IDENTITY_READ)
+    """The académie's conflicts, oldest first."""
+    scope = _academie_conflicts(principal)
     written, holder = aliased(Student), aliased(Student)
     rows = await session.execute(
         select(IneConflict, written, holder)
@@ -93,9 +118,7 @@ async def list_ine_conflicts(
         .join(holder, holder.id == IneConflict.other_student_id)
         .where(
             IneConflict.settled_at.is_not(None) if settled else IneConflict.settled_at.is_(None),
-            # Both students in the académie: student_clause scopes by the caller's académie.
-            written.id.in_(select(Student.id).where(student_clause(principal))),
-            holder.id.in_(select(Student.id).where(student_clause(principal))),
+            scope,
         )
         .order_by(IneConflict.detected_at, IneConflict.id)
     )

@@ -157,6 +157,12 @@ class IneConflict:
 
 
 @strawberry.type
+class IneConflictSettled:
+    id: int
+    settled_at: datetime.datetime | None
+
+
+@strawberry.type
 class Query:
     @strawberry.field(
         description="Open INE conflicts of the académie (settled ones with settled: true); "
@@ -208,6 +214,16 @@ class Mutation:
             info, "input", resolvers.create_student, identity, vars(enrollment), confirm
         )
         return StudentPayload(student=student, errors=errors)  # type: ignore[arg-type]
+
+    @strawberry.mutation(
+        description="Marks an INE conflict settled (the rectorat has sorted the INEs out); "
+        "for the rectorat only. Null when unknown."
+    )
+    async def settle_ine_conflict(self, info: Info, id: int) -> IneConflictSettled | None:
+        conflict, _errors = await mutate(info, "id", ine_conflicts.settle_ine_conflict, id)
+        if conflict is None:
+            return None
+        return IneConflictSettled(id=conflict.id, settled_at=conflict.settled_at)
 
     @strawberry.mutation(
         description="Updates identity fields; expectedVersion refuses a stale edit."

@@ -10,9 +10,10 @@ from tests.api.test_students import UPDATE, search
 
 CONFLICTS = """
 query($settled: Boolean!) {
-  ineConflicts(settled: $settled) { ine detectedAt settledAt students { id familyName ine } }
+  ineConflicts(settled: $settled) { id ine detectedAt settledAt students { id familyName ine } }
 }
 """
+SETTLE = "mutation($id: Int!) { settleIneConflict(id: $id) { id settledAt } }"
 LINA_INE = "1234567890A"
 
 
@@ -48,6 +49,13 @@ async def test_another_schools_ine_is_accepted_and_flagged_for_the_rectorat(
         refused = await gql(school_staff, CONFLICTS, {"settled": False})
         assert refused["data"] is None
         assert refused["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+        not_settled = await gql(school_staff, SETTLE, {"id": seen[0]["id"]})
+        assert not_settled["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+    settled = await gql("rectorat", SETTLE, {"id": seen[0]["id"]})
+    assert settled["data"]["settleIneConflict"]["settledAt"] is not None
+    assert (await gql("rectorat", CONFLICTS, {"settled": False}))["data"]["ineConflicts"] == []
+    [done] = (await gql("rectorat", CONFLICTS, {"settled": True}))["data"]["ineConflicts"]
+    assert done["id"] == seen[0]["id"]
 
 
 async def test_a_new_student_with_another_schools_ine_is_created_and_flagged(
