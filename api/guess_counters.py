@@ -52,7 +52,11 @@ class GuessPolicy:
             return self.lock_for
         if failures < self.free_failures:
             return None
-        delay = self.first_delay * (2 ** (failures - self.free_failures))
+        # Doubled step by step up to the maximum: 2 ** failures itself would overflow a
+        # timedelta long before an address reaches its lock.
+        delay, doublings = self.first_delay, failures - self.free_failures
+        while doublings > 0 and delay < self.max_delay:
+            delay, doublings = delay * 2, doublings - 1
         return min(delay, self.max_delay)
 
 

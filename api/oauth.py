@@ -5,7 +5,7 @@
 ``GET /.well-known/oauth-authorization-server`` (RFC 8414). Errors use
 authlib's RFC 6749 error model (descriptions in ASCII English, as RFC 6749 §5.2 requires of
 ``error_description``; they are read by developers, not families or staff). Failed client authentications are throttled
-per client id and per address like staff logins.
+per (client id, address) and per address, like staff logins per account and address.
 """
 
 from __future__ import annotations
@@ -33,7 +33,7 @@ from api.auth.access_tokens import issue_token, revoke_token
 from api.auth.client_scopes import ALL_SCOPES, UnknownScope, parse_scopes
 from api.auth.requests import client_address
 from api.auth.signing_keys import published_keys
-from api.auth.throttling import Key, Throttled, ensure_not_blocked, record_failure
+from api.auth.throttling import GuessPolicy, Key, Throttled, ensure_not_blocked, record_failure
 from api.resolvers.clients import secret_matches
 from api.services import services_of
 from db.clients import ApiClient
@@ -78,16 +78,28 @@ def _credentials(request: Request, form: dict[str, str]) -> tuple[str, str, bool
     return form.get("client_id", ""), form.get("client_secret", ""), False
 
 
+def client_auth_keys(client_id: str, address: str | None) -> list[tuple[Key, GuessPolicy]]:
+    """What a wrong secret counts against: the client from this address, and the address.
+
+    Never the client alone: whoever knows a client_id (it is no secret) could otherwise lock
+    the real client out from anywhere. Secrets are long random strings, so spreading guesses
+    over many addresses gains a guesser nothing.
+    """
+    if not address:
+        return [(Key("client-auth", client_id), throttling.ACCOUNT_POLICY)]
+    return [
+        (Key("client-auth", f"{client_id}@{address}"), throttling.ACCOUNT_POLICY),
+        (Key("address", address), throttling.ADDRESS_POLICY),
+    ]
+
+
 async def _authenticated_client(
     request: Request, session: AsyncSession, form: dict[str, str]
 ) -> ApiClient:
     client_id, secret, basic = _credentials(request, form)
     if not client_id or len(client_id) > 64 or len(secret) > 200:
         raise InvalidClientError(description="Client authentication is required.", status_code=401)
-    keys = [(Key("client-auth", client_id), throttling.ACCOUNT_POLICY)]
-    address = client_address(request)
-    if address:
-        keys.append((Key("address", address), throttling.ADDRESS_POLICY))
+    keys = client_auth_keys(client_id, client_address(request))
     await ensure_not_blocked(session, keys)
     client = await session.scalar(select(ApiClient).where(ApiClient.client_id == client_id))
     if client is None or not client.is_active or not secret_matches(client, secret):

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import enum
 import unicodedata
-from datetime import date
+from datetime import date, datetime
 
-from sqlalchemy import ForeignKey, Index, String, event
+from sqlalchemy import ForeignKey, Index, String, UniqueConstraint, event
 from sqlalchemy.orm import Mapped, mapped_column
 
 from db.base import Audited, Base, Timestamped, Versioned, enum_column
@@ -43,7 +43,9 @@ class Student(Audited, Versioned, Timestamped, Base):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    ine: Mapped[str | None] = mapped_column(String(11), unique=True)
+    # Not unique: a school may not learn that another school holds an INE, so a clash is let
+    # through and flagged for the rectorat (``IneConflict``).
+    ine: Mapped[str | None] = mapped_column(String(11), index=True)
     family_name: Mapped[str] = mapped_column(String(100))
     usage_name: Mapped[str | None] = mapped_column(String(100))
     first_name: Mapped[str] = mapped_column(String(60))
@@ -72,3 +74,21 @@ def _refresh_search_keys(_mapper: object, _conn: object, student: Student) -> No
     student.usage_search_name = (
         search_key(student.usage_name, student.first_name) if student.usage_name else None
     )
+
+
+class IneConflict(Base):
+    """Two students given the same INE, by schools that cannot see each other's students:
+    the rectorat, which assigns INEs, settles it."""
+
+    __tablename__ = "ine_conflicts"
+    __table_args__ = (UniqueConstraint("student_id", "other_student_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ine: Mapped[str] = mapped_column(String(11), index=True)
+    # The student whose write caused the clash, and the one already holding the INE.
+    student_id: Mapped[int] = mapped_column(ForeignKey("students.id", ondelete="CASCADE"))
+    other_student_id: Mapped[int] = mapped_column(
+        ForeignKey("students.id", ondelete="CASCADE"), index=True
+    )
+    detected_at: Mapped[datetime]
+    settled_at: Mapped[datetime | None]

@@ -4,6 +4,12 @@ School A (0930001?) has divisions 6A and 6B (MEF 6EME) and a group LV2ESP
 across them; school B has division 6X. A teacher of A teaches 6A only.
 Every student has a guardian; Lina and Noah (A) are siblings sharing theirs,
 and Noah's guardian is also Jade's (B): a family across two schools.
+
+On request, the probes of reach that the default world leaves out (so that the counts other
+tests assert stay as they are): ``other_academy`` adds a second académie (Versailles: school
+C, division 6V, Hugo and Inès with a guardian each, its principal and rectorat) that the
+first académie's staff never reach; ``group_teacher`` adds a teacher of school A who teaches
+the group ESP2 only (Lina is in it; the rest of 6A and 6B are not).
 """
 
 from __future__ import annotations
@@ -53,6 +59,10 @@ class World:
     guardians: dict[str, int] = field(default_factory=dict)
     links: dict[str, int] = field(default_factory=dict)
     users: dict[str, int] = field(default_factory=dict)
+    # Set with ``other_academy``.
+    other_academy_id: int | None = None
+    school_c: int | None = None
+    division_c1: int | None = None
 
     async def principal(
         self, sessionmaker: async_sessionmaker[AsyncSession], user: str
@@ -64,7 +74,11 @@ class World:
 
 
 async def build_world(
-    sessionmaker: async_sessionmaker[AsyncSession], extra_students_a1: int = 0
+    sessionmaker: async_sessionmaker[AsyncSession],
+    extra_students_a1: int = 0,
+    *,
+    other_academy: bool = False,
+    group_teacher: bool = False,
 ) -> World:
     async with sessionmaker() as session, session.begin():
         set_actor(session.sync_session, AuditActor(kind="system", id=None, label="tests"))
@@ -166,7 +180,96 @@ async def build_world(
         )
         await _staff(session, world)
         await _families(session, world, extra_students_a1)
+        if group_teacher:
+            await _group_teacher(session, world)
+        if other_academy:
+            await _other_academy(session, world)
     return world
+
+
+async def _user(
+    session: AsyncSession, world: World, academy_id: int, login: str, role: Role, school: int | None
+) -> None:
+    user = StaffUser(
+        academy_id=academy_id,
+        login=login,
+        display_name=login.replace("_", " ").title(),
+        password_hash=PASSWORD_HASH,
+    )
+    session.add(user)
+    await session.flush()
+    session.add(RoleGrant(user_id=user.id, school_id=school, role=role))
+    world.users[login] = user.id
+
+
+async def _group_teacher(session: AsyncSession, world: World) -> None:
+    await _user(session, world, world.academy_id, "group_teacher_a", Role.TEACHER, world.school_a)
+    session.add(
+        TeachingAssignment(
+            school_id=world.school_a,
+            user_id=world.users["group_teacher_a"],
+            group_id=world.group_a,
+            subject_id=world.subject,
+        )
+    )
+    await session.flush()
+
+
+async def _other_academy(session: AsyncSession, world: World) -> None:
+    academy = Academy(code="25", name="Versailles")
+    session.add(academy)
+    await session.flush()
+    year = SchoolYear(academy_id=academy.id, start_year=2026, state=SchoolYearState.CURRENT)
+    school = School(
+        academy_id=academy.id,
+        uai=uai("0780003"),
+        kind=SchoolKind.COLLEGE,
+        name="Collège Jean Moulin",
+        city="Versailles",
+        postal_code="78000",
+    )
+    session.add_all([year, school])
+    await session.flush()
+    session.add(SchoolMef(school_id=school.id, mef_id=world.mef_6))
+    division = Division(school_id=school.id, school_year_id=year.id, code="6V", label="6e V")
+    session.add(division)
+    await session.flush()
+    session.add(DivisionMef(division_id=division.id, mef_id=world.mef_6))
+    world.other_academy_id, world.school_c, world.division_c1 = academy.id, school.id, division.id
+    await _user(session, world, academy.id, "principal_c", Role.PRINCIPAL, school.id)
+    await _user(session, world, academy.id, "rectorat_versailles", Role.RECTORAT, None)
+    # Named like school A's students, so that a search by name finds them if scoping fails.
+    for key, first, sex, born, ine in (
+        ("hugo", "Hugo", Sex.M, date(2015, 4, 2), "2234567890C"),
+        ("ines", "Inès", Sex.F, date(2015, 9, 9), None),
+    ):
+        student = Student(
+            family_name="Martin",
+            first_name=first,
+            sex=sex,
+            birth_date=born,
+            birth_commune_code="78646",
+            birth_city="Versailles",
+            ine=ine,
+        )
+        session.add(student)
+        await session.flush()
+        enrollment = Enrollment(
+            student_id=student.id,
+            school_id=school.id,
+            school_year_id=year.id,
+            mef_id=world.mef_6,
+            division_id=division.id,
+            regime=Regime.EXTERNE,
+            entry_date=date(2026, 9, 1),
+        )
+        session.add(enrollment)
+        await session.flush()
+        world.students[key], world.enrollments[key] = student.id, enrollment.id
+        guardian = await _guardian(
+            session, world, key, Civility.MME, "Martin", "Odile", f"{key}.parent@example.fr"
+        )
+        await _link(session, world, key, student, guardian, 1, Relationship.MOTHER)
 
 
 async def _staff(session: AsyncSession, world: World) -> None:

@@ -15,15 +15,17 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.auth.guard import requires
 from api.auth.permissions import Permission
-from api.auth.principal import Principal
+from api.auth.principal import PermissionDenied, Principal
 from api.auth.scopes import enrollment_clause, student_in_reach
 from api.resolvers import audit, enrollments
 from api.resolvers.audit import attribute_to_student_school
 from api.resolvers.errors import ValidationFailed
 from api.resolvers.fields import FieldParser
+from api.resolvers.ine_conflicts import flag_conflicts, other_holders
 from core import clock
 from db.audit import set_actor
 from db.enrollments import Enrollment, EnrollmentGroup
+from db.schools import School
 from db.students import Sex, Student, search_key
 
 MAX_PAGE_SIZE = 500
@@ -123,8 +125,12 @@ def _filtered(principal: Principal, filters: StudentFilter) -> Select[Student]:
                 )
             )
         )
+    if filters.ine and filters.ine.strip():
+        # An INE is identity data: it finds only students reached with that permission (else
+        # the filter would tell which school's student holds it).
+        conditions.append(enrollment_clause(principal, Permission.STUDENTS_IDENTITY_READ))
     if len(conditions) > 1:
-        # A structure narrows the enrolments: start from them (indexed by school,
+        # A structure (or an INE) narrows the enrolments: start from them (indexed by school,
         # division, group) rather than testing every student.
         query = select(Student).where(
             Student.id.in_(select(Enrollment.student_id).where(*conditions))
@@ -163,6 +169,8 @@ async def search_students(
             "OUT_OF_RANGE",
             f"La taille de page doit être comprise entre 1 et {MAX_PAGE_SIZE}.",
         )
+    if filters.ine and filters.ine.strip() and not principal.has(Permission.STUDENTS_IDENTITY_READ):
+        raise PermissionDenied(Permission.STUDENTS_IDENTITY_READ)
     query = _filtered(principal, filters)
     total = await session.scalar(select(func.count()).select_from(query.subquery())) or 0
     if after:
@@ -273,14 +281,39 @@ def parse_identity(data: dict[str, Any], today: date | None = None) -> dict[str,
     return values
 
 
-async def _check_ine_free(session: AsyncSession, ine: str | None, student_id: int | None) -> None:
-    if ine is None:
-        return
-    holder = await session.scalar(select(Student.id).where(Student.ine == ine))
-    if holder is not None and holder != student_id:
-        raise ValidationFailed.single(
-            "ine", "DUPLICATE", "Cet INE est déjà attribué à un autre élève."
+PROBABLE_DUPLICATE = (
+    "Un élève de même nom, prénom, date et lieu de naissance est déjà inscrit dans "
+    "l'académie : vérifiez qu'il ne s'agit pas du même élève avant de confirmer la création."
+)
+
+
+async def _probable_duplicate(
+    session: AsyncSession, principal: Principal, values: dict[str, Any]
+) -> bool:
+    """A student of the académie (any school, in reach or not) of the same name, first name,
+    birth date and birth place. Only the yes or no is told, never who or where."""
+    born_here = (
+        Student.birth_commune_code == values["birth_commune_code"]
+        if values["birth_country_code"] == FRANCE
+        else func.upper(Student.birth_city) == (values["birth_city"] or "").upper()
+    )
+    found = await session.scalar(
+        select(Student.id)
+        .where(
+            Student.search_name == search_key(values["family_name"], values["first_name"]),
+            Student.birth_date == values["birth_date"],
+            Student.birth_country_code == values["birth_country_code"],
+            born_here,
+            exists().where(
+                Enrollment.student_id == Student.id,
+                Enrollment.school_id.in_(
+                    select(School.id).where(School.academy_id == principal.academy_id)
+                ),
+            ),
         )
+        .limit(1)
+    )
+    return found is not None
 
 
 @requires(Permission.STUDENTS_WRITE)
@@ -289,10 +322,16 @@ async def create_student(
     principal: Principal,
     identity: dict[str, Any],
     enrollment: dict[str, Any],
+    confirm_duplicate: bool = False,
 ) -> Student:
-    """A new student is always created with an enrolment in one of the caller's schools."""
+    """A new student is always created with an enrolment in one of the caller's schools.
+
+    One that looks like a student already known to the académie is created only once the
+    caller has confirmed it is another child (``confirm_duplicate``)."""
     values = parse_identity(identity)
-    await _check_ine_free(session, values["ine"], None)
+    if not confirm_duplicate and await _probable_duplicate(session, principal, values):
+        raise ValidationFailed.single("confirm_duplicate", "PROBABLE_DUPLICATE", PROBABLE_DUPLICATE)
+    holders = await other_holders(session, principal, values["ine"], None)
     school_id = enrollment.get("school_id")
     if isinstance(school_id, int):
         # Recorded under the school of the enrolment (checked below; a bad one undoes all).
@@ -301,6 +340,8 @@ async def create_student(
     session.add(student)
     await session.flush()
     await enrollments.create_enrollment(session, principal, student, enrollment)
+    if holders:
+        await flag_conflicts(session, values["ine"], student.id, holders)
     return student
 
 
@@ -325,9 +366,15 @@ async def update_student(
         raise ValidationFailed.single(sorted(unknown)[0], "UNKNOWN", "Ce champ n'existe pas.")
     merged = {field: getattr(student, field) for field in IDENTITY_FIELDS} | changes
     values = parse_identity(merged)
-    await _check_ine_free(session, values["ine"], student.id)
+    holders = (
+        await other_holders(session, principal, values["ine"], student.id)
+        if values["ine"] != student.ine
+        else []
+    )
     for field, value in values.items():
         if getattr(student, field) != value:
             setattr(student, field, value)
     await session.flush()
+    if holders:
+        await flag_conflicts(session, values["ine"], student.id, holders)
     return student

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Annotated
 import strawberry
 
 from api.auth.permissions import Permission
+from api.resolvers import ine_conflicts
 from api.resolvers import students as resolvers
 from api.resolvers.students import StudentFilter, StudentOrder
 from api.schema.context import Info, read, read_or_none
@@ -113,6 +114,11 @@ class StudentInput:
     birth_city: str | None = None
     birth_country_code: str | None = None
     ine: str | None = None
+    confirm_duplicate: bool = strawberry.field(
+        default=False,
+        description="Create even if a student of the same name, birth date and birth place is "
+        "known to the académie (error PROBABLE_DUPLICATE otherwise).",
+    )
 
 
 @strawberry.input
@@ -136,8 +142,35 @@ class StudentPayload:
     errors: list[FieldError]
 
 
+@strawberry.type(
+    description="An INE held by two students of schools that cannot see each other's "
+    "students: for the rectorat to settle."
+)
+class IneConflict:
+    id: int
+    ine: str
+    detected_at: datetime.datetime
+    settled_at: datetime.datetime | None
+    students: list[Student] = strawberry.field(
+        description="The student whose INE was written last, then the one already holding it."
+    )
+
+
+@strawberry.type
+class IneConflictSettled:
+    id: int
+    settled_at: datetime.datetime | None
+
+
 @strawberry.type
 class Query:
+    @strawberry.field(
+        description="Open INE conflicts of the académie (settled ones with settled: true); "
+        "for the rectorat only."
+    )
+    async def ine_conflicts(self, info: Info, settled: bool = False) -> list[IneConflict]:
+        return await read(info, ine_conflicts.list_ine_conflicts, settled=settled)
+
     @strawberry.field(
         description="Students in reach, filtered and sorted, by pages of at most 500."
     )
@@ -175,10 +208,22 @@ class Mutation:
     async def create_student(
         self, info: Info, input: StudentInput, enrollment: EnrollmentInput
     ) -> StudentPayload:
+        identity = dict(vars(input))
+        confirm = identity.pop("confirm_duplicate")
         student, errors = await mutate(
-            info, "input", resolvers.create_student, vars(input), vars(enrollment)
+            info, "input", resolvers.create_student, identity, vars(enrollment), confirm
         )
         return StudentPayload(student=student, errors=errors)  # type: ignore[arg-type]
+
+    @strawberry.mutation(
+        description="Marks an INE conflict settled (the rectorat has sorted the INEs out); "
+        "for the rectorat only. Null when unknown."
+    )
+    async def settle_ine_conflict(self, info: Info, id: int) -> IneConflictSettled | None:
+        conflict, _errors = await mutate(info, "id", ine_conflicts.settle_ine_conflict, id)
+        if conflict is None:
+            return None
+        return IneConflictSettled(id=conflict.id, settled_at=conflict.settled_at)
 
     @strawberry.mutation(
         description="Updates identity fields; expectedVersion refuses a stale edit."

@@ -24,6 +24,7 @@ from portals.etablissement import (
     second_factor,
     statistics,
     structures,
+    student_creation,
     students,
     teleservices,
 )
@@ -64,6 +65,12 @@ def portal_routes() -> list[BaseRoute]:
         Route("/", home.home, methods=["GET"], name="accueil"),
         Route("/etablissement", home.choose_school, methods=["POST"], name="etablissement"),
         Route("/eleves", students.search, methods=["GET"], name="eleves"),
+        Route(
+            "/eleves/nouveau",
+            student_creation.new_student,
+            methods=["GET", "POST"],
+            name="eleve-nouveau",
+        ),
         Route("/eleves/{student_id:int}", students.record, methods=["GET"], name="eleve"),
         Route(
             "/eleves/{student_id:int}/modifier",

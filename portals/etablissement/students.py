@@ -179,6 +179,16 @@ async def search(page: Page) -> Response:
         )
     except ValidationFailed as exc:
         errors = exc.errors
+    except PermissionDenied:
+        # Only the INE criterion needs more than reading the students.
+        errors = [
+            FieldError(
+                "ine",
+                "FORBIDDEN",
+                "La recherche par INE est réservée aux personnels habilités à consulter "
+                "l'identité des élèves.",
+            )
+        ]
     if result is not None:
         rows = await student_rows(
             page,
@@ -207,6 +217,7 @@ async def search(page: Page) -> Response:
         first_url=page.url("/eleves", **base),
         next_url=next_url,
         first_names=first_names,
+        ine_search=page.principal.has(Permission.STUDENTS_IDENTITY_READ),
     )
 
 

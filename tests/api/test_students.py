@@ -199,13 +199,6 @@ async def test_stale_version_is_refused(gql, world):
     assert second["data"]["updateStudent"]["errors"][0]["code"] == "STALE"
 
 
-async def test_duplicate_ine_is_refused(gql, world):
-    body = await gql(
-        "principal_b", UPDATE, {"id": world.students["jade"], "input": {"ine": "1234567890A"}}
-    )
-    assert body["data"]["updateStudent"]["errors"][0]["field"] == "ine"
-
-
 async def test_readers_cannot_write(gql, world):
     body = await gql("cpe_a", UPDATE, {"id": world.students["noah"], "input": {"firstName": "X"}})
     assert body["errors"][0]["extensions"]["code"] == "FORBIDDEN"
@@ -295,3 +288,32 @@ async def test_cookie_sessions_need_the_csrf_header(gql, world, sessionmaker, se
         "/graphql", json=query, headers={"X-CSRF-Token": opened.csrf_token}
     )
     assert response.status_code == 200 and response.json()["data"]["schools"]
+
+
+async def test_a_probable_duplicate_in_the_academie_asks_for_confirmation(gql, world, sessionmaker):
+    """Lina (school A) again, typed in by school B: the same name, birth date and place."""
+    variables = _new_student(world, schoolId=world.school_b, divisionId=world.division_b1)
+    variables["input"] |= {
+        "familyName": "MARTIN",
+        "firstName": "lina",
+        "birthDate": "2015-03-14",
+        "birthCommuneCode": "93048",
+    }
+    async with sessionmaker() as session:
+        before = await session.scalar(select(func.count()).select_from(Student))
+    body = await gql("principal_b", CREATE, variables)
+    [error] = body["data"]["createStudent"]["errors"]
+    assert (error["field"], error["code"]) == ("confirmDuplicate", "PROBABLE_DUPLICATE")
+    assert "déjà inscrit dans l'académie" in error["message"]
+    assert "Jean Moulin" not in error["message"] and "0930001" not in error["message"]
+    async with sessionmaker() as session:
+        assert await session.scalar(select(func.count()).select_from(Student)) == before
+    # Born elsewhere: another child.
+    elsewhere = {**variables["input"], "birthCommuneCode": "75056"}
+    other = await gql("principal_b", CREATE, {**variables, "input": elsewhere})
+    assert other["data"]["createStudent"]["errors"] == []
+    variables["input"]["confirmDuplicate"] = True
+    confirmed = await gql("principal_b", CREATE, variables)
+    assert confirmed["data"]["createStudent"]["errors"] == []
+    async with sessionmaker() as session:
+        assert await session.scalar(select(func.count()).select_from(Student)) == before + 2

@@ -156,3 +156,78 @@ async def test_reader_cannot_post_an_edit(portal: Portal) -> None:
     )
     assert response.status_code == 403
     assert "PIRATE" not in (await portal.get(f"/eleves/{lina}")).text
+
+
+def _new_student_form(html: str, world: Any, **changes: str) -> dict[str, str]:
+    return {
+        "csrf_token": csrf_of(html),
+        "family_name": "Martin",
+        "first_name": "Lina",
+        "sex": "F",
+        "birth_date": "14/03/2015",
+        "birth_commune_code": "93048",
+        "mef_id": str(world.mef_6),
+        "division_id": str(world.division_b1),
+        "regime": "externe",
+        "entry_date": "02/11/2026",
+        **changes,
+    }
+
+
+async def test_creating_a_probable_duplicate_asks_for_confirmation(
+    portal: Portal, sessionmaker
+) -> None:
+    """School B types in a student of school A's name, birth date and place."""
+    world = portal.world
+    await portal.login("principal_b")
+    search = await portal.get("/eleves")
+    assert 'href="/eleves/nouveau"' in search.text
+    blank = await portal.get("/eleves/nouveau")
+    assert blank.status_code == 200
+    warned = await portal.http.post("/eleves/nouveau", data=_new_student_form(blank.text, world))
+    assert warned.status_code == 400
+    page = text_of(warned.text)
+    assert "Doublon probable" in page and "déjà inscrit dans l'académie" in page
+    assert "Jean Moulin" not in page
+    assert 'name="confirm_duplicate" value="1"' in warned.text
+    async with sessionmaker() as session:
+        assert (
+            len((await session.scalars(select(Student).where(Student.first_name == "Lina"))).all())
+            == 1
+        )
+    confirmed = await portal.http.post(
+        "/eleves/nouveau",
+        data=_new_student_form(warned.text, world, confirm_duplicate="1"),
+    )
+    assert confirmed.status_code == 303
+    assert re.fullmatch(r"/eleves/\d+\?enregistre=1", confirmed.headers["location"])
+    record = await portal.get(confirmed.headers["location"])
+    assert "6X" in text_of(record.text)
+
+
+async def test_creation_errors_are_linked_to_their_fields(portal: Portal) -> None:
+    world = portal.world
+    await portal.login("registrar_a")
+    blank = await portal.get("/eleves/nouveau")
+    wrong = {
+        "identity": dict(family_name="", birth_date="31/02/2015"),
+        "enrolment": dict(first_name="Zoé", mef_id="", division_id="", entry_date="31/02/2026"),
+    }
+    for part, fields in (
+        ("identity", ("family_name", "birth_date")),
+        ("enrolment", ("mef_id", "entry_date")),
+    ):
+        refused = await portal.http.post(
+            "/eleves/nouveau", data=_new_student_form(blank.text, world, **wrong[part])
+        )
+        assert refused.status_code == 400, part
+        for field in fields:
+            assert f'href="#champ-{field}"' in refused.text, field
+            assert f'aria-describedby="erreur-{field}"' in refused.text, field
+        assert "Doublon probable" not in refused.text
+
+
+async def test_readers_cannot_create_students(portal: Portal) -> None:
+    await portal.login("cpe_a")
+    assert (await portal.get("/eleves/nouveau")).status_code == 403
+    assert 'href="/eleves/nouveau"' not in (await portal.get("/eleves")).text

@@ -3,7 +3,7 @@ database, so that every process of a deployment refuses the same guesser."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
@@ -13,6 +13,7 @@ from api.app import create_app
 from api.auth import throttling
 from api.auth.identities import login_keys
 from api.auth.throttling import GuessPolicy, record_failure
+from core import clock
 from db.throttles import FailureCounter
 from tests.portals.conftest import Portal, make_client
 from tests.world import PASSWORD
@@ -108,3 +109,46 @@ async def test_two_processes_count_as_one(settings, world, strict_policies):
     finally:
         for app in (first, second):
             await app.state.services.engine.dispose()
+
+
+@pytest.fixture
+def frozen_clock():
+    frozen = clock.SetClock(datetime(2026, 12, 2, 9, 30, tzinfo=UTC), frozen=True)
+    previous = clock.use_clock(frozen)
+    yield frozen
+    clock.use_clock(previous)
+
+
+async def test_an_account_is_locked_at_its_tenth_failure_not_before(portal, frozen_clock):
+    """The production numbers, by behaviour: the first delay is one second (at the 4th
+    failure), nine failures leave the door open once the delay has passed, the tenth locks
+    the account for a quarter of an hour."""
+    for attempt in range(1, 10):
+        assert (await portal.login("cpe_a", "mauvais")).status_code == 200, attempt
+        if attempt == 4:
+            waiting = await portal.login("cpe_a", "mauvais")
+            assert "réessayez dans 1 seconde." in waiting.text
+        frozen_clock.advance(timedelta(minutes=1))
+    for _ in range(10):
+        assert (await portal.login("registrar_a", "mauvais")).status_code == 200
+        frozen_clock.advance(timedelta(seconds=59))
+    locked = await portal.login("registrar_a")
+    assert (await portal.login("cpe_a")).status_code == 303
+    assert locked.status_code == 429
+    assert "réessayez dans 15 minutes" in locked.text
+
+
+async def test_an_expired_address_block_does_not_cancel_an_account_lock(
+    portal, sessionmaker, frozen_clock
+):
+    now = clock.now()
+    async with sessionmaker() as session, session.begin():
+        for _ in range(throttling.ACCOUNT_POLICY.lock_after):
+            await record_failure(session, login_keys("registrar_a", None), now)
+        for _ in range(throttling.ADDRESS_POLICY.free_failures):
+            await record_failure(
+                session, [(login_keys("x", ADDRESS)[1])], now - timedelta(minutes=10)
+            )
+    refused = await portal.login("registrar_a", PASSWORD)
+    assert refused.status_code == 429
+    assert "réessayez dans 15 minutes" in refused.text

@@ -308,3 +308,32 @@ async def test_identity_and_contacts_need_their_scopes(gql, world, sessionmaker)
     assert seen[1]["ine"] is None and seen[1]["birthCity"] is None
     assert seen[1]["guardians"][0]["guardian"]["phoneMobile"] is None
     assert seen[3]["ine"] and seen[3]["guardians"][0]["guardian"]["phoneMobile"]
+
+
+async def test_wrong_secrets_lock_the_address_out_not_the_real_client(app, gql, registered):
+    """Production numbers, pinned by behaviour on a frozen clock: 3 free failures, a delay of
+    one second at the 4th that doubles with each failure, and a quarter of an hour's lock at
+    the 10th."""
+    frozen = clock.SetClock(datetime(2026, 12, 2, 9, 30, tzinfo=UTC), frozen=True)
+    clock.use_clock(frozen)
+    client, secret = registered
+    waits = []
+    for attempt in range(1, 11):
+        wrong = await _token(gql.http, client, "faux-secret")
+        assert wrong.status_code == 401, attempt
+        waiting = await _token(gql.http, client, secret)
+        waits.append(waiting.headers.get("retry-after") if waiting.status_code == 429 else None)
+        if attempt < 10:
+            frozen.advance(timedelta(seconds=60))
+    assert waits == [None, None, None, "1", "2", "4", "8", "16", "32", "900"]
+    frozen.advance(timedelta(minutes=14))
+    locked = await _token(gql.http, client, secret)
+    assert locked.status_code == 429 and locked.json()["error"] == "slow_down"
+    assert locked.headers["retry-after"] == "60"
+    # The real client, from its own address, is not concerned.
+    transport = httpx.ASGITransport(app=app, client=("203.0.113.80", 4321))
+    async with httpx.AsyncClient(transport=transport, base_url=ISSUER) as elsewhere:
+        granted = await _token(elsewhere, client, secret)
+    assert granted.status_code == 200 and granted.json()["access_token"]
+    frozen.advance(timedelta(minutes=1))
+    assert (await _token(gql.http, client, secret)).status_code == 200

@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 
 from api.auth.throttling import (
     ACCOUNT_POLICY,
+    ADDRESS_POLICY,
     GuessPolicy,
     Key,
     RateLimited,
@@ -43,7 +44,16 @@ def test_the_delay_doubles_then_the_key_is_locked():
         timedelta(minutes=15),
         timedelta(minutes=15),
     ]
-    assert ACCOUNT_POLICY.blocked_for(ACCOUNT_POLICY.lock_after) == ACCOUNT_POLICY.lock_for
+
+
+def test_the_production_policies_keep_their_numbers():
+    """An account: 3 free failures, one second at the 4th, locked for 15 minutes at the 10th;
+    an address (a whole school's staff): 19 free, one second at the 20th, locked at the 100th."""
+    account = [ACCOUNT_POLICY.blocked_for(n) for n in (3, 4, 5, 9, 10)]
+    seconds = [None, timedelta(seconds=1), timedelta(seconds=2)]
+    assert account == [*seconds, timedelta(seconds=32), timedelta(minutes=15)]
+    address = [ADDRESS_POLICY.blocked_for(n) for n in (19, 20, 21, 99, 100)]
+    assert address == [*seconds, timedelta(seconds=30), timedelta(minutes=15)]
 
 
 async def test_failures_block_until_the_delay_has_passed(sessionmaker):
@@ -74,6 +84,21 @@ async def test_a_success_clears_the_counter_and_a_quiet_hour_forgets_it(sessionm
         await record_failure(session, [(key, POLICY)], T0 + timedelta(hours=2))
         failures = await session.scalar(select(FailureCounter.failures))
         assert failures == 1
+
+
+async def test_the_longest_wait_of_several_keys_wins(sessionmaker):
+    """An address block that has run out never cancels the account's live lock."""
+    account, address = Key("login", "jdupont"), Key("address", "203.0.113.9")
+    async with sessionmaker() as session, session.begin():
+        for _ in range(POLICY.lock_after):
+            await record_failure(session, [(account, POLICY)], T0)
+        for _ in range(POLICY.free_failures):
+            await record_failure(session, [(address, POLICY)], T0 - timedelta(minutes=10))
+    async with sessionmaker() as session:
+        for keys in ([address, account], [account, address]):
+            with pytest.raises(Throttled) as throttled:
+                await ensure_not_blocked(session, [(k, POLICY) for k in keys], T0)
+            assert throttled.value.retry_after == timedelta(minutes=15)
 
 
 async def test_concurrent_failures_are_all_counted(sessionmaker, engine_name):
