@@ -17,6 +17,7 @@ from api.auth.permissions import Permission
 from api.resolvers.audit import LOCAL_TIME, AuditFilter, AuditPage, audit_trail
 from api.resolvers.errors import FieldError, ValidationFailed
 from db.audit import AuditEntry
+from portals.etablissement import destinations
 from portals.etablissement.web import Page, page_handler, parse_id
 
 PAGE_SIZE = 50
@@ -161,14 +162,14 @@ class JournalRow:
         return lines
 
 
-@page_handler("journal")
+@page_handler(destinations.JOURNAL)
 async def journal(page: Page) -> Response:
-    page.principal.require(Permission.AUDIT_READ)
     query = page.request.query_params
     criteria = JournalCriteria.from_query(query)
     after = query.get("apres") or None
     academy_allowed = page.principal.academy_wide(Permission.AUDIT_READ)
-    whole_academy = academy_allowed and criteria.perimetre == ACADEMY_SCOPE
+    # Without a school to work on (the académie administrator), the académie's own trail.
+    whole_academy = academy_allowed and (criteria.perimetre == ACADEMY_SCOPE or page.school is None)
     errors: list[FieldError] = []
     from_date = _parse_day(criteria.du, "du", "Le début de la période", errors)
     to_date = _parse_day(criteria.au, "au", "La fin de la période", errors)

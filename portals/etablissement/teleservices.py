@@ -14,12 +14,12 @@ from typing import Any
 from starlette.datastructures import FormData
 from starlette.responses import Response
 
-from api.auth.permissions import Permission
 from api.resolvers.errors import NotFound, ValidationFailed
 from api.resolvers.nomenclatures import list_mefs
 from api.resolvers.structures import list_divisions
 from api.resolvers.teleservices import codes, notifications, services
 from db.teleservices import CodeKind, GradesPublication, Teleservice
+from portals.etablissement import destinations
 from portals.etablissement.web import Page, page_handler, parse_id, redirect
 
 KINDS = {"responsables": CodeKind.CAR, "eleves": CodeKind.CAE}
@@ -45,7 +45,6 @@ SAVED = {
 def _school_id(page: Page) -> int:
     if page.school is None:
         raise NotFound("School", 0)
-    page.principal.require(Permission.TELESERVICES_MANAGE)
     return page.school.id
 
 
@@ -53,7 +52,7 @@ def _message(page: Page) -> str:
     return SAVED.get(page.request.query_params.get("enregistre") or "", "")
 
 
-@page_handler("teleservices")
+@page_handler(destinations.TELESERVICES)
 async def home(page: Page) -> Response:
     school_id = _school_id(page)
     state = await services.school_services(page.session, page.principal, school_id)
@@ -68,7 +67,7 @@ async def home(page: Page) -> Response:
     )
 
 
-@page_handler("teleservices")
+@page_handler(destinations.TELESERVICES)
 async def save_services(page: Page) -> Response:
     """POST /teleservices: open or close each service; the grades publication."""
     school_id = _school_id(page)
@@ -161,7 +160,7 @@ def _parse_key(raw: Any) -> tuple[int, int | None] | None:
     return student_id, parse_id(guardian)
 
 
-@page_handler("teleservices")
+@page_handler(destinations.TELESERVICES)
 async def accesses(page: Page) -> Response:
     """GET /teleservices/{responsables|eleves}: the population's accesses, to give or take."""
     school_id = _school_id(page)
@@ -209,7 +208,7 @@ async def _apply_accesses(page: Page, kind: CodeKind, form: FormData, school_id:
         )
 
 
-@page_handler("teleservices")
+@page_handler(destinations.TELESERVICES)
 async def save_accesses(page: Page) -> Response:
     """POST /teleservices/{who}: checked lines get a code, unchecked unnotified ones lose it."""
     school_id = _school_id(page)
@@ -226,7 +225,7 @@ async def save_accesses(page: Page) -> Response:
     return redirect(page.url(f"/teleservices/{who}", **query, enregistre="acces"))
 
 
-@page_handler("teleservices")
+@page_handler(destinations.TELESERVICES)
 async def notification(page: Page) -> Response:
     """GET /teleservices/{who}/notification: who would be notified; POST: notify them."""
     school_id = _school_id(page)
@@ -289,7 +288,7 @@ async def notification(page: Page) -> Response:
     )
 
 
-@page_handler("teleservices")
+@page_handler(destinations.TELESERVICES)
 async def code(page: Page) -> Response:
     """GET /teleservices/code?eleve=&responsable=: a pair's (or a student's) codes; POST acts."""
     school_id = _school_id(page)
