@@ -6,6 +6,7 @@ which address; filterable by period, action, type of object and user.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -15,9 +16,11 @@ from starlette.responses import Response
 
 from api.auth.permissions import Permission
 from api.resolvers.audit import LOCAL_TIME, AuditFilter, AuditPage, audit_trail
+from api.resolvers.audit_names import SubjectName, audit_subject_names, person_name
 from api.resolvers.errors import FieldError, ValidationFailed
-from db.audit import AuditEntry
+from db.audit import REDACTED, AuditEntry, is_redacted
 from portals.etablissement import destinations
+from portals.etablissement.labels import field_label, value_label
 from portals.etablissement.web import Page, page_handler, parse_id
 
 PAGE_SIZE = 50
@@ -46,6 +49,26 @@ ENTITIES = {
     "schools": "Établissement",
     "staff_users": "Compte utilisateur",
     "role_grants": "Habilitation",
+    "absence_events": "Absence ou retard",
+    "absence_motives": "Motif d'absence",
+    "absence_settings": "Paramètres des absences",
+    "justifications": "Justificatif",
+    "letter_templates": "Modèle de courrier",
+    "family_contacts": "Contact avec la famille",
+    "time_slots": "Créneau horaire",
+    "school_weekdays": "Jour de classe",
+    "closed_days": "Jour de fermeture",
+    "activation_codes": "Code d'activation",
+    "school_teleservices": "Télé-service",
+    "grades_settings": "Publication des notes",
+    "publication_deadlines": "Date de publication des notes",
+    "grading_periods": "Période de notation",
+    "assessments": "Évaluation",
+    "marks": "Note",
+    "delegations": "Délégation",
+    "api_clients": "Client de l'API",
+    "api_client_schools": "Établissement d'un client de l'API",
+    "academies": "Académie",
 }
 
 POPULATIONS = {"division": "division", "group": "groupe", "mef": "MEF", "school": "établissement"}
@@ -103,24 +126,43 @@ class JournalCriteria:
         }
 
 
-def _value(value: Any) -> str:
+ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
+ISO_MOMENT = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}")
+
+
+def _paris(at: datetime) -> datetime:
+    # SQLite gives back naive UTC values, PostgreSQL aware ones.
+    return (at if at.tzinfo else at.replace(tzinfo=UTC)).astimezone(LOCAL_TIME)
+
+
+def _value(column: str, value: Any) -> str:
+    """A recorded value as a French reader reads it; secrets (even in rows written before
+    they were masked at the source) never."""
     if value is None or value == "":
         return "∅"
+    if is_redacted(column):
+        return REDACTED
     if isinstance(value, bool):
         return "oui" if value else "non"
-    return str(value)
+    text = value_label(column, str(value))
+    if ISO_DAY.fullmatch(text):
+        return date.fromisoformat(text).strftime("%d/%m/%Y")
+    if ISO_MOMENT.match(text):
+        try:
+            return _paris(datetime.fromisoformat(text)).strftime("%d/%m/%Y à %H:%M")
+        except ValueError:
+            return text
+    return text
 
 
 @dataclass(frozen=True)
 class JournalRow:
     entry: AuditEntry
+    name: SubjectName | None = None
 
     @property
     def when(self) -> str:
-        at = self.entry.at
-        # SQLite gives back naive UTC values, PostgreSQL aware ones.
-        local = (at if at.tzinfo else at.replace(tzinfo=UTC)).astimezone(LOCAL_TIME)
-        return local.strftime("%d/%m/%Y à %H:%M:%S")
+        return _paris(self.entry.at).strftime("%d/%m/%Y à %H:%M:%S")
 
     @property
     def action(self) -> str:
@@ -128,8 +170,18 @@ class JournalRow:
 
     @property
     def subject(self) -> str:
-        label = ENTITIES.get(self.entry.entity, self.entry.entity)
-        return f"{label} n° {self.entry.entity_id}" if self.entry.entity_id else label
+        entry = self.entry
+        label = ENTITIES.get(entry.entity, entry.entity)
+        if self.name is not None:
+            if self.name.of_student:
+                return f"{label} de l'élève {self.name.name}"
+            return f"{label} {self.name.name}"
+        # A person since deleted: named by the values the entry itself recorded.
+        recorded = entry.before or entry.after or {}
+        if entry.entity in ("students", "guardians") and recorded.get("family_name"):
+            name = person_name(str(recorded["family_name"]), str(recorded.get("first_name", "")))
+            return f"{label} {name}"
+        return f"{label} n° {entry.entity_id}" if entry.entity_id else label
 
     @property
     def details(self) -> list[str]:
@@ -149,13 +201,16 @@ class JournalRow:
             if columns:
                 lines.append(f"Colonnes : {columns}")
             return lines
-        keys = sorted(set(before) | set(after))
+        keys = sorted(set(before) | set(after), key=field_label)
         if entry.action == "update":
-            lines = [f"{k} : {_value(before.get(k))} → {_value(after.get(k))}" for k in keys]
+            lines = [
+                f"{field_label(k)} : {_value(k, before.get(k))} → {_value(k, after.get(k))}"
+                for k in keys
+            ]
         elif entry.action == "delete":
-            lines = [f"{k} : {_value(before.get(k))}" for k in keys]
+            lines = [f"{field_label(k)} : {_value(k, before.get(k))}" for k in keys]
         else:
-            lines = [f"{k} : {_value(after.get(k))}" for k in keys]
+            lines = [f"{field_label(k)} : {_value(k, after.get(k))}" for k in keys]
         if len(lines) > MAX_DETAIL_ITEMS:
             hidden = len(lines) - MAX_DETAIL_ITEMS
             lines = [*lines[:MAX_DETAIL_ITEMS], f"… et {hidden} autre(s) champ(s)"]
@@ -191,6 +246,8 @@ async def journal(page: Page) -> Response:
             )
         except ValidationFailed as exc:
             errors = exc.errors
+    entries = result.entries if result else []
+    names = await audit_subject_names(page.session, page.principal, entries)
     base = criteria.params()
     next_url = (
         page.url("/journal", **base, apres=result.end_cursor)
@@ -204,7 +261,7 @@ async def journal(page: Page) -> Response:
         whole_academy=whole_academy,
         action_options=list(ACTIONS.items()),
         entity_options=sorted(ENTITIES.items(), key=lambda item: item[1]),
-        rows=[JournalRow(entry) for entry in result.entries] if result else [],
+        rows=[JournalRow(e, names.get((e.entity, e.entity_id or 0))) for e in entries],
         result=result,
         errors=errors,
         field_errors={e.field: e.message for e in errors},
