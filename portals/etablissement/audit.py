@@ -15,9 +15,10 @@ from typing import Any
 from starlette.responses import Response
 
 from api.auth.permissions import Permission
-from api.resolvers.audit import LOCAL_TIME, AuditFilter, AuditPage, audit_trail
+from api.resolvers.audit import AuditFilter, AuditPage, audit_trail
 from api.resolvers.audit_names import SubjectName, audit_subject_names, person_name
 from api.resolvers.errors import FieldError, ValidationFailed
+from core import clock
 from db.audit import REDACTED, AuditEntry, is_redacted
 from portals.etablissement import destinations
 from portals.etablissement.labels import field_label, value_label
@@ -32,6 +33,7 @@ ACTIONS = {
     "create": "Création",
     "update": "Modification",
     "delete": "Suppression",
+    "logout_all": "Fermeture de toutes les sessions",
 }
 
 ENTITIES = {
@@ -69,6 +71,8 @@ ENTITIES = {
     "api_clients": "Client de l'API",
     "api_client_schools": "Établissement d'un client de l'API",
     "academies": "Académie",
+    "absence_statistics": "Statistiques d'absences",
+    "absence_indicator": "Indicateur mensuel d'absentéisme",
 }
 
 POPULATIONS = {"division": "division", "group": "groupe", "mef": "MEF", "school": "établissement"}
@@ -132,7 +136,7 @@ ISO_MOMENT = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}")
 
 def _paris(at: datetime) -> datetime:
     # SQLite gives back naive UTC values, PostgreSQL aware ones.
-    return (at if at.tzinfo else at.replace(tzinfo=UTC)).astimezone(LOCAL_TIME)
+    return (at if at.tzinfo else at.replace(tzinfo=UTC)).astimezone(clock.PARIS)
 
 
 def _value(column: str, value: Any) -> str:

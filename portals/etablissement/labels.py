@@ -186,6 +186,7 @@ FIELD_LABELS = {
     "second_factor_required": "Second facteur exigé",
     "secret_hash": "Secret",
     "service": "Service",
+    "sessions": "Sessions fermées",
     "sex": "Sexe",
     "source": "Origine de la saisie",
     "start_date": "Date de début",
