@@ -51,8 +51,27 @@ def person_name(family_name: str, first_name: str) -> str:
     return f"{family_name.upper()} {first_name}".strip()
 
 
+# Columns whose recorded values are ids of objects that have a name (entity of the id).
+REFERENCES = {
+    "student_id": "students",
+    "guardian_id": "guardians",
+    "division_id": "divisions",
+    "group_id": "groups",
+    "user_id": "staff_users",
+}
+
+
 def _ids(entries: Iterable[AuditEntry], entity: str) -> list[int]:
-    return sorted({e.entity_id for e in entries if e.entity == entity and e.entity_id})
+    """Ids of ``entity`` on the page: the entries' own objects and those their values name."""
+    ids = {e.entity_id for e in entries if e.entity == entity and e.entity_id}
+    columns = [column for column, target in REFERENCES.items() if target == entity]
+    for entry in entries:
+        for values in (entry.before or {}, entry.after or {}):
+            for column in columns:
+                value = values.get(column)
+                if isinstance(value, int) and not isinstance(value, bool):
+                    ids.add(value)
+    return sorted(ids)
 
 
 async def _student_names(
@@ -149,7 +168,8 @@ async def _staff_names(
 async def audit_subject_names(
     session: AsyncSession, principal: Principal, entries: Sequence[AuditEntry]
 ) -> dict[tuple[str, int], SubjectName]:
-    """(entity, entity id) -> name, for the entries' objects in the reader's reach."""
+    """(entity, entity id) -> name, for the entries' objects and the objects their values
+    refer to (``REFERENCES``), in the reader's reach."""
     students = await _student_names(session, principal, _ids(entries, "students"))
     names = {("students", i): SubjectName(name) for i, name in students.items()}
     names.update(await _owned_by_students(session, principal, entries))

@@ -16,7 +16,12 @@ from starlette.responses import Response
 
 from api.auth.permissions import Permission
 from api.resolvers.audit import AuditFilter, AuditPage, audit_trail
-from api.resolvers.audit_names import SubjectName, audit_subject_names, person_name
+from api.resolvers.audit_names import (
+    REFERENCES,
+    SubjectName,
+    audit_subject_names,
+    person_name,
+)
 from api.resolvers.errors import FieldError, ValidationFailed
 from core import clock
 from db.audit import REDACTED, AuditEntry, is_redacted
@@ -159,10 +164,23 @@ def _value(column: str, value: Any) -> str:
     return text
 
 
+Names = Mapping[tuple[str, int], SubjectName]
+
+
 @dataclass(frozen=True)
 class JournalRow:
     entry: AuditEntry
-    name: SubjectName | None = None
+    names: Names
+
+    @property
+    def name(self) -> SubjectName | None:
+        return self.names.get((self.entry.entity, self.entry.entity_id or 0))
+
+    def _value(self, column: str, value: Any) -> str:
+        target = REFERENCES.get(column)
+        if target and isinstance(value, int) and (target, value) in self.names:
+            return self.names[(target, value)].name
+        return _value(column, value)
 
     @property
     def when(self) -> str:
@@ -208,13 +226,14 @@ class JournalRow:
         keys = sorted(set(before) | set(after), key=field_label)
         if entry.action == "update":
             lines = [
-                f"{field_label(k)} : {_value(k, before.get(k))} → {_value(k, after.get(k))}"
+                f"{field_label(k)} : {self._value(k, before.get(k))}"
+                f" → {self._value(k, after.get(k))}"
                 for k in keys
             ]
         elif entry.action == "delete":
-            lines = [f"{field_label(k)} : {_value(k, before.get(k))}" for k in keys]
+            lines = [f"{field_label(k)} : {self._value(k, before.get(k))}" for k in keys]
         else:
-            lines = [f"{field_label(k)} : {_value(k, after.get(k))}" for k in keys]
+            lines = [f"{field_label(k)} : {self._value(k, after.get(k))}" for k in keys]
         if len(lines) > MAX_DETAIL_ITEMS:
             hidden = len(lines) - MAX_DETAIL_ITEMS
             lines = [*lines[:MAX_DETAIL_ITEMS], f"… et {hidden} autre(s) champ(s)"]
@@ -265,7 +284,7 @@ async def journal(page: Page) -> Response:
         whole_academy=whole_academy,
         action_options=list(ACTIONS.items()),
         entity_options=sorted(ENTITIES.items(), key=lambda item: item[1]),
-        rows=[JournalRow(e, names.get((e.entity, e.entity_id or 0))) for e in entries],
+        rows=[JournalRow(entry, names) for entry in entries],
         result=result,
         errors=errors,
         field_errors={e.field: e.message for e in errors},

@@ -160,13 +160,17 @@ async def test_the_journal_names_objects_labels_fields_and_shows_paris_time(
     created = table_of((await other_portal.get("/journal", params=enrolment)).text)
     assert "Scolarité de l'élève MARTIN Lina" in created
     assert "Date d'entrée : 01/09/" in created and "Régime : Demi-pensionnaire" in created
+    # Ids recorded in the values are named too.
+    assert "Élève : MARTIN Lina" in created and "Division : 6A" in created
 
     # The académie administrator reads the trail but no student: numbers, not names.
     async with make_client(app) as http:
         admin = Portal(http, world)
         await admin.login("admin")
         academy = table_of((await admin.get("/journal", params={"objet": "students"})).text)
+        enrolments = table_of((await admin.get("/journal", params=enrolment)).text)
     assert f"Élève n° {lina}" in academy and "MARTIN" not in academy
+    assert f"Élève : {lina}" in enrolments and "MARTIN" not in enrolments
 
 
 SECRETS = ("v1.sealed-ciphertext-AAAA", "$argon2id$v=19$m=65536$hash-of-the-code", "9f3a")
