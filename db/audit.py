@@ -10,7 +10,6 @@ that refuse UPDATE and DELETE on the table.
 from __future__ import annotations
 
 import enum
-import hashlib
 from dataclasses import dataclass
 from datetime import date, datetime, time
 from decimal import Decimal
@@ -26,8 +25,33 @@ PENDING_KEY = "audit_pending"
 UNAUDITED_COLUMNS = frozenset(
     {"search_name", "usage_search_name", "version", "created_at", "updated_at", "totp_last_step"}
 )
-# Recorded as changed, never with their value.
-REDACTED_COLUMNS = frozenset({"password_hash", "totp_secret_encrypted", "secret_hash"})
+# Recorded as changed, never with their value: secrets, and what is derived from them
+# (hashes, ciphertexts, the 16-bit fingerprint of an activation code). A hash of a short
+# code can be reversed by trying every code; a ciphertext is one key away from the secret.
+REDACTED_COLUMNS = frozenset(
+    {
+        "password_hash",
+        "totp_secret_encrypted",
+        "secret_hash",
+        "sealed_code",
+        "code_hash",
+        "lookup",
+        "private_key_encrypted",
+        "token_hash",
+        "key_hash",
+    }
+)
+REDACTED = "[masqué]"
+
+
+def is_redacted(column: str) -> bool:
+    """Whether a column's values stay out of the audit log (by name, so that a new
+    ``*_hash`` or ``*_encrypted`` column is masked without being listed)."""
+    return (
+        column in REDACTED_COLUMNS
+        or column.endswith(("_hash", "_encrypted", "_secret"))
+        or column.startswith("sealed_")
+    )
 
 
 class AuditEntry(Base):
@@ -67,8 +91,8 @@ def set_actor(session: Session, actor: AuditActor) -> None:
 
 
 def _jsonable(value: Any, key: str = "") -> Any:
-    if key in REDACTED_COLUMNS and value is not None:
-        return "[masqué]"
+    if value is not None and is_redacted(key):
+        return REDACTED
     if isinstance(value, enum.Enum):
         return value.value
     if isinstance(value, date | datetime | time):
@@ -77,8 +101,9 @@ def _jsonable(value: Any, key: str = "") -> Any:
         # As written, so that 15.50 stays 15.50.
         return str(value)
     if isinstance(value, bytes):
-        # A document or an image: its fingerprint tells whether it changed.
-        return f"{len(value)} octets, sha256 {hashlib.sha256(value).hexdigest()[:16]}"
+        # A document or an image: its size only. An update entry is written only when the
+        # value changed, so no fingerprint is needed to tell that it did.
+        return f"{len(value)} octets"
     return value
 
 

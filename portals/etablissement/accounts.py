@@ -8,7 +8,6 @@ from typing import Any
 from starlette.responses import Response
 
 from api.auth.permissions import Permission
-from api.auth.principal import PermissionDenied
 from api.auth.rights import ROLE_LABELS_FR
 from api.resolvers.accounts import (
     NewAccount,
@@ -19,14 +18,13 @@ from api.resolvers.accounts import (
     set_account_active,
 )
 from api.resolvers.errors import NotFound, ValidationFailed
+from portals.etablissement import destinations
 from portals.etablissement.web import Page, page_handler, parse_id, redirect
 
 EMPTY_FORM = {"login": "", "display_name": "", "email": "", "role": "", "school_id": ""}
 
 
 async def _render(page: Page, status: int = 200, **context: Any) -> Response:
-    if not page.can(Permission.ACCOUNTS_MANAGE):
-        raise PermissionDenied(Permission.ACCOUNTS_MANAGE)
     roles = manageable_roles(page.principal)
     values: dict[str, Any] = {
         "form": EMPTY_FORM,
@@ -49,7 +47,7 @@ async def _render(page: Page, status: int = 200, **context: Any) -> Response:
     )
 
 
-@page_handler("comptes")
+@page_handler(destinations.ACCOUNTS)
 async def accounts(page: Page) -> Response:
     if page.request.method == "GET":
         return await _render(page)
@@ -79,7 +77,7 @@ async def accounts(page: Page) -> Response:
     return redirect(page.url("/comptes", message=f"Compte {user.login} créé."))
 
 
-@page_handler("comptes")
+@page_handler(destinations.ACCOUNTS)
 async def account_state(page: Page) -> Response:
     user_id = parse_id(page.request.path_params.get("user_id"))
     action = page.request.path_params.get("action")

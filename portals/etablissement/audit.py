@@ -6,6 +6,7 @@ which address; filterable by period, action, type of object and user.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -14,9 +15,18 @@ from typing import Any
 from starlette.responses import Response
 
 from api.auth.permissions import Permission
-from api.resolvers.audit import LOCAL_TIME, AuditFilter, AuditPage, audit_trail
+from api.resolvers.audit import AuditFilter, AuditPage, audit_trail
+from api.resolvers.audit_names import (
+    REFERENCES,
+    SubjectName,
+    audit_subject_names,
+    person_name,
+)
 from api.resolvers.errors import FieldError, ValidationFailed
-from db.audit import AuditEntry
+from core import clock
+from db.audit import REDACTED, AuditEntry, is_redacted
+from portals.etablissement import destinations
+from portals.etablissement.labels import field_label, value_label
 from portals.etablissement.web import Page, page_handler, parse_id
 
 PAGE_SIZE = 50
@@ -28,6 +38,7 @@ ACTIONS = {
     "create": "Création",
     "update": "Modification",
     "delete": "Suppression",
+    "logout_all": "Fermeture de toutes les sessions",
 }
 
 ENTITIES = {
@@ -45,6 +56,28 @@ ENTITIES = {
     "schools": "Établissement",
     "staff_users": "Compte utilisateur",
     "role_grants": "Habilitation",
+    "absence_events": "Absence ou retard",
+    "absence_motives": "Motif d'absence",
+    "absence_settings": "Paramètres des absences",
+    "justifications": "Justificatif",
+    "letter_templates": "Modèle de courrier",
+    "family_contacts": "Contact avec la famille",
+    "time_slots": "Créneau horaire",
+    "school_weekdays": "Jour de classe",
+    "closed_days": "Jour de fermeture",
+    "activation_codes": "Code d'activation",
+    "school_teleservices": "Télé-service",
+    "grades_settings": "Publication des notes",
+    "publication_deadlines": "Date de publication des notes",
+    "grading_periods": "Période de notation",
+    "assessments": "Évaluation",
+    "marks": "Note",
+    "delegations": "Délégation",
+    "api_clients": "Client de l'API",
+    "api_client_schools": "Établissement d'un client de l'API",
+    "academies": "Académie",
+    "absence_statistics": "Statistiques d'absences",
+    "absence_indicator": "Indicateur mensuel d'absentéisme",
 }
 
 POPULATIONS = {"division": "division", "group": "groupe", "mef": "MEF", "school": "établissement"}
@@ -102,24 +135,56 @@ class JournalCriteria:
         }
 
 
-def _value(value: Any) -> str:
+ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
+ISO_MOMENT = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}")
+
+
+def _paris(at: datetime) -> datetime:
+    # SQLite gives back naive UTC values, PostgreSQL aware ones.
+    return (at if at.tzinfo else at.replace(tzinfo=UTC)).astimezone(clock.PARIS)
+
+
+def _value(column: str, value: Any) -> str:
+    """A recorded value as a French reader reads it; secrets (even in rows written before
+    they were masked at the source) never."""
     if value is None or value == "":
         return "∅"
+    if is_redacted(column):
+        return REDACTED
     if isinstance(value, bool):
         return "oui" if value else "non"
-    return str(value)
+    text = value_label(column, str(value))
+    if ISO_DAY.fullmatch(text):
+        return date.fromisoformat(text).strftime("%d/%m/%Y")
+    if ISO_MOMENT.match(text):
+        try:
+            return _paris(datetime.fromisoformat(text)).strftime("%d/%m/%Y à %H:%M")
+        except ValueError:
+            return text
+    return text
+
+
+Names = Mapping[tuple[str, int], SubjectName]
 
 
 @dataclass(frozen=True)
 class JournalRow:
     entry: AuditEntry
+    names: Names
+
+    @property
+    def name(self) -> SubjectName | None:
+        return self.names.get((self.entry.entity, self.entry.entity_id or 0))
+
+    def _value(self, column: str, value: Any) -> str:
+        target = REFERENCES.get(column)
+        if target and isinstance(value, int) and (target, value) in self.names:
+            return self.names[(target, value)].name
+        return _value(column, value)
 
     @property
     def when(self) -> str:
-        at = self.entry.at
-        # SQLite gives back naive UTC values, PostgreSQL aware ones.
-        local = (at if at.tzinfo else at.replace(tzinfo=UTC)).astimezone(LOCAL_TIME)
-        return local.strftime("%d/%m/%Y à %H:%M:%S")
+        return _paris(self.entry.at).strftime("%d/%m/%Y à %H:%M:%S")
 
     @property
     def action(self) -> str:
@@ -127,8 +192,18 @@ class JournalRow:
 
     @property
     def subject(self) -> str:
-        label = ENTITIES.get(self.entry.entity, self.entry.entity)
-        return f"{label} n° {self.entry.entity_id}" if self.entry.entity_id else label
+        entry = self.entry
+        label = ENTITIES.get(entry.entity, entry.entity)
+        if self.name is not None:
+            if self.name.of_student:
+                return f"{label} de l'élève {self.name.name}"
+            return f"{label} {self.name.name}"
+        # A person since deleted: named by the values the entry itself recorded.
+        recorded = entry.before or entry.after or {}
+        if entry.entity in ("students", "guardians") and recorded.get("family_name"):
+            name = person_name(str(recorded["family_name"]), str(recorded.get("first_name", "")))
+            return f"{label} {name}"
+        return f"{label} n° {entry.entity_id}" if entry.entity_id else label
 
     @property
     def details(self) -> list[str]:
@@ -148,27 +223,31 @@ class JournalRow:
             if columns:
                 lines.append(f"Colonnes : {columns}")
             return lines
-        keys = sorted(set(before) | set(after))
+        keys = sorted(set(before) | set(after), key=field_label)
         if entry.action == "update":
-            lines = [f"{k} : {_value(before.get(k))} → {_value(after.get(k))}" for k in keys]
+            lines = [
+                f"{field_label(k)} : {self._value(k, before.get(k))}"
+                f" → {self._value(k, after.get(k))}"
+                for k in keys
+            ]
         elif entry.action == "delete":
-            lines = [f"{k} : {_value(before.get(k))}" for k in keys]
+            lines = [f"{field_label(k)} : {self._value(k, before.get(k))}" for k in keys]
         else:
-            lines = [f"{k} : {_value(after.get(k))}" for k in keys]
+            lines = [f"{field_label(k)} : {self._value(k, after.get(k))}" for k in keys]
         if len(lines) > MAX_DETAIL_ITEMS:
             hidden = len(lines) - MAX_DETAIL_ITEMS
             lines = [*lines[:MAX_DETAIL_ITEMS], f"… et {hidden} autre(s) champ(s)"]
         return lines
 
 
-@page_handler("journal")
+@page_handler(destinations.JOURNAL)
 async def journal(page: Page) -> Response:
-    page.principal.require(Permission.AUDIT_READ)
     query = page.request.query_params
     criteria = JournalCriteria.from_query(query)
     after = query.get("apres") or None
     academy_allowed = page.principal.academy_wide(Permission.AUDIT_READ)
-    whole_academy = academy_allowed and criteria.perimetre == ACADEMY_SCOPE
+    # Without a school to work on (the académie administrator), the académie's own trail.
+    whole_academy = academy_allowed and (criteria.perimetre == ACADEMY_SCOPE or page.school is None)
     errors: list[FieldError] = []
     from_date = _parse_day(criteria.du, "du", "Le début de la période", errors)
     to_date = _parse_day(criteria.au, "au", "La fin de la période", errors)
@@ -190,6 +269,8 @@ async def journal(page: Page) -> Response:
             )
         except ValidationFailed as exc:
             errors = exc.errors
+    entries = result.entries if result else []
+    names = await audit_subject_names(page.session, page.principal, entries)
     base = criteria.params()
     next_url = (
         page.url("/journal", **base, apres=result.end_cursor)
@@ -203,7 +284,7 @@ async def journal(page: Page) -> Response:
         whole_academy=whole_academy,
         action_options=list(ACTIONS.items()),
         entity_options=sorted(ENTITIES.items(), key=lambda item: item[1]),
-        rows=[JournalRow(entry) for entry in result.entries] if result else [],
+        rows=[JournalRow(entry, names) for entry in entries],
         result=result,
         errors=errors,
         field_errors={e.field: e.message for e in errors},

@@ -17,6 +17,7 @@ from api.resolvers.clients import (
     schools_to_choose,
 )
 from api.resolvers.errors import NotFound, ValidationFailed
+from portals.etablissement import destinations
 from portals.etablissement.web import Page, page_handler, parse_id, redirect
 
 
@@ -39,7 +40,7 @@ async def _render(page: Page, status: int = 200, **context: object) -> Response:
     )
 
 
-@page_handler("clients")
+@page_handler(destinations.CLIENTS)
 async def clients(page: Page) -> Response:
     if page.request.method == "GET":
         return await _render(page)
@@ -65,7 +66,7 @@ async def clients(page: Page) -> Response:
     return await _render(page, created=registered)
 
 
-@page_handler("clients")
+@page_handler(destinations.CLIENTS)
 async def client_action(page: Page) -> Response:
     key = parse_id(page.request.path_params.get("client_id"))
     action = page.request.path_params.get("action")

@@ -10,12 +10,14 @@ from api.auth.rights import RIGHT_LABELS_FR, ROLE_LABELS_FR
 from api.resolvers.delegations import school_staff_rights, set_staff_rights
 from api.resolvers.errors import NotFound, ValidationFailed
 from db.delegations import Right
+from portals.etablissement import destinations
 from portals.etablissement.web import Page, page_handler, parse_id, redirect
 
 
 async def _render(page: Page, message: str | None = None, error: str | None = None) -> Response:
     school = page.school
-    if school is None or not page.can(Permission.DELEGATIONS_MANAGE, school.id):
+    # The page's guard (destinations.DELEGATIONS) already asked for a working school.
+    if school is None:
         raise PermissionDenied(Permission.DELEGATIONS_MANAGE)
     staff = await school_staff_rights(page.session, page.principal, school.id)
     return page.render(
@@ -30,7 +32,7 @@ async def _render(page: Page, message: str | None = None, error: str | None = No
     )
 
 
-@page_handler("delegations")
+@page_handler(destinations.DELEGATIONS)
 async def delegations(page: Page) -> Response:
     if page.request.method == "GET":
         return await _render(page)

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from starlette.responses import Response
 
-from api.auth.permissions import Permission
+from portals.etablissement import destinations
 from portals.etablissement.web import (
     SCHOOL_COOKIE,
     Page,
@@ -18,46 +16,16 @@ from portals.etablissement.web import (
 )
 
 
-@dataclass(frozen=True)
-class Tile:
-    title: str
-    detail: str
-    href: str
-    permission: Permission
-
-
-TILES = (
-    Tile(
-        "Rechercher un élève",
-        "Par nom, INE, division ou MEF ; consulter et mettre à jour la fiche élève.",
-        "/eleves",
-        Permission.STUDENTS_READ,
-    ),
-    Tile(
-        "Divisions et groupes",
-        "Les classes de l'établissement, leurs effectifs et les listes de classe à exporter.",
-        "/divisions",
-        Permission.STRUCTURES_READ,
-    ),
-    Tile(
-        "Statistiques",
-        "Effectifs par MEF, division, sexe, âge et régime.",
-        "/statistiques",
-        Permission.STATISTICS_READ,
-    ),
-)
-
-
-@page_handler("accueil")
+@page_handler(destinations.HOME)
 async def home(page: Page) -> Response:
     return page.render(
         "home.html",
-        tiles=[t for t in TILES if page.can(t.permission)],
-        can_search=page.can(Permission.STUDENTS_READ),
+        tiles=page.tiles(),
+        can_search=page.allows(destinations.STUDENTS),
     )
 
 
-@page_handler("accueil")
+@page_handler(destinations.HOME)
 async def choose_school(page: Page) -> Response:
     """POST: remember the school chosen among those in reach (rectorat, several schools)."""
     form = await page.request.form()

@@ -20,6 +20,7 @@ from portals.etablissement import (
     clients,
     delegations,
     home,
+    legal,
     login,
     second_factor,
     statistics,
@@ -44,6 +45,15 @@ def portal_routes() -> list[BaseRoute]:
     Raises ``AssetsMissing`` (with the ``npm ci`` hint) when the DSFR is not installed.
     """
     return [
+        # Readable without signing in (the footer's mandatory links).
+        Route("/accessibilite", legal.accessibility, methods=["GET"], name="accessibilite"),
+        Route("/mentions-legales", legal.legal_notice, methods=["GET"], name="mentions-legales"),
+        Route(
+            "/donnees-personnelles",
+            legal.personal_data,
+            methods=["GET"],
+            name="donnees-personnelles",
+        ),
         Route("/connexion", login.login_page, methods=["GET"], name="connexion"),
         Route("/connexion", login.login_submit, methods=["POST"]),
         Route("/deconnexion", login.logout, methods=["POST"], name="deconnexion"),

@@ -20,6 +20,7 @@ from api.resolvers.errors import ValidationFailed
 from api.services import services_of
 from db.accounts import RecoveryCode, SessionStage, StaffUser
 from db.schools import Academy
+from portals.etablissement import destinations
 from portals.etablissement.rendering import render
 from portals.etablissement.web import (
     LOGIN_PATH,
@@ -185,7 +186,7 @@ async def enrolment_at_login(request: Request) -> Response:
     return response
 
 
-@page_handler("compte")
+@page_handler(destinations.ACCOUNT)
 async def account(page: Page) -> Response:
     async with page.services.sessionmaker() as session:
         user = await session.get(StaffUser, page.principal.id)
@@ -208,7 +209,7 @@ async def account(page: Page) -> Response:
     )
 
 
-@page_handler("compte")
+@page_handler(destinations.ACCOUNT)
 async def enrol(page: Page) -> Response:
     return await _enrolment_form(
         page.request,
@@ -221,7 +222,7 @@ async def enrol(page: Page) -> Response:
     )
 
 
-@page_handler("compte")
+@page_handler(destinations.ACCOUNT)
 async def renew_recovery_codes(page: Page) -> Response:
     code = str((await page.request.form()).get("code") or "")
     services = page.services
@@ -245,7 +246,7 @@ async def renew_recovery_codes(page: Page) -> Response:
     return page.render("second_factor/recovery_codes.html", codes=codes, target="/compte")
 
 
-@page_handler("compte")
+@page_handler(destinations.ACCOUNT)
 async def require_everywhere(page: Page) -> Response:
     wanted = str((await page.request.form()).get("exiger") or "") == "oui"
     async with page.writing(None) as session:
@@ -254,7 +255,7 @@ async def require_everywhere(page: Page) -> Response:
     return redirect(page.url("/compte", message=message))
 
 
-@page_handler("comptes")
+@page_handler(destinations.ACCOUNTS)
 async def reset(page: Page) -> Response:
     user_id = parse_id(page.request.path_params.get("user_id"))
     if user_id is None:

@@ -9,6 +9,7 @@ from starlette.responses import Response
 from api.auth.permissions import Permission
 from api.auth.principal import PermissionDenied
 from api.resolvers.statistics import HeadcountDimension, HeadcountRow, headcounts
+from portals.etablissement import destinations
 from portals.etablissement.charts import BarChart, bar_chart
 from portals.etablissement.web import Page, page_handler
 
@@ -57,9 +58,8 @@ def _dimensions(
     return dimensions
 
 
-@page_handler("statistiques")
+@page_handler(destinations.STATISTICS)
 async def statistics(page: Page) -> Response:
-    page.principal.require(Permission.STATISTICS_READ)
     academy_allowed = page.principal.academy_wide(Permission.STATISTICS_READ)
     whole_academy = academy_allowed and (
         page.request.query_params.get("perimetre") == ACADEMY_SCOPE

@@ -12,6 +12,7 @@ from api.resolvers.schools import get_school, get_school_year
 from api.resolvers.structures import get_division, list_divisions, list_groups
 from api.resolvers.students import MAX_PAGE_SIZE, StudentFilter, search_students
 from db.students import Student
+from portals.etablissement import destinations
 from portals.etablissement.students import first_names, student_rows
 from portals.etablissement.web import Page, page_handler
 
@@ -24,7 +25,7 @@ EXPORTS = (
 )
 
 
-@page_handler("divisions")
+@page_handler(destinations.STRUCTURES)
 async def divisions(page: Page) -> Response:
     school, year = page.school, page.year
     if school is None or year is None:
@@ -36,7 +37,7 @@ async def divisions(page: Page) -> Response:
     )
 
 
-@page_handler("divisions")
+@page_handler(destinations.STRUCTURES)
 async def division(page: Page) -> Response:
     division_id: int = page.request.path_params["division_id"]
     found = await get_division(page.session, page.principal, division_id)

@@ -30,6 +30,7 @@ from api.schema import schema
 from api.schema.field_permissions import GUARDED, permission_table
 from db.enrollments import Enrollment
 from db.students import Student
+from portals.etablissement import destinations
 from portals.etablissement.labels import date_fr
 from portals.etablissement.web import Page, page_handler, parse_id, redirect
 
@@ -145,7 +146,7 @@ class SearchCriteria:
 FIELD_PERMISSIONS = permission_table(schema)
 
 
-@page_handler("eleves")
+@page_handler(destinations.STUDENTS)
 async def search(page: Page) -> Response:
     query = page.request.query_params
     criteria = SearchCriteria.from_query(query)
@@ -229,7 +230,7 @@ def _writable_school(page: Page, history: list[EnrollmentView]) -> int | None:
     return next((s for s in schools if page.can(Permission.STUDENTS_WRITE, s)), None)
 
 
-@page_handler("eleves")
+@page_handler(destinations.STUDENTS)
 async def record(page: Page) -> Response:
     student_id: int = page.request.path_params["student_id"]
     student = await get_student(page.session, page.principal, student_id)
@@ -285,7 +286,7 @@ def _edit_form(
     )
 
 
-@page_handler("eleves")
+@page_handler(destinations.STUDENTS)
 async def edit(page: Page) -> Response:
     student_id: int = page.request.path_params["student_id"]
     student = await get_student(page.session, page.principal, student_id)

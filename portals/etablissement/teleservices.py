@@ -14,13 +14,13 @@ from typing import Any
 from starlette.datastructures import FormData
 from starlette.responses import Response
 
-from api.auth.permissions import Permission
 from api.resolvers.errors import NotFound, ValidationFailed
 from api.resolvers.nomenclatures import list_mefs
 from api.resolvers.structures import list_divisions
 from api.resolvers.teleservices import availability, codes, notifications, services
 from core.clock import PARIS
 from db.teleservices import CodeKind, GradesPublication, Teleservice
+from portals.etablissement import destinations
 from portals.etablissement.web import Page, page_handler, parse_id, redirect
 
 KINDS = {"responsables": CodeKind.CAR, "eleves": CodeKind.CAE}
@@ -46,7 +46,6 @@ SAVED = {
 def _school_id(page: Page) -> int:
     if page.school is None:
         raise NotFound("School", 0)
-    page.principal.require(Permission.TELESERVICES_MANAGE)
     return page.school.id
 
 
@@ -54,7 +53,7 @@ def _message(page: Page) -> str:
     return SAVED.get(page.request.query_params.get("enregistre") or "", "")
 
 
-@page_handler("teleservices")
+@page_handler(destinations.TELESERVICES)
 async def home(page: Page) -> Response:
     school_id = _school_id(page)
     state = await services.school_services(page.session, page.principal, school_id)
@@ -69,7 +68,7 @@ async def home(page: Page) -> Response:
     )
 
 
-@page_handler("teleservices")
+@page_handler(destinations.TELESERVICES)
 async def save_services(page: Page) -> Response:
     """POST /teleservices: open or close each service; the grades publication."""
     school_id = _school_id(page)
@@ -171,7 +170,7 @@ def _access_filter(raw: Any) -> codes.AccessFilter:
     return codes.AccessFilter(raw if raw in known else codes.AccessFilter.ALL.value)
 
 
-@page_handler("teleservices")
+@page_handler(destinations.TELESERVICES)
 async def accesses(page: Page) -> Response:
     """GET /teleservices/{responsables|eleves}: a page of the population's accesses, by
     division, to give or take."""
@@ -238,7 +237,7 @@ async def _apply_accesses(page: Page, kind: CodeKind, form: FormData, school_id:
         )
 
 
-@page_handler("teleservices")
+@page_handler(destinations.TELESERVICES)
 async def save_accesses(page: Page) -> Response:
     """POST /teleservices/{who}: checked lines get a code, unchecked unnotified ones lose it;
     or a whole division gets codes. Back to the same filters and page."""
@@ -257,7 +256,7 @@ async def save_accesses(page: Page) -> Response:
     return redirect(page.url(f"/teleservices/{who}", **query, enregistre="acces"))
 
 
-@page_handler("teleservices")
+@page_handler(destinations.TELESERVICES)
 async def notification(page: Page) -> Response:
     """GET /teleservices/{who}/notification: who would be notified; POST: notify them."""
     school_id = _school_id(page)
@@ -314,7 +313,7 @@ async def notification(page: Page) -> Response:
     )
 
 
-@page_handler("teleservices")
+@page_handler(destinations.TELESERVICES)
 async def code(page: Page) -> Response:
     """GET /teleservices/code?eleve=&responsable=: a pair's (or a student's) codes; POST acts."""
     school_id = _school_id(page)

@@ -30,6 +30,7 @@ from api.resolvers.schools import school_years, visible_schools
 from api.services import Services, services_of
 from db.audit import set_actor
 from db.schools import School, SchoolYear, SchoolYearState
+from portals.etablissement.destinations import ABSENCE_MENU, MENU, TILES, Destination
 from portals.etablissement.rendering import render
 
 SCHOOL_COOKIE = "sconet_etablissement"
@@ -100,29 +101,6 @@ def parse_id(raw: Any) -> int | None:
     return value if value > 0 else None
 
 
-@dataclass(frozen=True)
-class NavItem:
-    key: str
-    label: str
-    href: str
-
-
-NAV_ITEMS = (
-    (NavItem("accueil", "Accueil", "/"), None),
-    (NavItem("eleves", "Élèves", "/eleves"), Permission.STUDENTS_READ),
-    (NavItem("divisions", "Divisions et groupes", "/divisions"), Permission.STRUCTURES_READ),
-    (NavItem("absences", "Absences", "/absences"), Permission.ABSENCES_READ),
-    # The rectorat reads the absenteeism indicator without reading absences.
-    (NavItem("absences", "Absentéisme", "/absences/statistiques"), Permission.STATISTICS_READ),
-    (NavItem("teleservices", "Télé-services", "/teleservices"), Permission.TELESERVICES_MANAGE),
-    (NavItem("statistiques", "Statistiques", "/statistiques"), Permission.STATISTICS_READ),
-    (NavItem("journal", "Journal", "/journal"), Permission.AUDIT_READ),
-    (NavItem("delegations", "Délégations", "/delegations"), Permission.DELEGATIONS_MANAGE),
-    (NavItem("comptes", "Comptes", "/comptes"), Permission.ACCOUNTS_MANAGE),
-    (NavItem("clients", "Clients de l'API", "/clients"), Permission.CLIENTS_MANAGE),
-)
-
-
 @dataclass
 class Page:
     """One request to a portal page, by a signed-in staff member."""
@@ -151,10 +129,6 @@ class Page:
             return self.principal.has(permission)
         return permission in self.principal.permissions_in(school_id)
 
-    def can_permission(self, value: str) -> bool:
-        """For templates: the permission (by its value) in the school being worked on."""
-        return self.can(Permission(value), self.school.id if self.school else None)
-
     def school_name(self, school_id: int | None) -> str:
         for school in self.schools:
             if school.id == school_id:
@@ -169,6 +143,10 @@ class Page:
             where = self.school_name(school_id)
             labels.append(f"{ROLE_LABELS_FR[role]} — {where}" if where else ROLE_LABELS_FR[role])
         return labels
+
+    def acts_for_academy(self) -> bool:
+        """Holds an académie role (rectorat, administrator): works without a school."""
+        return any(school_id is None for school_id, _role in self.principal.grants)
 
     def user_name(self) -> str:
         # Principal.label reads "Display Name (login)".
@@ -185,12 +163,28 @@ class Page:
         }
         return [(y.id, y.label + states.get(y.state, "")) for y in self.years]
 
-    def nav_items(self) -> list[NavItem]:
-        items: list[NavItem] = []
-        for item, perm in NAV_ITEMS:
-            if (perm is None or self.can(perm)) and item.key not in {i.key for i in items}:
+    def allows(self, destination: Destination) -> bool:
+        school_id = self.school.id if destination.in_working_school and self.school else None
+        if destination.in_working_school and school_id is None:
+            return False
+        return destination.allowed(lambda p: self.can(p, school_id))
+
+    def require(self, destination: Destination) -> None:
+        if not self.allows(destination):
+            raise PermissionDenied(destination.permissions[0])
+
+    def nav_items(self) -> list[Destination]:
+        items: list[Destination] = []
+        for item in MENU:
+            if self.allows(item) and item.key not in {i.key for i in items}:
                 items.append(item)
         return items
+
+    def tiles(self) -> list[Destination]:
+        return [item for item in TILES if self.allows(item)]
+
+    def absence_menu(self) -> list[tuple[str, str, Destination]]:
+        return [entry for entry in ABSENCE_MENU if self.allows(entry[2])]
 
     def url(self, path: str, **params: Any) -> str:
         """``path`` with the non-empty params as a query string."""
@@ -237,7 +231,11 @@ async def _load_scope(page: Page) -> None:
 Handler = Callable[[Page], Awaitable[Response]]
 
 
-def page_handler(nav: str) -> Callable[[Handler], Callable[[Request], Awaitable[Response]]]:
+def page_handler(
+    destination: Destination,
+) -> Callable[[Handler], Callable[[Request], Awaitable[Response]]]:
+    """Wraps a page of ``destination``: refused (403) to whoever may not go there."""
+
     def decorate(handler: Handler) -> Callable[[Request], Awaitable[Response]]:
         @functools.wraps(handler)
         async def endpoint(request: Request) -> Response:
@@ -258,9 +256,10 @@ def page_handler(nav: str) -> Callable[[Handler], Callable[[Request], Awaitable[
                         "Revenez à la page précédente, rechargez-la puis recommencez.",
                     )
             async with services.sessionmaker() as session:
-                page = Page(request, services, caller, session, nav)
+                page = Page(request, services, caller, session, destination.key)
                 await _load_scope(page)
                 try:
+                    page.require(destination)
                     response = await handler(page)
                     # Reads of full records were recorded in the read session (and first
                     # uses may have stored defaults): written before answering.

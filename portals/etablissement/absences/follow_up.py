@@ -13,6 +13,7 @@ from api.resolvers.absences.letters import school_templates
 from api.resolvers.absences.settings import school_setup
 from api.resolvers.errors import NotFound, ValidationFailed
 from db.absences import ContactChannel, EventKind
+from portals.etablissement import destinations
 from portals.etablissement.absences.classes import chosen, class_choices
 from portals.etablissement.absences.form_values import form_errors, parse_day
 from portals.etablissement.web import Page, page_handler, parse_id
@@ -25,9 +26,8 @@ CHANNEL_LABELS = {
 }
 
 
-@page_handler("absences")
+@page_handler(destinations.FOLLOW_UP)
 async def search(page: Page) -> Response:
-    page.principal.require(Permission.ABSENCES_READ)
     school = page.school
     if school is None:
         raise NotFound("School", 0)
@@ -73,7 +73,6 @@ async def search(page: Page) -> Response:
 async def _contacts_page(
     page: Page, outcome: object = None, errors: dict[str, str] | None = None, status: int = 200
 ) -> Response:
-    page.principal.require(Permission.ABSENCES_MANAGE)
     school = page.school
     if school is None:
         raise NotFound("School", 0)
@@ -98,12 +97,12 @@ async def _contacts_page(
     )
 
 
-@page_handler("absences")
+@page_handler(destinations.FAMILIES_TO_CONTACT)
 async def to_contact(page: Page) -> Response:
     return await _contacts_page(page)
 
 
-@page_handler("absences")
+@page_handler(destinations.FAMILIES_TO_CONTACT)
 async def write_to_families(page: Page) -> Response:
     """POST /absences/a-contacter: the chosen template to the chosen students' families."""
     school = page.school

@@ -15,6 +15,7 @@ from api.resolvers.absences.settings import school_setup
 from api.resolvers.errors import NotFound, ValidationFailed
 from db.absences import AbsenceEvent
 from db.guardians import Guardian, GuardianLink
+from portals.etablissement import destinations
 from portals.etablissement.absences.form_values import form_errors, parse_day, text
 from portals.etablissement.web import Page, page_handler, parse_id, redirect
 
@@ -46,7 +47,6 @@ async def _page(
     message: str = "",
     status: int = 200,
 ) -> Response:
-    page.principal.require(Permission.ABSENCES_READ)
     student = await student_in_reach(
         page.session, page.principal, student_id, Permission.ABSENCES_READ
     )
@@ -77,7 +77,7 @@ async def _page(
     )
 
 
-@page_handler("absences")
+@page_handler(destinations.ABSENCES)
 async def record(page: Page) -> Response:
     saved = page.request.query_params.get("enregistre")
     message = {
@@ -87,7 +87,7 @@ async def record(page: Page) -> Response:
     return await _page(page, page.request.path_params["student_id"], message=message)
 
 
-@page_handler("absences")
+@page_handler(destinations.ABSENCES)
 async def regularise(page: Page) -> Response:
     """POST /absences/evenements/{id}: motive, justification received, comment."""
     event_id: int = page.request.path_params["event_id"]
@@ -116,7 +116,7 @@ async def regularise(page: Page) -> Response:
     )
 
 
-@page_handler("absences")
+@page_handler(destinations.ABSENCES)
 async def phone_call(page: Page) -> Response:
     """POST /absences/eleves/{id}/appel-telephonique."""
     student_id: int = page.request.path_params["student_id"]

@@ -17,6 +17,7 @@ from core import clock
 from db.absences import RollCall
 from db.enrollments import Enrollment, EnrollmentGroup
 from db.students import Student
+from portals.etablissement import destinations
 from portals.etablissement.absences.classes import ClassChoice, chosen, class_choices
 from portals.etablissement.absences.form_values import form_errors, parse_day
 from portals.etablissement.web import Page, page_handler, parse_id, redirect
@@ -61,7 +62,6 @@ async def _page(
     message: str = "",
     status: int = 200,
 ) -> Response:
-    page.principal.require(Permission.ABSENCES_WRITE)
     school = page.school
     if school is None:
         raise NotFound("School", 0)
@@ -92,14 +92,14 @@ async def _page(
     )
 
 
-@page_handler("absences")
+@page_handler(destinations.ROLL_CALL)
 async def roll_call(page: Page) -> Response:
     params = dict(page.request.query_params)
     message = "Appel enregistré." if params.get("enregistre") else ""
     return await _page(page, params, message=message)
 
 
-@page_handler("absences")
+@page_handler(destinations.ROLL_CALL)
 async def take(page: Page) -> Response:
     school = page.school
     if school is None:

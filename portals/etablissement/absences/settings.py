@@ -12,7 +12,6 @@ from sqlalchemy import select
 from starlette.datastructures import FormData, UploadFile
 from starlette.responses import Response
 
-from api.auth.permissions import Permission
 from api.resolvers.absences import configuration
 from api.resolvers.absences.letters import (
     MERGE_FIELDS,
@@ -32,6 +31,7 @@ from db.absences import (
     HolidayZone,
     SchoolWeekday,
 )
+from portals.etablissement import destinations
 from portals.etablissement.absences.form_values import parse_day, text
 from portals.etablissement.web import Page, page_handler, parse_id, redirect
 
@@ -74,7 +74,6 @@ def _time(raw: Any) -> time | None:
 
 
 async def _page(page: Page, failure: Failure | None = None, status: int = 200) -> Response:
-    page.principal.require(Permission.ABSENCES_MANAGE)
     school = page.school
     if school is None:
         raise NotFound("School", 0)
@@ -119,7 +118,7 @@ async def _page(page: Page, failure: Failure | None = None, status: int = 200) -
     )
 
 
-@page_handler("absences")
+@page_handler(destinations.ABSENCE_SETTINGS)
 async def settings_page(page: Page) -> Response:
     return await _page(page)
 
@@ -239,13 +238,12 @@ async def _save(page: Page, part: str, form: FormData) -> None:
             raise NotFound("Part", part)
 
 
-@page_handler("absences")
+@page_handler(destinations.ABSENCE_SETTINGS)
 async def save_settings(page: Page) -> Response:
     """POST /absences/parametres/{part}."""
     part: str = page.request.path_params["part"]
     if page.school is None:
         raise NotFound("School", 0)
-    page.principal.require(Permission.ABSENCES_MANAGE)
     form = await page.request.form()
     try:
         await _save(page, part, form)

@@ -21,6 +21,7 @@ from api.resolvers.absences.statistics import (
 from api.resolvers.errors import ValidationFailed
 from core import clock
 from db.absences import EventKind
+from portals.etablissement import destinations
 from portals.etablissement.absences.form_values import form_errors, parse_day
 from portals.etablissement.charts import BarChart, stacked_chart
 from portals.etablissement.web import Page, page_handler
@@ -74,10 +75,8 @@ async def _indicator(page: Page, month_key: str, whole_academy: bool) -> Monthly
     return await monthly_indicator(page.session, page.principal, year, month, school_id)
 
 
-@page_handler("absences")
+@page_handler(destinations.ABSENTEEISM)
 async def statistics(page: Page) -> Response:
-    if not (page.can(Permission.ABSENCES_READ) or page.can(Permission.STATISTICS_READ)):
-        page.principal.require(Permission.ABSENCES_READ)
     params = page.request.query_params
     today = clock.today()
     default_first, default_last = _school_year_bounds(page, today)
