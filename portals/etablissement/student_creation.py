@@ -16,6 +16,7 @@ from api.resolvers.nomenclatures import list_mefs
 from api.resolvers.structures import list_divisions
 from api.resolvers.students import IDENTITY_FIELDS, create_student
 from core import clock
+from portals.etablissement import destinations
 from portals.etablissement.labels import REGIME, date_fr
 from portals.etablissement.students import IDENTITY_FORM
 from portals.etablissement.web import Page, page_handler, parse_id, redirect
@@ -67,7 +68,7 @@ def _values(form: FormData) -> dict[str, str]:
     }
 
 
-@page_handler("eleves")
+@page_handler(destinations.STUDENTS)
 async def new_student(page: Page) -> Response:
     school_id = _school_id(page)
     assert page.year is not None
