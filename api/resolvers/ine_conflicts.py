@@ -25,6 +25,7 @@ from core import clock
 from db.students import IneConflict, Student
 
 
+@requires(Permission.STUDENTS_WRITE)
 async def other_holders(
     session: AsyncSession, principal: Principal, ine: str | None, student_id: int | None
 ) -> list[int]:

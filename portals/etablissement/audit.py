@@ -62,6 +62,8 @@ ENTITIES = {
     "justifications": "Justificatif",
     "letter_templates": "Modèle de courrier",
     "family_contacts": "Contact avec la famille",
+    "family_contact_events": "Absence signalée à la famille",
+    "roll_calls": "Appel",
     "time_slots": "Créneau horaire",
     "school_weekdays": "Jour de classe",
     "closed_days": "Jour de fermeture",

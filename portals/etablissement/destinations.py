@@ -45,6 +45,13 @@ STUDENTS = Destination(
     "Rechercher un élève",
     "Par nom, INE, division ou MEF ; consulter et mettre à jour la fiche élève.",
 )
+NEW_STUDENT = Destination(
+    "eleves",
+    "Nouvel élève",
+    "/eleves/nouveau",
+    (Permission.STUDENTS_WRITE,),
+    in_working_school=True,
+)
 ROLL_CALL = Destination(
     "absences",
     "Faire l'appel",

@@ -68,7 +68,7 @@ def _values(form: FormData) -> dict[str, str]:
     }
 
 
-@page_handler(destinations.STUDENTS)
+@page_handler(destinations.NEW_STUDENT)
 async def new_student(page: Page) -> Response:
     school_id = _school_id(page)
     assert page.year is not None

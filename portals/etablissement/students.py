@@ -208,6 +208,7 @@ async def search(page: Page) -> Response:
     return page.render(
         "students/search.html",
         criteria=criteria,
+        can_create=page.year is not None and page.allows(destinations.NEW_STUDENT),
         division_options=[(d.division.id, d.division.code) for d in divisions],
         group_options=[(g.group.id, f"{g.group.code} — {g.group.label}") for g in groups],
         mef_options=[(m.id, m.short_label) for m in mefs],

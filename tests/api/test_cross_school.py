@@ -21,12 +21,14 @@ from api.resolvers.absences.family_contacts import record_phone_call
 from api.resolvers.absences.letters import school_templates
 from api.resolvers.absences.settings import school_setup
 from api.resolvers.grades import AssessmentInput, create_assessment, grading_periods
+from api.resolvers.ine_conflicts import flag_conflicts
 from api.resolvers.teleservices.codes import regenerate_code
 from api.resolvers.teleservices.services import set_service
 from api.schema import schema
 from db.absences import AbsenceMotive, Justification
 from db.audit import set_actor
 from db.reference import load_absence_references
+from db.students import IneConflict
 from db.teleservices import Teleservice
 from tests.conftest import TEST_SECRET_KEY
 from tests.world import World
@@ -280,6 +282,10 @@ CALLS: dict[str, tuple[str, Any]] = {
         "mutation($id: Int!) { resetSecondFactor(userId: $id) { reset { login } errors { code } } }",
         lambda w: {"id": w.users["cpe_a"]},
     ),
+    "settleIneConflict": (
+        "mutation($id: Int!) { settleIneConflict(id: $id) { id } }",
+        lambda w: {"id": w.absence_rows["ine_conflict"]},
+    ),
     "updateStudent": (
         'mutation($id: Int!) { updateStudent(id: $id, input: {firstName: "Pirate"}) { student { id } errors { code } } }',
         lambda w: {"id": w.students["lina"]},
@@ -395,10 +401,15 @@ async def school_a_absences(world: World, sessionmaker) -> None:
         )
         set_actor(session.sync_session, principal.audit_actor(world.school_a))
         period = (await grading_periods(session, world.school_a, world.year_id))[0]
+        await flag_conflicts(
+            session, "1234567890A", world.students["lina"], [world.students["noah"]]
+        )
+        conflict = await session.scalar(select(IneConflict.id))
     world.absence_rows = {  # type: ignore[attr-defined]
         "activation_code": code.id,
         "assessment": assessment.id,
         "period": period.id,
+        "ine_conflict": conflict,
         "slot": slot,
         "template": template.id,
         "closed_day": closed.id,
