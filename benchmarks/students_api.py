@@ -219,7 +219,6 @@ def wait_listening(port: int, process: subprocess.Popen[bytes], log: Path, what:
 
 
 def stop(process: subprocess.Popen[bytes]) -> None:
-    # SIGINT: uvicorn shuts down cleanly, so that a profiled server writes its profile.
     process.send_signal(signal.SIGINT)
     try:
         process.wait(timeout=30)
@@ -331,11 +330,13 @@ def start_sconet(
         "SCONET_PUBLIC_URL": f"http://127.0.0.1:{port}",
         "SCONET_VAR_DIR": str(workdir),
     }
-    profiler = ["-m", "cProfile", "-o", str(profile)] if profile else []
+    # Profiled, the server records only between SIGUSR1 and SIGUSR2 (sent around the timed
+    # requests), so that start-up (imports, the schema) does not weigh in the shares.
+    profiler = ["-c", PROFILED_SERVE, str(profile)] if profile else ["-m", "api"]
     log = workdir / "serve.log"
     server = subprocess.Popen(
         [
-            *(sys.executable, *profiler, "-m", "api", "serve"),
+            *(sys.executable, *profiler, "serve"),
             *("--port", str(port), "--familles-port", str(free_port())),
         ],
         env=env,
@@ -346,6 +347,20 @@ def start_sconet(
     )
     wait_listening(port, server, log, "sconet serve")
     return server, f"http://127.0.0.1:{port}"
+
+
+PROFILED_SERVE = """
+import cProfile, runpy, signal, sys
+profiler = cProfile.Profile()
+output = sys.argv.pop(1)
+def dump(*_):
+    profiler.disable()
+    profiler.dump_stats(output)
+signal.signal(signal.SIGUSR1, lambda *_: profiler.enable())
+signal.signal(signal.SIGUSR2, dump)
+sys.argv[0] = "api"
+runpy.run_module("api", run_name="__main__", alter_sys=True)
+"""
 
 
 def install_postgraphile() -> Path:
@@ -578,14 +593,20 @@ async def measure(options: Options, scale: int, labels: set[str] | None) -> None
                     requests = build_requests(
                         demo, sconet, postgraphile if postgraphile_url else None, engine
                     )
-                    for request in requests:
-                        if labels is not None and request.label not in labels:
-                            continue
+                    selected = [r for r in requests if labels is None or r.label in labels]
+                    for request in selected:
+                        await check_same_rows(request)
+                    if options.profile:
+                        servers[0].send_signal(signal.SIGUSR1)
+                    for request in selected:
                         rows = await check_same_rows(request)
                         print(f"\n  {request.label} ({rows} students, same ids everywhere)")
                         for clients in options.clients:
                             timings = await interleaved(request, options.requests, clients)
                             print_timings(clients, timings)
+                    if options.profile:
+                        servers[0].send_signal(signal.SIGUSR2)
+                        wait_for_file(options.profile)
             finally:
                 await engine.dispose()
         finally:
@@ -622,30 +643,49 @@ def print_timings(clients: int, timings: dict[str, Timing]) -> None:
     print("      " + "; ".join(ratios), flush=True)
 
 
+def wait_for_file(path: Path) -> None:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if path.exists() and path.stat().st_size:
+            time.sleep(1)  # let the writer finish
+            return
+        time.sleep(0.2)
+    raise RuntimeError(f"the server wrote no profile to {path}")
+
+
 def print_profile(path: Path) -> None:
-    """The server's own time (cProfile tottime) by package: where a request's CPU goes."""
+    """The server's own time (cProfile tottime) by package: where a request's CPU goes. A
+    built-in (C) function's time goes to the package of the code that called it."""
     stats = pstats.Stats(str(path))
-    groups: dict[str, float] = {}
     raw: dict[Any, Any] = stats.stats  # type: ignore[attr-defined]
-    for (filename, _line, function), (_cc, _nc, tottime, _ct, _callers) in raw.items():
-        groups[package_of(filename, function)] = (
-            groups.get(package_of(filename, function), 0.0) + tottime
-        )
+    groups: dict[str, float] = {}
+    for (filename, _line, _function), (_cc, _nc, tottime, _ct, callers) in raw.items():
+        if filename != "~" or not callers:
+            name = package_of(filename)
+            groups[name] = groups.get(name, 0.0) + tottime
+            continue
+        for (caller_file, _l, _f), (_ccc, _cnc, caller_tottime, _cct) in callers.items():
+            name = package_of(caller_file)
+            groups[name] = groups.get(name, 0.0) + caller_tottime
     total = sum(groups.values())
     print(f"\n  server profile ({path}), own time by package, {total:.1f} s in all:")
     for name, seconds in sorted(groups.items(), key=lambda item: -item[1])[:16]:
-        print(f"    {name:<28}{seconds / total * 100:>6.1f} %")
+        print(f"    {name:<32}{seconds / total * 100:>6.1f} %")
+    print("  the functions with the most own time:")
+    ranked = sorted(raw.items(), key=lambda item: -item[1][2])[:20]
+    for (filename, line, function), (_cc, calls, tottime, _ct, _callers) in ranked:
+        where = "built-in" if filename == "~" else f"{package_of(filename)}:{line}"
+        print(f"    {tottime / total * 100:>5.1f} % {calls:>9} calls  {function[:60]}  ({where})")
 
 
-def package_of(filename: str, function: str) -> str:
+def package_of(filename: str) -> str:
     if filename == "~":
-        # Built-ins (C functions): where they are called from is not recorded here.
-        return "built-ins (C): " + function.split(" ")[-1].split(".")[0].strip("<>{}'")
+        return "built-ins"
     path = Path(filename)
     parts = path.parts
     if "site-packages" in parts:
         return parts[parts.index("site-packages") + 1].split(".")[0]
-    if str(path).startswith(str(ROOT)):
+    if path.is_relative_to(ROOT):
         return f"sconet: {parts[len(ROOT.parts)]}"
     if "asyncio" in parts:
         return "asyncio"
