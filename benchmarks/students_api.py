@@ -350,8 +350,9 @@ def start_sconet(
 
 
 PROFILED_SERVE = """
-import cProfile, runpy, signal, sys
-profiler = cProfile.Profile()
+import cProfile, runpy, signal, sys, time
+# CPU time, not wall time: on a shared machine, time spent descheduled is not the server's.
+profiler = cProfile.Profile(time.process_time)
 output = sys.argv.pop(1)
 def dump(*_):
     profiler.disable()
@@ -654,7 +655,7 @@ def wait_for_file(path: Path) -> None:
 
 
 def print_profile(path: Path) -> None:
-    """The server's own time (cProfile tottime) by package: where a request's CPU goes. A
+    """The server's own CPU time (cProfile tottime) by package: where a request's CPU goes. A
     built-in (C) function's time goes to the package of the code that called it."""
     stats = pstats.Stats(str(path))
     raw: dict[Any, Any] = stats.stats  # type: ignore[attr-defined]
