@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import os
 import pstats
 import shutil
@@ -179,6 +180,9 @@ class Request:
 class Timing:
     samples: list[float] = field(default_factory=list)
     busy: float = 0.0
+    # This process's CPU (HTTP client, JSON decoding; for SQL, the driver): when it nears the
+    # wall time per request, the client and not the server bounds the requests per second.
+    client_cpu: float = 0.0
 
     @property
     def p50(self) -> float:
@@ -367,7 +371,13 @@ runpy.run_module("api", run_name="__main__", alter_sys=True)
 def install_postgraphile() -> Path:
     """PostGraphile's command, installed from benchmarks/postgraphile/package.json on first use."""
     command = POSTGRAPHILE_DIR / "node_modules" / ".bin" / "postgraphile"
-    if not command.exists():
+    pinned = json.loads((POSTGRAPHILE_DIR / "package.json").read_text())["dependencies"]
+    installed = POSTGRAPHILE_DIR / "node_modules" / "postgraphile" / "package.json"
+    if (
+        not command.exists()
+        or not installed.exists()
+        or json.loads(installed.read_text())["version"] != pinned["postgraphile"]
+    ):
         npm = shutil.which("npm")
         if npm is None:
             raise SystemExit("npm is needed for PostGraphile (or pass --skip-postgraphile)")
@@ -518,9 +528,10 @@ async def burst(call: Call, first: int, count: int, clients: int, timing: Timing
             await call(i)
             timing.samples.append(time.perf_counter() - start)
 
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     await asyncio.gather(*(worker() for _ in range(clients)))
     timing.busy += time.perf_counter() - start
+    timing.client_cpu += time.process_time() - cpu
 
 
 async def interleaved(request: Request, requests: int, clients: int) -> dict[str, Timing]:
@@ -622,10 +633,14 @@ async def measure(options: Options, scale: int, labels: set[str] | None) -> None
 
 
 def print_timings(clients: int, timings: dict[str, Timing]) -> None:
-    print(f"    {clients} client{'s' if clients > 1 else ' '}    p50 ms   p99 ms    req/s")
+    print(
+        f"    {clients} client{'s' if clients > 1 else ' '}    p50 ms   p99 ms    req/s"
+        "   client CPU ms/req"
+    )
     for name, timing in timings.items():
         print(
             f"      {name:<12}{timing.p50 * 1000:>8.2f}{timing.p99 * 1000:>9.2f}{timing.rps:>9.0f}"
+            f"{timing.client_cpu / len(timing.samples) * 1000:>14.2f}"
         )
     sconet, sql = timings["sconet"], timings["sql"]
     ratios = [
