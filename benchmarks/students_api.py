@@ -567,7 +567,11 @@ class Options:
     only: set[str] | None
 
 
-async def measure(options: Options, scale: int, labels: set[str] | None) -> None:
+Results = dict[tuple[str, int], dict[str, Timing]]
+
+
+async def measure(options: Options, scale: int, labels: set[str] | None) -> Results:
+    results: Results = {}
     with tempfile.TemporaryDirectory() as tmp:
         workdir = Path(tmp)
         databases = create_databases(options.engine, workdir, f"s{scale}")
@@ -606,16 +610,15 @@ async def measure(options: Options, scale: int, labels: set[str] | None) -> None
                         demo, sconet, postgraphile if postgraphile_url else None, engine
                     )
                     selected = [r for r in requests if labels is None or r.label in labels]
-                    for request in selected:
-                        await check_same_rows(request)
+                    rows = [await check_same_rows(request) for request in selected]
                     if options.profile:
                         servers[0].send_signal(signal.SIGUSR1)
-                    for request in selected:
-                        rows = await check_same_rows(request)
-                        print(f"\n  {request.label} ({rows} students, same ids everywhere)")
+                    for request, count in zip(selected, rows, strict=True):
+                        print(f"\n  {request.label} ({count} students, same ids everywhere)")
                         for clients in options.clients:
                             timings = await interleaved(request, options.requests, clients)
                             print_timings(clients, timings)
+                            results[request.label, clients] = timings
                     if options.profile:
                         servers[0].send_signal(signal.SIGUSR2)
                         wait_for_file(options.profile)
@@ -625,11 +628,7 @@ async def measure(options: Options, scale: int, labels: set[str] | None) -> None
             for server in servers:
                 stop(server)
             databases.drop()
-            log = workdir / "serve.log"
-            if log.exists() and log.stat().st_size:
-                (Path(tempfile.gettempdir()) / "students_api-serve.log").write_bytes(
-                    log.read_bytes()
-                )
+    return results
 
 
 def print_timings(clients: int, timings: dict[str, Timing]) -> None:
@@ -708,6 +707,25 @@ def package_of(filename: str) -> str:
     return "stdlib: " + path.stem
 
 
+def print_goal(results: Results) -> None:
+    """Issue 10's least: within 4x PostGraphile's p50 (one client) on the division list and
+    the 500-student page, and within 3x its requests per second with 8 clients."""
+    lines = []
+    for key in ("division", "page"):
+        label = REQUESTS[key]
+        one, eight = results.get((label, 1)), results.get((label, 8))
+        if one and "postgraphile" in one:
+            ratio = one["sconet"].p50 / one["postgraphile"].p50
+            lines.append(f"{key} p50 {ratio:.1f}x ({'met' if ratio <= 4 else 'not met'}, <= 4x)")
+        if eight and "postgraphile" in eight:
+            ratio = eight["postgraphile"].rps / eight["sconet"].rps
+            lines.append(
+                f"{key} rps at 8 clients {ratio:.1f}x ({'met' if ratio <= 3 else 'not met'}, <= 3x)"
+            )
+    if lines:
+        print("\n  against PostGraphile (issue 10): " + "; ".join(lines), flush=True)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -747,7 +765,8 @@ def main() -> None:
         f"system, request and client count, interleaved"
     )
     print(f"\n[demo --scale {args.scale}]", flush=True)
-    asyncio.run(measure(options, args.scale, options.only))
+    results = asyncio.run(measure(options, args.scale, options.only))
+    print_goal(results)
     if args.profile:
         print_profile(args.profile)
     if args.small_scale and (options.only is None or ACADEMIE in options.only):
