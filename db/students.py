@@ -34,6 +34,9 @@ class Student(Audited, Versioned, Timestamped, Base):
             "id",
             postgresql_ops={"search_name": "text_pattern_ops"},
         ),
+        # The name order of every list (the index above, for prefix searches, cannot give an
+        # order under most collations): a page of the académie-wide list reads its rows only.
+        Index("ix_students_name_order", "search_name", "id"),
         Index(
             "ix_students_usage_search",
             "usage_search_name",

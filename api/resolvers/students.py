@@ -56,7 +56,7 @@ class StudentFilter:
 @dataclass(frozen=True)
 class StudentPage:
     students: list[Student]
-    total: int
+    total: int | None  # None when not asked for: counting costs what the whole reach costs
     end_cursor: str | None
     has_next_page: bool
 
@@ -162,6 +162,7 @@ async def search_students(
     first: int = 50,
     after: str | None = None,
     order: StudentOrder = StudentOrder.NAME,
+    with_total: bool = True,
 ) -> StudentPage:
     if not 1 <= first <= MAX_PAGE_SIZE:
         raise ValidationFailed.single(
@@ -172,7 +173,11 @@ async def search_students(
     if filters.ine and filters.ine.strip() and not principal.has(Permission.STUDENTS_IDENTITY_READ):
         raise PermissionDenied(Permission.STUDENTS_IDENTITY_READ)
     query = _filtered(principal, filters)
-    total = await session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    total = (
+        await session.scalar(select(func.count()).select_from(query.subquery())) or 0
+        if with_total
+        else None
+    )
     if after:
         query = query.where(_after(order, _decode_cursor(after, order)))
     rows = list(await session.scalars(query.order_by(*_sort_columns(order)).limit(first + 1)))

@@ -15,6 +15,7 @@ from api.schema.context import Info, read, read_or_none
 from api.schema.enrollments import EnrollmentInput
 from api.schema.field_permissions import restricted
 from api.schema.payloads import FieldError, mutate, set_fields
+from api.schema.selection import selects
 from db import students as models
 
 if TYPE_CHECKING:
@@ -184,7 +185,13 @@ class Query:
     ) -> StudentConnection:
         filters = StudentFilter(**vars(filter)) if filter is not None else StudentFilter()
         page = await read(
-            info, resolvers.search_students, filters, first=first, after=after, order=order_by
+            info,
+            resolvers.search_students,
+            filters,
+            first=first,
+            after=after,
+            order=order_by,
+            with_total=selects(info, "totalCount"),
         )
         edges = [
             StudentEdge(cursor=resolvers.student_cursor(s, order_by), node=s) for s in page.students
@@ -192,7 +199,8 @@ class Query:
         return StudentConnection(
             edges=edges,
             page_info=PageInfo(has_next_page=page.has_next_page, end_cursor=page.end_cursor),
-            total_count=page.total,
+            # Not selected when None: the value is never sent.
+            total_count=page.total or 0,
         )
 
     @strawberry.field(description="A student by id; null when unknown or out of reach.")

@@ -69,9 +69,11 @@ class StatementCounter:
     def __init__(self, engine: Any) -> None:
         self.engine = engine.sync_engine
         self.count = 0
+        self.statements: list[str] = []
 
-    def _count(self, *_args: Any) -> None:
+    def _count(self, _connection: Any, _cursor: Any, statement: str, *_args: Any) -> None:
         self.count += 1
+        self.statements.append(statement)
 
     def __enter__(self) -> StatementCounter:
         event.listen(self.engine, "before_cursor_execute", self._count)

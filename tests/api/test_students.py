@@ -317,3 +317,24 @@ async def test_a_probable_duplicate_in_the_academie_asks_for_confirmation(gql, w
     assert confirmed["data"]["createStudent"]["errors"] == []
     async with sessionmaker() as session:
         assert await session.scalar(select(func.count()).select_from(Student)) == before + 2
+
+
+async def test_the_total_is_counted_only_when_asked_for(gql, world, sessionmaker, count_statements):
+    """Counting costs as much as the whole reach (the académie for the rectorat): a page that
+    does not select totalCount must not pay for it, whether asked directly or by a fragment."""
+    without = "query { students(first: 2) { nodes { id } } }"
+    with_fragment = (
+        "query { students(first: 2) { ...Counted nodes { id } } }"
+        " fragment Counted on StudentConnection { totalCount }"
+    )
+    with count_statements() as counter:
+        body = await gql("rectorat", without)
+    assert len(body["data"]["students"]["nodes"]) == 2
+    assert not [s for s in counter.statements if "count(" in s.lower()], counter.statements
+
+    with count_statements() as counter:
+        body = await gql("rectorat", with_fragment)
+    assert [s for s in counter.statements if "count(" in s.lower()]
+    async with sessionmaker() as session:
+        reached = await session.scalar(select(func.count(func.distinct(Enrollment.student_id))))
+    assert body["data"]["students"]["totalCount"] == reached

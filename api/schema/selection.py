@@ -1,0 +1,25 @@
+"""What a request selects under the field being resolved, so a resolver can skip work
+(a count, a join) whose result nobody asked for."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from strawberry.types.nodes import FragmentSpread, InlineFragment, SelectedField
+
+from api.schema.context import Info
+
+
+def _names(selections: Iterable[Any]) -> Iterable[str]:
+    for selection in selections:
+        if isinstance(selection, SelectedField):
+            yield selection.name
+        elif isinstance(selection, FragmentSpread | InlineFragment):
+            yield from _names(selection.selections)
+
+
+def selects(info: Info, name: str) -> bool:
+    """True when ``name`` (its GraphQL name) is selected directly under the current field,
+    in the field itself or in any fragment spread into it."""
+    return any(name in _names(field.selections) for field in info.selected_fields)
