@@ -7,6 +7,7 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 ROOT = Path(__file__).resolve().parent.parent
 SCRIPT_LOCATIONS = {
@@ -22,17 +23,12 @@ def alembic_config(database: str, url: str) -> Config:
     return config
 
 
-async def load_national_references(url: str) -> tuple[int, int]:
+async def load_national_references(admin: async_sessionmaker[AsyncSession]) -> tuple[int, int]:
     """Load the national references every school relies on (generic motives, holidays)."""
-    from api.engines import make_engine, make_sessionmaker
     from db.reference import load_absence_references
 
-    engine = make_engine(url)
-    try:
-        async with make_sessionmaker(engine)() as session, session.begin():
-            return await load_absence_references(session)
-    finally:
-        await engine.dispose()
+    async with admin() as session, session.begin():
+        return await load_absence_references(session)
 
 
 def upgrade(database: str, url: str, revision: str = "head") -> None:
