@@ -9,11 +9,11 @@ from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.routing import BaseRoute, Route
 
+from api.endpoints.oauth import oauth_routes
 from api.engines import make_engine, make_sessionmaker
 from api.exports.absence_routes import absence_export_routes
 from api.exports.routes import export_routes
 from api.graphql import GraphQLEndpoint
-from api.oauth import oauth_routes
 from api.services import Services, services_of
 from api.session_endpoint import (
     create_api_session,
