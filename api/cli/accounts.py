@@ -34,7 +34,7 @@ def create_user(
     password: str,
 ) -> None:
     """Create a staff account with a role in a school (or académie-wide for rectorat)."""
-    from api.accounts import create_staff_user
+    from api.resolvers.operator_accounts import create_staff_user
 
     user = runner.run(
         lambda databases: create_staff_user(
