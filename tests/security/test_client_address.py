@@ -12,7 +12,7 @@ import httpx
 import pytest
 from sqlalchemy import select
 
-from api.guess_counters import Key
+from api.auth.guess_counters import Key
 from api.settings import SettingsError, load_settings
 from portals.client_address import forwarded_client
 from portals.familles.app import create_familles_app
