@@ -13,9 +13,9 @@ import click
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from api.auth.principal import Principal
-from api.engines import make_engine, make_sessionmaker
 from api.resolvers.errors import NotFound, ValidationFailed
 from api.settings import Settings, SettingsError, load_settings
+from databases.engines import make_engine, make_sessionmaker
 
 T = TypeVar("T")
 

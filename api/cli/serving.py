@@ -159,7 +159,7 @@ async def _unreachable_database(settings: Settings) -> str | None:
     """Why a database the servers use does not answer (naming it), or None when both do."""
     from sqlalchemy.pool import NullPool
 
-    from api.engines import check_database, make_engine
+    from databases.engines import check_database, make_engine
 
     for label, variable, url in (
         ("d'administration", "SCONET_DATABASE_URL", settings.database_url),

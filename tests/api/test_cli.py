@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from api.auth.identities import authenticate
 from api.cli import main
-from api.engines import make_engine, make_sessionmaker
+from databases.engines import make_engine, make_sessionmaker
 from db.absences import GenericMotive, HolidayPeriod
 from db.accounts import RoleGrant, StaffUser
 
