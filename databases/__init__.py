@@ -3,5 +3,4 @@ schema migrations runner and the PostgreSQL roles the processes run as.
 
 A package of its own, not ``db/``: importing ``db`` registers every admin model, and the
 families portal opens the télé-services database without loading any of them. It imports
-nothing of the project above ``core`` (the migrations runner reads ``db.reference`` only
-when loading the national references)."""
+nothing of the project."""

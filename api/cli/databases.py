@@ -13,7 +13,8 @@ from api.cli import runner
 @click.command()
 def migrate() -> None:
     """Bring the admin and télé-services databases to the latest schema."""
-    from api.migrations import load_national_references, upgrade
+    from api.resolvers.administration import load_national_references
+    from databases.migrations import upgrade
 
     settings = runner.load()
     for database, url in (
@@ -22,9 +23,7 @@ def migrate() -> None:
     ):
         click.echo(f"Migration de la base {database}…")
         upgrade(database, url)
-    motives, periods = runner.run(
-        lambda databases: load_national_references(databases.admin), settings=settings
-    )
+    motives, periods = runner.run_in_transaction(load_national_references, settings=settings)
     click.echo(
         f"Références nationales : {motives} motifs génériques, {periods} périodes de vacances."
     )

@@ -13,6 +13,7 @@ import click
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from api.auth.principal import Principal
+from api.resolvers.administration import command_line_administrator
 from api.resolvers.errors import NotFound, ValidationFailed
 from api.settings import Settings, SettingsError, load_settings
 from databases.engines import make_engine, make_sessionmaker
@@ -102,16 +103,27 @@ def run_until_interrupted(
         run(work, settings=settings, expected=expected)
 
 
+def run_in_transaction(
+    work: Callable[[AsyncSession], Awaitable[T]], *, settings: Settings | None = None
+) -> T:
+    """Runs ``work(session)`` in one transaction of the admin database, for what needs no
+    principal (the national references after a migration)."""
+
+    async def in_transaction(databases: Databases) -> T:
+        async with databases.admin() as session, session.begin():
+            return await work(session)
+
+    return run(in_transaction, settings=settings)
+
+
 def run_as_academy_administrator(work: Callable[[AsyncSession, Principal], Awaitable[T]]) -> T:
     """Runs the domain function ``work(session, principal)`` in one transaction, as the
     académie's system administrator: the server's operator acts for the académie."""
-    from api.resolvers.administration import command_line_administrator
 
-    async def as_administrator(databases: Databases) -> T:
-        async with databases.admin() as session, session.begin():
-            principal = await command_line_administrator(session)
-            if principal is None:
-                raise click.ClickException("Aucune académie dans la base.")
-            return await work(session, principal)
+    async def as_administrator(session: AsyncSession) -> T:
+        principal = await command_line_administrator(session)
+        if principal is None:
+            raise click.ClickException("Aucune académie dans la base.")
+        return await work(session, principal)
 
-    return run(as_administrator)
+    return run_in_transaction(as_administrator)

@@ -8,6 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.auth.principal import Principal
 from db.accounts import Role
+from db.reference import load_absence_references
 from db.schools import Academy
 
 COMMAND_LINE = "sconet (ligne de commande)"
@@ -25,3 +26,9 @@ async def command_line_administrator(session: AsyncSession) -> Principal | None:
         academy_id=academy_id,
         grants=frozenset({(None, Role.ACADEMY_ADMIN)}),
     )
+
+
+async def load_national_references(session: AsyncSession) -> tuple[int, int]:
+    """Load the national references every school relies on (generic motives, holiday
+    periods), after each migration; loading them again adds nothing."""
+    return await load_absence_references(session)

@@ -7,7 +7,6 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 ROOT = Path(__file__).resolve().parent.parent
 SCRIPT_LOCATIONS = {
@@ -21,14 +20,6 @@ def alembic_config(database: str, url: str) -> Config:
     config.set_main_option("script_location", str(SCRIPT_LOCATIONS[database]))
     config.attributes["url"] = url
     return config
-
-
-async def load_national_references(admin: async_sessionmaker[AsyncSession]) -> tuple[int, int]:
-    """Load the national references every school relies on (generic motives, holidays)."""
-    from db.reference import load_absence_references
-
-    async with admin() as session, session.begin():
-        return await load_absence_references(session)
 
 
 def upgrade(database: str, url: str, revision: str = "head") -> None:
