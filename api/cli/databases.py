@@ -114,7 +114,7 @@ def database() -> None:
 def grant_app_role(role: str) -> None:
     """Give ROLE (PostgreSQL) what the application needs: every table in read-write, except the
     audit log, which it may only read and append to. Run as the schema's owner, after migrate."""
-    from api.database_roles import RoleError, grant_application_role
+    from databases.roles import RoleError, grant_application_role
 
     runner.run(
         lambda databases: grant_application_role(databases.settings.database_url, role),
@@ -128,8 +128,8 @@ def grant_app_role(role: str) -> None:
 def grant_families_role(role: str) -> None:
     """Give ROLE (PostgreSQL) what the families portal needs in the télé-services database:
     read the replicated tables, write the account tables, nothing else."""
-    from api.database_roles import RoleError
-    from api.database_roles import grant_families_role as grant
+    from databases.roles import RoleError
+    from databases.roles import grant_families_role as grant
 
     runner.run(
         lambda databases: grant(databases.settings.ts_database_url, role),

@@ -60,7 +60,7 @@ async def test_the_application_role_cannot_alter_the_audit_log(
 
 
 def test_role_names_are_checked():
-    from api.database_roles import RoleError, grant_statements
+    from databases.roles import RoleError, grant_statements
 
     with pytest.raises(RoleError):
         grant_statements('x"; DROP TABLE students; --')
