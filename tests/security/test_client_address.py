@@ -12,8 +12,8 @@ import httpx
 import pytest
 from sqlalchemy import select
 
-from api.auth.guess_counters import Key
 from api.settings import SettingsError, load_settings
+from core.guess_counters import Key
 from portals.client_address import forwarded_client
 from portals.familles.app import create_familles_app
 from tests.conftest import TEST_SECRET_KEY
