@@ -9,18 +9,18 @@ from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.routing import BaseRoute, Route
 
-from api.engines import make_engine, make_sessionmaker
-from api.exports.absence_routes import absence_export_routes
-from api.exports.routes import export_routes
-from api.graphql import GraphQLEndpoint
-from api.oauth import oauth_routes
-from api.services import Services, services_of
-from api.session_endpoint import (
+from api.endpoints.api_session import (
     create_api_session,
     delete_all_api_sessions,
     delete_api_session,
 )
+from api.endpoints.oauth import oauth_routes
+from api.exports.absence_routes import absence_export_routes
+from api.exports.routes import export_routes
+from api.graphql import GraphQLEndpoint
+from api.services import Services, services_of
 from api.settings import Settings, load_settings
+from databases.engines import make_engine, make_sessionmaker
 from portals.access_log import AccessLog
 from portals.body_limit import BodyLimit
 from portals.client_address import TrustedProxies

@@ -15,7 +15,7 @@ from strawberry.types.unset import UNSET
 
 from api.auth.principal import Principal
 from api.auth.requests import CSRF_HEADER, bearer_jwt, identify, identify_client
-from api.oauth import issuer_of
+from api.endpoints.oauth import issuer_of
 from api.schema import schema
 from api.schema.context import Context, Loaders
 from api.services import services_of

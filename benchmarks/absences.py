@@ -36,8 +36,6 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from api.demo import current_start_year, generate_demo  # noqa: E402
-from api.engines import make_engine, make_sessionmaker  # noqa: E402
-from api.migrations import upgrade_from_loop  # noqa: E402
 from benchmarks.students_api import (  # noqa: E402
     database_urls,
     percentile,
@@ -45,6 +43,8 @@ from benchmarks.students_api import (  # noqa: E402
     start_server,
     timed,
 )
+from databases.engines import make_engine, make_sessionmaker  # noqa: E402
+from databases.migrations import upgrade_from_loop  # noqa: E402
 
 INDICATOR_QUERY = """
 query($year: Int!, $month: Int!) {

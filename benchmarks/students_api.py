@@ -53,8 +53,8 @@ POSTGRAPHILE_DIR = ROOT / "benchmarks" / "postgraphile"
 sys.path.insert(0, str(ROOT))
 
 from api.demo import generate_demo  # noqa: E402
-from api.engines import make_engine, make_sessionmaker  # noqa: E402
-from api.migrations import upgrade_from_loop  # noqa: E402
+from databases.engines import make_engine, make_sessionmaker  # noqa: E402
+from databases.migrations import upgrade_from_loop  # noqa: E402
 
 SYSTEMS = ("sconet", "postgraphile", "sql")
 

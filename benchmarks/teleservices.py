@@ -32,10 +32,10 @@ sys.path.insert(0, str(ROOT))
 
 from api.auth.identities import load_principal  # noqa: E402
 from api.demo import current_start_year, generate_demo  # noqa: E402
-from api.engines import make_engine, make_sessionmaker  # noqa: E402
-from api.migrations import upgrade_from_loop  # noqa: E402
 from api.resolvers.teleservices.codes import Population, _hash_all, generate_codes  # noqa: E402
 from benchmarks.students_api import database_urls  # noqa: E402
+from databases.engines import make_engine, make_sessionmaker  # noqa: E402
+from databases.migrations import upgrade_from_loop  # noqa: E402
 from db.absences import AbsenceEvent  # noqa: E402
 from db.accounts import Role, RoleGrant  # noqa: E402
 from db.audit import AuditActor, set_actor  # noqa: E402

@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 
-from api.engines import check_database
+from databases.engines import check_database
 
 logger = logging.getLogger("sconet.health")
 

@@ -40,10 +40,10 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
-from api.engines import make_engine, make_sessionmaker
-from api.migrations import upgrade
 from api.settings import Settings, load_settings
 from core.clock import SetClock, use_clock
+from databases.engines import make_engine, make_sessionmaker
+from databases.migrations import upgrade
 
 T = TypeVar("T")
 # A real SMTP server (aiosmtpd) for the tests that send e-mail.

@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 
 import db
 import tsdb
-from api.migrations import alembic_config, upgrade
+from databases.migrations import alembic_config, upgrade
 from db.audit import AuditEntry
 from db.base import utcnow
 from tests.conftest import DatabaseUrls

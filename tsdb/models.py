@@ -190,7 +190,7 @@ class FamilySession(Base):
 
 class FamilyFailureCounter(Base):
     """Failed guesses on the families portal (codes, passwords), per code, account and
-    address: the same counters as the staff side's (``api.guess_counters``)."""
+    address: the same counters as the staff side's (``core.guess_counters``)."""
 
     __tablename__ = "family_failure_counters"
 

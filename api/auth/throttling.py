@@ -1,5 +1,5 @@
 """Throttling on the staff side: guesses (logins, second-factor codes) counted in the admin
-database (``db.throttles``; the algorithm is ``api.guess_counters``), and API clients'
+database (``db.throttles``; the algorithm is ``core.guess_counters``), and API clients'
 request rates (fixed one-minute windows, one atomic upsert per request)."""
 
 from __future__ import annotations
@@ -9,7 +9,8 @@ from datetime import datetime, timedelta
 from sqlalchemy import delete
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from api.guess_counters import (
+from core import clock
+from core.guess_counters import (
     ACCOUNT_POLICY,
     ADDRESS_POLICY,
     GuessCounters,
@@ -18,7 +19,6 @@ from api.guess_counters import (
     Throttled,
     dialect_insert,
 )
-from core import clock
 from db.throttles import FailureCounter, RequestWindow
 
 # The staff side's counters (the families portal has its own table, same functions).

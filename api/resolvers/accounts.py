@@ -9,7 +9,6 @@ from dataclasses import dataclass
 from sqlalchemy import ColumnElement, and_, func, not_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from api.accounts import identity_errors
 from api.auth.guard import requires
 from api.auth.passwords import hash_password
 from api.auth.permissions import Permission
@@ -17,6 +16,7 @@ from api.auth.principal import Principal
 from api.auth.rights import ACADEMY_ROLES
 from api.auth.sessions import close_all_sessions
 from api.resolvers.errors import FieldError, NotFound, ValidationFailed
+from api.resolvers.operator_accounts import identity_errors
 from db.accounts import Role, RoleGrant, StaffUser
 from db.audit import set_actor
 from db.schools import School

@@ -165,3 +165,29 @@ async def set_second_factor_required(
     academy.second_factor_required = required
     await session.flush()
     return academy
+
+
+@requires(Permission.SECOND_FACTOR_RESET)
+async def reset_second_factor_by_login(
+    session: AsyncSession, principal: Principal, login: str
+) -> StaffUser | None:
+    """``reset_second_factor`` for the account known by ``login`` (the operator on the server
+    knows logins, not numbers); None when the académie has no such account."""
+    user_id = await session.scalar(
+        select(StaffUser.id).where(
+            StaffUser.login == login.strip().lower(),
+            StaffUser.academy_id == principal.academy_id,
+        )
+    )
+    if user_id is None:
+        return None
+    return await reset_second_factor(session, principal, user_id)
+
+
+@requires(Permission.ACCOUNTS_MANAGE)
+async def second_factor_policy(session: AsyncSession, principal: Principal) -> Academy:
+    """The caller's académie, whose ``second_factor_required`` says whether a key is required."""
+    academy = await session.get(Academy, principal.academy_id)
+    if academy is None:
+        raise NotFound("Academy", principal.academy_id)
+    return academy

@@ -18,8 +18,8 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from api.engines import make_engine, make_sessionmaker
 from api.settings import PROJECT_ROOT, Settings
+from databases.engines import make_engine, make_sessionmaker
 from portals.access_log import AccessLog
 from portals.body_limit import BodyLimit
 from portals.client_address import TrustedProxies

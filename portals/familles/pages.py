@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
-from api.guess_counters import (
+from core.guess_counters import (
     ACCOUNT_POLICY,
     ADDRESS_POLICY,
     GuessCounters,

@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from api.auth.identities import authenticate
 from api.cli import main
-from api.engines import make_engine, make_sessionmaker
+from databases.engines import make_engine, make_sessionmaker
 from db.absences import GenericMotive, HolidayPeriod
 from db.accounts import RoleGrant, StaffUser
 
@@ -198,3 +198,15 @@ def test_second_factor_policy_and_reset(database_urls, tmp_path):
     assert "réinitialisée" in run(env, "user", "reset-second-factor", "demo.cpe").output
     unknown = CliRunner().invoke(main, ["user", "reset-second-factor", "personne"], env=env)
     assert unknown.exit_code == 1 and "Aucun compte" in unknown.output
+
+
+def test_commands_stop_with_the_domain_message(database_urls, tmp_path):
+    """Every command reaches the databases through api.cli.runner: before any académie, and
+    for an id the domain does not know, the command ends with a message, not a traceback."""
+    env = environment(database_urls, tmp_path)
+    empty = CliRunner().invoke(main, ["client", "list"], env=env)
+    assert empty.exit_code == 1 and "Aucune académie dans la base." in empty.output
+    assert run(env, "demo", "--scale", "1").exit_code == 0
+    unknown = CliRunner().invoke(main, ["client", "revoke", "999999"], env=env)
+    assert unknown.exit_code == 1 and "introuvable" in unknown.output
+    assert unknown.exception is None or isinstance(unknown.exception, SystemExit)

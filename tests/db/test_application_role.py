@@ -11,7 +11,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 
-from api.engines import make_engine, make_sessionmaker
+from databases.engines import make_engine, make_sessionmaker
 from tests.db.database_roles import as_owner, grant
 from tests.world import build_world
 
@@ -60,7 +60,7 @@ async def test_the_application_role_cannot_alter_the_audit_log(
 
 
 def test_role_names_are_checked():
-    from api.database_roles import RoleError, grant_statements
+    from databases.roles import RoleError, grant_statements
 
     with pytest.raises(RoleError):
         grant_statements('x"; DROP TABLE students; --')

@@ -11,7 +11,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 
-from api.engines import make_engine
+from databases.engines import make_engine
 from tests.db.database_roles import as_owner, grant
 
 REFUSED = [

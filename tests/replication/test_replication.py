@@ -256,7 +256,7 @@ async def test_one_run_at_a_time(world, sessionmaker, ts_sessionmaker, ts_engine
 KILLED_RUN = """
 import asyncio, sys, time
 from datetime import date
-from api.engines import make_engine, make_sessionmaker
+from databases.engines import make_engine, make_sessionmaker
 from replication import run
 
 run.BATCH = 2

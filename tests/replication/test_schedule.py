@@ -10,8 +10,8 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
-from api.engines import make_engine
 from api.resolvers.teleservices.services import set_service
+from databases.engines import make_engine
 from db.teleservices import ReplicationProgress, Teleservice
 from replication import schedule
 from replication.lock import replication_lock

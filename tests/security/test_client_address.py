@@ -12,8 +12,8 @@ import httpx
 import pytest
 from sqlalchemy import select
 
-from api.guess_counters import Key
 from api.settings import SettingsError, load_settings
+from core.guess_counters import Key
 from portals.client_address import forwarded_client
 from portals.familles.app import create_familles_app
 from tests.conftest import TEST_SECRET_KEY
@@ -107,6 +107,7 @@ def test_serve_leaves_forwarded_headers_and_access_log_to_the_apps(monkeypatch, 
     from click.testing import CliRunner
 
     from api import cli
+    from api.cli import serving
 
     configs: list[uvicorn.Config] = []
 
@@ -115,9 +116,9 @@ def test_serve_leaves_forwarded_headers_and_access_log_to_the_apps(monkeypatch, 
             configs.append(config)
 
     monkeypatch.setattr(uvicorn, "Server", Recorder)
-    monkeypatch.setattr(cli.asyncio, "run", lambda coroutine: coroutine.close())
-    monkeypatch.setattr(cli.gc, "freeze", lambda: None)
-    monkeypatch.setattr(cli.gc, "set_threshold", lambda *_: None)
+    monkeypatch.setattr(serving.asyncio, "run", lambda coroutine: coroutine.close())
+    monkeypatch.setattr(serving.gc, "freeze", lambda: None)
+    monkeypatch.setattr(serving.gc, "set_threshold", lambda *_: None)
     env = {"SCONET_VAR_DIR": str(tmp_path), "SCONET_SECRET_KEY": "k" * 40}
     result = CliRunner().invoke(cli.main, ["serve", "--no-worker"], env=env)
     assert result.exit_code == 0, result.output

@@ -56,9 +56,9 @@ async def test_graphql_masks_an_unexpected_exception(gql, monkeypatch, caplog):
 
 
 async def test_an_api_endpoint_answers_a_reference(gql, monkeypatch, caplog):
-    from api import session_endpoint
+    from api.endpoints import api_session
 
-    monkeypatch.setattr(session_endpoint, "authenticate_throttled", _explode)
+    monkeypatch.setattr(api_session, "authenticate_throttled", _explode)
     with caplog.at_level(logging.INFO):
         response = await gql.http.post(
             "/api/session", json={"login": "principal_a", "password": "x"}

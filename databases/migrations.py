@@ -22,19 +22,6 @@ def alembic_config(database: str, url: str) -> Config:
     return config
 
 
-async def load_national_references(url: str) -> tuple[int, int]:
-    """Load the national references every school relies on (generic motives, holidays)."""
-    from api.engines import make_engine, make_sessionmaker
-    from db.reference import load_absence_references
-
-    engine = make_engine(url)
-    try:
-        async with make_sessionmaker(engine)() as session, session.begin():
-            return await load_absence_references(session)
-    finally:
-        await engine.dispose()
-
-
 def upgrade(database: str, url: str, revision: str = "head") -> None:
     command.upgrade(alembic_config(database, url), revision)
 

@@ -1,0 +1,30 @@
+"""The ``sconet`` command: one module per command group, each running domain functions
+through ``api.cli.runner``."""
+
+from __future__ import annotations
+
+import click
+
+from api.cli import accounts, clients, databases, documentation, outbox, replication, serving
+
+
+@click.group()
+def main() -> None:
+    """SCONET: Base élèves, absences and télé-services of an académie."""
+
+
+for command in (
+    databases.migrate,
+    databases.demo,
+    databases.database,
+    serving.serve,
+    accounts.create_user,
+    accounts.user,
+    accounts.second_factor_policy,
+    clients.client,
+    documentation.permissions_table,
+    outbox.worker,
+    outbox.mailbox,
+    replication.replicate,
+):
+    main.add_command(command)
