@@ -355,7 +355,7 @@ def create_user(
     """Create a staff account with a role in a school (or académie-wide for rectorat)."""
     from api.accounts import create_staff_user
     from api.engines import make_engine, make_sessionmaker
-    from api.resolvers.errors import ValidationFailed
+    from core.errors import ValidationFailed
 
     settings = _settings()
 
@@ -392,7 +392,7 @@ def _as_academy_administrator(work: Any) -> Any:
     transaction, turning field errors into a clear message."""
     from api.auth.principal import Principal
     from api.engines import make_engine, make_sessionmaker
-    from api.resolvers.errors import NotFound, ValidationFailed
+    from core.errors import NotFound, ValidationFailed
     from db.schools import Academy
 
     settings = _settings()

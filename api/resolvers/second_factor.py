@@ -19,8 +19,8 @@ from api.auth.identities import acting_as
 from api.auth.permissions import Permission
 from api.auth.principal import PermissionDenied, Principal
 from api.auth.sessions import close_all_sessions
-from api.resolvers.errors import NotFound, ValidationFailed
 from core import clock
+from core.errors import NotFound, ValidationFailed
 from db.accounts import RecoveryCode, Role, RoleGrant, StaffUser
 from db.audit import set_actor
 from db.schools import Academy

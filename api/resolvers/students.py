@@ -16,13 +16,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from api.auth.guard import requires
 from api.auth.permissions import Permission
 from api.auth.principal import PermissionDenied, Principal
+from api.auth.read_audit import record_access
 from api.auth.scopes import enrollment_clause, student_in_reach
 from api.resolvers import audit, enrollments
 from api.resolvers.audit import attribute_to_student_school
-from api.resolvers.errors import ValidationFailed
 from api.resolvers.fields import FieldParser
 from api.resolvers.ine_conflicts import flag_conflicts, other_holders
 from core import clock
+from core.errors import ValidationFailed
 from db.audit import set_actor
 from db.enrollments import Enrollment, EnrollmentGroup
 from db.schools import School
@@ -189,7 +190,7 @@ async def get_student(session: AsyncSession, principal: Principal, student_id: i
     """The full record: the read is recorded in the audit trail (written on commit)."""
     student = await student_in_reach(session, principal, student_id)
     school_id = await audit.reaching_school(session, principal, student_id)
-    audit.record_access(
+    record_access(
         session, principal, "read", Student.__tablename__, student_id, school_id, dict(RECORD_READ)
     )
     return student

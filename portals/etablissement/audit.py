@@ -22,8 +22,8 @@ from api.resolvers.audit_names import (
     audit_subject_names,
     person_name,
 )
-from api.resolvers.errors import FieldError, ValidationFailed
 from core import clock
+from core.errors import FieldError, ValidationFailed
 from db.audit import REDACTED, AuditEntry, is_redacted
 from portals.etablissement import destinations
 from portals.etablissement.labels import field_label, value_label

@@ -16,8 +16,8 @@ from api.auth.second_factor import code_keys
 from api.auth.sessions import COOKIE_NAME, OpenSession, activate_session
 from api.auth.throttling import Throttled, ensure_not_blocked, record_failure, record_success
 from api.resolvers import second_factor
-from api.resolvers.errors import ValidationFailed
 from api.services import services_of
+from core.errors import ValidationFailed
 from db.accounts import RecoveryCode, SessionStage, StaffUser
 from db.schools import Academy
 from portals.etablissement import destinations

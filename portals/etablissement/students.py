@@ -14,7 +14,6 @@ from api.auth.permissions import Permission
 from api.auth.principal import PermissionDenied
 from api.auth.scopes import student_permissions
 from api.resolvers.enrollments import EnrollmentView, enrollments_for_students, schooling_history
-from api.resolvers.errors import FieldError, ValidationFailed
 from api.resolvers.guardians import guardians_of
 from api.resolvers.nomenclatures import list_mefs
 from api.resolvers.structures import list_divisions, list_groups
@@ -28,6 +27,7 @@ from api.resolvers.students import (
 )
 from api.schema import schema
 from api.schema.field_permissions import GUARDED, permission_table
+from core.errors import FieldError, ValidationFailed
 from db.enrollments import Enrollment
 from db.students import Student
 from portals.etablissement import destinations

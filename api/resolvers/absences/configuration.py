@@ -21,7 +21,7 @@ from api.auth.permissions import Permission
 from api.auth.principal import Principal
 from api.auth.scopes import get_in_reach
 from api.resolvers.absences.settings import ensure_defaults
-from api.resolvers.errors import FieldError, ValidationFailed
+from core.errors import FieldError, ValidationFailed
 from db.absences import (
     AbsenceEvent,
     AbsenceMotive,

@@ -21,7 +21,7 @@ from api.resolvers.absences.events import (
     record_absence,
     record_lateness,
 )
-from api.resolvers.errors import NotFound, ValidationFailed
+from core.errors import NotFound, ValidationFailed
 from db.absences import EventSource, RollCall
 from db.audit import set_actor
 from db.enrollments import Enrollment, EnrollmentGroup

@@ -24,8 +24,8 @@ from api.resolvers.absences.events import (
 )
 from api.resolvers.absences.follow_up import DivisionSheet, division_sheet
 from api.resolvers.absences.settings import SchoolAbsenceSetup, school_setup
-from api.resolvers.errors import NotFound, ValidationFailed
 from core import clock
+from core.errors import NotFound, ValidationFailed
 from db.absences import AbsenceEvent, EventKind
 from portals.etablissement import destinations
 from portals.etablissement.absences.classes import class_choices

@@ -12,7 +12,7 @@ from api.resolvers.absences.events import regularise_event
 from api.resolvers.absences.family_contacts import record_phone_call, student_contacts
 from api.resolvers.absences.records import student_absence_record
 from api.resolvers.absences.settings import school_setup
-from api.resolvers.errors import NotFound, ValidationFailed
+from core.errors import NotFound, ValidationFailed
 from db.absences import AbsenceEvent
 from db.guardians import Guardian, GuardianLink
 from portals.etablissement import destinations

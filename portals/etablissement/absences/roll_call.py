@@ -12,8 +12,8 @@ from starlette.responses import Response
 from api.auth.permissions import Permission
 from api.resolvers.absences.roll_calls import RollCallEntry, take_roll_call
 from api.resolvers.absences.settings import school_setup
-from api.resolvers.errors import NotFound, ValidationFailed
 from core import clock
+from core.errors import NotFound, ValidationFailed
 from db.absences import RollCall
 from db.enrollments import Enrollment, EnrollmentGroup
 from db.students import Student

@@ -21,7 +21,7 @@ from api.resolvers.absences.letters import (
     update_template,
 )
 from api.resolvers.absences.settings import school_setup
-from api.resolvers.errors import NotFound, ValidationFailed
+from core.errors import NotFound, ValidationFailed
 from db.absences import (
     AbsenceSettings,
     ClosedDay,

@@ -18,8 +18,8 @@ from api.resolvers.absences.statistics import (
     AbsenceStatisticsRow,
     absence_statistics,
 )
-from api.resolvers.errors import ValidationFailed
 from core import clock
+from core.errors import ValidationFailed
 from db.absences import EventKind
 from portals.etablissement import destinations
 from portals.etablissement.absences.form_values import form_errors, parse_day

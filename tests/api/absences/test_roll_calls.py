@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 
 from api.resolvers.absences.roll_calls import RollCallEntry, take_roll_call
 from api.resolvers.absences.settings import school_setup
-from api.resolvers.errors import NotFound, ValidationFailed
+from core.errors import NotFound, ValidationFailed
 from db.absences import AbsenceEvent, EventSource, RollCall
 from db.audit import AuditEntry
 from tests.api.absences.test_events import MONDAY

@@ -1,4 +1,6 @@
-"""Errors domain functions raise; the API and the portal turn them into field messages."""
+"""Errors every layer may raise or catch: domain functions raise them, the API and the portals
+turn them into field messages. At the bottom (core) so that auth, the exports and the portals
+use them without importing the domain layer."""
 
 from __future__ import annotations
 
