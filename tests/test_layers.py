@@ -57,13 +57,6 @@ PENDING: frozenset[tuple[str, str]] = frozenset(
     {
         ("portals.etablissement.absences.follow_up", "db.absences"),
         ("portals.etablissement.absences.grid", "db.absences"),
-        ("portals.etablissement.absences.record", "db.absences"),
-        ("portals.etablissement.absences.record", "db.guardians"),
-        ("portals.etablissement.absences.record", "sqlalchemy"),
-        ("portals.etablissement.absences.roll_call", "db.absences"),
-        ("portals.etablissement.absences.roll_call", "db.enrollments"),
-        ("portals.etablissement.absences.roll_call", "db.students"),
-        ("portals.etablissement.absences.roll_call", "sqlalchemy"),
         ("portals.etablissement.absences.settings", "db.absences"),
         ("portals.etablissement.absences.settings", "sqlalchemy"),
         ("portals.etablissement.absences.statistics", "db.absences"),

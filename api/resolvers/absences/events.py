@@ -353,6 +353,21 @@ async def _add_event(
 
 
 @requires(Permission.ABSENCES_WRITE)
+async def event_to_regularise(
+    session: AsyncSession, principal: Principal, event_id: int
+) -> AbsenceEvent:
+    """An event the caller may regularise (unknown and out of reach look the same)."""
+    return await get_in_reach(
+        session,
+        principal,
+        Permission.ABSENCES_WRITE,
+        AbsenceEvent,
+        event_id,
+        AbsenceEvent.school_id,
+    )
+
+
+@requires(Permission.ABSENCES_WRITE)
 async def regularise_event(
     session: AsyncSession,
     principal: Principal,

@@ -552,6 +552,22 @@ async def student_contacts(
     ]
 
 
+@requires(Permission.ABSENCES_MANAGE)
+async def phone_call_guardians(
+    session: AsyncSession, principal: Principal, student_id: int
+) -> list[Guardian]:
+    """Whom a call about the student may be noted with: legal guardians 1 and 2, rank 1 first."""
+    await student_in_reach(session, principal, student_id, Permission.ABSENCES_MANAGE)
+    return list(
+        await session.scalars(
+            select(Guardian)
+            .join(GuardianLink, GuardianLink.guardian_id == Guardian.id)
+            .where(GuardianLink.student_id == student_id, GuardianLink.legal_rank.in_([1, 2]))
+            .order_by(GuardianLink.legal_rank)
+        )
+    )
+
+
 async def _pupil_in_reach(session: AsyncSession, principal: Principal, student_id: int) -> None:
     await student_in_reach(session, principal, student_id, Permission.ABSENCES_READ)
 
