@@ -33,3 +33,8 @@ class NotFound(Exception):
         super().__init__(f"{entity} {entity_id} introuvable")
         self.entity = entity
         self.entity_id = entity_id
+
+
+class StaleVersion(ValidationFailed):
+    """The record was saved by someone else between the check of its version and the write:
+    the caller reloads it (a portal answers 409)."""

@@ -24,8 +24,8 @@ from api.auth.sessions import (
     open_session,
 )
 from api.auth.throttling import Throttled
+from api.resolvers.vocabulary import SessionStage
 from api.services import services_of
-from db.accounts import SessionStage
 from db.audit import set_actor
 from portals.etablissement.rendering import render
 from portals.etablissement.web import (

@@ -16,9 +16,10 @@ from api.auth.second_factor import code_keys
 from api.auth.sessions import COOKIE_NAME, OpenSession, activate_session
 from api.auth.throttling import Throttled, ensure_not_blocked, record_failure, record_success
 from api.resolvers import second_factor
+from api.resolvers.vocabulary import SessionStage
 from api.services import services_of
 from core.errors import ValidationFailed
-from db.accounts import RecoveryCode, SessionStage, StaffUser
+from db.accounts import RecoveryCode, StaffUser
 from db.schools import Academy
 from portals.etablissement import destinations
 from portals.etablissement.rendering import render

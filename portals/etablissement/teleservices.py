@@ -17,9 +17,9 @@ from starlette.responses import Response
 from api.resolvers.nomenclatures import list_mefs
 from api.resolvers.structures import list_divisions
 from api.resolvers.teleservices import availability, codes, notifications, services
+from api.resolvers.vocabulary import CodeKind, GradesPublication, Teleservice
 from core.clock import PARIS
 from core.errors import NotFound, ValidationFailed
-from db.teleservices import CodeKind, GradesPublication, Teleservice
 from portals.etablissement import destinations
 from portals.etablissement.web import Page, page_handler, parse_id, redirect
 

@@ -26,10 +26,11 @@ from api.auth.principal import PermissionDenied, Principal
 from api.auth.requests import Caller, identify
 from api.auth.rights import ROLE_LABELS_FR
 from api.resolvers.schools import school_years, visible_schools
+from api.resolvers.vocabulary import SchoolYearState
 from api.services import Services, services_of
 from core.errors import NotFound
 from db.audit import set_actor
-from db.schools import School, SchoolYear, SchoolYearState
+from db.schools import School, SchoolYear
 from portals.etablissement.destinations import ABSENCE_MENU, MENU, TILES, Destination
 from portals.etablissement.rendering import render
 
