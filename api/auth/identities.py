@@ -32,6 +32,11 @@ def acting_as(user: StaffUser, address: str | None) -> AuditActor:
     )
 
 
+def record_as_self(session: AsyncSession, user: StaffUser, address: str | None) -> None:
+    """What follows in the session is recorded as the staff member's own doing."""
+    set_actor(session.sync_session, acting_as(user, address))
+
+
 async def authenticate(session: AsyncSession, login: str, password: str) -> StaffUser | None:
     user = await session.scalar(select(StaffUser).where(StaffUser.login == login.strip().lower()))
     # argon2 takes tens of milliseconds on purpose: keep it off the event loop.

@@ -15,7 +15,7 @@ from sqlalchemy.orm import InstrumentedAttribute
 
 from api.auth.permissions import Permission
 from api.auth.principal import Principal
-from api.resolvers.errors import NotFound
+from core.errors import NotFound
 from db.enrollments import Enrollment, EnrollmentGroup
 from db.guardians import GuardianLink
 from db.schools import School

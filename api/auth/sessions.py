@@ -17,7 +17,7 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.auth.principal import Principal
-from api.resolvers.audit import record_access
+from api.auth.read_audit import record_access
 from api.settings import Settings
 from core import clock
 from db.accounts import SessionStage, StaffSession

@@ -14,8 +14,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from api.auth.principal import Principal
 from api.resolvers.administration import command_line_administrator
-from api.resolvers.errors import NotFound, ValidationFailed
 from api.settings import Settings, SettingsError, load_settings
+from core.errors import NotFound, ValidationFailed
 from databases.engines import make_engine, make_sessionmaker
 
 T = TypeVar("T")

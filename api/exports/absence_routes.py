@@ -22,6 +22,7 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from api.auth.principal import PermissionDenied, Principal
+from api.auth.read_audit import record_access
 from api.auth.requests import identify
 from api.exports.absence_statistics import indicator_csv, statistics_csv
 from api.exports.routes import CSV_TYPE, NO_STORE, PDF_TYPE, export_errors
@@ -32,9 +33,8 @@ from api.resolvers.absences.statistics import (
     AbsenceStatisticsQuery,
     absence_statistics,
 )
-from api.resolvers.audit import record_access
-from api.resolvers.errors import FieldError, NotFound, ValidationFailed
 from api.services import services_of
+from core.errors import FieldError, NotFound, ValidationFailed
 
 MAX_LETTERS = 500
 

@@ -9,12 +9,10 @@ French (accents, œ, «»).
 from __future__ import annotations
 
 import io
-import unicodedata
 from datetime import date
 from typing import Any
 from xml.sax.saxutils import escape
 
-from reportlab.lib import colors
 from reportlab.lib.enums import TA_RIGHT
 from reportlab.lib.pagesizes import A4, landscape
 from reportlab.lib.styles import ParagraphStyle
@@ -33,13 +31,16 @@ from reportlab.platypus import (
 from api.exports.columns import CellValue, Column
 from api.exports.rows import ExportTable
 from core import clock
+from documents.print_style import (
+    BLUE_FRANCE,
+    HEADER_GREY,
+    RULE,
+    STRIPE,
+    TEXT_GREY,
+    printable,
+)
 
 MARGIN = 1.5 * cm
-HEADER_GREY = colors.HexColor("#e3e3fd")  # DSFR blue-france 925
-STRIPE = colors.HexColor("#f6f6f6")
-RULE = colors.HexColor("#929292")
-TEXT_GREY = colors.HexColor("#3a3a3a")
-BLUE_FRANCE = colors.HexColor("#000091")
 
 # Columns of a known, short content get a fixed width (cm); the others share the rest.
 FIXED_WIDTHS = {
@@ -95,33 +96,6 @@ _count = ParagraphStyle("count", fontName="Helvetica-Bold", fontSize=10.5, leadi
 
 
 # Letters with no decomposition that Helvetica (WinAnsi) cannot draw.
-_FALLBACK = {"Ł": "L", "ł": "l", "Đ": "D", "đ": "d", "ı": "i", "Ħ": "H", "ħ": "h"}
-
-
-def _winansi_char(char: str) -> str:
-    try:
-        char.encode("cp1252")
-        return char
-    except UnicodeEncodeError:
-        pass
-    if char in _FALLBACK:
-        return _FALLBACK[char]
-    base = "".join(c for c in unicodedata.normalize("NFKD", char) if not unicodedata.combining(c))
-    try:
-        base.encode("cp1252")
-        return base or "?"
-    except UnicodeEncodeError:
-        return "?"
-
-
-def printable(text: str) -> str:
-    """The text as Helvetica draws it: French is kept whole (é, œ, «»); a letter it
-    has no glyph for loses its diacritic ("Şahin" -> "Sahin") instead of printing a box."""
-    try:
-        text.encode("cp1252")
-        return text
-    except UnicodeEncodeError:
-        return "".join(_winansi_char(char) for char in text)
 
 
 def _text(value: CellValue) -> str:

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from api.auth.permissions import Permission
-from api.resolvers.errors import ValidationFailed
+from core.errors import ValidationFailed
 from db.enrollments import Enrollment, Regime
 from db.guardians import Guardian
 from db.nomenclatures import Mef

@@ -23,14 +23,14 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from api.auth.principal import PermissionDenied, Principal
+from api.auth.read_audit import record_access
 from api.auth.requests import identify
 from api.exports.class_list import write_class_list
 from api.exports.columns import CLASS_LIST_COLUMNS, parse_column_keys
 from api.exports.rows import ColumnDenied, ExportTable, Population, export_rows
 from api.exports.tabular import write_csv, write_xlsx
-from api.resolvers.audit import record_access
-from api.resolvers.errors import FieldError, NotFound, ValidationFailed
 from api.services import services_of
+from core.errors import FieldError, NotFound, ValidationFailed
 
 CSV_TYPE = "text/csv; charset=utf-8"
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"

@@ -25,7 +25,7 @@ from api.auth.permissions import Permission
 from api.auth.principal import PermissionDenied, Principal
 from api.auth.scopes import enrollment_clause, get_in_reach, school_clause
 from api.exports.columns import CellValue, Column, ExportRecord, resolve_columns
-from api.resolvers.errors import NotFound, ValidationFailed
+from core.errors import NotFound, ValidationFailed
 from db.enrollments import Enrollment, EnrollmentGroup
 from db.guardians import Guardian, GuardianLink
 from db.nomenclatures import Mef

@@ -15,8 +15,8 @@ from api.auth.permissions import Permission
 from api.auth.principal import Principal
 from api.auth.rights import ACADEMY_ROLES
 from api.auth.sessions import close_all_sessions
-from api.resolvers.errors import FieldError, NotFound, ValidationFailed
 from api.resolvers.operator_accounts import identity_errors
+from core.errors import FieldError, NotFound, ValidationFailed
 from db.accounts import Role, RoleGrant, StaffUser
 from db.audit import set_actor
 from db.schools import School

@@ -1,8 +1,8 @@
 """The audit trail: recording reads and exports, and reading the trail back.
 
 Changes are written by the flush hook of ``db.audit``. Reads of a full
-student record and exports are recorded here, by the domain functions that
-serve them, with who, when, from where and what was read: never the personal
+student record and exports are recorded by ``api.auth.read_audit``, called by the
+domain functions that serve them, with who, when, from where and what was read: never the personal
 data itself, only which record, which population, format and columns.
 
 Reading the trail needs ``AUDIT_READ``: a principal sees the entries of his
@@ -15,7 +15,7 @@ import base64
 import json
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Any, Literal, cast
+from typing import cast
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import ColumnElement, and_, or_, select
@@ -26,8 +26,7 @@ from api.auth.guard import requires
 from api.auth.permissions import Permission
 from api.auth.principal import Principal
 from api.auth.scopes import enrollment_clause, school_clause
-from api.resolvers.errors import ValidationFailed
-from core import clock
+from core.errors import ValidationFailed
 from db.accounts import StaffUser
 from db.audit import AuditEntry, set_actor
 from db.enrollments import Enrollment
@@ -38,40 +37,6 @@ MAX_PAGE_SIZE = 200
 DEFAULT_PAGE_SIZE = 50
 # Dates of the filters are days as the schools live them.
 LOCAL_TIME = ZoneInfo("Europe/Paris")
-
-# "logout_all": a staff member ended all their sessions (a lost device, a doubt).
-AccessAction = Literal["read", "export", "logout_all"]
-
-
-def record_access(
-    session: AsyncSession,
-    principal: Principal,
-    action: AccessAction,
-    entity: str,
-    entity_id: int | None,
-    school_id: int | None,
-    details: dict[str, Any],
-) -> AuditEntry:
-    """Adds an entry for a read or an export; written when the session commits.
-
-    ``details`` says what was read or exported (fields, population, format,
-    columns), never the values read.
-    """
-    entry = AuditEntry(
-        at=clock.now(),
-        actor_kind=principal.kind,
-        actor_id=principal.id,
-        actor_label=principal.label[:120],
-        remote_addr=principal.remote_addr,
-        school_id=school_id,
-        action=action,
-        entity=entity,
-        entity_id=entity_id,
-        before=None,
-        after=details,
-    )
-    session.add(entry)
-    return entry
 
 
 @requires(Permission.STUDENTS_READ)

@@ -15,8 +15,8 @@ from api.auth.client_scopes import UnknownScope, parse_scopes
 from api.auth.guard import requires
 from api.auth.permissions import Permission
 from api.auth.principal import Principal
-from api.resolvers.errors import FieldError, NotFound, ValidationFailed
 from core import clock
+from core.errors import FieldError, NotFound, ValidationFailed
 from db.audit import set_actor
 from db.clients import ApiClient, ApiClientSchool
 from db.schools import School

@@ -14,7 +14,7 @@ from api.auth.guard import requires
 from api.auth.permissions import Permission
 from api.auth.principal import Principal
 from api.auth.rights import UNDELEGABLE_ROLES, effective_rights
-from api.resolvers.errors import NotFound, ValidationFailed
+from core.errors import NotFound, ValidationFailed
 from db.accounts import Role, RoleGrant, StaffUser
 from db.audit import set_actor
 from db.delegations import Delegation, Right

@@ -13,8 +13,8 @@ from api.auth.guard import requires
 from api.auth.permissions import Permission
 from api.auth.principal import Principal
 from api.auth.scopes import enrollment_clause, school_clause, student_in_reach
-from api.resolvers.errors import FieldError, NotFound, ValidationFailed
 from api.resolvers.fields import FieldParser
+from core.errors import FieldError, NotFound, ValidationFailed
 from db.enrollments import Enrollment, EnrollmentGroup, ExitReason, Regime
 from db.nomenclatures import Mef, SchoolMef
 from db.schools import School, SchoolYear, SchoolYearState, is_valid_uai

@@ -11,7 +11,7 @@ import re
 from datetime import date
 from typing import Any, TypeVar
 
-from api.resolvers.errors import FieldError, ValidationFailed
+from core.errors import FieldError, ValidationFailed
 
 E = TypeVar("E", bound=enum.Enum)
 

@@ -21,7 +21,7 @@ from api.auth.guard import requires
 from api.auth.permissions import Permission
 from api.auth.principal import Principal
 from api.auth.scopes import get_in_reach
-from api.resolvers.errors import FieldError, NotFound, ValidationFailed
+from core.errors import FieldError, NotFound, ValidationFailed
 from db.accounts import Role
 from db.audit import set_actor
 from db.enrollments import Enrollment, EnrollmentGroup

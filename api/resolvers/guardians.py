@@ -13,8 +13,8 @@ from api.auth.permissions import Permission
 from api.auth.principal import Principal
 from api.auth.scopes import guardian_clause, student_clause, student_in_reach
 from api.resolvers.audit import attribute_to_student_school
-from api.resolvers.errors import NotFound, ValidationFailed
 from api.resolvers.fields import FieldParser
+from core.errors import NotFound, ValidationFailed
 from db.guardians import Civility, Guardian, GuardianLink, Relationship
 from db.students import Student
 

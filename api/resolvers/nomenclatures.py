@@ -9,7 +9,7 @@ from api.auth.guard import requires
 from api.auth.permissions import Permission
 from api.auth.principal import Principal
 from api.auth.scopes import school_clause
-from api.resolvers.errors import NotFound
+from core.errors import NotFound
 from db.nomenclatures import Mef, SchoolMef, SchoolSubject, Subject
 from db.schools import School
 

@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from api.auth.passwords import hash_password
 from api.auth.rights import ACADEMY_ROLES
-from api.resolvers.errors import FieldError, ValidationFailed
+from core.errors import FieldError, ValidationFailed
 from db.accounts import Role, RoleGrant, StaffUser
 from db.audit import AuditActor, set_actor
 from db.schools import Academy, School

@@ -9,7 +9,7 @@ from api.auth.guard import requires
 from api.auth.permissions import Permission
 from api.auth.principal import Principal
 from api.auth.scopes import get_in_reach, school_clause
-from api.resolvers.errors import NotFound
+from core.errors import NotFound
 from db.schools import School, SchoolYear, SchoolYearState
 
 

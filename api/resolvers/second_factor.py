@@ -9,8 +9,9 @@ guarded like every domain function.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
-from sqlalchemy import delete, exists, select
+from sqlalchemy import delete, exists, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.auth import second_factor as totp
@@ -19,8 +20,8 @@ from api.auth.identities import acting_as
 from api.auth.permissions import Permission
 from api.auth.principal import PermissionDenied, Principal
 from api.auth.sessions import close_all_sessions
-from api.resolvers.errors import NotFound, ValidationFailed
 from core import clock
+from core.errors import NotFound, ValidationFailed
 from db.accounts import RecoveryCode, Role, RoleGrant, StaffUser
 from db.audit import set_actor
 from db.schools import Academy
@@ -42,6 +43,31 @@ async def _user(session: AsyncSession, user_id: int) -> StaffUser:
     if user is None or not user.is_active:
         raise NotFound("StaffUser", user_id)
     return user
+
+
+@dataclass(frozen=True)
+class SecondFactorStatus:
+    """The caller's own second factor, as the account page shows it."""
+
+    enrolled_at: datetime | None
+    codes_left: int
+    required: bool  # by the académie, for every staff member
+
+
+async def second_factor_status(session: AsyncSession, principal: Principal) -> SecondFactorStatus:
+    """No permission: anyone signed in reads his own account."""
+    if principal.kind != "staff" or principal.id is None:
+        raise PermissionDenied(Permission.ACCOUNTS_MANAGE)
+    user = await _user(session, principal.id)
+    academy = await session.get(Academy, principal.academy_id)
+    codes_left = await session.scalar(
+        select(func.count())
+        .select_from(RecoveryCode)
+        .where(RecoveryCode.user_id == user.id, RecoveryCode.used_at.is_(None))
+    )
+    return SecondFactorStatus(
+        user.totp_enrolled_at, codes_left or 0, bool(academy and academy.second_factor_required)
+    )
 
 
 async def start_enrolment(

@@ -13,7 +13,7 @@ from api.auth.guard import requires
 from api.auth.permissions import Permission
 from api.auth.principal import Principal
 from api.auth.scopes import enrollment_clause
-from api.resolvers.errors import NotFound
+from core.errors import NotFound
 from db.enrollments import Enrollment, Regime
 from db.nomenclatures import Mef
 from db.schools import SchoolYear, SchoolYearState

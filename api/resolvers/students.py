@@ -12,17 +12,19 @@ from typing import Any
 
 from sqlalchemy import Select, and_, exists, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.exc import StaleDataError
 
 from api.auth.guard import requires
 from api.auth.permissions import Permission
 from api.auth.principal import PermissionDenied, Principal
+from api.auth.read_audit import record_access
 from api.auth.scopes import enrollment_clause, student_in_reach
 from api.resolvers import audit, enrollments
 from api.resolvers.audit import attribute_to_student_school
-from api.resolvers.errors import ValidationFailed
 from api.resolvers.fields import FieldParser
 from api.resolvers.ine_conflicts import flag_conflicts, other_holders
 from core import clock
+from core.errors import FieldError, StaleVersion, ValidationFailed
 from db.audit import set_actor
 from db.enrollments import Enrollment, EnrollmentGroup
 from db.schools import School
@@ -194,7 +196,7 @@ async def get_student(session: AsyncSession, principal: Principal, student_id: i
     """The full record: the read is recorded in the audit trail (written on commit)."""
     student = await student_in_reach(session, principal, student_id)
     school_id = await audit.reaching_school(session, principal, student_id)
-    audit.record_access(
+    record_access(
         session, principal, "read", Student.__tablename__, student_id, school_id, dict(RECORD_READ)
     )
     return student
@@ -350,6 +352,12 @@ async def create_student(
     return student
 
 
+STALE_RECORD = (
+    "La fiche a été modifiée par quelqu'un d'autre depuis son ouverture : "
+    "rechargez-la avant d'enregistrer."
+)
+
+
 @requires(Permission.STUDENTS_WRITE)
 async def update_student(
     session: AsyncSession,
@@ -360,12 +368,7 @@ async def update_student(
 ) -> Student:
     student = await _writable_student(session, principal, student_id)
     if expected_version is not None and expected_version != student.version:
-        raise ValidationFailed.single(
-            "version",
-            "STALE",
-            "La fiche a été modifiée par quelqu'un d'autre depuis son ouverture : "
-            "rechargez-la avant d'enregistrer.",
-        )
+        raise ValidationFailed.single("version", "STALE", STALE_RECORD)
     unknown = set(changes) - set(IDENTITY_FIELDS)
     if unknown:
         raise ValidationFailed.single(sorted(unknown)[0], "UNKNOWN", "Ce champ n'existe pas.")
@@ -379,7 +382,10 @@ async def update_student(
     for field, value in values.items():
         if getattr(student, field) != value:
             setattr(student, field, value)
-    await session.flush()
+    try:
+        await session.flush()
+    except StaleDataError:
+        raise StaleVersion([FieldError("version", "STALE", STALE_RECORD)]) from None
     if holders:
         await flag_conflicts(session, values["ine"], student.id, holders)
     return student

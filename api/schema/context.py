@@ -16,8 +16,8 @@ from strawberry.types import Info as StrawberryInfo
 from api.auth.principal import PermissionDenied, Principal
 from api.auth.scopes import student_permissions
 from api.resolvers import enrollments, guardians, structures
-from api.resolvers.errors import NotFound, ValidationFailed
 from api.settings import Settings
+from core.errors import NotFound, ValidationFailed
 from db.nomenclatures import Mef, Subject
 from db.schools import School, SchoolYear
 from db.structures import Division

@@ -10,9 +10,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from strawberry.utils.str_converters import to_camel_case
 
 from api.auth.principal import PermissionDenied, Principal
-from api.resolvers.errors import NotFound, ValidationFailed
 from api.resolvers.transactions import writing
 from api.schema.context import Info, graphql_error
+from core.errors import NotFound, ValidationFailed
 
 P = ParamSpec("P")
 R = TypeVar("R")

@@ -17,7 +17,7 @@ from api.resolvers.accounts import (
     manageable_schools,
     set_account_active,
 )
-from api.resolvers.errors import NotFound, ValidationFailed
+from core.errors import NotFound, ValidationFailed
 from portals.etablissement import destinations
 from portals.etablissement.web import Page, page_handler, parse_id, redirect
 

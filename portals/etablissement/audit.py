@@ -15,16 +15,16 @@ from typing import Any
 from starlette.responses import Response
 
 from api.auth.permissions import Permission
-from api.resolvers.audit import AuditFilter, AuditPage, audit_trail
+from api.resolvers.audit import AuditEntry, AuditFilter, AuditPage, audit_trail
 from api.resolvers.audit_names import (
     REFERENCES,
     SubjectName,
     audit_subject_names,
     person_name,
 )
-from api.resolvers.errors import FieldError, ValidationFailed
+from api.resolvers.vocabulary import REDACTED, is_redacted
 from core import clock
-from db.audit import REDACTED, AuditEntry, is_redacted
+from core.errors import FieldError, ValidationFailed
 from portals.etablissement import destinations
 from portals.etablissement.labels import field_label, value_label
 from portals.etablissement.web import Page, page_handler, parse_id

@@ -16,7 +16,7 @@ from api.resolvers.clients import (
     rotate_client_secret,
     schools_to_choose,
 )
-from api.resolvers.errors import NotFound, ValidationFailed
+from core.errors import NotFound, ValidationFailed
 from portals.etablissement import destinations
 from portals.etablissement.web import Page, page_handler, parse_id, redirect
 

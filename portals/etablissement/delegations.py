@@ -8,8 +8,8 @@ from api.auth.permissions import Permission
 from api.auth.principal import PermissionDenied
 from api.auth.rights import RIGHT_LABELS_FR, ROLE_LABELS_FR
 from api.resolvers.delegations import school_staff_rights, set_staff_rights
-from api.resolvers.errors import NotFound, ValidationFailed
-from db.delegations import Right
+from api.resolvers.vocabulary import Right
+from core.errors import NotFound, ValidationFailed
 from portals.etablissement import destinations
 from portals.etablissement.web import Page, page_handler, parse_id, redirect
 

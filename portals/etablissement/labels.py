@@ -6,10 +6,7 @@ from collections.abc import Mapping
 from datetime import date, datetime
 from typing import Any
 
-from db.enrollments import ExitReason, Regime
-from db.guardians import Relationship
-from db.schools import SchoolKind
-from db.students import Sex
+from api.resolvers.vocabulary import ExitReason, Regime, Relationship, SchoolKind, Sex
 
 SEX = {Sex.M: "Masculin", Sex.F: "Féminin"}
 SEX_SHORT = {Sex.M: "M", Sex.F: "F"}

@@ -14,7 +14,7 @@ from urllib.parse import urlencode
 from starlette.requests import Request
 from starlette.responses import Response
 
-from api.auth.identities import acting_as, authenticate_throttled, login_stage
+from api.auth.identities import authenticate_throttled, login_stage, record_as_self
 from api.auth.requests import Caller, client_address, identify, session_token
 from api.auth.sessions import (
     COOKIE_NAME,
@@ -24,9 +24,8 @@ from api.auth.sessions import (
     open_session,
 )
 from api.auth.throttling import Throttled
+from api.resolvers.vocabulary import SessionStage
 from api.services import services_of
-from db.accounts import SessionStage
-from db.audit import set_actor
 from portals.etablissement.rendering import render
 from portals.etablissement.web import (
     LOGIN_PATH,
@@ -141,7 +140,7 @@ async def _password_login(
             opened = None
         else:
             # authenticate() may upgrade the password hash: that change is audited too.
-            set_actor(session.sync_session, acting_as(user, client_address(request)))
+            record_as_self(session, user, client_address(request))
             await close_session(session, previous_token)
             opened = await open_session(
                 session,

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import hmac
 
-from sqlalchemy import func, select
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -16,10 +15,9 @@ from api.auth.second_factor import code_keys
 from api.auth.sessions import COOKIE_NAME, OpenSession, activate_session
 from api.auth.throttling import Throttled, ensure_not_blocked, record_failure, record_success
 from api.resolvers import second_factor
-from api.resolvers.errors import ValidationFailed
+from api.resolvers.vocabulary import SessionStage
 from api.services import services_of
-from db.accounts import RecoveryCode, SessionStage, StaffUser
-from db.schools import Academy
+from core.errors import ValidationFailed
 from portals.etablissement import destinations
 from portals.etablissement.rendering import render
 from portals.etablissement.web import (
@@ -188,21 +186,13 @@ async def enrolment_at_login(request: Request) -> Response:
 
 @page_handler(destinations.ACCOUNT)
 async def account(page: Page) -> Response:
-    async with page.services.sessionmaker() as session:
-        user = await session.get(StaffUser, page.principal.id)
-        academy = await session.get(Academy, page.principal.academy_id)
-        codes_left = await session.scalar(
-            select(func.count())
-            .select_from(RecoveryCode)
-            .where(RecoveryCode.user_id == page.principal.id, RecoveryCode.used_at.is_(None))
-        )
-    assert user is not None and academy is not None
+    status = await second_factor.second_factor_status(page.session, page.principal)
     return page.render(
         "second_factor/account.html",
-        enrolled=user.totp_enrolled_at is not None,
-        enrolled_at=user.totp_enrolled_at,
-        codes_left=codes_left,
-        required=academy.second_factor_required,
+        enrolled=status.enrolled_at is not None,
+        enrolled_at=status.enrolled_at,
+        codes_left=status.codes_left,
+        required=status.required,
         can_require=page.principal.academy_wide(Permission.ACCOUNTS_MANAGE),
         message=page.request.query_params.get("message"),
         field_error=None,

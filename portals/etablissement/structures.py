@@ -10,8 +10,7 @@ from api.auth.permissions import Permission
 from api.resolvers.nomenclatures import list_mefs
 from api.resolvers.schools import get_school, get_school_year
 from api.resolvers.structures import get_division, list_divisions, list_groups
-from api.resolvers.students import MAX_PAGE_SIZE, StudentFilter, search_students
-from db.students import Student
+from api.resolvers.students import MAX_PAGE_SIZE, Student, StudentFilter, search_students
 from portals.etablissement import destinations
 from portals.etablissement.students import first_names, student_rows
 from portals.etablissement.web import Page, page_handler

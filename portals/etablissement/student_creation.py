@@ -11,11 +11,11 @@ from starlette.responses import Response
 
 from api.auth.permissions import Permission
 from api.auth.principal import PermissionDenied
-from api.resolvers.errors import FieldError, ValidationFailed
 from api.resolvers.nomenclatures import list_mefs
 from api.resolvers.structures import list_divisions
 from api.resolvers.students import IDENTITY_FIELDS, create_student
 from core import clock
+from core.errors import FieldError, ValidationFailed
 from portals.etablissement import destinations
 from portals.etablissement.labels import REGIME, date_fr
 from portals.etablissement.students import IDENTITY_FORM

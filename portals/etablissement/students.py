@@ -7,19 +7,19 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy.orm.exc import StaleDataError
 from starlette.responses import Response
 
 from api.auth.permissions import Permission
 from api.auth.principal import PermissionDenied
 from api.auth.scopes import student_permissions
 from api.resolvers.enrollments import EnrollmentView, enrollments_for_students, schooling_history
-from api.resolvers.errors import FieldError, ValidationFailed
 from api.resolvers.guardians import guardians_of
 from api.resolvers.nomenclatures import list_mefs
 from api.resolvers.structures import list_divisions, list_groups
 from api.resolvers.students import (
     IDENTITY_FIELDS,
+    Enrollment,
+    Student,
     StudentFilter,
     StudentOrder,
     get_student,
@@ -28,19 +28,12 @@ from api.resolvers.students import (
 )
 from api.schema import schema
 from api.schema.field_permissions import GUARDED, permission_table
-from db.enrollments import Enrollment
-from db.students import Student
+from core.errors import FieldError, StaleVersion, ValidationFailed
 from portals.etablissement import destinations
 from portals.etablissement.labels import date_fr
 from portals.etablissement.web import Page, page_handler, parse_id, redirect
 
 PAGE_SIZE = 50
-STALE = FieldError(
-    "version",
-    "STALE",
-    "La fiche a été modifiée par quelqu'un d'autre depuis son ouverture : "
-    "rechargez-la avant d'enregistrer.",
-)
 ORDERS = {"nom": StudentOrder.NAME, "naissance": StudentOrder.BIRTH_DATE}
 
 # Identity fields of the edit form, in display order, with their French labels and hints.
@@ -311,9 +304,9 @@ async def edit(page: Page) -> Response:
                 # A form without its version is treated as stale, never as "skip the check".
                 expected_version=version if version is not None else 0,
             )
+    except StaleVersion as exc:
+        # Someone saved between our version check and our write.
+        return _edit_form(page, student, values, raw_version, exc.errors, status_code=409)
     except ValidationFailed as exc:
         return _edit_form(page, student, values, raw_version, exc.errors, status_code=400)
-    except StaleDataError:
-        # Someone saved between our version check and our write.
-        return _edit_form(page, student, values, raw_version, [STALE], status_code=409)
     return redirect(f"/eleves/{student_id}?enregistre=1")

@@ -14,12 +14,12 @@ from typing import Any
 from starlette.datastructures import FormData
 from starlette.responses import Response
 
-from api.resolvers.errors import NotFound, ValidationFailed
 from api.resolvers.nomenclatures import list_mefs
 from api.resolvers.structures import list_divisions
 from api.resolvers.teleservices import availability, codes, notifications, services
+from api.resolvers.vocabulary import CodeKind, GradesPublication, Teleservice
 from core.clock import PARIS
-from db.teleservices import CodeKind, GradesPublication, Teleservice
+from core.errors import NotFound, ValidationFailed
 from portals.etablissement import destinations
 from portals.etablissement.web import Page, page_handler, parse_id, redirect
 

@@ -25,11 +25,10 @@ from api.auth.permissions import Permission
 from api.auth.principal import PermissionDenied, Principal
 from api.auth.requests import Caller, identify
 from api.auth.rights import ROLE_LABELS_FR
-from api.resolvers.errors import NotFound
-from api.resolvers.schools import school_years, visible_schools
+from api.resolvers.schools import School, SchoolYear, school_years, visible_schools
+from api.resolvers.vocabulary import SchoolYearState
 from api.services import Services, services_of
-from db.audit import set_actor
-from db.schools import School, SchoolYear, SchoolYearState
+from core.errors import NotFound
 from portals.etablissement.destinations import ABSENCE_MENU, MENU, TILES, Destination
 from portals.etablissement.rendering import render
 
@@ -200,8 +199,7 @@ class Page:
     @asynccontextmanager
     async def writing(self, school_id: int | None) -> AsyncIterator[AsyncSession]:
         """One transaction, with the audit actor set; rolled back on any exception."""
-        async with self.services.sessionmaker() as session, session.begin():
-            set_actor(session.sync_session, self.principal.audit_actor(school_id))
+        async with self.services.writing(self.principal.audit_actor(school_id)) as session:
             yield session
 
 

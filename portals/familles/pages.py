@@ -15,7 +15,6 @@ from collections.abc import Awaitable, Callable
 from datetime import date, timedelta
 from typing import Any, TypeVar
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
@@ -23,17 +22,19 @@ from starlette.responses import RedirectResponse, Response
 from core.guess_counters import (
     ACCOUNT_POLICY,
     ADDRESS_POLICY,
-    GuessCounters,
     GuessPolicy,
     Key,
     Throttled,
 )
-from portals.familles.accounts import (
+from families.accounts import (
+    COUNTERS,
     LINK_EXPIRED,
     AccountError,
     CodeAlreadyUsed,
+    FamilyAccount,
+    FamilySession,
     LoginTaken,
-    attach_code,
+    attach_code_to,
     change_password,
     children,
     close_session,
@@ -41,6 +42,7 @@ from portals.familles.accounts import (
     confirm_email,
     create_account,
     find_code,
+    normalised,
     open_session,
     request_reset,
     reset_password,
@@ -49,18 +51,9 @@ from portals.familles.accounts import (
     sign_in,
     ticket,
 )
+from families.school_life import school_life
 from portals.familles.rendering import render
-from tsdb.activation_codes import normalised
-from tsdb.models import (
-    FamilyAccount,
-    FamilyFailureCounter,
-    FamilySession,
-    TsAbsence,
-    TsMark,
-    TsStudent,
-)
 
-COUNTERS = GuessCounters(FamilyFailureCounter)
 # A code typed with wrong birth dates: a few mistakes, then a long lock (the date is guessable).
 CODE_POLICY = GuessPolicy(
     free_failures=3,
@@ -360,9 +353,7 @@ async def add_code(request: Request) -> Response:
     keys = [*_code_keys(request, typed), (Key("familles-account", str(account.id)), ACCOUNT_POLICY)]
 
     async def attempt(ts: AsyncSession) -> None:
-        holder = await ts.get(FamilyAccount, account.id)
-        assert holder is not None
-        await attach_code(ts, holder, await find_code(ts, typed, born))
+        await attach_code_to(ts, account.id, typed, born)
 
     try:
         await _guess(request, keys, attempt)
@@ -393,9 +384,8 @@ async def child(request: Request) -> Response:
         member = await _member(ts, request)
         if member is None:
             return _redirect("/")
-        reachable = {c.id: c for c in await children(ts, member[0])}
-        found = reachable.get(child_id)
-        if found is None:
+        life = await school_life(ts, member[0], child_id)
+        if life is None:
             return render(
                 "message.html",
                 404,
@@ -403,41 +393,11 @@ async def child(request: Request) -> Response:
                 message="Cet élève n'est pas rattaché à votre compte.",
                 member=member,
             )
-        student = await ts.get(TsStudent, child_id)
-        assert student is not None
-        absences = (
-            list(
-                await ts.scalars(
-                    select(TsAbsence)
-                    .where(
-                        TsAbsence.student_id == student.student_id,
-                        TsAbsence.school_id == student.school_id,
-                    )
-                    .order_by(TsAbsence.start_date.desc())
-                )
-            )
-            if "absences" in found.services
-            else []
-        )
-        marks = (
-            list(
-                await ts.scalars(
-                    select(TsMark)
-                    .where(
-                        TsMark.student_id == student.student_id,
-                        TsMark.school_id == student.school_id,
-                    )
-                    .order_by(TsMark.day.desc(), TsMark.id.desc())
-                )
-            )
-            if "grades" in found.services
-            else []
-        )
         return render(
             "child.html",
-            child=found,
-            absences=absences,
-            marks=marks,
+            child=life.child,
+            absences=life.absences,
+            marks=life.marks,
             member=member,
         )
 

@@ -10,7 +10,7 @@ from typing import Any
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from starlette.responses import HTMLResponse
 
-from tsdb.models import FamilyAccount, FamilySession
+from families.accounts import FamilyAccount, FamilySession
 
 # The signed-in member (his account and this browser's session), or None when anonymous.
 Member = tuple[FamilyAccount, FamilySession] | None

@@ -13,7 +13,7 @@ from api.resolvers.accounts import (
     manageable_accounts,
     set_account_active,
 )
-from api.resolvers.errors import NotFound, ValidationFailed
+from core.errors import NotFound, ValidationFailed
 from db.accounts import StaffSession
 from tests.portals.conftest import Portal, csrf_of, make_client
 

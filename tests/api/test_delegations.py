@@ -7,7 +7,7 @@ from sqlalchemy import select
 
 from api.auth.permissions import Permission
 from api.resolvers.delegations import school_staff_rights, set_staff_rights
-from api.resolvers.errors import NotFound, ValidationFailed
+from core.errors import NotFound, ValidationFailed
 from db.audit import AuditEntry
 from db.delegations import Delegation, Right
 

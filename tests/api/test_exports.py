@@ -20,7 +20,7 @@ from api.exports.class_list import write_class_list
 from api.exports.columns import COLUMNS, DEFAULT_COLUMNS
 from api.exports.rows import ColumnDenied, ExportRow, ExportTable, Population, export_rows
 from api.exports.tabular import write_csv, write_xlsx
-from api.resolvers.errors import NotFound, ValidationFailed
+from core.errors import NotFound, ValidationFailed
 from db.accounts import Role
 from db.audit import AuditActor, set_actor
 from db.enrollments import Enrollment, EnrollmentGroup

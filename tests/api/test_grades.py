@@ -8,7 +8,6 @@ from decimal import Decimal
 import pytest
 
 from api.auth.principal import PermissionDenied
-from api.resolvers.errors import NotFound, ValidationFailed
 from api.resolvers.grades import (
     AssessmentInput,
     MarkInput,
@@ -19,6 +18,7 @@ from api.resolvers.grades import (
     period_averages,
     weighted_average,
 )
+from core.errors import NotFound, ValidationFailed
 from db.audit import set_actor
 from db.grades import MarkStatus
 from tests.world import build_world

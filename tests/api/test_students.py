@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-from sqlalchemy import func, select
+import pytest
+from sqlalchemy import func, select, update
 
-from db.audit import AuditEntry
+from api.resolvers.students import update_student
+from core.errors import StaleVersion
+from db.audit import AuditActor, AuditEntry, set_actor
 from db.enrollments import Enrollment
 from db.students import Student
 
@@ -338,3 +341,22 @@ async def test_the_total_is_counted_only_when_asked_for(gql, world, sessionmaker
     async with sessionmaker() as session:
         reached = await session.scalar(select(func.count(func.distinct(Enrollment.student_id))))
     assert body["data"]["students"]["totalCount"] == reached
+
+
+async def test_a_save_between_the_version_check_and_the_write_is_stale(world, sessionmaker):
+    """The domain names the lost race (StaleVersion, a field error) instead of letting the
+    ORM's own exception reach the portals."""
+    principal = await world.principal(sessionmaker, "registrar_a")
+    noah = world.students["noah"]
+    async with sessionmaker() as session:
+        # Read at version 1; held, so that the session keeps this state (its map is weak).
+        read = await session.get(Student, noah)
+        assert read is not None
+        async with sessionmaker() as other, other.begin():
+            set_actor(other.sync_session, AuditActor(kind="system", id=None, label="tests"))
+            await other.execute(
+                update(Student).where(Student.id == noah).values(version=Student.version + 1)
+            )
+        with pytest.raises(StaleVersion) as raised:
+            await update_student(session, principal, noah, changes={"first_name": "Noam"})
+    assert [(e.field, e.code) for e in raised.value.errors] == [("version", "STALE")]

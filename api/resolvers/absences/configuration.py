@@ -21,7 +21,7 @@ from api.auth.permissions import Permission
 from api.auth.principal import Principal
 from api.auth.scopes import get_in_reach
 from api.resolvers.absences.settings import ensure_defaults
-from api.resolvers.errors import FieldError, ValidationFailed
+from core.errors import FieldError, ValidationFailed
 from db.absences import (
     AbsenceEvent,
     AbsenceMotive,
@@ -89,6 +89,36 @@ async def _settings(
     )
     set_actor(session.sync_session, principal.audit_actor(school.id))
     return school, await ensure_defaults(session, school)
+
+
+@dataclass(frozen=True)
+class ConfigurationForms:
+    """What the settings page fills its forms with, beside the school's setup."""
+
+    settings: AbsenceSettings | None
+    week: dict[int, SchoolWeekday]  # by weekday, Monday = 0
+    closed_days: list[ClosedDay]
+    generic_motives: list[GenericMotive]
+
+
+@requires(Permission.ABSENCES_MANAGE)
+async def configuration_forms(
+    session: AsyncSession, principal: Principal, school_id: int
+) -> ConfigurationForms:
+    school = await get_in_reach(
+        session, principal, Permission.ABSENCES_MANAGE, School, school_id, School.id
+    )
+    week = await session.scalars(select(SchoolWeekday).where(SchoolWeekday.school_id == school.id))
+    closed = await session.scalars(
+        select(ClosedDay).where(ClosedDay.school_id == school.id).order_by(ClosedDay.day)
+    )
+    generic = await session.scalars(select(GenericMotive).order_by(GenericMotive.code))
+    return ConfigurationForms(
+        await session.get(AbsenceSettings, school.id),
+        {row.weekday: row for row in week},
+        list(closed),
+        list(generic),
+    )
 
 
 def _check_slots(slots: list[SlotInput]) -> None:

@@ -21,8 +21,8 @@ from api.auth.principal import Principal
 from api.auth.scopes import enrollment_clause, get_in_reach
 from api.resolvers.absences.half_days import Span, covered_half_days
 from api.resolvers.absences.settings import SchoolAbsenceSetup, ensure_defaults, load_setup
-from api.resolvers.errors import NotFound, ValidationFailed
 from core import clock
+from core.errors import NotFound, ValidationFailed
 from db.absences import AbsenceEvent, EventKind, EventSource
 from db.audit import set_actor
 from db.enrollments import Enrollment
@@ -350,6 +350,21 @@ async def _add_event(
     session.add(event)
     await session.flush()
     return event
+
+
+@requires(Permission.ABSENCES_WRITE)
+async def event_to_regularise(
+    session: AsyncSession, principal: Principal, event_id: int
+) -> AbsenceEvent:
+    """An event the caller may regularise (unknown and out of reach look the same)."""
+    return await get_in_reach(
+        session,
+        principal,
+        Permission.ABSENCES_WRITE,
+        AbsenceEvent,
+        event_id,
+        AbsenceEvent.school_id,
+    )
 
 
 @requires(Permission.ABSENCES_WRITE)

@@ -25,7 +25,6 @@ from api.auth.guard import requires
 from api.auth.permissions import Permission
 from api.auth.principal import Principal
 from api.auth.scopes import enrollment_clause, get_in_reach, student_in_reach
-from api.exports.letters import Letter, LetterTable, write_letters
 from api.outbox.queue import enqueue
 from api.resolvers.absences.calendar import french_date
 from api.resolvers.absences.follow_up import EventSearch, event_query
@@ -33,8 +32,8 @@ from api.resolvers.absences.letters import TABLE_FIELD, TABLE_MARK
 from api.resolvers.absences.settings import SchoolAbsenceSetup, ensure_defaults, load_setup
 from api.resolvers.absences.tallies import StudentTally
 from api.resolvers.absences.template_sandbox import TemplateTooCostly, render_each
-from api.resolvers.errors import NotFound, ValidationFailed
 from core import clock
+from core.errors import NotFound, ValidationFailed
 from db.absences import (
     AbsenceEvent,
     AbsenceSettings,
@@ -51,6 +50,7 @@ from db.outbox import OutboxChannel, OutboxMessage, OutboxStatus
 from db.schools import School
 from db.structures import Division
 from db.students import Student
+from documents.letters import Letter, LetterTable, write_letters
 
 MOBILE = re.compile(r"^(?:\+33|0033|0)([67]\d{8})$")
 WEEKDAYS_FR = ("lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche")
@@ -550,6 +550,22 @@ async def student_contacts(
         ContactLine(contact, status, error, sorted(events.get(contact.id, [])))
         for contact, status, error in rows
     ]
+
+
+@requires(Permission.ABSENCES_MANAGE)
+async def phone_call_guardians(
+    session: AsyncSession, principal: Principal, student_id: int
+) -> list[Guardian]:
+    """Whom a call about the student may be noted with: legal guardians 1 and 2, rank 1 first."""
+    await student_in_reach(session, principal, student_id, Permission.ABSENCES_MANAGE)
+    return list(
+        await session.scalars(
+            select(Guardian)
+            .join(GuardianLink, GuardianLink.guardian_id == Guardian.id)
+            .where(GuardianLink.student_id == student_id, GuardianLink.legal_rank.in_([1, 2]))
+            .order_by(GuardianLink.legal_rank)
+        )
+    )
 
 
 async def _pupil_in_reach(session: AsyncSession, principal: Principal, student_id: int) -> None:

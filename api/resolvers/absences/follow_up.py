@@ -21,7 +21,7 @@ from api.auth.scopes import enrollment_clause, get_in_reach
 from api.resolvers.absences.enrolments import in_force
 from api.resolvers.absences.settings import SchoolAbsenceSetup, school_setup
 from api.resolvers.absences.tallies import StudentTally
-from api.resolvers.errors import ValidationFailed
+from core.errors import ValidationFailed
 from db.absences import AbsenceEvent, EventKind
 from db.enrollments import Enrollment, EnrollmentGroup
 from db.structures import Division

@@ -21,7 +21,7 @@ from api.auth.principal import Principal
 from api.auth.scopes import school_clause
 from api.resolvers.absences.settings import load_setup
 from api.resolvers.absences.tallies import EXTENT_COLUMNS, tally_by_student
-from api.resolvers.errors import NotFound, ValidationFailed
+from core.errors import NotFound, ValidationFailed
 from db.absences import AbsenceEvent, AbsenceSettings, EventKind
 from db.enrollments import Enrollment
 from db.schools import School

@@ -28,7 +28,7 @@ from api.resolvers.absences.template_sandbox import (
     parse,
     render_here,
 )
-from api.resolvers.errors import FieldError, ValidationFailed
+from core.errors import FieldError, ValidationFailed
 from db.absences import ContactChannel, LetterTemplate
 from db.audit import set_actor
 from db.schools import School

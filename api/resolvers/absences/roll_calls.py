@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 
-from sqlalchemy import exists, or_, select
+from sqlalchemy import ColumnElement, and_, exists, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -21,11 +21,12 @@ from api.resolvers.absences.events import (
     record_absence,
     record_lateness,
 )
-from api.resolvers.errors import NotFound, ValidationFailed
+from core.errors import NotFound, ValidationFailed
 from db.absences import EventSource, RollCall
 from db.audit import set_actor
 from db.enrollments import Enrollment, EnrollmentGroup
 from db.structures import Division, Group
+from db.students import Student
 
 
 @dataclass(frozen=True)
@@ -40,11 +41,17 @@ class RollCallEntry:
     late: dict[int, int] = field(default_factory=dict)
 
 
-async def _class_members(
-    session: AsyncSession, principal: Principal, entry: RollCallEntry
-) -> set[int]:
-    """Students of the division or group on that day; the class must be one the caller
-    reaches (a teacher: one he teaches)."""
+@dataclass(frozen=True)
+class RollCallSheet:
+    """What the roll call page lists: the class's students that day by name, and whether
+    the roll call of that slot was already taken."""
+
+    students: list[tuple[int, str]]  # (student id, "FAMILY Given")
+    taken: bool
+
+
+async def _check_class(session: AsyncSession, principal: Principal, entry: RollCallEntry) -> None:
+    """The class must be one the caller reaches (a teacher: one he teaches)."""
     if (entry.division_id is None) == (entry.group_id is None):
         raise ValidationFailed.single(
             "divisionId", "REQUIRED", "Choisissez une division ou un groupe (l'un des deux)."
@@ -67,6 +74,9 @@ async def _class_members(
         taught = principal.taught_division_ids if entry.division_id else principal.taught_group_ids
         if key not in taught:
             raise NotFound(kind, key)
+
+
+def _in_class_that_day(entry: RollCallEntry) -> ColumnElement[bool]:
     in_class = (
         Enrollment.division_id == entry.division_id
         if entry.division_id
@@ -78,12 +88,41 @@ async def _class_members(
     present_that_day = (Enrollment.entry_date <= entry.day) & or_(
         Enrollment.exit_date.is_(None), Enrollment.exit_date >= entry.day
     )
+    return and_(Enrollment.school_id == entry.school_id, in_class, present_that_day)
+
+
+async def _class_members(
+    session: AsyncSession, principal: Principal, entry: RollCallEntry
+) -> set[int]:
+    """Students of the division or group on that day, of a class the caller reaches."""
+    await _check_class(session, principal, entry)
     return set(
-        await session.scalars(
-            select(Enrollment.student_id).where(
-                Enrollment.school_id == entry.school_id, in_class, present_that_day
-            )
+        await session.scalars(select(Enrollment.student_id).where(_in_class_that_day(entry)))
+    )
+
+
+@requires(Permission.ABSENCES_WRITE)
+async def roll_call_sheet(
+    session: AsyncSession, principal: Principal, entry: RollCallEntry
+) -> RollCallSheet:
+    """The sheet of ``entry``'s class, day and slot (its absentees and late are ignored)."""
+    await _check_class(session, principal, entry)
+    rows = await session.execute(
+        select(Student.id, Student.family_name, Student.first_name)
+        .join(Enrollment, Enrollment.student_id == Student.id)
+        .where(_in_class_that_day(entry))
+        .order_by(Student.search_name, Student.id)
+    )
+    column = RollCall.division_id if entry.division_id else RollCall.group_id
+    key = entry.division_id or entry.group_id
+    taken = await session.scalar(
+        select(RollCall.id).where(
+            column == key, RollCall.day == entry.day, RollCall.slot_id == entry.slot_id
         )
+    )
+    return RollCallSheet(
+        [(student_id, f"{family} {given}") for student_id, family, given in rows],
+        taken is not None,
     )
 
 

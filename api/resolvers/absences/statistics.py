@@ -26,7 +26,7 @@ from api.resolvers.absences.enrolments import in_force
 from api.resolvers.absences.half_days import Span, covered_half_days
 from api.resolvers.absences.settings import SchoolAbsenceSetup, school_setup
 from api.resolvers.absences.tallies import EXTENT_COLUMNS
-from api.resolvers.errors import ValidationFailed
+from core.errors import ValidationFailed
 from db.absences import AbsenceEvent, EventKind
 from db.enrollments import Enrollment, EnrollmentGroup
 from db.structures import Division, Group

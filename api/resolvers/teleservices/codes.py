@@ -30,9 +30,9 @@ from api.auth.permissions import Permission
 from api.auth.principal import Principal
 from api.auth.scopes import get_in_reach
 from api.auth.sealing import Sealer
-from api.resolvers.errors import NotFound, ValidationFailed
 from api.resolvers.teleservices.services import open_services
 from core import clock
+from core.errors import NotFound, ValidationFailed
 from db.audit import set_actor
 from db.enrollments import Enrollment
 from db.guardians import Guardian, GuardianLink

@@ -20,11 +20,9 @@ from api.auth.guard import requires
 from api.auth.permissions import Permission
 from api.auth.principal import Principal
 from api.auth.scopes import get_in_reach
-from api.exports.letters import Letter, LetterTable, write_letters
 from api.outbox.queue import enqueue
 from api.resolvers.absences.calendar import french_date
 from api.resolvers.absences.family_contacts import postal_lines, salutation, school_lines
-from api.resolvers.errors import NotFound, ValidationFailed
 from api.resolvers.teleservices.codes import (
     AccessLine,
     Population,
@@ -33,12 +31,14 @@ from api.resolvers.teleservices.codes import (
 )
 from api.resolvers.teleservices.services import open_services
 from core import clock
+from core.errors import NotFound, ValidationFailed
 from db.audit import set_actor
 from db.guardians import Guardian
 from db.outbox import OutboxChannel
 from db.schools import School
 from db.students import Student
 from db.teleservices import ActivationCode, CodeKind, Teleservice
+from documents.letters import Letter, LetterTable, write_letters
 
 SERVICE_LABELS = {
     Teleservice.ABSENCES: "consultation des absences",

@@ -19,7 +19,7 @@ from api.auth.guard import requires
 from api.auth.permissions import Permission
 from api.auth.principal import Principal
 from api.auth.scopes import get_in_reach
-from api.resolvers.errors import ValidationFailed
+from core.errors import ValidationFailed
 from db.audit import set_actor
 from db.nomenclatures import Mef
 from db.schools import School, SchoolYear, SchoolYearState

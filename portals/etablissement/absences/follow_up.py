@@ -11,8 +11,8 @@ from api.resolvers.absences.family_contacts import ContactRequest, contact_famil
 from api.resolvers.absences.follow_up import EventSearch, search_events, students_to_contact
 from api.resolvers.absences.letters import school_templates
 from api.resolvers.absences.settings import school_setup
-from api.resolvers.errors import NotFound, ValidationFailed
-from db.absences import ContactChannel, EventKind
+from api.resolvers.vocabulary import ContactChannel, EventKind
+from core.errors import NotFound, ValidationFailed
 from portals.etablissement import destinations
 from portals.etablissement.absences.classes import chosen, class_choices
 from portals.etablissement.absences.form_values import form_errors, parse_day

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 from typing import Any
 
-from api.resolvers.errors import FieldError
+from core.errors import FieldError
 
 # The domain's field names (as GraphQL names them) -> the portal form's.
 FORM_FIELDS = {

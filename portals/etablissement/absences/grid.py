@@ -18,15 +18,16 @@ from starlette.responses import Response
 from api.auth.permissions import Permission
 from api.resolvers.absences.events import (
     AbsenceEntry,
+    AbsenceEvent,
     LatenessEntry,
     record_absence,
     record_lateness,
 )
 from api.resolvers.absences.follow_up import DivisionSheet, division_sheet
 from api.resolvers.absences.settings import SchoolAbsenceSetup, school_setup
-from api.resolvers.errors import NotFound, ValidationFailed
+from api.resolvers.vocabulary import EventKind
 from core import clock
-from db.absences import AbsenceEvent, EventKind
+from core.errors import NotFound, ValidationFailed
 from portals.etablissement import destinations
 from portals.etablissement.absences.classes import class_choices
 from portals.etablissement.absences.form_values import form_errors, monday_of, parse_day, text

@@ -3,18 +3,19 @@ their regularisation (motive, justification received), and the contacts with the
 
 from __future__ import annotations
 
-from sqlalchemy import select
 from starlette.responses import Response
 
 from api.auth.permissions import Permission
 from api.auth.scopes import student_in_reach
-from api.resolvers.absences.events import regularise_event
-from api.resolvers.absences.family_contacts import record_phone_call, student_contacts
+from api.resolvers.absences.events import event_to_regularise, regularise_event
+from api.resolvers.absences.family_contacts import (
+    phone_call_guardians,
+    record_phone_call,
+    student_contacts,
+)
 from api.resolvers.absences.records import student_absence_record
 from api.resolvers.absences.settings import school_setup
-from api.resolvers.errors import NotFound, ValidationFailed
-from db.absences import AbsenceEvent
-from db.guardians import Guardian, GuardianLink
+from core.errors import NotFound, ValidationFailed
 from portals.etablissement import destinations
 from portals.etablissement.absences.form_values import form_errors, parse_day, text
 from portals.etablissement.web import Page, page_handler, parse_id, redirect
@@ -26,17 +27,6 @@ CHANNEL_LABELS = {
     "phone": "Appel téléphonique",
 }
 DELIVERY_LABELS = {"pending": "en attente d'envoi", "sent": "envoyé", "failed": "échec"}
-
-
-async def _legal_guardians(page: Page, student_id: int) -> list[Guardian]:
-    return list(
-        await page.session.scalars(
-            select(Guardian)
-            .join(GuardianLink, GuardianLink.guardian_id == Guardian.id)
-            .where(GuardianLink.student_id == student_id, GuardianLink.legal_rank.in_([1, 2]))
-            .order_by(GuardianLink.legal_rank)
-        )
-    )
 
 
 async def _page(
@@ -66,7 +56,9 @@ async def _page(
         since=since,
         until=until,
         contacts=contacts,
-        guardians=await _legal_guardians(page, student_id) if can_manage else [],
+        guardians=await phone_call_guardians(page.session, page.principal, student_id)
+        if can_manage
+        else [],
         channel_labels=CHANNEL_LABELS,
         delivery_labels=DELIVERY_LABELS,
         can_write=bool(school and page.can(Permission.ABSENCES_WRITE, school.id)),
@@ -91,9 +83,7 @@ async def record(page: Page) -> Response:
 async def regularise(page: Page) -> Response:
     """POST /absences/evenements/{id}: motive, justification received, comment."""
     event_id: int = page.request.path_params["event_id"]
-    event = await page.session.get(AbsenceEvent, event_id)
-    if event is None:
-        raise NotFound("AbsenceEvent", event_id)
+    event = await event_to_regularise(page.session, page.principal, event_id)
     form = await page.request.form()
     version = parse_id(form.get("version"))
     try:

@@ -4,55 +4,17 @@ taken once per class and slot."""
 
 from __future__ import annotations
 
-from datetime import date
-
-from sqlalchemy import exists, or_, select
 from starlette.responses import Response
 
 from api.auth.permissions import Permission
-from api.resolvers.absences.roll_calls import RollCallEntry, take_roll_call
+from api.resolvers.absences.roll_calls import RollCallEntry, roll_call_sheet, take_roll_call
 from api.resolvers.absences.settings import school_setup
-from api.resolvers.errors import NotFound, ValidationFailed
 from core import clock
-from db.absences import RollCall
-from db.enrollments import Enrollment, EnrollmentGroup
-from db.students import Student
+from core.errors import NotFound, ValidationFailed
 from portals.etablissement import destinations
-from portals.etablissement.absences.classes import ClassChoice, chosen, class_choices
+from portals.etablissement.absences.classes import chosen, class_choices
 from portals.etablissement.absences.form_values import form_errors, parse_day
 from portals.etablissement.web import Page, page_handler, parse_id, redirect
-
-
-async def _students(page: Page, choice: ClassChoice, day: date) -> list[tuple[int, str]]:
-    """The class's students on that day, by name (what the roll call lists)."""
-    in_class = (
-        Enrollment.division_id == choice.division_id
-        if choice.division_id
-        else exists().where(
-            EnrollmentGroup.enrollment_id == Enrollment.id,
-            EnrollmentGroup.group_id == choice.group_id,
-        )
-    )
-    rows = await page.session.execute(
-        select(Student.id, Student.family_name, Student.first_name)
-        .join(Enrollment, Enrollment.student_id == Student.id)
-        .where(
-            in_class,
-            Enrollment.entry_date <= day,
-            or_(Enrollment.exit_date.is_(None), Enrollment.exit_date >= day),
-        )
-        .order_by(Student.search_name, Student.id)
-    )
-    return [(student_id, f"{family} {given}") for student_id, family, given in rows]
-
-
-async def _already_taken(page: Page, choice: ClassChoice, day: date, slot_id: int) -> bool:
-    column = RollCall.division_id if choice.division_id else RollCall.group_id
-    key = choice.division_id or choice.group_id
-    found = await page.session.scalar(
-        select(RollCall.id).where(column == key, RollCall.day == day, RollCall.slot_id == slot_id)
-    )
-    return found is not None
 
 
 async def _page(
@@ -73,8 +35,15 @@ async def _page(
     slot_id = parse_id(values.get("creneau"))
     if slot_id not in setup.slots:
         slot_id = slots[0].id if slots else None
-    students = await _students(page, choice, day) if choice else []
-    taken = bool(choice and slot_id and await _already_taken(page, choice, day, slot_id))
+    students: list[tuple[int, str]] = []
+    taken = False
+    if choice:
+        sheet = await roll_call_sheet(
+            page.session,
+            page.principal,
+            RollCallEntry(school.id, day, slot_id or 0, choice.division_id, choice.group_id),
+        )
+        students, taken = sheet.students, bool(slot_id and sheet.taken)
     return page.render(
         "absences/roll_call.html",
         status,

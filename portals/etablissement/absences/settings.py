@@ -8,7 +8,6 @@ from dataclasses import dataclass, field
 from datetime import time
 from typing import Any
 
-from sqlalchemy import select
 from starlette.datastructures import FormData, UploadFile
 from starlette.responses import Response
 
@@ -21,16 +20,8 @@ from api.resolvers.absences.letters import (
     update_template,
 )
 from api.resolvers.absences.settings import school_setup
-from api.resolvers.errors import NotFound, ValidationFailed
-from db.absences import (
-    AbsenceSettings,
-    ClosedDay,
-    ContactChannel,
-    GenericMotive,
-    HalfDay,
-    HolidayZone,
-    SchoolWeekday,
-)
+from api.resolvers.vocabulary import ContactChannel, HalfDay, HolidayZone
+from core.errors import NotFound, ValidationFailed
 from portals.etablissement import destinations
 from portals.etablissement.absences.form_values import parse_day, text
 from portals.etablissement.web import Page, page_handler, parse_id, redirect
@@ -79,19 +70,8 @@ async def _page(page: Page, failure: Failure | None = None, status: int = 200) -
         raise NotFound("School", 0)
     session = page.session
     setup = await school_setup(session, page.principal, school.id)
-    settings = await session.get(AbsenceSettings, school.id)
-    week = {
-        row.weekday: row
-        for row in await session.scalars(
-            select(SchoolWeekday).where(SchoolWeekday.school_id == school.id)
-        )
-    }
-    closed = list(
-        await session.scalars(
-            select(ClosedDay).where(ClosedDay.school_id == school.id).order_by(ClosedDay.day)
-        )
-    )
-    generic = list(await session.scalars(select(GenericMotive).order_by(GenericMotive.code)))
+    forms = await configuration.configuration_forms(session, page.principal, school.id)
+    generic = forms.generic_motives
     templates = await school_templates(session, page.principal, school.id)
     edited = parse_id(page.request.query_params.get("modele"))
     saved = page.request.query_params.get("enregistre") or ""
@@ -99,16 +79,16 @@ async def _page(page: Page, failure: Failure | None = None, status: int = 200) -
         "absences/settings.html",
         status,
         setup=setup,
-        settings=settings,
+        settings=forms.settings,
         zones=[zone.value for zone in HolidayZone],
         weekdays=WEEKDAYS,
-        week=week,
+        week=forms.week,
         slots=[setup.slots[s.id] for s in setup.grid.slots],
         motives=sorted(setup.motives.values(), key=lambda m: m.code),
         generic=generic,
         generic_by_id={g.id: g for g in generic},
         justifications=sorted(setup.justifications.values(), key=lambda j: j.code),
-        closed=closed,
+        closed=forms.closed_days,
         templates=templates,
         edited=next((t for t in templates if t.id == edited), None),
         channels=CHANNELS,

@@ -18,9 +18,9 @@ from api.resolvers.absences.statistics import (
     AbsenceStatisticsRow,
     absence_statistics,
 )
-from api.resolvers.errors import ValidationFailed
+from api.resolvers.vocabulary import EventKind
 from core import clock
-from db.absences import EventKind
+from core.errors import ValidationFailed
 from portals.etablissement import destinations
 from portals.etablissement.absences.form_values import form_errors, parse_day
 from portals.etablissement.charts import BarChart, stacked_chart

@@ -22,7 +22,7 @@ from api.resolvers.absences.configuration import (
     update_absence_settings,
 )
 from api.resolvers.absences.settings import school_setup
-from api.resolvers.errors import NotFound, ValidationFailed
+from core.errors import NotFound, ValidationFailed
 from db.absences import HalfDay, HolidayZone
 
 M, A = HalfDay.MORNING, HalfDay.AFTERNOON

@@ -15,7 +15,7 @@ from api.resolvers.absences.events import (
     regularise_event,
 )
 from api.resolvers.absences.settings import school_setup
-from api.resolvers.errors import NotFound, ValidationFailed
+from core.errors import NotFound, ValidationFailed
 from db.absences import AbsenceEvent, EventKind
 from db.audit import AuditEntry
 

@@ -19,6 +19,7 @@ from api.resolvers.absences.family_contacts import (
     ContactRequest,
     contact_families,
     mobile_number,
+    phone_call_guardians,
     record_phone_call,
     student_contacts,
 )
@@ -364,3 +365,16 @@ async def test_the_events_a_contact_reported_are_audited(world, desk, sessionmak
     assert {(e.action, e.school_id, e.actor_kind) for e in reported} == {
         ("create", world.school_a, "staff")
     }
+
+
+async def test_a_call_is_noted_with_a_legal_guardian_by_whoever_manages_absences(
+    world, sessionmaker
+):
+    cpe = await world.principal(sessionmaker, "cpe_a")
+    teacher = await world.principal(sessionmaker, "teacher_a")
+    lina = world.students["lina"]
+    async with sessionmaker() as session:
+        guardians = await phone_call_guardians(session, cpe, lina)
+        assert [g.id for g in guardians] == [world.guardians["mother"], world.guardians["father"]]
+        with pytest.raises(PermissionDenied):
+            await phone_call_guardians(session, teacher, lina)

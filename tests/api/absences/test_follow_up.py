@@ -12,8 +12,8 @@ from api.resolvers.absences.follow_up import (
     search_events,
     students_to_contact,
 )
-from api.resolvers.errors import NotFound, ValidationFailed
 from core import clock
+from core.errors import NotFound, ValidationFailed
 from db.absences import AbsenceEvent, EventKind
 from db.audit import set_actor
 from tests.api.absences.scenario import NOVEMBER, november

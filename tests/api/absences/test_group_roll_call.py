@@ -7,7 +7,7 @@ import pytest
 from sqlalchemy import select
 
 from api.resolvers.absences.roll_calls import RollCallEntry
-from api.resolvers.errors import NotFound, ValidationFailed
+from core.errors import NotFound, ValidationFailed
 from db.absences import AbsenceEvent
 from db.reference import load_absence_references
 from tests.api.absences.test_events import MONDAY

@@ -17,7 +17,7 @@ from api.resolvers.absences.letters import (
     update_template,
 )
 from api.resolvers.absences.template_sandbox import Budget, render, render_here
-from api.resolvers.errors import NotFound, ValidationFailed
+from core.errors import NotFound, ValidationFailed
 from db.absences import ContactChannel
 
 

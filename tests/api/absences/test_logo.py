@@ -14,7 +14,7 @@ from pypdf import PdfReader
 from api.resolvers.absences.configuration import LOGO_MAX_BYTES, set_logo
 from api.resolvers.absences.family_contacts import ContactRequest, contact_families
 from api.resolvers.absences.letters import school_templates
-from api.resolvers.errors import ValidationFailed
+from core.errors import ValidationFailed
 from tests.api.absences.scenario import NOVEMBER, november
 
 

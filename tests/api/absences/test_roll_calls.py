@@ -8,9 +8,9 @@ import asyncio
 import pytest
 from sqlalchemy import func, select
 
-from api.resolvers.absences.roll_calls import RollCallEntry, take_roll_call
+from api.resolvers.absences.roll_calls import RollCallEntry, roll_call_sheet, take_roll_call
 from api.resolvers.absences.settings import school_setup
-from api.resolvers.errors import NotFound, ValidationFailed
+from core.errors import NotFound, ValidationFailed
 from db.absences import AbsenceEvent, EventSource, RollCall
 from db.audit import AuditEntry
 from tests.api.absences.test_events import MONDAY
@@ -133,3 +133,30 @@ async def test_a_roll_call_is_audited_even_without_absentees(world, sessionmaker
     )
     assert (entry.actor_kind, entry.actor_id) == ("staff", teacher.id)
     assert entry.after["slot_id"] == slots["M3"] and entry.after["day"] == MONDAY.isoformat()
+
+
+async def test_the_roll_call_sheet_lists_a_reached_class_and_tells_a_taken_slot(
+    world, sessionmaker
+):
+    slots = await _slots(world, sessionmaker)
+    teacher = await world.principal(sessionmaker, "teacher_a")
+    entry = RollCallEntry(world.school_a, MONDAY, slots["M1"], division_id=world.division_a1)
+    async with sessionmaker() as session:
+        before = await roll_call_sheet(session, teacher, entry)
+    assert world.students["lina"] in {student_id for student_id, _name in before.students}
+    assert world.students["jade"] not in {student_id for student_id, _name in before.students}
+    assert not before.taken
+    await _call(sessionmaker, teacher, entry)
+    async with sessionmaker() as session:
+        assert (await roll_call_sheet(session, teacher, entry)).taken
+        # Not his class, nor his school: the sheet is refused like the roll call itself.
+        for principal, division in (
+            (teacher, world.division_a2),
+            (await world.principal(sessionmaker, "principal_b"), world.division_a1),
+        ):
+            with pytest.raises(NotFound):
+                await roll_call_sheet(
+                    session,
+                    principal,
+                    RollCallEntry(world.school_a, MONDAY, slots["M1"], division_id=division),
+                )

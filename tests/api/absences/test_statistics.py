@@ -12,7 +12,7 @@ from api.resolvers.absences.statistics import (
     AbsenceStatisticsQuery,
     absence_statistics,
 )
-from api.resolvers.errors import NotFound, ValidationFailed
+from core.errors import NotFound, ValidationFailed
 from db.absences import EventKind
 from tests.api.absences.scenario import NOVEMBER, TAUGHT_IN_NOVEMBER, november
 

@@ -24,6 +24,8 @@ UNGUARDED = {
     "api.resolvers.schools.school_years",
     "api.resolvers.schools.current_school_year",
     "api.resolvers.schools.get_school_year",
+    # The caller's own account (second factor enrolled, codes left): nobody else's.
+    "api.resolvers.second_factor.second_factor_status",
 }
 
 

@@ -266,7 +266,7 @@ async def test_the_rate_of_a_client_is_limited(gql, world, sessionmaker):
 
 
 async def test_registration_is_validated_and_audited(world, sessionmaker):
-    from api.resolvers.errors import ValidationFailed
+    from core.errors import ValidationFailed
 
     admin = await world.principal(sessionmaker, "admin")
     async with sessionmaker() as session, session.begin():

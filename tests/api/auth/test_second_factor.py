@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from api.auth.principal import PermissionDenied
 from api.resolvers import second_factor
-from api.resolvers.errors import NotFound, ValidationFailed
+from core.errors import NotFound, ValidationFailed
 from db.accounts import StaffSession, StaffUser
 from db.audit import AuditEntry
 from tests.conftest import TEST_SECRET_KEY

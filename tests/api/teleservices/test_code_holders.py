@@ -9,7 +9,6 @@ from datetime import date
 import pytest
 from sqlalchemy import update
 
-from api.resolvers.errors import NotFound, ValidationFailed
 from api.resolvers.teleservices.codes import (
     Population,
     generate_codes,
@@ -17,6 +16,7 @@ from api.resolvers.teleservices.codes import (
     regenerate_code,
 )
 from api.resolvers.teleservices.services import set_service
+from core.errors import NotFound, ValidationFailed
 from db.audit import AuditActor, set_actor
 from db.enrollments import Enrollment, Regime
 from db.guardians import GuardianLink, Relationship

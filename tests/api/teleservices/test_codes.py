@@ -10,7 +10,6 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from api.auth.principal import PermissionDenied
-from api.resolvers.errors import NotFound, ValidationFailed
 from api.resolvers.teleservices.codes import (
     AccessFilter,
     Population,
@@ -23,6 +22,7 @@ from api.resolvers.teleservices.codes import (
 )
 from api.resolvers.teleservices.services import set_service
 from core import clock
+from core.errors import NotFound, ValidationFailed
 from db.audit import AuditEntry, set_actor
 from db.teleservices import ActivationCode, CodeKind, Teleservice
 from tests.conftest import TEST_SECRET_KEY

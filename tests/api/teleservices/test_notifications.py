@@ -12,7 +12,6 @@ from sqlalchemy import select
 
 from api.outbox.transports import SmtpTransport
 from api.outbox.worker import run_once
-from api.resolvers.errors import ValidationFailed
 from api.resolvers.teleservices.codes import (
     Population,
     code_history,
@@ -26,6 +25,7 @@ from api.resolvers.teleservices.notifications import (
 )
 from api.resolvers.teleservices.services import set_service
 from api.settings import MessagingSettings
+from core.errors import ValidationFailed
 from db.outbox import OutboxChannel
 from db.teleservices import ActivationCode, CodeKind, Teleservice
 from tests.conftest import TEST_SECRET_KEY

@@ -6,7 +6,6 @@ from datetime import date
 
 import pytest
 
-from api.resolvers.errors import ValidationFailed
 from api.resolvers.teleservices.services import (
     add_deadline,
     grades_publication,
@@ -15,6 +14,7 @@ from api.resolvers.teleservices.services import (
     set_grades_publication,
     set_service,
 )
+from core.errors import ValidationFailed
 from db.teleservices import GradesPublication, Teleservice
 from tests.world import build_world
 

@@ -15,7 +15,7 @@ from api.resolvers.absences.events import AbsenceEntry, record_absence
 from api.resolvers.absences.settings import school_setup
 from api.resolvers.teleservices.codes import revoke_access
 from db.teleservices import ActivationCode
-from portals.familles import accounts
+from families import accounts
 from replication.run import replicate
 from tests.portals.familles.family_steps import (
     CSRF,

@@ -21,11 +21,13 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core import clock
+from core.guess_counters import GuessCounters
 from core.password_policy import password_problem
 from tsdb.activation_codes import code_matches, lookup_key, normalised
 from tsdb.models import (
     FamilyAccount,
     FamilyCodeUse,
+    FamilyFailureCounter,
     FamilyMail,
     FamilySession,
     FamilyToken,
@@ -34,6 +36,8 @@ from tsdb.models import (
     TsStudent,
 )
 
+# Wrong codes and passwords, counted per key (address, login, account) in the database.
+COUNTERS = GuessCounters(FamilyFailureCounter)
 PASSWORDS = PasswordHasher()
 # Verified for an unknown login, so that it takes as long as a wrong password and the answer's
 # delay does not tell which logins exist.
@@ -164,6 +168,15 @@ async def attach_code(ts: AsyncSession, account: FamilyAccount, code: TsCode) ->
     if code.kind == "cae" and await _children(ts, account):
         raise AccountError("code", "Un code élève ouvre un compte élève : il ne s'ajoute pas.")
     await _use(ts, account, code)
+
+
+async def attach_code_to(
+    ts: AsyncSession, account_id: int, typed: str, birth_date: date | None
+) -> None:
+    """Attach a further code, typed with the child's birth date, to a signed-in account."""
+    holder = await ts.get(FamilyAccount, account_id)
+    assert holder is not None  # the caller's session holds it
+    await attach_code(ts, holder, await find_code(ts, typed, birth_date))
 
 
 async def sign_in(ts: AsyncSession, login: str, password: str) -> tuple[FamilyAccount, str]:

@@ -1,4 +1,6 @@
-"""Errors domain functions raise; the API and the portal turn them into field messages."""
+"""Errors every layer may raise or catch: domain functions raise them, the API and the portals
+turn them into field messages. At the bottom (core) so that auth, the exports and the portals
+use them without importing the domain layer."""
 
 from __future__ import annotations
 
@@ -31,3 +33,8 @@ class NotFound(Exception):
         super().__init__(f"{entity} {entity_id} introuvable")
         self.entity = entity
         self.entity_id = entity_id
+
+
+class StaleVersion(ValidationFailed):
+    """The record was saved by someone else between the check of its version and the write:
+    the caller reloads it (a portal answers 409)."""

@@ -26,7 +26,7 @@ from reportlab.platypus import (
     TableStyle,
 )
 
-from api.exports.class_list import BLUE_FRANCE, HEADER_GREY, RULE, STRIPE, TEXT_GREY, printable
+from documents.print_style import BLUE_FRANCE, HEADER_GREY, RULE, STRIPE, TEXT_GREY, printable
 
 MARGIN = 2 * cm
 LOGO_MAX = (4 * cm, 2.5 * cm)

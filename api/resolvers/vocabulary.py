@@ -1,0 +1,37 @@
+"""The domain's value types that pages name (kinds, states, codes), in one place.
+
+They are stored by the models, so they are defined beside them in ``db``; the portals take
+them from here, which keeps them off the database layer (tests/test_layers.py).
+"""
+
+from __future__ import annotations
+
+from db.absences import ContactChannel, EventKind, HalfDay, HolidayZone
+from db.accounts import SessionStage
+from db.audit import REDACTED, is_redacted
+from db.delegations import Right
+from db.enrollments import ExitReason, Regime
+from db.guardians import Relationship
+from db.schools import SchoolKind, SchoolYearState
+from db.students import Sex
+from db.teleservices import CodeKind, GradesPublication, Teleservice
+
+__all__ = [
+    "REDACTED",
+    "CodeKind",
+    "ContactChannel",
+    "EventKind",
+    "ExitReason",
+    "GradesPublication",
+    "HalfDay",
+    "HolidayZone",
+    "Regime",
+    "Relationship",
+    "Right",
+    "SchoolKind",
+    "SchoolYearState",
+    "SessionStage",
+    "Sex",
+    "Teleservice",
+    "is_redacted",
+]
