@@ -21,6 +21,7 @@ from portals.failures import ErrorPage, answer
 
 NUL = "\x00"
 CHECKED_BODIES = ("application/x-www-form-urlencoded", "application/json")
+NUL_MARKERS = (b"\x00", b"%00", b"\\u0000")
 
 
 def _in_pairs(pairs: list[tuple[str, str]]) -> str | None:
@@ -52,6 +53,10 @@ def _in_json(value: Any, where: str) -> str | None:
 
 def nul_field(content_type: str, body: bytes) -> str | None:
     """The field of a form or JSON body holding a NUL character, if any."""
+    # Every POST passes here: parse only a body that can hold a NUL at all (raw, percent- or
+    # JSON-escaped), so the handler stays the only one to decode the usual body.
+    if not any(marker in body for marker in NUL_MARKERS):
+        return None
     text = body.decode("utf-8", errors="replace")
     if content_type.startswith("application/json"):
         try:

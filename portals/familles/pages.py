@@ -152,6 +152,14 @@ async def _guess(
         raise
 
 
+def _refusal(exc: AccountError | Throttled, throttled_field: str) -> tuple[int, str, str]:
+    """A refused guess as (status, field, message): 429 and the wait when throttled, else 400
+    and the account error's own field and message."""
+    if isinstance(exc, Throttled):
+        return 429, throttled_field, exc.message_fr
+    return 400, exc.field, exc.message
+
+
 def _code_keys(request: Request, typed: str) -> list[tuple[Key, GuessPolicy]]:
     code = normalised(typed) or typed.strip().upper()[:40]
     return [
@@ -195,10 +203,10 @@ async def login(request: Request) -> Response:
     try:
         token = await _guess(request, keys, attempt)
     except (AccountError, Throttled) as exc:
-        message = exc.message_fr if isinstance(exc, Throttled) else exc.message
+        status, _field, message = _refusal(exc, "login")
         return render(
             "home.html",
-            429 if isinstance(exc, Throttled) else 400,
+            status,
             csrf=request.cookies.get(CSRF_COOKIE),
             error=message,
             login=form.get("login", ""),
@@ -242,12 +250,10 @@ async def create(request: Request) -> Response:
                 request, _code_keys(request, typed), lambda ts: find_code(ts, typed, born)
             )
         except (AccountError, Throttled) as exc:
-            field, message = (
-                ("code", exc.message_fr) if isinstance(exc, Throttled) else (exc.field, exc.message)
-            )
+            status, field, message = _refusal(exc, "code")
             return render(
                 "create.html",
-                429 if isinstance(exc, Throttled) else 400,
+                status,
                 csrf=token,
                 step=1,
                 error={field: message},
@@ -306,12 +312,10 @@ async def create(request: Request) -> Response:
             member=None,
         )
     except (AccountError, Throttled) as exc:
-        field, message = (
-            ("login", exc.message_fr) if isinstance(exc, Throttled) else (exc.field, exc.message)
-        )
+        status, field, message = _refusal(exc, "login")
         return render(
             "create.html",
-            429 if isinstance(exc, Throttled) else 400,
+            status,
             csrf=token,
             step=2,
             error={field: message},
@@ -366,10 +370,10 @@ async def add_code(request: Request) -> Response:
             member=member,
         )
     except (AccountError, Throttled) as exc:
-        message = exc.message_fr if isinstance(exc, Throttled) else exc.message
+        status, _field, message = _refusal(exc, "code")
         return render(
             "attach.html",
-            429 if isinstance(exc, Throttled) else 400,
+            status,
             error={"code": message},
             values=form,
             member=member,
