@@ -155,7 +155,7 @@ def _alive(pid: int) -> bool:
 class Serve:
     """``sconet serve`` in a subprocess of its own, its stderr in a file."""
 
-    def __init__(self, env: dict[str, str], log: Path, *args: str) -> None:
+    def __init__(self, env: dict[str, str], log: Path, *args: str, own_group: bool = False) -> None:
         self.log = log
         self.port = free_port()
         self.familles_port = free_port()
@@ -169,6 +169,8 @@ class Serve:
             stdout=subprocess.PIPE,
             # A file: the access log would fill a pipe nobody reads.
             stderr=log.open("wb"),
+            # Its own process group, as a terminal gives a command: Ctrl-C reaches them all.
+            start_new_session=own_group,
         )
 
     @property
@@ -200,6 +202,34 @@ class Serve:
         if self.process.poll() is None:
             self.process.kill()
             self.process.wait()
+
+    async def wait_for_processes(self, count: int, other_than: set[int]) -> set[int]:
+        """The processes under ``serve`` once ``count`` of them are new (not in ``other_than``)."""
+        deadline = time.monotonic() + START_SECONDS
+        while len((found := _descendants(self.process.pid)) - other_than) < count:
+            assert time.monotonic() < deadline, self.stderr()
+            await asyncio.sleep(0.1)
+        return found
+
+
+async def _gone(pids: set[int]) -> list[int]:
+    """Those of ``pids`` still running after a few seconds."""
+    deadline = time.monotonic() + 10
+    while any(_alive(pid) for pid in pids) and time.monotonic() < deadline:  # noqa: ASYNC110 (a process's end is no event here)
+        await asyncio.sleep(0.1)
+    return [pid for pid in pids if _alive(pid)]
+
+
+def _environment(database_urls, tmp_path: Path) -> dict[str, str]:
+    return {
+        "SCONET_DATABASE_URL": database_urls.admin,
+        "SCONET_TS_DATABASE_URL": database_urls.teleservices,
+        "SCONET_SECRET_KEY": TEST_SECRET_KEY,
+        "SCONET_VAR_DIR": str(tmp_path / "var"),
+        "SCONET_PUBLIC_URL": "https://sconet.example",
+        # Plain http in the test: the session cookie must come back without TLS.
+        "SCONET_COOKIE_SECURE": "false",
+    }
 
 
 async def _signed_in(staff: str) -> httpx.Cookies:
@@ -238,14 +268,7 @@ async def test_serve_with_two_workers(
     database_urls, engine_name, sessionmaker, smtp_server, tmp_path
 ):
     serve_log = tmp_path / "serve.log"
-    env = {
-        "SCONET_DATABASE_URL": database_urls.admin,
-        "SCONET_TS_DATABASE_URL": database_urls.teleservices,
-        "SCONET_SECRET_KEY": TEST_SECRET_KEY,
-        "SCONET_VAR_DIR": str(tmp_path / "var"),
-        "SCONET_PUBLIC_URL": "https://sconet.example",
-        # Plain http in the test: the session cookie must come back without TLS.
-        "SCONET_COOKIE_SECURE": "false",
+    env = _environment(database_urls, tmp_path) | {
         "SCONET_SMTP_HOST": smtp_server.host,
         "SCONET_SMTP_PORT": str(smtp_server.port),
         "SCONET_SMTP_SECURITY": "none",
@@ -303,9 +326,58 @@ async def test_serve_with_two_workers(
         assert serve.process.returncode == 0, serve.stderr()
         assert output.decode().count("Envoi des courriels et SMS") == 1
         assert "Processus serveurs : 2." in output.decode()
-        deadline = time.monotonic() + 5
-        while any(_alive(pid) for pid in workers) and time.monotonic() < deadline:  # noqa: ASYNC110 (a process's end is no event here)
-            await asyncio.sleep(0.1)
-        assert not [pid for pid in workers if _alive(pid)]
+        assert await _gone(workers) == []
     finally:
         serve.stop()
+
+
+async def test_a_dead_worker_is_replaced_and_ctrl_c_stops_them_all(
+    database_urls, engine_name, tmp_path
+):
+    if engine_name == "sqlite":
+        pytest.skip("several processes need PostgreSQL (SQLite's refusal is tested above)")
+    serve = Serve(
+        _environment(database_urls, tmp_path),
+        tmp_path / "serve.log",
+        "--workers",
+        "2",
+        own_group=True,
+    )
+    try:
+        await serve.wait_until_answering()
+        first = await serve.wait_for_processes(2, other_than=set())
+        worker = max(pid for pid in first if "spawn_main" in _command_line(pid))
+        os.kill(worker, signal.SIGKILL)
+        everyone = await serve.wait_for_processes(1, other_than=first)
+        assert f"Processus serveur {worker} arrêté" in serve.stderr()
+        await serve.wait_until_answering()
+        # Ctrl-C in the terminal: SIGINT to the whole group.
+        os.killpg(serve.process.pid, signal.SIGINT)
+        assert serve.process.wait(timeout=STOP_SECONDS) == 0, serve.stderr()
+        assert await _gone(everyone) == []
+    finally:
+        serve.stop()
+
+
+async def test_workers_stop_by_themselves_when_serve_is_killed(
+    database_urls, engine_name, tmp_path
+):
+    if engine_name == "sqlite":
+        pytest.skip("several processes need PostgreSQL (SQLite's refusal is tested above)")
+    serve = Serve(_environment(database_urls, tmp_path), tmp_path / "serve.log", "--workers", "2")
+    try:
+        await serve.wait_until_answering()
+        workers = await serve.wait_for_processes(2, other_than=set())
+        serve.process.kill()
+        serve.process.wait()
+        # No orphan keeps the ports: every worker notices and stops.
+        assert await _gone(workers) == []
+    finally:
+        serve.stop()
+
+
+def _command_line(pid: int) -> str:
+    try:
+        return (Path("/proc") / str(pid) / "cmdline").read_bytes().replace(b"\0", b" ").decode()
+    except OSError:
+        return ""
