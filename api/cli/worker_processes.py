@@ -91,10 +91,6 @@ class WorkerProcesses:
     def start(self) -> None:
         self.processes = [self._start_one() for _ in range(self.count)]
 
-    @property
-    def pids(self) -> list[int]:
-        return [process.pid for process in self.processes if process.pid is not None]
-
     def replace_dead(self) -> str | None:
         """Replace the workers that died; the reason to stop when one could not start."""
         for index, process in enumerate(self.processes):
