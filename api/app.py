@@ -20,7 +20,7 @@ from api.exports.routes import export_routes
 from api.graphql import GraphQLEndpoint
 from api.services import Services, services_of
 from api.settings import Settings, load_settings
-from databases.engines import make_engine, make_sessionmaker
+from databases.engines import make_engine, make_sessionmaker, reachable
 from portals.access_log import AccessLog
 from portals.body_limit import BodyLimit
 from portals.client_address import TrustedProxies
@@ -46,7 +46,7 @@ def api_routes() -> list[BaseRoute]:
         *oauth_routes(),
         Route(
             "/sante",
-            health_endpoint(lambda request: [services_of(request).engine]),
+            health_endpoint(lambda request: reachable(services_of(request).engine)),
             methods=["GET"],
         ),
     ]

@@ -76,6 +76,8 @@ class Settings:
     messaging: MessagingSettings = field(default_factory=MessagingSettings)
     # Proxies whose X-Forwarded-For is believed (both apps); empty: the header is ignored.
     trusted_proxies: tuple[IPv4Network | IPv6Network, ...] = ()
+    # Processes of ``sconet serve``, each serving both apps (SCONET_WORKERS, ``--workers``).
+    workers: int = 1
 
     @property
     def families_address(self) -> str:
@@ -213,6 +215,17 @@ def _issuer(env: Mapping[str, str], embedded: bool, host: str, port: int) -> str
     return f"http://{'127.0.0.1' if host in WILDCARD_HOSTS else host}:{port}"
 
 
+# More processes than this would only exhaust the database's connections (each has its pools).
+MAX_WORKERS = 64
+
+
+def usable_cores() -> int:
+    """The CPU cores this process may run on (its affinity, as a container limits it)."""
+    if hasattr(os, "sched_getaffinity"):
+        return max(1, len(os.sched_getaffinity(0)))
+    return os.cpu_count() or 1
+
+
 def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     env = os.environ if env is None else env
     var_dir = Path(env.get("SCONET_VAR_DIR") or DEFAULT_VAR_DIR)
@@ -240,6 +253,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         familles_url=_public_url(env, "SCONET_FAMILLES_URL"),
         messaging=_messaging(env, secret_key),
         trusted_proxies=_trusted_proxies(env),
+        workers=_int(env, "SCONET_WORKERS", 1 if embedded else usable_cores(), 1, MAX_WORKERS),
     )
 
 

@@ -342,6 +342,8 @@ def start_sconet(
         [
             *(sys.executable, *profiler, "serve"),
             *("--port", str(port), "--familles-port", str(free_port())),
+            # cProfile sees its own process only: the requests must be served there.
+            *(("--workers", "1") if profile else ()),
         ],
         env=env,
         cwd=ROOT,

@@ -5,6 +5,7 @@ the admin models)."""
 from __future__ import annotations
 
 import asyncio
+import logging
 from typing import Any
 
 from sqlalchemy import event, text
@@ -53,3 +54,17 @@ async def check_database(engine: AsyncEngine, seconds: float = DATABASE_CHECK_SE
             await connection.execute(text("SELECT 1"))
 
     await asyncio.wait_for(probe(), timeout=seconds)
+
+
+async def reachable(*engines: AsyncEngine) -> bool:
+    """Whether every one of ``engines`` answers (``check_database``). Why one does not goes to
+    the log, by the error's type only: its text may carry the connection's address."""
+    for engine in engines:
+        try:
+            await check_database(engine)
+        except Exception as exc:
+            logging.getLogger("sconet.health").warning(
+                "health check: a database does not answer (%s)", type(exc).__name__
+            )
+            return False
+    return True

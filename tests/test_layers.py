@@ -56,18 +56,6 @@ RULES = (
     ),
 )
 
-# Still to move down (issue 10, with the shared portal shell): the portals still open their
-# database sessions themselves (the staff page's read session, the families' pages, the
-# health check), so they name SQLAlchemy's session and engine types. The list may only
-# shrink: an import not listed here fails the test, and so does a listed one that is gone.
-PENDING: frozenset[tuple[str, str]] = frozenset(
-    {
-        ("portals.etablissement.web", "sqlalchemy.ext.asyncio"),
-        ("portals.familles.pages", "sqlalchemy.ext.asyncio"),
-        ("portals.health", "sqlalchemy.ext.asyncio"),
-    }
-)
-
 
 def _within(module: str, package: str) -> bool:
     return module == package or module.startswith(package + ".")
@@ -156,9 +144,7 @@ def admin_database_reached_by_families(root: Path) -> list[str]:
 
 
 def test_imports_point_down_only() -> None:
-    found = violations(ROOT)
-    assert [v for v in found if v[:2] not in PENDING] == []
-    assert {v[:2] for v in found} == PENDING, "an import was moved down: remove it from PENDING"
+    assert violations(ROOT) == []
 
 
 def test_families_portal_reaches_nothing_of_the_admin_database() -> None:

@@ -12,7 +12,7 @@ import secrets
 from datetime import timedelta
 
 from joserfc.jwk import ECKey, KeySet
-from sqlalchemy import or_, select
+from sqlalchemy import or_, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.auth.sealing import Sealer
@@ -28,14 +28,29 @@ def _sealer(secret_key: str) -> Sealer:
     return Sealer(secret_key, "token-signing-keys")
 
 
-async def current_signing_key(session: AsyncSession, secret_key: str) -> ECKey:
-    """The key signing new tokens, created on first need (in the caller's transaction)."""
-    row = await session.scalar(
+# Any constant shared by every process creating the first key of the same database.
+FIRST_KEY_LOCK = 0x5C0E75
+
+
+async def _current_row(session: AsyncSession) -> SigningKey | None:
+    row: SigningKey | None = await session.scalar(
         select(SigningKey)
         .where(SigningKey.retired_at.is_(None))
         .order_by(SigningKey.created_at.desc())
         .limit(1)
     )
+    return row
+
+
+async def current_signing_key(session: AsyncSession, secret_key: str) -> ECKey:
+    """The key signing new tokens, created on first need (in the caller's transaction)."""
+    row = await _current_row(session)
+    if row is None and session.get_bind().dialect.name == "postgresql":
+        # Server processes started together meet their first clients together: one creates
+        # the key, the others wait for its commit (the lock is the transaction's) and use it,
+        # instead of each publishing a key of its own. SQLite is served by one process.
+        await session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": FIRST_KEY_LOCK})
+        row = await _current_row(session)
     if row is None:
         kid = secrets.token_urlsafe(12)
         key = ECKey.generate_key("P-256", parameters={"kid": kid, "use": "sig", "alg": ALGORITHM})

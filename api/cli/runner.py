@@ -1,6 +1,7 @@
 """The one way a ``sconet`` command reaches the databases: load the settings, open the
-engines it uses, run one domain function, dispose of the engines, and turn the domain's
-errors into the command's message (exit code 1)."""
+engines it uses, run one domain function (as the administrator, through the same unit of work
+as the portal and GraphQL: ``api.resolvers.work``), dispose of the engines, and turn the
+domain's errors into the command's message (exit code 1)."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from api.auth.principal import Principal
 from api.resolvers.administration import command_line_administrator
+from api.resolvers.work import Work
 from api.settings import Settings, SettingsError, load_settings
 from core.errors import NotFound, ValidationFailed
 from databases.engines import make_engine, make_sessionmaker
@@ -120,10 +122,12 @@ def run_as_academy_administrator(work: Callable[[AsyncSession, Principal], Await
     """Runs the domain function ``work(session, principal)`` in one transaction, as the
     académie's system administrator: the server's operator acts for the académie."""
 
-    async def as_administrator(session: AsyncSession) -> T:
-        principal = await command_line_administrator(session)
+    async def as_administrator(databases: Databases) -> T:
+        async with databases.admin() as session:
+            principal = await command_line_administrator(session)
         if principal is None:
             raise click.ClickException("Aucune académie dans la base.")
-        return await work(session, principal)
+        async with Work(databases.admin, principal).writing() as transaction:
+            return await transaction.run(work)
 
-    return run_in_transaction(as_administrator)
+    return run(as_administrator)

@@ -1,18 +1,24 @@
-"""Serving the two applications: ``sconet serve``, with its start-up checks and the
-schedules it runs beside the servers on a single machine."""
+"""Serving the two applications: ``sconet serve``, with its start-up checks, in one process or
+in several (``--workers``, ``api.cli.worker_processes``), and the schedules it runs beside
+the servers on a single machine."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import gc
-import logging
+import socket
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
+from typing import TYPE_CHECKING
 
 import click
 
-from api.cli import runner
-from api.settings import Settings, SettingsError
+from api.cli import runner, servers
+from api.cli.servers import Listening
+from api.settings import MAX_WORKERS, Settings, SettingsError
+
+if TYPE_CHECKING:
+    import uvicorn
 
 # sconet serve on the embedded default replicates by itself this often (minutes).
 EMBEDDED_REPLICATION_MINUTES = 2
@@ -33,6 +39,15 @@ EMBEDDED_REPLICATION_MINUTES = 2
     help="Port du portail familles (SCONET_FAMILLES_PORT).",
 )
 @click.option(
+    "--workers",
+    "workers",
+    type=click.IntRange(min=1, max=MAX_WORKERS),
+    default=None,
+    help="Processus serveurs, chacun servant les deux portails et l'API (SCONET_WORKERS ; "
+    "par défaut : autant que de cœurs sur PostgreSQL, 1 sur SQLite embarqué, qui n'en "
+    "accepte pas davantage : un seul écrivain à la fois, pour une installation d'un poste).",
+)
+@click.option(
     "--worker/--no-worker",
     "with_worker",
     default=None,
@@ -50,69 +65,57 @@ def serve(
     host: str | None,
     port: int | None,
     familles_port: int | None,
+    workers: int | None,
     with_worker: bool | None,
     replicate_minutes: float | None,
 ) -> None:
     """Serve the staff portal with the GraphQL API, and the families portal."""
     import uvicorn
 
-    from api.app import create_app
-    from portals.familles.app import create_familles_app
-
     settings = runner.load()
     try:
         settings.api_issuer()
     except SettingsError as exc:
         raise click.ClickException(f"configuration invalide : {exc}") from exc
+    workers = workers or settings.workers
+    if workers > 1 and settings.embedded:
+        raise click.ClickException(
+            f"{workers} processus serveurs demandés (--workers ou SCONET_WORKERS) : plusieurs "
+            "processus demandent PostgreSQL. SQLite, la base embarquée d'une installation d'un "
+            "poste, n'admet qu'un écrivain à la fois ; sconet serve y tourne en un seul processus."
+        )
     unreachable = asyncio.run(_unreachable_database(settings))
     if unreachable is not None:
         raise click.ClickException(unreachable)
-    host = host or settings.host
-    # The product's own logs (sconet.*: the access log, failures with their reference) on
-    # stderr; uvicorn configures only its own loggers.
-    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(message)s")
-    logging.getLogger("sconet").setLevel(logging.INFO)
-    servers = [
-        uvicorn.Server(
-            uvicorn.Config(
-                create_app(settings),
-                host=host,
-                port=port or settings.port,
-                proxy_headers=False,
-                # portals.access_log writes paths without their query (names, INE, tokens).
-                access_log=False,
-            )
-        ),
-        uvicorn.Server(
-            uvicorn.Config(
-                create_familles_app(settings),
-                host=host,
-                port=familles_port or settings.familles_port,
-                # The apps read X-Forwarded-For from SCONET_TRUSTED_PROXIES only.
-                proxy_headers=False,
-                access_log=False,
-            )
-        ),
-    ]
-    click.echo(
-        f"Portail établissement et API : http://{host}:{port or settings.port}/ (GraphQL : /graphql)"
+    listening = Listening(
+        host=host or settings.host,
+        port=port or settings.port,
+        familles_port=familles_port or settings.familles_port,
     )
-    click.echo(f"Portail familles : http://{host}:{familles_port or settings.familles_port}/")
+    servers.configure_logging()
 
-    # Full garbage collections over the long-lived start-up objects (schema,
-    # mappers, templates) took ~100 ms inside requests and made p99 four
-    # times p50: freeze them out of collection and collect the young
-    # generation less often (measured: p99 121 ms -> 53 ms on a division list).
-    gc.freeze()
-    gc.set_threshold(50_000, 20, 100)
+    if workers == 1:
+        serving: Callable[[], Awaitable[str | None]] = _in_this_process(
+            [uvicorn.Server(config) for config in servers.app_configs(settings, listening)]
+        )
+    else:
+        serving = _in_worker_processes(settings, listening, workers)
+    click.echo(
+        f"Portail établissement et API : http://{listening.host}:{listening.port}/ "
+        "(GraphQL : /graphql)"
+    )
+    click.echo(f"Portail familles : http://{listening.host}:{listening.familles_port}/")
+    if workers > 1:
+        click.echo(f"Processus serveurs : {workers}.")
 
     if with_worker is None:
         with_worker = settings.embedded
     if replicate_minutes is None:
         replicate_minutes = EMBEDDED_REPLICATION_MINUTES if settings.embedded else 0
 
-    async def run() -> None:
-        # The background schedules share one pair of engines, apart from the servers' own.
+    async def run() -> str | None:
+        # The background schedules run once, in this process, whatever the number of worker
+        # processes; they share one pair of engines, apart from the servers' own.
         databases = runner.Databases(settings)
         background = []
         if with_worker:
@@ -129,16 +132,58 @@ def serve(
                 )
             )
         try:
-            await asyncio.gather(*(server.serve() for server in servers))
+            return await serving()
         finally:
-            # The servers stopped (Ctrl-C): the background tasks stop with them.
+            # The servers stopped (Ctrl-C, SIGTERM): the background tasks stop with them.
             for task in background:
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
             await databases.dispose()
 
-    asyncio.run(run())
+    failure = asyncio.run(run())
+    if failure is not None:
+        raise click.ClickException(failure)
+
+
+def _in_this_process(
+    app_servers: list[uvicorn.Server],
+) -> Callable[[], Awaitable[str | None]]:
+    """Both servers in this process (one worker), as uvicorn runs them: Ctrl-C stops both."""
+
+    async def serving() -> str | None:
+        servers.tune_garbage_collection()
+        await asyncio.gather(*(server.serve() for server in app_servers))
+        return None
+
+    return serving
+
+
+def _in_worker_processes(
+    settings: Settings, listening: Listening, count: int
+) -> Callable[[], Awaitable[str | None]]:
+    """``count`` worker processes on ports bound here, once, before any of them starts."""
+    from api.cli.worker_processes import WorkerProcesses, bind, supervise
+
+    sockets: list[socket.socket] = []
+    for port in (listening.port, listening.familles_port):
+        try:
+            sockets.append(bind(listening.host, port))
+        except OSError as exc:
+            for bound in sockets:
+                bound.close()
+            raise click.ClickException(
+                f"impossible d'écouter sur {listening.host}:{port} : {exc.strerror or exc}"
+            ) from exc
+
+    async def serving() -> str | None:
+        try:
+            return await supervise(WorkerProcesses(settings, listening, sockets, count))
+        finally:
+            for bound in sockets:
+                bound.close()
+
+    return serving
 
 
 def _missing_sqlite_folder(url: str) -> str | None:

@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from strawberry.utils.str_converters import to_camel_case
 
 from api.auth.principal import PermissionDenied, Principal
-from api.resolvers.transactions import writing
+from api.resolvers.work import Work
 from api.schema.context import Info, graphql_error
 from core.errors import NotFound, ValidationFailed
 
@@ -35,8 +35,8 @@ async def mutate(
     """Runs a domain command in its own audited transaction; nothing is kept on error."""
     context = info.context
     try:
-        async with writing(context.sessionmaker, context.principal) as session:
-            result = await fn(session, context.principal, *args, **kwargs)
+        async with Work(context.sessionmaker, context.principal).writing() as transaction:
+            result = await transaction.run(fn, *args, **kwargs)
         return result, []
     except ValidationFailed as exc:
         return None, [

@@ -35,11 +35,10 @@ async def _render(page: Page, status: int = 200, **context: Any) -> Response:
     return page.render(
         "accounts.html",
         status,
-        accounts=await manageable_accounts(page.session, page.principal),
+        accounts=await page.work.read(manageable_accounts),
         role_options=[(r.value, ROLE_LABELS_FR[r]) for r in roles],
         school_options=[
-            (s.id, f"{s.name} ({s.uai})")
-            for s in await manageable_schools(page.session, page.principal)
+            (s.id, f"{s.name} ({s.uai})") for s in await page.work.read(manageable_schools)
         ],
         role_labels=ROLE_LABELS_FR,
         can_reset=page.can(Permission.SECOND_FACTOR_RESET),
@@ -62,8 +61,8 @@ async def accounts(page: Page) -> Response:
         email=entered["email"] or None,
     )
     try:
-        async with page.writing(None) as session:
-            user = await create_account(session, page.principal, account)
+        async with page.work.writing(None) as transaction:
+            user = await transaction.run(create_account, account)
     except ValidationFailed as failed:
         errors = {e.field: e.message for e in failed.errors}
         return await _render(page, 400, form=entered, field_errors=errors)
@@ -84,8 +83,8 @@ async def account_state(page: Page) -> Response:
     if user_id is None or action not in ("activer", "desactiver"):
         raise NotFound("StaffUser", user_id)
     try:
-        async with page.writing(None) as session:
-            user = await set_account_active(session, page.principal, user_id, action == "activer")
+        async with page.work.writing(None) as transaction:
+            user = await transaction.run(set_account_active, user_id, action == "activer")
     except ValidationFailed as failed:
         return await _render(page, 400, message=None, error=failed.errors[0].message)
     done = "réactivé" if user.is_active else "désactivé (ses sessions sont fermées)"

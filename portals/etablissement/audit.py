@@ -266,13 +266,11 @@ async def journal(page: Page) -> Response:
             to_date=to_date,
         )
         try:
-            result = await audit_trail(
-                page.session, page.principal, filters, first=PAGE_SIZE, after=after
-            )
+            result = await page.work.read(audit_trail, filters, first=PAGE_SIZE, after=after)
         except ValidationFailed as exc:
             errors = exc.errors
     entries = result.entries if result else []
-    names = await audit_subject_names(page.session, page.principal, entries)
+    names = await page.work.read(audit_subject_names, entries)
     base = criteria.params()
     next_url = (
         page.url("/journal", **base, apres=result.end_cursor)

@@ -33,8 +33,8 @@ async def _render(page: Page, status: int = 200, **context: object) -> Response:
     return page.render(
         "clients.html",
         status,
-        clients=await list_clients(page.session, page.principal),
-        schools=await schools_to_choose(page.session, page.principal),
+        clients=await page.work.read(list_clients),
+        schools=await page.work.read(schools_to_choose),
         scopes=[(scope, SCOPE_LABELS_FR[scope]) for scope in ALL_SCOPES],
         **(defaults | context),
     )
@@ -52,10 +52,9 @@ async def clients(page: Page) -> Response:
     rate = int(rate_text) if rate_text.isdigit() and len(rate_text) < 7 else 0
     entered = {"name": name, "schools": schools, "scopes": scopes, "rate": rate_text}
     try:
-        async with page.writing(None) as session:
-            registered = await register_client(
-                session,
-                page.principal,
+        async with page.work.writing(None) as transaction:
+            registered = await transaction.run(
+                register_client,
                 ClientSettings(
                     name=name, school_uais=schools, scopes=scopes, requests_per_minute=rate
                 ),
@@ -72,12 +71,12 @@ async def client_action(page: Page) -> Response:
     action = page.request.path_params.get("action")
     if key is None or action not in ("revoquer", "nouveau-secret"):
         raise NotFound("ApiClient", key)
-    async with page.writing(None) as session:
+    async with page.work.writing(None) as transaction:
         if action == "revoquer":
-            client = await revoke_client(session, page.principal, key)
+            client = await transaction.run(revoke_client, key)
             message = f"Client « {client.name} » révoqué : ses jetons ne valent plus rien."
         else:
-            rotated = await rotate_client_secret(session, page.principal, key)
+            rotated = await transaction.run(rotate_client_secret, key)
     if action == "revoquer":
         return redirect(page.url("/clients", message=message))
     return await _render(page, created=rotated)

@@ -19,7 +19,7 @@ async def _render(page: Page, message: str | None = None, error: str | None = No
     # The page's guard (destinations.DELEGATIONS) already asked for a working school.
     if school is None:
         raise PermissionDenied(Permission.DELEGATIONS_MANAGE)
-    staff = await school_staff_rights(page.session, page.principal, school.id)
+    staff = await page.work.read(school_staff_rights, school.id)
     return page.render(
         "delegations.html",
         400 if error else 200,
@@ -46,8 +46,8 @@ async def delegations(page: Page) -> Response:
     except ValueError:
         return await _render(page, error="Droit inconnu : rechargez la page.")
     try:
-        async with page.writing(school.id) as session:
-            found = await set_staff_rights(session, page.principal, school.id, user_id, wanted)
+        async with page.work.writing(school.id) as transaction:
+            found = await transaction.run(set_staff_rights, school.id, user_id, wanted)
     except ValidationFailed as failed:
         return await _render(page, error=failed.errors[0].message)
     return redirect(

@@ -1,18 +1,36 @@
 """The places of the staff portal a user goes to: one table for the menu, the home tiles and
 the guard of each page.
 
-A destination's permissions are declared here once: ``page_handler`` refuses its page to
-whoever holds none of them, the menu and the home page show it only to whoever holds one,
-so that a tile never leads to "Accès refusé" and no page is reachable that the menu hides.
+A destination names the domain functions its page opens with; its permissions are theirs,
+as declared once on each function (``@requires``), never written again here. Holding any
+one of them opens the destination: ``page_handler`` refuses its page to whoever holds none,
+the menu and the home page show it only to whoever holds one, so that a tile never leads
+to "Accès refusé" and no page is reachable that the menu hides.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
+from api.auth.guard import permission_of
 from api.auth.permissions import Permission
 from api.auth.principal import PermissionDenied
+from api.resolvers.absences.configuration import configuration_forms
+from api.resolvers.absences.family_contacts import contact_families
+from api.resolvers.absences.follow_up import division_sheet, search_events
+from api.resolvers.absences.indicator import monthly_indicator
+from api.resolvers.absences.roll_calls import roll_call_sheet
+from api.resolvers.absences.statistics import absence_statistics
+from api.resolvers.accounts import manageable_accounts
+from api.resolvers.audit import audit_trail
+from api.resolvers.clients import list_clients
+from api.resolvers.delegations import school_staff_rights
+from api.resolvers.statistics import headcounts
+from api.resolvers.structures import list_divisions
+from api.resolvers.students import create_student, search_students
+from api.resolvers.teleservices.services import school_services
 
 
 @dataclass(frozen=True)
@@ -20,12 +38,22 @@ class Destination:
     key: str  # the menu entry marked as current on the destination's pages
     label: str
     path: str
-    # Any one of them opens the destination; none: every signed-in user.
-    permissions: tuple[Permission, ...] = ()
+    # The domain functions the page opens with; none: every signed-in user.
+    opens: tuple[Callable[..., Any], ...] = ()
     tile_title: str = ""
     tile_detail: str = ""
     # Checked in the school being worked on, not anywhere (rights decided per school).
     in_working_school: bool = False
+    # Any one of them opens the destination: the ``@requires`` of the functions it opens.
+    permissions: tuple[Permission, ...] = field(init=False)
+
+    def __post_init__(self) -> None:
+        declared = [permission_of(fn) for fn in self.opens]
+        if None in declared:
+            # Its page would be open to everyone: the function must declare its permission.
+            raise TypeError(f"{self.path}: a function it opens has no @requires")
+        permissions = tuple(dict.fromkeys(p for p in declared if p is not None))
+        object.__setattr__(self, "permissions", permissions)
 
     def allowed(self, can: Callable[[Permission], bool]) -> bool:
         return not self.permissions or any(can(p) for p in self.permissions)
@@ -41,7 +69,7 @@ STUDENTS = Destination(
     "eleves",
     "Élèves",
     "/eleves",
-    (Permission.STUDENTS_READ,),
+    (search_students,),
     "Rechercher un élève",
     "Par nom, INE, division ou MEF ; consulter et mettre à jour la fiche élève.",
 )
@@ -49,14 +77,14 @@ NEW_STUDENT = Destination(
     "eleves",
     "Nouvel élève",
     "/eleves/nouveau",
-    (Permission.STUDENTS_WRITE,),
+    (create_student,),
     in_working_school=True,
 )
 ROLL_CALL = Destination(
     "absences",
     "Faire l'appel",
     "/absences/appel",
-    (Permission.ABSENCES_WRITE,),
+    (roll_call_sheet,),
     "Faire l'appel",
     "Pour une classe et un créneau : les absents et les retards, en quelques clics.",
 )
@@ -64,7 +92,7 @@ ABSENCES = Destination(
     "absences",
     "Absences",
     "/absences",
-    (Permission.ABSENCES_READ,),
+    (division_sheet,),
     "Absences de la semaine",
     "La grille de la classe : saisir, justifier et régulariser absences et retards.",
 )
@@ -72,13 +100,13 @@ FOLLOW_UP = Destination(
     "absences",
     "Suivi des absences",
     "/absences/suivi",
-    (Permission.ABSENCES_READ,),
+    (search_events,),
 )
 FAMILIES_TO_CONTACT = Destination(
     "absences",
     "Familles à contacter",
     "/absences/a-contacter",
-    (Permission.ABSENCES_MANAGE,),
+    (contact_families,),
     "Familles à contacter",
     "Les élèves absents sans justificatif : courrier, courriel ou SMS aux familles.",
 )
@@ -86,14 +114,14 @@ ABSENCE_SETTINGS = Destination(
     "absences",
     "Paramètres des absences",
     "/absences/parametres",
-    (Permission.ABSENCES_MANAGE,),
+    (configuration_forms,),
 )
 # The rectorat reads the absenteeism indicator without reading absences.
 ABSENTEEISM = Destination(
     "absences",
     "Absentéisme",
     "/absences/statistiques",
-    (Permission.ABSENCES_READ, Permission.STATISTICS_READ),
+    (absence_statistics, monthly_indicator),
     "Absentéisme",
     "Demi-journées d'absence et indicateur mensuel (4 demi-journées non justifiées et plus).",
 )
@@ -101,7 +129,7 @@ STRUCTURES = Destination(
     "divisions",
     "Divisions et groupes",
     "/divisions",
-    (Permission.STRUCTURES_READ,),
+    (list_divisions,),
     "Divisions et groupes",
     "Les classes de l'établissement, leurs effectifs et les listes de classe à exporter.",
 )
@@ -109,7 +137,7 @@ TELESERVICES = Destination(
     "teleservices",
     "Télé-services",
     "/teleservices",
-    (Permission.TELESERVICES_MANAGE,),
+    (school_services,),
     "Télé-services",
     "Ouvrir les services aux familles, remettre et notifier les codes d'activation.",
 )
@@ -117,7 +145,7 @@ STATISTICS = Destination(
     "statistiques",
     "Statistiques",
     "/statistiques",
-    (Permission.STATISTICS_READ,),
+    (headcounts,),
     "Statistiques",
     "Effectifs par MEF, division, sexe, âge et régime.",
 )
@@ -125,7 +153,7 @@ JOURNAL = Destination(
     "journal",
     "Journal",
     "/journal",
-    (Permission.AUDIT_READ,),
+    (audit_trail,),
     "Journal des accès et modifications",
     "Qui a consulté, exporté ou modifié quoi, et quand.",
 )
@@ -133,7 +161,7 @@ DELEGATIONS = Destination(
     "delegations",
     "Délégations",
     "/delegations",
-    (Permission.DELEGATIONS_MANAGE,),
+    (school_staff_rights,),
     "Délégations",
     "Les droits de chaque personnel de l'établissement.",
     in_working_school=True,
@@ -142,7 +170,7 @@ ACCOUNTS = Destination(
     "comptes",
     "Comptes",
     "/comptes",
-    (Permission.ACCOUNTS_MANAGE,),
+    (manageable_accounts,),
     "Comptes des personnels",
     "Créer, suspendre ou réactiver un compte ; réinitialiser un second facteur.",
 )
@@ -150,7 +178,7 @@ CLIENTS = Destination(
     "clients",
     "Clients de l'API",
     "/clients",
-    (Permission.CLIENTS_MANAGE,),
+    (list_clients,),
     "Clients de l'API",
     "Les logiciels tiers (ENT, emplois du temps) autorisés à lire ou écrire des données.",
 )

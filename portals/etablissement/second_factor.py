@@ -186,7 +186,7 @@ async def enrolment_at_login(request: Request) -> Response:
 
 @page_handler(destinations.ACCOUNT)
 async def account(page: Page) -> Response:
-    status = await second_factor.second_factor_status(page.session, page.principal)
+    status = await page.work.read(second_factor.second_factor_status)
     return page.render(
         "second_factor/account.html",
         enrolled=status.enrolled_at is not None,
@@ -239,8 +239,8 @@ async def renew_recovery_codes(page: Page) -> Response:
 @page_handler(destinations.ACCOUNT)
 async def require_everywhere(page: Page) -> Response:
     wanted = str((await page.request.form()).get("exiger") or "") == "oui"
-    async with page.writing(None) as session:
-        await second_factor.set_second_factor_required(session, page.principal, wanted)
+    async with page.work.writing(None) as transaction:
+        await transaction.run(second_factor.set_second_factor_required, wanted)
     message = "La clé OTP est désormais exigée." if wanted else "La clé OTP n'est plus exigée."
     return redirect(page.url("/compte", message=message))
 
@@ -250,7 +250,7 @@ async def reset(page: Page) -> Response:
     user_id = parse_id(page.request.path_params.get("user_id"))
     if user_id is None:
         raise PermissionDenied(Permission.SECOND_FACTOR_RESET)
-    async with page.writing(None) as session:
-        user = await second_factor.reset_second_factor(session, page.principal, user_id)
+    async with page.work.writing(None) as transaction:
+        user = await transaction.run(second_factor.reset_second_factor, user_id)
     back = local_path(str((await page.request.form()).get(NEXT_PARAM) or ""), "/compte")
     return redirect(page.url(back, message=f"Clé OTP de {user.display_name} réinitialisée."))

@@ -71,9 +71,8 @@ async def statistics(page: Page) -> Response:
         if school_id is not None and not page.can(Permission.STATISTICS_READ, school_id):
             raise PermissionDenied(Permission.STATISTICS_READ)
         for dimension, title, heading, note in _dimensions(year.start_year, whole_academy):
-            rows = await headcounts(
-                page.session,
-                page.principal,
+            rows = await page.work.read(
+                headcounts,
                 school_id,
                 year.id,
                 dimension,

@@ -32,31 +32,29 @@ async def divisions(page: Page) -> Response:
         return page.render("divisions/list.html", divisions=[], groups=[])
     return page.render(
         "divisions/list.html",
-        divisions=await list_divisions(page.session, page.principal, school.id, year.id),
-        groups=await list_groups(page.session, page.principal, school.id, year.id),
+        divisions=await page.work.read(list_divisions, school.id, year.id),
+        groups=await page.work.read(list_groups, school.id, year.id),
     )
 
 
 @page_handler(destinations.STRUCTURES)
 async def division(page: Page) -> Response:
     division_id: int = page.request.path_params["division_id"]
-    found = await get_division(page.session, page.principal, division_id)
-    school = await get_school(page.session, page.principal, found.school_id)
-    year = await get_school_year(page.session, page.principal, found.school_year_id)
+    found = await page.work.read(get_division, division_id)
+    school = await page.work.read(get_school, found.school_id)
+    year = await page.work.read(get_school_year, found.school_year_id)
     filters = StudentFilter(
         school_id=found.school_id, school_year_id=found.school_year_id, division_id=found.id
     )
     students: list[StudentCard] = []
     after = None
     for _ in range(MAX_PAGES):
-        result = await search_students(
-            page.session, page.principal, filters, first=MAX_PAGE_SIZE, after=after
-        )
+        result = await page.work.read(search_students, filters, first=MAX_PAGE_SIZE, after=after)
         students.extend(result.students)
         if not result.has_next_page:
             break
         after = result.end_cursor
-    mefs = await list_mefs(page.session, page.principal, found.school_id)
+    mefs = await page.work.read(list_mefs, found.school_id)
     rows = await student_rows(
         page,
         students,

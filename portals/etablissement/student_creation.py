@@ -42,8 +42,8 @@ async def _form_page(
     status_code: int = 200,
 ) -> Response:
     assert page.school is not None and page.year is not None
-    divisions = await list_divisions(page.session, page.principal, page.school.id, page.year.id)
-    mefs = await list_mefs(page.session, page.principal, page.school.id)
+    divisions = await page.work.read(list_divisions, page.school.id, page.year.id)
+    mefs = await page.work.read(list_mefs, page.school.id)
     known = {f for f, *_ in IDENTITY_FORM} | {"sex", *ENROLMENT_FIELDS}
     duplicate = next((e for e in errors if e.code == DUPLICATE_CODE), None)
     others = [e for e in errors if e.field not in known and e is not duplicate]
@@ -85,10 +85,9 @@ async def new_student(page: Page) -> Response:
         "entry_date": values["entry_date"],
     }
     try:
-        async with page.writing(school_id) as session:
-            student = await create_student(
-                session,
-                page.principal,
+        async with page.work.writing(school_id) as transaction:
+            student = await transaction.run(
+                create_student,
                 {field: values[field] for field in IDENTITY_FIELDS},
                 enrolment,
                 confirm_duplicate=form.get("confirm_duplicate") == "1",

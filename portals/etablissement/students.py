@@ -81,7 +81,7 @@ async def student_rows(
     mef_labels: dict[int, str],
 ) -> list[StudentRow]:
     """Each student with their enrolment in this school and year, and its labels."""
-    histories = await enrollments_for_students(page.session, [s.id for s in students])
+    histories = await page.work.load(enrollments_for_students, [s.id for s in students])
     rows = []
     for student, history in zip(students, histories, strict=True):
         enrollment = next(
@@ -148,9 +148,9 @@ async def search(page: Page) -> Response:
     school, year = page.school, page.year
     if school is None or year is None:
         return page.render("students/search.html", criteria=criteria)
-    divisions = await list_divisions(page.session, page.principal, school.id, year.id)
-    groups = await list_groups(page.session, page.principal, school.id, year.id)
-    mefs = await list_mefs(page.session, page.principal, school.id)
+    divisions = await page.work.read(list_divisions, school.id, year.id)
+    groups = await page.work.read(list_groups, school.id, year.id)
+    mefs = await page.work.read(list_mefs, school.id)
     filters = StudentFilter(
         school_id=school.id,
         school_year_id=year.id,
@@ -164,9 +164,8 @@ async def search(page: Page) -> Response:
     result = None
     rows: list[StudentRow] = []
     try:
-        result = await search_students(
-            page.session,
-            page.principal,
+        result = await page.work.read(
+            search_students,
             filters,
             first=PAGE_SIZE,
             after=after,
@@ -228,11 +227,11 @@ def _writable_school(page: Page, history: list[EnrollmentView]) -> int | None:
 @page_handler(destinations.STUDENTS)
 async def record(page: Page) -> Response:
     student_id: int = page.request.path_params["student_id"]
-    student = await get_student(page.session, page.principal, student_id)
-    guardians = await guardians_of(page.session, page.principal, student_id)
-    history = await schooling_history(page.session, page.principal, student_id)
-    [granted] = await student_permissions(
-        page.session, page.principal, [student_id], sorted(set(FIELD_PERMISSIONS.values()))
+    student = await page.work.read(get_student, student_id)
+    guardians = await page.work.read(guardians_of, student_id)
+    history = await page.work.read(schooling_history, student_id)
+    [granted] = await page.work.read(
+        student_permissions, [student_id], sorted(set(FIELD_PERMISSIONS.values()))
     )
     return page.render(
         "students/record.html",
@@ -284,8 +283,8 @@ def _edit_form(
 @page_handler(destinations.STUDENTS)
 async def edit(page: Page) -> Response:
     student_id: int = page.request.path_params["student_id"]
-    student = await get_student(page.session, page.principal, student_id)
-    history = await schooling_history(page.session, page.principal, student_id)
+    student = await page.work.read(get_student, student_id)
+    history = await page.work.read(schooling_history, student_id)
     school_id = _writable_school(page, history)
     if school_id is None:
         raise PermissionDenied(Permission.STUDENTS_WRITE)
@@ -296,10 +295,9 @@ async def edit(page: Page) -> Response:
     raw_version = str(form.get("version") or "")
     version = parse_id(raw_version)
     try:
-        async with page.writing(school_id) as session:
-            await update_student(
-                session,
-                page.principal,
+        async with page.work.writing(school_id) as transaction:
+            await transaction.run(
+                update_student,
                 student_id,
                 changes=values,
                 # A form without its version is treated as stale, never as "skip the check".

@@ -56,8 +56,8 @@ def _message(page: Page) -> str:
 @page_handler(destinations.TELESERVICES)
 async def home(page: Page) -> Response:
     school_id = _school_id(page)
-    state = await services.school_services(page.session, page.principal, school_id)
-    publication = await services.grades_publication(page.session, page.principal, school_id)
+    state = await page.work.read(services.school_services, school_id)
+    publication = await page.work.read(services.grades_publication, school_id)
     return page.render(
         "teleservices/home.html",
         state=state,
@@ -74,11 +74,10 @@ async def save_services(page: Page) -> Response:
     school_id = _school_id(page)
     form = await page.request.form()
     try:
-        async with page.writing(school_id) as session:
+        async with page.work.writing(school_id) as transaction:
             if form.get("partie") == "publication":
-                await services.set_grades_publication(
-                    session,
-                    page.principal,
+                await transaction.run(
+                    services.set_grades_publication,
                     school_id,
                     GradesPublication(str(form.get("publication") or "continuous")),
                     confirm_deleting_deadlines=form.get("confirmer") == "1",
@@ -88,23 +87,22 @@ async def save_services(page: Page) -> Response:
                 day = _day(form.get("jour"))
                 pairs = [_pair(value) for value in form.getlist("couples")]
                 if form.get("action") == "supprimer":
-                    await services.remove_deadline(session, page.principal, school_id, day, pairs)
+                    await transaction.run(services.remove_deadline, school_id, day, pairs)
                 else:
-                    await services.add_deadline(session, page.principal, school_id, day, pairs)
+                    await transaction.run(services.add_deadline, school_id, day, pairs)
                 saved = "echeance"
             else:
                 for service in Teleservice:
-                    await services.set_service(
-                        session,
-                        page.principal,
+                    await transaction.run(
+                        services.set_service,
                         school_id,
                         service,
                         f"ouvert-{service.value}" in form,
                     )
                 saved = "service"
     except ValidationFailed as exc:
-        state = await services.school_services(page.session, page.principal, school_id)
-        publication = await services.grades_publication(page.session, page.principal, school_id)
+        state = await page.work.read(services.school_services, school_id)
+        publication = await page.work.read(services.grades_publication, school_id)
         return page.render(
             "teleservices/home.html",
             400,
@@ -142,10 +140,8 @@ def _population(page: Page, source: Any, school_id: int) -> codes.Population:
 async def _choices(page: Page, school_id: int) -> dict[str, Any]:
     year = page.year.id if page.year else None
     return {
-        "mefs": await list_mefs(page.session, page.principal, school_id),
-        "divisions": [
-            s.division for s in await list_divisions(page.session, page.principal, school_id, year)
-        ],
+        "mefs": await page.work.read(list_mefs, school_id),
+        "divisions": [s.division for s in await page.work.read(list_divisions, school_id, year)],
     }
 
 
@@ -181,9 +177,8 @@ async def accesses(page: Page) -> Response:
         raise NotFound("Page", 0)
     params = page.request.query_params
     access = _access_filter(params.get("etat"))
-    shown = await codes.access_page(
-        page.session,
-        page.principal,
+    shown = await page.work.read(
+        codes.access_page,
         kind,
         _population(page, params, school_id),
         access,
@@ -209,12 +204,11 @@ async def accesses(page: Page) -> Response:
 async def _apply_accesses(page: Page, kind: CodeKind, form: FormData, school_id: int) -> None:
     population = _population(page, form, school_id)
     whole_division = parse_id(form.get("tout_cocher"))
-    async with page.writing(school_id) as session:
+    async with page.work.writing(school_id) as transaction:
         if whole_division is not None:
             # "Tout cocher" of a division: every line of it, on every page, gets a code.
-            await codes.generate_codes(
-                session,
-                page.principal,
+            await transaction.run(
+                codes.generate_codes,
                 kind,
                 codes.Population(school_id, population.mef_id, whole_division),
                 page.services.settings.secret_key,
@@ -224,16 +218,15 @@ async def _apply_accesses(page: Page, kind: CodeKind, form: FormData, school_id:
         checked = {key for key in (_parse_key(v) for v in form.getlist("choisis")) if key}
         to_give = [key for key in shown if key in checked]
         if to_give:
-            await codes.generate_codes(
-                session,
-                page.principal,
+            await transaction.run(
+                codes.generate_codes,
                 kind,
                 population,
                 page.services.settings.secret_key,
                 chosen=to_give,
             )
-        await codes.withdraw_unnotified(
-            session, page.principal, kind, school_id, [key for key in shown if key not in checked]
+        await transaction.run(
+            codes.withdraw_unnotified, kind, school_id, [key for key in shown if key not in checked]
         )
 
 
@@ -278,10 +271,9 @@ async def notification(page: Page) -> Response:
     error = ""
     if page.request.method == "POST":
         try:
-            async with page.writing(school_id) as session:
-                outcome = await notifications.notify_codes(
-                    session,
-                    page.principal,
+            async with page.work.writing(school_id) as transaction:
+                outcome = await transaction.run(
+                    notifications.notify_codes,
                     notifications.NotificationRequest(kind, population, by_email, by_letter, ranks),
                     page.services.settings.secret_key,
                     page.services.settings.families_address,
@@ -296,7 +288,7 @@ async def notification(page: Page) -> Response:
             return redirect(
                 page.url(f"/teleservices/{who}/notification", enregistre="notification")
             )
-    lines = await notifications.to_notify(page.session, page.principal, kind, population, ranks)
+    lines = await page.work.read(notifications.to_notify, kind, population, ranks)
     return page.render(
         "teleservices/notification.html",
         400 if error else 200,
@@ -330,11 +322,10 @@ async def code(page: Page) -> Response:
         action = source.get("action")
         settings = page.services.settings
         try:
-            async with page.writing(school_id) as session:
+            async with page.work.writing(school_id) as transaction:
                 if action == "nouveau":
-                    await codes.regenerate_code(
-                        session,
-                        page.principal,
+                    await transaction.run(
+                        codes.regenerate_code,
                         school_id,
                         student_id,
                         guardian_id,
@@ -342,9 +333,7 @@ async def code(page: Page) -> Response:
                     )
                     saved = "code"
                 elif action == "retirer":
-                    await codes.revoke_access(
-                        session, page.principal, school_id, student_id, guardian_id
-                    )
+                    await transaction.run(codes.revoke_access, school_id, student_id, guardian_id)
                     saved = "retrait"
                 elif action in ("courriel", "courrier"):
                     code_id = parse_id(source.get("code"))
@@ -352,9 +341,8 @@ async def code(page: Page) -> Response:
                         raise ValidationFailed.single(
                             "codeId", "INVALID_CODE", "Aucun code valide."
                         )
-                    outcome = await notifications.notify_one(
-                        session,
-                        page.principal,
+                    outcome = await transaction.run(
+                        notifications.notify_one,
                         code_id,
                         action == "courriel",
                         settings.secret_key,
@@ -371,17 +359,16 @@ async def code(page: Page) -> Response:
                     outcome.letters_pdf, media_type="application/pdf", headers=PDF_HEADERS
                 )
             return redirect(f"{back}&enregistre={saved}")
-    history = await codes.code_history(
-        page.session,
-        page.principal,
+    history = await page.work.read(
+        codes.code_history,
         school_id,
         student_id,
         guardian_id,
         page.services.settings.secret_key,
     )
     kind = CodeKind.CAR if guardian_id else CodeKind.CAE
-    lines = await codes.list_accesses(
-        page.session, page.principal, kind, codes.Population(school_id, student_id=student_id)
+    lines = await page.work.read(
+        codes.list_accesses, kind, codes.Population(school_id, student_id=student_id)
     )
     line = next(
         (
@@ -402,9 +389,7 @@ async def code(page: Page) -> Response:
         history=history,
         valid=valid,
         usable=_usable(
-            await availability.code_availability(page.session, page.principal, valid.row.id)
-            if valid
-            else None
+            await page.work.read(availability.code_availability, valid.row.id) if valid else None
         ),
         message=_message(page),
         error=error,

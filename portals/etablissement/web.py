@@ -5,19 +5,20 @@ A handler is written as ``async def handler(page: Page) -> Response`` and wrappe
 with ``@page_handler(nav)``. The wrapper sends anonymous visitors to the login
 page, checks the CSRF token of every POST, opens one read session for the
 request, and turns ``NotFound`` and ``PermissionDenied`` into French error pages.
+
+A page runs domain functions through ``page.work`` (``api.resolvers.work``): its reads in the
+request's read session, each change in a transaction of its own.
 """
 
 from __future__ import annotations
 
 import functools
 import hmac
-from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import asynccontextmanager
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlencode, urlsplit
 
-from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
@@ -27,6 +28,7 @@ from api.auth.requests import Caller, identify
 from api.auth.rights import ROLE_LABELS_FR
 from api.resolvers.schools import School, SchoolYear, school_years, visible_schools
 from api.resolvers.vocabulary import SchoolYearState
+from api.resolvers.work import Work
 from api.services import Services, services_of
 from core.errors import NotFound
 from portals.etablissement.destinations import ABSENCE_MENU, MENU, TILES, Destination
@@ -107,7 +109,7 @@ class Page:
     request: Request
     services: Services
     caller: Caller
-    session: AsyncSession
+    work: Work
     nav: str
     schools: list[School] = field(default_factory=list)
     school: School | None = None
@@ -196,12 +198,6 @@ class Page:
     def error(self, status_code: int, title: str, message: str) -> HTMLResponse:
         return self.render("error.html", status_code, title=title, message=message)
 
-    @asynccontextmanager
-    async def writing(self, school_id: int | None) -> AsyncIterator[AsyncSession]:
-        """One transaction, with the audit actor set; rolled back on any exception."""
-        async with self.services.writing(self.principal.audit_actor(school_id)) as session:
-            yield session
-
 
 def anonymous_error(status_code: int, title: str, message: str) -> HTMLResponse:
     return render("error.html", {"page": None, "title": title, "message": message}, status_code)
@@ -210,14 +206,14 @@ def anonymous_error(status_code: int, title: str, message: str) -> HTMLResponse:
 async def _load_scope(page: Page) -> None:
     """The schools in reach, the one being worked on (cookie), and the school year (``annee``)."""
     try:
-        page.schools = await visible_schools(page.session, page.principal)
+        page.schools = await page.work.read(visible_schools)
     except PermissionDenied:
         page.schools = []
     wanted = parse_id(page.request.cookies.get(SCHOOL_COOKIE))
     page.school = next((s for s in page.schools if s.id == wanted), None) or (
         page.schools[0] if page.schools else None
     )
-    page.years = await school_years(page.session, page.principal)
+    page.years = await page.work.read(school_years)
     wanted_year = parse_id(page.request.query_params.get("annee"))
     page.year = (
         next((y for y in page.years if y.id == wanted_year), None)
@@ -253,16 +249,15 @@ def page_handler(
                         "Le formulaire n'est plus valide (jeton de sécurité absent ou périmé). "
                         "Revenez à la page précédente, rechargez-la puis recommencez.",
                     )
-            async with services.sessionmaker() as session:
-                page = Page(request, services, caller, session, destination.key)
+            async with Work(services.sessionmaker, caller.principal) as work:
+                page = Page(request, services, caller, work, destination.key)
                 await _load_scope(page)
                 try:
                     page.require(destination)
                     response = await handler(page)
                     # Reads of full records were recorded in the read session (and first
                     # uses may have stored defaults): written before answering.
-                    if session.in_transaction():
-                        await session.commit()
+                    await work.commit()
                     return response
                 except NotFound:
                     return page.error(

@@ -19,7 +19,8 @@ from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from api.settings import PROJECT_ROOT, Settings
-from databases.engines import make_engine, make_sessionmaker
+from databases.engines import make_engine, make_sessionmaker, reachable
+from families.work import Work
 from portals.access_log import AccessLog
 from portals.body_limit import BodyLimit
 from portals.client_address import TrustedProxies
@@ -66,7 +67,7 @@ def familles_routes() -> list[BaseRoute]:
         *(Route(path, pages.information, methods=["GET"]) for path in pages.INFORMATION_PAGES),
         Route(
             "/sante",
-            health_endpoint(lambda request: [request.app.state.ts_engine]),
+            health_endpoint(lambda request: reachable(request.app.state.ts_engine)),
             methods=["GET"],
         ),
         Mount(DSFR_URL, app=StaticFiles(directory=_dsfr_dist()), name="dsfr"),
@@ -97,5 +98,5 @@ def create_familles_app(settings: Settings) -> Starlette:
     )
     app.state.settings = settings
     app.state.ts_engine = engine
-    app.state.ts_sessions = make_sessionmaker(engine)
+    app.state.families = Work(make_sessionmaker(engine))
     return app

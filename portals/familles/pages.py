@@ -13,9 +13,8 @@ import hmac
 import secrets
 from collections.abc import Awaitable, Callable
 from datetime import date, timedelta
-from typing import Any, TypeVar
+from typing import TypeVar
 
-from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
@@ -52,6 +51,7 @@ from families.accounts import (
     ticket,
 )
 from families.school_life import school_life
+from families.work import Transaction, Work
 from portals.familles.rendering import render
 
 # A code typed with wrong birth dates: a few mistakes, then a long lock (the date is guessable).
@@ -73,8 +73,9 @@ CSRF_COOKIE = "sconet_familles_csrf"
 SERVICE_LABELS = {"absences": "absences", "grades": "notes"}
 
 
-def _sessions(request: Request) -> Any:
-    return request.app.state.ts_sessions
+def _families(request: Request) -> Work:
+    families: Work = request.app.state.families
+    return families
 
 
 def _secure(request: Request) -> bool:
@@ -116,8 +117,10 @@ def _refused() -> Response:
     )
 
 
-async def _member(ts: AsyncSession, request: Request) -> tuple[FamilyAccount, FamilySession] | None:
-    return await session_of(ts, request.cookies.get(SESSION_COOKIE))
+async def _member(
+    transaction: Transaction, request: Request
+) -> tuple[FamilyAccount, FamilySession] | None:
+    return await transaction.run(session_of, request.cookies.get(SESSION_COOKIE))
 
 
 def _signed_in(request: Request, token: str) -> Response:
@@ -135,20 +138,20 @@ def _address(request: Request) -> str:
 async def _guess(
     request: Request,
     keys: list[tuple[Key, GuessPolicy]],
-    attempt: Callable[[AsyncSession], Awaitable[T]],
+    attempt: Callable[[Transaction], Awaitable[T]],
     counted: type[AccountError] = AccountError,
 ) -> T:
     """Run a guess (a code, a password) unless its keys are blocked; a wrong one (a
     ``counted`` refusal) is counted in a transaction of its own, so that it stays counted."""
-    sessions = _sessions(request)
-    async with sessions() as ts, ts.begin():
-        await COUNTERS.ensure_not_blocked(ts, keys)
+    families = _families(request)
+    async with families.transaction() as transaction:
+        await transaction.run(COUNTERS.ensure_not_blocked, keys)
     try:
-        async with sessions() as ts, ts.begin():
-            return await attempt(ts)
+        async with families.transaction() as transaction:
+            return await attempt(transaction)
     except counted:
-        async with sessions() as ts, ts.begin():
-            await COUNTERS.record_failure(ts, keys)
+        async with families.transaction() as transaction:
+            await transaction.run(COUNTERS.record_failure, keys)
         raise
 
 
@@ -176,8 +179,8 @@ def _day(raw: str | None) -> date | None:
 
 
 async def home(request: Request) -> Response:
-    async with _sessions(request)() as ts, ts.begin():
-        if await _member(ts, request):
+    async with _families(request).transaction() as transaction:
+        if await _member(transaction, request):
             return _redirect("/enfants")
     token = _anonymous_token(request)
     return _with_anonymous_token(
@@ -195,9 +198,9 @@ async def login(request: Request) -> Response:
         (Key("familles-address", _address(request)), ADDRESS_POLICY),
     ]
 
-    async def attempt(ts: AsyncSession) -> str:
-        _account, token = await sign_in(ts, login_name, form.get("password", ""))
-        await COUNTERS.record_success(ts, [keys[0][0]])
+    async def attempt(transaction: Transaction) -> str:
+        _account, token = await transaction.run(sign_in, login_name, form.get("password", ""))
+        await transaction.run(COUNTERS.record_success, [keys[0][0]])
         return token
 
     try:
@@ -216,14 +219,14 @@ async def login(request: Request) -> Response:
 
 
 async def logout(request: Request) -> Response:
-    async with _sessions(request)() as ts, ts.begin():
-        member = await _member(ts, request)
+    async with _families(request).transaction() as transaction:
+        member = await _member(transaction, request)
         if member is None:
             return _redirect("/")
         form = await _form(request, member[1].csrf_token)
         if form is None:
             return _refused()
-        await close_session(ts, member[1])
+        await transaction.run(close_session, member[1])
     response = _redirect("/")
     response.delete_cookie(SESSION_COOKIE, httponly=True, samesite="lax", secure=_secure(request))
     return response
@@ -247,7 +250,9 @@ async def create(request: Request) -> Response:
         typed, born = form.get("code", ""), _day(form.get("naissance"))
         try:
             code = await _guess(
-                request, _code_keys(request, typed), lambda ts: find_code(ts, typed, born)
+                request,
+                _code_keys(request, typed),
+                lambda transaction: transaction.run(find_code, typed, born),
             )
         except (AccountError, Throttled) as exc:
             status, field, message = _refusal(exc, "code")
@@ -281,17 +286,19 @@ async def create(request: Request) -> Response:
             member=None,
         )
 
-    async def attempt(ts: AsyncSession) -> str:
-        account = await create_account(
-            ts,
+    async def attempt(transaction: Transaction) -> str:
+        account = await transaction.run(
+            create_account,
             code_id,
             form.get("login", ""),
             form.get("password", ""),
             form.get("confirmation", ""),
             form.get("email", ""),
         )
-        await send_confirmation(ts, account, request.app.state.settings.families_address)
-        return await open_session(ts, account)
+        await transaction.run(
+            send_confirmation, account, request.app.state.settings.families_address
+        )
+        return await transaction.run(open_session, account)
 
     # A taken login is told, so step 2 is a guess of which logins exist: those refusals count
     # (a refused password, checked before, tells nothing and is not held against the parent).
@@ -328,11 +335,11 @@ async def create(request: Request) -> Response:
 
 async def family(request: Request) -> Response:
     """GET /enfants: the account's children."""
-    async with _sessions(request)() as ts, ts.begin():
-        member = await _member(ts, request)
+    async with _families(request).transaction() as transaction:
+        member = await _member(transaction, request)
         if member is None:
             return _redirect("/")
-        found = await children(ts, member[0])
+        found = await transaction.run(children, member[0])
         return render(
             "children.html",
             children=found,
@@ -343,8 +350,8 @@ async def family(request: Request) -> Response:
 
 async def add_code(request: Request) -> Response:
     """GET/POST /ajouter-un-code: attach a further child's code to the account."""
-    async with _sessions(request)() as ts, ts.begin():
-        member = await _member(ts, request)
+    async with _families(request).transaction() as transaction:
+        member = await _member(transaction, request)
     if member is None:
         return _redirect("/")
     account, session = member
@@ -356,8 +363,8 @@ async def add_code(request: Request) -> Response:
     typed, born = form.get("code", ""), _day(form.get("naissance"))
     keys = [*_code_keys(request, typed), (Key("familles-account", str(account.id)), ACCOUNT_POLICY)]
 
-    async def attempt(ts: AsyncSession) -> None:
-        await attach_code_to(ts, account.id, typed, born)
+    async def attempt(transaction: Transaction) -> None:
+        await transaction.run(attach_code_to, account.id, typed, born)
 
     try:
         await _guess(request, keys, attempt)
@@ -384,11 +391,11 @@ async def add_code(request: Request) -> Response:
 async def child(request: Request) -> Response:
     """GET /enfants/{id}: a child's class, absences and published marks."""
     child_id: int = request.path_params["child_id"]
-    async with _sessions(request)() as ts, ts.begin():
-        member = await _member(ts, request)
+    async with _families(request).transaction() as transaction:
+        member = await _member(transaction, request)
         if member is None:
             return _redirect("/")
-        life = await school_life(ts, member[0], child_id)
+        life = await transaction.run(school_life, member[0], child_id)
         if life is None:
             return render(
                 "message.html",
@@ -458,9 +465,9 @@ async def confirm(request: Request) -> Response:
     moved = _token_out_of_url(request)
     if moved is not None:
         return moved
-    async with _sessions(request)() as ts, ts.begin():
+    async with _families(request).transaction() as transaction:
         try:
-            await confirm_email(ts, _link_token(request))
+            await transaction.run(confirm_email, _link_token(request))
         except AccountError as exc:
             return _expired_link(request, exc.message)
     return _forget_link_token(
@@ -486,14 +493,16 @@ async def forgotten(request: Request) -> Response:
     if form is None:
         return _refused()
     keys = [(Key("familles-reset", _address(request)), ADDRESS_POLICY)]
-    async with _sessions(request)() as ts, ts.begin():
+    async with _families(request).transaction() as transaction:
         try:
-            await COUNTERS.ensure_not_blocked(ts, keys)
+            await transaction.run(COUNTERS.ensure_not_blocked, keys)
         except Throttled as exc:
             return render("forgotten.html", 429, csrf=token, error=exc.message_fr, member=None)
         # Every request counts: it sends mail, so it is limited like a guess.
-        await COUNTERS.record_failure(ts, keys)
-        await request_reset(ts, form.get("qui", ""), request.app.state.settings.families_address)
+        await transaction.run(COUNTERS.record_failure, keys)
+        await transaction.run(
+            request_reset, form.get("qui", ""), request.app.state.settings.families_address
+        )
     return render(
         "message.html",
         title="Demande enregistrée",
@@ -520,9 +529,12 @@ async def new_password(request: Request) -> Response:
     if form is None:
         return _refused()
     try:
-        async with _sessions(request)() as ts, ts.begin():
-            await reset_password(
-                ts, _link_token(request), form.get("password", ""), form.get("confirmation", "")
+        async with _families(request).transaction() as transaction:
+            await transaction.run(
+                reset_password,
+                _link_token(request),
+                form.get("password", ""),
+                form.get("confirmation", ""),
             )
     except AccountError as exc:
         return render(
@@ -541,8 +553,8 @@ async def new_password(request: Request) -> Response:
 
 async def account_page(request: Request) -> Response:
     """GET/POST /compte: the account's address, and changing the password."""
-    async with _sessions(request)() as ts, ts.begin():
-        member = await _member(ts, request)
+    async with _families(request).transaction() as transaction:
+        member = await _member(transaction, request)
         if member is None:
             return _redirect("/")
         account, session = member
@@ -553,8 +565,8 @@ async def account_page(request: Request) -> Response:
             if form is None:
                 return _refused()
             try:
-                await change_password(
-                    ts,
+                await transaction.run(
+                    change_password,
                     session,
                     account,
                     form.get("current", ""),
@@ -583,6 +595,6 @@ INFORMATION_PAGES = {
 
 async def information(request: Request) -> Response:
     """GET one of ``INFORMATION_PAGES``, with the member's menu when he is signed in."""
-    async with _sessions(request)() as ts, ts.begin():
-        member = await _member(ts, request)
+    async with _families(request).transaction() as transaction:
+        member = await _member(transaction, request)
         return render(INFORMATION_PAGES[request.url.path], member=member)

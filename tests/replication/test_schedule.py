@@ -93,7 +93,8 @@ def test_serve_replicates_by_itself_on_the_embedded_default(
             await engine.dispose()
 
     monkeypatch.setattr(uvicorn.Server, "serve", serve_until_a_run)
-    result = run(environment(database_urls, tmp_path), "serve", "--no-worker")
+    # One process: the stand-in server above lives in this one.
+    result = run(environment(database_urls, tmp_path), "serve", "--no-worker", "--workers", "1")
     assert result.exit_code == 0, result.output
     announced = "Réplication vers les télé-services : toutes les 2 min" in result.output
     assert announced == (engine_name == "sqlite")

@@ -117,8 +117,6 @@ def test_serve_leaves_forwarded_headers_and_access_log_to_the_apps(monkeypatch, 
 
     monkeypatch.setattr(uvicorn, "Server", Recorder)
     monkeypatch.setattr(serving.asyncio, "run", lambda coroutine: coroutine.close())
-    monkeypatch.setattr(serving.gc, "freeze", lambda: None)
-    monkeypatch.setattr(serving.gc, "set_threshold", lambda *_: None)
     env = {"SCONET_VAR_DIR": str(tmp_path), "SCONET_SECRET_KEY": "k" * 40}
     result = CliRunner().invoke(cli.main, ["serve", "--no-worker"], env=env)
     assert result.exit_code == 0, result.output

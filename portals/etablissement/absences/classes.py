@@ -25,12 +25,12 @@ async def class_choices(page: Page, permission: Permission) -> list[ClassChoice]
     restricted = school.id in page.principal.teaching_only_school_ids(permission)
     choices = [
         ClassChoice(f"d{s.division.id}", f"Division {s.division.code}", s.division.id, None)
-        for s in await list_divisions(page.session, page.principal, school.id, year.id)
+        for s in await page.work.read(list_divisions, school.id, year.id)
         if not restricted or s.division.id in page.principal.taught_division_ids
     ]
     choices += [
         ClassChoice(f"g{s.group.id}", f"Groupe {s.group.code}", None, s.group.id)
-        for s in await list_groups(page.session, page.principal, school.id, year.id)
+        for s in await page.work.read(list_groups, school.id, year.id)
         if not restricted or s.group.id in page.principal.taught_group_ids
     ]
     return choices

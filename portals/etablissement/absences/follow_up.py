@@ -32,7 +32,7 @@ async def search(page: Page) -> Response:
     if school is None:
         raise NotFound("School", 0)
     params = page.request.query_params
-    setup = await school_setup(page.session, page.principal, school.id)
+    setup = await page.work.read(school_setup, school.id)
     choices = await class_choices(page, Permission.ABSENCES_READ)
     choice = chosen(choices, params.get("classe"))
     kind = params.get("nature")
@@ -51,8 +51,8 @@ async def search(page: Page) -> Response:
     lines = []
     next_cursor = None
     try:
-        result = await search_events(
-            page.session, page.principal, criteria, first=50, after=params.get("apres") or None
+        result = await page.work.read(
+            search_events, criteria, first=50, after=params.get("apres") or None
         )
         lines, next_cursor = result.lines, result.end_cursor if result.has_next_page else None
     except ValidationFailed as exc:
@@ -78,10 +78,10 @@ async def _contacts_page(
         raise NotFound("School", 0)
     params = page.request.query_params
     since, until = parse_day(params.get("du")), parse_day(params.get("au"))
-    due = await students_to_contact(page.session, page.principal, school.id, since, until)
+    due = await page.work.read(students_to_contact, school.id, since, until)
     templates = [
         t
-        for t in await school_templates(page.session, page.principal, school.id)
+        for t in await page.work.read(school_templates, school.id)
         if t.is_active and t.channel in CHANNEL_LABELS
     ]
     return page.render(
@@ -114,10 +114,9 @@ async def write_to_families(page: Page) -> Response:
     if template_id is None:
         return await _contacts_page(page, errors={"modele": "Choisissez un modèle."}, status=400)
     try:
-        async with page.writing(school.id) as session:
-            outcome = await contact_families(
-                session,
-                page.principal,
+        async with page.work.writing(school.id) as transaction:
+            outcome = await transaction.run(
+                contact_families,
                 ContactRequest(
                     school.id,
                     template_id,

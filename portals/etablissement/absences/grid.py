@@ -116,7 +116,7 @@ async def _grid(page: Page, form: EntryForm, message: str = "", status: int = 20
         return page.error(
             404, "Aucun établissement", "Aucun établissement n'est dans votre périmètre."
         )
-    setup = await school_setup(page.session, page.principal, school.id)
+    setup = await page.work.read(school_setup, school.id)
     choices = [c for c in await class_choices(page, Permission.ABSENCES_READ) if c.division_id]
     params = page.request.query_params
     wanted = parse_id(form.get("division") or params.get("division"))
@@ -133,9 +133,8 @@ async def _grid(page: Page, form: EntryForm, message: str = "", status: int = 20
     rows: list[GridRow] = []
     if division_id is not None:
         try:
-            sheet = await division_sheet(
-                page.session,
-                page.principal,
+            sheet = await page.work.read(
+                division_sheet,
                 division_id,
                 first_shown,
                 days=(days[-1] - first_shown).days + 1,
@@ -234,11 +233,10 @@ async def record_entry(page: Page) -> Response:
     start_slot = parse_id(values["debut_creneau"])
     assert student_id is not None and start is not None and start_slot is not None
     try:
-        async with page.writing(school.id) as session:
+        async with page.work.writing(school.id) as transaction:
             if values["nature"] == "retard":
-                await record_lateness(
-                    session,
-                    page.principal,
+                await transaction.run(
+                    record_lateness,
                     LatenessEntry(
                         student_id, school.id, start, start_slot, int(values["minutes"]), **common
                     ),
@@ -246,9 +244,8 @@ async def record_entry(page: Page) -> Response:
             else:
                 end, end_slot = parse_day(values["fin_jour"]), parse_id(values["fin_creneau"])
                 assert end is not None and end_slot is not None
-                await record_absence(
-                    session,
-                    page.principal,
+                await transaction.run(
+                    record_absence,
                     AbsenceEntry(student_id, school.id, start, start_slot, end, end_slot, **common),
                 )
     except ValidationFailed as exc:

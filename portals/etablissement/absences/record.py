@@ -37,15 +37,13 @@ async def _page(
     message: str = "",
     status: int = 200,
 ) -> Response:
-    student = await student_in_reach(
-        page.session, page.principal, student_id, Permission.ABSENCES_READ
-    )
+    student = await page.work.read(student_in_reach, student_id, Permission.ABSENCES_READ)
     params = page.request.query_params
     since, until = parse_day(params.get("du")), parse_day(params.get("au"))
-    record = await student_absence_record(page.session, page.principal, student_id, since, until)
+    record = await page.work.read(student_absence_record, student_id, since, until)
     school = page.school
-    setup = await school_setup(page.session, page.principal, school.id) if school else None
-    contacts = await student_contacts(page.session, page.principal, student_id)
+    setup = await page.work.read(school_setup, school.id) if school else None
+    contacts = await page.work.read(student_contacts, student_id)
     can_manage = bool(school and page.can(Permission.ABSENCES_MANAGE, school.id))
     return page.render(
         "absences/record.html",
@@ -56,9 +54,7 @@ async def _page(
         since=since,
         until=until,
         contacts=contacts,
-        guardians=await phone_call_guardians(page.session, page.principal, student_id)
-        if can_manage
-        else [],
+        guardians=await page.work.read(phone_call_guardians, student_id) if can_manage else [],
         channel_labels=CHANNEL_LABELS,
         delivery_labels=DELIVERY_LABELS,
         can_write=bool(school and page.can(Permission.ABSENCES_WRITE, school.id)),
@@ -83,14 +79,13 @@ async def record(page: Page) -> Response:
 async def regularise(page: Page) -> Response:
     """POST /absences/evenements/{id}: motive, justification received, comment."""
     event_id: int = page.request.path_params["event_id"]
-    event = await event_to_regularise(page.session, page.principal, event_id)
+    event = await page.work.read(event_to_regularise, event_id)
     form = await page.request.form()
     version = parse_id(form.get("version"))
     try:
-        async with page.writing(event.school_id) as session:
-            await regularise_event(
-                session,
-                page.principal,
+        async with page.work.writing(event.school_id) as transaction:
+            await transaction.run(
+                regularise_event,
                 event_id,
                 motive_id=parse_id(form.get("motif")),
                 justification_id=parse_id(form.get("justificatif")),
@@ -116,10 +111,9 @@ async def phone_call(page: Page) -> Response:
     form = await page.request.form()
     event_ids = [i for i in (parse_id(v) for v in form.getlist("evenements")) if i]
     try:
-        async with page.writing(school.id) as session:
-            await record_phone_call(
-                session,
-                page.principal,
+        async with page.work.writing(school.id) as transaction:
+            await transaction.run(
+                record_phone_call,
                 school.id,
                 student_id,
                 text(form.get("resume"), 2000),

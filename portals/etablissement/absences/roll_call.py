@@ -27,7 +27,7 @@ async def _page(
     school = page.school
     if school is None:
         raise NotFound("School", 0)
-    setup = await school_setup(page.session, page.principal, school.id)
+    setup = await page.work.read(school_setup, school.id)
     choices = await class_choices(page, Permission.ABSENCES_WRITE)
     choice = chosen(choices, values.get("classe")) or (choices[0] if choices else None)
     day = parse_day(values.get("jour")) or clock.today()
@@ -38,9 +38,8 @@ async def _page(
     students: list[tuple[int, str]] = []
     taken = False
     if choice:
-        sheet = await roll_call_sheet(
-            page.session,
-            page.principal,
+        sheet = await page.work.read(
+            roll_call_sheet,
             RollCallEntry(school.id, day, slot_id or 0, choice.division_id, choice.group_id),
         )
         students, taken = sheet.students, bool(slot_id and sheet.taken)
@@ -102,10 +101,9 @@ async def take(page: Page) -> Response:
             page, values | {k: str(form.get(k) or "") for k in form}, errors, status=400
         )
     try:
-        async with page.writing(school.id) as session:
-            await take_roll_call(
-                session,
-                page.principal,
+        async with page.work.writing(school.id) as transaction:
+            await transaction.run(
+                take_roll_call,
                 RollCallEntry(
                     school_id=school.id,
                     day=day,

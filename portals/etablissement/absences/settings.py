@@ -68,11 +68,10 @@ async def _page(page: Page, failure: Failure | None = None, status: int = 200) -
     school = page.school
     if school is None:
         raise NotFound("School", 0)
-    session = page.session
-    setup = await school_setup(session, page.principal, school.id)
-    forms = await configuration.configuration_forms(session, page.principal, school.id)
+    setup = await page.work.read(school_setup, school.id)
+    forms = await page.work.read(configuration.configuration_forms, school.id)
     generic = forms.generic_motives
-    templates = await school_templates(session, page.principal, school.id)
+    templates = await page.work.read(school_templates, school.id)
     edited = parse_id(page.request.query_params.get("modele"))
     saved = page.request.query_params.get("enregistre") or ""
     return page.render(
@@ -128,35 +127,36 @@ def _slot_inputs(form: FormData) -> tuple[list[configuration.SlotInput], dict[st
 async def _save(page: Page, part: str, form: FormData) -> None:
     school = page.school
     assert school is not None
-    async with page.writing(school.id) as session:
-        principal = page.principal
+    async with page.work.writing(school.id) as transaction:
         if part == "general":
             zone = str(form.get("zone") or "")
             if zone not in {z.value for z in HolidayZone}:
                 raise ValidationFailed.single("holidayZone", "INVALID", "Choisissez une zone.")
-            await configuration.update_absence_settings(
-                session, principal, school.id, HolidayZone(zone), text(form.get("signature"), 200)
+            await transaction.run(
+                configuration.update_absence_settings,
+                school.id,
+                HolidayZone(zone),
+                text(form.get("signature"), 200),
             )
         elif part == "logo":
             upload = form.get("logo")
             content = await upload.read() if isinstance(upload, UploadFile) else b""
-            await configuration.set_logo(
-                session, principal, school.id, None if form.get("retirer") else content or None
+            await transaction.run(
+                configuration.set_logo, school.id, None if form.get("retirer") else content or None
             )
         elif part == "semaine":
             week = {day: (f"matin-{day}" in form, f"apres-midi-{day}" in form) for day in range(7)}
-            await configuration.set_school_week(session, principal, school.id, week)
+            await transaction.run(configuration.set_school_week, school.id, week)
         elif part == "grille":
             slots, errors = _slot_inputs(form)
             if errors:
                 raise ValidationFailed.single(
                     next(iter(errors)), "INVALID", next(iter(errors.values()))
                 )
-            await configuration.set_time_slots(session, principal, school.id, slots)
+            await transaction.run(configuration.set_time_slots, school.id, slots)
         elif part == "motif":
-            await configuration.save_motive(
-                session,
-                principal,
+            await transaction.run(
+                configuration.save_motive,
                 school.id,
                 configuration.MotiveInput(
                     code=text(form.get("code"), 10),
@@ -170,9 +170,8 @@ async def _save(page: Page, part: str, form: FormData) -> None:
                 parse_id(form.get("id")),
             )
         elif part == "justificatif":
-            await configuration.save_justification(
-                session,
-                principal,
+            await transaction.run(
+                configuration.save_justification,
                 school.id,
                 configuration.JustificationInput(
                     text(form.get("code"), 10), text(form.get("libelle"), 80), "actif" in form
@@ -184,9 +183,8 @@ async def _save(page: Page, part: str, form: FormData) -> None:
             if day is None:
                 raise ValidationFailed.single("day", "INVALID", "Date invalide.")
             half = str(form.get("demi") or "")
-            await configuration.add_closed_day(
-                session,
-                principal,
+            await transaction.run(
+                configuration.add_closed_day,
                 school.id,
                 day,
                 HalfDay(half) if half in ("morning", "afternoon") else None,
@@ -196,7 +194,7 @@ async def _save(page: Page, part: str, form: FormData) -> None:
             closed_id = parse_id(form.get("id"))
             if closed_id is None:
                 raise NotFound("ClosedDay", 0)
-            await configuration.remove_closed_day(session, principal, closed_id)
+            await transaction.run(configuration.remove_closed_day, closed_id)
         elif part == "modele":
             channel = str(form.get("canal") or "")
             entry = TemplateInput(
@@ -211,9 +209,9 @@ async def _save(page: Page, part: str, form: FormData) -> None:
             )
             template_id = parse_id(form.get("id"))
             if template_id is None:
-                await create_template(session, principal, school.id, entry)
+                await transaction.run(create_template, school.id, entry)
             else:
-                await update_template(session, principal, template_id, entry)
+                await transaction.run(update_template, template_id, entry)
         else:
             raise NotFound("Part", part)
 

@@ -72,7 +72,7 @@ async def _indicator(page: Page, month_key: str, whole_academy: bool) -> Monthly
         return None
     year, month = (int(part) for part in month_key.split("-"))
     school_id = None if whole_academy or page.school is None else page.school.id
-    return await monthly_indicator(page.session, page.principal, year, month, school_id)
+    return await page.work.read(monthly_indicator, year, month, school_id)
 
 
 @page_handler(destinations.ABSENTEEISM)
@@ -90,9 +90,8 @@ async def statistics(page: Page) -> Response:
     can_read = bool(school and page.can(Permission.ABSENCES_READ, school.id))
     if school is not None and can_read:
         try:
-            rows = await absence_statistics(
-                page.session,
-                page.principal,
+            rows = await page.work.read(
+                absence_statistics,
                 AbsenceStatisticsQuery(
                     school.id,
                     first,

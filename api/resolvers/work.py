@@ -1,0 +1,107 @@
+"""One caller's work on the admin database: how a request (a portal page, a GraphQL
+mutation) or a command runs domain functions, without handling a session itself.
+
+``Work`` owns the caller's read session, opened for the request and closed with it:
+``await work.read(fn, *args)`` calls ``fn(session, principal, *args)``. Reads of full records
+are audited in that session (and a school's first use stores its defaults), so whoever runs
+the request calls ``commit()`` once the answer is ready and before it is sent: nothing read
+goes unrecorded. A change is one transaction of its own, whose audit entries name the caller::
+
+    async with work.writing(school_id) as transaction:
+        student = await transaction.run(update_student, student_id, changes)
+
+It commits when the block ends normally and rolls everything back on any exception.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from types import TracebackType
+from typing import Concatenate, ParamSpec, TypeVar
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from api.auth.principal import Principal
+from db.audit import set_actor
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+class Transaction:
+    """The domain functions of one change, run in its transaction as the work's caller."""
+
+    def __init__(self, session: AsyncSession, principal: Principal) -> None:
+        self._session = session
+        self.principal = principal
+
+    async def run(
+        self,
+        fn: Callable[Concatenate[AsyncSession, Principal, P], Awaitable[R]],
+        *args: P.args,
+        **kwargs: P.kwargs,
+    ) -> R:
+        return await fn(self._session, self.principal, *args, **kwargs)
+
+
+class Work:
+    """The reads and changes of one caller; used as ``async with Work(...) as work``."""
+
+    def __init__(
+        self, sessionmaker: async_sessionmaker[AsyncSession], principal: Principal
+    ) -> None:
+        self._sessionmaker = sessionmaker
+        self.principal = principal
+        self._session: AsyncSession | None = None
+
+    async def __aenter__(self) -> Work:
+        return self
+
+    async def __aexit__(
+        self,
+        _type: type[BaseException] | None,
+        _error: BaseException | None,
+        _traceback: TracebackType | None,
+    ) -> None:
+        # What was not committed (a refused or failed request) is rolled back.
+        if self._session is not None:
+            await self._session.close()
+            self._session = None
+
+    def _reading(self) -> AsyncSession:
+        if self._session is None:
+            self._session = self._sessionmaker()
+        return self._session
+
+    async def read(
+        self,
+        fn: Callable[Concatenate[AsyncSession, Principal, P], Awaitable[R]],
+        *args: P.args,
+        **kwargs: P.kwargs,
+    ) -> R:
+        """``fn(session, principal, *args, **kwargs)`` in the read session."""
+        return await fn(self._reading(), self.principal, *args, **kwargs)
+
+    async def load(
+        self,
+        fn: Callable[Concatenate[AsyncSession, P], Awaitable[R]],
+        *args: P.args,
+        **kwargs: P.kwargs,
+    ) -> R:
+        """``fn(session, *args, **kwargs)`` in the read session, for the batch loaders that
+        take no principal: they complete rows a guarded read has already let the caller see."""
+        return await fn(self._reading(), *args, **kwargs)
+
+    async def commit(self) -> None:
+        """Writes what the reads recorded (audit of full records, first-use defaults)."""
+        if self._session is not None and self._session.in_transaction():
+            await self._session.commit()
+
+    @asynccontextmanager
+    async def writing(self, school_id: int | None = None) -> AsyncIterator[Transaction]:
+        """One transaction whose changes the audit trail records under the caller, acting in
+        ``school_id`` (None: the académie); rolled back on any exception."""
+        async with self._sessionmaker() as session, session.begin():
+            set_actor(session.sync_session, self.principal.audit_actor(school_id))
+            yield Transaction(session, self.principal)
