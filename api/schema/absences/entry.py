@@ -3,6 +3,7 @@ regularising them, and a student's record in half-days."""
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
 
 import strawberry
@@ -10,6 +11,7 @@ import strawberry
 from api.resolvers.absences import events as entry
 from api.resolvers.absences import records, roll_calls, settings
 from api.schema.context import Info, read
+from api.schema.domain import from_domain
 from api.schema.payloads import FieldError, mutate
 from db import absences as models
 
@@ -106,36 +108,23 @@ class AbsenceEvent:
 
 
 @strawberry.type
-class AbsenceRecord:
-    events: list[AbsenceEvent]
+@from_domain
+class AbsenceRecord(records.AbsenceRecord):
+    events: list[models.AbsenceEvent] = strawberry.field(graphql_type=list[AbsenceEvent])
     half_days: int = strawberry.field(description="Half-days of absence, each counted once.")
-    unjustified_half_days: int
-    lateness_count: int
 
 
 @strawberry.input
-class AbsenceInput:
-    student_id: int
-    school_id: int
-    start_date: datetime.date
-    start_slot_id: int
-    end_date: datetime.date
-    end_slot_id: int
-    motive_id: int | None = None
-    justification_id: int | None = None
-    comment: str | None = None
+@from_domain
+class AbsenceInput(entry.AbsenceEntry):
+    # Set from the caller (a client's or the vie scolaire's), not given.
+    source: strawberry.Private[models.EventSource] = models.EventSource.VIE_SCOLAIRE
 
 
 @strawberry.input
-class LatenessInput:
-    student_id: int
-    school_id: int
-    day: datetime.date
-    slot_id: int
-    minutes_late: int
-    motive_id: int | None = None
-    justification_id: int | None = None
-    comment: str | None = None
+@from_domain
+class LatenessInput(entry.LatenessEntry):
+    source: strawberry.Private[models.EventSource] = models.EventSource.VIE_SCOLAIRE
 
 
 @strawberry.input
@@ -198,13 +187,7 @@ class Query:
         since: datetime.date | None = None,
         until: datetime.date | None = None,
     ) -> AbsenceRecord:
-        found = await read(info, records.student_absence_record, student_id, since, until)
-        return AbsenceRecord(
-            events=found.events,
-            half_days=found.half_days,
-            unjustified_half_days=found.unjustified_half_days,
-            lateness_count=found.lateness_count,
-        )
+        return await read(info, records.student_absence_record, student_id, since, until)
 
 
 def _source(info: Info) -> models.EventSource:
@@ -222,7 +205,7 @@ class Mutation:
             info,
             "studentId",
             entry.record_absence,
-            entry.AbsenceEntry(**vars(input), source=_source(info)),
+            dataclasses.replace(input, source=_source(info)),
         )
         return AbsenceEventPayload(event=event, errors=errors)  # type: ignore[arg-type]
 
@@ -232,7 +215,7 @@ class Mutation:
             info,
             "studentId",
             entry.record_lateness,
-            entry.LatenessEntry(**vars(input), source=_source(info)),
+            dataclasses.replace(input, source=_source(info)),
         )
         return AbsenceEventPayload(event=event, errors=errors)  # type: ignore[arg-type]
 
