@@ -200,12 +200,7 @@ class Mutation:
             input,
             id,
         )
-        return JustificationPayload(
-            justification=Justification(id=saved.id, code=saved.code, label=saved.label)
-            if saved
-            else None,
-            errors=errors,
-        )
+        return JustificationPayload(justification=saved, errors=errors)  # type: ignore[arg-type]
 
     @strawberry.mutation(description="A day or half-day without class (whole day: no halfDay).")
     async def add_closed_day(

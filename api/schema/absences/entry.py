@@ -58,15 +58,15 @@ class AbsenceSetup:
 
 
 def _setup(found: settings.SchoolAbsenceSetup) -> AbsenceSetup:
+    # The rows themselves: TimeSlot and Justification read them by name.
+    slots = [found.slots[slot.id] for slot in found.grid.slots]
+    justifications = sorted(
+        (j for j in found.justifications.values() if j.is_active), key=lambda j: j.code
+    )
     return AbsenceSetup(
         school_id=found.school_id,
         holiday_zone=found.zone.value,
-        slots=[
-            TimeSlot(
-                id=s.id, code=s.code, starts_at=s.starts_at, ends_at=s.ends_at, half_day=s.half_day
-            )
-            for s in (found.slots[slot.id] for slot in found.grid.slots)
-        ],
+        slots=slots,  # type: ignore[arg-type]
         motives=[
             AbsenceMotive(
                 id=m.id,
@@ -80,11 +80,7 @@ def _setup(found: settings.SchoolAbsenceSetup) -> AbsenceSetup:
             for m in sorted(found.motives.values(), key=lambda m: m.code)
             if m.is_active
         ],
-        justifications=[
-            Justification(id=j.id, code=j.code, label=j.label)
-            for j in sorted(found.justifications.values(), key=lambda j: j.code)
-            if j.is_active
-        ],
+        justifications=justifications,  # type: ignore[arg-type]
     )
 
 
