@@ -63,7 +63,7 @@ async def reaching_school(
     return school_id
 
 
-@dataclass(frozen=True)
+@dataclass
 class AuditFilter:
     school_id: int | None = None
     actor: str | None = None  # a login, or an actor id

@@ -37,7 +37,7 @@ TWENTY = Decimal(20)
 CENT = Decimal("0.01")
 
 
-@dataclass(frozen=True)
+@dataclass
 class AssessmentInput:
     title: str
     subject_id: int
@@ -49,7 +49,7 @@ class AssessmentInput:
     group_id: int | None = None
 
 
-@dataclass(frozen=True)
+@dataclass
 class MarkInput:
     student_id: int
     status: MarkStatus
@@ -297,7 +297,7 @@ def weighted_average(marks: Iterable[tuple[Decimal, Decimal, Decimal]]) -> Decim
     return (total / weight).quantize(CENT, rounding=ROUND_HALF_UP)
 
 
-@dataclass(frozen=True)
+@dataclass
 class StudentAverages:
     student_id: int
     student_name: str

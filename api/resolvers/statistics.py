@@ -37,7 +37,7 @@ REGIME_LABELS = {
 SEX_LABELS = {Sex.M: "Garçons", Sex.F: "Filles"}
 
 
-@dataclass(frozen=True)
+@dataclass
 class HeadcountRow:
     key: str
     label: str

@@ -10,6 +10,7 @@ from strawberry.scalars import JSON
 from api.resolvers import audit as resolvers
 from api.resolvers.audit import AuditFilter, AuditPage
 from api.schema.context import Info, read
+from api.schema.domain import from_domain
 from api.schema.students import PageInfo
 
 
@@ -48,12 +49,9 @@ class AuditEntryConnection:
 
 
 @strawberry.input
-class AuditTrailFilter:
-    school_id: int | None = None
+@from_domain
+class AuditTrailFilter(AuditFilter):
     actor: str | None = strawberry.field(default=None, description="A login or an actor id.")
-    action: str | None = None
-    entity: str | None = None
-    entity_id: int | None = None
     from_date: datetime.date | None = strawberry.field(
         default=None, description="First day, inclusive (Paris time)."
     )
@@ -86,20 +84,7 @@ class Query:
         first: int = resolvers.DEFAULT_PAGE_SIZE,
         after: str | None = None,
     ) -> AuditEntryConnection:
-        given = filter or AuditTrailFilter()
         page = await read(
-            info,
-            resolvers.audit_trail,
-            AuditFilter(
-                school_id=given.school_id,
-                actor=given.actor,
-                action=given.action,
-                entity=given.entity,
-                entity_id=given.entity_id,
-                from_date=given.from_date,
-                to_date=given.to_date,
-            ),
-            first=first,
-            after=after,
+            info, resolvers.audit_trail, filter or AuditFilter(), first=first, after=after
         )
         return _connection(page)

@@ -9,6 +9,7 @@ import strawberry
 
 from api.resolvers import grades
 from api.schema.context import Info, read
+from api.schema.domain import from_domain
 from api.schema.payloads import FieldError, mutate
 from db import grades as models
 
@@ -43,22 +44,15 @@ class AssessmentMarks:
 
 
 @strawberry.input
-class AssessmentInput:
-    title: str
-    subject_id: int
-    day: datetime.date
-    scale: Decimal
-    coefficient: Decimal
+@from_domain
+class AssessmentInput(grades.AssessmentInput):
     published_on: datetime.date = strawberry.field(description="Families see the marks from then.")
-    division_id: int | None = None
-    group_id: int | None = None
 
 
 @strawberry.input
-class MarkInput:
-    student_id: int
-    status: MarkStatus  # type: ignore[valid-type]
-    value: Decimal | None = None
+@from_domain
+class MarkInput(grades.MarkInput):
+    pass
 
 
 @strawberry.type
@@ -68,11 +62,13 @@ class SubjectAverage:
 
 
 @strawberry.type
-class StudentAverages:
-    student_id: int
-    student_name: str
-    subjects: list[SubjectAverage]
-    overall: Decimal | None
+@from_domain
+class StudentAverages(grades.StudentAverages):
+    by_subject: strawberry.Private[dict[int, Decimal]]
+
+    @strawberry.field
+    def subjects(self) -> list[SubjectAverage]:
+        return [SubjectAverage(subject_id=s, average=a) for s, a in self.by_subject.items()]
 
 
 @strawberry.type
@@ -102,27 +98,14 @@ class Query:
         division_id: int | None = None,
         group_id: int | None = None,
     ) -> list[StudentAverages]:
-        rows = await read(info, grades.period_averages, period_id, division_id, group_id)
-        return [
-            StudentAverages(
-                student_id=row.student_id,
-                student_name=row.student_name,
-                subjects=[
-                    SubjectAverage(subject_id=s, average=a) for s, a in row.by_subject.items()
-                ],
-                overall=row.overall,
-            )
-            for row in rows
-        ]
+        return await read(info, grades.period_averages, period_id, division_id, group_id)
 
 
 @strawberry.type
 class Mutation:
     @strawberry.mutation(description="An assessment of a division or group the caller grades.")
     async def create_assessment(self, info: Info, input: AssessmentInput) -> AssessmentPayload:
-        found, errors = await mutate(
-            info, "divisionId", grades.create_assessment, grades.AssessmentInput(**vars(input))
-        )
+        found, errors = await mutate(info, "divisionId", grades.create_assessment, input)
         return AssessmentPayload(assessment=found, errors=errors)  # type: ignore[arg-type]
 
     @strawberry.mutation(description="Record or change marks (students not listed keep theirs).")
@@ -134,6 +117,6 @@ class Mutation:
             "assessmentId",
             grades.enter_marks,
             assessment_id,
-            [grades.MarkInput(m.student_id, m.status, m.value) for m in marks],
+            marks,
         )
         return MarksPayload(marks=saved, errors=errors)  # type: ignore[arg-type]

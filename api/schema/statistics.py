@@ -6,17 +6,15 @@ import strawberry
 
 from api.resolvers import statistics as resolvers
 from api.schema.context import Info, read
+from api.schema.domain import from_domain
 
 HeadcountDimension = strawberry.enum(resolvers.HeadcountDimension)
 
 
 @strawberry.type
-class HeadcountRow:
-    key: str
-    label: str
-    total: int
-    boys: int
-    girls: int
+@from_domain
+class HeadcountRow(resolvers.HeadcountRow):
+    pass
 
 
 @strawberry.type
@@ -31,8 +29,4 @@ class Query:
         school_id: int | None = None,
         school_year_id: int | None = None,
     ) -> list[HeadcountRow]:
-        rows = await read(info, resolvers.headcounts, school_id, school_year_id, by)
-        return [
-            HeadcountRow(key=r.key, label=r.label, total=r.total, boys=r.boys, girls=r.girls)
-            for r in rows
-        ]
+        return await read(info, resolvers.headcounts, school_id, school_year_id, by)

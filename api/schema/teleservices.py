@@ -10,6 +10,7 @@ import strawberry
 
 from api.resolvers.teleservices import codes, notifications, services
 from api.schema.context import Info, read
+from api.schema.domain import from_domain
 from api.schema.payloads import FieldError, mutate
 from db import teleservices as models
 
@@ -26,29 +27,22 @@ class SchoolTeleservice:
 
 
 @strawberry.type(description="A (MEF, division) pair and its grades publication dates.")
-class PublicationPair:
-    mef_id: int
-    mef_label: str
-    division_id: int
-    division_code: str
-    days: list[datetime.date]
+@from_domain
+class PublicationPair(services.PairDeadlines):
+    pass
 
 
 @strawberry.type
-class GradesPublicationSettings:
-    service_open: bool
-    publication: GradesPublication  # type: ignore[valid-type]
-    pairs: list[PublicationPair]
+@from_domain
+class GradesPublicationSettings(services.GradesPublicationView):
+    pairs: list[services.PairDeadlines] = strawberry.field(graphql_type=list[PublicationPair])
 
 
 @strawberry.input(description="All the school's current students, a MEF's, or a division's.")
-class PopulationInput:
-    school_id: int
-    mef_id: int | None = None
-    division_id: int | None = None
-
-    def domain(self) -> codes.Population:
-        return codes.Population(self.school_id, self.mef_id, self.division_id)
+@from_domain
+class PopulationInput(codes.Population):
+    # The individual screens' one student: not a population the API lists.
+    student_id: strawberry.Private[int | None] = None
 
 
 @strawberry.type(description="An activation code as the history lists it (the code shown).")
@@ -64,36 +58,22 @@ class ActivationCode:
 
 
 @strawberry.type(description="A student (CAE) or a (student, legal guardian) pair (CAR).")
-class Access:
-    student_id: int
-    student_name: str
-    division_code: str | None
-    guardian_id: int | None
-    guardian_name: str | None
-    legal_rank: int | None
-    address: str | None
-    email: str | None
-    has_code: bool
-    notified_at: datetime.datetime | None
+@from_domain
+class Access(codes.AccessLine):
+    # The valid code's row: the API tells only whether there is one and when it was notified.
+    code: strawberry.Private[models.ActivationCode | None]
+    division_id: strawberry.Private[int | None] = None
     locked: bool = strawberry.field(
         description="Its valid code was notified: mass screens leave it."
     )
 
+    @strawberry.field
+    def has_code(self) -> bool:
+        return self.code is not None
 
-def _access(line: codes.AccessLine) -> Access:
-    return Access(
-        student_id=line.student_id,
-        student_name=line.student_name,
-        division_code=line.division_code,
-        guardian_id=line.guardian_id,
-        guardian_name=line.guardian_name,
-        legal_rank=line.legal_rank,
-        address=line.address,
-        email=line.email,
-        has_code=line.code is not None,
-        notified_at=line.code.notified_at if line.code else None,
-        locked=line.locked,
-    )
+    @strawberry.field
+    def notified_at(self) -> datetime.datetime | None:
+        return self.code.notified_at if self.code else None
 
 
 def _code(view: codes.CodeView) -> ActivationCode:
@@ -177,12 +157,7 @@ class Query:
 
     @strawberry.field(description="How the school publishes grades, with its deadlines.")
     async def grades_publication(self, info: Info, school_id: int) -> GradesPublicationSettings:
-        found = await read(info, services.grades_publication, school_id)
-        return GradesPublicationSettings(
-            service_open=found.service_open,
-            publication=found.publication,
-            pairs=[PublicationPair(**vars(pair)) for pair in found.pairs],
-        )
+        return await read(info, services.grades_publication, school_id)
 
     @strawberry.field(
         description="Students (CAE) or pairs with legal guardians (CAR) and their access."
@@ -194,8 +169,7 @@ class Query:
         population: PopulationInput,
         access: AccessFilter = codes.AccessFilter.ALL,  # type: ignore[valid-type]
     ) -> list[Access]:
-        lines = await read(info, codes.list_accesses, kind, population.domain(), access)
-        return [_access(line) for line in lines]
+        return await read(info, codes.list_accesses, kind, population, access)
 
     @strawberry.field(description="Every code of a pair (guardianId) or of a student, valid first.")
     async def activation_codes(
@@ -298,7 +272,7 @@ class Mutation:
             "schoolId",
             codes.generate_codes,
             kind,
-            population.domain(),
+            population,
             info.context.settings.secret_key,
         )
         if report is None:
@@ -350,7 +324,7 @@ class Mutation:
             "schoolId",
             notifications.notify_codes,
             notifications.NotificationRequest(
-                kind, population.domain(), by_email, by_letter, tuple(legal_ranks or (1, 2))
+                kind, population, by_email, by_letter, tuple(legal_ranks or (1, 2))
             ),
             settings.secret_key,
             settings.families_address,

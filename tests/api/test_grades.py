@@ -162,7 +162,7 @@ async def test_teachers_reach_only_the_classes_taught(world, sessionmaker):
         await _run(sessionmaker, create_assessment, cpe, _test(world))
 
 
-async def test_grades_over_graphql(gql, world):
+async def test_grades_over_graphql(gql, world, sessionmaker):
     created = await gql(
         "teacher_a",
         """mutation($d: Int!, $s: Int!) { createAssessment(input: {title: "Dictée", subjectId: $s,
@@ -186,3 +186,19 @@ async def test_grades_over_graphql(gql, world):
         {"a": assessment["id"], "st": world.students["lina"]},
     )
     assert fine["data"]["enterMarks"]["marks"] == [{"value": "7.50"}]
+    teacher = await world.principal(sessionmaker, "teacher_a")
+    async with sessionmaker() as session, session.begin():
+        # The school's periods are created on first use.
+        set_actor(session.sync_session, teacher.audit_actor(world.school_a))
+        [first, *_later] = await grading_periods(session, world.school_a, world.year_id)
+    averages = await gql(
+        "teacher_a",
+        """query($p: Int!, $d: Int!) { periodAverages(periodId: $p, divisionId: $d)
+          { studentName subjects { subjectId average } overall } }""",
+        {"p": first.id, "d": world.division_a1},
+    )
+    lina = next(
+        row for row in averages["data"]["periodAverages"] if row["studentName"].endswith("Lina")
+    )
+    # 7.5/10 is 15/20.
+    assert lina["subjects"] == [{"subjectId": world.subject, "average": "15.00"}]

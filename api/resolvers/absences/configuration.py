@@ -9,6 +9,7 @@ import asyncio
 import io
 import itertools
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, time
 
@@ -53,7 +54,7 @@ LOGO_STORED_SIZE = (600, 375)
 Image.MAX_IMAGE_PIXELS = LOGO_MAX_PIXELS
 
 
-@dataclass(frozen=True)
+@dataclass
 class SlotInput:
     code: str
     starts_at: time
@@ -63,7 +64,7 @@ class SlotInput:
     id: int | None = None
 
 
-@dataclass(frozen=True)
+@dataclass
 class MotiveInput:
     code: str
     label: str
@@ -74,7 +75,7 @@ class MotiveInput:
     is_active: bool = True
 
 
-@dataclass(frozen=True)
+@dataclass
 class JustificationInput:
     code: str
     label: str
@@ -121,7 +122,7 @@ async def configuration_forms(
     )
 
 
-def _check_slots(slots: list[SlotInput]) -> None:
+def _check_slots(slots: Sequence[SlotInput]) -> None:
     errors: list[FieldError] = []
     if not slots:
         errors.append(FieldError("slots", "REQUIRED", "La grille compte au moins un créneau."))
@@ -176,7 +177,7 @@ async def _slot_in_use(session: AsyncSession, slot_id: int) -> bool:
 
 @requires(Permission.ABSENCES_MANAGE)
 async def set_time_slots(
-    session: AsyncSession, principal: Principal, school_id: int, slots: list[SlotInput]
+    session: AsyncSession, principal: Principal, school_id: int, slots: Sequence[SlotInput]
 ) -> list[TimeSlot]:
     """Replace the school's grid: slots given with an id are changed, others created, and
     those left out removed, unless events or roll calls use them."""

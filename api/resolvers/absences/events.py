@@ -33,7 +33,7 @@ from db.students import Student
 Point = tuple[date, int]
 
 
-@dataclass(frozen=True)
+@dataclass
 class AbsenceEntry:
     student_id: int
     school_id: int
@@ -47,7 +47,7 @@ class AbsenceEntry:
     source: EventSource = EventSource.VIE_SCOLAIRE
 
 
-@dataclass(frozen=True)
+@dataclass
 class LatenessEntry:
     student_id: int
     school_id: int

@@ -57,7 +57,7 @@ WEEKDAYS_FR = ("lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dim
 TABLE_HEADERS = ("Début", "Fin", "Nature", "Motif")
 
 
-@dataclass(frozen=True)
+@dataclass
 class ContactRequest:
     school_id: int
     template_id: int
@@ -67,7 +67,7 @@ class ContactRequest:
     until: date | None = None
 
 
-@dataclass(frozen=True)
+@dataclass
 class Unreached:
     student_id: int
     student_name: str
@@ -506,7 +506,7 @@ async def record_phone_call(
     return contact
 
 
-@dataclass(frozen=True)
+@dataclass
 class ContactLine:
     contact: FamilyContact
     # The outbox's delivery status for e-mails and SMS; None for letters and calls.

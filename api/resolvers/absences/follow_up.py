@@ -31,7 +31,7 @@ MAX_EVENTS_PAGE = 200
 MAX_VIEW_DAYS = 7
 
 
-@dataclass(frozen=True)
+@dataclass
 class EventSearch:
     school_id: int
     first: date | None = None
@@ -46,7 +46,7 @@ class EventSearch:
     notified: bool | None = None
 
 
-@dataclass(frozen=True)
+@dataclass
 class EventLine:
     """An event with what a list shows beside it."""
 
@@ -171,14 +171,14 @@ async def search_events(
     )
 
 
-@dataclass(frozen=True)
+@dataclass
 class SheetRow:
     student_id: int
     student_name: str
     events: list[AbsenceEvent]
 
 
-@dataclass(frozen=True)
+@dataclass
 class DivisionSheet:
     """A division's students over one day or a week, with their events on those days."""
 
@@ -248,7 +248,7 @@ async def division_sheet(
     )
 
 
-@dataclass(frozen=True)
+@dataclass
 class ContactDue:
     """A student whose family has not been told of unjustified absences."""
 

@@ -30,7 +30,7 @@ from db.schools import School
 THRESHOLD = 4
 
 
-@dataclass(frozen=True)
+@dataclass
 class IndicatorRow:
     school_id: int | None
     uai: str
@@ -46,7 +46,7 @@ class IndicatorRow:
         )
 
 
-@dataclass(frozen=True)
+@dataclass
 class MonthlyIndicator:
     month: date
     schools: list[IndicatorRow]

@@ -104,7 +104,7 @@ DEFAULT_TEMPLATES = (
 )
 
 
-@dataclass(frozen=True)
+@dataclass
 class TemplateInput:
     code: str
     label: str

@@ -18,7 +18,7 @@ from api.resolvers.absences.tallies import StudentTally
 from db.absences import AbsenceEvent, AbsenceSettings
 
 
-@dataclass(frozen=True)
+@dataclass
 class AbsenceRecord:
     events: list[AbsenceEvent]
     half_days: int

@@ -56,7 +56,7 @@ class AbsenceStatisticsQuery:
     student_id: int | None = None
 
 
-@dataclass(frozen=True)
+@dataclass
 class AbsenceStatisticsRow:
     key: str
     label: str

@@ -57,7 +57,7 @@ class AccessFilter(enum.StrEnum):
     ALL = "all"
 
 
-@dataclass(frozen=True)
+@dataclass
 class Population:
     """All the school's current students, those of a MEF, or those of a division."""
 
@@ -68,7 +68,7 @@ class Population:
     student_id: int | None = None
 
 
-@dataclass(frozen=True)
+@dataclass
 class AccessLine:
     """A student (CAE) or a (student, guardian) pair (CAR) with its valid code, if any."""
 

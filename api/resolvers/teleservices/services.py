@@ -80,7 +80,7 @@ async def set_service(
     return {s: s in opened for s in Teleservice}
 
 
-@dataclass(frozen=True)
+@dataclass
 class PairDeadlines:
     """A (MEF, division) pair of the school's current year, with its publication dates."""
 
@@ -91,7 +91,7 @@ class PairDeadlines:
     days: list[date]
 
 
-@dataclass(frozen=True)
+@dataclass
 class GradesPublicationView:
     service_open: bool
     publication: GradesPublication

@@ -9,6 +9,7 @@ import strawberry
 
 from api.resolvers.absences import family_contacts, letters
 from api.schema.context import Info, read
+from api.schema.domain import from_domain
 from api.schema.payloads import FieldError, mutate
 from db import absences as models
 from db import outbox
@@ -35,13 +36,9 @@ class LetterTemplate:
 
 
 @strawberry.input
-class LetterTemplateInput:
-    code: str
-    label: str
-    channel: ContactChannel  # type: ignore[valid-type]
-    body: str
+@from_domain
+class LetterTemplateInput(letters.TemplateInput):
     subject: str = ""
-    is_active: bool = True
 
 
 @strawberry.type
@@ -63,30 +60,30 @@ class FamilyContact:
 
 
 @strawberry.type
-class FamilyContactLine:
-    contact: FamilyContact
-    delivery: DeliveryStatus | None = strawberry.field(  # type: ignore[valid-type]
+@from_domain
+class FamilyContactLine(family_contacts.ContactLine):
+    contact: models.FamilyContact = strawberry.field(graphql_type=FamilyContact)
+    delivery: outbox.OutboxStatus | None = strawberry.field(
         description="E-mails and SMS: pending, sent or failed; letters and calls: null."
     )
-    delivery_error: str | None
-    event_ids: list[int]
-    letter_url: str | None = strawberry.field(description="The printed letter (PDF), if any.")
+
+    @strawberry.field(description="The printed letter (PDF), if any.")
+    def letter_url(self) -> str | None:
+        if self.contact.channel is models.ContactChannel.LETTER:
+            return letters_url([self.contact.id])
+        return None
 
 
 @strawberry.type
-class Unreached:
-    student_id: int
-    student_name: str
-    reason: str
+@from_domain
+class Unreached(family_contacts.Unreached):
+    pass
 
 
 @strawberry.input
-class ContactFamiliesInput:
-    school_id: int
-    template_id: int
-    student_ids: list[int]
-    since: datetime.date | None = None
-    until: datetime.date | None = None
+@from_domain
+class ContactFamiliesInput(family_contacts.ContactRequest):
+    pass
 
 
 @strawberry.type
@@ -121,19 +118,7 @@ class Query:
 
     @strawberry.field(description="A student's contacts with the family, most recent first.")
     async def family_contacts(self, info: Info, student_id: int) -> list[FamilyContactLine]:
-        lines = await read(info, family_contacts.student_contacts, student_id)
-        return [
-            FamilyContactLine(
-                contact=line.contact,
-                delivery=line.delivery,
-                delivery_error=line.delivery_error,
-                event_ids=line.event_ids,
-                letter_url=letters_url([line.contact.id])
-                if line.contact.channel is models.ContactChannel.LETTER
-                else None,
-            )
-            for line in lines
-        ]
+        return await read(info, family_contacts.student_contacts, student_id)
 
 
 @strawberry.type
@@ -142,13 +127,12 @@ class Mutation:
     async def save_letter_template(
         self, info: Info, school_id: int, input: LetterTemplateInput, id: int | None = None
     ) -> LetterTemplatePayload:
-        entry = letters.TemplateInput(**vars(input))
         if id is None:
             saved, errors = await mutate(
-                info, "schoolId", letters.create_template, school_id, entry
+                info, "schoolId", letters.create_template, school_id, input
             )
         else:
-            saved, errors = await mutate(info, "id", letters.update_template, id, entry)
+            saved, errors = await mutate(info, "id", letters.update_template, id, input)
         return LetterTemplatePayload(template=saved, errors=errors)  # type: ignore[arg-type]
 
     @strawberry.mutation(
@@ -162,7 +146,7 @@ class Mutation:
             info,
             "schoolId",
             family_contacts.contact_families,
-            family_contacts.ContactRequest(**vars(input)),
+            input,
         )
         if outcome is None:
             return ContactFamiliesPayload(

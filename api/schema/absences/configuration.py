@@ -10,6 +10,7 @@ import strawberry
 from api.resolvers.absences import configuration
 from api.schema.absences.entry import AbsenceMotive, HalfDay, Justification, TimeSlot
 from api.schema.context import Info
+from api.schema.domain import from_domain
 from api.schema.payloads import FieldError, mutate
 from db import absences as models
 
@@ -17,11 +18,8 @@ HolidayZone = strawberry.enum(models.HolidayZone, name="HolidayZone")
 
 
 @strawberry.input
-class TimeSlotInput:
-    code: str
-    starts_at: datetime.time
-    ends_at: datetime.time
-    half_day: HalfDay  # type: ignore[valid-type]
+@from_domain
+class TimeSlotInput(configuration.SlotInput):
     id: int | None = strawberry.field(
         default=None, description="The slot kept (its events stay on it); empty: a new slot."
     )
@@ -35,21 +33,16 @@ class WeekdayInput:
 
 
 @strawberry.input
-class MotiveInput:
-    code: str
-    label: str
+@from_domain
+class MotiveInput(configuration.MotiveInput):
     generic_code: str = strawberry.field(description="The national generic motive's code.")
     colour: str = strawberry.field(description="#rrggbb")
-    for_absence: bool = True
-    for_lateness: bool = True
-    is_active: bool = True
 
 
 @strawberry.input
-class JustificationInput:
-    code: str
-    label: str
-    is_active: bool = True
+@from_domain
+class JustificationInput(configuration.JustificationInput):
+    pass
 
 
 @strawberry.type
@@ -135,7 +128,7 @@ class Mutation:
             "schoolId",
             configuration.set_time_slots,
             school_id,
-            [configuration.SlotInput(**vars(slot)) for slot in slots],
+            slots,
         )
         return TimeSlotsPayload(slots=saved, errors=errors)  # type: ignore[arg-type]
 
@@ -183,7 +176,7 @@ class Mutation:
             "id" if id is not None else "schoolId",
             configuration.save_motive,
             school_id,
-            configuration.MotiveInput(**vars(input)),
+            input,
             id,
         )
         legitimate = False
@@ -204,15 +197,10 @@ class Mutation:
             "id" if id is not None else "schoolId",
             configuration.save_justification,
             school_id,
-            configuration.JustificationInput(**vars(input)),
+            input,
             id,
         )
-        return JustificationPayload(
-            justification=Justification(id=saved.id, code=saved.code, label=saved.label)
-            if saved
-            else None,
-            errors=errors,
-        )
+        return JustificationPayload(justification=saved, errors=errors)  # type: ignore[arg-type]
 
     @strawberry.mutation(description="A day or half-day without class (whole day: no halfDay).")
     async def add_closed_day(

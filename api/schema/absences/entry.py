@@ -3,6 +3,7 @@ regularising them, and a student's record in half-days."""
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
 
 import strawberry
@@ -10,6 +11,7 @@ import strawberry
 from api.resolvers.absences import events as entry
 from api.resolvers.absences import records, roll_calls, settings
 from api.schema.context import Info, read
+from api.schema.domain import from_domain
 from api.schema.payloads import FieldError, mutate
 from db import absences as models
 
@@ -56,15 +58,15 @@ class AbsenceSetup:
 
 
 def _setup(found: settings.SchoolAbsenceSetup) -> AbsenceSetup:
+    # The rows themselves: TimeSlot and Justification read them by name.
+    slots = [found.slots[slot.id] for slot in found.grid.slots]
+    justifications = sorted(
+        (j for j in found.justifications.values() if j.is_active), key=lambda j: j.code
+    )
     return AbsenceSetup(
         school_id=found.school_id,
         holiday_zone=found.zone.value,
-        slots=[
-            TimeSlot(
-                id=s.id, code=s.code, starts_at=s.starts_at, ends_at=s.ends_at, half_day=s.half_day
-            )
-            for s in (found.slots[slot.id] for slot in found.grid.slots)
-        ],
+        slots=slots,  # type: ignore[arg-type]
         motives=[
             AbsenceMotive(
                 id=m.id,
@@ -78,11 +80,7 @@ def _setup(found: settings.SchoolAbsenceSetup) -> AbsenceSetup:
             for m in sorted(found.motives.values(), key=lambda m: m.code)
             if m.is_active
         ],
-        justifications=[
-            Justification(id=j.id, code=j.code, label=j.label)
-            for j in sorted(found.justifications.values(), key=lambda j: j.code)
-            if j.is_active
-        ],
+        justifications=justifications,  # type: ignore[arg-type]
     )
 
 
@@ -106,36 +104,23 @@ class AbsenceEvent:
 
 
 @strawberry.type
-class AbsenceRecord:
-    events: list[AbsenceEvent]
+@from_domain
+class AbsenceRecord(records.AbsenceRecord):
+    events: list[models.AbsenceEvent] = strawberry.field(graphql_type=list[AbsenceEvent])
     half_days: int = strawberry.field(description="Half-days of absence, each counted once.")
-    unjustified_half_days: int
-    lateness_count: int
 
 
 @strawberry.input
-class AbsenceInput:
-    student_id: int
-    school_id: int
-    start_date: datetime.date
-    start_slot_id: int
-    end_date: datetime.date
-    end_slot_id: int
-    motive_id: int | None = None
-    justification_id: int | None = None
-    comment: str | None = None
+@from_domain
+class AbsenceInput(entry.AbsenceEntry):
+    # Set from the caller (a client's or the vie scolaire's), not given.
+    source: strawberry.Private[models.EventSource] = models.EventSource.VIE_SCOLAIRE
 
 
 @strawberry.input
-class LatenessInput:
-    student_id: int
-    school_id: int
-    day: datetime.date
-    slot_id: int
-    minutes_late: int
-    motive_id: int | None = None
-    justification_id: int | None = None
-    comment: str | None = None
+@from_domain
+class LatenessInput(entry.LatenessEntry):
+    source: strawberry.Private[models.EventSource] = models.EventSource.VIE_SCOLAIRE
 
 
 @strawberry.input
@@ -198,13 +183,7 @@ class Query:
         since: datetime.date | None = None,
         until: datetime.date | None = None,
     ) -> AbsenceRecord:
-        found = await read(info, records.student_absence_record, student_id, since, until)
-        return AbsenceRecord(
-            events=found.events,
-            half_days=found.half_days,
-            unjustified_half_days=found.unjustified_half_days,
-            lateness_count=found.lateness_count,
-        )
+        return await read(info, records.student_absence_record, student_id, since, until)
 
 
 def _source(info: Info) -> models.EventSource:
@@ -222,7 +201,7 @@ class Mutation:
             info,
             "studentId",
             entry.record_absence,
-            entry.AbsenceEntry(**vars(input), source=_source(info)),
+            dataclasses.replace(input, source=_source(info)),
         )
         return AbsenceEventPayload(event=event, errors=errors)  # type: ignore[arg-type]
 
@@ -232,7 +211,7 @@ class Mutation:
             info,
             "studentId",
             entry.record_lateness,
-            entry.LatenessEntry(**vars(input), source=_source(info)),
+            dataclasses.replace(input, source=_source(info)),
         )
         return AbsenceEventPayload(event=event, errors=errors)  # type: ignore[arg-type]
 

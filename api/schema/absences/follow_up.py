@@ -8,25 +8,24 @@ import datetime
 import strawberry
 
 from api.resolvers.absences import follow_up
-from api.schema.absences.entry import AbsenceEvent, EventKind
+from api.resolvers.absences.settings import SchoolAbsenceSetup
+from api.schema.absences.entry import AbsenceEvent
 from api.schema.context import Info, read
+from api.schema.domain import from_domain
 from api.schema.students import PageInfo
+from db import absences as models
+from db.structures import Division
 
 
 @strawberry.input(description="Every filter given must hold.")
-class AbsenceEventSearch:
-    school_id: int
-    since: datetime.date | None = strawberry.field(
-        default=None, description="Events still running on or after this day."
+@from_domain
+class AbsenceEventSearch(follow_up.EventSearch):
+    first: datetime.date | None = strawberry.field(
+        default=None, name="since", description="Events still running on or after this day."
     )
-    until: datetime.date | None = strawberry.field(
-        default=None, description="Events started on or before this day."
+    last: datetime.date | None = strawberry.field(
+        default=None, name="until", description="Events started on or before this day."
     )
-    kind: EventKind | None = None  # type: ignore[valid-type]
-    student_id: int | None = None
-    division_id: int | None = None
-    group_id: int | None = None
-    motive_id: int | None = None
     justified: bool | None = strawberry.field(
         default=None, description="The motive is tied to a legitimate generic motive."
     )
@@ -36,11 +35,9 @@ class AbsenceEventSearch:
 
 
 @strawberry.type
-class AbsenceEventLine:
-    event: AbsenceEvent
-    student_name: str
-    division_code: str | None
-    justified: bool
+@from_domain
+class AbsenceEventLine(follow_up.EventLine):
+    event: models.AbsenceEvent = strawberry.field(graphql_type=AbsenceEvent)
 
 
 @strawberry.type
@@ -50,27 +47,27 @@ class AbsenceEventConnection:
 
 
 @strawberry.type(description="One student's line of a division's view.")
-class DivisionSheetRow:
-    student_id: int
-    student_name: str
-    events: list[AbsenceEvent]
+@from_domain
+class DivisionSheetRow(follow_up.SheetRow):
+    events: list[models.AbsenceEvent] = strawberry.field(graphql_type=list[AbsenceEvent])
 
 
 @strawberry.type(description="A division's students over a day or a week, with their events.")
-class DivisionSheet:
-    division_id: int
-    days: list[datetime.date]
-    rows: list[DivisionSheetRow]
+@from_domain
+class DivisionSheet(follow_up.DivisionSheet):
+    division: strawberry.Private[Division]
+    setup: strawberry.Private[SchoolAbsenceSetup]
+    rows: list[follow_up.SheetRow] = strawberry.field(graphql_type=list[DivisionSheetRow])
+
+    @strawberry.field
+    def division_id(self) -> int:
+        return self.division.id
 
 
 @strawberry.type(description="A student with unjustified events the family was not told of.")
-class ContactDue:
-    student_id: int
-    student_name: str
-    division_code: str | None
-    events: list[AbsenceEvent]
-    unjustified_half_days: int
-    lateness: int
+@from_domain
+class ContactDue(follow_up.ContactDue):
+    events: list[models.AbsenceEvent] = strawberry.field(graphql_type=list[AbsenceEvent])
 
 
 @strawberry.type
@@ -83,17 +80,7 @@ class Query:
         first: int = 50,
         after: str | None = None,
     ) -> AbsenceEventConnection:
-        page = await read(
-            info,
-            follow_up.search_events,
-            follow_up.EventSearch(
-                **{k: v for k, v in vars(filter).items() if k not in ("since", "until")},
-                first=filter.since,
-                last=filter.until,
-            ),
-            first=first,
-            after=after,
-        )
+        page = await read(info, follow_up.search_events, filter, first=first, after=after)
         return AbsenceEventConnection(
             lines=page.lines,
             page_info=PageInfo(has_next_page=page.has_next_page, end_cursor=page.end_cursor),
@@ -103,8 +90,7 @@ class Query:
     async def division_absences(
         self, info: Info, division_id: int, first_day: datetime.date, days: int = 1
     ) -> DivisionSheet:
-        sheet = await read(info, follow_up.division_sheet, division_id, first_day, days)
-        return DivisionSheet(division_id=sheet.division.id, days=sheet.days, rows=sheet.rows)
+        return await read(info, follow_up.division_sheet, division_id, first_day, days)
 
     @strawberry.field(description="Students to contact: unjustified events not yet communicated.")
     async def students_to_contact(

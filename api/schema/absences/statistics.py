@@ -9,30 +9,22 @@ import strawberry
 from api.resolvers.absences import indicator, statistics
 from api.schema.absences.entry import EventKind
 from api.schema.context import Info, read
+from api.schema.domain import from_domain
 
 AbsenceDimension = strawberry.enum(statistics.AbsenceDimension, name="AbsenceDimension")
 
 
 @strawberry.type(description="Absences and lateness of one row of a dimension over the period.")
-class AbsenceStatisticsRow:
-    key: str
-    label: str
-    headcount: int
-    students_absent: int
-    half_days: int
-    unjustified_half_days: int
-    lateness: int
-    students_late: int
+@from_domain
+class AbsenceStatisticsRow(statistics.AbsenceStatisticsRow):
     absence_rate: float = strawberry.field(
         description="Half-days of absence per 100 half-days the headcount could attend."
     )
 
 
 @strawberry.type(description="The indicator of one school, or the total of those in reach.")
-class MonthlyIndicatorRow:
-    school_id: int | None
-    uai: str
-    name: str
+@from_domain
+class MonthlyIndicatorRow(indicator.IndicatorRow):
     students: int = strawberry.field(description="Students enrolled at some point of the month.")
     students_over_threshold: int = strawberry.field(
         description="Students with 4 unjustified half-days of absence or more in the month."
@@ -41,21 +33,10 @@ class MonthlyIndicatorRow:
 
 
 @strawberry.type
-class MonthlyIndicator:
-    month: datetime.date
-    schools: list[MonthlyIndicatorRow]
-    total: MonthlyIndicatorRow
-
-
-def _indicator_row(row: indicator.IndicatorRow) -> MonthlyIndicatorRow:
-    return MonthlyIndicatorRow(
-        school_id=row.school_id,
-        uai=row.uai,
-        name=row.name,
-        students=row.students,
-        students_over_threshold=row.students_over_threshold,
-        share=row.share,
-    )
+@from_domain
+class MonthlyIndicator(indicator.MonthlyIndicator):
+    schools: list[indicator.IndicatorRow] = strawberry.field(graphql_type=list[MonthlyIndicatorRow])
+    total: indicator.IndicatorRow = strawberry.field(graphql_type=MonthlyIndicatorRow)
 
 
 @strawberry.type
@@ -95,9 +76,4 @@ class Query:
     async def monthly_absence_indicator(
         self, info: Info, year: int, month: int, school_id: int | None = None
     ) -> MonthlyIndicator:
-        found = await read(info, indicator.monthly_indicator, year, month, school_id)
-        return MonthlyIndicator(
-            month=found.month,
-            schools=[_indicator_row(row) for row in found.schools],
-            total=_indicator_row(found.total),
-        )
+        return await read(info, indicator.monthly_indicator, year, month, school_id)

@@ -79,7 +79,7 @@ query($s: Int!, $d: Int!) {
     pageInfo { hasNextPage endCursor }
   }
   divisionAbsences(divisionId: $d, firstDay: "2026-11-16", days: 5) {
-    days rows { studentName events { kind } }
+    divisionId days rows { studentName events { kind } }
   }
   studentsToContact(schoolId: $s, since: "2026-11-01") { studentName unjustifiedHalfDays lateness }
 }
@@ -103,7 +103,7 @@ async def test_follow_up_and_statistics_over_graphql(gql, world, desk):
     assert len(events["lines"]) == 2 and events["pageInfo"]["hasNextPage"]
     assert not any(line["justified"] for line in events["lines"])
     sheet = body["data"]["divisionAbsences"]
-    assert len(sheet["days"]) == 5
+    assert sheet["divisionId"] == world.division_a1 and len(sheet["days"]) == 5
     assert [row["studentName"] for row in sheet["rows"]] == ["Élan Éloïse", "Martin Lina"]
     assert body["data"]["studentsToContact"][1] == {
         "studentName": "Martin Lina",
