@@ -72,7 +72,7 @@ async def flag_conflicts(
     await session.flush()
 
 
-@dataclass(frozen=True)
+@dataclass
 class IneConflictView:
     id: int
     ine: str

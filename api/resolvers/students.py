@@ -46,7 +46,7 @@ class StudentOrder(enum.StrEnum):
     BIRTH_DATE = "birth_date"
 
 
-@dataclass(frozen=True)
+@dataclass
 class StudentFilter:
     school_id: int | None = None
     school_year_id: int | None = None

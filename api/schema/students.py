@@ -86,16 +86,11 @@ class StudentConnection:
 
 
 @strawberry.input
-class StudentSearch:
-    school_id: int | None = None
-    school_year_id: int | None = None
+@from_domain
+class StudentSearch(StudentFilter):
     name_prefix: str | None = strawberry.field(
         default=None, description="Prefix of the family or usage name, accents ignored."
     )
-    ine: str | None = None
-    division_id: int | None = None
-    group_id: int | None = None
-    mef_id: int | None = None
 
 
 @strawberry.input
@@ -143,13 +138,11 @@ class StudentPayload:
     description="An INE held by two students of schools that cannot see each other's "
     "students: for the rectorat to settle."
 )
-class IneConflict:
-    id: int
-    ine: str
-    detected_at: datetime.datetime
-    settled_at: datetime.datetime | None
-    students: list[Student] = strawberry.field(
-        description="The student whose INE was written last, then the one already holding it."
+@from_domain
+class IneConflict(ine_conflicts.IneConflictView):
+    students: list[StudentCard] = strawberry.field(
+        graphql_type=list[Student],
+        description="The student whose INE was written last, then the one already holding it.",
     )
 
 
@@ -179,7 +172,7 @@ class Query:
         after: str | None = None,
         order_by: StudentOrderBy = StudentOrder.NAME,  # type: ignore[valid-type]
     ) -> StudentConnection:
-        filters = StudentFilter(**vars(filter)) if filter is not None else StudentFilter()
+        filters = filter if filter is not None else StudentFilter()
         page = await read(
             info,
             resolvers.search_students,
