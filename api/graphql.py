@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import orjson
 from sqlalchemy.exc import SQLAlchemyError
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -27,6 +28,10 @@ PRINCIPAL_KEY = "graphql_principal"
 
 
 class SconetGraphQL(GraphQL[Context, None]):
+    def encode_json(self, data: object) -> bytes:
+        # orjson: several times faster than json.dumps on a page of 500 students.
+        return orjson.dumps(data)
+
     async def get_context(self, request: Any, response: Any) -> Context:
         principal = request.scope[PRINCIPAL_KEY]
         session = request.scope[SESSION_KEY]

@@ -34,7 +34,10 @@ def make_engine(url: str, **kwargs: Any) -> AsyncEngine:
     if "poolclass" not in kwargs:
         kwargs.setdefault("pool_size", 10)
         kwargs.setdefault("max_overflow", 10)
-    kwargs.setdefault("pool_pre_ping", True)
+    # No ping before each use (a round trip per request): a connection the server dropped
+    # fails its request once, SQLAlchemy then renews the whole pool; connections older than
+    # the recycle age are renewed before use, ahead of idle timeouts of proxies.
+    kwargs.setdefault("pool_recycle", 1800)
     return create_async_engine(url, **kwargs)
 
 

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import enum
 import re
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any, NamedTuple
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from api.auth.field_permissions import hide_unpermitted, restricted_to
 from api.auth.guard import requires
 from api.auth.permissions import Permission
 from api.auth.principal import Principal
@@ -43,17 +47,91 @@ LINK_FIELDS = ("responsibility", "relationship", "lives_with", "receives_mail", 
 
 
 class GuardianView(NamedTuple):
-    """A guardian as linked to one student.
-
-    Which of its fields the caller sees is decided by the field permissions of the
-    GraphQL schema (``api.schema.field_permissions``), through the student's school."""
+    """A guardian as linked to one student, as stored (the portal's record page shows the
+    fields the caller may read, see ``api.auth.field_permissions``)."""
 
     link: GuardianLink
     guardian: Guardian
 
 
+class Responsibility(enum.Enum):
+    LEGAL_1 = "legal_1"
+    LEGAL_2 = "legal_2"
+    OTHER = "other"
+
+
 def responsibility_of(link: GuardianLink) -> str:
     return {1: "legal_1", 2: "legal_2"}.get(link.legal_rank or 0, "other")
+
+
+CONTACTS = Permission.GUARDIAN_CONTACTS_READ
+
+
+@dataclass(kw_only=True)
+class GuardianCard:
+    """A guardian as one caller sees him through one student: without the contacts when
+    the caller may not read them in that student's school."""
+
+    id: int
+    version: int
+    civility: Civility
+    family_name: str
+    usage_name: str | None
+    first_name: str
+    address_line1: str | None = restricted_to(CONTACTS)
+    address_line2: str | None = restricted_to(CONTACTS)
+    postal_code: str | None = restricted_to(CONTACTS)
+    city: str | None = restricted_to(CONTACTS)
+    phone_home: str | None = restricted_to(CONTACTS)
+    phone_mobile: str | None = restricted_to(CONTACTS)
+    phone_work: str | None = restricted_to(CONTACTS)
+    email: str | None = restricted_to(CONTACTS)
+
+
+@dataclass(kw_only=True)
+class GuardianLinkCard:
+    id: int
+    student_id: int
+    responsibility: Responsibility
+    relationship: Relationship
+    lives_with: bool
+    receives_mail: bool
+    pays_fees: bool
+    guardian: GuardianCard
+
+
+GUARDIAN_CARD_FIELDS = tuple(GuardianCard.__dataclass_fields__)
+LINK_CARD_COLUMNS = (
+    GuardianLink.id,
+    GuardianLink.student_id,
+    GuardianLink.legal_rank,
+    GuardianLink.relationship,
+    GuardianLink.lives_with,
+    GuardianLink.receives_mail,
+    GuardianLink.pays_fees,
+    *(getattr(Guardian, name) for name in GUARDIAN_CARD_FIELDS),
+)
+RANKED = {1: Responsibility.LEGAL_1, 2: Responsibility.LEGAL_2}
+
+
+def guardian_card(guardian: Guardian) -> GuardianCard:
+    """The whole card, for the caller who has just written it (he could only with the right
+    to read it)."""
+    return GuardianCard(**{name: getattr(guardian, name) for name in GUARDIAN_CARD_FIELDS})
+
+
+def _link_card(row: Any) -> GuardianLinkCard:
+    link_id, student_id, rank, relationship, lives_with, receives_mail, pays_fees = row[:7]
+    return GuardianLinkCard(
+        id=link_id,
+        student_id=student_id,
+        responsibility=RANKED.get(rank, Responsibility.OTHER),
+        relationship=relationship,
+        lives_with=lives_with,
+        receives_mail=receives_mail,
+        pays_fees=pays_fees,
+        guardian=GuardianCard(**dict(zip(GUARDIAN_CARD_FIELDS, row[7:], strict=True))),
+    )
 
 
 def parse_guardian(data: dict[str, Any]) -> dict[str, Any]:
@@ -299,13 +377,14 @@ async def update_guardian(
 
 
 @requires(Permission.STUDENTS_READ)
-async def guardian_views_for_students(
+async def guardian_cards_for_students(
     session: AsyncSession, principal: Principal, student_ids: list[int]
-) -> list[list[GuardianView]]:
-    """Batch form of ``guardians_of`` for already-authorised students (DataLoader)."""
+) -> list[list[GuardianLinkCard]]:
+    """Each already-authorised student's guardians, legal ones first, with the contacts the
+    caller may read through that student (one read for a whole list of students)."""
     rows = (
         await session.execute(
-            select(GuardianLink, Guardian)
+            select(*LINK_CARD_COLUMNS)
             .join(Guardian, Guardian.id == GuardianLink.guardian_id)
             .where(GuardianLink.student_id.in_(student_ids))
             .order_by(
@@ -313,7 +392,26 @@ async def guardian_views_for_students(
             )
         )
     ).all()
-    by_student: dict[int, list[GuardianView]] = {sid: [] for sid in student_ids}
-    for link, guardian in rows:
-        by_student[link.student_id].append(GuardianView(link, guardian))
+    links = [_link_card(row) for row in rows]
+    await hide_unpermitted(
+        session, principal, [link.guardian for link in links], _student_of(links)
+    )
+    by_student: dict[int, list[GuardianLinkCard]] = {sid: [] for sid in student_ids}
+    for link in links:
+        by_student[link.student_id].append(link)
     return [by_student[sid] for sid in student_ids]
+
+
+def _student_of(links: list[GuardianLinkCard]) -> Callable[[GuardianCard], int]:
+    # A guardian card belongs to one link (a sibling's parent has one card per child).
+    students = {id(link.guardian): link.student_id for link in links}
+    return lambda card: students[id(card)]
+
+
+@requires(Permission.STUDENTS_READ)
+async def guardian_link_card(
+    session: AsyncSession, principal: Principal, link: GuardianLink
+) -> GuardianLinkCard:
+    """The card of a link the caller has just written."""
+    [cards] = await guardian_cards_for_students(session, principal, [link.student_id])
+    return next(card for card in cards if card.id == link.id)

@@ -20,6 +20,7 @@ from api.auth.guard import requires
 from api.auth.permissions import Permission
 from api.auth.principal import PermissionDenied, Principal
 from api.auth.scopes import student_clause
+from api.resolvers.student_cards import StudentCard, student_cards
 from core import clock
 from core.errors import NotFound, ValidationFailed
 from db.students import IneConflict, Student
@@ -71,13 +72,13 @@ async def flag_conflicts(
     await session.flush()
 
 
-@dataclass(frozen=True)
+@dataclass
 class IneConflictView:
     id: int
     ine: str
     detected_at: datetime
     settled_at: datetime | None
-    students: list[Student]
+    students: list[StudentCard]
 
 
 def _academie_conflicts(principal: Principal) -> Any:
@@ -129,7 +130,7 @@ async def list_ine_conflicts(
             ine=conflict.ine,
             detected_at=conflict.detected_at,
             settled_at=conflict.settled_at,
-            students=[first, second],
+            students=await student_cards(session, principal, [first, second]),
         )
         for conflict, first, second in rows
     ]

@@ -14,6 +14,7 @@ from sqlalchemy import Select, and_, exists, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.exc import StaleDataError
 
+from api.auth.field_permissions import hide_unpermitted
 from api.auth.guard import requires
 from api.auth.permissions import Permission
 from api.auth.principal import PermissionDenied, Principal
@@ -23,6 +24,7 @@ from api.resolvers import audit, enrollments
 from api.resolvers.audit import attribute_to_student_school
 from api.resolvers.fields import FieldParser
 from api.resolvers.ine_conflicts import flag_conflicts, other_holders
+from api.resolvers.student_cards import CARD_COLUMNS, StudentCard, card_of_row, student_cards
 from core import clock
 from core.errors import FieldError, StaleVersion, ValidationFailed
 from db.audit import set_actor
@@ -44,7 +46,7 @@ class StudentOrder(enum.StrEnum):
     BIRTH_DATE = "birth_date"
 
 
-@dataclass(frozen=True)
+@dataclass
 class StudentFilter:
     school_id: int | None = None
     school_year_id: int | None = None
@@ -57,7 +59,7 @@ class StudentFilter:
 
 @dataclass(frozen=True)
 class StudentPage:
-    students: list[Student]
+    students: list[StudentCard]
     total: int | None  # None when not asked for: counting costs what the whole reach costs
     end_cursor: str | None
     has_next_page: bool
@@ -69,7 +71,7 @@ def _sort_columns(order: StudentOrder) -> list[Any]:
     return [Student.search_name, Student.id]
 
 
-def student_cursor(student: Student, order: StudentOrder) -> str:
+def student_cursor(student: Student | StudentCard, order: StudentOrder) -> str:
     values = [
         v.isoformat() if isinstance(v, date) else v
         for v in (getattr(student, c.key) for c in _sort_columns(order))
@@ -109,7 +111,7 @@ def _like_prefix(text: str) -> str:
     return f"{escaped}%"
 
 
-def _filtered(principal: Principal, filters: StudentFilter) -> Select[Student]:
+def _filtered(principal: Principal, filters: StudentFilter) -> Select[Any]:
     conditions = [enrollment_clause(principal, Permission.STUDENTS_READ)]
     if filters.school_id is not None:
         conditions.append(Enrollment.school_id == filters.school_id)
@@ -134,12 +136,12 @@ def _filtered(principal: Principal, filters: StudentFilter) -> Select[Student]:
     if len(conditions) > 1:
         # A structure (or an INE) narrows the enrolments: start from them (indexed by school,
         # division, group) rather than testing every student.
-        query = select(Student).where(
+        query = select(*CARD_COLUMNS).where(
             Student.id.in_(select(Enrollment.student_id).where(*conditions))
         )
     else:
         # A name or INE narrows the students: test each candidate's enrolments.
-        query = select(Student).where(
+        query = select(*CARD_COLUMNS).where(
             exists().where(Enrollment.student_id == Student.id, *conditions)
         )
     if filters.name_prefix and filters.name_prefix.strip():
@@ -182,9 +184,10 @@ async def search_students(
     )
     if after:
         query = query.where(_after(order, _decode_cursor(after, order)))
-    rows = list(await session.scalars(query.order_by(*_sort_columns(order)).limit(first + 1)))
+    rows = (await session.execute(query.order_by(*_sort_columns(order)).limit(first + 1))).all()
     has_next = len(rows) > first
-    students = rows[:first]
+    students = [card_of_row(row) for row in rows[:first]]
+    await hide_unpermitted(session, principal, students, lambda card: card.id)
     end_cursor = student_cursor(students[-1], order) if students else None
     return StudentPage(
         students=students, total=total, end_cursor=end_cursor, has_next_page=has_next
@@ -200,6 +203,17 @@ async def get_student(session: AsyncSession, principal: Principal, student_id: i
         session, principal, "read", Student.__tablename__, student_id, school_id, dict(RECORD_READ)
     )
     return student
+
+
+@requires(Permission.STUDENTS_READ)
+async def get_student_card(
+    session: AsyncSession, principal: Principal, student_id: int
+) -> StudentCard:
+    """The record as the caller may see it (read recorded, like ``get_student``)."""
+    [card] = await student_cards(
+        session, principal, [await get_student(session, principal, student_id)]
+    )
+    return card
 
 
 async def _writable_student(

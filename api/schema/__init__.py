@@ -25,6 +25,7 @@ from api.schema import (
     students,
     teleservices,
 )
+from api.schema.execution import PlainFieldsFirst
 from api.schema.limits import limit_extensions
 from api.schema.text_input import RefuseNulCharacters
 from core.failures import (
@@ -120,6 +121,7 @@ def _rewrite_as_failure(error: GraphQLError, exc: Exception) -> None:
 schema = SconetSchema(
     query=Query,
     mutation=Mutation,
+    execution_context_class=PlainFieldsFirst,
     extensions=[
         *limit_extensions(),
         RefuseNulCharacters,

@@ -14,7 +14,6 @@ from strawberry.dataloader import DataLoader
 from strawberry.types import Info as StrawberryInfo
 
 from api.auth.principal import PermissionDenied, Principal
-from api.auth.scopes import student_permissions
 from api.resolvers import enrollments, guardians, structures
 from api.settings import Settings
 from core.errors import NotFound, ValidationFailed
@@ -63,14 +62,13 @@ class Loaders:
     mef: DataLoader[int, Mef] = field(init=False)
     subject: DataLoader[int, Subject] = field(init=False)
     division: DataLoader[int, Division] = field(init=False)
-    guardians_of_student: DataLoader[int, list[guardians.GuardianView]] = field(init=False)
+    guardians_of_student: DataLoader[int, list[guardians.GuardianLinkCard]] = field(init=False)
     enrollments_of_student: DataLoader[int, list[Any]] = field(init=False)
     groups_of_enrollment: DataLoader[int, list[Any]] = field(init=False)
     mefs_of_division: DataLoader[int, list[Mef]] = field(init=False)
     divisions_of_group: DataLoader[int, list[Division]] = field(init=False)
     division_headcount: DataLoader[int, int] = field(init=False)
     group_headcount: DataLoader[int, int] = field(init=False)
-    student_permissions: DataLoader[int, frozenset[Any]] = field(init=False)
 
     def __post_init__(self) -> None:
         s, lock = self.session, self.lock
@@ -80,8 +78,8 @@ class Loaders:
         self.subject = _by_id_loader(s, lock, Subject)
         self.division = _by_id_loader(s, lock, Division)
 
-        async def guardian_views(session: AsyncSession, ids: list[int]) -> list[Any]:
-            return await guardians.guardian_views_for_students(session, self.principal, ids)
+        async def guardian_cards(session: AsyncSession, ids: list[int]) -> list[Any]:
+            return await guardians.guardian_cards_for_students(session, self.principal, ids)
 
         async def headcounts_of(
             counter: Callable[[AsyncSession, list[int]], Awaitable[dict[int, int]]],
@@ -91,13 +89,7 @@ class Loaders:
             counts = await counter(session, ids)
             return [counts.get(i, 0) for i in ids]
 
-        async def permissions_of(session: AsyncSession, ids: list[int]) -> list[Any]:
-            from api.schema.field_permissions import GUARDED
-
-            return await student_permissions(session, self.principal, ids, sorted(GUARDED))
-
-        self.guardians_of_student = _batch(s, lock, guardian_views)
-        self.student_permissions = _batch(s, lock, permissions_of)
+        self.guardians_of_student = _batch(s, lock, guardian_cards)
         self.enrollments_of_student = _batch(s, lock, enrollments.enrollments_for_students)
         self.groups_of_enrollment = _batch(s, lock, enrollments.groups_for_enrollments)
         self.mefs_of_division = _batch(s, lock, structures.mefs_for_divisions)

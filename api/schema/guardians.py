@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import enum
-
 import strawberry
 
-from api.auth.permissions import Permission
 from api.resolvers import guardians as resolvers
-from api.resolvers.guardians import GuardianView
-from api.schema.context import Info
-from api.schema.field_permissions import restricted
+from api.resolvers.guardians import Responsibility
+from api.schema.context import Info, read
+from api.schema.domain import from_domain
 from api.schema.payloads import FieldError, mutate, set_fields
 from db import guardians as models
 
@@ -20,103 +17,23 @@ Relationship = strawberry.enum(
 )
 
 
-@strawberry.enum
-class Responsibility(enum.Enum):
-    LEGAL_1 = "legal_1"
-    LEGAL_2 = "legal_2"
-    OTHER = "other"
+strawberry.enum(Responsibility)
 
 
 @strawberry.type(
     description="A guardian. Address, phones and e-mail are null for callers without guardians' contacts in the student's school (teachers, clients without the scope)."
 )
-class Guardian:
-    @strawberry.field
-    def id(self, root: strawberry.Parent[GuardianView]) -> int:
-        return root.guardian.id
-
-    @strawberry.field
-    def version(self, root: strawberry.Parent[GuardianView]) -> int:
-        return root.guardian.version
-
-    @strawberry.field
-    def civility(self, root: strawberry.Parent[GuardianView]) -> Civility:  # type: ignore[valid-type]
-        return root.guardian.civility
-
-    @strawberry.field
-    def family_name(self, root: strawberry.Parent[GuardianView]) -> str:
-        return root.guardian.family_name
-
-    @strawberry.field
-    def usage_name(self, root: strawberry.Parent[GuardianView]) -> str | None:
-        return root.guardian.usage_name
-
-    @strawberry.field
-    def first_name(self, root: strawberry.Parent[GuardianView]) -> str:
-        return root.guardian.first_name
-
-    @strawberry.field(extensions=restricted(Permission.GUARDIAN_CONTACTS_READ))
-    def address_line1(self, root: strawberry.Parent[GuardianView]) -> str | None:
-        return root.guardian.address_line1
-
-    @strawberry.field(extensions=restricted(Permission.GUARDIAN_CONTACTS_READ))
-    def address_line2(self, root: strawberry.Parent[GuardianView]) -> str | None:
-        return root.guardian.address_line2
-
-    @strawberry.field(extensions=restricted(Permission.GUARDIAN_CONTACTS_READ))
-    def postal_code(self, root: strawberry.Parent[GuardianView]) -> str | None:
-        return root.guardian.postal_code
-
-    @strawberry.field(extensions=restricted(Permission.GUARDIAN_CONTACTS_READ))
-    def city(self, root: strawberry.Parent[GuardianView]) -> str | None:
-        return root.guardian.city
-
-    @strawberry.field(extensions=restricted(Permission.GUARDIAN_CONTACTS_READ))
-    def phone_home(self, root: strawberry.Parent[GuardianView]) -> str | None:
-        return root.guardian.phone_home
-
-    @strawberry.field(extensions=restricted(Permission.GUARDIAN_CONTACTS_READ))
-    def phone_mobile(self, root: strawberry.Parent[GuardianView]) -> str | None:
-        return root.guardian.phone_mobile
-
-    @strawberry.field(extensions=restricted(Permission.GUARDIAN_CONTACTS_READ))
-    def phone_work(self, root: strawberry.Parent[GuardianView]) -> str | None:
-        return root.guardian.phone_work
-
-    @strawberry.field(extensions=restricted(Permission.GUARDIAN_CONTACTS_READ))
-    def email(self, root: strawberry.Parent[GuardianView]) -> str | None:
-        return root.guardian.email
+@from_domain
+class Guardian(resolvers.GuardianCard):
+    pass
 
 
 @strawberry.type(description="A guardian's responsibility for one student.")
-class GuardianLink:
-    @strawberry.field
-    def id(self, root: strawberry.Parent[GuardianView]) -> int:
-        return root.link.id
-
-    @strawberry.field
-    def responsibility(self, root: strawberry.Parent[GuardianView]) -> Responsibility:
-        return Responsibility(resolvers.responsibility_of(root.link))
-
-    @strawberry.field
-    def relationship(self, root: strawberry.Parent[GuardianView]) -> Relationship:  # type: ignore[valid-type]
-        return root.link.relationship
-
-    @strawberry.field
-    def lives_with(self, root: strawberry.Parent[GuardianView]) -> bool:
-        return root.link.lives_with
-
-    @strawberry.field
-    def receives_mail(self, root: strawberry.Parent[GuardianView]) -> bool:
-        return root.link.receives_mail
-
-    @strawberry.field(description="Pays the school fees (responsable financier).")
-    def pays_fees(self, root: strawberry.Parent[GuardianView]) -> bool:
-        return root.link.pays_fees
-
-    @strawberry.field
-    def guardian(self, root: strawberry.Parent[GuardianView]) -> Guardian:
-        return root  # type: ignore[return-value]
+@from_domain
+class GuardianLink(resolvers.GuardianLinkCard):
+    student_id: strawberry.Private[int]
+    pays_fees: bool = strawberry.field(description="Pays the school fees (responsable financier).")
+    guardian: resolvers.GuardianCard = strawberry.field(graphql_type=Guardian)
 
 
 @strawberry.input
@@ -189,13 +106,10 @@ class UnlinkPayload:
     errors: list[FieldError]
 
 
-async def _view(info: Info, link: models.GuardianLink | None) -> GuardianView | None:
+async def _view(info: Info, link: models.GuardianLink | None) -> GuardianLink | None:
     if link is None:
         return None
-    views = await resolvers.guardian_views_for_students(
-        info.context.session, info.context.principal, [link.student_id]
-    )
-    return next(v for v in views[0] if v.link.id == link.id)
+    return await read(info, resolvers.guardian_link_card, link)
 
 
 @strawberry.type
@@ -220,7 +134,7 @@ class Mutation:
             guardian_id,
             vars(new_guardian) if new_guardian is not None else None,
         )
-        return GuardianLinkPayload(link=await _view(info, created), errors=errors)  # type: ignore[arg-type]
+        return GuardianLinkPayload(link=await _view(info, created), errors=errors)
 
     @strawberry.mutation
     async def update_guardian_link(
@@ -229,7 +143,7 @@ class Mutation:
         link, errors = await mutate(
             info, "id", resolvers.update_guardian_link, id, set_fields(input)
         )
-        return GuardianLinkPayload(link=await _view(info, link), errors=errors)  # type: ignore[arg-type]
+        return GuardianLinkPayload(link=await _view(info, link), errors=errors)
 
     @strawberry.mutation
     async def unlink_guardian(self, info: Info, id: int) -> UnlinkPayload:
@@ -243,5 +157,5 @@ class Mutation:
         guardian, errors = await mutate(
             info, "id", resolvers.update_guardian, id, set_fields(input), expected_version
         )
-        view = GuardianView(link=None, guardian=guardian) if guardian else None  # type: ignore[arg-type]
-        return GuardianPayload(guardian=view, errors=errors)  # type: ignore[arg-type]
+        card = resolvers.guardian_card(guardian) if guardian else None
+        return GuardianPayload(guardian=card, errors=errors)  # type: ignore[arg-type]

@@ -2,20 +2,21 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, cast
 
 import strawberry
 
-from api.auth.permissions import Permission
-from api.resolvers import ine_conflicts
+from api.resolvers import guardians, ine_conflicts
 from api.resolvers import students as resolvers
+from api.resolvers.student_cards import StudentCard, student_cards
 from api.resolvers.students import StudentFilter, StudentOrder
 from api.schema.context import Info, read, read_or_none
+from api.schema.domain import from_domain
 from api.schema.enrollments import EnrollmentInput
-from api.schema.field_permissions import restricted
 from api.schema.payloads import FieldError, mutate, set_fields
-from api.schema.selection import selects
+from api.schema.selection import selects, selects_path
 from db import students as models
 
 if TYPE_CHECKING:
@@ -30,46 +31,41 @@ StudentOrderBy = strawberry.enum(StudentOrder, name="StudentOrderBy")
 
 
 @strawberry.type(description="A student (élève) as held by the Base élèves.")
-class Student:
-    id: int
+@from_domain
+class Student(StudentCard):
     version: int = strawberry.field(description="Send it back as expectedVersion when updating.")
-    ine: str | None = strawberry.field(extensions=restricted(Permission.STUDENTS_IDENTITY_READ))
-    family_name: str
-    usage_name: str | None
-    first_name: str
-    first_name_2: str | None
-    first_name_3: str | None
-    sex: Sex  # type: ignore[valid-type]
-    birth_date: datetime.date
-    birth_commune_code: str | None = strawberry.field(
-        extensions=restricted(Permission.STUDENTS_IDENTITY_READ)
-    )
-    birth_city: str | None = strawberry.field(
-        extensions=restricted(Permission.STUDENTS_IDENTITY_READ)
-    )
+    search_name: strawberry.Private[str]
     birth_country_code: str | None = strawberry.field(
-        extensions=restricted(Permission.STUDENTS_IDENTITY_READ),
+        default=None,
         description="INSEE country code (100: France). Like the INE and the birth commune, null "
         "without identity rights (Base élèves consultation, or the students:identity scope).",
     )
 
     @strawberry.field(description="Legal guardians first (1, 2), then others.")
-    async def guardians(
-        self, root: strawberry.Parent[models.Student], info: Info
-    ) -> list[GuardianLinkType]:
-        return await info.context.loaders.guardians_of_student.load(root.id)  # type: ignore[return-value]
+    def guardians(self, root: strawberry.Parent[StudentCard], info: Info) -> list[GuardianLinkType]:
+        # Read with the list when the list selects them: then no coroutine per student.
+        found = cast(
+            "asyncio.Future[list[GuardianLinkType]]",
+            info.context.loaders.guardians_of_student.load(root.id),
+        )
+        return found.result() if found.done() else found  # type: ignore[return-value]
 
     @strawberry.field(description="Every enrolment, most recent first, across schools.")
     async def schooling_history(
-        self, root: strawberry.Parent[models.Student], info: Info
+        self, root: strawberry.Parent[StudentCard], info: Info
     ) -> list[EnrollmentType]:
         return await info.context.loaders.enrollments_of_student.load(root.id)
 
 
 @strawberry.type
 class StudentEdge:
-    cursor: str
     node: Student
+    order: strawberry.Private[StudentOrder]
+
+    @strawberry.field
+    def cursor(self) -> str:
+        # Encoded only when asked for: most clients page with pageInfo.endCursor.
+        return resolvers.student_cursor(self.node, self.order)
 
 
 @strawberry.type
@@ -90,16 +86,11 @@ class StudentConnection:
 
 
 @strawberry.input
-class StudentSearch:
-    school_id: int | None = None
-    school_year_id: int | None = None
+@from_domain
+class StudentSearch(StudentFilter):
     name_prefix: str | None = strawberry.field(
         default=None, description="Prefix of the family or usage name, accents ignored."
     )
-    ine: str | None = None
-    division_id: int | None = None
-    group_id: int | None = None
-    mef_id: int | None = None
 
 
 @strawberry.input
@@ -147,13 +138,11 @@ class StudentPayload:
     description="An INE held by two students of schools that cannot see each other's "
     "students: for the rectorat to settle."
 )
-class IneConflict:
-    id: int
-    ine: str
-    detected_at: datetime.datetime
-    settled_at: datetime.datetime | None
-    students: list[Student] = strawberry.field(
-        description="The student whose INE was written last, then the one already holding it."
+@from_domain
+class IneConflict(ine_conflicts.IneConflictView):
+    students: list[StudentCard] = strawberry.field(
+        graphql_type=list[Student],
+        description="The student whose INE was written last, then the one already holding it.",
     )
 
 
@@ -183,7 +172,7 @@ class Query:
         after: str | None = None,
         order_by: StudentOrderBy = StudentOrder.NAME,  # type: ignore[valid-type]
     ) -> StudentConnection:
-        filters = StudentFilter(**vars(filter)) if filter is not None else StudentFilter()
+        filters = filter if filter is not None else StudentFilter()
         page = await read(
             info,
             resolvers.search_students,
@@ -193,9 +182,11 @@ class Query:
             order=order_by,
             with_total=selects(info, "totalCount"),
         )
-        edges = [
-            StudentEdge(cursor=resolvers.student_cursor(s, order_by), node=s) for s in page.students
-        ]
+        if selects_path(info, "edges", "node", "guardians") or selects_path(
+            info, "nodes", "guardians"
+        ):
+            await prefetch_guardians(info, [s.id for s in page.students])
+        edges = [StudentEdge(node=s, order=order_by) for s in page.students]
         return StudentConnection(
             edges=edges,
             page_info=PageInfo(has_next_page=page.has_next_page, end_cursor=page.end_cursor),
@@ -205,7 +196,20 @@ class Query:
 
     @strawberry.field(description="A student by id; null when unknown or out of reach.")
     async def student(self, info: Info, id: int) -> Student | None:
-        return await read_or_none(info, resolvers.get_student, id)
+        return await read_or_none(info, resolvers.get_student_card, id)
+
+
+async def prefetch_guardians(info: Info, student_ids: list[int]) -> None:
+    found = await read(info, guardians.guardian_cards_for_students, student_ids)
+    info.context.loaders.guardians_of_student.prime_many(dict(zip(student_ids, found, strict=True)))
+
+
+async def _card(info: Info, student: models.Student | None) -> Student | None:
+    """A student just written, as the caller may see him."""
+    if student is None:
+        return None
+    [card] = await read(info, student_cards, [student])
+    return card
 
 
 @strawberry.type
@@ -221,7 +225,7 @@ class Mutation:
         student, errors = await mutate(
             info, "input", resolvers.create_student, identity, vars(enrollment), confirm
         )
-        return StudentPayload(student=student, errors=errors)  # type: ignore[arg-type]
+        return StudentPayload(student=await _card(info, student), errors=errors)
 
     @strawberry.mutation(
         description="Marks an INE conflict settled (the rectorat has sorted the INEs out); "
@@ -242,4 +246,4 @@ class Mutation:
         student, errors = await mutate(
             info, "id", resolvers.update_student, id, set_fields(input), expected_version
         )
-        return StudentPayload(student=student, errors=errors)  # type: ignore[arg-type]
+        return StudentPayload(student=await _card(info, student), errors=errors)

@@ -10,7 +10,8 @@ from api.auth.permissions import Permission
 from api.resolvers.nomenclatures import list_mefs
 from api.resolvers.schools import get_school, get_school_year
 from api.resolvers.structures import get_division, list_divisions, list_groups
-from api.resolvers.students import MAX_PAGE_SIZE, Student, StudentFilter, search_students
+from api.resolvers.student_cards import StudentCard
+from api.resolvers.students import MAX_PAGE_SIZE, StudentFilter, search_students
 from portals.etablissement import destinations
 from portals.etablissement.students import first_names, student_rows
 from portals.etablissement.web import Page, page_handler
@@ -45,7 +46,7 @@ async def division(page: Page) -> Response:
     filters = StudentFilter(
         school_id=found.school_id, school_year_id=found.school_year_id, division_id=found.id
     )
-    students: list[Student] = []
+    students: list[StudentCard] = []
     after = None
     for _ in range(MAX_PAGES):
         result = await page.work.read(search_students, filters, first=MAX_PAGE_SIZE, after=after)

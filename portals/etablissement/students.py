@@ -16,6 +16,7 @@ from api.resolvers.enrollments import EnrollmentView, enrollments_for_students, 
 from api.resolvers.guardians import guardians_of
 from api.resolvers.nomenclatures import list_mefs
 from api.resolvers.structures import list_divisions, list_groups
+from api.resolvers.student_cards import StudentCard
 from api.resolvers.students import (
     IDENTITY_FIELDS,
     Enrollment,
@@ -27,7 +28,7 @@ from api.resolvers.students import (
     update_student,
 )
 from api.schema import schema
-from api.schema.field_permissions import GUARDED, permission_table
+from api.schema.field_permissions import permission_table
 from core.errors import FieldError, StaleVersion, ValidationFailed
 from portals.etablissement import destinations
 from portals.etablissement.labels import date_fr
@@ -59,13 +60,13 @@ assert {f for f, *_ in IDENTITY_FORM} | {"sex"} == set(IDENTITY_FIELDS)
 
 @dataclass(frozen=True)
 class StudentRow:
-    student: Student
+    student: StudentCard
     enrollment: Enrollment | None
     division_code: str
     mef_label: str
 
 
-def first_names(student: Student) -> str:
+def first_names(student: Student | StudentCard) -> str:
     return " ".join(
         n for n in (student.first_name, student.first_name_2, student.first_name_3) if n
     )
@@ -73,7 +74,7 @@ def first_names(student: Student) -> str:
 
 async def student_rows(
     page: Page,
-    students: list[Student],
+    students: list[StudentCard],
     school_id: int,
     school_year_id: int,
     division_codes: dict[int, str],
@@ -229,7 +230,9 @@ async def record(page: Page) -> Response:
     student = await page.work.read(get_student, student_id)
     guardians = await page.work.read(guardians_of, student_id)
     history = await page.work.read(schooling_history, student_id)
-    [granted] = await page.work.read(student_permissions, [student_id], sorted(GUARDED))
+    [granted] = await page.work.read(
+        student_permissions, [student_id], sorted(set(FIELD_PERMISSIONS.values()))
+    )
     return page.render(
         "students/record.html",
         visible=lambda type_name, field: FIELD_PERMISSIONS[(type_name, field)] in granted,

@@ -32,9 +32,6 @@ NOT_COPIES: dict[tuple[str, str], str] = {
     ("RollCallInput", "api.resolvers.absences.roll_calls.RollCallEntry"): (
         "`late` is a list of LateStudent in GraphQL, which has no maps, and a dict in the domain"
     ),
-    # issue 10, lead's scope (api/schema/students.py, api/resolvers/students.py):
-    ("IneConflict", "api.resolvers.ine_conflicts.IneConflictView"): "issue 10, lead's scope",
-    ("StudentSearch", "api.resolvers.students.StudentFilter"): "issue 10, lead's scope",
 }
 
 

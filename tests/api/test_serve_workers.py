@@ -6,11 +6,14 @@ from __future__ import annotations
 
 import asyncio
 import os
+import pickle
 import re
 import signal
+import socket
 import subprocess
 import sys
 import time
+from multiprocessing.reduction import ForkingPickler
 from pathlib import Path
 
 import httpx
@@ -20,6 +23,7 @@ from sqlalchemy import func, select
 
 from api import cli
 from api.auth.signing_keys import current_signing_key
+from api.cli.worker_processes import bind
 from api.outbox.queue import enqueue
 from api.outbox.worker import run_once, transports_for
 from api.settings import MessagingSettings, SettingsError, load_settings
@@ -381,3 +385,35 @@ def _command_line(pid: int) -> str:
         return (Path("/proc") / str(pid) / "cmdline").read_bytes().replace(b"\0", b" ").decode()
     except OSError:
         return ""
+
+
+def _accepted_nodelay(listening: socket.socket) -> int:
+    """TCP_NODELAY of a connection accepted by an asyncio server on a rebuilt copy of
+    ``listening`` (a worker process gets its copy through pickling, as here)."""
+    copy: socket.socket = pickle.loads(ForkingPickler.dumps(listening))
+    seen: list[int] = []
+
+    async def accept_one() -> None:
+        async def handle(_reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+            sock = writer.get_extra_info("socket")
+            seen.append(sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY))
+            writer.close()
+
+        server = await asyncio.start_server(handle, sock=copy)
+        _reader, writer = await asyncio.open_connection(*listening.getsockname()[:2])
+        await _reader.read()
+        writer.close()
+        server.close()
+
+    asyncio.run(accept_one())
+    return seen[0]
+
+
+def test_the_workers_answer_without_waiting_for_delayed_acknowledgements():
+    """Without TCP_NODELAY, each small answer of a worker waited 40 ms for the client's
+    delayed ACK (Nagle): asyncio sets it only on a socket declared as TCP."""
+    listening = bind("127.0.0.1", 0)
+    try:
+        assert _accepted_nodelay(listening) == 1
+    finally:
+        listening.close()

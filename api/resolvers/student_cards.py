@@ -1,0 +1,66 @@
+"""A student as one caller may see him: the identity fields the caller may not read are null.
+
+Lists are read straight from the columns into these plain objects (no ORM instance per row:
+a page of 500 students is read often), and the decision about the restricted fields is
+taken once for the whole list (``api.auth.field_permissions``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from api.auth.field_permissions import hide_unpermitted, restricted_to
+from api.auth.guard import requires
+from api.auth.permissions import Permission
+from api.auth.principal import Principal
+from db.students import Sex, Student
+
+IDENTITY = Permission.STUDENTS_IDENTITY_READ
+
+
+@dataclass(kw_only=True)
+class StudentCard:
+    id: int
+    version: int
+    family_name: str
+    usage_name: str | None
+    first_name: str
+    first_name_2: str | None
+    first_name_3: str | None
+    sex: Sex
+    birth_date: date
+    # The name sort key, for pagination cursors.
+    search_name: str
+    ine: str | None = restricted_to(IDENTITY)
+    birth_commune_code: str | None = restricted_to(IDENTITY)
+    birth_city: str | None = restricted_to(IDENTITY)
+    birth_country_code: str | None = restricted_to(IDENTITY)
+
+
+CARD_FIELDS = tuple(StudentCard.__dataclass_fields__)
+CARD_COLUMNS = tuple(getattr(Student, name) for name in CARD_FIELDS)
+
+
+def card_of_row(row: Any) -> StudentCard:
+    """From a row of ``CARD_COLUMNS``, in that order."""
+    return StudentCard(**dict(zip(CARD_FIELDS, row, strict=True)))
+
+
+@requires(Permission.STUDENTS_READ)
+async def student_cards(
+    session: AsyncSession, principal: Principal, students: Sequence[Student | StudentCard]
+) -> list[StudentCard]:
+    """Cards of students already read in reach, masked for the caller."""
+    cards = [
+        s
+        if isinstance(s, StudentCard)
+        else StudentCard(**{name: getattr(s, name) for name in CARD_FIELDS})
+        for s in students
+    ]
+    await hide_unpermitted(session, principal, cards, lambda card: card.id)
+    return cards
