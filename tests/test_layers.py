@@ -64,7 +64,7 @@ PENDING: frozenset[tuple[str, str]] = frozenset(
     {
         ("portals.etablissement.web", "sqlalchemy.ext.asyncio"),
         ("portals.familles.pages", "sqlalchemy.ext.asyncio"),
-        ("portals.health", "sqlalchemy.ext.asyncio"),
+        ("portals.common.health", "sqlalchemy.ext.asyncio"),
     }
 )
 

@@ -79,7 +79,7 @@ def serve(
                 host=host,
                 port=port or settings.port,
                 proxy_headers=False,
-                # portals.access_log writes paths without their query (names, INE, tokens).
+                # portals.common.access_log writes paths without their query (names, INE, tokens).
                 access_log=False,
             )
         ),

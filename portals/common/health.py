@@ -1,7 +1,7 @@
 """``/sante`` of both apps: 200 when every database the app uses answers, else 503.
 
 A load balancer takes an instance out on 503. The answer names nothing
-internal; the reason goes to the log. Lives under ``portals`` so that the
+internal; the reason goes to the log. Lives in ``portals.common`` so that the
 families portal can use it too.
 """
 
