@@ -45,10 +45,6 @@ async def _pending(request: Request, stage: SessionStage) -> tuple[OpenSession |
     return pending, local_path(request.query_params.get(NEXT_PARAM))
 
 
-def _expired() -> Response:
-    return csrf.refused(anonymous_error)
-
-
 async def _activate(request: Request, pending: OpenSession, target: str) -> Response:
     services = services_of(request)
     async with services.sessionmaker() as session, session.begin():
@@ -64,7 +60,7 @@ async def code_page(request: Request) -> Response:
     """``/connexion/code``: the second step of a login."""
     pending, target = await _pending(request, SessionStage.SECOND_FACTOR)
     if target == "csrf":
-        return _expired()
+        return csrf.refused(anonymous_error)
     if pending is None:
         return redirect(LOGIN_PATH)
 
@@ -164,7 +160,7 @@ async def enrolment_at_login(request: Request) -> Response:
     """``/connexion/enrolement``: the académie requires a key the user has not enrolled yet."""
     pending, target = await _pending(request, SessionStage.ENROLMENT)
     if target == "csrf":
-        return _expired()
+        return csrf.refused(anonymous_error)
     if pending is None:
         return redirect(LOGIN_PATH)
     response = await _enrolment_form(
