@@ -21,15 +21,15 @@ from api.graphql import GraphQLEndpoint
 from api.services import Services, services_of
 from api.settings import Settings, load_settings
 from databases.engines import make_engine, make_sessionmaker, reachable
-from portals.access_log import AccessLog
-from portals.body_limit import BodyLimit
-from portals.client_address import TrustedProxies
+from portals.common.access_log import AccessLog
+from portals.common.body_limit import BodyLimit
+from portals.common.client_address import TrustedProxies
+from portals.common.failures import Failures
+from portals.common.health import health_endpoint
+from portals.common.security_headers import SecurityHeaders
+from portals.common.text_input import RefuseNulCharacters
 from portals.etablissement.routes import portal_exception_handlers, portal_routes
 from portals.etablissement.web import anonymous_error
-from portals.failures import Failures
-from portals.health import health_endpoint
-from portals.security_headers import SecurityHeaders
-from portals.text_input import RefuseNulCharacters
 
 
 def build_services(settings: Settings) -> Services:

@@ -62,7 +62,7 @@ def app_configs(
             port=port,
             # The apps read X-Forwarded-For from SCONET_TRUSTED_PROXIES only.
             proxy_headers=False,
-            # portals.access_log writes paths without their query (names, INE, tokens).
+            # portals.common.access_log writes paths without their query (names, INE, tokens).
             access_log=False,
             timeout_graceful_shutdown=graceful_shutdown,
         )

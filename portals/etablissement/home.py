@@ -4,16 +4,10 @@ from __future__ import annotations
 
 from starlette.responses import Response
 
+from portals.common.cookies import set_cookie
+from portals.common.redirects import local_path, redirect
 from portals.etablissement import destinations
-from portals.etablissement.web import (
-    SCHOOL_COOKIE,
-    Page,
-    local_path,
-    page_handler,
-    parse_id,
-    redirect,
-    set_cookie,
-)
+from portals.etablissement.web import SCHOOL_COOKIE, Page, page_handler, parse_id
 
 
 @page_handler(destinations.HOME)
@@ -37,5 +31,5 @@ async def choose_school(page: Page) -> Response:
             400, "Établissement inconnu", "Cet établissement ne fait pas partie de votre périmètre."
         )
     response = redirect(target)
-    set_cookie(response, page.services, SCHOOL_COOKIE, str(school.id))
+    set_cookie(response, SCHOOL_COOKIE, str(school.id), secure=page.services.settings.cookie_secure)
     return response

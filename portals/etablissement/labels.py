@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import date, datetime
 from typing import Any
 
 from api.resolvers.vocabulary import ExitReason, Regime, Relationship, SchoolKind, Sex
@@ -62,13 +61,6 @@ def country(code: str | None) -> str:
     if not code:
         return ""
     return COUNTRY.get(code, f"Pays (code INSEE {code})")
-
-
-def date_fr(value: date | datetime | None) -> str:
-    """DD/MM/YYYY, or an empty string."""
-    if value is None:
-        return ""
-    return value.strftime("%d/%m/%Y")
 
 
 def label_of(mapping: Mapping[Any, str], value: object) -> str:

@@ -7,8 +7,6 @@ field; the POST is accepted only when both are present and equal.
 
 from __future__ import annotations
 
-import hmac
-import secrets
 from urllib.parse import urlencode
 
 from starlette.requests import Request
@@ -26,18 +24,15 @@ from api.auth.sessions import (
 from api.auth.throttling import Throttled
 from api.resolvers.vocabulary import SessionStage
 from api.services import services_of
+from portals.common import csrf
+from portals.common.cookies import delete_cookie, set_cookie
+from portals.common.redirects import local_path, redirect
 from portals.etablissement.rendering import render
-from portals.etablissement.web import (
-    LOGIN_PATH,
-    NEXT_PARAM,
-    anonymous_error,
-    delete_cookie,
-    local_path,
-    redirect,
-    set_cookie,
-)
+from portals.etablissement.web import LOGIN_PATH, NEXT_PARAM, anonymous_error
 
 LOGIN_CSRF_COOKIE = "sconet_connexion_csrf"
+# The login form has no session yet: its token is a double-submit cookie.
+LOGIN_FORM = csrf.AnonymousForms(LOGIN_CSRF_COOKIE, path=LOGIN_PATH)
 BAD_CREDENTIALS = "Identifiant ou mot de passe incorrect."
 
 
@@ -51,9 +46,7 @@ def _login_form(
     status_code: int = 200,
     new_token: bool = False,
 ) -> Response:
-    token = None if new_token else request.cookies.get(LOGIN_CSRF_COOKIE)
-    if not token or len(token) > 100:
-        token = secrets.token_urlsafe(32)
+    token = LOGIN_FORM.token(request, fresh=new_token)
     response = render(
         "login.html",
         {
@@ -68,8 +61,9 @@ def _login_form(
         },
         status_code,
     )
-    set_cookie(response, services_of(request), LOGIN_CSRF_COOKIE, token, path=LOGIN_PATH)
-    return response
+    return LOGIN_FORM.keep(
+        request, response, token, secure=services_of(request).settings.cookie_secure
+    )
 
 
 async def login_page(request: Request) -> Response:
@@ -85,9 +79,7 @@ async def login_submit(request: Request) -> Response:
     target = local_path(str(form.get(NEXT_PARAM) or ""))
     login = str(form.get("login") or "").strip()
     password = str(form.get("password") or "")
-    sent = str(form.get("csrf_token") or "")
-    expected = request.cookies.get(LOGIN_CSRF_COOKIE) or ""
-    if not sent or not expected or not hmac.compare_digest(sent.encode(), expected.encode()):
+    if not csrf.matches(form.get(csrf.FIELD), LOGIN_FORM.expected(request)):
         return _login_form(
             request,
             target=target,
@@ -123,8 +115,9 @@ async def login_submit(request: Request) -> Response:
         SessionStage.ENROLMENT: "/connexion/enrolement",
     }.get(opened.stage)
     response = redirect(f"{next_step}?{urlencode({NEXT_PARAM: target})}" if next_step else target)
-    set_cookie(response, services, COOKIE_NAME, opened.token)
-    delete_cookie(response, services, LOGIN_CSRF_COOKIE, path=LOGIN_PATH)
+    secure = services.settings.cookie_secure
+    set_cookie(response, COOKIE_NAME, opened.token, secure=secure)
+    delete_cookie(response, LOGIN_CSRF_COOKIE, secure=secure, path=LOGIN_PATH)
     return response
 
 
@@ -157,14 +150,8 @@ async def _checked_caller(request: Request) -> tuple[Caller | None, Response | N
     caller = await identify(request)
     if caller is None:
         return None, None
-    form = await request.form()
-    sent = str(form.get("csrf_token") or "")
-    if not hmac.compare_digest(sent.encode(), caller.session.csrf_token.encode()):
-        return caller, anonymous_error(
-            403,
-            "Formulaire expiré",
-            "La déconnexion n'a pas pu être vérifiée. Rechargez la page puis recommencez.",
-        )
+    if await csrf.checked_form(request, caller.session.csrf_token) is None:
+        return caller, csrf.refused(anonymous_error)
     return caller, None
 
 
@@ -178,7 +165,7 @@ async def logout_everywhere(request: Request) -> Response:
         async with services.sessionmaker() as session, session.begin():
             await log_out_everywhere(session, caller.principal)
     response = redirect(f"{LOGIN_PATH}?deconnexion=partout")
-    delete_cookie(response, services, COOKIE_NAME)
+    delete_cookie(response, COOKIE_NAME, secure=services.settings.cookie_secure)
     return response
 
 
@@ -191,5 +178,5 @@ async def logout(request: Request) -> Response:
         async with services.sessionmaker() as session, session.begin():
             await close_session(session, caller.session.token)
     response = redirect(f"{LOGIN_PATH}?deconnexion=1")
-    delete_cookie(response, services, COOKIE_NAME)
+    delete_cookie(response, COOKIE_NAME, secure=services.settings.cookie_secure)
     return response

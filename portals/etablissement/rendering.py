@@ -1,45 +1,40 @@
-"""Jinja2 rendering of the portal's pages (their security headers: ``portals.security_headers``)."""
+"""Jinja2 rendering of the staff portal's pages: its templates and filters over the shell's
+environment (``portals.common.rendering``)."""
 
 from __future__ import annotations
 
 from pathlib import Path
 from typing import Any
 
-from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from starlette.responses import HTMLResponse
 
+from portals.common.rendering import Templates, environment
 from portals.etablissement import labels
-from portals.etablissement.assets import DSFR_URL, OWN_URL
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
+STATIC = Path(__file__).resolve().parent / "static"
+OWN_URL = "/static/etablissement"
 
-
-def _environment() -> Environment:
-    env = Environment(
-        loader=FileSystemLoader(TEMPLATES),
-        autoescape=select_autoescape(enabled_extensions=("html", "svg"), default=True),
-        undefined=StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-    )
-    env.filters["date_fr"] = labels.date_fr
-    env.filters["sex"] = lambda v: labels.label_of(labels.SEX, v)
-    env.filters["sex_short"] = lambda v: labels.label_of(labels.SEX_SHORT, v)
-    env.filters["regime"] = lambda v: labels.label_of(labels.REGIME, v)
-    env.filters["exit_reason"] = lambda v: labels.label_of(labels.EXIT_REASON, v)
-    env.filters["relationship"] = lambda v: labels.label_of(labels.RELATIONSHIP, v)
-    env.filters["school_kind"] = lambda v: labels.label_of(labels.SCHOOL_KIND, v)
-    env.filters["responsibility"] = labels.responsibility
-    env.filters["country"] = labels.country
-    env.filters["thousands"] = lambda n: f"{n:,}".replace(",", "\u202f")
-    env.globals["DSFR_URL"] = DSFR_URL
-    env.globals["OWN_URL"] = OWN_URL
-    return env
-
-
-ENVIRONMENT = _environment()
+PAGES = Templates(
+    environment(
+        TEMPLATES,
+        OWN_URL,
+        {
+            "sex": lambda v: labels.label_of(labels.SEX, v),
+            "sex_short": lambda v: labels.label_of(labels.SEX_SHORT, v),
+            "regime": lambda v: labels.label_of(labels.REGIME, v),
+            "exit_reason": lambda v: labels.label_of(labels.EXIT_REASON, v),
+            "relationship": lambda v: labels.label_of(labels.RELATIONSHIP, v),
+            "school_kind": lambda v: labels.label_of(labels.SCHOOL_KIND, v),
+            "responsibility": labels.responsibility,
+            "country": labels.country,
+            "thousands": lambda n: f"{n:,}".replace(",", "\u202f"),
+        },
+    ),
+    # Before signing in (and on the middlewares' error pages): no menu, no member's tools.
+    anonymous={"page": None},
+)
 
 
 def render(template: str, context: dict[str, Any], status_code: int = 200) -> HTMLResponse:
-    html = ENVIRONMENT.get_template(template).render(**context)
-    return HTMLResponse(html, status_code=status_code)
+    return PAGES.render(template, context, status_code)

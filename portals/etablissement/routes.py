@@ -14,6 +14,7 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import BaseRoute, Route
 
+from portals.common.assets import static_mounts
 from portals.etablissement import (
     accounts,
     audit,
@@ -35,7 +36,7 @@ from portals.etablissement.absences import record as absence_record
 from portals.etablissement.absences import roll_call as absence_roll_call
 from portals.etablissement.absences import settings as absence_settings
 from portals.etablissement.absences import statistics as absence_statistics
-from portals.etablissement.assets import static_mounts
+from portals.etablissement.rendering import OWN_URL, STATIC
 from portals.etablissement.web import anonymous_error
 
 
@@ -129,7 +130,7 @@ def portal_routes() -> list[BaseRoute]:
             methods=["GET", "POST"],
             name="delegations",
         ),
-        *static_mounts(),
+        *static_mounts(OWN_URL, STATIC, "etablissement-static"),
     ]
 
 

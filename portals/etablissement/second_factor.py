@@ -3,8 +3,6 @@ login when the académie requires it, or from "Mon compte"), recovery codes, res
 
 from __future__ import annotations
 
-import hmac
-
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -18,6 +16,9 @@ from api.resolvers import second_factor
 from api.resolvers.vocabulary import SessionStage
 from api.services import services_of
 from core.errors import ValidationFailed
+from portals.common import csrf
+from portals.common.cookies import set_cookie
+from portals.common.redirects import local_path, redirect
 from portals.etablissement import destinations
 from portals.etablissement.rendering import render
 from portals.etablissement.web import (
@@ -25,11 +26,8 @@ from portals.etablissement.web import (
     NEXT_PARAM,
     Page,
     anonymous_error,
-    local_path,
     page_handler,
     parse_id,
-    redirect,
-    set_cookie,
 )
 
 WRONG_CODE = "Code incorrect ou déjà utilisé."
@@ -40,20 +38,11 @@ async def _pending(request: Request, stage: SessionStage) -> tuple[OpenSession |
     if pending is None or pending.stage is not stage:
         return None, ""
     if request.method == "POST":
-        form = await request.form()
-        sent = str(form.get("csrf_token") or "")
-        if not hmac.compare_digest(sent.encode(), pending.csrf_token.encode()):
+        form = await csrf.checked_form(request, pending.csrf_token)
+        if form is None:
             return None, "csrf"
         return pending, local_path(str(form.get(NEXT_PARAM) or ""))
     return pending, local_path(request.query_params.get(NEXT_PARAM))
-
-
-def _expired() -> Response:
-    return anonymous_error(
-        403,
-        "Formulaire expiré",
-        "Le formulaire n'est plus valide. Reprenez la connexion depuis le début.",
-    )
 
 
 async def _activate(request: Request, pending: OpenSession, target: str) -> Response:
@@ -63,7 +52,7 @@ async def _activate(request: Request, pending: OpenSession, target: str) -> Resp
             session, services.settings, pending, client_address(request)
         )
     response = redirect(target)
-    set_cookie(response, services, COOKIE_NAME, opened.token)
+    set_cookie(response, COOKIE_NAME, opened.token, secure=services.settings.cookie_secure)
     return response
 
 
@@ -71,7 +60,7 @@ async def code_page(request: Request) -> Response:
     """``/connexion/code``: the second step of a login."""
     pending, target = await _pending(request, SessionStage.SECOND_FACTOR)
     if target == "csrf":
-        return _expired()
+        return csrf.refused(anonymous_error)
     if pending is None:
         return redirect(LOGIN_PATH)
 
@@ -171,7 +160,7 @@ async def enrolment_at_login(request: Request) -> Response:
     """``/connexion/enrolement``: the académie requires a key the user has not enrolled yet."""
     pending, target = await _pending(request, SessionStage.ENROLMENT)
     if target == "csrf":
-        return _expired()
+        return csrf.refused(anonymous_error)
     if pending is None:
         return redirect(LOGIN_PATH)
     response = await _enrolment_form(

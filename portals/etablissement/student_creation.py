@@ -16,8 +16,9 @@ from api.resolvers.structures import list_divisions
 from api.resolvers.students import IDENTITY_FIELDS, create_student
 from core import clock
 from core.errors import FieldError, ValidationFailed
+from portals.common.rendering import date_fr
 from portals.etablissement import destinations
-from portals.etablissement.labels import REGIME, date_fr
+from portals.etablissement.labels import REGIME
 from portals.etablissement.students import IDENTITY_FORM
 from portals.etablissement.web import Page, page_handler, parse_id, redirect
 

@@ -30,8 +30,8 @@ from api.resolvers.students import (
 from api.schema import schema
 from api.schema.field_permissions import permission_table
 from core.errors import FieldError, StaleVersion, ValidationFailed
+from portals.common.rendering import date_fr
 from portals.etablissement import destinations
-from portals.etablissement.labels import date_fr
 from portals.etablissement.web import Page, page_handler, parse_id, redirect
 
 PAGE_SIZE = 50

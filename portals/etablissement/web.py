@@ -13,11 +13,10 @@ request's read session, each change in a transaction of its own.
 from __future__ import annotations
 
 import functools
-import hmac
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import urlencode
 
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
@@ -31,55 +30,14 @@ from api.resolvers.vocabulary import SchoolYearState
 from api.resolvers.work import Work
 from api.services import Services, services_of
 from core.errors import NotFound
+from portals.common import csrf
+from portals.common.redirects import redirect
 from portals.etablissement.destinations import ABSENCE_MENU, MENU, TILES, Destination
-from portals.etablissement.rendering import render
+from portals.etablissement.rendering import PAGES, render
 
 SCHOOL_COOKIE = "sconet_etablissement"
 LOGIN_PATH = "/connexion"
 NEXT_PARAM = "suivant"
-
-
-def local_path(target: str | None, default: str = "/") -> str:
-    """``target`` when it is a path on this site, else ``default`` (no open redirect)."""
-    if not target or len(target) > 2000:
-        return default
-    if any(ord(c) < 0x20 or c == "\\" for c in target):
-        return default
-    parts = urlsplit(target)
-    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
-        return default
-    return target
-
-
-def set_cookie(
-    response: Response,
-    services: Services,
-    key: str,
-    value: str,
-    *,
-    path: str = "/",
-    max_age: int | None = None,
-) -> None:
-    response.set_cookie(
-        key,
-        value,
-        max_age=max_age,
-        path=path,
-        secure=services.settings.cookie_secure,
-        httponly=True,
-        samesite="lax",
-    )
-
-
-def delete_cookie(response: Response, services: Services, key: str, *, path: str = "/") -> None:
-    response.delete_cookie(
-        key, path=path, secure=services.settings.cookie_secure, httponly=True, samesite="lax"
-    )
-
-
-def redirect(url: str) -> RedirectResponse:
-    # 303: after a POST the browser follows with a GET.
-    return RedirectResponse(url, status_code=303)
 
 
 def login_redirect(request: Request) -> RedirectResponse:
@@ -196,11 +154,11 @@ class Page:
         return render(template, {"page": self, **context}, status_code)
 
     def error(self, status_code: int, title: str, message: str) -> HTMLResponse:
-        return self.render("error.html", status_code, title=title, message=message)
+        return PAGES.error_page(status_code, title, message, page=self)
 
 
 def anonymous_error(status_code: int, title: str, message: str) -> HTMLResponse:
-    return render("error.html", {"page": None, "title": title, "message": message}, status_code)
+    return PAGES.error_page(status_code, title, message)
 
 
 async def _load_scope(page: Page) -> None:
@@ -237,18 +195,10 @@ def page_handler(
             if caller is None:
                 return login_redirect(request)
             services = services_of(request)
-            if request.method == "POST":
-                form = await request.form()
-                sent = form.get("csrf_token")
-                if not isinstance(sent, str) or not hmac.compare_digest(
-                    sent.encode(), caller.session.csrf_token.encode()
-                ):
-                    return anonymous_error(
-                        403,
-                        "Formulaire expiré",
-                        "Le formulaire n'est plus valide (jeton de sécurité absent ou périmé). "
-                        "Revenez à la page précédente, rechargez-la puis recommencez.",
-                    )
+            if request.method == "POST" and (
+                await csrf.checked_form(request, caller.session.csrf_token) is None
+            ):
+                return csrf.refused(anonymous_error)
             async with Work(services.sessionmaker, caller.principal) as work:
                 page = Page(request, services, caller, work, destination.key)
                 await _load_scope(page)

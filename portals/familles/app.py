@@ -10,45 +10,24 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import AsyncIterator
-from pathlib import Path
 
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
-from starlette.responses import Response
-from starlette.routing import BaseRoute, Mount, Route
-from starlette.staticfiles import StaticFiles
+from starlette.routing import BaseRoute, Route
 
-from api.settings import PROJECT_ROOT, Settings
+from api.settings import Settings
 from databases.engines import make_engine, make_sessionmaker, reachable
 from families.work import Work
-from portals.access_log import AccessLog
-from portals.body_limit import BodyLimit
-from portals.client_address import TrustedProxies
-from portals.failures import Failures
+from portals.common.access_log import AccessLog
+from portals.common.assets import static_mounts
+from portals.common.body_limit import BodyLimit
+from portals.common.client_address import TrustedProxies
+from portals.common.failures import Failures
+from portals.common.health import health_endpoint
+from portals.common.security_headers import SecurityHeaders
+from portals.common.text_input import RefuseNulCharacters
 from portals.familles import pages
-from portals.familles.rendering import DSFR_URL, HERE, OWN_URL, render
-from portals.health import health_endpoint
-from portals.security_headers import SecurityHeaders
-from portals.text_input import RefuseNulCharacters
-
-DSFR_DIST = PROJECT_ROOT / "node_modules" / "@gouvfr" / "dsfr" / "dist"
-
-
-class AssetsMissing(RuntimeError):
-    """The DSFR package is not installed beside the project."""
-
-
-def _dsfr_dist() -> Path:
-    if not (DSFR_DIST / "dsfr.min.css").is_file():
-        raise AssetsMissing(
-            f"Le système de design de l'État (DSFR) est introuvable dans {DSFR_DIST}. "
-            "Lancez `npm ci` à la racine du dépôt pour l'installer."
-        )
-    return DSFR_DIST
-
-
-def _error_page(status: int, title: str, message: str) -> Response:
-    return render("message.html", status, title=title, message=message, member=None)
+from portals.familles.rendering import HERE, OWN_URL, error_page
 
 
 def familles_routes() -> list[BaseRoute]:
@@ -70,8 +49,7 @@ def familles_routes() -> list[BaseRoute]:
             health_endpoint(lambda request: reachable(request.app.state.ts_engine)),
             methods=["GET"],
         ),
-        Mount(DSFR_URL, app=StaticFiles(directory=_dsfr_dist()), name="dsfr"),
-        Mount(OWN_URL, app=StaticFiles(directory=HERE / "static"), name="familles-static"),
+        *static_mounts(OWN_URL, HERE / "static", "familles-static"),
     ]
 
 
@@ -90,9 +68,9 @@ def create_familles_app(settings: Settings) -> Starlette:
             Middleware(AccessLog),
             Middleware(TrustedProxies, proxies=settings.trusted_proxies),
             Middleware(SecurityHeaders, https_only=settings.cookie_secure),
-            Middleware(BodyLimit, error_page=_error_page),
-            Middleware(RefuseNulCharacters, error_page=_error_page),
-            Middleware(Failures, error_page=_error_page),
+            Middleware(BodyLimit, error_page=error_page),
+            Middleware(RefuseNulCharacters, error_page=error_page),
+            Middleware(Failures, error_page=error_page),
         ],
         lifespan=lifespan,
     )

@@ -2,21 +2,19 @@
 child's birth date (then a login, a password and an e-mail), add further codes, see each
 child's class, absences and published marks, sign out.
 
-Forms are protected against cross-site posting: a signed-in member's forms carry his
-session's token; the anonymous ones (sign in, create an account) a token also set in a
-cookie (double submit).
+Forms are protected against cross-site posting (``portals.common.csrf``): a signed-in
+member's forms carry his session's token; the anonymous ones (sign in, create an account) a
+token also set in a cookie (double submit).
 """
 
 from __future__ import annotations
 
-import hmac
-import secrets
 from collections.abc import Awaitable, Callable
 from datetime import date, timedelta
 from typing import TypeVar
 
 from starlette.requests import Request
-from starlette.responses import RedirectResponse, Response
+from starlette.responses import Response
 
 from core.guess_counters import (
     ACCOUNT_POLICY,
@@ -52,7 +50,10 @@ from families.accounts import (
 )
 from families.school_life import school_life
 from families.work import Transaction, Work
-from portals.familles.rendering import render
+from portals.common import csrf
+from portals.common.cookies import delete_cookie, set_cookie
+from portals.common.redirects import redirect
+from portals.familles.rendering import error_page, render
 
 # A code typed with wrong birth dates: a few mistakes, then a long lock (the date is guessable).
 CODE_POLICY = GuessPolicy(
@@ -70,6 +71,7 @@ SESSION_COOKIE = "sconet_familles"
 LINK_TOKEN_COOKIE = "sconet_familles_lien"
 LINK_TOKEN_LIFETIME = timedelta(minutes=15)
 CSRF_COOKIE = "sconet_familles_csrf"
+ANONYMOUS_FORMS = csrf.AnonymousForms(CSRF_COOKIE)
 SERVICE_LABELS = {"absences": "absences", "grades": "notes"}
 
 
@@ -82,39 +84,24 @@ def _secure(request: Request) -> bool:
     return bool(request.app.state.settings.cookie_secure)
 
 
-def _redirect(url: str) -> RedirectResponse:
-    return RedirectResponse(url, status_code=303)
-
-
 def _anonymous_token(request: Request) -> str:
-    return request.cookies.get(CSRF_COOKIE) or secrets.token_urlsafe(24)
+    return ANONYMOUS_FORMS.token(request)
 
 
 def _with_anonymous_token(request: Request, response: Response, token: str) -> Response:
-    if request.cookies.get(CSRF_COOKIE) != token:
-        response.set_cookie(
-            CSRF_COOKIE, token, httponly=True, samesite="lax", secure=_secure(request)
-        )
-    return response
+    return ANONYMOUS_FORMS.keep(request, response, token, secure=_secure(request))
 
 
 async def _form(request: Request, expected: str | None) -> dict[str, str] | None:
     """The form's fields, or None when its CSRF token is missing or wrong."""
-    form = await request.form()
-    sent = str(form.get("csrf_token") or "")
-    if not expected or not hmac.compare_digest(sent.encode(), expected.encode()):
+    form = await csrf.checked_form(request, expected)
+    if form is None:
         return None
     return {key: str(value) for key, value in form.items() if isinstance(value, str)}
 
 
 def _refused() -> Response:
-    return render(
-        "message.html",
-        403,
-        title="Formulaire expiré",
-        message="Le formulaire n'est plus valide. Revenez à la page précédente, rechargez-la puis recommencez.",
-        member=None,
-    )
+    return csrf.refused(error_page)
 
 
 async def _member(
@@ -124,10 +111,8 @@ async def _member(
 
 
 def _signed_in(request: Request, token: str) -> Response:
-    response = _redirect("/enfants")
-    response.set_cookie(
-        SESSION_COOKIE, token, httponly=True, samesite="lax", secure=_secure(request)
-    )
+    response = redirect("/enfants")
+    set_cookie(response, SESSION_COOKIE, token, secure=_secure(request))
     return response
 
 
@@ -181,7 +166,7 @@ def _day(raw: str | None) -> date | None:
 async def home(request: Request) -> Response:
     async with _families(request).transaction() as transaction:
         if await _member(transaction, request):
-            return _redirect("/enfants")
+            return redirect("/enfants")
     token = _anonymous_token(request)
     return _with_anonymous_token(
         request, render("home.html", csrf=token, error="", login="", member=None), token
@@ -222,13 +207,13 @@ async def logout(request: Request) -> Response:
     async with _families(request).transaction() as transaction:
         member = await _member(transaction, request)
         if member is None:
-            return _redirect("/")
+            return redirect("/")
         form = await _form(request, member[1].csrf_token)
         if form is None:
             return _refused()
         await transaction.run(close_session, member[1])
-    response = _redirect("/")
-    response.delete_cookie(SESSION_COOKIE, httponly=True, samesite="lax", secure=_secure(request))
+    response = redirect("/")
+    delete_cookie(response, SESSION_COOKIE, secure=_secure(request))
     return response
 
 
@@ -338,7 +323,7 @@ async def family(request: Request) -> Response:
     async with _families(request).transaction() as transaction:
         member = await _member(transaction, request)
         if member is None:
-            return _redirect("/")
+            return redirect("/")
         found = await transaction.run(children, member[0])
         return render(
             "children.html",
@@ -353,7 +338,7 @@ async def add_code(request: Request) -> Response:
     async with _families(request).transaction() as transaction:
         member = await _member(transaction, request)
     if member is None:
-        return _redirect("/")
+        return redirect("/")
     account, session = member
     if request.method == "GET":
         return render("attach.html", error={}, values={}, member=member)
@@ -385,7 +370,7 @@ async def add_code(request: Request) -> Response:
             values=form,
             member=member,
         )
-    return _redirect("/enfants")
+    return redirect("/enfants")
 
 
 async def child(request: Request) -> Response:
@@ -394,14 +379,13 @@ async def child(request: Request) -> Response:
     async with _families(request).transaction() as transaction:
         member = await _member(transaction, request)
         if member is None:
-            return _redirect("/")
+            return redirect("/")
         life = await transaction.run(school_life, member[0], child_id)
         if life is None:
-            return render(
-                "message.html",
+            return error_page(
                 404,
-                title="Page introuvable",
-                message="Cet élève n'est pas rattaché à votre compte.",
+                "Page introuvable",
+                "Cet élève n'est pas rattaché à votre compte.",
                 member=member,
             )
         return render(
@@ -425,15 +409,14 @@ def _token_out_of_url(request: Request) -> Response | None:
     jeton = request.query_params.get("jeton")
     if jeton is None:
         return None
-    response = _redirect(request.url.path)
-    response.set_cookie(
+    response = redirect(request.url.path)
+    set_cookie(
+        response,
         LINK_TOKEN_COOKIE,
         jeton,
-        max_age=int(LINK_TOKEN_LIFETIME.total_seconds()),
-        path=request.url.path,
-        httponly=True,
         secure=_secure(request),
-        samesite="lax",
+        path=request.url.path,
+        max_age=int(LINK_TOKEN_LIFETIME.total_seconds()),
     )
     return response
 
@@ -443,20 +426,12 @@ def _link_token(request: Request) -> str:
 
 
 def _forget_link_token(request: Request, response: Response) -> Response:
-    response.delete_cookie(
-        LINK_TOKEN_COOKIE,
-        path=request.url.path,
-        httponly=True,
-        secure=_secure(request),
-        samesite="lax",
-    )
+    delete_cookie(response, LINK_TOKEN_COOKIE, secure=_secure(request), path=request.url.path)
     return response
 
 
 def _expired_link(request: Request, message: str) -> Response:
-    return _forget_link_token(
-        request, render("message.html", 400, title="Lien expiré", message=message, member=None)
-    )
+    return _forget_link_token(request, error_page(400, "Lien expiré", message))
 
 
 async def confirm(request: Request) -> Response:
@@ -556,7 +531,7 @@ async def account_page(request: Request) -> Response:
     async with _families(request).transaction() as transaction:
         member = await _member(transaction, request)
         if member is None:
-            return _redirect("/")
+            return redirect("/")
         account, session = member
         error: dict[str, str] = {}
         saved = False

@@ -14,7 +14,7 @@ from sqlalchemy import select
 
 from api.settings import SettingsError, load_settings
 from core.guess_counters import Key
-from portals.client_address import forwarded_client
+from portals.common.client_address import forwarded_client
 from portals.familles.app import create_familles_app
 from tests.conftest import TEST_SECRET_KEY
 from tests.portals.familles.family_steps import post_form
@@ -102,7 +102,7 @@ def test_a_malformed_proxy_list_names_the_variable(tmp_path):
 
 def test_serve_leaves_forwarded_headers_and_access_log_to_the_apps(monkeypatch, tmp_path):
     """uvicorn believes X-Forwarded-For from loopback by default, and its access log writes
-    query strings whole: both apps are served without either (see portals.access_log)."""
+    query strings whole: both apps are served without either (see portals.common.access_log)."""
     import uvicorn
     from click.testing import CliRunner
 

@@ -1,8 +1,8 @@
 """The security headers of every HTTP response of both portals and the API, set in one place.
 
 A pure ASGI middleware (no response buffering): it adds the headers when the
-response starts, leaving any a handler set on purpose. Lives under
-``portals`` so that the families portal, which may not import the admin
+response starts, leaving any a handler set on purpose. Lives in
+``portals.common`` so that the families portal, which may not import the admin
 side, can use it too.
 """
 

@@ -4,7 +4,7 @@ Starlette reads a body whole when a handler asks for it (``request.json()``,
 ``request.form()``): an anonymous caller could make the server hold any
 size in memory. A declared ``Content-Length`` above the limit is refused
 unread; a body sent without one (chunked) is counted as it streams and
-refused as soon as it passes the limit. Lives under ``portals`` so that the
+refused as soon as it passes the limit. Lives in ``portals.common`` so that the
 families portal can use it too.
 """
 
@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from portals.failures import BodyTooLarge, ErrorPage, answer
+from portals.common.failures import BodyTooLarge, ErrorPage, answer
 
 MEBIBYTE = 1024 * 1024
 # Forms, logins and the logo upload (at most 512 kB) fit in 1 MiB.

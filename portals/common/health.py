@@ -1,8 +1,8 @@
 """``/sante`` of both apps: 200 when every database the app uses answers, else 503.
 
 A load balancer takes an instance out on 503. The answer names nothing
-internal; the reason goes to the log (``databases.engines.reachable``). Lives
-under ``portals`` so that the families portal can use it too.
+internal; the reason goes to the log (``databases.engines.reachable``). Lives in
+``portals.common`` so that the families portal can use it too.
 """
 
 from __future__ import annotations

@@ -5,7 +5,7 @@ believing it from any peer (uvicorn believes it from loopback by default)
 lets a caller choose a new address at each request. The apps are served
 with uvicorn's proxy headers off, and this middleware alone decides, from
 ``SCONET_TRUSTED_PROXIES`` (empty by default: the header is ignored). Lives
-under ``portals`` so that the families portal can use it too.
+in ``portals.common`` so that the families portal can use it too.
 """
 
 from __future__ import annotations

@@ -3,9 +3,9 @@
 PostgreSQL cannot store or compare it: a search or a login carrying one would
 fail deep in a statement. GraphQL documents are checked by the schema
 (``api.schema.text_input``), which names the variable. Bodies are read whole
-here, which the body limit (``portals.body_limit``, outside this middleware)
-keeps small; multipart uploads are left to their handlers. Lives under
-``portals`` so that the families portal can use it too.
+here, which the body limit (``portals.common.body_limit``, outside this middleware)
+keeps small; multipart uploads are left to their handlers. Lives in
+``portals.common`` so that the families portal can use it too.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from urllib.parse import parse_qsl
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from portals.failures import ErrorPage, answer
+from portals.common.failures import ErrorPage, answer
 
 NUL = "\x00"
 CHECKED_BODIES = ("application/x-www-form-urlencoded", "application/json")

@@ -5,7 +5,7 @@ failure answer carries them. API callers (``/graphql``, ``/api/...``,
 ``/oauth/...``, exports, or any client that does not accept HTML) get JSON;
 browsers get the portal's own error page in French. The exception and its
 traceback go to the log only (``core.failures``). A database that cannot be
-reached answers 503 rather than 500. Lives under ``portals`` so that the
+reached answers 503 rather than 500. Lives in ``portals.common`` so that the
 families portal can use it too.
 """
 
@@ -26,7 +26,7 @@ from core.failures import (
 
 
 class BodyTooLarge(Exception):
-    """Raised by the body limit (``portals.body_limit``) while a handler reads past it: the
+    """Raised by the body limit (``portals.common.body_limit``) while a handler reads past it: the
     limit's own answer, not a failure."""
 
     def __init__(self, limit: int) -> None:

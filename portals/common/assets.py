@@ -1,6 +1,7 @@
-"""Static assets of the staff portal: the DSFR from the repository's node_modules, and our own CSS.
+"""Static assets of both portals: the DSFR from the repository's node_modules, and each
+portal's own CSS.
 
-Nothing is fetched from a CDN: the browser gets every file from this server.
+Nothing is fetched from a CDN: the browser gets every file from the portal's own server.
 """
 
 from __future__ import annotations
@@ -13,9 +14,7 @@ from starlette.staticfiles import StaticFiles
 from api.settings import PROJECT_ROOT
 
 DSFR_DIST = PROJECT_ROOT / "node_modules" / "@gouvfr" / "dsfr" / "dist"
-OWN_STATIC = Path(__file__).resolve().parent / "static"
 DSFR_URL = "/static/dsfr"
-OWN_URL = "/static/etablissement"
 
 
 class AssetsMissing(RuntimeError):
@@ -33,8 +32,9 @@ def dsfr_dist(root: Path | None = None) -> Path:
     return dist
 
 
-def static_mounts() -> list[Mount]:
+def static_mounts(own_url: str, own_folder: Path, name: str) -> list[Mount]:
+    """The DSFR at ``DSFR_URL`` and the portal's own files at ``own_url``."""
     return [
         Mount(DSFR_URL, app=StaticFiles(directory=dsfr_dist()), name="dsfr"),
-        Mount(OWN_URL, app=StaticFiles(directory=OWN_STATIC), name="etablissement-static"),
+        Mount(own_url, app=StaticFiles(directory=own_folder), name=name),
     ]

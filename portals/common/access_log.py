@@ -5,7 +5,7 @@ Query strings carry what must not be logged: a searched name or INE
 (``?jeton=...``). uvicorn's access log writes them whole, so the apps are
 served with it off and log here instead. Nor is the client's address
 written: it is personal data, and the throttling tables keep what
-protection needs. Lives under ``portals`` so that the families portal can
+protection needs. Lives in ``portals.common`` so that the families portal can
 use it too.
 """
 
