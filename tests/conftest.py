@@ -320,6 +320,18 @@ async def database_urls(
 
 
 @pytest.fixture
+async def postgresql_urls(database_templates: DatabaseTemplates, tmp_path: Path) -> DatabaseUrls:
+    """A freshly migrated PostgreSQL pair, for what only PostgreSQL allows (several server
+    processes): such a test runs once, not once per engine, and is never skipped in CI."""
+    reason = _pg_unreachable_reason()
+    if reason is not None:
+        if IN_CI:
+            pytest.fail(f"{reason} (CI=true: PostgreSQL tests may not be skipped)")
+        pytest.skip(reason)
+    return await database_templates.fresh("postgresql", tmp_path)
+
+
+@pytest.fixture
 async def unmigrated_database_urls(engine_name: str, tmp_path: Path) -> AsyncIterator[DatabaseUrls]:
     """Two brand-new databases with no schema at all (for migration tests); dropped afterwards."""
     if engine_name == "sqlite":

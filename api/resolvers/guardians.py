@@ -112,6 +112,10 @@ LINK_CARD_COLUMNS = (
     *(getattr(Guardian, name) for name in GUARDIAN_CARD_FIELDS),
 )
 RANKED = {1: Responsibility.LEGAL_1, 2: Responsibility.LEGAL_2}
+# Built once: the columns of a statement are checked on each construction (a list is read
+# on every request that shows guardians).
+LINK_CARDS = select(*LINK_CARD_COLUMNS).join(Guardian, Guardian.id == GuardianLink.guardian_id)
+LINK_ORDER = (GuardianLink.legal_rank.is_(None), GuardianLink.legal_rank, Guardian.family_name)
 
 
 def guardian_card(guardian: Guardian) -> GuardianCard:
@@ -384,12 +388,7 @@ async def guardian_cards_for_students(
     caller may read through that student (one read for a whole list of students)."""
     rows = (
         await session.execute(
-            select(*LINK_CARD_COLUMNS)
-            .join(Guardian, Guardian.id == GuardianLink.guardian_id)
-            .where(GuardianLink.student_id.in_(student_ids))
-            .order_by(
-                GuardianLink.legal_rank.is_(None), GuardianLink.legal_rank, Guardian.family_name
-            )
+            LINK_CARDS.where(GuardianLink.student_id.in_(student_ids)).order_by(*LINK_ORDER)
         )
     ).all()
     links = [_link_card(row) for row in rows]

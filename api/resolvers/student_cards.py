@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.auth.field_permissions import hide_unpermitted, restricted_to
@@ -44,6 +45,8 @@ class StudentCard:
 
 CARD_FIELDS = tuple(StudentCard.__dataclass_fields__)
 CARD_COLUMNS = tuple(getattr(Student, name) for name in CARD_FIELDS)
+# Built once: the columns of a statement are checked on each construction.
+STUDENT_CARDS = select(*CARD_COLUMNS)
 
 
 def card_of_row(row: Any) -> StudentCard:

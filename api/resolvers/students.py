@@ -24,7 +24,12 @@ from api.resolvers import audit, enrollments
 from api.resolvers.audit import attribute_to_student_school
 from api.resolvers.fields import FieldParser
 from api.resolvers.ine_conflicts import flag_conflicts, other_holders
-from api.resolvers.student_cards import CARD_COLUMNS, StudentCard, card_of_row, student_cards
+from api.resolvers.student_cards import (
+    STUDENT_CARDS,
+    StudentCard,
+    card_of_row,
+    student_cards,
+)
 from core import clock
 from core.errors import FieldError, StaleVersion, ValidationFailed
 from db.audit import set_actor
@@ -136,12 +141,12 @@ def _filtered(principal: Principal, filters: StudentFilter) -> Select[Any]:
     if len(conditions) > 1:
         # A structure (or an INE) narrows the enrolments: start from them (indexed by school,
         # division, group) rather than testing every student.
-        query = select(*CARD_COLUMNS).where(
+        query = STUDENT_CARDS.where(
             Student.id.in_(select(Enrollment.student_id).where(*conditions))
         )
     else:
         # A name or INE narrows the students: test each candidate's enrolments.
-        query = select(*CARD_COLUMNS).where(
+        query = STUDENT_CARDS.where(
             exists().where(Enrollment.student_id == Student.id, *conditions)
         )
     if filters.name_prefix and filters.name_prefix.strip():

@@ -58,34 +58,74 @@ def plain_fields(object_type: GraphQLObjectType) -> PlainFields:
     return found
 
 
+# Returned by ``_plain_value`` when the general path must answer (and report the error).
+GENERAL = object()
+
+
+def _plain_value(source: Any, plain: tuple[str, GraphQLLeafType, bool]) -> Any:
+    name, leaf, non_null = plain
+    value = getattr(source, name, Undefined)
+    if value is None:
+        return GENERAL if non_null else None
+    if value is Undefined:
+        return GENERAL
+    try:
+        coerced = leaf.coerce_output_value(value)
+    except Exception:  # the general path reports it, located
+        return GENERAL
+    return GENERAL if coerced is Undefined or coerced is None else coerced
+
+
 class PlainFieldsFirst(StrawberryGraphQLCoreExecutionContext):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         manager = self.middleware_manager
         self.short_path = manager is None or not manager.middlewares
 
-    def execute_field(
+    def execute_fields(
         self,
         parent_type: GraphQLObjectType,
-        source: Any,
-        field_details_list: Any,
+        source_value: Any,
         path: Any,
+        grouped_field_set: dict[str, Any],
         position_context: Any,
     ) -> Any:
-        if self.short_path:
-            plain = plain_fields(parent_type).get(field_details_list[0].node.name.value)
-            if plain is not None:
-                name, leaf, non_null = plain
-                value = getattr(source, name, Undefined)
-                if value is None and not non_null:
-                    return None
-                if value is not None and value is not Undefined:
-                    try:
-                        coerced = leaf.coerce_output_value(value)
-                    except Exception:  # the general path reports it, located
-                        coerced = Undefined
-                    if coerced is not Undefined and coerced is not None:
-                        return coerced
-        return super().execute_field(
-            parent_type, source, field_details_list, path, position_context
+        plain = plain_fields(parent_type) if self.short_path else None
+        if not plain:
+            return super().execute_fields(
+                parent_type, source_value, path, grouped_field_set, position_context
+            )
+        values: dict[str, Any] = {}
+        others: dict[str, Any] = {}
+        for response_name, details in grouped_field_set.items():
+            field = plain.get(details[0].node.name.value)
+            value = GENERAL if field is None else _plain_value(source_value, field)
+            if value is GENERAL:
+                others[response_name] = details
+            else:
+                values[response_name] = value
+        if not others:
+            return values
+        results: Any = super().execute_fields(
+            parent_type, source_value, path, others, position_context
         )
+        if not values:
+            return results
+        if self.is_awaitable(results):
+
+            async def merged() -> dict[str, Any]:
+                return _in_order(grouped_field_set, values, await results)
+
+            return merged()
+        return _in_order(grouped_field_set, values, results)
+
+
+def _in_order(
+    grouped_field_set: dict[str, Any], values: dict[str, Any], results: dict[str, Any]
+) -> dict[str, Any]:
+    """The answers in the document's order (a field the general path left out stays out)."""
+    return {
+        name: values[name] if name in values else results[name]
+        for name in grouped_field_set
+        if name in values or name in results
+    }

@@ -55,12 +55,20 @@ class _NulLiterals(Visitor):
             self.found = ".".join(names) or "document"
 
 
-def nul_character_in(document: DocumentNode | None, variables: dict[str, Any] | None) -> str | None:
-    """The variable (``$filter.name``) or argument path holding a NUL character, if any."""
+def nul_character_in(
+    document: DocumentNode | None, variables: dict[str, Any] | None, text: str | None = None
+) -> str | None:
+    """The variable (``$filter.name``) or argument path holding a NUL character, if any.
+
+    ``text``, the document's source when known: a literal can hold a NUL only through an
+    escape (``\\u0000``, ``\\u{0}``) or the character itself, so a source without either
+    is not walked (most documents, on every request)."""
     for name, value in (variables or {}).items():
         found = _nul_in_value(value, f"${name}")
         if found:
             return found
+    if text is not None and "\\u" not in text and NUL not in text:
+        return None
     if document is not None:
         literals = _NulLiterals()
         visit(document, literals)
@@ -71,7 +79,7 @@ def nul_character_in(document: DocumentNode | None, variables: dict[str, Any] | 
 class RefuseNulCharacters(SchemaExtension):
     def on_execute(self) -> Iterator[None]:
         context = self.execution_context
-        where = nul_character_in(context.graphql_document, context.variables)
+        where = nul_character_in(context.graphql_document, context.variables, context.query)
         if where is not None:
             context.result = ExecutionResult(
                 data=None,

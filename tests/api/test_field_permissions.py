@@ -9,6 +9,8 @@ from api.cli import main
 from api.schema import schema
 from api.schema.field_permissions import permission_table
 from api.schema.permissions_document import DOCUMENT, build
+from db.accounts import Role, RoleGrant
+from db.audit import AuditActor, set_actor
 from tests.portals.conftest import Portal, make_client
 
 RECORD = """
@@ -64,3 +66,38 @@ async def test_the_portal_hides_the_same_fields(app, world):
         await portal.login("principal_a")
         page = await portal.get(f"/eleves/{world.students['lina']}")
         assert "INE" in page.text and "Téléphone portable" in page.text
+
+
+LIST = """
+{ students(first: 50) { nodes { familyName firstName ine birthCity
+    guardians { guardian { firstName phoneMobile city } } } } }
+"""
+
+
+async def test_one_list_shows_each_student_as_his_school_allows(gql, world, sessionmaker):
+    """A teacher in school A who is also principal of school B: in one list, identity and
+    contacts show for B's students (principal there) and not for A's (teacher there); the
+    same guardian (Paul Martin, father of Lina in A and of Jade in B) shows his phone only
+    through Jade."""
+    async with sessionmaker() as session, session.begin():
+        set_actor(session.sync_session, AuditActor(kind="system", id=None, label="tests"))
+        session.add(
+            RoleGrant(
+                user_id=world.users["teacher_a"], school_id=world.school_b, role=Role.PRINCIPAL
+            )
+        )
+    body = await gql("teacher_a", LIST)
+    assert "errors" not in body
+    seen = {s["firstName"]: s for s in body["data"]["students"]["nodes"]}
+    assert seen["Jade"]["ine"] == "0987654321B" and seen["Jade"]["birthCity"] == "Montreuil"
+    assert seen["Lina"]["ine"] is None and seen["Lina"]["birthCity"] is None
+    [jade_father] = [g["guardian"] for g in seen["Jade"]["guardians"]]
+    assert jade_father == {
+        "firstName": "Paul",
+        "phoneMobile": "06 12 34 56 78",
+        "city": "Montreuil",
+    }
+    lina_father = next(
+        g["guardian"] for g in seen["Lina"]["guardians"] if g["guardian"]["firstName"] == "Paul"
+    )
+    assert lina_father == {"firstName": "Paul", "phoneMobile": None, "city": None}

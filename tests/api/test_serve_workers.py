@@ -335,13 +335,10 @@ async def test_serve_with_two_workers(
         serve.stop()
 
 
-async def test_a_dead_worker_is_replaced_and_ctrl_c_stops_them_all(
-    database_urls, engine_name, tmp_path
-):
-    if engine_name == "sqlite":
-        pytest.skip("several processes need PostgreSQL (SQLite's refusal is tested above)")
+async def test_a_dead_worker_is_replaced_and_ctrl_c_stops_them_all(postgresql_urls, tmp_path):
+    """PostgreSQL only: several processes need it (SQLite's refusal is tested above)."""
     serve = Serve(
-        _environment(database_urls, tmp_path),
+        _environment(postgresql_urls, tmp_path),
         tmp_path / "serve.log",
         "--workers",
         "2",
@@ -363,12 +360,9 @@ async def test_a_dead_worker_is_replaced_and_ctrl_c_stops_them_all(
         serve.stop()
 
 
-async def test_workers_stop_by_themselves_when_serve_is_killed(
-    database_urls, engine_name, tmp_path
-):
-    if engine_name == "sqlite":
-        pytest.skip("several processes need PostgreSQL (SQLite's refusal is tested above)")
-    serve = Serve(_environment(database_urls, tmp_path), tmp_path / "serve.log", "--workers", "2")
+async def test_workers_stop_by_themselves_when_serve_is_killed(postgresql_urls, tmp_path):
+    """PostgreSQL only: several processes need it (SQLite's refusal is tested above)."""
+    serve = Serve(_environment(postgresql_urls, tmp_path), tmp_path / "serve.log", "--workers", "2")
     try:
         await serve.wait_until_answering()
         workers = await serve.wait_for_processes(2, other_than=set())
