@@ -192,7 +192,8 @@ async def enrol(page: Page) -> Response:
 @page_handler(destinations.ACCOUNT)
 async def renew_recovery_codes(page: Page) -> Response:
     code = str((await page.request.form()).get("code") or "")
-    # Guesses of the code are counted like at sign-in: each step a transaction of its own.
+    # As at sign-in, the code is checked on the account itself (no principal taken), and a
+    # wrong one is counted by a step of its own, which the refused renewal cannot undo.
     visitor, user_id = Visitor.of(page.services), page.principal.id or 0
     try:
         codes = await visitor.run(
