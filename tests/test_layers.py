@@ -10,7 +10,10 @@ place in the module: top level, inside functions, under ``TYPE_CHECKING``):
 - ``core`` and ``documents`` (the bottom) import nothing of the project above them;
 - the families' domain (``families``) imports neither the admin database nor the staff domain;
 - the families portal reaches nothing of the admin database: no module it imports,
-  directly or through other modules of the project, is ``db`` or under it.
+  directly or through other modules of the project, is ``db`` or under it;
+- no portal opens a database session itself: none reaches for a sessionmaker or begins a
+  transaction; pages run domain functions through a unit of work (``api.resolvers.work``,
+  ``families.work``).
 """
 
 from __future__ import annotations
@@ -143,12 +146,41 @@ def admin_database_reached_by_families(root: Path) -> list[str]:
     )
 
 
+# What opening a session takes: the application's sessionmaker (``services.sessionmaker``, a
+# ``sessionmaker`` variable) and a transaction's ``begin()``.
+SESSION_OPENERS = frozenset({"sessionmaker", "_sessionmaker", "begin", "begin_nested"})
+
+
+def sessions_opened(root: Path, package: str = "portals") -> list[str]:
+    """``module:line name`` wherever a module under ``package`` reaches for a sessionmaker or
+    begins a transaction."""
+    found = []
+    for module, path in project_modules(root).items():
+        if not _within(module, package):
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            name = (
+                node.attr
+                if isinstance(node, ast.Attribute)
+                else node.id
+                if isinstance(node, ast.Name)
+                else None
+            )
+            if name in SESSION_OPENERS:
+                found.append((module, node.lineno, name))
+    return [f"{module}:{line} {name}" for module, line, name in sorted(found)]
+
+
 def test_imports_point_down_only() -> None:
     assert violations(ROOT) == []
 
 
 def test_families_portal_reaches_nothing_of_the_admin_database() -> None:
     assert admin_database_reached_by_families(ROOT) == []
+
+
+def test_no_portal_opens_a_session() -> None:
+    assert sessions_opened(ROOT) == []
 
 
 def _tree(root: Path, files: dict[str, str]) -> Path:
@@ -208,4 +240,22 @@ def test_the_admin_database_reached_through_another_module_is_found(tmp_path: Pa
     assert admin_database_reached_by_families(root) == [
         "db (imported by api.engines)",
         "db.base (imported by api.engines)",
+    ]
+
+
+def test_a_portal_opening_a_session_is_found(tmp_path: Path) -> None:
+    root = _tree(
+        tmp_path,
+        {
+            "portals/__init__.py": "",
+            "portals/login.py": (
+                "async def login(services):\n"
+                "    async with services.sessionmaker() as session, session.begin():\n"
+                "        pass\n"
+            ),
+        },
+    )
+    assert sessions_opened(root) == [
+        "portals.login:2 begin",
+        "portals.login:2 sessionmaker",
     ]

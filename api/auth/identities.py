@@ -57,6 +57,25 @@ def login_keys(login: str, address: str | None) -> list[tuple[Key, GuessPolicy]]
     return keys
 
 
+async def authenticate_unless_blocked(
+    session: AsyncSession, login: str, password: str, address: str | None
+) -> StaffUser | None:
+    """``authenticate`` behind the guess counters: raises ``Throttled`` (nothing checked) while
+    the account or the address must wait; a success clears the account's counter. A failure
+    is the caller's to count (``count_wrong_password``) in a transaction that the refusal does
+    not roll back."""
+    keys = login_keys(login, address)
+    await ensure_not_blocked(session, keys)
+    user = await authenticate(session, login, password)
+    if user is not None:
+        await record_success(session, [keys[0][0]])
+    return user
+
+
+async def count_wrong_password(session: AsyncSession, login: str, address: str | None) -> None:
+    await record_failure(session, login_keys(login, address))
+
+
 async def authenticate_throttled(
     session: AsyncSession,
     sessionmaker: async_sessionmaker[AsyncSession],
@@ -64,17 +83,12 @@ async def authenticate_throttled(
     password: str,
     address: str | None,
 ) -> StaffUser | None:
-    """``authenticate`` behind the guess counters: raises ``Throttled`` (nothing checked) while
-    the account or the address must wait; a failure is counted in its own transaction, so it
-    stays counted although the caller's transaction ends without a login."""
-    keys = login_keys(login, address)
-    await ensure_not_blocked(session, keys)
-    user = await authenticate(session, login, password)
+    """``authenticate_unless_blocked``, a failure counted in its own transaction, so it stays
+    counted although the caller's transaction ends without a login."""
+    user = await authenticate_unless_blocked(session, login, password, address)
     if user is None:
         async with sessionmaker() as counting, counting.begin():
-            await record_failure(counting, keys)
-    else:
-        await record_success(session, [keys[0][0]])
+            await count_wrong_password(counting, login, address)
     return user
 
 

@@ -20,6 +20,7 @@ from api.auth.identities import acting_as
 from api.auth.permissions import Permission
 from api.auth.principal import PermissionDenied, Principal
 from api.auth.sessions import close_all_sessions
+from api.auth.throttling import ensure_not_blocked, record_failure, record_success
 from core import clock
 from core.errors import NotFound, ValidationFailed
 from db.accounts import RecoveryCode, Role, RoleGrant, StaffUser
@@ -130,6 +131,34 @@ async def regenerate_recovery_codes(
     if not totp.enrolled(user) or not totp.check_totp(user, secret_key, code):
         raise ValidationFailed.single("code", "WRONG_CODE", "Code incorrect.")
     return await totp.new_recovery_codes(session, user.id)
+
+
+async def second_factor_checked(
+    session: AsyncSession, secret_key: str, user_id: int, code: str, address: str | None = None
+) -> bool:
+    """``second_factor_passes`` behind the account's guess counter: ``Throttled`` (nothing
+    checked) while it must wait; a right code clears it. A wrong one is the caller's to count
+    (``count_wrong_code``) in a transaction of its own."""
+    keys = totp.code_keys(user_id)
+    await ensure_not_blocked(session, keys)
+    passed = await second_factor_passes(session, secret_key, user_id, code, address)
+    if passed:
+        await record_success(session, [key for key, _policy in keys])
+    return passed
+
+
+async def renew_recovery_codes(
+    session: AsyncSession, secret_key: str, user_id: int, code: str, address: str | None = None
+) -> list[str]:
+    """``regenerate_recovery_codes`` behind the account's guess counter: ``Throttled`` while it
+    must wait; ``ValidationFailed`` for a wrong code, which the caller counts
+    (``count_wrong_code``) in a transaction of its own."""
+    await ensure_not_blocked(session, totp.code_keys(user_id))
+    return await regenerate_recovery_codes(session, secret_key, user_id, code, address)
+
+
+async def count_wrong_code(session: AsyncSession, user_id: int) -> None:
+    await record_failure(session, totp.code_keys(user_id))
 
 
 async def _resettable(session: AsyncSession, principal: Principal, user_id: int) -> StaffUser:

@@ -199,6 +199,24 @@ async def search_students(
     )
 
 
+@requires(Permission.STUDENTS_IDENTITY_READ)
+async def search_students_by_ine(
+    session: AsyncSession,
+    principal: Principal,
+    filters: StudentFilter,
+    *,
+    first: int = 50,
+    after: str | None = None,
+    order: StudentOrder = StudentOrder.NAME,
+    with_total: bool = True,
+) -> StudentPage:
+    """``search_students`` with an INE among the filters: the INE is identity data, so the
+    search needs that permission as well as reading students."""
+    return await search_students(
+        session, principal, filters, first=first, after=after, order=order, with_total=with_total
+    )
+
+
 @requires(Permission.STUDENTS_READ)
 async def get_student(session: AsyncSession, principal: Principal, student_id: int) -> Student:
     """The full record: the read is recorded in the audit trail (written on commit)."""

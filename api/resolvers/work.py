@@ -11,6 +11,11 @@ goes unrecorded. A change is one transaction of its own, whose audit entries nam
         student = await transaction.run(update_student, student_id, changes)
 
 It commits when the block ends normally and rolls everything back on any exception.
+
+Before a principal exists (signing in, the second factor, enrolment at login) a caller is a
+``Visitor``: ``await visitor.run(fn, *args)`` calls ``fn(session, *args)`` in a transaction of
+its own. ``Work.of`` and ``Visitor.of`` build both from the application's services, so that no
+page handles the sessionmaker.
 """
 
 from __future__ import annotations
@@ -23,6 +28,7 @@ from typing import Concatenate, ParamSpec, TypeVar
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from api.auth.principal import Principal
+from api.services import Services
 from db.audit import set_actor
 
 P = ParamSpec("P")
@@ -54,6 +60,10 @@ class Work:
         self._sessionmaker = sessionmaker
         self.principal = principal
         self._session: AsyncSession | None = None
+
+    @classmethod
+    def of(cls, services: Services, principal: Principal) -> Work:
+        return cls(services.sessionmaker, principal)
 
     async def __aenter__(self) -> Work:
         return self
@@ -105,3 +115,27 @@ class Work:
         async with self._sessionmaker() as session, session.begin():
             set_actor(session.sync_session, self.principal.audit_actor(school_id))
             yield Transaction(session, self.principal)
+
+
+class Visitor:
+    """A caller without a principal yet: the steps of signing in act on an account that no
+    principal stands for, so its functions take no principal."""
+
+    def __init__(self, sessionmaker: async_sessionmaker[AsyncSession]) -> None:
+        self._sessionmaker = sessionmaker
+
+    @classmethod
+    def of(cls, services: Services) -> Visitor:
+        return cls(services.sessionmaker)
+
+    async def run(
+        self,
+        fn: Callable[Concatenate[AsyncSession, P], Awaitable[R]],
+        *args: P.args,
+        **kwargs: P.kwargs,
+    ) -> R:
+        """``fn(session, *args, **kwargs)`` in a transaction of its own: committed when ``fn``
+        returns, rolled back when it raises (a refusal to be remembered, such as a wrong guess,
+        is therefore counted by a ``run`` of its own)."""
+        async with self._sessionmaker() as session, session.begin():
+            return await fn(session, *args, **kwargs)

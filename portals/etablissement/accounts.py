@@ -7,7 +7,6 @@ from typing import Any
 
 from starlette.responses import Response
 
-from api.auth.permissions import Permission
 from api.auth.rights import ROLE_LABELS_FR
 from api.resolvers.accounts import (
     NewAccount,
@@ -17,6 +16,7 @@ from api.resolvers.accounts import (
     manageable_schools,
     set_account_active,
 )
+from api.resolvers.second_factor import reset_second_factor
 from core.errors import NotFound, ValidationFailed
 from portals.etablissement import destinations
 from portals.etablissement.web import Page, page_handler, parse_id, redirect
@@ -41,7 +41,7 @@ async def _render(page: Page, status: int = 200, **context: Any) -> Response:
             (s.id, f"{s.name} ({s.uai})") for s in await page.work.read(manageable_schools)
         ],
         role_labels=ROLE_LABELS_FR,
-        can_reset=page.can(Permission.SECOND_FACTOR_RESET),
+        can_reset=page.may(reset_second_factor),
         **values,
     )
 

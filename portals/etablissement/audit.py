@@ -14,7 +14,6 @@ from typing import Any
 
 from starlette.responses import Response
 
-from api.auth.permissions import Permission
 from api.resolvers.audit import AuditEntry, AuditFilter, AuditPage, audit_trail
 from api.resolvers.audit_names import (
     REFERENCES,
@@ -247,7 +246,7 @@ async def journal(page: Page) -> Response:
     query = page.request.query_params
     criteria = JournalCriteria.from_query(query)
     after = query.get("apres") or None
-    academy_allowed = page.principal.academy_wide(Permission.AUDIT_READ)
+    academy_allowed = page.may_academy_wide(audit_trail)
     # Without a school to work on (the académie administrator), the académie's own trail.
     whole_academy = academy_allowed and (criteria.perimetre == ACADEMY_SCOPE or page.school is None)
     errors: list[FieldError] = []

@@ -6,8 +6,6 @@ from __future__ import annotations
 from starlette.responses import Response
 
 from api.auth.client_scopes import ALL_SCOPES, SCOPE_LABELS_FR
-from api.auth.permissions import Permission
-from api.auth.principal import PermissionDenied
 from api.resolvers.clients import (
     ClientSettings,
     list_clients,
@@ -22,8 +20,8 @@ from portals.etablissement.web import Page, page_handler, parse_id, redirect
 
 
 async def _render(page: Page, status: int = 200, **context: object) -> Response:
-    if not page.principal.academy_wide(Permission.CLIENTS_MANAGE):
-        raise PermissionDenied(Permission.CLIENTS_MANAGE)
+    if not page.may_academy_wide(list_clients):
+        raise page.refusal(list_clients)
     defaults: dict[str, object] = {
         "field_errors": {},
         "form": {"name": "", "schools": [], "scopes": [], "rate": "600"},

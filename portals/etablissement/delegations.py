@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from starlette.responses import Response
 
-from api.auth.permissions import Permission
-from api.auth.principal import PermissionDenied
 from api.auth.rights import RIGHT_LABELS_FR, ROLE_LABELS_FR
 from api.resolvers.delegations import school_staff_rights, set_staff_rights
+from api.resolvers.second_factor import reset_second_factor
 from api.resolvers.vocabulary import Right
 from core.errors import NotFound, ValidationFailed
 from portals.etablissement import destinations
@@ -18,7 +17,7 @@ async def _render(page: Page, message: str | None = None, error: str | None = No
     school = page.school
     # The page's guard (destinations.DELEGATIONS) already asked for a working school.
     if school is None:
-        raise PermissionDenied(Permission.DELEGATIONS_MANAGE)
+        raise page.refusal(school_staff_rights)
     staff = await page.work.read(school_staff_rights, school.id)
     return page.render(
         "delegations.html",
@@ -26,7 +25,7 @@ async def _render(page: Page, message: str | None = None, error: str | None = No
         staff=staff,
         rights=[(right, RIGHT_LABELS_FR[right]) for right in Right],
         role_labels=ROLE_LABELS_FR,
-        can_reset=page.can(Permission.SECOND_FACTOR_RESET, school.id),
+        can_reset=page.may(reset_second_factor, school.id),
         message=message or page.request.query_params.get("message"),
         error=error,
     )

@@ -12,17 +12,13 @@ from urllib.parse import urlencode
 from starlette.requests import Request
 from starlette.responses import Response
 
-from api.auth.identities import authenticate_throttled, login_stage, record_as_self
+from api.auth.identities import count_wrong_password
 from api.auth.requests import Caller, client_address, identify, session_token
-from api.auth.sessions import (
-    COOKIE_NAME,
-    OpenSession,
-    close_session,
-    log_out_everywhere,
-    open_session,
-)
+from api.auth.sessions import COOKIE_NAME, close_session, log_out_everywhere
 from api.auth.throttling import Throttled
+from api.resolvers.sign_in import sign_in
 from api.resolvers.vocabulary import SessionStage
+from api.resolvers.work import Visitor
 from api.services import services_of
 from portals.common import csrf
 from portals.common.cookies import delete_cookie, set_cookie
@@ -102,13 +98,18 @@ async def login_submit(request: Request) -> Response:
             field_errors=field_errors,
         )
     previous_token, _via_cookie = session_token(request)
+    visitor, address = Visitor.of(services), client_address(request)
     try:
-        opened = await _password_login(request, login, password, previous_token)
+        opened = await visitor.run(
+            sign_in, services.settings, login, password, address, previous_token
+        )
     except Throttled as throttled:
         return _login_form(
             request, target=target, login=login, error=throttled.message_fr, status_code=429
         )
     if opened is None:
+        # Counted in a transaction of its own, which nothing of the attempt can roll back.
+        await visitor.run(count_wrong_password, login, address)
         return _login_form(request, target=target, login=login, error=BAD_CREDENTIALS)
     next_step = {
         SessionStage.SECOND_FACTOR: "/connexion/code",
@@ -119,30 +120,6 @@ async def login_submit(request: Request) -> Response:
     set_cookie(response, COOKIE_NAME, opened.token, secure=secure)
     delete_cookie(response, LOGIN_CSRF_COOKIE, secure=secure, path=LOGIN_PATH)
     return response
-
-
-async def _password_login(
-    request: Request, login: str, password: str, previous_token: str | None
-) -> OpenSession | None:
-    services = services_of(request)
-    async with services.sessionmaker() as session, session.begin():
-        user = await authenticate_throttled(
-            session, services.sessionmaker, login, password, client_address(request)
-        )
-        if user is None:
-            opened = None
-        else:
-            # authenticate() may upgrade the password hash: that change is audited too.
-            record_as_self(session, user, client_address(request))
-            await close_session(session, previous_token)
-            opened = await open_session(
-                session,
-                services.settings,
-                user.id,
-                client_address(request),
-                await login_stage(session, user),
-            )
-    return opened
 
 
 async def _checked_caller(request: Request) -> tuple[Caller | None, Response | None]:
@@ -162,8 +139,7 @@ async def logout_everywhere(request: Request) -> Response:
     if refused is not None:
         return refused
     if caller is not None:
-        async with services.sessionmaker() as session, session.begin():
-            await log_out_everywhere(session, caller.principal)
+        await Visitor.of(services).run(log_out_everywhere, caller.principal)
     response = redirect(f"{LOGIN_PATH}?deconnexion=partout")
     delete_cookie(response, COOKIE_NAME, secure=services.settings.cookie_secure)
     return response
@@ -175,8 +151,7 @@ async def logout(request: Request) -> Response:
     if refused is not None:
         return refused
     if caller is not None:
-        async with services.sessionmaker() as session, session.begin():
-            await close_session(session, caller.session.token)
+        await Visitor.of(services).run(close_session, caller.session.token)
     response = redirect(f"{LOGIN_PATH}?deconnexion=1")
     delete_cookie(response, COOKIE_NAME, secure=services.settings.cookie_secure)
     return response

@@ -6,14 +6,12 @@ from __future__ import annotations
 from starlette.requests import Request
 from starlette.responses import Response
 
-from api.auth.permissions import Permission
-from api.auth.principal import PermissionDenied
 from api.auth.requests import client_address, pending_login
-from api.auth.second_factor import code_keys
 from api.auth.sessions import COOKIE_NAME, OpenSession, activate_session
-from api.auth.throttling import Throttled, ensure_not_blocked, record_failure, record_success
+from api.auth.throttling import Throttled
 from api.resolvers import second_factor
 from api.resolvers.vocabulary import SessionStage
+from api.resolvers.work import Visitor
 from api.services import services_of
 from core.errors import ValidationFailed
 from portals.common import csrf
@@ -27,7 +25,6 @@ from portals.etablissement.web import (
     Page,
     anonymous_error,
     page_handler,
-    parse_id,
 )
 
 WRONG_CODE = "Code incorrect ou déjà utilisé."
@@ -47,10 +44,9 @@ async def _pending(request: Request, stage: SessionStage) -> tuple[OpenSession |
 
 async def _activate(request: Request, pending: OpenSession, target: str) -> Response:
     services = services_of(request)
-    async with services.sessionmaker() as session, session.begin():
-        opened = await activate_session(
-            session, services.settings, pending, client_address(request)
-        )
+    opened = await Visitor.of(services).run(
+        activate_session, services.settings, pending, client_address(request)
+    )
     response = redirect(target)
     set_cookie(response, COOKIE_NAME, opened.token, secure=services.settings.cookie_secure)
     return response
@@ -85,24 +81,19 @@ async def code_page(request: Request) -> Response:
     if not code.strip() or len(code) > 40:
         return form(field_error="Saisissez le code.")
     services = services_of(request)
-    keys = code_keys(pending.user_id)
+    visitor = Visitor.of(services)
     try:
-        async with services.sessionmaker() as session, session.begin():
-            await ensure_not_blocked(session, keys)
-            passed = await second_factor.second_factor_passes(
-                session,
-                services.settings.secret_key,
-                pending.user_id,
-                code,
-                client_address(request),
-            )
-            if passed:
-                await record_success(session, [key for key, _ in keys])
+        passed = await visitor.run(
+            second_factor.second_factor_checked,
+            services.settings.secret_key,
+            pending.user_id,
+            code,
+            client_address(request),
+        )
     except Throttled as throttled:
         return form(error=throttled.message_fr, status=429)
     if not passed:
-        async with services.sessionmaker() as session, session.begin():
-            await record_failure(session, keys)
+        await visitor.run(second_factor.count_wrong_code, pending.user_id)
         return form(field_error=WRONG_CODE)
     return await _activate(request, pending, target)
 
@@ -119,15 +110,15 @@ async def _enrolment_form(
 ) -> Response:
     """GET shows the QR code; POST checks the first code and shows the recovery codes."""
     services = services_of(request)
+    visitor, secret_key = Visitor.of(services), services.settings.secret_key
     address = client_address(request)
     field_error = None
     if request.method == "POST":
         code = str((await request.form()).get("code") or "")
         try:
-            async with services.sessionmaker() as session, session.begin():
-                codes = await second_factor.confirm_enrolment(
-                    session, services.settings.secret_key, user_id, code, address
-                )
+            codes = await visitor.run(
+                second_factor.confirm_enrolment, secret_key, user_id, code, address
+            )
             return render(
                 "second_factor/recovery_codes.html",
                 {"page": page, "codes": codes, "target": target},
@@ -135,10 +126,7 @@ async def _enrolment_form(
         except ValidationFailed as failed:
             field_error = failed.errors[0].message
     try:
-        async with services.sessionmaker() as session, session.begin():
-            enrolment = await second_factor.start_enrolment(
-                session, services.settings.secret_key, user_id, address
-            )
+        enrolment = await visitor.run(second_factor.start_enrolment, secret_key, user_id, address)
     except ValidationFailed:
         return redirect(target)
     return render(
@@ -182,7 +170,7 @@ async def account(page: Page) -> Response:
         enrolled_at=status.enrolled_at,
         codes_left=status.codes_left,
         required=status.required,
-        can_require=page.principal.academy_wide(Permission.ACCOUNTS_MANAGE),
+        can_require=page.may_academy_wide(second_factor.set_second_factor_required),
         message=page.request.query_params.get("message"),
         field_error=None,
     )
@@ -204,22 +192,20 @@ async def enrol(page: Page) -> Response:
 @page_handler(destinations.ACCOUNT)
 async def renew_recovery_codes(page: Page) -> Response:
     code = str((await page.request.form()).get("code") or "")
-    services = page.services
-    keys = code_keys(page.principal.id or 0)
+    # As at sign-in, the code is checked on the account itself (no principal taken), and a
+    # wrong one is counted by a step of its own, which the refused renewal cannot undo.
+    visitor, user_id = Visitor.of(page.services), page.principal.id or 0
     try:
-        async with services.sessionmaker() as session, session.begin():
-            await ensure_not_blocked(session, keys)
-            codes = await second_factor.regenerate_recovery_codes(
-                session,
-                services.settings.secret_key,
-                page.principal.id or 0,
-                code,
-                page.principal.remote_addr,
-            )
+        codes = await visitor.run(
+            second_factor.renew_recovery_codes,
+            page.services.settings.secret_key,
+            user_id,
+            code,
+            page.principal.remote_addr,
+        )
     except (ValidationFailed, Throttled) as failed:
         if isinstance(failed, ValidationFailed):
-            async with services.sessionmaker() as session, session.begin():
-                await record_failure(session, keys)
+            await visitor.run(second_factor.count_wrong_code, user_id)
         message = failed.message_fr if isinstance(failed, Throttled) else WRONG_CODE
         return page.error(400, "Codes de secours", message)
     return page.render("second_factor/recovery_codes.html", codes=codes, target="/compte")
@@ -236,9 +222,7 @@ async def require_everywhere(page: Page) -> Response:
 
 @page_handler(destinations.ACCOUNTS)
 async def reset(page: Page) -> Response:
-    user_id = parse_id(page.request.path_params.get("user_id"))
-    if user_id is None:
-        raise PermissionDenied(Permission.SECOND_FACTOR_RESET)
+    user_id: int = page.request.path_params["user_id"]
     async with page.work.writing(None) as transaction:
         user = await transaction.run(second_factor.reset_second_factor, user_id)
     back = local_path(str((await page.request.form()).get(NEXT_PARAM) or ""), "/compte")

@@ -6,8 +6,6 @@ from dataclasses import dataclass
 
 from starlette.responses import Response
 
-from api.auth.permissions import Permission
-from api.auth.principal import PermissionDenied
 from api.resolvers.statistics import HeadcountDimension, HeadcountRow, headcounts
 from portals.etablissement import destinations
 from portals.etablissement.charts import BarChart, bar_chart
@@ -60,7 +58,7 @@ def _dimensions(
 
 @page_handler(destinations.STATISTICS)
 async def statistics(page: Page) -> Response:
-    academy_allowed = page.principal.academy_wide(Permission.STATISTICS_READ)
+    academy_allowed = page.may_academy_wide(headcounts)
     whole_academy = academy_allowed and (
         page.request.query_params.get("perimetre") == ACADEMY_SCOPE
     )
@@ -68,8 +66,8 @@ async def statistics(page: Page) -> Response:
     sections: list[Section] = []
     if year is not None and (school is not None or whole_academy):
         school_id = None if whole_academy or school is None else school.id
-        if school_id is not None and not page.can(Permission.STATISTICS_READ, school_id):
-            raise PermissionDenied(Permission.STATISTICS_READ)
+        if school_id is not None and not page.may(headcounts, school_id):
+            raise page.refusal(headcounts)
         for dimension, title, heading, note in _dimensions(year.start_year, whole_academy):
             rows = await page.work.read(
                 headcounts,

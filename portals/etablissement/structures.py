@@ -6,7 +6,7 @@ from urllib.parse import urlencode
 
 from starlette.responses import Response
 
-from api.auth.permissions import Permission
+from api.exports.rows import export_rows
 from api.resolvers.nomenclatures import list_mefs
 from api.resolvers.schools import get_school, get_school_year
 from api.resolvers.structures import get_division, list_divisions, list_groups
@@ -67,7 +67,7 @@ async def division(page: Page) -> Response:
     rows = [r for r in rows if r.enrollment is not None and r.enrollment.division_id == found.id]
     present = [r for r in rows if r.enrollment is not None and r.enrollment.exit_date is None]
     exports = []
-    if page.can(Permission.STUDENTS_EXPORT, found.school_id):
+    if page.may(export_rows, found.school_id):
         query = urlencode({"school": found.school_id, "division": found.id})
         exports = [(kind, f"{path}?{query}", label, icon) for kind, path, label, icon in EXPORTS]
     return page.render(

@@ -9,8 +9,6 @@ from __future__ import annotations
 from starlette.datastructures import FormData
 from starlette.responses import Response
 
-from api.auth.permissions import Permission
-from api.auth.principal import PermissionDenied
 from api.resolvers.nomenclatures import list_mefs
 from api.resolvers.structures import list_divisions
 from api.resolvers.students import IDENTITY_FIELDS, create_student
@@ -27,12 +25,8 @@ DUPLICATE_CODE = "PROBABLE_DUPLICATE"
 
 
 def _school_id(page: Page) -> int:
-    if (
-        page.school is None
-        or page.year is None
-        or not page.can(Permission.STUDENTS_WRITE, page.school.id)
-    ):
-        raise PermissionDenied(Permission.STUDENTS_WRITE)
+    if page.school is None or page.year is None or not page.may(create_student, page.school.id):
+        raise page.refusal(create_student)
     return page.school.id
 
 

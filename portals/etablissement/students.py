@@ -9,7 +9,6 @@ from typing import Any
 
 from starlette.responses import Response
 
-from api.auth.permissions import Permission
 from api.auth.principal import PermissionDenied
 from api.auth.scopes import student_permissions
 from api.resolvers.enrollments import EnrollmentView, enrollments_for_students, schooling_history
@@ -25,6 +24,7 @@ from api.resolvers.students import (
     StudentOrder,
     get_student,
     search_students,
+    search_students_by_ine,
     update_student,
 )
 from api.schema import schema
@@ -164,13 +164,16 @@ async def search(page: Page) -> Response:
     result = None
     rows: list[StudentRow] = []
     try:
-        result = await page.work.read(
-            search_students,
-            filters,
-            first=PAGE_SIZE,
-            after=after,
-            order=ORDERS[criteria.tri],
-        )
+        order = ORDERS[criteria.tri]
+        if filters.ine:
+            # An INE is identity data: the search by INE declares that permission too.
+            result = await page.work.read(
+                search_students_by_ine, filters, first=PAGE_SIZE, after=after, order=order
+            )
+        else:
+            result = await page.work.read(
+                search_students, filters, first=PAGE_SIZE, after=after, order=order
+            )
     except ValidationFailed as exc:
         errors = exc.errors
     except PermissionDenied:
@@ -212,7 +215,7 @@ async def search(page: Page) -> Response:
         first_url=page.url("/eleves", **base),
         next_url=next_url,
         first_names=first_names,
-        ine_search=page.principal.has(Permission.STUDENTS_IDENTITY_READ),
+        ine_search=page.may(search_students_by_ine),
     )
 
 
@@ -221,7 +224,7 @@ def _writable_school(page: Page, history: list[EnrollmentView]) -> int | None:
     schools = [v.enrollment.school_id for v in history]
     if page.school is not None and page.school.id in schools:
         schools.insert(0, page.school.id)
-    return next((s for s in schools if page.can(Permission.STUDENTS_WRITE, s)), None)
+    return next((s for s in schools if page.may(update_student, s)), None)
 
 
 @page_handler(destinations.STUDENTS)
@@ -287,7 +290,7 @@ async def edit(page: Page) -> Response:
     history = await page.work.read(schooling_history, student_id)
     school_id = _writable_school(page, history)
     if school_id is None:
-        raise PermissionDenied(Permission.STUDENTS_WRITE)
+        raise page.refusal(update_student)
     if page.request.method == "GET":
         return _edit_form(page, student, _form_values(student), str(student.version), [])
     form = await page.request.form()

@@ -21,6 +21,7 @@ from urllib.parse import urlencode
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
+from api.auth.guard import permission_of
 from api.auth.permissions import Permission
 from api.auth.principal import PermissionDenied, Principal
 from api.auth.requests import Caller, identify
@@ -82,8 +83,26 @@ class Page:
     def csrf_token(self) -> str:
         return self.caller.session.csrf_token
 
-    def can(self, permission: Permission, school_id: int | None = None) -> bool:
-        """The permission in this school (or anywhere when ``school_id`` is None)."""
+    def may(self, fn: Callable[..., Any], school_id: int | None = None) -> bool:
+        """Whether the caller may run the domain function ``fn``, as its ``@requires``
+        declares, in this school (anywhere when ``school_id`` is None): what a page shows or
+        offers is asked of the function its action calls, never of a permission again."""
+        return self._holds(_declared(fn), school_id)
+
+    def may_academy_wide(self, fn: Callable[..., Any]) -> bool:
+        """``may`` for the whole académie (an académie role), not only in some schools."""
+        return self.principal.academy_wide(_declared(fn))
+
+    def only_taught(self, fn: Callable[..., Any], school_id: int) -> bool:
+        """Whether ``fn`` reaches, in this school, only the divisions and groups the caller
+        teaches (the right comes from the teacher role alone)."""
+        return school_id in self.principal.teaching_only_school_ids(_declared(fn))
+
+    def refusal(self, fn: Callable[..., Any]) -> PermissionDenied:
+        """The refusal to raise when the caller may not run ``fn`` here."""
+        return PermissionDenied(_declared(fn))
+
+    def _holds(self, permission: Permission, school_id: int | None) -> bool:
         if school_id is None:
             return self.principal.has(permission)
         return permission in self.principal.permissions_in(school_id)
@@ -126,7 +145,7 @@ class Page:
         school_id = self.school.id if destination.in_working_school and self.school else None
         if destination.in_working_school and school_id is None:
             return False
-        return destination.allowed(lambda p: self.can(p, school_id))
+        return destination.allowed(lambda p: self._holds(p, school_id))
 
     def require(self, destination: Destination) -> None:
         if not self.allows(destination):
@@ -155,6 +174,14 @@ class Page:
 
     def error(self, status_code: int, title: str, message: str) -> HTMLResponse:
         return PAGES.error_page(status_code, title, message, page=self)
+
+
+def _declared(fn: Callable[..., Any]) -> Permission:
+    permission = permission_of(fn)
+    if permission is None:
+        # Without a declaration the answer would be made up here: the function must declare it.
+        raise TypeError(f"{fn.__qualname__} has no @requires")
+    return permission
 
 
 def anonymous_error(status_code: int, title: str, message: str) -> HTMLResponse:
@@ -199,7 +226,7 @@ def page_handler(
                 await csrf.checked_form(request, caller.session.csrf_token) is None
             ):
                 return csrf.refused(anonymous_error)
-            async with Work(services.sessionmaker, caller.principal) as work:
+            async with Work.of(services, caller.principal) as work:
                 page = Page(request, services, caller, work, destination.key)
                 await _load_scope(page)
                 try:

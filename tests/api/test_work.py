@@ -1,15 +1,19 @@
 """The unit of work every caller runs domain functions through (``api.resolvers.work``): reads
-are recorded only once the request commits them, a change is one audited transaction."""
+are recorded only once the request commits them, a change is one audited transaction; a
+caller without a principal yet (signing in) runs each step as a transaction of its own."""
 
 from __future__ import annotations
 
 import pytest
 from sqlalchemy import select
 
+from api.auth.identities import count_wrong_password
+from api.auth.throttling import Key
 from api.resolvers.students import get_student, update_student
-from api.resolvers.work import Work
+from api.resolvers.work import Visitor, Work
 from db.audit import AuditEntry
 from db.students import Student
+from db.throttles import FailureCounter
 
 
 async def _entries(sessionmaker, action: str) -> list[AuditEntry]:
@@ -58,3 +62,30 @@ async def test_a_change_is_audited_under_the_caller_and_undone_by_an_error(world
         principal.label,
         {"first_name": "Noam"},
     )
+
+
+async def _password_failures(sessionmaker, login: str) -> int:
+    async with sessionmaker() as session:
+        counted = await session.scalar(
+            select(FailureCounter.failures).where(
+                FailureCounter.key_hash == Key("login", login).hash
+            )
+        )
+    return counted or 0
+
+
+async def test_a_visitor_runs_each_step_in_a_transaction_of_its_own(world, sessionmaker):
+    """Before a principal exists: committed when the step returns, undone when it raises (so
+    a refusal to remember is counted by a step of its own)."""
+    visitor = Visitor(sessionmaker)
+
+    async def counted_then_failed(session, login: str) -> None:
+        await count_wrong_password(session, login, None)
+        raise RuntimeError("the step failed after counting")
+
+    with pytest.raises(RuntimeError):
+        await visitor.run(counted_then_failed, "jdupont")
+    assert await _password_failures(sessionmaker, "jdupont") == 0
+    await visitor.run(count_wrong_password, "jdupont", None)
+    await visitor.run(count_wrong_password, "jdupont", None)
+    assert await _password_failures(sessionmaker, "jdupont") == 2

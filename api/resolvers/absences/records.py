@@ -16,6 +16,7 @@ from api.auth.scopes import school_clause, student_in_reach
 from api.resolvers.absences.settings import SchoolAbsenceSetup, load_setup
 from api.resolvers.absences.tallies import StudentTally
 from db.absences import AbsenceEvent, AbsenceSettings
+from db.students import Student
 
 
 @dataclass
@@ -33,6 +34,15 @@ async def _setups(session: AsyncSession, school_ids: set[int]) -> dict[int, Scho
         )
     )
     return {school_id: await load_setup(session, school_id) for school_id in configured}
+
+
+@requires(Permission.ABSENCES_READ)
+async def absence_record_student(
+    session: AsyncSession, principal: Principal, student_id: int
+) -> Student:
+    """The student whose absences the caller reads, for the head of the record (``NotFound``
+    when none of their enrolments is in reach for absences)."""
+    return await student_in_reach(session, principal, student_id, Permission.ABSENCES_READ)
 
 
 @requires(Permission.ABSENCES_READ)

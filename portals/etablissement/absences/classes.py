@@ -3,9 +3,10 @@ vie scolaire, the classes taught for a teacher."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
-from api.auth.permissions import Permission
 from api.resolvers.structures import list_divisions, list_groups
 from portals.etablissement.web import Page
 
@@ -18,11 +19,11 @@ class ClassChoice:
     group_id: int | None
 
 
-async def class_choices(page: Page, permission: Permission) -> list[ClassChoice]:
+async def class_choices(page: Page, fn: Callable[..., Any]) -> list[ClassChoice]:
     school, year = page.school, page.year
     if school is None or year is None:
         return []
-    restricted = school.id in page.principal.teaching_only_school_ids(permission)
+    restricted = page.only_taught(fn, school.id)
     choices = [
         ClassChoice(f"d{s.division.id}", f"Division {s.division.code}", s.division.id, None)
         for s in await page.work.read(list_divisions, school.id, year.id)

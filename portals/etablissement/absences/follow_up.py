@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from starlette.responses import Response
 
-from api.auth.permissions import Permission
 from api.resolvers.absences.family_contacts import ContactRequest, contact_families
 from api.resolvers.absences.follow_up import EventSearch, search_events, students_to_contact
 from api.resolvers.absences.letters import school_templates
@@ -33,7 +32,7 @@ async def search(page: Page) -> Response:
         raise NotFound("School", 0)
     params = page.request.query_params
     setup = await page.work.read(school_setup, school.id)
-    choices = await class_choices(page, Permission.ABSENCES_READ)
+    choices = await class_choices(page, search_events)
     choice = chosen(choices, params.get("classe"))
     kind = params.get("nature")
     criteria = EventSearch(

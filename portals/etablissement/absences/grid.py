@@ -15,7 +15,6 @@ from typing import Any
 
 from starlette.responses import Response
 
-from api.auth.permissions import Permission
 from api.resolvers.absences.events import (
     AbsenceEntry,
     AbsenceEvent,
@@ -117,7 +116,7 @@ async def _grid(page: Page, form: EntryForm, message: str = "", status: int = 20
             404, "Aucun établissement", "Aucun établissement n'est dans votre périmètre."
         )
     setup = await page.work.read(school_setup, school.id)
-    choices = [c for c in await class_choices(page, Permission.ABSENCES_READ) if c.division_id]
+    choices = [c for c in await class_choices(page, division_sheet) if c.division_id]
     params = page.request.query_params
     wanted = parse_id(form.get("division") or params.get("division"))
     division_id = wanted if any(c.division_id == wanted for c in choices) else None
@@ -160,7 +159,7 @@ async def _grid(page: Page, form: EntryForm, message: str = "", status: int = 20
         rows=rows,
         form=form,
         message=message,
-        can_write=page.can(Permission.ABSENCES_WRITE, school.id),
+        can_write=page.may(record_absence, school.id),
     )
 
 

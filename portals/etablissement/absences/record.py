@@ -5,15 +5,13 @@ from __future__ import annotations
 
 from starlette.responses import Response
 
-from api.auth.permissions import Permission
-from api.auth.scopes import student_in_reach
 from api.resolvers.absences.events import event_to_regularise, regularise_event
 from api.resolvers.absences.family_contacts import (
     phone_call_guardians,
     record_phone_call,
     student_contacts,
 )
-from api.resolvers.absences.records import student_absence_record
+from api.resolvers.absences.records import absence_record_student, student_absence_record
 from api.resolvers.absences.settings import school_setup
 from core.errors import NotFound, ValidationFailed
 from portals.etablissement import destinations
@@ -37,14 +35,14 @@ async def _page(
     message: str = "",
     status: int = 200,
 ) -> Response:
-    student = await page.work.read(student_in_reach, student_id, Permission.ABSENCES_READ)
+    student = await page.work.read(absence_record_student, student_id)
     params = page.request.query_params
     since, until = parse_day(params.get("du")), parse_day(params.get("au"))
     record = await page.work.read(student_absence_record, student_id, since, until)
     school = page.school
     setup = await page.work.read(school_setup, school.id) if school else None
     contacts = await page.work.read(student_contacts, student_id)
-    can_manage = bool(school and page.can(Permission.ABSENCES_MANAGE, school.id))
+    can_manage = bool(school and page.may(record_phone_call, school.id))
     return page.render(
         "absences/record.html",
         status,
@@ -57,7 +55,7 @@ async def _page(
         guardians=await page.work.read(phone_call_guardians, student_id) if can_manage else [],
         channel_labels=CHANNEL_LABELS,
         delivery_labels=DELIVERY_LABELS,
-        can_write=bool(school and page.can(Permission.ABSENCES_WRITE, school.id)),
+        can_write=bool(school and page.may(regularise_event, school.id)),
         can_manage=can_manage,
         errors=errors or {},
         error_event=error_event,

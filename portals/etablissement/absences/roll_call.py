@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from starlette.responses import Response
 
-from api.auth.permissions import Permission
 from api.resolvers.absences.roll_calls import RollCallEntry, roll_call_sheet, take_roll_call
 from api.resolvers.absences.settings import school_setup
 from core import clock
@@ -28,7 +27,7 @@ async def _page(
     if school is None:
         raise NotFound("School", 0)
     setup = await page.work.read(school_setup, school.id)
-    choices = await class_choices(page, Permission.ABSENCES_WRITE)
+    choices = await class_choices(page, roll_call_sheet)
     choice = chosen(choices, values.get("classe")) or (choices[0] if choices else None)
     day = parse_day(values.get("jour")) or clock.today()
     slots = [setup.slots[s.id] for s in setup.grid.slots]
@@ -74,7 +73,7 @@ async def take(page: Page) -> Response:
         raise NotFound("School", 0)
     form = await page.request.form()
     values = {key: str(form.get(key) or "") for key in ("classe", "jour", "creneau")}
-    choices = await class_choices(page, Permission.ABSENCES_WRITE)
+    choices = await class_choices(page, take_roll_call)
     choice = chosen(choices, values["classe"])
     day, slot_id = parse_day(values["jour"]), parse_id(values["creneau"])
     if choice is None or day is None or slot_id is None:

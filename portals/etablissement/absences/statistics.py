@@ -9,7 +9,6 @@ from urllib.parse import urlencode
 
 from starlette.responses import Response
 
-from api.auth.permissions import Permission
 from api.resolvers.absences.calendar import MONTHS_FR
 from api.resolvers.absences.indicator import MonthlyIndicator, monthly_indicator
 from api.resolvers.absences.statistics import (
@@ -68,7 +67,7 @@ def _months(first: date, last: date) -> list[tuple[str, str]]:
 
 
 async def _indicator(page: Page, month_key: str, whole_academy: bool) -> MonthlyIndicator | None:
-    if not page.can(Permission.STATISTICS_READ):
+    if not page.may(monthly_indicator):
         return None
     year, month = (int(part) for part in month_key.split("-"))
     school_id = None if whole_academy or page.school is None else page.school.id
@@ -87,7 +86,7 @@ async def statistics(page: Page) -> Response:
     errors: dict[str, str] = {}
     rows: list[AbsenceStatisticsRow] = []
     school = page.school
-    can_read = bool(school and page.can(Permission.ABSENCES_READ, school.id))
+    can_read = bool(school and page.may(absence_statistics, school.id))
     if school is not None and can_read:
         try:
             rows = await page.work.read(
@@ -107,7 +106,7 @@ async def statistics(page: Page) -> Response:
     # By default the last finished month: the indicator reports whole months.
     default_month = months[-2][0] if len(months) > 1 else months[-1][0]
     month_key = wanted_month if wanted_month in dict(months) else default_month
-    whole_academy = page.principal.academy_wide(Permission.STATISTICS_READ)
+    whole_academy = page.may_academy_wide(monthly_indicator)
     indicator = await _indicator(page, month_key, whole_academy)
     csv_query = urlencode(
         {

@@ -202,6 +202,57 @@ async def test_portal_login_with_the_code(app, world, sessionmaker):
         assert stages == ["active"]
 
 
+async def _pending_code_page(http, login: str) -> str:
+    """Signs in with the password; the page asking for the code."""
+    form = await http.get("/connexion")
+    step = await http.post(
+        "/connexion",
+        data={"login": login, "password": PASSWORD, "csrf_token": csrf_of(form.text)},
+    )
+    assert step.headers["location"].startswith("/connexion/code")
+    return (await http.get(step.headers["location"])).text
+
+
+async def test_portal_code_guesses_stay_counted_until_the_account_must_wait(
+    app, world, sessionmaker
+):
+    """Each refused code is counted although its sign-in step is refused: the fifth try
+    waits, right code or not."""
+    secret, _codes = await enrol(sessionmaker, world.users["cpe_a"])
+    async with make_client(app) as http:
+        page = await _pending_code_page(http, "cpe_a")
+        for _ in range(4):
+            wrong = await http.post(
+                "/connexion/code", data={"csrf_token": csrf_of(page), "code": "000000"}
+            )
+            assert wrong.status_code == 200 and "Code incorrect" in wrong.text
+        blocked = await http.post(
+            "/connexion/code", data={"csrf_token": csrf_of(page), "code": next_code(secret)}
+        )
+        assert blocked.status_code == 429 and "Trop de tentatives" in blocked.text
+        assert (await http.get("/eleves")).status_code == 303
+
+
+async def test_portal_recovery_code_renewal_counts_wrong_codes(app, world, sessionmaker):
+    secret, _codes = await enrol(sessionmaker, world.users["cpe_a"])
+    async with make_client(app) as http:
+        page = await _pending_code_page(http, "cpe_a")
+        signed_in = await http.post(
+            "/connexion/code", data={"csrf_token": csrf_of(page), "code": next_code(secret)}
+        )
+        assert signed_in.status_code == 303
+        token = csrf_of((await http.get("/compte")).text)
+        for _ in range(4):
+            wrong = await http.post(
+                "/compte/codes-de-secours", data={"csrf_token": token, "code": "000000"}
+            )
+            assert wrong.status_code == 400 and "Code incorrect" in wrong.text
+        blocked = await http.post(
+            "/compte/codes-de-secours", data={"csrf_token": token, "code": "000000"}
+        )
+        assert blocked.status_code == 400 and "Trop de tentatives" in blocked.text
+
+
 async def test_portal_enrolment_required_by_the_academy(app, world, sessionmaker):
     admin = await world.principal(sessionmaker, "admin")
     async with sessionmaker() as session, session.begin():
