@@ -14,10 +14,10 @@ from api.endpoints.api_session import (
     delete_all_api_sessions,
     delete_api_session,
 )
+from api.endpoints.graphql import GraphQLEndpoint
 from api.endpoints.oauth import oauth_routes
 from api.exports.absence_routes import absence_export_routes
 from api.exports.routes import export_routes
-from api.graphql import GraphQLEndpoint
 from api.services import Services, services_of
 from api.settings import Settings, load_settings
 from databases.engines import make_engine, make_sessionmaker, reachable

@@ -7,6 +7,8 @@ place in the module: top level, inside functions, under ``TYPE_CHECKING``):
   domain functions;
 - ``api.auth`` imports no domain layer (``api.resolvers``) nor anything above it;
 - the domain layer does not import the exports, the schema nor the portals (they sit above);
+- the GraphQL schema imports no ``sqlalchemy`` (it runs domain functions through the
+  request's unit of work and never handles a session), nor what sits above it;
 - ``core`` and ``documents`` (the bottom) import nothing of the project above them;
 - the families' domain (``families``) imports neither the admin database nor the staff domain;
 - the families portal reaches nothing of the admin database: no module it imports,
@@ -40,13 +42,18 @@ RULES = (
     Rule("portals", ("db", "tsdb", "sqlalchemy"), "a portal calls domain functions only"),
     Rule(
         "api.auth",
-        ("api.resolvers", "api.exports", "api.schema", "api.graphql", "portals"),
+        ("api.resolvers", "api.exports", "api.schema", "api.endpoints", "portals"),
         "auth sits below the domain layer",
     ),
     Rule(
         "api.resolvers",
-        ("api.exports", "api.schema", "api.graphql", "api.app", "api.cli", "portals"),
+        ("api.exports", "api.schema", "api.endpoints", "api.app", "api.cli", "portals"),
         "the domain layer does not reach up",
+    ),
+    Rule(
+        "api.schema",
+        ("sqlalchemy", "api.endpoints", "api.app", "api.cli", "portals"),
+        "GraphQL runs domain functions through the request's unit of work",
     ),
     Rule(
         "core", ("api", "db", "tsdb", "portals", "replication", "documents"), "core is the bottom"
@@ -222,6 +229,19 @@ def test_auth_importing_the_domain_layer_is_refused(tmp_path: Path) -> None:
         ("api.auth.scopes", "api.resolvers", why),
         ("api.auth.scopes", "api.resolvers.audit", why),
     ]
+
+
+def test_the_schema_handling_a_session_is_refused(tmp_path: Path) -> None:
+    root = _tree(
+        tmp_path,
+        {
+            "api/__init__.py": "",
+            "api/schema/__init__.py": "",
+            "api/schema/motives.py": "from sqlalchemy.ext.asyncio import AsyncSession\n",
+        },
+    )
+    why = "GraphQL runs domain functions through the request's unit of work"
+    assert violations(root) == [("api.schema.motives", "sqlalchemy.ext.asyncio", why)]
 
 
 def test_the_admin_database_reached_through_another_module_is_found(tmp_path: Path) -> None:

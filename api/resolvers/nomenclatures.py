@@ -49,3 +49,14 @@ async def list_subjects(
             SchoolSubject.school_id == school_id
         )
     return list(await session.scalars(query))
+
+
+async def mefs_with_ids(session: AsyncSession, mef_ids: list[int]) -> list[Mef]:
+    """The MEFs among ``mef_ids``, unguarded: for the batch loaders that complete rows a
+    guarded read has already let the caller see (an enrolment's MEF)."""
+    return list(await session.scalars(select(Mef).where(Mef.id.in_(mef_ids))))
+
+
+async def subjects_with_ids(session: AsyncSession, subject_ids: list[int]) -> list[Subject]:
+    """The subjects among ``subject_ids``, unguarded (see ``mefs_with_ids``)."""
+    return list(await session.scalars(select(Subject).where(Subject.id.in_(subject_ids))))

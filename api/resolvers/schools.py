@@ -71,3 +71,14 @@ async def get_school_year(
     if year is None or year.academy_id != principal.academy_id:
         raise NotFound("SchoolYear", school_year_id)
     return year
+
+
+async def schools_with_ids(session: AsyncSession, school_ids: list[int]) -> list[School]:
+    """The schools among ``school_ids``, unguarded: for the batch loaders that complete rows a
+    guarded read has already let the caller see."""
+    return list(await session.scalars(select(School).where(School.id.in_(school_ids))))
+
+
+async def school_years_with_ids(session: AsyncSession, year_ids: list[int]) -> list[SchoolYear]:
+    """The school years among ``year_ids``, unguarded (see ``schools_with_ids``)."""
+    return list(await session.scalars(select(SchoolYear).where(SchoolYear.id.in_(year_ids))))

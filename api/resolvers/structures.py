@@ -396,3 +396,9 @@ async def divisions_for_groups(session: AsyncSession, group_ids: list[int]) -> l
     for group_id, division in rows:
         by_group[group_id].append(division)
     return [by_group[gid] for gid in group_ids]
+
+
+async def divisions_with_ids(session: AsyncSession, division_ids: list[int]) -> list[Division]:
+    """The divisions among ``division_ids``, unguarded: for the batch loaders that complete
+    rows a guarded read has already let the caller see (a student's enrolment's division)."""
+    return list(await session.scalars(select(Division).where(Division.id.in_(division_ids))))

@@ -12,6 +12,9 @@ goes unrecorded. A change is one transaction of its own, whose audit entries nam
 
 It commits when the block ends normally and rolls everything back on any exception.
 
+A session runs one statement at a time, while GraphQL resolves sibling fields concurrently:
+every use of the read session (``read``, ``load``, ``commit``) waits for the one before it.
+
 Before a principal exists (signing in, the second factor, enrolment at login) a caller is a
 ``Visitor``: ``await visitor.run(fn, *args)`` calls ``fn(session, *args)`` in a transaction of
 its own. ``Work.of`` and ``Visitor.of`` build both from the application's services, so that no
@@ -20,10 +23,11 @@ page handles the sessionmaker.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from types import TracebackType
-from typing import Concatenate, ParamSpec, TypeVar
+from typing import Concatenate, ParamSpec, TypeAlias, TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -34,6 +38,12 @@ from db.audit import set_actor
 P = ParamSpec("P")
 R = TypeVar("R")
 
+# A domain function: ``fn(session, principal, *args, **kwargs)``. Callers name it by this
+# alias, so that only the domain layer deals in sessions.
+DomainFunction: TypeAlias = Callable[Concatenate[AsyncSession, Principal, P], Awaitable[R]]
+# A batch loader's function: ``fn(session, *args, **kwargs)``, no principal (see ``load``).
+LoadFunction: TypeAlias = Callable[Concatenate[AsyncSession, P], Awaitable[R]]
+
 
 class Transaction:
     """The domain functions of one change, run in its transaction as the work's caller."""
@@ -42,12 +52,7 @@ class Transaction:
         self._session = session
         self.principal = principal
 
-    async def run(
-        self,
-        fn: Callable[Concatenate[AsyncSession, Principal, P], Awaitable[R]],
-        *args: P.args,
-        **kwargs: P.kwargs,
-    ) -> R:
+    async def run(self, fn: DomainFunction[P, R], *args: P.args, **kwargs: P.kwargs) -> R:
         return await fn(self._session, self.principal, *args, **kwargs)
 
 
@@ -60,6 +65,7 @@ class Work:
         self._sessionmaker = sessionmaker
         self.principal = principal
         self._session: AsyncSession | None = None
+        self._lock = asyncio.Lock()
 
     @classmethod
     def of(cls, services: Services, principal: Principal) -> Work:
@@ -84,29 +90,32 @@ class Work:
             self._session = self._sessionmaker()
         return self._session
 
-    async def read(
-        self,
-        fn: Callable[Concatenate[AsyncSession, Principal, P], Awaitable[R]],
-        *args: P.args,
-        **kwargs: P.kwargs,
-    ) -> R:
+    async def read(self, fn: DomainFunction[P, R], *args: P.args, **kwargs: P.kwargs) -> R:
         """``fn(session, principal, *args, **kwargs)`` in the read session."""
-        return await fn(self._reading(), self.principal, *args, **kwargs)
+        async with self._lock:
+            return await fn(self._reading(), self.principal, *args, **kwargs)
 
-    async def load(
-        self,
-        fn: Callable[Concatenate[AsyncSession, P], Awaitable[R]],
-        *args: P.args,
-        **kwargs: P.kwargs,
-    ) -> R:
+    async def load(self, fn: LoadFunction[P, R], *args: P.args, **kwargs: P.kwargs) -> R:
         """``fn(session, *args, **kwargs)`` in the read session, for the batch loaders that
         take no principal: they complete rows a guarded read has already let the caller see."""
-        return await fn(self._reading(), *args, **kwargs)
+        async with self._lock:
+            return await fn(self._reading(), *args, **kwargs)
 
     async def commit(self) -> None:
-        """Writes what the reads recorded (audit of full records, first-use defaults)."""
-        if self._session is not None and self._session.in_transaction():
-            await self._session.commit()
+        """Writes what the reads recorded (audit of full records, first-use defaults).
+
+        A failure is raised once the read session is rolled back: nothing it recorded is
+        written, and the work may read again.
+        """
+        async with self._lock:
+            session = self._session
+            if session is None or not session.in_transaction():
+                return
+            try:
+                await session.commit()
+            except Exception:
+                await session.rollback()
+                raise
 
     @asynccontextmanager
     async def writing(self, school_id: int | None = None) -> AsyncIterator[Transaction]:

@@ -1,20 +1,19 @@
-"""Per-request GraphQL context: the principal, a read session and the DataLoaders."""
+"""Per-request GraphQL context: the request's unit of work (its caller, its read session)
+and the DataLoaders over it."""
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, Concatenate, ParamSpec
+from typing import Any, ParamSpec, Protocol
 
 from graphql import GraphQLError
-from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from strawberry.dataloader import DataLoader
 from strawberry.types import Info as StrawberryInfo
 
 from api.auth.principal import PermissionDenied, Principal
-from api.resolvers import enrollments, guardians, structures
+from api.resolvers import enrollments, guardians, nomenclatures, schools, structures
+from api.resolvers.work import DomainFunction, LoadFunction, Work
 from api.settings import Settings
 from core.errors import NotFound, ValidationFailed
 from db.nomenclatures import Mef, Subject
@@ -24,24 +23,31 @@ from db.structures import Division
 P = ParamSpec("P")
 
 
-def _by_id_loader(session: AsyncSession, lock: asyncio.Lock, model: Any) -> DataLoader[int, Any]:
+class _Row(Protocol):
+    id: int
+
+
+def _by_id(work: Work, fn: LoadFunction[[list[int]], Sequence[_Row]]) -> DataLoader[int, Any]:
+    """Rows by id, None for an id not found (DataLoader's contract: one value per key)."""
+
     async def load(ids: Sequence[int]) -> list[Any]:
-        async with lock:
-            found = await session.scalars(select(model).where(model.id.in_(ids)))
-        rows = {row.id: row for row in found}
+        rows = {row.id: row for row in await work.load(fn, list(ids))}
         return [rows.get(i) for i in ids]
 
     return DataLoader(load_fn=load)
 
 
-def _batch(
-    session: AsyncSession,
-    lock: asyncio.Lock,
-    fn: Callable[[AsyncSession, list[int]], Awaitable[list[Any]]],
-) -> DataLoader[int, Any]:
+def _batch(work: Work, fn: LoadFunction[[list[int]], list[Any]]) -> DataLoader[int, Any]:
     async def load(ids: Sequence[int]) -> list[Any]:
-        async with lock:
-            return await fn(session, list(ids))
+        return await work.load(fn, list(ids))
+
+    return DataLoader(load_fn=load)
+
+
+def _headcounts(work: Work, fn: LoadFunction[[list[int]], dict[int, int]]) -> DataLoader[int, int]:
+    async def load(ids: Sequence[int]) -> list[int]:
+        counts = await work.load(fn, list(ids))
+        return [counts.get(i, 0) for i in ids]
 
     return DataLoader(load_fn=load)
 
@@ -50,13 +56,11 @@ def _batch(
 class Loaders:
     """One set per request, so that cached rows never leak between callers.
 
-    Strawberry resolves sibling fields concurrently, but a session runs one
-    statement at a time: ``lock`` serialises every use of the request's session.
+    Each batch runs in the request's read session, through its unit of work (which lets one
+    statement run at a time while Strawberry resolves sibling fields concurrently).
     """
 
-    session: AsyncSession
-    principal: Principal
-    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    work: Work
     school: DataLoader[int, School] = field(init=False)
     school_year: DataLoader[int, SchoolYear] = field(init=False)
     mef: DataLoader[int, Mef] = field(init=False)
@@ -71,47 +75,36 @@ class Loaders:
     group_headcount: DataLoader[int, int] = field(init=False)
 
     def __post_init__(self) -> None:
-        s, lock = self.session, self.lock
-        self.school = _by_id_loader(s, lock, School)
-        self.school_year = _by_id_loader(s, lock, SchoolYear)
-        self.mef = _by_id_loader(s, lock, Mef)
-        self.subject = _by_id_loader(s, lock, Subject)
-        self.division = _by_id_loader(s, lock, Division)
+        work = self.work
+        self.school = _by_id(work, schools.schools_with_ids)
+        self.school_year = _by_id(work, schools.school_years_with_ids)
+        self.mef = _by_id(work, nomenclatures.mefs_with_ids)
+        self.subject = _by_id(work, nomenclatures.subjects_with_ids)
+        self.division = _by_id(work, structures.divisions_with_ids)
 
-        async def guardian_cards(session: AsyncSession, ids: list[int]) -> list[Any]:
-            return await guardians.guardian_cards_for_students(session, self.principal, ids)
+        async def guardian_cards(ids: Sequence[int]) -> list[Any]:
+            # Guarded: which guardians and fields the caller sees depends on its rights.
+            return await work.read(guardians.guardian_cards_for_students, list(ids))
 
-        async def headcounts_of(
-            counter: Callable[[AsyncSession, list[int]], Awaitable[dict[int, int]]],
-            session: AsyncSession,
-            ids: list[int],
-        ) -> list[int]:
-            counts = await counter(session, ids)
-            return [counts.get(i, 0) for i in ids]
-
-        self.guardians_of_student = _batch(s, lock, guardian_cards)
-        self.enrollments_of_student = _batch(s, lock, enrollments.enrollments_for_students)
-        self.groups_of_enrollment = _batch(s, lock, enrollments.groups_for_enrollments)
-        self.mefs_of_division = _batch(s, lock, structures.mefs_for_divisions)
-        self.divisions_of_group = _batch(s, lock, structures.divisions_for_groups)
-        self.division_headcount = _batch(
-            s,
-            lock,
-            lambda session, ids: headcounts_of(structures.division_headcounts, session, ids),
-        )
-        self.group_headcount = _batch(
-            s, lock, lambda session, ids: headcounts_of(structures.group_headcounts, session, ids)
-        )
+        self.guardians_of_student = DataLoader(load_fn=guardian_cards)
+        self.enrollments_of_student = _batch(work, enrollments.enrollments_for_students)
+        self.groups_of_enrollment = _batch(work, enrollments.groups_for_enrollments)
+        self.mefs_of_division = _batch(work, structures.mefs_for_divisions)
+        self.divisions_of_group = _batch(work, structures.divisions_for_groups)
+        self.division_headcount = _headcounts(work, structures.division_headcounts)
+        self.group_headcount = _headcounts(work, structures.group_headcounts)
 
 
 @dataclass
 class Context:
-    principal: Principal
-    session: AsyncSession
-    sessionmaker: async_sessionmaker[AsyncSession]
+    work: Work
     loaders: Loaders
     # The secret key (sealed activation codes) and the families portal's address.
     settings: Settings
+
+    @property
+    def principal(self) -> Principal:
+        return self.work.principal
 
 
 Info = StrawberryInfo[Context, None]
@@ -134,34 +127,24 @@ def graphql_error(exc: Exception) -> GraphQLError:
     raise exc
 
 
-async def read(
-    info: Info,
-    fn: Callable[Concatenate[AsyncSession, Principal, P], Awaitable[Any]],
-    *args: P.args,
-    **kwargs: P.kwargs,
-) -> Any:
-    """Calls a domain read function with the request's session and principal.
+async def read(info: Info, fn: DomainFunction[P, Any], *args: P.args, **kwargs: P.kwargs) -> Any:
+    """Calls a domain read function through the request's unit of work.
 
     Returns ``Any``: this is where database rows become the roots of GraphQL
     objects, whose fields Strawberry reads by name.
     """
     try:
-        async with info.context.loaders.lock:
-            return await fn(info.context.session, info.context.principal, *args, **kwargs)
+        return await info.context.work.read(fn, *args, **kwargs)
     except (PermissionDenied, NotFound, ValidationFailed) as exc:
         raise graphql_error(exc) from exc
 
 
 async def read_or_none(
-    info: Info,
-    fn: Callable[Concatenate[AsyncSession, Principal, P], Awaitable[Any]],
-    *args: P.args,
-    **kwargs: P.kwargs,
+    info: Info, fn: DomainFunction[P, Any], *args: P.args, **kwargs: P.kwargs
 ) -> Any:
     """Like ``read``, but an id out of reach gives null, as an unknown id does."""
     try:
-        async with info.context.loaders.lock:
-            return await fn(info.context.session, info.context.principal, *args, **kwargs)
+        return await info.context.work.read(fn, *args, **kwargs)
     except NotFound:
         return None
     except PermissionDenied as exc:

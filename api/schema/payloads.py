@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-from typing import Any, Concatenate, ParamSpec, TypeVar
+from typing import Any, ParamSpec, TypeVar
 
 import strawberry
-from sqlalchemy.ext.asyncio import AsyncSession
 from strawberry.utils.str_converters import to_camel_case
 
-from api.auth.principal import PermissionDenied, Principal
-from api.resolvers.work import Work
+from api.auth.principal import PermissionDenied
+from api.resolvers.work import DomainFunction
 from api.schema.context import Info, graphql_error
 from core.errors import NotFound, ValidationFailed
 
@@ -28,14 +26,13 @@ class FieldError:
 async def mutate(
     info: Info,
     id_field: str,
-    fn: Callable[Concatenate[AsyncSession, Principal, P], Awaitable[R]],
+    fn: DomainFunction[P, R],
     *args: P.args,
     **kwargs: P.kwargs,
 ) -> tuple[R | None, list[FieldError]]:
     """Runs a domain command in its own audited transaction; nothing is kept on error."""
-    context = info.context
     try:
-        async with Work(context.sessionmaker, context.principal).writing() as transaction:
+        async with info.context.work.writing() as transaction:
             result = await transaction.run(fn, *args, **kwargs)
         return result, []
     except ValidationFailed as exc:

@@ -6,8 +6,11 @@ from __future__ import annotations
 
 import pytest
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
 from api.auth.identities import count_wrong_password
+from api.auth.permissions import Permission
+from api.auth.principal import PermissionDenied
 from api.auth.throttling import Key
 from api.resolvers.students import get_student, update_student
 from api.resolvers.work import Visitor, Work
@@ -89,3 +92,49 @@ async def test_a_visitor_runs_each_step_in_a_transaction_of_its_own(world, sessi
     await visitor.run(count_wrong_password, "jdupont", None)
     await visitor.run(count_wrong_password, "jdupont", None)
     assert await _password_failures(sessionmaker, "jdupont") == 2
+
+
+async def _recording_what_cannot_be_written(session, _principal, *_args):
+    """A read whose record the commit refuses (a NOT NULL column left empty)."""
+    session.add(FailureCounter(key_hash="unwritable"))
+    return []
+
+
+async def _refused(_session, _principal, *_args):
+    raise PermissionDenied(Permission.STRUCTURES_READ)
+
+
+async def test_a_commit_that_fails_is_rolled_back_and_raised(world, sessionmaker):
+    principal = await world.principal(sessionmaker, "registrar_a")
+    noah = world.students["noah"]
+    async with Work(sessionmaker, principal) as work:
+        await work.read(get_student, noah)
+        await work.read(_recording_what_cannot_be_written)
+        with pytest.raises(IntegrityError):
+            await work.commit()
+        # Rolled back, not left failed: the work reads again.
+        assert (await work.read(get_student, noah)).id == noah
+    assert await _entries(sessionmaker, "read") == []
+
+
+async def test_graphql_fails_rather_than_answer_reads_it_could_not_record(gql, monkeypatch):
+    from api.schema import schools
+
+    monkeypatch.setattr(schools.resolvers, "visible_schools", _recording_what_cannot_be_written)
+    response = await gql.raw("principal_a", "{ schools { uai } }")
+    assert response.status_code == 500
+    assert "data" not in response.json()
+
+
+async def test_field_errors_and_a_failed_commit_answer_no_data(gql, monkeypatch):
+    """Without the commit's failure the answer would hold ``schools`` (an empty list) beside
+    the refused ``school``: what was read but not recorded is not answered."""
+    from api.schema import schools
+
+    monkeypatch.setattr(schools.resolvers, "visible_schools", _recording_what_cannot_be_written)
+    monkeypatch.setattr(schools.resolvers, "school_by_uai", _refused)
+    response = await gql.raw("principal_a", '{ schools { uai } school(uai: "0000000A") { uai } }')
+    assert response.status_code == 200
+    body = response.json()
+    assert body["data"] is None
+    assert [e["extensions"]["code"] for e in body["errors"]] == ["FORBIDDEN"]

@@ -404,6 +404,15 @@ async def save_motive(
     return motive
 
 
+@requires(Permission.ABSENCES_MANAGE)
+async def motive_justifies(
+    session: AsyncSession, principal: Principal, motive: AbsenceMotive
+) -> bool:
+    """Whether the absences given ``motive`` are justified: its generic motive is legitimate."""
+    generic = await session.get(GenericMotive, motive.generic_motive_id)
+    return bool(generic and generic.legitimate)
+
+
 async def _unique(
     session: AsyncSession,
     model: type[AbsenceMotive] | type[Justification],

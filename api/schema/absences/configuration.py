@@ -9,7 +9,7 @@ import strawberry
 
 from api.resolvers.absences import configuration
 from api.schema.absences.entry import AbsenceMotive, HalfDay, Justification, TimeSlot
-from api.schema.context import Info
+from api.schema.context import Info, read
 from api.schema.domain import from_domain
 from api.schema.payloads import FieldError, mutate
 from db import absences as models
@@ -181,11 +181,7 @@ class Mutation:
         )
         legitimate = False
         if saved is not None:
-            async with info.context.loaders.lock:
-                generic = await info.context.session.get(
-                    models.GenericMotive, saved.generic_motive_id
-                )
-            legitimate = bool(generic and generic.legitimate)
+            legitimate = await read(info, configuration.motive_justifies, saved)
         return MotivePayload(motive=_motive(saved, legitimate), errors=errors)
 
     @strawberry.mutation(description="Create a justification type, or change the one with `id`.")

@@ -17,14 +17,14 @@ from strawberry.types.unset import UNSET
 from api.auth.principal import Principal
 from api.auth.requests import CSRF_HEADER, bearer_jwt, identify, identify_client
 from api.endpoints.oauth import issuer_of
+from api.resolvers.work import Work
 from api.schema import schema
 from api.schema.context import Context, Loaders
 from api.services import services_of
 
-SESSION_KEY = "graphql_read_session"
+WORK_KEY = "graphql_work"
 REQUEST_ERROR_KEY = "graphql_request_error"
 GRAPHQL_RESPONSE = "application/graphql-response+json"
-PRINCIPAL_KEY = "graphql_principal"
 
 
 class SconetGraphQL(GraphQL[Context, None]):
@@ -33,34 +33,23 @@ class SconetGraphQL(GraphQL[Context, None]):
         return orjson.dumps(data)
 
     async def get_context(self, request: Any, response: Any) -> Context:
-        principal = request.scope[PRINCIPAL_KEY]
-        session = request.scope[SESSION_KEY]
-        services = services_of(request)
-        return Context(
-            principal=principal,
-            session=session,
-            sessionmaker=services.sessionmaker,
-            loaders=Loaders(session=session, principal=principal),
-            settings=services.settings,
-        )
+        work = request.scope[WORK_KEY]
+        return Context(work=work, loaders=Loaders(work), settings=services_of(request).settings)
 
     async def process_result(self, request: Any, result: ExecutionResult) -> GraphQLHTTPResponse:
-        """Commits the read session once the operation has run, before answering.
+        """Commits the request's reads once the operation has run, before answering.
 
         Reads of full records add audit entries to the read session (see
         ``api.resolvers.audit``), and opening a school's absence settings for the
         first time stores its defaults: they are written here, and a failure to
         write them fails the request rather than leave a read unrecorded.
         """
-        session = request.scope[SESSION_KEY]
         try:
-            if session.in_transaction():
-                await session.commit()
+            await request.scope[WORK_KEY].commit()  # rolled back if it fails
         except SQLAlchemyError:
             # A field error that nulls the whole answer makes graphql-core cancel
             # its sibling fields, possibly in the middle of a statement: the
             # connection is then unusable. Nothing unrecorded may be answered.
-            await session.rollback()
             if not result.errors:
                 raise
             result = ExecutionResult(data=None, errors=result.errors)
@@ -112,7 +101,7 @@ def refusal(
 
 
 class GraphQLEndpoint:
-    """Refuses anonymous callers with 401, and gives each request one read session.
+    """Refuses anonymous callers with 401, and runs each request as one unit of work.
 
     API clients send a bearer token. A call carried by the portal's session
     cookie must also send the session's CSRF token in ``X-CSRF-Token``, so
@@ -147,9 +136,8 @@ class GraphQLEndpoint:
     async def _serve(
         self, principal: Principal, scope: Scope, receive: Receive, send: Send
     ) -> None:
-        scope[PRINCIPAL_KEY] = principal
-        async with services_of(Request(scope)).sessionmaker() as session:
-            scope[SESSION_KEY] = session
+        async with Work(services_of(Request(scope)).sessionmaker, principal) as work:
+            scope[WORK_KEY] = work
             await self.graphql(scope, receive, send)
 
     async def _serve_client(
