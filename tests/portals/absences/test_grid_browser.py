@@ -217,6 +217,19 @@ async def test_the_skip_link_goes_to_the_form_and_back_to_the_grid(browser_page,
     await page.keyboard.press("ArrowDown")
     below = await _focused(page)
     assert below["in_grid"] == "true" and below["title"] != back["title"], below
+    # Ctrl+End: the last half-period of the last line; Ctrl+Home: the first line's name;
+    # Page Down does not leave the grid.
+    await page.keyboard.press("Control+End")
+    last = await _focused(page)
+    assert last["in_grid"] == "true" and last["tag"] == "TD", last
+    assert last["title"] == await page.locator(
+        "#grille tbody tr:last-child td:last-child"
+    ).get_attribute("title")
+    await page.keyboard.press("Control+Home")
+    first_name = await page.locator("#grille tbody tr:first-child th").inner_text()
+    assert (await _focused(page))["text"] == first_name.strip()
+    await page.keyboard.press("PageDown")
+    assert (await _focused(page))["in_grid"] == "true"
     # The grid is still a single tab stop: its cells are no tab stops of their own.
     stops = await page.locator('#grille [tabindex="0"], #grille a:not([tabindex])').count()
     assert stops == 1
