@@ -3,8 +3,10 @@
 The grid shows the division's students against the week's half-periods. With
 ``absences-grid.js``, one click on a cell prepares a lateness at that slot, a second click
 on the same student's line makes it an absence from the first cell to the second; the form
-below the grid is then completed (motive, justification, comment) and saved. Without script,
-a cell is a link that opens the same form filled with that cell.
+below the grid is then completed (motive, justification, comment) and saved. From the keyboard
+the grid is one tab stop (the ARIA grid pattern): the arrow keys move, Enter or Space chooses,
+and a skip link leads to the form and back. Without script, a cell is a link that opens the
+same form filled with that cell.
 """
 
 from __future__ import annotations

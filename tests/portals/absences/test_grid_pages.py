@@ -110,3 +110,25 @@ async def test_the_day_view_shows_one_day(portal, world):
     page = await portal.get(f"/absences?division={world.division_a1}&semaine=2026-11-18&vue=jour")
     assert "Mercredi 18/11" in page.text and "Lundi 16/11" not in page.text
     assert "Jour suivant" in page.text and "semaine=2026-11-19" in page.text
+
+
+def _ids(html: str) -> set[str]:
+    return set(re.findall(r'\sid="([^"]+)"', html))
+
+
+async def test_the_skip_links_lead_to_the_form_and_back(portal, world):
+    await portal.login("cpe_a")
+    page = await portal.get(f"/absences?division={world.division_a1}&semaine={MONDAY}")
+    ids = _ids(page.text)
+    skip = re.search(r'<a [^>]*href="#(\w+)"[^>]*>Aller au formulaire de saisie</a>', page.text)
+    back = re.search(r'<a [^>]*href="#(\w+)"[^>]*>Revenir à la grille</a>', page.text)
+    assert skip and back
+    assert skip.group(1) == "saisie" and back.group(1) == "grille"
+    assert {"saisie", "grille", "saisie-titre", "grille-aide", "grille-choix"} <= ids
+    # The skip link comes before the grid, the way back after it, in the form.
+    assert page.text.index(skip.group(0)) < page.text.index('id="grille"')
+    assert page.text.index('id="saisie"') < page.text.index(back.group(0))
+    # The form takes the focus from the skip link and is named by its heading.
+    form = re.search(r'<form [^>]*id="saisie"[^>]*>', page.text)
+    assert form and 'tabindex="-1"' in form.group(0)
+    assert 'aria-labelledby="saisie-titre"' in form.group(0)
