@@ -15,6 +15,10 @@ from api.settings import PROJECT_ROOT
 
 DSFR_DIST = PROJECT_ROOT / "node_modules" / "@gouvfr" / "dsfr" / "dist"
 DSFR_URL = "/static/dsfr"
+# The shell's own files (portals/common/static): what both portals' layout needs beyond the
+# DSFR (reflow rules, keyboard access to the tables that scroll).
+COMMON_STATIC = Path(__file__).resolve().parent / "static"
+COMMON_URL = "/static/commun"
 
 
 class AssetsMissing(RuntimeError):
@@ -33,8 +37,10 @@ def dsfr_dist(root: Path | None = None) -> Path:
 
 
 def static_mounts(own_url: str, own_folder: Path, name: str) -> list[Mount]:
-    """The DSFR at ``DSFR_URL`` and the portal's own files at ``own_url``."""
+    """The DSFR at ``DSFR_URL``, the shell's files at ``COMMON_URL`` and the portal's own
+    files at ``own_url``."""
     return [
         Mount(DSFR_URL, app=StaticFiles(directory=dsfr_dist()), name="dsfr"),
+        Mount(COMMON_URL, app=StaticFiles(directory=COMMON_STATIC), name="commun"),
         Mount(own_url, app=StaticFiles(directory=own_folder), name=name),
     ]

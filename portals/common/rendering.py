@@ -16,7 +16,7 @@ from typing import Any
 from jinja2 import ChoiceLoader, Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from starlette.responses import HTMLResponse
 
-from portals.common.assets import DSFR_URL
+from portals.common.assets import COMMON_URL, DSFR_URL
 
 COMMON_TEMPLATES = Path(__file__).resolve().parent / "templates"
 ERROR_TEMPLATE = "error.html"
@@ -33,7 +33,8 @@ def environment(
     folder: Path, own_url: str, filters: Mapping[str, Callable[..., Any]] | None = None
 ) -> Environment:
     """A portal's environment: its ``folder`` before the shell's templates, the shared
-    filters and the asset URLs (``DSFR_URL``, and ``OWN_URL`` for the portal's own files)."""
+    filters and the asset URLs (``DSFR_URL``, ``COMMON_URL`` for the shell's, and ``OWN_URL``
+    for the portal's own files)."""
     env = Environment(
         loader=ChoiceLoader([FileSystemLoader(folder), FileSystemLoader(COMMON_TEMPLATES)]),
         autoescape=select_autoescape(enabled_extensions=("html", "svg"), default=True),
@@ -43,7 +44,7 @@ def environment(
     )
     env.filters["date_fr"] = date_fr
     env.filters.update(filters or {})
-    env.globals.update(DSFR_URL=DSFR_URL, OWN_URL=own_url)
+    env.globals.update(DSFR_URL=DSFR_URL, COMMON_URL=COMMON_URL, OWN_URL=own_url)
     return env
 
 

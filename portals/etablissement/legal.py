@@ -2,6 +2,9 @@
 statement, the legal notice and the personal data notice. Readable without signing in:
 whoever is asked to sign in has the right to know who processes what before doing so.
 
+The accessibility statement is shared with the families portal
+(``portals/common/templates/accessibility_statement.html``, which carries its date).
+
 What only the académie running the deployment knows (its DPO's address, the exact
 retention set by its register of processing) is marked on the pages as to be completed.
 """
@@ -13,12 +16,9 @@ from starlette.responses import Response
 
 from portals.etablissement.rendering import render
 
-# The date of the last review of the accessibility statement (RGAA asks for it).
-STATEMENT_DATE = "2 décembre 2026"
-
 
 async def accessibility(_request: Request) -> Response:
-    return render("legal/accessibility.html", {"page": None, "statement_date": STATEMENT_DATE})
+    return render("legal/accessibility.html", {"page": None})
 
 
 async def legal_notice(_request: Request) -> Response:

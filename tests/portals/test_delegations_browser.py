@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import pytest
 
+from tests.portals.axe import assert_accessible
 from tests.portals.conftest import CHROMIUM, CHROMIUM_ARGS, CHROMIUM_PRESENT
 from tests.world import PASSWORD
 
@@ -29,6 +30,7 @@ async def _toggle_export(principal, checked: bool) -> None:
     await box.set_checked(checked, force=True)
     await row.get_by_role("button", name="Enregistrer").click()
     await expect(principal.locator(".fr-alert--success")).to_contain_text("Teacher A")
+    await assert_accessible(principal)
 
 
 async def test_a_delegated_export_works_at_once_and_stops_when_withdrawn(live_server, world):

@@ -11,6 +11,7 @@ import re
 import pytest
 
 from api.demo import DEMO_PASSWORD
+from tests.portals.axe import assert_accessible
 from tests.portals.conftest import SCREENSHOTS
 
 pytestmark = pytest.mark.browser
@@ -60,6 +61,7 @@ async def test_search_open_edit_and_see_french_errors(browser_page, demo, engine
     await expect(page.get_by_role("heading", level=1)).to_contain_text(family_name.upper())
     await expect(page.get_by_role("heading", name="Responsables")).to_be_visible()
     await expect(page.get_by_role("heading", name="Scolarité")).to_be_visible()
+    await assert_accessible(page)
 
     # Edit the usage name and save: the record shows the change with a success notice.
     await page.get_by_role("link", name="Modifier").click()
@@ -68,6 +70,7 @@ async def test_search_open_edit_and_see_french_errors(browser_page, demo, engine
     await expect(page).to_have_url(re.compile(rf"/eleves/{student_id}\?enregistre=1$"))
     await expect(page.locator(".fr-alert--success")).to_contain_text("Modifications enregistrées")
     await expect(page.locator("#identite")).to_contain_text("DURAND-MARTIN")
+    await assert_accessible(page)
     await page.screenshot(
         path=str(SCREENSHOTS / f"sconet-portail-fiche-eleve-{engine_name}.png"), full_page=True
     )
@@ -87,6 +90,7 @@ async def test_search_open_edit_and_see_french_errors(browser_page, demo, engine
         "Le nom de famille est obligatoire."
     )
     await expect(page.locator("#champ-usage_name")).to_have_value("Durand-Martin")
+    await assert_accessible(page)
     await page.screenshot(
         path=str(SCREENSHOTS / f"sconet-portail-erreurs-{engine_name}.png"), full_page=True
     )
@@ -95,6 +99,7 @@ async def test_search_open_edit_and_see_french_errors(browser_page, demo, engine
     await page.get_by_role("link", name="Statistiques").first.click()
     await expect(page.locator('svg.sconet-chart[role="img"]')).to_have_count(5)
     await expect(page.get_by_role("img", name=re.compile("Effectifs par MEF"))).to_be_visible()
+    await assert_accessible(page)
     await page.screenshot(
         path=str(SCREENSHOTS / f"sconet-portail-statistiques-{engine_name}.png"), full_page=True
     )

@@ -8,7 +8,11 @@ from tests.portals.conftest import Portal, make_client
 from tests.portals.test_etablissement_pages import text_of
 
 LEGAL_PAGES = {
-    "/accessibilite": ("Déclaration d'accessibilité", "non conforme", "Défenseur des droits"),
+    "/accessibilite": (
+        "Déclaration d'accessibilité",
+        "partiellement conforme",
+        "Défenseur des droits",
+    ),
     "/mentions-legales": ("Mentions légales", "Directeur de la publication", "Hébergement"),
     "/donnees-personnelles": (
         "Données personnelles",
@@ -17,7 +21,7 @@ LEGAL_PAGES = {
     ),
 }
 FOOTER_LINKS = (
-    '<a class="fr-footer__bottom-link" href="/accessibilite">Accessibilité : non conforme</a>',
+    '<a class="fr-footer__bottom-link" href="/accessibilite">Accessibilité : partiellement conforme</a>',
     '<a class="fr-footer__bottom-link" href="/mentions-legales">Mentions légales</a>',
     '<a class="fr-footer__bottom-link" href="/donnees-personnelles">Données personnelles</a>',
 )

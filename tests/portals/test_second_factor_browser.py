@@ -8,6 +8,7 @@ import time
 import pyotp
 import pytest
 
+from tests.portals.axe import assert_accessible
 from tests.world import PASSWORD
 
 pytestmark = pytest.mark.browser
@@ -40,6 +41,7 @@ async def test_enrol_then_log_in_with_the_code_and_a_recovery_code(browser_page,
     await expect(page.get_by_role("heading", name="Mon compte")).to_be_visible()
     await page.get_by_role("link", name="Enregistrer une clé OTP").click()
     await expect(page.locator(".sconet-qr svg")).to_be_visible()
+    await assert_accessible(page)
     secret = (await page.locator("#cle-otp").inner_text()).strip()
     totp = pyotp.TOTP(secret)
     await page.locator("#champ-code").fill(totp.now())
@@ -53,6 +55,7 @@ async def test_enrol_then_log_in_with_the_code_and_a_recovery_code(browser_page,
     await expect(page.get_by_role("heading", name="Vérification en deux étapes")).to_be_visible()
     await _code(page, "123456" if totp.now() != "123456" else "654321")
     await expect(page.locator(".fr-error-text")).to_contain_text("Code incorrect")
+    await assert_accessible(page)
     # The next time step: the code of enrolment may not be replayed.
     await _code(page, totp.at(time.time() + 30))
     await expect(page.get_by_role("link", name="Cpe A")).to_be_visible()
@@ -65,4 +68,5 @@ async def test_enrol_then_log_in_with_the_code_and_a_recovery_code(browser_page,
     await _password(page, "cpe_a")
     await _code(page, codes[0])
     await expect(page.locator(".fr-error-text")).to_contain_text("Code incorrect")
+    await assert_accessible(page)
     assert problems == []

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from tests.portals.axe import assert_accessible
 from tests.world import PASSWORD
 
 pytestmark = pytest.mark.browser
@@ -48,11 +49,13 @@ async def test_two_clicks_an_absence_one_click_a_lateness(browser_page, world):
     await expect(page.locator("#champ-debut_creneau")).to_have_value(slots["M1"])
     await expect(page.locator("#champ-fin_creneau")).to_have_value(slots["M3"])
     await expect(page.locator(".sconet-cell--chosen")).to_have_count(3)
+    await assert_accessible(page)
     await page.locator("#champ-motif").select_option(label="Maladie")
     await page.get_by_role("button", name="Enregistrer").click()
     await expect(page.locator(".fr-alert--success")).to_contain_text("Absence enregistrée.")
     row = page.locator(f'tr[data-student="{lina}"]')
     await expect(row.locator(".sconet-cell--absence")).to_have_count(3)
+    await assert_accessible(page)
     await expect(row.locator(".sconet-cell--absence").first).to_have_attribute(
         "title", "Martin Lina — Lundi 16/11 M1 : Absence — Maladie"
     )

@@ -10,6 +10,7 @@ from pypdf import PdfReader
 
 from tests.portals.absences.scenario import november_in_school_a
 from tests.portals.absences.test_grid_browser import _sign_in
+from tests.portals.axe import assert_accessible
 
 pytestmark = pytest.mark.browser
 
@@ -33,6 +34,7 @@ async def test_letters_to_families(browser_page, world, sessionmaker):
     await expect(page.locator(".fr-alert--success")).to_contain_text("2 envois préparés")
     link = page.locator("#courriers")
     await expect(link).to_contain_text("Imprimer les 2 courriers")
+    await assert_accessible(page)
     response = await page.request.get(await link.get_attribute("href"))
     assert response.status == 200
     reader = PdfReader(io.BytesIO(await response.body()))

@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 
 from tests.portals.absences.test_grid_browser import MONDAY, _sign_in
+from tests.portals.axe import assert_accessible
 
 pytestmark = pytest.mark.browser
 
@@ -29,6 +30,7 @@ async def test_a_teacher_takes_the_roll_call(browser_page, world):
     await expect(page.locator(".fr-alert--success")).to_contain_text("Appel enregistré.")
     await expect(page.locator(".fr-alert--info")).to_contain_text("a été fait")
     await expect(page.locator("#appel")).to_have_count(0)
+    await assert_accessible(page)
 
     await page.context.clear_cookies()
     await _sign_in(page, "cpe_a")

@@ -22,7 +22,7 @@ LANDMARKS = (
     '<header role="banner" class="fr-header">',
     '<main id="contenu" role="main" tabindex="-1">',
     '<footer class="fr-footer" role="contentinfo" id="pied-de-page">',
-    '<a class="fr-footer__bottom-link" href="/accessibilite">Accessibilité : non conforme</a>',
+    '<a class="fr-footer__bottom-link" href="/accessibilite">Accessibilité : partiellement conforme</a>',
     '<a class="fr-footer__bottom-link" href="/mentions-legales">Mentions légales</a>',
     '<a class="fr-footer__bottom-link" href="/donnees-personnelles">Données personnelles</a>',
     '<script type="module" src="/static/dsfr/dsfr.module.min.js"></script>',

@@ -20,6 +20,7 @@ from db.teleservices import Teleservice
 from portals.familles.app import create_familles_app
 from replication.run import replicate
 from tests.conftest import TEST_SECRET_KEY
+from tests.portals.axe import assert_accessible
 from tests.portals.conftest import CHROMIUM, CHROMIUM_ARGS, CHROMIUM_PRESENT
 from tests.servers import start_within
 from tests.world import PASSWORD
@@ -100,6 +101,7 @@ async def test_a_parent_follows_two_children_of_two_schools(
             await staff.locator(f"[id='acces-{lina}:{father}']").set_checked(True, force=True)
             await staff.get_by_role("button", name="Valider").click()
             await expect(staff.locator(".fr-alert--success")).to_contain_text("Accès enregistrés.")
+            await assert_accessible(staff)
             await staff.goto(f"/teleservices/code?eleve={lina}&responsable={father}")
             lina_code = await staff.locator("code.sconet-code").first.inner_text()
 
@@ -110,6 +112,7 @@ async def test_a_parent_follows_two_children_of_two_schools(
             await parent.locator("#champ-naissance").fill("2015-03-14")
             await parent.get_by_role("button", name="Vérifier le code").click()
             await expect(parent.locator(".fr-alert--success")).to_contain_text("Code vérifié")
+            await assert_accessible(parent)
             await parent.locator("#champ-login").fill("paul.martin")
             await parent.locator("#champ-password").fill("un mot de passe long")
             await parent.locator("#champ-confirmation").fill("un mot de passe long")
@@ -117,6 +120,7 @@ async def test_a_parent_follows_two_children_of_two_schools(
             await parent.get_by_role("button", name="Créer mon compte").click()
             await parent.wait_for_url("**/enfants")
             await expect(parent.locator(".fr-card__title")).to_have_text(["Lina Martin"])
+            await assert_accessible(parent)
             await parent.get_by_role("link", name="Rattacher un autre enfant").click()
             await parent.locator("#champ-code").fill(jade_code)
             await parent.locator("#champ-naissance").fill("2015-01-20")
@@ -144,5 +148,6 @@ async def test_a_parent_follows_two_children_of_two_schools(
             await expect(parent.locator("#absences")).to_contain_text(
                 "Absence du 23/11/2026 (M1) au 23/11/2026 (M4)"
             )
+            await assert_accessible(parent)
         finally:
             await browser.close()

@@ -52,7 +52,7 @@ async def test_the_menu_and_the_footer_on_a_phone(
 
         footer = page.locator(".fr-footer__bottom-list")
         await expect(footer.get_by_role("link")).to_have_text(
-            ["Accessibilité : non conforme", "Mentions légales", "Données personnelles"]
+            ["Accessibilité : partiellement conforme", "Mentions légales", "Données personnelles"]
         )
         for href, title in [
             ("/accessibilite", "Déclaration d'accessibilité"),
