@@ -33,6 +33,7 @@ async def test_a_colour_too_light_is_refused_on_the_settings_form(portal, world)
     assert refused.status_code == 400
     assert "Couleur trop claire : son contraste avec le fond blanc est de 2,06:1" in refused.text
     assert "il faut au moins 3:1" in refused.text
+    assert "contraster au moins à 3:1 avec le fond blanc" in refused.text  # said beforehand
     assert 'value="Sortie au soleil"' not in (await portal.get(SETTINGS)).text
     saved = await portal.post_form(
         SETTINGS,
