@@ -21,6 +21,7 @@ from api.auth.guard import requires
 from api.auth.permissions import Permission
 from api.auth.principal import Principal
 from api.auth.scopes import get_in_reach
+from api.resolvers.absences.colours import check_motive_colour
 from api.resolvers.absences.settings import ensure_defaults
 from core.errors import FieldError, ValidationFailed
 from db.absences import (
@@ -39,7 +40,6 @@ from db.absences import (
 from db.audit import set_actor
 from db.schools import School
 
-COLOUR = re.compile(r"^#[0-9a-fA-F]{6}$")
 CODE = re.compile(r"^[A-Z0-9_-]{1,10}$")
 LOGO_MAX_BYTES = 512 * 1024
 LOGO_FORMATS = {"PNG", "JPEG"}
@@ -362,8 +362,7 @@ async def save_motive(
     school, _settings_row = await _settings(session, principal, school_id)
     code = entry.code.strip().upper()
     errors = _check_code_label(code, entry.label)
-    if not COLOUR.match(entry.colour):
-        errors.append(FieldError("colour", "INVALID", "Couleur au format #rrggbb."))
+    errors += check_motive_colour(entry.colour)
     if not (entry.for_absence or entry.for_lateness):
         errors.append(
             FieldError("forAbsence", "REQUIRED", "Le motif s'applique aux absences ou aux retards.")

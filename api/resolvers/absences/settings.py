@@ -43,17 +43,23 @@ DEFAULT_SLOTS = (
     ("S4", time(16, 40), time(17, 35), A),
 )
 LYCEE_WEEK = {day: frozenset(HalfDay) for day in range(5)}
-# (code, label, generic motive, colour, for absence, for lateness)
+# (code, label, generic motive, colour, for absence, for lateness). Each colour stands out
+# from the white page (3:1) and carries its code in white or dark letters at 4.5:1 (see
+# ``colours``); their luminances are at least 1.2:1 apart from each other and from the grid's
+# "sans motif" colour, so that they are told apart in grey too. Migration 0009 moved schools
+# from the first defaults (#e4794a, #f3a35c...) to these.
 DEFAULT_MOTIVES = (
-    ("MAL", "Maladie", "MAL", "#e4794a", True, False),
-    ("MED", "Rendez-vous médical", "MED", "#f3a35c", True, True),
-    ("FAM", "Raison familiale", "FAM", "#a558a0", True, False),
-    ("TRA", "Transport", "TRA", "#465f9d", True, True),
-    ("CNV", "Convocation officielle", "OFF", "#009081", True, False),
-    ("SOR", "Sortie ou stage scolaire", "SCO", "#68a532", True, False),
-    ("NVA", "Motif non valable", "NVA", "#ce0500", True, True),
-    ("INC", "Motif inconnu", "INC", "#666666", True, True),
+    ("MAL", "Maladie", "MAL", "#c04f1d", True, False),
+    ("MED", "Rendez-vous médical", "MED", "#b38c27", True, True),
+    ("FAM", "Raison familiale", "FAM", "#482645", True, False),
+    ("TRA", "Transport", "TRA", "#2e3e66", True, True),
+    ("CNV", "Convocation officielle", "OFF", "#007267", True, False),
+    ("SOR", "Sortie ou stage scolaire", "SCO", "#5b902c", True, False),
+    ("NVA", "Motif non valable", "NVA", "#9c0400", True, True),
+    ("INC", "Motif inconnu", "INC", "#595959", True, True),
 )
+# The colour of an event without a motive on the grid and in its legend.
+NO_MOTIVE_COLOUR = "#1e1e1e"
 DEFAULT_JUSTIFICATIONS = (
     ("CERT", "Certificat médical"),
     ("MOT", "Mot des responsables"),

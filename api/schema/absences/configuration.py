@@ -8,6 +8,7 @@ import datetime
 import strawberry
 
 from api.resolvers.absences import configuration
+from api.resolvers.absences.colours import text_colour
 from api.schema.absences.entry import AbsenceMotive, HalfDay, Justification, TimeSlot
 from api.schema.context import Info, read
 from api.schema.domain import from_domain
@@ -36,7 +37,10 @@ class WeekdayInput:
 @from_domain
 class MotiveInput(configuration.MotiveInput):
     generic_code: str = strawberry.field(description="The national generic motive's code.")
-    colour: str = strawberry.field(description="#rrggbb")
+    colour: str = strawberry.field(
+        description="#rrggbb, at least 3:1 against the white page (WCAG 2.1): a lighter one "
+        "is refused with the error code LOW_CONTRAST."
+    )
 
 
 @strawberry.input
@@ -111,6 +115,7 @@ def _motive(row: models.AbsenceMotive | None, legitimate: bool) -> AbsenceMotive
         code=row.code,
         label=row.label,
         colour=row.colour,
+        text_colour=text_colour(row.colour),
         for_absence=row.for_absence,
         for_lateness=row.for_lateness,
         justifies=legitimate,

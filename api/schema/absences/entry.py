@@ -10,6 +10,7 @@ import strawberry
 
 from api.resolvers.absences import events as entry
 from api.resolvers.absences import records, roll_calls, settings
+from api.resolvers.absences.colours import text_colour
 from api.schema.context import Info, read
 from api.schema.domain import from_domain
 from api.schema.payloads import FieldError, mutate
@@ -33,7 +34,11 @@ class AbsenceMotive:
     id: int
     code: str
     label: str
-    colour: str
+    colour: str = strawberry.field(description="#rrggbb, the event's colour on the grid.")
+    text_colour: str = strawberry.field(
+        description="#rrggbb: the colour of the code written on `colour`, at 4.5:1 on it "
+        "(WCAG 2.1): white, #161616 or black."
+    )
     for_absence: bool
     for_lateness: bool
     justifies: bool = strawberry.field(
@@ -73,6 +78,7 @@ def _setup(found: settings.SchoolAbsenceSetup) -> AbsenceSetup:
                 code=m.code,
                 label=m.label,
                 colour=m.colour,
+                text_colour=text_colour(m.colour),
                 for_absence=m.for_absence,
                 for_lateness=m.for_lateness,
                 justifies=found.justified(m.id),

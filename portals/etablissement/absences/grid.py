@@ -17,6 +17,7 @@ from typing import Any
 
 from starlette.responses import Response
 
+from api.resolvers.absences.colours import text_colour
 from api.resolvers.absences.events import (
     AbsenceEntry,
     AbsenceEvent,
@@ -25,7 +26,7 @@ from api.resolvers.absences.events import (
     record_lateness,
 )
 from api.resolvers.absences.follow_up import DivisionSheet, division_sheet
-from api.resolvers.absences.settings import SchoolAbsenceSetup, school_setup
+from api.resolvers.absences.settings import NO_MOTIVE_COLOUR, SchoolAbsenceSetup, school_setup
 from api.resolvers.vocabulary import EventKind
 from core import clock
 from core.errors import NotFound, ValidationFailed
@@ -35,6 +36,36 @@ from portals.etablissement.absences.form_values import form_errors, monday_of, p
 from portals.etablissement.web import Page, page_handler, parse_id, redirect
 
 WEEKDAY_NAMES = ("Lundi", "Mardi", "Mercredi", "Jeudi", "Vendredi", "Samedi", "Dimanche")
+# What an event without a motive carries in its cell, instead of a motive's code.
+NO_MOTIVE_CODE = "?"
+
+
+@dataclass(frozen=True)
+class Marker:
+    """How a motive shows on the grid: its code written on its colour, so that the colour is
+    never the only cue; ``ink`` is the letters' colour, at 4.5:1 on the colour."""
+
+    code: str
+    label: str
+    colour: str
+    ink: str
+
+    @property
+    def ink_class(self) -> str:
+        return "sconet-ink-" + self.ink.removeprefix("#")
+
+
+def marker(code: str, label: str, colour: str) -> Marker:
+    return Marker(code, label, colour, text_colour(colour))
+
+
+NO_MOTIVE = marker(NO_MOTIVE_CODE, "Sans motif", NO_MOTIVE_COLOUR)
+
+
+def legend(setup: SchoolAbsenceSetup) -> list[Marker]:
+    """The active motives' markers by code, then the one of events without a motive."""
+    motives = sorted((m for m in setup.motives.values() if m.is_active), key=lambda m: m.code)
+    return [marker(m.code, m.label, m.colour) for m in motives] + [NO_MOTIVE]
 
 
 @dataclass(frozen=True)
@@ -44,7 +75,8 @@ class Cell:
     order: int
     taught: bool
     event: AbsenceEvent | None
-    colour: str | None
+    # The event's motive (its code on its colour); None for a cell without an event.
+    marker: Marker | None
     title: str
 
 
@@ -94,7 +126,13 @@ def grid_rows(sheet: DivisionSheet, days: list[date]) -> list[GridRow]:
                         order=day_index * len(setup.grid.slots) + position,
                         taught=taught,
                         event=event,
-                        colour=motive.colour if motive else ("#3a3a3a" if event else None),
+                        marker=(
+                            None
+                            if event is None
+                            else marker(motive.code, motive.label, motive.colour)
+                            if motive
+                            else NO_MOTIVE
+                        ),
                         title=title,
                     )
                 )
@@ -148,6 +186,7 @@ async def _grid(page: Page, form: EntryForm, message: str = "", status: int = 20
         "absences/grid.html",
         status,
         setup=setup,
+        legend=legend(setup),
         slots=[setup.slots[s.id] for s in setup.grid.slots],
         choices=choices,
         division_id=division_id,
