@@ -163,6 +163,17 @@ def _day(raw: str | None) -> date | None:
         return None
 
 
+def _unfilled(form: dict[str, str]) -> dict[str, str]:
+    """What is missing from a code's form (an empty code, no valid birth date), told per field
+    before anything is looked up: an empty field is no guess, and telling it tells nothing."""
+    missing = {}
+    if not form.get("code", "").strip():
+        missing["code"] = "Saisissez le code d'activation."
+    if _day(form.get("naissance")) is None:
+        missing["naissance"] = "Saisissez la date de naissance complète de l'élève (JJ/MM/AAAA)."
+    return missing
+
+
 async def home(request: Request) -> Response:
     async with _families(request).transaction() as transaction:
         if await _member(transaction, request):
@@ -233,6 +244,17 @@ async def create(request: Request) -> Response:
         return _refused()
     if "ticket" not in form:
         typed, born = form.get("code", ""), _day(form.get("naissance"))
+        unfilled = _unfilled(form)
+        if unfilled:
+            return render(
+                "create.html",
+                400,
+                csrf=token,
+                step=1,
+                error=unfilled,
+                values=form,
+                member=None,
+            )
         try:
             code = await _guess(
                 request,
@@ -346,6 +368,9 @@ async def add_code(request: Request) -> Response:
     if form is None:
         return _refused()
     typed, born = form.get("code", ""), _day(form.get("naissance"))
+    unfilled = _unfilled(form)
+    if unfilled:
+        return render("attach.html", 400, error=unfilled, values=form, member=member)
     keys = [*_code_keys(request, typed), (Key("familles-account", str(account.id)), ACCOUNT_POLICY)]
 
     async def attempt(transaction: Transaction) -> None:
@@ -462,17 +487,33 @@ async def forgotten(request: Request) -> Response:
     token = _anonymous_token(request)
     if request.method == "GET":
         return _with_anonymous_token(
-            request, render("forgotten.html", csrf=token, error="", member=None), token
+            request, render("forgotten.html", csrf=token, error={}, values={}, member=None), token
         )
     form = await _form(request, request.cookies.get(CSRF_COOKIE))
     if form is None:
         return _refused()
+    if not form.get("qui", "").strip():
+        return render(
+            "forgotten.html",
+            400,
+            csrf=token,
+            error={"qui": "Saisissez votre identifiant ou votre adresse électronique."},
+            values=form,
+            member=None,
+        )
     keys = [(Key("familles-reset", _address(request)), ADDRESS_POLICY)]
     async with _families(request).transaction() as transaction:
         try:
             await transaction.run(COUNTERS.ensure_not_blocked, keys)
         except Throttled as exc:
-            return render("forgotten.html", 429, csrf=token, error=exc.message_fr, member=None)
+            return render(
+                "forgotten.html",
+                429,
+                csrf=token,
+                error={"qui": exc.message_fr},
+                values=form,
+                member=None,
+            )
         # Every request counts: it sends mail, so it is limited like a guess.
         await transaction.run(COUNTERS.record_failure, keys)
         await transaction.run(
