@@ -10,7 +10,7 @@ token also set in a cookie (double submit).
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import TypeVar
 
 from starlette.requests import Request
@@ -157,10 +157,14 @@ def _code_keys(request: Request, typed: str) -> list[tuple[Key, GuessPolicy]]:
 
 
 def _day(raw: str | None) -> date | None:
-    try:
-        return date.fromisoformat((raw or "").strip())
-    except ValueError:
-        return None
+    """A day typed JJ/MM/AAAA (or sent AAAA-MM-JJ), or None."""
+    typed = (raw or "").strip()
+    for parse in (date.fromisoformat, lambda t: datetime.strptime(t, "%d/%m/%Y").date()):
+        try:
+            return parse(typed)
+        except ValueError:
+            continue
+    return None
 
 
 def _unfilled(form: dict[str, str]) -> dict[str, str]:
