@@ -48,3 +48,20 @@ async def test_the_entry_form_announces_its_errors_and_its_result(browser_page, 
     await form.get_by_role("button", name="Enregistrer").click()
     await expect_result_announced(page, "Retard enregistré.")
     assert (await page.title()).startswith("Retard enregistré.")
+
+
+async def test_the_phone_call_form_announces_its_error_and_its_result(browser_page, world):
+    page = browser_page
+    await page.goto("/connexion")
+    await page.locator("#champ-login").fill("cpe_a")
+    await page.locator("#champ-password").fill(PASSWORD)
+    await page.get_by_role("button", name="Se connecter").click()
+    await page.wait_for_url("**/")
+    await page.goto(f"/absences/eleves/{world.students['lina']}")
+    await page.get_by_role("button", name="Noter l'appel").click()
+    await expect_error_announced(page, "resume")
+    await follow_summary_link(page, "resume")
+    await page.keyboard.type("Mère jointe, gastro.")
+    await page.get_by_role("button", name="Noter l'appel").click()
+    # Back to the contacts (#contacts): the title says the result.
+    await expect_result_announced(page, "Appel téléphonique noté.", focused=False)
