@@ -10,7 +10,7 @@ token also set in a cookie (double submit).
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import TypeVar
 
 from starlette.requests import Request
@@ -157,10 +157,25 @@ def _code_keys(request: Request, typed: str) -> list[tuple[Key, GuessPolicy]]:
 
 
 def _day(raw: str | None) -> date | None:
-    try:
-        return date.fromisoformat((raw or "").strip())
-    except ValueError:
-        return None
+    """A day typed JJ/MM/AAAA (or sent AAAA-MM-JJ), or None."""
+    typed = (raw or "").strip()
+    for parse in (date.fromisoformat, lambda t: datetime.strptime(t, "%d/%m/%Y").date()):
+        try:
+            return parse(typed)
+        except ValueError:
+            continue
+    return None
+
+
+def _unfilled(form: dict[str, str]) -> dict[str, str]:
+    """What is missing from a code's form (an empty code, no valid birth date), told per field
+    before anything is looked up: an empty field is no guess, and telling it tells nothing."""
+    missing = {}
+    if not form.get("code", "").strip():
+        missing["code"] = "Saisissez le code d'activation."
+    if _day(form.get("naissance")) is None:
+        missing["naissance"] = "Saisissez la date de naissance complète de l'élève (JJ/MM/AAAA)."
+    return missing
 
 
 async def home(request: Request) -> Response:
@@ -233,6 +248,17 @@ async def create(request: Request) -> Response:
         return _refused()
     if "ticket" not in form:
         typed, born = form.get("code", ""), _day(form.get("naissance"))
+        unfilled = _unfilled(form)
+        if unfilled:
+            return render(
+                "create.html",
+                400,
+                csrf=token,
+                step=1,
+                error=unfilled,
+                values=form,
+                member=None,
+            )
         try:
             code = await _guess(
                 request,
@@ -346,6 +372,9 @@ async def add_code(request: Request) -> Response:
     if form is None:
         return _refused()
     typed, born = form.get("code", ""), _day(form.get("naissance"))
+    unfilled = _unfilled(form)
+    if unfilled:
+        return render("attach.html", 400, error=unfilled, values=form, member=member)
     keys = [*_code_keys(request, typed), (Key("familles-account", str(account.id)), ACCOUNT_POLICY)]
 
     async def attempt(transaction: Transaction) -> None:
@@ -462,17 +491,33 @@ async def forgotten(request: Request) -> Response:
     token = _anonymous_token(request)
     if request.method == "GET":
         return _with_anonymous_token(
-            request, render("forgotten.html", csrf=token, error="", member=None), token
+            request, render("forgotten.html", csrf=token, error={}, values={}, member=None), token
         )
     form = await _form(request, request.cookies.get(CSRF_COOKIE))
     if form is None:
         return _refused()
+    if not form.get("qui", "").strip():
+        return render(
+            "forgotten.html",
+            400,
+            csrf=token,
+            error={"qui": "Saisissez votre identifiant ou votre adresse électronique."},
+            values=form,
+            member=None,
+        )
     keys = [(Key("familles-reset", _address(request)), ADDRESS_POLICY)]
     async with _families(request).transaction() as transaction:
         try:
             await transaction.run(COUNTERS.ensure_not_blocked, keys)
         except Throttled as exc:
-            return render("forgotten.html", 429, csrf=token, error=exc.message_fr, member=None)
+            return render(
+                "forgotten.html",
+                429,
+                csrf=token,
+                error={"qui": exc.message_fr},
+                values=form,
+                member=None,
+            )
         # Every request counts: it sends mail, so it is limited like a guess.
         await transaction.run(COUNTERS.record_failure, keys)
         await transaction.run(

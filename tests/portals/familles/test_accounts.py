@@ -237,7 +237,9 @@ async def test_an_unknown_login_costs_a_password_verification_like_a_wrong_passw
         families, "/connexion", {"login": "personne", "password": "faux"}, page="/"
     )
     assert unknown.status_code == 400 and hasher.verified == 2
-    assert unknown.text.count("Identifiant ou mot de passe incorrect.") == 1
+    # The same answer as for a wrong password: in the error summary and under the field.
+    refusal = "Identifiant ou mot de passe incorrect."
+    assert unknown.text.count(refusal) == wrong.text.count(refusal) == 2
 
 
 async def _step2(client, step2, login, password="un mot de passe long"):
