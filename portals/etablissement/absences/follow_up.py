@@ -14,9 +14,10 @@ from api.resolvers.vocabulary import ContactChannel, EventKind
 from core.errors import NotFound, ValidationFailed
 from portals.etablissement import destinations
 from portals.etablissement.absences.classes import chosen, class_choices
-from portals.etablissement.absences.form_values import form_errors, parse_day
+from portals.etablissement.absences.form_values import form_errors, on_fields, parse_day
 from portals.etablissement.web import Page, page_handler, parse_id
 
+SEARCH_FIELDS = ("du", "au", "classe", "nature", "motif", "justifie", "informe")
 YES_NO = {"oui": True, "non": False}
 CHANNEL_LABELS = {
     ContactChannel.LETTER: "Courrier",
@@ -56,6 +57,7 @@ async def search(page: Page) -> Response:
         lines, next_cursor = result.lines, result.end_cursor if result.has_next_page else None
     except ValidationFailed as exc:
         errors = form_errors(exc.errors)
+    linked, others = on_fields(errors, SEARCH_FIELDS)
     return page.render(
         "absences/follow_up.html",
         setup=setup,
@@ -65,7 +67,8 @@ async def search(page: Page) -> Response:
         next_url=page.url("/absences/suivi", **{**params, "apres": next_cursor})
         if next_cursor
         else None,
-        errors=errors,
+        errors=linked,
+        other_errors=others,
     )
 
 

@@ -35,6 +35,14 @@ def form_errors(errors: list[FieldError]) -> dict[str, str]:
     return found
 
 
+def on_fields(errors: dict[str, str], fields: tuple[str, ...]) -> tuple[dict[str, str], list[str]]:
+    """The errors of the form's ``fields`` (linked from its summary) and the others' messages."""
+    return (
+        {name: message for name, message in errors.items() if name in fields},
+        [message for name, message in errors.items() if name not in fields],
+    )
+
+
 def parse_day(raw: Any) -> date | None:
     try:
         return date.fromisoformat(str(raw or "").strip())

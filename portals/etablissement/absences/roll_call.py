@@ -15,6 +15,22 @@ from portals.etablissement.absences.classes import chosen, class_choices
 from portals.etablissement.absences.form_values import form_errors, parse_day
 from portals.etablissement.web import Page, page_handler, parse_id, redirect
 
+# The fields of the choice of class, day and slot; the domain's errors named as they are.
+CHOICE_FIELDS = {"classe": "classe", "debut_jour": "jour", "debut_creneau": "creneau"}
+
+
+def _summary(errors: dict[str, str]) -> tuple[dict[str, str], dict[str, str], list[str]]:
+    """The errors by field (the choice's fields, ``champ-NAME``, and each student's minutes,
+    whose id is ``minutes-N``), the ids of the latter, and the messages of no one field."""
+    linked: dict[str, str] = {}
+    others: list[str] = []
+    for name, message in errors.items():
+        if name in CHOICE_FIELDS or name.startswith("minutes-"):
+            linked.setdefault(CHOICE_FIELDS.get(name, name), message)
+        else:
+            others.append(message)
+    return linked, {name: name for name in linked if name.startswith("minutes-")}, others
+
 
 async def _page(
     page: Page,
@@ -42,6 +58,7 @@ async def _page(
             RollCallEntry(school.id, day, slot_id or 0, choice.division_id, choice.group_id),
         )
         students, taken = sheet.students, bool(slot_id and sheet.taken)
+    linked, ids, others = _summary(errors or {})
     return page.render(
         "absences/roll_call.html",
         status,
@@ -54,7 +71,9 @@ async def _page(
         taken=taken,
         taught=bool(slot_id and setup.calendar.teaches(day, setup.slots[slot_id].half_day)),
         values=values,
-        errors=errors or {},
+        errors=linked,
+        error_ids=ids,
+        other_errors=others,
         message=message,
     )
 

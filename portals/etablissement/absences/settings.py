@@ -4,6 +4,7 @@ comes back with its errors named in French."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import time
 from typing import Any
@@ -21,7 +22,7 @@ from api.resolvers.absences.letters import (
 )
 from api.resolvers.absences.settings import school_setup
 from api.resolvers.vocabulary import ContactChannel, HalfDay, HolidayZone
-from core.errors import NotFound, ValidationFailed
+from core.errors import FieldError, NotFound, ValidationFailed
 from portals.etablissement import destinations
 from portals.etablissement.absences.form_values import parse_day, text
 from portals.etablissement.web import Page, page_handler, parse_id, redirect
@@ -45,16 +46,93 @@ SAVED = {
 }
 
 
+# The domain's field names -> the ids of the part's fields ({key}: the motive's or the
+# justification's, "nouveau" for a new one). The week's error marks every checkbox.
+FIELD_IDS = {
+    "general": {"holidayZone": "champ-zone", "letterSignature": "champ-signature"},
+    "logo": {"logo": "champ-logo"},
+    "semaine": {"weekdays": "matin-0"},
+    "motif": {
+        "id": "motif-code-{key}",
+        "code": "motif-code-{key}",
+        "label": "motif-libelle-{key}",
+        "genericCode": "motif-generique-{key}",
+        "colour": "motif-couleur-{key}",
+        "forAbsence": "motif-absences-{key}",
+    },
+    "justificatif": {
+        "id": "justificatif-code-{key}",
+        "code": "justificatif-code-{key}",
+        "label": "justificatif-libelle-{key}",
+    },
+    "fermeture": {"day": "champ-fermeture-jour", "label": "champ-fermeture-libelle"},
+    "modele": {
+        "code": "champ-modele-code",
+        "label": "champ-modele-libelle",
+        "channel": "champ-modele-canal",
+        "subject": "champ-modele-objet",
+        "body": "champ-modele-texte",
+    },
+}
+SLOT_FIELDS = {
+    "id": "code",
+    "code": "code",
+    "startsAt": "debut",
+    "endsAt": "fin",
+    "halfDay": "demi",
+}
+GRID_ID = re.compile(r"(?:code|debut|fin|demi)-\d+")
+DOMAIN_SLOT = re.compile(r"slots\[(\d+)\]\.(\w+)")
+
+
 @dataclass
 class Failure:
-    """The part of the page whose form failed, its errors and what was typed."""
+    """The part of the page whose form failed, its errors by the id of their field (the
+    messages of no one field apart) and what was typed."""
 
     part: str = ""
     errors: dict[str, str] = field(default_factory=dict)
     values: dict[str, Any] = field(default_factory=dict)
+    others: list[str] = field(default_factory=list)
 
-    def error(self, part: str, name: str) -> str:
-        return self.errors.get(name, "") if part == self.part else ""
+    @property
+    def ids(self) -> dict[str, str]:
+        """For the summary's links: the errors' keys are their fields' ids."""
+        return {name: name for name in self.errors}
+
+
+def _field_id(part: str, form: FormData, name: str) -> str | None:
+    """The id of the field of ``part``'s form that the domain's field ``name`` is, if any."""
+    if part == "grille":
+        if GRID_ID.fullmatch(name):
+            return name
+        _slots, rows, _errors = _slot_inputs(form)
+        slot = DOMAIN_SLOT.fullmatch(name)
+        if slot and int(slot.group(1)) < len(rows) and slot.group(2) in SLOT_FIELDS:
+            return f"{SLOT_FIELDS[slot.group(2)]}-{rows[int(slot.group(1))]}"
+        if name == "slots":  # none left, or one emptied that is in use: its row
+            emptied = [
+                n
+                for n in range(_row_count(form))
+                if form.get(f"id-{n}") and n not in rows and not form.get(f"code-{n}")
+            ]
+            return f"code-{emptied[0] if emptied else 0}"
+        return None
+    found = FIELD_IDS.get(part, {}).get(name)
+    return found.format(key=str(form.get("id") or "nouveau")) if found else None
+
+
+def _failure(part: str, form: FormData, errors: list[FieldError]) -> Failure:
+    failure = Failure(part, values={key: form.get(key) for key in form if key != "csrf_token"})
+    for error in errors:
+        field_id = _field_id(part, form, error.field)
+        if field_id is None:
+            failure.others.append(error.message)
+        elif field_id in failure.errors:
+            failure.errors[field_id] += f" {error.message}"
+        else:
+            failure.errors[field_id] = error.message
+    return failure
 
 
 def _time(raw: Any) -> time | None:
@@ -102,26 +180,39 @@ async def settings_page(page: Page) -> Response:
     return await _page(page)
 
 
-def _slot_inputs(form: FormData) -> tuple[list[configuration.SlotInput], dict[str, str]]:
+def _row_count(form: FormData) -> int:
+    raw = str(form.get("lignes") or "0")
+    return min(int(raw), 200) if raw.isdigit() else 0
+
+
+def _slot_inputs(
+    form: FormData,
+) -> tuple[list[configuration.SlotInput], list[int], dict[str, str]]:
+    """The grid's slots, the row of each, and the errors of the rows badly filled (by the id
+    of the field in error)."""
     slots: list[configuration.SlotInput] = []
+    rows: list[int] = []
     errors: dict[str, str] = {}
-    for n in range(int(str(form.get("lignes") or "0") or 0)):
+    for n in range(_row_count(form)):
         code = text(form.get(f"code-{n}"), 10)
         if not code and not form.get(f"debut-{n}"):
             continue
         starts, ends = _time(form.get(f"debut-{n}")), _time(form.get(f"fin-{n}"))
         half = str(form.get(f"demi-{n}") or "")
         if starts is None or ends is None or half not in ("morning", "afternoon"):
-            errors[f"slots[{len(slots)}].startsAt"] = (
-                f"Ligne {n + 1} : horaires HH:MM et demi-journée."
-            )
+            for name, wrong in (("debut", starts is None), ("fin", ends is None)):
+                if wrong:
+                    errors[f"{name}-{n}"] = f"Ligne {n + 1} : horaire au format HH:MM."
+            if half not in ("morning", "afternoon"):
+                errors[f"demi-{n}"] = f"Ligne {n + 1} : choisissez la demi-journée."
             continue
         slots.append(
             configuration.SlotInput(
                 code, starts, ends, HalfDay(half), parse_id(form.get(f"id-{n}"))
             )
         )
-    return slots, errors
+        rows.append(n)
+    return slots, rows, errors
 
 
 async def _save(page: Page, part: str, form: FormData) -> None:
@@ -148,10 +239,10 @@ async def _save(page: Page, part: str, form: FormData) -> None:
             week = {day: (f"matin-{day}" in form, f"apres-midi-{day}" in form) for day in range(7)}
             await transaction.run(configuration.set_school_week, school.id, week)
         elif part == "grille":
-            slots, errors = _slot_inputs(form)
+            slots, _rows, errors = _slot_inputs(form)
             if errors:
-                raise ValidationFailed.single(
-                    next(iter(errors)), "INVALID", next(iter(errors.values()))
+                raise ValidationFailed(
+                    [FieldError(name, "INVALID", message) for name, message in errors.items()]
                 )
             await transaction.run(configuration.set_time_slots, school.id, slots)
         elif part == "motif":
@@ -226,8 +317,6 @@ async def save_settings(page: Page) -> Response:
     try:
         await _save(page, part, form)
     except ValidationFailed as exc:
-        values = {key: form.get(key) for key in form if key != "csrf_token"}
-        failure = Failure(part, {e.field: e.message for e in exc.errors}, values)
-        return await _page(page, failure, status=400)
+        return await _page(page, _failure(part, form, exc.errors), status=400)
     anchor = "modeles" if part == "modele" else part
     return redirect(f"/absences/parametres?enregistre={part}#{anchor}")

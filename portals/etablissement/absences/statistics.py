@@ -21,7 +21,7 @@ from api.resolvers.vocabulary import EventKind
 from core import clock
 from core.errors import ValidationFailed
 from portals.etablissement import destinations
-from portals.etablissement.absences.form_values import form_errors, parse_day
+from portals.etablissement.absences.form_values import form_errors, on_fields, parse_day
 from portals.etablissement.charts import BarChart, stacked_chart
 from portals.etablissement.web import Page, page_handler
 
@@ -108,6 +108,7 @@ async def statistics(page: Page) -> Response:
     month_key = wanted_month if wanted_month in dict(months) else default_month
     whole_academy = page.may_academy_wide(monthly_indicator)
     indicator = await _indicator(page, month_key, whole_academy)
+    linked, others = on_fields(errors, ("du", "au", "par", "nature"))
     csv_query = urlencode(
         {
             "school": school.id if school else "",
@@ -130,7 +131,8 @@ async def statistics(page: Page) -> Response:
         first=first,
         last=last,
         kind=kind or "",
-        errors=errors,
+        errors=linked,
+        other_errors=others,
         csv_url=f"/exports/absence-statistics.csv?{csv_query}",
         months=months,
         month_key=month_key,

@@ -75,7 +75,7 @@ async def test_grid_and_template_errors_come_back(portal, world):
         "demi-0": "morning",
     }
     refused = await portal.post_form(URL, f"{URL}/grille", grid)
-    assert refused.status_code == 400 and 'id="erreurs-grille"' in refused.text
+    assert refused.status_code == 400 and 'id="erreurs"' in refused.text
     assert "M1 finit avant de commencer." in refused.text
     template = await portal.post_form(
         URL,
