@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from tests.portals.absences.scenario import november_in_school_a
+from tests.portals.absences.test_forms_errors_pages import assert_announced
 
 
 async def test_search_filters(portal, world, sessionmaker):
@@ -26,5 +27,7 @@ async def test_contacts_need_a_template_and_the_right(portal, other_portal, worl
         "/absences/a-contacter", "/absences/a-contacter", {"eleves": str(world.students["lina"])}
     )
     assert refused.status_code == 400 and "Choisissez un modèle." in refused.text
+    # Announced and linked like every form (issue 11): summary, marked select, its message.
+    assert_announced(refused.text, ["champ-modele"], "Choisissez un modèle.")
     await other_portal.login("teacher_a")
     assert (await other_portal.get("/absences/a-contacter")).status_code == 403
