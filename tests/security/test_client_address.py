@@ -42,7 +42,9 @@ async def _wrong_codes(settings, peer: str, forwarded: list[str]) -> None:
             for value in forwarded:
                 client.headers["X-Forwarded-For"] = value
                 answer = await post_form(
-                    client, "/creer-un-compte", {"code": "ABCD-EFG-HJK-LMN", "naissance": ""}
+                    client,
+                    "/creer-un-compte",
+                    {"code": "ABCD-EFG-HJK-LMN", "naissance": "14/03/2015"},
                 )
                 assert answer.status_code in (200, 400), answer.text
     finally:
