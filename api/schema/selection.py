@@ -11,20 +11,6 @@ from strawberry.types.nodes import FragmentSpread, InlineFragment, SelectedField
 from api.schema.context import Info
 
 
-def _names(selections: Iterable[Any]) -> Iterable[str]:
-    for selection in selections:
-        if isinstance(selection, SelectedField):
-            yield selection.name
-        elif isinstance(selection, FragmentSpread | InlineFragment):
-            yield from _names(selection.selections)
-
-
-def selects(info: Info, name: str) -> bool:
-    """True when ``name`` (its GraphQL name) is selected directly under the current field,
-    in the field itself or in any fragment spread into it."""
-    return any(name in _names(field.selections) for field in info.selected_fields)
-
-
 def _below(selections: Iterable[Any], path: tuple[str, ...]) -> bool:
     if not path:
         return True
@@ -44,3 +30,9 @@ def selects_path(info: Info, *path: str) -> bool:
     under the current field, through fragments too: ``selects_path(info, "edges", "node",
     "guardians")``."""
     return any(_below(field.selections, path) for field in info.selected_fields)
+
+
+def selects(info: Info, name: str) -> bool:
+    """True when ``name`` (its GraphQL name) is selected directly under the current field,
+    in the field itself or in any fragment spread into it."""
+    return selects_path(info, name)
