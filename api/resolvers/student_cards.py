@@ -56,14 +56,9 @@ def card_of_row(row: Any) -> StudentCard:
 
 @requires(Permission.STUDENTS_READ)
 async def student_cards(
-    session: AsyncSession, principal: Principal, students: Sequence[Student | StudentCard]
+    session: AsyncSession, principal: Principal, students: Sequence[Student]
 ) -> list[StudentCard]:
     """Cards of students already read in reach, masked for the caller."""
-    cards = [
-        s
-        if isinstance(s, StudentCard)
-        else StudentCard(**{name: getattr(s, name) for name in CARD_FIELDS})
-        for s in students
-    ]
+    cards = [StudentCard(**{name: getattr(s, name) for name in CARD_FIELDS}) for s in students]
     await hide_unpermitted(session, principal, cards, lambda card: card.id)
     return cards
