@@ -40,7 +40,11 @@ class StaffUser(Audited, Timestamped, Base):
     login: Mapped[str] = mapped_column(String(60), unique=True)
     display_name: Mapped[str] = mapped_column(String(120))
     email: Mapped[str | None] = mapped_column(String(254))
-    password_hash: Mapped[str] = mapped_column(String(200))
+    # Empty until the person sets a password from an invitation (accounts created by an
+    # import or by an administrator): no password can match it.
+    password_hash: Mapped[str | None] = mapped_column(String(200))
+    # The INDIVIDU ID of STS-WEB for a teacher imported from the school's structures.
+    sts_id: Mapped[str | None] = mapped_column(String(20), index=True)
     is_active: Mapped[bool] = mapped_column(default=True)
     # The TOTP (RFC 6238) shared secret, encrypted with the application key; set
     # during enrolment, confirmed (``totp_enrolled_at``) by a first valid code.
@@ -48,6 +52,22 @@ class StaffUser(Audited, Timestamped, Base):
     totp_enrolled_at: Mapped[datetime | None]
     # The last accepted time step: a code is accepted once, never replayed.
     totp_last_step: Mapped[int | None]
+
+
+class StaffInvitation(Base):
+    """A link sent by e-mail that lets a new staff member choose his password once."""
+
+    __tablename__ = "staff_invitations"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("staff_users.id", ondelete="CASCADE"), index=True
+    )
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime]
+    used_at: Mapped[datetime | None]
 
 
 class RoleGrant(Audited, Base):

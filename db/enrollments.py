@@ -50,6 +50,31 @@ class Enrollment(Audited, Versioned, Timestamped, Base):
     exit_reason: Mapped[ExitReason | None] = mapped_column(enum_column(ExitReason, 20))
     previous_school_uai: Mapped[str | None] = mapped_column(String(8))
     previous_school_name: Mapped[str | None] = mapped_column(String(120))
+    # Last year's schooling as SIECLE gives it (SCOLARITE_AN_DERNIER).
+    previous_mef_code: Mapped[str | None] = mapped_column(String(11))
+    previous_division_code: Mapped[str | None] = mapped_column(String(8))
+    # The nomenclature codes behind ``regime`` and ``exit_reason`` (CODE_REGIME, e.g. 2 "DP
+    # dans l'établissement"; CODE_MOTIF_SORTIE), the student's status (CODE_STATUT: ST
+    # scolaire, AP apprenti...) and whether he repeats the year (DOUBLEMENT).
+    regime_code: Mapped[str | None] = mapped_column(String(3))
+    exit_motive_code: Mapped[str | None] = mapped_column(String(3))
+    status_code: Mapped[str | None] = mapped_column(String(3))
+    repeating: Mapped[bool] = mapped_column(default=False)
+    # ELENOET: the student's number in the school's base.
+    elenoet: Mapped[str | None] = mapped_column(String(12))
+
+
+class EnrollmentOption(Audited, Base):
+    """A subject the student elected (OPTIONS_ELEVE): its rank and how it is elected."""
+
+    __tablename__ = "enrollment_options"
+
+    enrollment_id: Mapped[int] = mapped_column(
+        ForeignKey("enrollments.id", ondelete="CASCADE"), primary_key=True
+    )
+    subject_id: Mapped[int] = mapped_column(ForeignKey("subjects.id"), primary_key=True)
+    rank: Mapped[int]
+    election_modality: Mapped[str] = mapped_column(String(1))
 
 
 class EnrollmentGroup(Audited, Base):

@@ -46,6 +46,12 @@ class Guardian(Audited, Versioned, Timestamped, Base):
     phone_mobile: Mapped[str | None] = mapped_column(String(20))
     phone_work: Mapped[str | None] = mapped_column(String(20))
     email: Mapped[str | None] = mapped_column(String(254))
+    accepts_sms: Mapped[bool] = mapped_column(default=False)
+    # The PCS profession code of the nomenclature (CODE_PROFESSION).
+    profession_code: Mapped[str | None] = mapped_column(String(3))
+    address_id: Mapped[int | None] = mapped_column(ForeignKey("addresses.id"), index=True)
+    # PERSONNE_ID in SIECLE's exports.
+    siecle_id: Mapped[str | None] = mapped_column(String(12), index=True)
 
     @property
     def display_name(self) -> str:
@@ -66,6 +72,7 @@ class GuardianLink(Audited, Versioned, Timestamped, Base):
         UniqueConstraint("student_id", "guardian_id"),
         UniqueConstraint("student_id", "legal_rank"),
         CheckConstraint("legal_rank IN (1, 2)", name="legal_rank_1_or_2"),
+        CheckConstraint("responsibility_level IN (1, 2, 3)", name="responsibility_level_1_2_3"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -76,3 +83,7 @@ class GuardianLink(Audited, Versioned, Timestamped, Base):
     lives_with: Mapped[bool] = mapped_column(default=True)
     receives_mail: Mapped[bool] = mapped_column(default=True)
     pays_fees: Mapped[bool] = mapped_column(default=False)
+    # NIVEAU_RESPONSABILITE: 1 legal guardian, 2 person in charge, 3 contact only.
+    responsibility_level: Mapped[int] = mapped_column(default=1)
+    receives_aid: Mapped[bool] = mapped_column(default=False)
+    contact_first: Mapped[bool] = mapped_column(default=False)

@@ -1,11 +1,20 @@
-"""National nomenclatures (MEF, subjects) and each school's profiled subset."""
+"""National nomenclatures (MEF, subjects, coded lists) and each school's profiled subset.
+
+The académie loads them from SIECLE's ``BEE_NOMENCLATURES`` export (event B) for a school year;
+the project ships a default set (``db/reference``) so that a new académie works before its
+first import.
+"""
 
 from __future__ import annotations
 
-from sqlalchemy import ForeignKey, String
+import enum
+from datetime import date
+from decimal import Decimal
+
+from sqlalchemy import ForeignKey, Numeric, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from db.base import Base
+from db.base import Base, Timestamped
 
 
 class Mef(Base):
@@ -24,6 +33,13 @@ class Mef(Base):
     # the "behind / ahead" statistics read it.
     typical_age: Mapped[int | None]
     next_mef_id: Mapped[int | None] = mapped_column(ForeignKey("mefs.id"))
+    # MEF_RATTACHEMENT: the MEF this one is attached to (itself for most), and CODE_MEFSTAT,
+    # the statistics code the national headcounts group by.
+    attachment_code: Mapped[str | None] = mapped_column(String(11))
+    statistics_code: Mapped[str | None] = mapped_column(String(11))
+    # DATE_OUVERTURE / DATE_FERMETURE: the school years the MEF may be used in.
+    opens_on: Mapped[date | None]
+    closes_on: Mapped[date | None]
 
 
 class Subject(Base):
@@ -34,6 +50,63 @@ class Subject(Base):
     management_code: Mapped[str] = mapped_column(String(10))
     short_label: Mapped[str] = mapped_column(String(40))
     long_label: Mapped[str] = mapped_column(String(120))
+    edition_label: Mapped[str | None] = mapped_column(String(120))
+
+
+class MefSubject(Base):
+    """A subject in a MEF's programme (PROGRAMMES): how it is elected and its weekly hours."""
+
+    __tablename__ = "mef_subjects"
+
+    mef_id: Mapped[int] = mapped_column(ForeignKey("mefs.id", ondelete="CASCADE"), primary_key=True)
+    subject_id: Mapped[int] = mapped_column(
+        ForeignKey("subjects.id", ondelete="CASCADE"), primary_key=True
+    )
+    # CODE_MODALITE_ELECT: S tronc commun, O option obligatoire, F facultative...
+    election_modality: Mapped[str] = mapped_column(String(1), primary_key=True)
+    weekly_hours: Mapped[Decimal | None] = mapped_column(Numeric(5, 2))
+
+
+class NomenclatureList(enum.StrEnum):
+    """The coded lists of BEE_NOMENCLATURES other than MEFs and subjects."""
+
+    REGIME = "regime"
+    EXIT_MOTIVE = "exit_motive"
+    KINSHIP = "kinship"
+    PROFESSION = "profession"
+    STUDENT_STATUS = "student_status"
+    SCHOLARSHIP_TYPE = "scholarship_type"
+    ELECTION_MODALITY = "election_modality"
+    COURSE_MODALITY = "course_modality"
+    PROVENANCE = "provenance"
+    RESPONSIBILITY_LEVEL = "responsibility_level"
+    CIVILITY = "civility"
+    CONTRACT = "contract"
+    SCHOOL_TYPE = "school_type"
+
+
+class NomenclatureEntry(Timestamped, Base):
+    """One code of a coded list, as the nomenclature of a school year gives it.
+
+    A list is read for a year from the latest year at or before it that has the list, so a
+    year without an import keeps the previous one's codes.
+    """
+
+    __tablename__ = "nomenclature_entries"
+    __table_args__ = (UniqueConstraint("list", "year", "code"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    list: Mapped[str] = mapped_column(String(24))
+    # The starting year of the school year the entry applies to (2025 for 2025-2026).
+    year: Mapped[int]
+    code: Mapped[str] = mapped_column(String(10))
+    short_label: Mapped[str] = mapped_column(String(40))
+    long_label: Mapped[str] = mapped_column(String(120))
+    edition_label: Mapped[str | None] = mapped_column(String(120))
+    # What the product does with the code: the régime's kind (externe, demi_pensionnaire,
+    # interne), the exit motive's ``ExitReason``, "national" for a national scholarship.
+    category: Mapped[str | None] = mapped_column(String(24))
+    sort_order: Mapped[int | None]
 
 
 class SchoolMef(Base):
@@ -43,6 +116,9 @@ class SchoolMef(Base):
 
     school_id: Mapped[int] = mapped_column(ForeignKey("schools.id"), primary_key=True)
     mef_id: Mapped[int] = mapped_column(ForeignKey("mefs.id"), primary_key=True)
+    # The MEF its students are promoted to next year in this school (the national one when
+    # empty): a school may continue 3e into a MEF of its own.
+    next_mef_id: Mapped[int | None] = mapped_column(ForeignKey("mefs.id"))
 
 
 class SchoolSubject(Base):

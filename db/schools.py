@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import enum
+from datetime import date
+from typing import Any
 
 from sqlalchemy import ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
@@ -24,9 +26,17 @@ def is_valid_uai(uai: str) -> bool:
 
 
 class SchoolKind(enum.StrEnum):
+    """Nature of the EPLE, after the national list (SIECLE's CODE_NATURE)."""
+
     COLLEGE = "college"
     LGT = "lgt"
     LP = "lp"
+    EREA = "erea"
+
+
+class SchoolSector(enum.StrEnum):
+    PUBLIC = "public"
+    PRIVATE_UNDER_CONTRACT = "private_under_contract"
 
 
 class SchoolYearState(enum.StrEnum):
@@ -54,6 +64,9 @@ class School(Timestamped, Base):
     academy_id: Mapped[int] = mapped_column(ForeignKey("academies.id"), index=True)
     uai: Mapped[str] = mapped_column(String(8), unique=True)
     kind: Mapped[SchoolKind] = mapped_column(enum_column(SchoolKind, 16))
+    sector: Mapped[SchoolSector] = mapped_column(
+        enum_column(SchoolSector, 24), default=SchoolSector.PUBLIC
+    )
     name: Mapped[str] = mapped_column(String(120))
     address_line: Mapped[str] = mapped_column(String(120), default="")
     postal_code: Mapped[str] = mapped_column(String(5), default="")
@@ -71,6 +84,14 @@ class School(Timestamped, Base):
         return uai
 
 
+def _first_day(context: Any) -> date:
+    return date(context.get_current_parameters()["start_year"], 9, 1)
+
+
+def _last_day(context: Any) -> date:
+    return date(context.get_current_parameters()["start_year"] + 1, 8, 31)
+
+
 class SchoolYear(Base):
     """A school year of the académie, e.g. 2025-2026 (start year 2025).
 
@@ -84,6 +105,10 @@ class SchoolYear(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     academy_id: Mapped[int] = mapped_column(ForeignKey("academies.id"))
     start_year: Mapped[int]
+    # The administrative year (1 September to 31 August unless the académie says otherwise):
+    # enrolments of the year fall between these days.
+    starts_on: Mapped[date] = mapped_column(default=lambda context: _first_day(context))
+    ends_on: Mapped[date] = mapped_column(default=lambda context: _last_day(context))
     state: Mapped[SchoolYearState] = mapped_column(enum_column(SchoolYearState, 16))
 
     @property

@@ -61,6 +61,11 @@ class Student(Audited, Versioned, Timestamped, Base):
     birth_commune_code: Mapped[str | None] = mapped_column(String(5))
     birth_city: Mapped[str | None] = mapped_column(String(80))
     birth_country_code: Mapped[str] = mapped_column(String(3), default="100")
+    nationality_code: Mapped[str | None] = mapped_column(String(3))
+    address_id: Mapped[int | None] = mapped_column(ForeignKey("addresses.id"), index=True)
+    accepts_sms: Mapped[bool] = mapped_column(default=False)
+    # ELEVE_ID in SIECLE's exports: a re-import of the same student updates him.
+    siecle_id: Mapped[str | None] = mapped_column(String(12), index=True)
     search_name: Mapped[str] = mapped_column(String(200))
     usage_search_name: Mapped[str | None] = mapped_column(String(200))
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id"))
