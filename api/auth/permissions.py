@@ -35,6 +35,9 @@ class Permission(enum.StrEnum):
     FINANCES_READ = "finances:read"
     SCHOLARSHIPS_READ = "scholarships:read"
     AUDIT_READ = "audit:read"
+    # The history of a school's (or the académie's) imports and exports, their reports and
+    # files; running an import needs the permission of what it writes.
+    EXCHANGES_READ = "exchanges:read"
     # The principal's DELEGCE screen: rights of the school's staff.
     DELEGATIONS_MANAGE = "delegations:manage"
     # Staff accounts: the school's for its principal, principals and académie accounts for
