@@ -11,6 +11,7 @@ from db.accounts import SessionStage
 from db.audit import REDACTED, is_redacted
 from db.delegations import Right
 from db.enrollments import ExitReason, Regime
+from db.exchanges import ExchangeDirection, ExchangeFormat, ExchangeState
 from db.guardians import Relationship
 from db.schools import SchoolKind, SchoolYearState
 from db.students import Sex
@@ -21,6 +22,9 @@ __all__ = [
     "CodeKind",
     "ContactChannel",
     "EventKind",
+    "ExchangeDirection",
+    "ExchangeFormat",
+    "ExchangeState",
     "ExitReason",
     "GradesPublication",
     "HalfDay",

@@ -21,7 +21,9 @@ MEBIBYTE = 1024 * 1024
 # Forms, logins and the logo upload (at most 512 kB) fit in 1 MiB.
 DEFAULT_LIMIT = MEBIBYTE
 # A GraphQL mutation may push a few thousand absences at once.
-PATH_LIMITS = {"/graphql": 2 * MEBIBYTE}
+# SIECLE and STS-WEB files (see api.resolvers.exchanges.runs.MAX_FILE_BYTES), with the form
+# around them.
+PATH_LIMITS = {"/graphql": 2 * MEBIBYTE, "/echanges/import": 33 * MEBIBYTE}
 
 
 def _size_label(limit: int) -> str:

@@ -27,6 +27,7 @@ from api.resolvers.accounts import manageable_accounts
 from api.resolvers.audit import audit_trail
 from api.resolvers.clients import list_clients
 from api.resolvers.delegations import school_staff_rights
+from api.resolvers.exchanges.runs import exchange_history
 from api.resolvers.statistics import headcounts
 from api.resolvers.structures import list_divisions
 from api.resolvers.students import create_student, search_students
@@ -182,6 +183,14 @@ CLIENTS = Destination(
     "Clients de l'API",
     "Les logiciels tiers (ENT, emplois du temps) autorisés à lire ou écrire des données.",
 )
+EXCHANGES = Destination(
+    "echanges",
+    "Échanges",
+    "/echanges",
+    (exchange_history,),
+    "Échanges avec SIECLE et STS-WEB",
+    "Importer les élèves, responsables et structures ; produire les exports ; historique.",
+)
 
 # The main menu: one entry per key, the first allowed one (Absences, else Absentéisme).
 MENU = (
@@ -192,6 +201,7 @@ MENU = (
     ABSENTEEISM,
     TELESERVICES,
     STATISTICS,
+    EXCHANGES,
     JOURNAL,
     DELEGATIONS,
     ACCOUNTS,
@@ -207,6 +217,7 @@ TILES = (
     STRUCTURES,
     ABSENTEEISM,
     STATISTICS,
+    EXCHANGES,
     JOURNAL,
     DELEGATIONS,
     ACCOUNTS,

@@ -34,7 +34,7 @@ from exchanges.records import FileHeader, RecordProblem
 
 # SIECLE's largest exports (a 3,000-student lycée with addresses) are a few megabytes; a zip
 # is smaller still. The bound keeps an upload from filling the database.
-MAX_FILE_BYTES = 64 * 1024 * 1024
+MAX_FILE_BYTES = 32 * 1024 * 1024
 # The report keeps every refusal but only the first changes: a first import of a school
 # "changes" every record, and the counts say how many.
 MAX_REPORTED_CHANGES = 2000

@@ -1,0 +1,238 @@
+"""/echanges: the school's imports and exports (SIECLE, STS-WEB), for the principal and the
+secretariat, and the académie's own files for its administrator.
+
+Upload a file, see what it would change (the preview: counts, refused records, changes),
+apply it, and find every past exchange with its report and, for an export or an import still
+waiting, its file.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+
+from starlette.datastructures import UploadFile
+from starlette.responses import Response
+
+from api.resolvers.exchanges.runs import (
+    IMPORT_FORMATS,
+    MAX_FILE_BYTES,
+    apply_import,
+    exchange_history,
+    get_run,
+    preview_import,
+    stored_file,
+)
+from api.resolvers.vocabulary import ExchangeFormat, ExchangeState
+from core.errors import NotFound, ValidationFailed
+from portals.etablissement import destinations
+from portals.etablissement.web import Page, page_handler, parse_id, redirect
+
+STATE_LABELS = {
+    ExchangeState.PREVIEWED: "En attente d'application",
+    ExchangeState.APPLIED: "Appliqué",
+    ExchangeState.REFUSED: "Refusé",
+    ExchangeState.ABANDONED: "Abandonné",
+    ExchangeState.WRITTEN: "Produit",
+}
+KIND_LABELS = {
+    "schools": "Établissements",
+    "mefs": "MEF",
+    "subjects": "Matières",
+    "programmes": "Programmes",
+    "entries": "Codes des nomenclatures",
+    "divisions": "Divisions",
+    "groups": "Groupes",
+    "services": "Services d'enseignement",
+    "teachers": "Enseignants",
+    "students": "Élèves",
+    "enrollments": "Scolarités",
+    "options": "Options",
+    "addresses": "Adresses",
+    "guardians": "Responsables",
+    "links": "Liens élève-responsable",
+}
+COUNT_LABELS = (
+    ("created", "Créés"),
+    ("updated", "Modifiés"),
+    ("unchanged", "Inchangés"),
+    ("removed", "Retirés"),
+    ("refused", "Refusés"),
+)
+
+
+def _school_id(page: Page) -> int | None:
+    """The school whose exchanges are shown: the working one; none for an académie
+    administrator working without a school (the académie's own files)."""
+    if page.school is not None and page.may(exchange_history, page.school.id):
+        return page.school.id
+    return None
+
+
+def _import_choices(page: Page, school_id: int | None) -> list[tuple[str, str]]:
+    held = page.principal.permissions_in(school_id)
+    return [
+        (f.format.value, f.label)
+        for f in IMPORT_FORMATS.values()
+        if f.for_a_school == (school_id is not None) and f.permission in held
+    ]
+
+
+async def _render(page: Page, status: int = 200, **context: object) -> Response:
+    school_id = _school_id(page)
+    defaults: dict[str, object] = {
+        "field_errors": {},
+        "chosen_format": "",
+        "message": page.request.query_params.get("message"),
+    }
+    return page.render(
+        "exchanges/history.html",
+        status,
+        runs=await page.work.read(exchange_history, school_id),
+        formats=_import_choices(page, school_id),
+        for_school=school_id is not None,
+        state_labels=STATE_LABELS,
+        max_megabytes=MAX_FILE_BYTES // (1024 * 1024),
+        **(defaults | context),
+    )
+
+
+@page_handler(destinations.EXCHANGES)
+async def history(page: Page) -> Response:
+    return await _render(page)
+
+
+@page_handler(destinations.EXCHANGES)
+async def upload(page: Page) -> Response:
+    school_id = _school_id(page)
+    form = await page.request.form(max_files=1, max_fields=10)
+    chosen = str(form.get("format") or "")
+    upload_field = form.get("fichier")
+    errors: dict[str, str] = {}
+    if chosen not in {value for value, _label in _import_choices(page, school_id)}:
+        errors["format"] = "Choisissez le type de fichier à importer."
+    content = b""
+    file_name = ""
+    if not isinstance(upload_field, UploadFile) or not upload_field.filename:
+        errors["fichier"] = "Choisissez le fichier à importer (.xml ou .zip)."
+    else:
+        file_name = upload_field.filename
+        content = await upload_field.read(MAX_FILE_BYTES + 1)
+        if not content:
+            errors["fichier"] = "Le fichier choisi est vide."
+    if errors:
+        return await _render(page, 400, field_errors=errors, chosen_format=chosen)
+    try:
+        async with page.work.writing(school_id) as transaction:
+            run = await transaction.run(
+                preview_import, ExchangeFormat(chosen), school_id, file_name, content
+            )
+    except ValidationFailed as failed:
+        return await _render(
+            page,
+            400,
+            field_errors={e.field: e.message for e in failed.errors},
+            chosen_format=chosen,
+        )
+    return redirect(f"/echanges/{run.id}")
+
+
+def _count_rows(counts: dict[str, dict[str, int]]) -> list[tuple[str, list[int]]]:
+    return [
+        (KIND_LABELS.get(kind, kind), [numbers.get(key, 0) for key, _label in COUNT_LABELS])
+        for kind, numbers in counts.items()
+    ]
+
+
+@page_handler(destinations.EXCHANGES)
+async def detail(page: Page) -> Response:
+    run_id = parse_id(page.request.path_params.get("run_id"))
+    if run_id is None:
+        raise NotFound("ExchangeRun", run_id)
+    run = await page.work.read(get_run, run_id)
+    import_format = IMPORT_FORMATS.get(run.format)
+    return page.render(
+        "exchanges/run.html",
+        run=run,
+        format_label=import_format.label if import_format else run.format.value,
+        state_label=STATE_LABELS[run.state],
+        count_labels=[label for _key, label in COUNT_LABELS],
+        count_rows=_count_rows(run.counts),
+        kind_labels=KIND_LABELS,
+        can_apply=run.state == ExchangeState.PREVIEWED,
+        message=page.request.query_params.get("message"),
+        field_errors={},
+    )
+
+
+@page_handler(destinations.EXCHANGES)
+async def apply(page: Page) -> Response:
+    run_id = parse_id(page.request.path_params.get("run_id"))
+    if run_id is None:
+        raise NotFound("ExchangeRun", run_id)
+    run = await page.work.read(get_run, run_id)
+    try:
+        async with page.work.writing(run.school_id) as transaction:
+            await transaction.run(apply_import, run_id)
+    except ValidationFailed as failed:
+        return redirect(page.url(f"/echanges/{run_id}", message=failed.errors[0].message))
+    return redirect(page.url(f"/echanges/{run_id}", message="Import appliqué."))
+
+
+@page_handler(destinations.EXCHANGES)
+async def report(page: Page) -> Response:
+    """The run's report as a CSV file (UTF-8 with BOM, ``;``: what a spreadsheet opens)."""
+    run_id = parse_id(page.request.path_params.get("run_id"))
+    if run_id is None:
+        raise NotFound("ExchangeRun", run_id)
+    run = await page.work.read(get_run, run_id)
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, delimiter=";")
+    writer.writerow(["rubrique", "élément", "identifiant", "champ", "ligne", "message"])
+    refusal = run.report.get("refusal")
+    if refusal:
+        writer.writerow(
+            ["fichier refusé", "", "", "", refusal.get("line") or "", refusal["message"]]
+        )
+    for problem in run.report.get("problems", []):
+        writer.writerow(
+            [
+                "refusé",
+                problem.get("element"),
+                problem.get("record_id") or "",
+                problem.get("field") or "",
+                problem.get("line") or "",
+                problem.get("message"),
+            ]
+        )
+    for change in run.report.get("changes", []):
+        writer.writerow(
+            [
+                change.get("action", "modifié"),
+                change.get("kind", ""),
+                change.get("id", ""),
+                ", ".join(change.get("fields", {})),
+                "",
+                change.get("label", ""),
+            ]
+        )
+    body = ("\ufeff" + buffer.getvalue()).encode("utf-8")
+    return Response(
+        body,
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="rapport-echange-{run.id}.csv"'},
+    )
+
+
+@page_handler(destinations.EXCHANGES)
+async def download(page: Page) -> Response:
+    run_id = parse_id(page.request.path_params.get("run_id"))
+    if run_id is None:
+        raise NotFound("ExchangeRun", run_id)
+    file_name, content = await page.work.read(stored_file, run_id)
+    safe_name = "".join(c for c in file_name if c.isalnum() or c in "._-") or "fichier"
+    return Response(
+        content,
+        media_type="application/octet-stream",
+        headers={"Content-Disposition": f'attachment; filename="{safe_name}"'},
+    )
