@@ -24,7 +24,7 @@ class FileHeader:
     exported_on: date | None
 
 
-@dataclass(frozen=True)
+@dataclass
 class RecordProblem:
     """A record the reader could not take: which element, its id, which field, and why (in
     French, shown to the secretariat as is)."""

@@ -14,7 +14,7 @@ import click
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from api.auth.principal import Principal
-from api.resolvers.administration import command_line_administrator
+from api.resolvers.administration import command_line_administrator, command_line_operator
 from api.resolvers.work import Work
 from api.settings import Settings, SettingsError, load_settings
 from core.errors import NotFound, ValidationFailed
@@ -131,3 +131,23 @@ def run_as_academy_administrator(work: Callable[[AsyncSession, Principal], Await
             return await transaction.run(work)
 
     return run(as_administrator)
+
+
+def run_as_operator(
+    school_uai: str | None,
+    work: Callable[[AsyncSession, Principal, int | None], Awaitable[T]],
+) -> T:
+    """Runs ``work(session, principal, school_id)`` in one transaction, as the command line
+    acting for the school ``school_uai`` (as its principal would) or, without one, for the
+    académie: imports and exports name their school."""
+
+    async def as_operator(databases: Databases) -> T:
+        async with databases.admin() as session:
+            principal = await command_line_operator(session, school_uai)
+        if principal is None:
+            raise click.ClickException("Aucune académie dans la base.")
+        school_id = next((s for s, _role in principal.grants if s is not None), None)
+        async with Work(databases.admin, principal).writing(school_id) as transaction:
+            return await transaction.run(work, school_id)
+
+    return run(as_operator)

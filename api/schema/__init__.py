@@ -15,6 +15,7 @@ from api.schema import (
     audit,
     delegations,
     enrollments,
+    exchanges,
     grades,
     guardians,
     nomenclatures,
@@ -48,6 +49,7 @@ Query = merge_types(
         absences.Query,
         teleservices.Query,
         grades.Query,
+        exchanges.Query,
     ),
 )
 Mutation = merge_types(
@@ -62,6 +64,7 @@ Mutation = merge_types(
         absences.Mutation,
         teleservices.Mutation,
         grades.Mutation,
+        exchanges.Mutation,
     ),
 )
 

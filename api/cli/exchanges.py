@@ -1,0 +1,115 @@
+"""``sconet import`` and ``sconet export``: the national files, from the server's command
+line, through the same domain as the portal's "Échanges" screen (and recorded in its
+history)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import click
+
+from api.cli import runner
+from api.resolvers.vocabulary import ExchangeFormat, ExchangeState
+
+FORMAT_NAMES = {
+    "ecoles": ExchangeFormat.SCHOOLS_CSV,
+    "nomenclatures": ExchangeFormat.NOMENCLATURES,
+    "structures": ExchangeFormat.STRUCTURES,
+    "eleves": ExchangeFormat.STUDENTS,
+    "responsables": ExchangeFormat.GUARDIANS,
+    "import-prive": ExchangeFormat.PRIVATE_IMPORT,
+}
+
+
+class _Progress:
+    """Records read so far, drawn as click's progress bar when the file announces its size."""
+
+    def __init__(self, label: str) -> None:
+        self.label = label
+        self.bar: Any = None
+        self.done = 0
+
+    def __call__(self, count: int) -> None:
+        if self.bar is None:
+            self.bar = click.progressbar(length=0, label=self.label, show_pos=True, file=None)
+            self.bar.__enter__()
+        self.bar.length = max(self.bar.length or 0, count)
+        self.bar.update(count - self.done)
+        self.done = count
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.__exit__(None, None, None)
+
+
+def _echo_run(run: Any) -> None:
+    refusal = run.report.get("refusal")
+    if refusal:
+        line = f" (ligne {refusal['line']})" if refusal.get("line") else ""
+        raise click.ClickException(f"fichier refusé : {refusal['message']}{line}")
+    for kind, numbers in run.counts.items():
+        summary = ", ".join(f"{label} {numbers.get(key, 0)}" for key, label in _COUNTS)
+        click.echo(f"{kind} : {summary}")
+    problems = run.report.get("problems", [])
+    for problem in problems[:50]:
+        where = f"ligne {problem['line']}, " if problem.get("line") else ""
+        field = f", {problem['field']}" if problem.get("field") else ""
+        click.echo(
+            f"  refusé : {where}{problem['element']} {problem.get('record_id') or ''}{field} : "
+            f"{problem['message']}"
+        )
+    if len(problems) > 50:
+        click.echo(f"  … et {len(problems) - 50} autres (rapport complet sur l'écran Échanges).")
+
+
+_COUNTS = (
+    ("created", "créés"),
+    ("updated", "modifiés"),
+    ("unchanged", "inchangés"),
+    ("removed", "retirés"),
+    ("refused", "refusés"),
+)
+
+
+@click.command("import")
+@click.argument("kind", type=click.Choice(sorted(FORMAT_NAMES)))
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--school", "school_uai", default=None, help="UAI de l'établissement du fichier.")
+@click.option(
+    "--apply", "apply_now", is_flag=True, help="Appliquer (sans cette option : prévisualiser)."
+)
+def import_file(kind: str, path: Path, school_uai: str | None, apply_now: bool) -> None:
+    """Read a SIECLE / STS-WEB file (.xml or .zip) or the académie's list of schools (.csv):
+    show what it would change, and apply it with --apply."""
+    from api.resolvers.exchanges import registry  # noqa: F401  (registers the formats)
+    from api.resolvers.exchanges.runs import MAX_FILE_BYTES, import_file, preview_import
+
+    if path.stat().st_size > MAX_FILE_BYTES:
+        raise click.ClickException(f"fichier trop gros (plus de {MAX_FILE_BYTES // 2**20} Mo)")
+    content = path.read_bytes()
+    progress = _Progress("Lecture")
+    action = import_file if apply_now else preview_import
+    try:
+        run = runner.run_as_operator(
+            school_uai,
+            lambda session, principal, school_id: action(
+                session,
+                principal,
+                FORMAT_NAMES[kind],
+                school_id,
+                path.name,
+                content,
+                progress,
+            ),
+        )
+    finally:
+        progress.close()
+    _echo_run(run)
+    if run.state == ExchangeState.APPLIED:
+        click.echo(f"Import n° {run.id} appliqué.")
+    else:
+        click.echo(
+            f"Prévisualisation n° {run.id} : rien n'est modifié. Appliquez-la avec --apply "
+            "ou depuis l'écran Échanges."
+        )
