@@ -466,6 +466,18 @@ def validate_private_import(data: bytes) -> tuple[RecordProblem, ...]:
                 line=line,
             ),
         )
+    if document.getroottree().docinfo.internalDTD is not None:
+        # The format has no DTD: a declared one only serves entity tricks (and trips the
+        # schema validation), so the file is refused whole.
+        return (
+            RecordProblem(
+                element="",
+                record_id=None,
+                field=None,
+                message="Ligne 1 : le fichier déclare une DTD, ce que le format ne permet pas.",
+                line=1,
+            ),
+        )
     checker = schema()
     if checker.validate(document):
         return ()

@@ -61,10 +61,10 @@ def department_of(commune_code: str | None) -> str | None:
     return "0" + commune_code[:2]
 
 
-def child(parent: etree._Element, tag: str, text: str | None = None, **attributes: str) -> Any:
+def child(parent: etree._Element, tag: str, text: str | None = None) -> Any:
     """A child element; ``None`` text writes the empty element SIECLE writes for a blank field."""
-    element = etree.SubElement(parent, tag, attributes)
-    element.text = "" if text is None else text
+    element = etree.SubElement(parent, tag)
+    element.text = text or ""
     return element
 
 
