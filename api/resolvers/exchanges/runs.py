@@ -19,7 +19,6 @@ from collections.abc import Awaitable, Callable, Iterable, Iterator, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any, Protocol
 
-from exchanges.errors import ExchangeFileError
 from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -30,6 +29,7 @@ from core import clock
 from core.errors import NotFound, ValidationFailed
 from db.exchanges import ExchangeDirection, ExchangeFile, ExchangeFormat, ExchangeRun, ExchangeState
 from db.schools import School, SchoolYear
+from exchanges.errors import ExchangeFileError
 from exchanges.records import FileHeader, RecordProblem
 
 # SIECLE's largest exports (a 3,000-student lycée with addresses) are a few megabytes; a zip

@@ -20,7 +20,7 @@ from api.auth.principal import PermissionDenied, Principal
 from core.errors import NotFound
 from db.accounts import RoleGrant, StaffUser
 from db.addresses import Address
-from db.enrollments import Enrollment, EnrollmentGroup, EnrollmentOption
+from db.enrollments import Enrollment, EnrollmentGroup, EnrollmentOption, Regime
 from db.guardians import Guardian, GuardianLink
 from db.nomenclatures import Mef, MefSubject, NomenclatureEntry, SchoolMef, Subject
 from db.schools import School, SchoolYear
@@ -92,6 +92,18 @@ async def _school_and_year(
     if year is None or year.academy_id != principal.academy_id:
         raise NotFound("SchoolYear", year_id)
     return school, year
+
+
+# The SIECLE code of a régime entered without one (on the portal): the plain case of each kind.
+REGIME_CODES = {
+    Regime.EXTERNE: "0",
+    Regime.DEMI_PENSIONNAIRE: "2",
+    Regime.INTERNE: "3",
+}
+
+
+# CODE_STATUT of a student entered without one: "ST", scolaire (not an apprentice).
+SCHOOL_STATUS = "ST"
 
 
 def student_siecle_id(student_id: int, siecle_id: str | None) -> str:
@@ -205,8 +217,8 @@ async def students_records(
                 birth_country_code=student.birth_country_code,
                 nationality_code=student.nationality_code,
                 mef_code=mef_code,
-                regime_code=enrollment.regime_code,
-                status_code=enrollment.status_code,
+                regime_code=enrollment.regime_code or REGIME_CODES[enrollment.regime],
+                status_code=enrollment.status_code or SCHOOL_STATUS,
                 repeating=enrollment.repeating,
                 entry_date=enrollment.entry_date,
                 exit_date=enrollment.exit_date,
