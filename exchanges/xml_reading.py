@@ -157,16 +157,28 @@ class Fields:
         self.element = element
         self.record_id = record_id
         self.prefix = prefix
+        self._children: dict[str, etree._Element] | None = None
 
     def problem(self, name: str, message: str) -> FieldProblem:
         return FieldProblem(self.record_id, self.prefix + name, message)
 
+    def _child(self, name: str) -> etree._Element | None:
+        # One pass over the children for all the fields of a record; the first of a name wins.
+        if self._children is None:
+            self._children = {}
+            for child in self.element:
+                if isinstance(child.tag, str):
+                    self._children.setdefault(child.tag, child)
+        return self._children.get(name)
+
     def text(self, name: str) -> str | None:
-        child = self.element.find(name)
+        child = self._child(name)
         if child is None:
             return None
-        value = "".join(child.itertext()).strip()
-        return value or None
+        value = child.text if len(child) == 0 else "".join(child.itertext())
+        if value is None:
+            return None
+        return value.strip() or None
 
     def attribute(self, name: str) -> str | None:
         value = (self.element.get(name) or "").strip()
@@ -263,7 +275,7 @@ class Fields:
         )
 
     def child(self, name: str) -> Fields | None:
-        element = self.element.find(name)
+        element = self._child(name)
         if element is None:
             return None
         return Fields(element, self.record_id, f"{self.prefix}{name}/")
@@ -468,6 +480,8 @@ class ExchangeReading(Generic[T]):
                     prolog_checked = True
                     chunk, head = head, b""
                 if not chunk:
+                    if read == 0:
+                        raise ExchangeFileError("Le fichier est vide.")
                     parser.close()
                     break
                 parser.feed(chunk)
@@ -481,38 +495,45 @@ class ExchangeReading(Generic[T]):
             ) from None
 
     def _walk(self) -> Generator[T | RecordProblem | None, None, None]:
+        # Outside records, the path from the root (root excluded); inside one, only the
+        # record element matters: its children stay until it ends.
         path: list[str] = []
-        # The depth of the record element being collected (its children stay until it ends).
-        collecting: int | None = None
+        record: etree._Element | None = None
+        kind: RecordElement[T] | None = None
+        started = False
         for event, element in self._events():
-            tag = element.tag if isinstance(element.tag, str) else ""
+            if record is not None:
+                if event == "end" and element is record:
+                    record = None
+                    path.pop()
+                    if kind is None:
+                        self._header = self._read_header(element)
+                        _drop(element)
+                        yield None
+                        continue
+                    yield from self._build(kind, element)
+                    _drop(element)
+                continue
             if event == "start":
-                if not path:
+                tag = element.tag if isinstance(element.tag, str) else ""
+                if not started:
                     self._check_root(element, tag)
-                path.append(tag)
-                key = tuple(path[1:])
-                if len(path) == 2 and self._header is None and tag != "PARAMETRES":
+                    started = True
+                    continue
+                if not path and self._header is None and tag != "PARAMETRES":
                     raise ExchangeFileError(
                         f"Le fichier doit commencer par PARAMETRES ; il commence par {tag} "
                         f"(ligne {element.sourceline}).",
                         element.sourceline,
                     )
-                if collecting is None and (key == ("PARAMETRES",) or key in self._records):
-                    collecting = len(path)
-                continue
-            key = tuple(path[1:])
-            depth = len(path)
-            path.pop()
-            if collecting == depth:
-                collecting = None
-                if key == ("PARAMETRES",):
-                    self._header = self._read_header(element)
-                    _drop(element)
-                    yield None
-                    continue
-                yield from self._build(self._records[key], element)
-                _drop(element)
-            elif collecting is None and depth > 1:
+                path.append(tag)
+                key = tuple(path)
+                if key == ("PARAMETRES",) and self._header is None:
+                    record, kind = element, None
+                elif key in self._records:
+                    record, kind = element, self._records[key]
+            elif path:
+                path.pop()
                 _drop(element)
 
     def _check_root(self, element: etree._Element, tag: str) -> None:

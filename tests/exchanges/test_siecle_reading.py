@@ -32,9 +32,26 @@ from exchanges.siecle_reading import read_guardians, read_nomenclatures, read_st
 FILES = Path(__file__).parent / "files"
 
 
-def _coded(list_name: str, code: str, short: str, long: str, line: int, **more: object):
+def _coded(
+    list_name: str,
+    code: str,
+    short: str,
+    long: str,
+    line: int,
+    *,
+    edition_label: str | None = None,
+    sort_order: int | None = None,
+    national: bool | None = None,
+) -> CodedEntryRecord:
     return CodedEntryRecord(
-        list=list_name, code=code, short_label=short, long_label=long, line=line, **more
+        list=list_name,
+        code=code,
+        short_label=short,
+        long_label=long,
+        edition_label=edition_label,
+        sort_order=sort_order,
+        national=national,
+        line=line,
     )
 
 
