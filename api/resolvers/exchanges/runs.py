@@ -53,10 +53,16 @@ class ImportPlan(Protocol):
     def changes(self) -> Iterable[dict[str, Any]]: ...
 
 
-@dataclass(frozen=True)
-class ReadFile:
-    header: FileHeader
-    items: Iterator[Any]
+class FileReading(Protocol):
+    """A file being read (``exchanges``' readers): its PARAMETRES, then its records and the
+    records it could not read (``RecordProblem``), in file order; closed when done."""
+
+    @property
+    def header(self) -> FileHeader: ...
+
+    def __iter__(self) -> Iterator[Any]: ...
+
+    def close(self) -> None: ...
 
 
 PlanFunction = Callable[
@@ -73,7 +79,7 @@ class ImportFormat:
     permission: Permission
     # A school's file (its UAJ must be the school's); else an académie file.
     for_a_school: bool
-    read: Callable[[bytes, str], ReadFile]
+    read: Callable[[bytes, str], FileReading]
     plan: PlanFunction
     apply: ApplyFunction
 
@@ -112,16 +118,6 @@ async def _school(
     if school is None or school.academy_id != principal.academy_id:
         raise NotFound("School", school_id)
     return school
-
-
-def _counting(items: Iterator[Any], progress: Callable[[int], None] | None) -> Iterator[Any]:
-    if progress is None:
-        yield from items
-        return
-    for count, item in enumerate(items, start=1):
-        yield item
-        if count % 100 == 0:
-            progress(count)
 
 
 def _problem_dict(problem: RecordProblem) -> dict[str, Any]:
@@ -181,6 +177,31 @@ def _new_run(
     )
 
 
+@dataclass
+class _Planned:
+    year: SchoolYear
+    header: FileHeader
+    plan: ImportPlan
+    # The records the reader could not read, before the domain's own refusals.
+    unreadable: list[RecordProblem]
+
+    @property
+    def problems(self) -> list[RecordProblem]:
+        return [*self.unreadable, *self.plan.problems]
+
+
+def _readable(
+    items: Iterable[Any], unreadable: list[RecordProblem], progress: Callable[[int], None] | None
+) -> Iterator[Any]:
+    for count, item in enumerate(items, start=1):
+        if isinstance(item, RecordProblem):
+            unreadable.append(item)
+        else:
+            yield item
+        if progress is not None and count % 100 == 0:
+            progress(count)
+
+
 async def _plan(
     session: AsyncSession,
     principal: Principal,
@@ -189,19 +210,25 @@ async def _plan(
     file_name: str,
     content: bytes,
     progress: Callable[[int], None] | None,
-) -> tuple[SchoolYear, FileHeader, ImportPlan]:
-    read = import_format.read(content, file_name)
-    _check_owner(import_format, school, read.header)
-    year = await _year_of(session, principal, read.header)
-    plan = await import_format.plan(
-        session, principal, school, year, _counting(read.items, progress)
-    )
-    return year, read.header, plan
+) -> _Planned:
+    reading = import_format.read(content, file_name)
+    try:
+        header = reading.header
+        _check_owner(import_format, school, header)
+        year = await _year_of(session, principal, header)
+        unreadable: list[RecordProblem] = []
+        plan = await import_format.plan(
+            session, principal, school, year, _readable(reading, unreadable, progress)
+        )
+    finally:
+        reading.close()
+    return _Planned(year, header, plan, unreadable)
 
 
-def _report(header: FileHeader, plan: ImportPlan) -> dict[str, Any]:
+def _report(planned: _Planned) -> dict[str, Any]:
+    header = planned.header
     changes: list[dict[str, Any]] = []
-    for change in plan.changes():
+    for change in planned.plan.changes():
         if len(changes) == MAX_REPORTED_CHANGES:
             break
         changes.append(change)
@@ -213,7 +240,7 @@ def _report(header: FileHeader, plan: ImportPlan) -> dict[str, Any]:
             "school_year": header.school_year,
             "exported_on": header.exported_on.isoformat() if header.exported_on else None,
         },
-        "problems": [_problem_dict(p) for p in plan.problems],
+        "problems": [_problem_dict(p) for p in planned.problems],
         "changes": changes,
     }
 
@@ -242,17 +269,17 @@ async def preview_import(
             ExchangeFileError(f"Le fichier dépasse {MAX_FILE_BYTES // (1024 * 1024)} Mo."),
         )
     try:
-        year, header, plan = await _plan(
+        planned = await _plan(
             session, principal, import_format, school, file_name, content, progress
         )
     except ExchangeFileError as refusal:
         return await _refused(session, run, refusal)
     await _abandon_previews(session, run)
-    run.school_year_id = year.id
+    run.school_year_id = planned.year.id
     run.state = ExchangeState.PREVIEWED
-    run.counts = plan.counts()
-    run.error_count = len(plan.problems)
-    run.report = _report(header, plan)
+    run.counts = planned.plan.counts()
+    run.error_count = len(planned.problems)
+    run.report = _report(planned)
     session.add(run)
     await session.flush()
     session.add(ExchangeFile(run_id=run.id, content=content))
@@ -313,19 +340,19 @@ async def apply_import(
     if stored is None:
         raise NotFound("ExchangeFile", run.id)
     try:
-        _year, header, plan = await _plan(
+        planned = await _plan(
             session, principal, import_format, school, run.file_name, stored.content, progress
         )
     except ExchangeFileError as refusal:
         # The file was read at preview: only a change of the académie (its year closed)
         # refuses it now.
         raise ValidationFailed.single("run_id", "REFUSED", refusal.message) from None
-    await import_format.apply(session, principal, plan)
+    await import_format.apply(session, principal, planned.plan)
     run.state = ExchangeState.APPLIED
     run.finished_at = clock.now()
-    run.counts = plan.counts()
-    run.error_count = len(plan.problems)
-    run.report = _report(header, plan)
+    run.counts = planned.plan.counts()
+    run.error_count = len(planned.problems)
+    run.report = _report(planned)
     await session.delete(stored)
     await session.flush()
     return run

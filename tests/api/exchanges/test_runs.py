@@ -36,13 +36,24 @@ class LinesPlan:
         return ({"kind": "students", "action": "créé", "label": n} for n in self.names)
 
 
-def read_lines(content: bytes, file_name: str) -> runs.ReadFile:
+@dataclass
+class LinesReading:
+    header: FileHeader
+    lines: list[str]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.lines)
+
+    def close(self) -> None:
+        pass
+
+
+def read_lines(content: bytes, file_name: str) -> LinesReading:
     lines = content.decode().splitlines()
     if not lines or ";" not in lines[0]:
         raise ExchangeFileError("Première ligne illisible.", 1)
     school, year = lines[0].split(";")
-    header = FileHeader("LINES", "1", school, int(year), None)
-    return runs.ReadFile(header, iter(lines[1:]))
+    return LinesReading(FileHeader("LINES", "1", school, int(year), None), lines[1:])
 
 
 async def plan_lines(
