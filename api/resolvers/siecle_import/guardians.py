@@ -189,9 +189,9 @@ class GuardiansPlanner:
         self.matched: set[int] = set()
 
     def refuse(self, record: ResponsibilityRecord, field_name: str, message: str) -> None:
-        self.plan.refused.append(
-            problem(RESPONSABLE, record.student_siecle_id, field_name, message, record.line)
-        )
+        # A responsibility has no id of its own: the student's and the person's name it.
+        record_id = f"{record.student_siecle_id}/{record.person_siecle_id}"
+        self.plan.refused.append(problem(RESPONSABLE, record_id, field_name, message, record.line))
 
     def guardian(self, record: PersonRecord, student_id: int) -> int | Ref | None:
         """The person's guardian row, planned on first use."""

@@ -300,8 +300,9 @@ async def test_records_are_refused_naming_the_element_its_id_and_the_field(world
             == 1
         )
     # Responsibilities for the refused students name the ELEVE_ID.
-    assert ("RESPONSABLE_ELEVE", "1000", "ELEVE_ID") in _problems(guardians)
-    assert guardians.counts()[Entity.GUARDIAN_LINK] == Counts(created=2, refused=7)
+    assert ("RESPONSABLE_ELEVE", "1000/P1000M", "ELEVE_ID") in _problems(guardians)
+    assert {p.field for p in guardians.refused} == {"ELEVE_ID"}
+    assert guardians.counts()[Entity.GUARDIAN_LINK] == Counts(created=2, refused=14)
     # Persons with no responsibility taken are not written.
     assert guardians.counts()[Entity.GUARDIAN] == Counts(created=2)
 
@@ -531,3 +532,25 @@ async def test_the_statements_do_not_grow_with_the_number_of_students(
     assert await measured(school_files(10, first_id=1000)) == await measured(
         school_files(100, first_id=3000)
     )
+
+
+async def test_legal_guardians_1_and_2_swap_when_the_file_swaps_them(world, sessionmaker):
+    principal = await world.principal(sessionmaker, "registrar_a")
+    files = school_files(1)
+    await _import(sessionmaker, principal, world, files)
+    mother, father, *rest = files.responsibilities
+    files.responsibilities = [father, mother, *rest]
+    _, guardians = await _import(sessionmaker, principal, world, files)
+    assert guardians.counts()[Entity.GUARDIAN_LINK] == Counts(updated=2, unchanged=2)
+    async with sessionmaker() as session:
+        ranks = dict(
+            (
+                await session.execute(
+                    select(Guardian.siecle_id, GuardianLink.legal_rank)
+                    .join(Guardian, Guardian.id == GuardianLink.guardian_id)
+                    .join(Student, Student.id == GuardianLink.student_id)
+                    .where(Student.siecle_id == "1000")
+                )
+            ).all()
+        )
+    assert ranks == {"P1000F": 1, "P1000M": 2}
