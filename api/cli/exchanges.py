@@ -69,6 +69,7 @@ _COUNTS = (
     ("unchanged", "inchangés"),
     ("removed", "retirés"),
     ("refused", "refusés"),
+    ("written", "écrits"),
 )
 
 
@@ -82,7 +83,6 @@ _COUNTS = (
 def import_file(kind: str, path: Path, school_uai: str | None, apply_now: bool) -> None:
     """Read a SIECLE / STS-WEB file (.xml or .zip) or the académie's list of schools (.csv):
     show what it would change, and apply it with --apply."""
-    from api.resolvers.exchanges import registry  # noqa: F401  (registers the formats)
     from api.resolvers.exchanges.runs import MAX_FILE_BYTES, import_file, preview_import
 
     if path.stat().st_size > MAX_FILE_BYTES:

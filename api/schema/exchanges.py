@@ -46,6 +46,7 @@ class ExchangeCount:
     unchanged: int
     removed: int
     refused: int
+    written: int
 
 
 @strawberry.type(description="A file read (import) or written (export), and its report.")
@@ -73,6 +74,7 @@ class ExchangeRun:
                 unchanged=numbers.get("unchanged", 0),
                 removed=numbers.get("removed", 0),
                 refused=numbers.get("refused", 0),
+                written=numbers.get("written", 0),
             )
             for kind, numbers in root.counts.items()
         ]

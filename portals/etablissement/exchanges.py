@@ -36,21 +36,33 @@ STATE_LABELS = {
     ExchangeState.WRITTEN: "Produit",
 }
 KIND_LABELS = {
-    "schools": "Établissements",
-    "mefs": "MEF",
-    "subjects": "Matières",
-    "programmes": "Programmes",
-    "entries": "Codes des nomenclatures",
-    "divisions": "Divisions",
-    "groups": "Groupes",
-    "services": "Services d'enseignement",
-    "teachers": "Enseignants",
+    # The kinds of rows the imports count (api.resolvers.exchanges).
+    "school": "Établissements",
+    "mef": "MEF",
+    "subject": "Matières",
+    "programme": "Programmes",
+    "nomenclature_entry": "Codes des nomenclatures",
+    "division": "Divisions",
+    "group": "Groupes",
+    "teaching_assignment": "Services d'enseignement",
+    "teacher": "Enseignants",
+    "address": "Adresses",
+    "student": "Élèves",
+    "school_mef": "MEF profilés",
+    "enrollment": "Scolarités",
+    "enrollment_option": "Options",
+    "enrollment_group": "Inscriptions dans un groupe",
+    "guardian": "Responsables",
+    "guardian_link": "Liens élève-responsable",
+    # What the exports count.
     "students": "Élèves",
-    "enrollments": "Scolarités",
-    "options": "Options",
-    "addresses": "Adresses",
     "guardians": "Responsables",
     "links": "Liens élève-responsable",
+    "mefs": "MEF",
+    "subjects": "Matières",
+    "divisions": "Divisions",
+    "groups": "Groupes",
+    "teachers": "Enseignants",
 }
 COUNT_LABELS = (
     ("created", "Créés"),
@@ -58,6 +70,7 @@ COUNT_LABELS = (
     ("unchanged", "Inchangés"),
     ("removed", "Retirés"),
     ("refused", "Refusés"),
+    ("written", "Écrits"),
 )
 
 

@@ -5,3 +5,6 @@ académie's list of schools), their preview, application and history.
 application; the other modules turn records (``exchanges.records``) into the product's data
 and back.
 """
+
+# Registers every format an import reads, wherever the exchanges are used.
+from api.resolvers.exchanges import registry as registry

@@ -26,8 +26,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from api.auth.guard import requires
 from api.auth.permissions import Permission
 from api.auth.principal import Principal
-from api.resolvers.siecle_import.addresses import AddressPlanner, existing_addresses
-from api.resolvers.siecle_import.plan import (
+from api.resolvers.exchanges.siecle.addresses import AddressPlanner, existing_addresses
+from api.resolvers.exchanges.siecle.plan import (
     Action,
     Entity,
     ImportPlan,

@@ -8,8 +8,8 @@ element, its id and the field, like the readers' problems), and writes through t
 the audit log and the optimistic versions apply as for any other write.
 """
 
-from api.resolvers.siecle_import.guardians import plan_guardians_import
-from api.resolvers.siecle_import.plan import (
+from api.resolvers.exchanges.siecle.guardians import plan_guardians_import
+from api.resolvers.exchanges.siecle.plan import (
     Action,
     Counts,
     Entity,
@@ -17,7 +17,7 @@ from api.resolvers.siecle_import.plan import (
     PlannedRow,
     apply_plan,
 )
-from api.resolvers.siecle_import.students import plan_students_import
+from api.resolvers.exchanges.siecle.students import plan_students_import
 
 __all__ = [
     "Action",

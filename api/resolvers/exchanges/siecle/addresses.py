@@ -7,7 +7,7 @@ from typing import Any
 from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from api.resolvers.siecle_import.plan import (
+from api.resolvers.exchanges.siecle.plan import (
     Entity,
     ImportPlan,
     Ref,

@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import event, func, select
 
 from api.auth.principal import PermissionDenied
-from api.resolvers.siecle_import import (
+from api.resolvers.exchanges.siecle import (
     Action,
     Counts,
     Entity,
@@ -19,8 +19,8 @@ from api.resolvers.siecle_import import (
     plan_guardians_import,
     plan_students_import,
 )
-from api.resolvers.siecle_import import plan as plan_module
-from api.resolvers.siecle_import.students import regime_of_code
+from api.resolvers.exchanges.siecle import plan as plan_module
+from api.resolvers.exchanges.siecle.students import regime_of_code
 from core.errors import NotFound, StaleVersion
 from db.addresses import Address
 from db.audit import AuditActor, AuditEntry, set_actor
@@ -29,7 +29,7 @@ from db.guardians import Guardian, GuardianLink, Relationship
 from db.nomenclatures import Mef, SchoolMef
 from db.students import IneConflict, Sex, Student
 from exchanges.records import MembershipRecord, StudentStructuresRecord
-from tests.api.siecle_import.files import SiecleFiles, school_files
+from tests.api.exchanges.siecle.files import SiecleFiles, school_files
 
 
 async def _import(
