@@ -199,6 +199,18 @@ async def entries(session: AsyncSession, list_name: str, year: int) -> list[Nome
     return cache[key]
 
 
+@requires(Permission.NOMENCLATURES_READ)
+async def list_entries(
+    session: AsyncSession, principal: Principal, list_name: str, year: int
+) -> list[NomenclatureEntry]:
+    """The codes of a coded list in force in a school year (see ``entries``)."""
+    try:
+        known = NomenclatureList(list_name)
+    except ValueError:
+        raise ValidationFailed.single("list", "UNKNOWN", "Liste de codes inconnue.") from None
+    return await entries(session, known, year)
+
+
 def forget_entries(session: AsyncSession) -> None:
     """Drop the lists ``entries`` kept for the session (after they were written)."""
     session.info.pop(_ENTRIES_CACHE, None)

@@ -62,6 +62,7 @@ Mutation = merge_types(
         absences.Mutation,
         teleservices.Mutation,
         grades.Mutation,
+        nomenclatures.Mutation,
     ),
 )
 
