@@ -27,6 +27,7 @@ from api.resolvers.accounts import manageable_accounts
 from api.resolvers.audit import audit_trail
 from api.resolvers.clients import list_clients
 from api.resolvers.delegations import school_staff_rights
+from api.resolvers.nomenclatures import school_nomenclature_profile
 from api.resolvers.statistics import headcounts
 from api.resolvers.structures import list_divisions
 from api.resolvers.students import create_student, search_students
@@ -166,6 +167,15 @@ DELEGATIONS = Destination(
     "Les droits de chaque personnel de l'établissement.",
     in_working_school=True,
 )
+NOMENCLATURES = Destination(
+    "nomenclatures",
+    "Nomenclatures",
+    "/nomenclatures",
+    (school_nomenclature_profile,),
+    "Nomenclatures de l'établissement",
+    "Les MEF et matières proposés, et le MEF qui suit chacun l'an prochain.",
+    in_working_school=True,
+)
 ACCOUNTS = Destination(
     "comptes",
     "Comptes",
@@ -194,6 +204,7 @@ MENU = (
     STATISTICS,
     JOURNAL,
     DELEGATIONS,
+    NOMENCLATURES,
     ACCOUNTS,
     CLIENTS,
 )
@@ -209,6 +220,7 @@ TILES = (
     STATISTICS,
     JOURNAL,
     DELEGATIONS,
+    NOMENCLATURES,
     ACCOUNTS,
     CLIENTS,
 )
