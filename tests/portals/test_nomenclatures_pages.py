@@ -94,3 +94,45 @@ async def test_add_a_mef_choose_its_next_and_see_errors_on_the_field(portal, ses
         {"formulaire": "retrait-mef", "id": str(ids[TROISIEME])},
     )
     assert removed.status_code == 303
+
+
+async def test_the_enrolment_form_offers_the_regimes_of_the_nomenclature(
+    portal, sessionmaker, world
+):
+    from db.enrollments import Enrollment, Regime
+    from db.students import Student
+    from tests.portals.conftest import csrf_of
+
+    await portal.login("registrar_a")
+    before = await portal.get("/eleves/nouveau")
+    # No nomenclature loaded yet: the régime's kinds.
+    assert '<option value="externe">Externe</option>' in before.text
+    await _mef_ids(sessionmaker)
+    form = await portal.get("/eleves/nouveau")
+    assert '<option value="2">Demi-pensionnaire dans l&#39;etablissement</option>' in form.text
+    assert '<option value="38">Demi interne</option>' in form.text
+    data = {
+        "csrf_token": csrf_of(form.text),
+        "family_name": "Nouveau",
+        "first_name": "Élève",
+        "sex": "F",
+        "birth_date": "14/03/2015",
+        "birth_commune_code": "93048",
+        "mef_id": str(world.mef_6),
+        "regime": "38",
+        "entry_date": "02/11/2026",
+    }
+    created = await portal.http.post("/eleves/nouveau", data=data)
+    assert created.status_code == 303, created.text
+    async with sessionmaker() as session:
+        enrollment = await session.scalar(
+            select(Enrollment)
+            .join(Student, Student.id == Enrollment.student_id)
+            .where(Student.family_name == "Nouveau")
+        )
+        assert enrollment is not None
+        assert (enrollment.regime, enrollment.regime_code) == (Regime.INTERNE, "38")
+    refused = await portal.http.post(
+        "/eleves/nouveau", data={**data, "family_name": "Autre", "regime": "77"}
+    )
+    assert refused.status_code == 400 and 'id="erreur-regime"' in refused.text
