@@ -143,3 +143,35 @@ async def test_absence_references_load_idempotently(sessionmaker) -> None:
         motives = (await session.scalars(select(GenericMotive.code))).all()
         periods = (await session.scalars(select(HolidayPeriod.id))).all()
     assert (len(motives), len(periods)) == counts
+
+
+async def test_the_coded_lists_are_loaded_with_their_year_and_kept_once(sessionmaker) -> None:
+    from db.nomenclatures import NomenclatureEntry
+    from db.reference import load_reference_entries, read_nomenclature_entries
+
+    shipped = len(read_nomenclature_entries())
+    async with sessionmaker() as session, session.begin():
+        await load_reference_nomenclatures(session)  # loads the coded lists too
+        session.add(
+            NomenclatureEntry(
+                list="regime", year=2025, code="0", short_label="EXT", long_label="EXTERNE"
+            )
+        )
+        await session.execute(
+            update(NomenclatureEntry)
+            .where(NomenclatureEntry.list == "kinship", NomenclatureEntry.code == "10")
+            .values(long_label="?")
+        )
+    async with sessionmaker() as session, session.begin():
+        assert await load_reference_entries(session) == shipped
+    async with sessionmaker() as session:
+        rows = (await session.execute(select(NomenclatureEntry.year, NomenclatureEntry.list))).all()
+        assert len(rows) == shipped + 1 and {year for year, _ in rows} == {2019, 2025}
+        assert (
+            await session.scalar(
+                select(NomenclatureEntry.long_label).where(
+                    NomenclatureEntry.list == "kinship", NomenclatureEntry.code == "10"
+                )
+            )
+            == "MERE"
+        )

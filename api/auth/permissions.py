@@ -24,6 +24,10 @@ class Permission(enum.StrEnum):
     STRUCTURES_WRITE = "structures:write"
     STATISTICS_READ = "statistics:read"
     NOMENCLATURES_READ = "nomenclatures:read"
+    # The académie loads the national nomenclatures (BEE_NOMENCLATURES) for a school year.
+    NOMENCLATURES_IMPORT = "nomenclatures:import"
+    # The principal profiles the MEFs and subjects the school uses, and the MEF after each.
+    NOMENCLATURES_PROFILE = "nomenclatures:profile"
     ABSENCES_READ = "absences:read"
     ABSENCES_WRITE = "absences:write"
     # A school's absence settings, letter templates and communications to families.

@@ -62,6 +62,7 @@ ROLE_FIXED_PERMISSIONS: dict[Role, frozenset[P]] = {
             P.SECOND_FACTOR_RESET,
             P.GRADES_READ,
             P.GRADES_WRITE,
+            P.NOMENCLATURES_PROFILE,
         }
     ),
     Role.REGISTRAR: frozenset(),
@@ -74,6 +75,7 @@ ROLE_FIXED_PERMISSIONS: dict[Role, frozenset[P]] = {
     Role.ACADEMY_ADMIN: frozenset(
         {
             P.NOMENCLATURES_READ,
+            P.NOMENCLATURES_IMPORT,
             P.ACCOUNTS_MANAGE,
             P.SECOND_FACTOR_RESET,
             P.CLIENTS_MANAGE,

@@ -14,9 +14,10 @@ from api.auth.permissions import Permission
 from api.auth.principal import Principal
 from api.auth.scopes import enrollment_clause, school_clause, student_in_reach
 from api.resolvers.fields import FieldParser
+from api.resolvers.nomenclatures import entries
 from core.errors import FieldError, NotFound, ValidationFailed
 from db.enrollments import Enrollment, EnrollmentGroup, ExitReason, Regime
-from db.nomenclatures import Mef, SchoolMef
+from db.nomenclatures import Mef, NomenclatureList, SchoolMef
 from db.schools import School, SchoolYear, SchoolYearState, is_valid_uai
 from db.structures import Division, DivisionMef, Group
 from db.students import Student
@@ -131,6 +132,18 @@ def _group_ids(raw: Any) -> list[int]:
         ) from exc
 
 
+async def _regime(
+    session: AsyncSession, p: FieldParser, year: SchoolYear | None, value: Any
+) -> tuple[Regime | None, str | None]:
+    """The régime as its kind (``Regime``) or as a SIECLE code of the year's list (CODE_REGIME:
+    "2" DP dans l'établissement...), whose kind the nomenclature gives; the code is kept."""
+    if year is not None and isinstance(value, str) and value and value not in set(Regime):
+        for entry in await entries(session, NomenclatureList.REGIME, year.start_year):
+            if entry.code == value and entry.category in set(Regime):
+                return Regime(entry.category), entry.code
+    return p.choice("regime", "Le régime", Regime, required=True), None
+
+
 @requires(Permission.STUDENTS_WRITE)
 async def create_enrollment(
     session: AsyncSession, principal: Principal, student: Student, data: dict[str, Any]
@@ -154,7 +167,7 @@ async def create_enrollment(
             "CLOSED",
             f"L'année {year.label} est close : aucune inscription n'y est possible.",
         )
-    regime = p.choice("regime", "Le régime", Regime, required=True)
+    regime, regime_code = await _regime(session, p, year, data.get("regime"))
     low, high = _year_bounds(year) if year else (None, None)
     entry_date = p.date("entry_date", "La date d'entrée", required=True, earliest=low, latest=high)
     previous_uai = p.text("previous_school_uai", "L'UAI de l'établissement d'origine", max_length=8)
@@ -226,6 +239,7 @@ async def create_enrollment(
         mef_id=mef.id,
         division_id=division_id,
         regime=regime,
+        regime_code=regime_code,
         entry_date=entry_date,
         previous_school_uai=previous_uai.upper() if previous_uai else None,
         previous_school_name=previous_name,

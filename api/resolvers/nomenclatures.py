@@ -1,17 +1,33 @@
-"""MEFs and subjects: the national lists, or the subset a school has profiled."""
+"""MEFs, subjects and the coded lists (régimes, exit motives, kinship...): the national
+nomenclatures as data, the list in force for a year, the categories the product reads from
+each code, and the subset of MEFs and subjects a school has profiled, with the MEF that
+follows each one there."""
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from dataclasses import dataclass
+
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
 from api.auth.guard import requires
 from api.auth.permissions import Permission
 from api.auth.principal import Principal
 from api.auth.scopes import school_clause
-from core.errors import NotFound
-from db.nomenclatures import Mef, SchoolMef, SchoolSubject, Subject
-from db.schools import School
+from core.errors import NotFound, ValidationFailed
+from db.enrollments import Enrollment, ExitReason, Regime
+from db.guardians import Relationship
+from db.nomenclatures import (
+    Mef,
+    NomenclatureEntry,
+    NomenclatureList,
+    SchoolMef,
+    SchoolSubject,
+    Subject,
+)
+from db.schools import School, SchoolYear, SchoolYearState
+from db.structures import Division, DivisionMef, Group, TeachingAssignment
 
 
 async def _check_school(session: AsyncSession, principal: Principal, school_id: int) -> None:
@@ -60,3 +76,401 @@ async def mefs_with_ids(session: AsyncSession, mef_ids: list[int]) -> list[Mef]:
 async def subjects_with_ids(session: AsyncSession, subject_ids: list[int]) -> list[Subject]:
     """The subjects among ``subject_ids``, unguarded (see ``mefs_with_ids``)."""
     return list(await session.scalars(select(Subject).where(Subject.id.in_(subject_ids))))
+
+
+# What the product does with the codes of the coded lists: the categories its logic uses
+# (``Regime``, ``ExitReason``, ``Relationship``) are read from each code, so that a list
+# imported for a year keeps working in forms, checks and statistics.
+
+_EXIT_REASONS: dict[str, ExitReason] = {
+    "14": ExitReason.ABROAD,
+    "20": ExitReason.ORIENTATION,
+    "24": ExitReason.APPRENTICESHIP,
+    "25": ExitReason.ABROAD,
+    "26": ExitReason.ABROAD,
+    "27": ExitReason.HOME_SCHOOLING,
+    "39": ExitReason.END_OF_CYCLE,
+    "42": ExitReason.ABROAD,
+}
+
+_RELATIONSHIPS: dict[str, Relationship] = {
+    "10": Relationship.MOTHER,
+    "20": Relationship.FATHER,
+    "30": Relationship.OTHER_FAMILY_MEMBER,
+    "37": Relationship.OTHER_FAMILY_MEMBER,  # fratrie
+    "38": Relationship.OTHER_FAMILY_MEMBER,  # ascendant
+    "39": Relationship.OTHER_FAMILY_MEMBER,
+    "41": Relationship.EDUCATOR,
+    "42": Relationship.ASSISTANT_FAMILY,
+    "50": Relationship.TUTOR,
+    "51": Relationship.ASE,
+    "70": Relationship.STUDENT_SELF,
+    "90": Relationship.OTHER,
+}
+
+
+def regime_kind(code: str) -> Regime | None:
+    """The régime's kind from its SIECLE code: 0 and 1 externes; 2, 6 and 2x (so many days,
+    or by ticket) demi-pensionnaires; 3, 4, 5 and 3x (interne so many days, demi-interne,
+    week-end) internes. None for a code of no known kind."""
+    if code in ("0", "1"):
+        return Regime.EXTERNE
+    if code in ("2", "6") or (len(code) == 2 and code[0] == "2" and code[1].isdigit()):
+        return Regime.DEMI_PENSIONNAIRE
+    if code in ("3", "4", "5") or (len(code) == 2 and code[0] == "3" and code[1].isdigit()):
+        return Regime.INTERNE
+    return None
+
+
+def exit_reason_of(code: str) -> ExitReason:
+    """The exit motive's reason: 1x continues in another school, 2x other studies, 3x
+    working life; a few codes have their own; any other is ``OTHER``."""
+    if code in _EXIT_REASONS:
+        return _EXIT_REASONS[code]
+    if len(code) == 2 and code.isdigit():
+        tens = code[0]
+        if tens == "1":
+            return ExitReason.CHANGE_OF_SCHOOL
+        if tens == "2":
+            return ExitReason.ORIENTATION
+        if tens == "3" and code != "34":
+            return ExitReason.WORK
+    return ExitReason.OTHER
+
+
+def relationship_of(code: str) -> Relationship:
+    """The kinship the product records (``GuardianLink.relationship``) for a CODE_PARENTE."""
+    return _RELATIONSHIPS.get(code, Relationship.OTHER)
+
+
+def entry_category(list_name: str, code: str, national: bool | None = None) -> str | None:
+    """The ``NomenclatureEntry.category`` of a code: the régime's kind, the exit motive's
+    ``ExitReason``, the kinship's ``Relationship`` name, "national" for a national
+    scholarship; None for the other lists (and a régime of no known kind)."""
+    if list_name == NomenclatureList.REGIME:
+        kind = regime_kind(code)
+        return kind.value if kind is not None else None
+    if list_name == NomenclatureList.EXIT_MOTIVE:
+        return exit_reason_of(code).value
+    if list_name == NomenclatureList.KINSHIP:
+        return relationship_of(code).name.lower()
+    if list_name == NomenclatureList.SCHOLARSHIP_TYPE:
+        return "national" if national else None
+    return None
+
+
+_ENTRIES_CACHE = "sconet.nomenclature_entries"
+
+
+async def entries(session: AsyncSession, list_name: str, year: int) -> list[NomenclatureEntry]:
+    """The codes of a list in force in the school year starting in ``year``: those of the
+    latest year at or before it that has the list (empty when none has), in the list's order.
+
+    Unguarded: forms and checks read it after their own guard. Kept for the session (a
+    request), which an import of nomenclatures clears."""
+    cache: dict[tuple[str, int], list[NomenclatureEntry]] = session.info.setdefault(
+        _ENTRIES_CACHE, {}
+    )
+    key = (str(list_name), year)
+    if key not in cache:
+        in_force = await session.scalar(
+            select(func.max(NomenclatureEntry.year)).where(
+                NomenclatureEntry.list == str(list_name), NomenclatureEntry.year <= year
+            )
+        )
+        cache[key] = (
+            []
+            if in_force is None
+            else list(
+                await session.scalars(
+                    select(NomenclatureEntry)
+                    .where(
+                        NomenclatureEntry.list == str(list_name),
+                        NomenclatureEntry.year == in_force,
+                    )
+                    .order_by(
+                        NomenclatureEntry.sort_order.is_(None),
+                        NomenclatureEntry.sort_order,
+                        NomenclatureEntry.code,
+                    )
+                )
+            )
+        )
+    return cache[key]
+
+
+@requires(Permission.NOMENCLATURES_READ)
+async def list_entries(
+    session: AsyncSession, principal: Principal, list_name: str, year: int
+) -> list[NomenclatureEntry]:
+    """The codes of a coded list in force in a school year (see ``entries``)."""
+    try:
+        known = NomenclatureList(list_name)
+    except ValueError:
+        raise ValidationFailed.single("list", "UNKNOWN", "Liste de codes inconnue.") from None
+    return await entries(session, known, year)
+
+
+def forget_entries(session: AsyncSession) -> None:
+    """Drop the lists ``entries`` kept for the session (after they were written)."""
+    session.info.pop(_ENTRIES_CACHE, None)
+
+
+# The school's profile: the MEFs and subjects it uses, and the MEF that follows each one.
+
+
+@dataclass
+class ProfiledMef:
+    """A MEF the school uses and the one its students go on to next year: the school's own
+    choice (``school_next``) or else the national one."""
+
+    mef: Mef
+    next_mef: Mef | None
+    school_next: bool
+
+
+@dataclass
+class NomenclatureProfile:
+    school_id: int
+    mefs: list[ProfiledMef]
+    subjects: list[Subject]
+
+
+def _profiling(principal: Principal, school_id: int) -> None:
+    if school_id not in principal.school_ids(Permission.NOMENCLATURES_PROFILE):
+        raise NotFound("School", school_id)
+
+
+@requires(Permission.NOMENCLATURES_PROFILE)
+async def school_nomenclature_profile(
+    session: AsyncSession, principal: Principal, school_id: int
+) -> NomenclatureProfile:
+    """The MEFs (with the MEF that follows each one) and subjects the school has profiled."""
+    _profiling(principal, school_id)
+    national = aliased(Mef)
+    own = aliased(Mef)
+    rows = await session.execute(
+        select(Mef, own, national)
+        .join(SchoolMef, SchoolMef.mef_id == Mef.id)
+        .outerjoin(own, own.id == SchoolMef.next_mef_id)
+        .outerjoin(national, national.id == Mef.next_mef_id)
+        .where(SchoolMef.school_id == school_id)
+        .order_by(Mef.code)
+    )
+    mefs = [
+        ProfiledMef(mef=mef, next_mef=chosen or default, school_next=chosen is not None)
+        for mef, chosen, default in rows
+    ]
+    subjects = list(
+        await session.scalars(
+            select(Subject)
+            .join(SchoolSubject, SchoolSubject.subject_id == Subject.id)
+            .where(SchoolSubject.school_id == school_id)
+            .order_by(Subject.code)
+        )
+    )
+    return NomenclatureProfile(school_id=school_id, mefs=mefs, subjects=subjects)
+
+
+async def _mef(session: AsyncSession, field: str, mef_id: int | None) -> Mef:
+    mef = await session.get(Mef, mef_id) if mef_id is not None else None
+    if mef is None:
+        raise ValidationFailed.single(
+            field,
+            "REQUIRED" if mef_id is None else "NOT_FOUND",
+            "Choisissez un MEF." if mef_id is None else "MEF inconnu de la nomenclature.",
+        )
+    return mef
+
+
+async def _subject(session: AsyncSession, subject_id: int | None) -> Subject:
+    subject = await session.get(Subject, subject_id) if subject_id is not None else None
+    if subject is None:
+        raise ValidationFailed.single(
+            "subject_id",
+            "REQUIRED" if subject_id is None else "NOT_FOUND",
+            "Choisissez une matière."
+            if subject_id is None
+            else "Matière inconnue de la nomenclature.",
+        )
+    return subject
+
+
+@requires(Permission.NOMENCLATURES_PROFILE)
+async def add_school_mef(
+    session: AsyncSession, principal: Principal, school_id: int, mef_id: int | None
+) -> Mef:
+    """The school starts using a MEF of the national list."""
+    _profiling(principal, school_id)
+    mef = await _mef(session, "mef_id", mef_id)
+    if await session.get(SchoolMef, (school_id, mef.id)) is not None:
+        raise ValidationFailed.single(
+            "mef_id",
+            "ALREADY_PROFILED",
+            f"Le MEF {mef.short_label} est déjà proposé par l'établissement.",
+        )
+    session.add(SchoolMef(school_id=school_id, mef_id=mef.id))
+    await session.flush()
+    return mef
+
+
+@requires(Permission.NOMENCLATURES_PROFILE)
+async def remove_school_mef(
+    session: AsyncSession, principal: Principal, school_id: int, mef_id: int
+) -> Mef:
+    """The school stops using a MEF: refused while a student of an open year or a division
+    has it, or while it follows another MEF of the school."""
+    _profiling(principal, school_id)
+    mef = await _mef(session, "mef_id", mef_id)
+    profiled = await session.get(SchoolMef, (school_id, mef.id))
+    if profiled is None:
+        raise ValidationFailed.single(
+            "mef_id", "NOT_PROFILED", f"Le MEF {mef.short_label} n'est pas proposé."
+        )
+    enrolled = await session.scalar(
+        select(Enrollment.id)
+        .join(SchoolYear, SchoolYear.id == Enrollment.school_year_id)
+        .where(
+            Enrollment.school_id == school_id,
+            Enrollment.mef_id == mef.id,
+            SchoolYear.state != SchoolYearState.CLOSED,
+        )
+        .limit(1)
+    )
+    in_division = await session.scalar(
+        select(Division.code)
+        .join(DivisionMef, DivisionMef.division_id == Division.id)
+        .join(SchoolYear, SchoolYear.id == Division.school_year_id)
+        .where(
+            Division.school_id == school_id,
+            DivisionMef.mef_id == mef.id,
+            SchoolYear.state != SchoolYearState.CLOSED,
+        )
+        .limit(1)
+    )
+    follows = await session.scalar(
+        select(Mef.short_label)
+        .join(SchoolMef, SchoolMef.mef_id == Mef.id)
+        .where(SchoolMef.school_id == school_id, SchoolMef.next_mef_id == mef.id)
+        .limit(1)
+    )
+    if enrolled is not None or in_division is not None:
+        where = (
+            "des élèves y sont inscrits"
+            if enrolled is not None
+            else (f"la division {in_division} le prépare")
+        )
+        raise ValidationFailed.single(
+            "mef_id",
+            "IN_USE",
+            f"Le MEF {mef.short_label} ne peut être retiré : {where} cette année.",
+        )
+    if follows is not None:
+        raise ValidationFailed.single(
+            "mef_id",
+            "IN_USE",
+            f"Le MEF {mef.short_label} suit le MEF {follows} dans l'établissement : "
+            "changez d'abord le MEF suivant de celui-ci.",
+        )
+    await session.delete(profiled)
+    await session.flush()
+    return mef
+
+
+@requires(Permission.NOMENCLATURES_PROFILE)
+async def set_school_next_mef(
+    session: AsyncSession,
+    principal: Principal,
+    school_id: int,
+    mef_id: int,
+    next_mef_id: int | None,
+) -> ProfiledMef:
+    """The MEF the school's students of ``mef_id`` go on to next year; None: the national
+    one. Any MEF of the national list may follow (a collège's 3e goes on in a lycée)."""
+    _profiling(principal, school_id)
+    mef = await _mef(session, "mef_id", mef_id)
+    profiled = await session.get(SchoolMef, (school_id, mef.id))
+    if profiled is None:
+        raise ValidationFailed.single(
+            "mef_id", "NOT_PROFILED", f"Le MEF {mef.short_label} n'est pas proposé."
+        )
+    following = None
+    if next_mef_id is not None:
+        following = await session.get(Mef, next_mef_id)
+        if following is None:
+            raise ValidationFailed.single(
+                "next_mef_id", "NOT_FOUND", "MEF suivant inconnu de la nomenclature."
+            )
+        if following.id == mef.id:
+            raise ValidationFailed.single(
+                "next_mef_id",
+                "SAME_MEF",
+                f"Le MEF suivant doit différer du MEF {mef.short_label} "
+                "(un redoublement se décide élève par élève).",
+            )
+    profiled.next_mef_id = following.id if following is not None else None
+    await session.flush()
+    if following is None and mef.next_mef_id is not None:
+        following = await session.get(Mef, mef.next_mef_id)
+    return ProfiledMef(mef=mef, next_mef=following, school_next=profiled.next_mef_id is not None)
+
+
+@requires(Permission.NOMENCLATURES_PROFILE)
+async def add_school_subject(
+    session: AsyncSession, principal: Principal, school_id: int, subject_id: int | None
+) -> Subject:
+    """The school starts teaching a subject of the national list."""
+    _profiling(principal, school_id)
+    subject = await _subject(session, subject_id)
+    if await session.get(SchoolSubject, (school_id, subject.id)) is not None:
+        raise ValidationFailed.single(
+            "subject_id",
+            "ALREADY_PROFILED",
+            f"La matière {subject.long_label} est déjà proposée par l'établissement.",
+        )
+    session.add(SchoolSubject(school_id=school_id, subject_id=subject.id))
+    await session.flush()
+    return subject
+
+
+@requires(Permission.NOMENCLATURES_PROFILE)
+async def remove_school_subject(
+    session: AsyncSession, principal: Principal, school_id: int, subject_id: int
+) -> Subject:
+    """The school stops teaching a subject: refused while a group or a teaching of an open
+    year has it."""
+    _profiling(principal, school_id)
+    subject = await _subject(session, subject_id)
+    profiled = await session.get(SchoolSubject, (school_id, subject.id))
+    if profiled is None:
+        raise ValidationFailed.single(
+            "subject_id", "NOT_PROFILED", f"La matière {subject.long_label} n'est pas proposée."
+        )
+    group = await session.scalar(
+        select(Group.code)
+        .join(SchoolYear, SchoolYear.id == Group.school_year_id)
+        .where(
+            Group.school_id == school_id,
+            Group.subject_id == subject.id,
+            SchoolYear.state != SchoolYearState.CLOSED,
+        )
+        .limit(1)
+    )
+    taught = await session.scalar(
+        select(TeachingAssignment.id)
+        .where(
+            TeachingAssignment.school_id == school_id,
+            TeachingAssignment.subject_id == subject.id,
+        )
+        .limit(1)
+    )
+    if group is not None or taught is not None:
+        where = f"le groupe {group} l'enseigne" if group is not None else "un service l'enseigne"
+        raise ValidationFailed.single(
+            "subject_id",
+            "IN_USE",
+            f"La matière {subject.long_label} ne peut être retirée : {where}.",
+        )
+    await session.delete(profiled)
+    await session.flush()
+    return subject

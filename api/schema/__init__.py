@@ -65,6 +65,7 @@ Mutation = merge_types(
         teleservices.Mutation,
         grades.Mutation,
         exchanges.Mutation,
+        nomenclatures.Mutation,
     ),
 )
 

@@ -6,6 +6,10 @@ age a student reaches at each level and the level that follows. They seed a
 new académie (``sconet demo``) and are what the académie would otherwise
 receive from the BAN. ``communes.csv`` lists real communes (INSEE code,
 postal code) of Créteil's three départements and a few birthplaces.
+``nomenclature_entries.csv`` holds the coded lists (régimes, exit motives, kinship,
+professions, statuses, bourses, modalités d'élection, responsibility levels...) of the
+2019-2020 national nomenclature, each code with the category the product reads from it;
+they are in force from that year until an import brings a later one.
 ``generic_motives.csv`` and ``holiday_periods.csv`` are the national absence
 references (see ``db.reference.absences``).
 """
@@ -17,23 +21,29 @@ from db.reference.absences import (
 )
 from db.reference.loader import (
     Commune,
+    EntryRow,
     MefRow,
     SubjectRow,
+    load_reference_entries,
     load_reference_nomenclatures,
     read_communes,
     read_mefs,
+    read_nomenclature_entries,
     read_subjects,
 )
 
 __all__ = [
     "Commune",
+    "EntryRow",
     "MefRow",
     "SubjectRow",
     "load_absence_references",
+    "load_reference_entries",
     "load_reference_nomenclatures",
     "read_communes",
     "read_generic_motives",
     "read_holiday_periods",
     "read_mefs",
+    "read_nomenclature_entries",
     "read_subjects",
 ]

@@ -9,14 +9,15 @@ from functools import cache
 from importlib import resources
 from typing import Any, cast
 
-from sqlalchemy import Table, bindparam, insert, select, update
+from sqlalchemy import Table, and_, bindparam, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from db.nomenclatures import Mef, Subject
+from db.nomenclatures import Mef, NomenclatureEntry, Subject
 
 # Core tables: plain executemany, no ORM bulk semantics.
 MEFS = cast(Table, Mef.__table__)
 SUBJECTS = cast(Table, Subject.__table__)
+ENTRIES = cast(Table, NomenclatureEntry.__table__)
 
 
 @dataclass(frozen=True)
@@ -36,6 +37,22 @@ class SubjectRow:
     management_code: str
     short_label: str
     long_label: str
+
+
+@dataclass(frozen=True)
+class EntryRow:
+    """A code of a coded list (régimes, exit motives, kinship...) for the year it applies
+    from, with the category the product reads from it (see
+    ``api.resolvers.nomenclatures.entry_category``)."""
+
+    list: str
+    year: int
+    code: str
+    short_label: str
+    long_label: str
+    edition_label: str | None
+    category: str | None
+    sort_order: int | None
 
 
 @dataclass(frozen=True)
@@ -81,6 +98,24 @@ def read_subjects() -> tuple[SubjectRow, ...]:
             long_label=row["long_label"],
         )
         for row in read_rows("subjects.csv")
+    )
+
+
+@cache
+def read_nomenclature_entries() -> tuple[EntryRow, ...]:
+    """The coded lists of the 2019-2020 national nomenclature (a real BEE_NOMENCLATURES)."""
+    return tuple(
+        EntryRow(
+            list=row["list"],
+            year=int(row["year"]),
+            code=row["code"],
+            short_label=row["short_label"],
+            long_label=row["long_label"],
+            edition_label=row["edition_label"] or None,
+            category=row["category"] or None,
+            sort_order=int(row["sort_order"]) if row["sort_order"] else None,
+        )
+        for row in read_rows("nomenclature_entries.csv")
     )
 
 
@@ -159,4 +194,52 @@ async def load_reference_nomenclatures(session: AsyncSession) -> tuple[int, int]
             for s in subjects
         ],
     )
+    await load_reference_entries(session)
     return len(mefs), len(subjects)
+
+
+async def load_reference_entries(session: AsyncSession) -> int:
+    """Insert the shipped codes of the coded lists that are missing for their year and
+    refresh the others' labels and categories; an académie's own codes and years are left
+    alone. Returns the number of shipped codes. In the caller's transaction."""
+    rows = read_nomenclature_entries()
+    existing = {
+        (list_name, year, code)
+        for list_name, year, code in await session.execute(
+            select(ENTRIES.c.list, ENTRIES.c.year, ENTRIES.c.code)
+        )
+    }
+    values = [
+        {
+            "short_label": r.short_label,
+            "long_label": r.long_label,
+            "edition_label": r.edition_label,
+            "category": r.category,
+            "sort_order": r.sort_order,
+        }
+        for r in rows
+    ]
+    new = [
+        {"list": r.list, "year": r.year, "code": r.code, **v}
+        for r, v in zip(rows, values, strict=True)
+        if (r.list, r.year, r.code) not in existing
+    ]
+    old = [
+        {"b_list": r.list, "b_year": r.year, "b_code": r.code, **v}
+        for r, v in zip(rows, values, strict=True)
+        if (r.list, r.year, r.code) in existing
+    ]
+    if new:
+        await session.execute(insert(ENTRIES), new)
+    if old:
+        await session.execute(
+            update(ENTRIES).where(
+                and_(
+                    ENTRIES.c.list == bindparam("b_list"),
+                    ENTRIES.c.year == bindparam("b_year"),
+                    ENTRIES.c.code == bindparam("b_code"),
+                )
+            ),
+            old,
+        )
+    return len(rows)

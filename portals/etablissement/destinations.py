@@ -28,6 +28,7 @@ from api.resolvers.audit import audit_trail
 from api.resolvers.clients import list_clients
 from api.resolvers.delegations import school_staff_rights
 from api.resolvers.exchanges.runs import exchange_history
+from api.resolvers.nomenclatures import school_nomenclature_profile
 from api.resolvers.statistics import headcounts
 from api.resolvers.structures import list_divisions
 from api.resolvers.students import create_student, search_students
@@ -167,6 +168,15 @@ DELEGATIONS = Destination(
     "Les droits de chaque personnel de l'établissement.",
     in_working_school=True,
 )
+NOMENCLATURES = Destination(
+    "nomenclatures",
+    "Nomenclatures",
+    "/nomenclatures",
+    (school_nomenclature_profile,),
+    "Nomenclatures de l'établissement",
+    "Les MEF et matières proposés, et le MEF qui suit chacun l'an prochain.",
+    in_working_school=True,
+)
 ACCOUNTS = Destination(
     "comptes",
     "Comptes",
@@ -204,6 +214,7 @@ MENU = (
     EXCHANGES,
     JOURNAL,
     DELEGATIONS,
+    NOMENCLATURES,
     ACCOUNTS,
     CLIENTS,
 )
@@ -220,6 +231,7 @@ TILES = (
     EXCHANGES,
     JOURNAL,
     DELEGATIONS,
+    NOMENCLATURES,
     ACCOUNTS,
     CLIENTS,
 )

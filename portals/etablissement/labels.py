@@ -10,6 +10,14 @@ from api.resolvers.vocabulary import ExitReason, Regime, Relationship, SchoolKin
 SEX = {Sex.M: "Masculin", Sex.F: "Féminin"}
 SEX_SHORT = {Sex.M: "M", Sex.F: "F"}
 
+
+def entry_label(entry: Any) -> str:
+    """A code of a nomenclature list as a form shows it: its edition label, else its long
+    label (upper case in SIECLE) in sentence case."""
+    label: str = entry.edition_label or entry.long_label.capitalize()
+    return label
+
+
 REGIME = {
     Regime.EXTERNE: "Externe",
     Regime.DEMI_PENSIONNAIRE: "Demi-pensionnaire",

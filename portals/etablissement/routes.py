@@ -24,6 +24,7 @@ from portals.etablissement import (
     home,
     legal,
     login,
+    nomenclatures,
     second_factor,
     statistics,
     structures,
@@ -136,6 +137,12 @@ def portal_routes() -> list[BaseRoute]:
             delegations.delegations,
             methods=["GET", "POST"],
             name="delegations",
+        ),
+        Route(
+            "/nomenclatures",
+            nomenclatures.nomenclatures,
+            methods=["GET", "POST"],
+            name="nomenclatures",
         ),
         *static_mounts(OWN_URL, STATIC, "etablissement-static"),
     ]

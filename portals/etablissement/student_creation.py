@@ -9,14 +9,14 @@ from __future__ import annotations
 from starlette.datastructures import FormData
 from starlette.responses import Response
 
-from api.resolvers.nomenclatures import list_mefs
+from api.resolvers.nomenclatures import list_entries, list_mefs
 from api.resolvers.structures import list_divisions
 from api.resolvers.students import IDENTITY_FIELDS, create_student
 from core import clock
 from core.errors import FieldError, ValidationFailed
 from portals.common.rendering import date_fr
 from portals.etablissement import destinations
-from portals.etablissement.labels import REGIME
+from portals.etablissement.labels import REGIME, entry_label
 from portals.etablissement.students import IDENTITY_FORM
 from portals.etablissement.web import Page, page_handler, parse_id, redirect
 
@@ -39,6 +39,9 @@ async def _form_page(
     assert page.school is not None and page.year is not None
     divisions = await page.work.read(list_divisions, page.school.id, page.year.id)
     mefs = await page.work.read(list_mefs, page.school.id)
+    # The régimes of the nomenclature in force (their SIECLE codes); their kinds alone
+    # before any nomenclature is loaded.
+    regimes = await page.work.read(list_entries, "regime", page.year.start_year)
     known = {f for f, *_ in IDENTITY_FORM} | {"sex", *ENROLMENT_FIELDS}
     duplicate = next((e for e in errors if e.code == DUPLICATE_CODE), None)
     others = [e for e in errors if e.field not in known and e is not duplicate]
@@ -53,7 +56,8 @@ async def _form_page(
         other_errors=others,
         mef_options=[(m.id, m.short_label) for m in mefs],
         division_options=[(d.division.id, d.division.code) for d in divisions],
-        regime_options=[(regime.value, label) for regime, label in REGIME.items()],
+        regime_options=[(e.code, entry_label(e)) for e in regimes]
+        or [(regime.value, label) for regime, label in REGIME.items()],
     )
 
 

@@ -25,6 +25,7 @@ EXPECTED_TILES = {
         **STATISTICS,
         "/journal": "Journal des accès et modifications",
         "/delegations": "Délégations",
+        "/nomenclatures": "Nomenclatures de l'établissement",
         "/comptes": "Comptes des personnels",
     },
     "demo.secretariat": {"/teleservices": "Télé-services", **SCHOOL_DAILY, **STATISTICS},
