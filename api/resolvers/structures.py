@@ -291,6 +291,19 @@ async def update_division(
     if "mef_ids" in changes:
         mef_ids = _ids(changes["mef_ids"], "mef_ids")
         await _check_mefs(session, school.id, mef_ids)
+        # A division keeps the MEFs its students follow (their enrolment names one of them).
+        followed = await session.scalar(
+            select(Mef.short_label)
+            .join(Enrollment, Enrollment.mef_id == Mef.id)
+            .where(Enrollment.division_id == division.id, Mef.id.not_in(mef_ids))
+            .limit(1)
+        )
+        if followed is not None:
+            raise ValidationFailed.single(
+                "mef_ids",
+                "MEF_IN_USE",
+                f"Des élèves de la division suivent le MEF {followed} : il doit y rester.",
+            )
         await session.execute(delete(DivisionMef).where(DivisionMef.division_id == division.id))
         session.add_all(DivisionMef(division_id=division.id, mef_id=m) for m in mef_ids)
     await session.flush()
@@ -387,16 +400,12 @@ async def _refuse_if_used(
     """A structure is deleted only when nothing points at it: no enrolment (departed
     students' included, their history names it), no roll call, no assessment."""
     if enrolled:
-        students = "1 élève y est" if enrolled == 1 else f"{enrolled} élèves y sont"
-        raise ValidationFailed.single(
-            "id",
-            "NOT_EMPTY",
-            f"{refusal} : {students} ou y a été inscrit cette année "
-            "(changez-les d'abord de structure)."
+        students = (
+            "1 élève y est inscrit ou l'a été cette année"
             if enrolled == 1
-            else f"{refusal} : {students} ou y ont été inscrits cette année "
-            "(changez-les d'abord de structure).",
+            else f"{enrolled} élèves y sont inscrits ou l'ont été cette année"
         )
+        raise ValidationFailed.single("id", "NOT_EMPTY", f"{refusal} : {students}.")
     roll_calls = await session.scalar(
         select(func.count()).select_from(RollCall).where(column[0] == structure_id)
     )

@@ -135,6 +135,19 @@ async def test_a_departure_counts_from_its_date_and_can_be_undone(gql, world, se
     assert changes[1].before["exit_date"] == "2026-12-18"
 
 
+async def test_a_division_keeps_the_mefs_its_students_follow(gql, world):
+    body = await gql(
+        "registrar_a",
+        """mutation($id: Int!, $input: DivisionPatch!) {
+          updateDivision(id: $id, input: $input) { division { id } errors { field code message } }
+        }""",
+        {"id": world.division_a1, "input": {"mefIds": [world.mef_5]}},
+    )
+    [error] = body["data"]["updateDivision"]["errors"]
+    assert (error["field"], error["code"]) == ("mefIds", "MEF_IN_USE")
+    assert "6EME" in error["message"]
+
+
 async def test_a_division_or_group_is_deleted_only_when_empty(gql, world):
     body = await gql("registrar_a", DELETE_DIVISION, {"id": world.division_a2})
     [error] = body["data"]["deleteDivision"]["errors"]
