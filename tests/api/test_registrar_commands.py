@@ -5,13 +5,14 @@ the certificat de scolarité read back from its PDF."""
 from __future__ import annotations
 
 import io
+from datetime import date
 
 from pypdf import PdfReader
 from sqlalchemy import select
 
 from api.resolvers.enrollments import division_certificates, enrollment_certificate
 from db.audit import AuditActor, AuditEntry, set_actor
-from db.enrollments import Enrollment
+from db.enrollments import Enrollment, ExitReason
 from db.nomenclatures import Mef
 from db.structures import Division, DivisionMef
 from tests.world import uai
@@ -190,6 +191,18 @@ async def test_certificates_read_back(world, sessionmaker):
     assert len(pages) == 2  # Lina and Éloïse, one page each
     assert "ÉLAN Éloïse" in pages[0].extract_text()
     assert "MARTIN Lina" in pages[1].extract_text()
+    async with sessionmaker() as session, session.begin():
+        set_actor(session.sync_session, TESTS)
+        noah = await session.get(Enrollment, world.enrollments["noah"])
+        assert noah is not None
+        noah.exit_date, noah.exit_reason = date(2026, 11, 20), ExitReason.MOVE
+    async with sessionmaker() as session:
+        left = await enrollment_certificate(
+            session, principal, world.students["noah"], world.school_a, world.year_id
+        )
+    text = " ".join(PdfReader(io.BytesIO(left)).pages[0].extract_text().split())
+    assert "MARTIN Noah, né le 02/11/2015 à Montreuil, a été inscrit en 6EME" in text, text
+    assert "du 01/09/2026 au 20/11/2026" in text, text
     async with sessionmaker() as session:
         exports = await session.scalar(
             select(AuditEntry).where(
