@@ -1,4 +1,5 @@
-"""Enrolments: enrol a student, move between divisions and groups, record a departure, history."""
+"""Enrolments: enrol a student, move between divisions and groups, change MEF or régime, record
+(or undo) a departure, the certificat de scolarité's facts, history."""
 
 from __future__ import annotations
 
@@ -6,21 +7,25 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.auth.guard import requires
 from api.auth.permissions import Permission
 from api.auth.principal import Principal
-from api.auth.scopes import enrollment_clause, school_clause, student_in_reach
+from api.auth.read_audit import record_access
+from api.auth.scopes import enrollment_clause, get_in_reach, school_clause, student_in_reach
+from api.resolvers.absences.calendar import french_date
 from api.resolvers.fields import FieldParser
 from api.resolvers.nomenclatures import entries
+from core import clock
 from core.errors import FieldError, NotFound, ValidationFailed
 from db.enrollments import Enrollment, EnrollmentGroup, ExitReason, Regime
 from db.nomenclatures import Mef, NomenclatureList, SchoolMef
 from db.schools import School, SchoolYear, SchoolYearState, is_valid_uai
 from db.structures import Division, DivisionMef, Group
-from db.students import Student
+from db.students import Sex, Student
+from documents.certificates import Certificate, write_certificates
 
 
 @dataclass(frozen=True)
@@ -35,6 +40,64 @@ class EnrollmentView:
     mef_label: str
     division_code: str | None
     group_codes: list[str]
+
+
+CERTIFICATE = {"document": "certificat_de_scolarite"}
+# The SIECLE régime code (CODE_REGIME) written beside ``Enrollment.regime`` when the régime is
+# chosen here: 0 "externe libre", 2 "demi-pensionnaire dans l'établissement", 3 "interne dans
+# l'établissement". Codes as data (issue 12, point 2) will let the registrar pick finer ones.
+REGIME_CODES = {Regime.EXTERNE: "0", Regime.DEMI_PENSIONNAIRE: "2", Regime.INTERNE: "3"}
+
+
+@dataclass(frozen=True)
+class CertificateFacts:
+    """What a certificat de scolarité states: the student, the school, the year's schooling."""
+
+    student: Student
+    school: School
+    year_label: str
+    mef_label: str
+    division_code: str | None
+    entry_date: date
+    exit_date: date | None
+
+    def certificate(self, today: date) -> Certificate:
+        student, school = self.student, self.school
+        female = student.sex is Sex.F
+        names = " ".join(
+            n for n in (student.first_name, student.first_name_2, student.first_name_3) if n
+        )
+        born_in = student.birth_city or (
+            f"commune INSEE {student.birth_commune_code}" if student.birth_commune_code else ""
+        )
+        born = f"{'née' if female else 'né'} le {student.birth_date:%d/%m/%Y}" + (
+            f" à {born_in}" if born_in else ""
+        )
+        enrolled = "inscrite" if female else "inscrit"
+        where = self.mef_label + (f", division {self.division_code}" if self.division_code else "")
+        if self.exit_date is None:
+            schooling = f"est {enrolled} en {where} pour l'année scolaire {self.year_label}"
+        else:
+            schooling = (
+                f"a été {enrolled} en {where} pour l'année scolaire {self.year_label}, "
+                f"du {self.entry_date:%d/%m/%Y} au {self.exit_date:%d/%m/%Y}"
+            )
+        address = " ".join(p for p in (school.postal_code, school.city) if p)
+        return Certificate(
+            school_lines=[
+                school.name,
+                *([school.address_line] if school.address_line else []),
+                *([address] if address else []),
+                f"UAI {school.uai}",
+            ],
+            statement=[
+                "Je soussigné(e), chef d'établissement, certifie que l'élève "
+                f"{student.family_name.upper()} {names}, {born}, {schooling}, "
+                f"à l'établissement {school.name}.",
+                "Ce certificat est délivré pour servir et valoir ce que de droit.",
+            ],
+            place_and_date=f"Fait à {school.city or school.name}, le {french_date(today)}",
+        )
 
 
 def _year_bounds(year: SchoolYear) -> tuple[date, date]:
@@ -273,6 +336,15 @@ async def _writable_enrollment(
     return enrollment
 
 
+def _refuse_if_left(enrollment: Enrollment) -> None:
+    if enrollment.exit_date is not None:
+        raise ValidationFailed.single(
+            "enrollment_id",
+            "LEFT",
+            "L'élève a quitté l'établissement : sa scolarité ne peut plus être modifiée.",
+        )
+
+
 @requires(Permission.STUDENTS_WRITE)
 async def move_student(
     session: AsyncSession,
@@ -283,12 +355,7 @@ async def move_student(
 ) -> Enrollment:
     """Changes the division and, when given, replaces the groups of an enrolment."""
     enrollment = await _writable_enrollment(session, principal, enrollment_id)
-    if enrollment.exit_date is not None:
-        raise ValidationFailed.single(
-            "enrollment_id",
-            "LEFT",
-            "L'élève a quitté l'établissement : sa scolarité ne peut plus être modifiée.",
-        )
+    _refuse_if_left(enrollment)
     errors: list[FieldError] = []
     if division_id is not None:
         await _check_division(
@@ -318,6 +385,67 @@ async def move_student(
 
 
 @requires(Permission.STUDENTS_WRITE)
+async def change_mef(
+    session: AsyncSession,
+    principal: Principal,
+    enrollment_id: int,
+    mef_id: int | None,
+    division_id: int | None,
+) -> Enrollment:
+    """Changes the MEF of an enrolment with the division that goes with it (a division
+    accepts only its own MEFs; ``division_id`` None leaves the student without one)."""
+    enrollment = await _writable_enrollment(session, principal, enrollment_id)
+    _refuse_if_left(enrollment)
+    mef = await session.get(Mef, mef_id) if mef_id else None
+    if mef is None:
+        raise ValidationFailed.single(
+            "mef_id",
+            "REQUIRED" if not mef_id else "NOT_FOUND",
+            "Le MEF est obligatoire." if not mef_id else "MEF inconnu.",
+        )
+    profiled = await session.scalar(
+        select(SchoolMef.mef_id).where(
+            SchoolMef.school_id == enrollment.school_id, SchoolMef.mef_id == mef.id
+        )
+    )
+    if profiled is None:
+        raise ValidationFailed.single(
+            "mef_id",
+            "NOT_PROFILED",
+            f"Le MEF {mef.short_label} n'est pas proposé par l'établissement.",
+        )
+    errors: list[FieldError] = []
+    if division_id is not None:
+        await _check_division(
+            session, errors, division_id, enrollment.school_id, enrollment.school_year_id, mef.id
+        )
+    if errors:
+        raise ValidationFailed(errors)
+    enrollment.mef_id = mef.id
+    enrollment.division_id = division_id
+    await session.flush()
+    return enrollment
+
+
+@requires(Permission.STUDENTS_WRITE)
+async def change_regime(
+    session: AsyncSession, principal: Principal, enrollment_id: int, regime: Any
+) -> Enrollment:
+    """Changes the régime, and its SIECLE code with it (kept when the régime stays)."""
+    enrollment = await _writable_enrollment(session, principal, enrollment_id)
+    _refuse_if_left(enrollment)
+    p = FieldParser({"regime": regime})
+    chosen = p.choice("regime", "Le régime", Regime, required=True)
+    p.raise_if_errors()
+    assert chosen is not None
+    if chosen is not enrollment.regime or enrollment.regime_code is None:
+        enrollment.regime = chosen
+        enrollment.regime_code = REGIME_CODES[chosen]
+    await session.flush()
+    return enrollment
+
+
+@requires(Permission.STUDENTS_WRITE)
 async def record_departure(
     session: AsyncSession,
     principal: Principal,
@@ -325,6 +453,7 @@ async def record_departure(
     exit_date: Any,
     exit_reason: Any,
 ) -> Enrollment:
+    """Closes an enrolment: from ``exit_date`` on, the student is off the division's lists."""
     enrollment = await _writable_enrollment(session, principal, enrollment_id)
     if enrollment.exit_date is not None:
         raise ValidationFailed.single(
@@ -334,10 +463,13 @@ async def record_departure(
         )
     year = await session.get(SchoolYear, enrollment.school_year_id)
     assert year is not None
-    _low, high = _year_bounds(year)
     p = FieldParser({"exit_date": exit_date, "exit_reason": exit_reason})
     parsed_date = p.date(
-        "exit_date", "La date de sortie", required=True, earliest=enrollment.entry_date, latest=high
+        "exit_date",
+        "La date de sortie",
+        required=True,
+        earliest=enrollment.entry_date,
+        latest=year.ends_on,
     )
     reason = p.choice("exit_reason", "Le motif de sortie", ExitReason, required=True)
     p.raise_if_errors()
@@ -345,6 +477,162 @@ async def record_departure(
     enrollment.exit_reason = reason
     await session.flush()
     return enrollment
+
+
+@requires(Permission.STUDENTS_WRITE)
+async def cancel_departure(
+    session: AsyncSession, principal: Principal, enrollment_id: int
+) -> Enrollment:
+    """Undoes a departure recorded by mistake: the enrolment is open again (the audit trail
+    keeps the departure and its undoing)."""
+    enrollment = await _writable_enrollment(session, principal, enrollment_id)
+    if enrollment.exit_date is None:
+        raise ValidationFailed.single(
+            "enrollment_id", "NOT_LEFT", "Aucune sortie n'est enregistrée pour cette scolarité."
+        )
+    year = await session.get(SchoolYear, enrollment.school_year_id)
+    assert year is not None
+    if year.state is SchoolYearState.CLOSED:
+        raise ValidationFailed.single("enrollment_id", "CLOSED", f"L'année {year.label} est close.")
+    elsewhere = await session.scalar(
+        select(School.name)
+        .join(Enrollment, Enrollment.school_id == School.id)
+        .where(
+            Enrollment.student_id == enrollment.student_id,
+            Enrollment.school_year_id == enrollment.school_year_id,
+            Enrollment.id != enrollment.id,
+            Enrollment.exit_date.is_(None),
+        )
+    )
+    if elsewhere is not None:
+        raise ValidationFailed.single(
+            "enrollment_id",
+            "ALREADY_ENROLLED",
+            f"L'élève est inscrit depuis dans un autre établissement ({elsewhere}) : "
+            "sa sortie ne peut pas être annulée.",
+        )
+    enrollment.exit_date = None
+    enrollment.exit_reason = None
+    enrollment.exit_motive_code = None
+    await session.flush()
+    return enrollment
+
+
+async def _certificate_facts(
+    session: AsyncSession, enrollments: list[Enrollment]
+) -> list[CertificateFacts]:
+    if not enrollments:
+        return []
+    students = {
+        s.id: s
+        for s in await session.scalars(
+            select(Student).where(Student.id.in_({e.student_id for e in enrollments}))
+        )
+    }
+    schools = {
+        s.id: s
+        for s in await session.scalars(
+            select(School).where(School.id.in_({e.school_id for e in enrollments}))
+        )
+    }
+    years = {
+        y.id: y.label
+        for y in await session.scalars(
+            select(SchoolYear).where(SchoolYear.id.in_({e.school_year_id for e in enrollments}))
+        )
+    }
+    mefs = {
+        m.id: m.long_label or m.short_label
+        for m in await session.scalars(
+            select(Mef).where(Mef.id.in_({e.mef_id for e in enrollments}))
+        )
+    }
+    division_ids = {e.division_id for e in enrollments if e.division_id is not None}
+    divisions = {
+        d.id: d.code
+        for d in await session.scalars(select(Division).where(Division.id.in_(division_ids)))
+    }
+    return [
+        CertificateFacts(
+            student=students[e.student_id],
+            school=schools[e.school_id],
+            year_label=years[e.school_year_id],
+            mef_label=mefs[e.mef_id],
+            division_code=divisions.get(e.division_id) if e.division_id else None,
+            entry_date=e.entry_date,
+            exit_date=e.exit_date,
+        )
+        for e in enrollments
+    ]
+
+
+# Birth place and date are identity data: the certificate asks for that permission.
+@requires(Permission.STUDENTS_IDENTITY_READ)
+async def enrollment_certificate(
+    session: AsyncSession,
+    principal: Principal,
+    student_id: int,
+    school_id: int,
+    school_year_id: int,
+) -> bytes:
+    """The certificat de scolarité (PDF) of a student in a school for a year."""
+    await student_in_reach(session, principal, student_id, Permission.STUDENTS_IDENTITY_READ)
+    enrollment = await session.scalar(
+        select(Enrollment).where(
+            Enrollment.student_id == student_id,
+            Enrollment.school_id == school_id,
+            Enrollment.school_year_id == school_year_id,
+            enrollment_clause(principal, Permission.STUDENTS_IDENTITY_READ),
+        )
+    )
+    if enrollment is None:
+        raise NotFound("Enrollment", student_id)
+    [facts] = await _certificate_facts(session, [enrollment])
+    record_access(
+        session, principal, "export", Student.__tablename__, student_id, school_id, CERTIFICATE
+    )
+    return write_certificates([facts.certificate(clock.today())], "Certificat de scolarité")
+
+
+@requires(Permission.STUDENTS_IDENTITY_READ)
+async def division_certificates(
+    session: AsyncSession, principal: Principal, division_id: int
+) -> bytes:
+    """One certificate (one page) per student on the division's list today, by name."""
+    division = await get_in_reach(
+        session,
+        principal,
+        Permission.STUDENTS_IDENTITY_READ,
+        Division,
+        division_id,
+        Division.school_id,
+    )
+    today = clock.today()
+    enrollments = list(
+        await session.scalars(
+            select(Enrollment)
+            .join(Student, Student.id == Enrollment.student_id)
+            .where(
+                Enrollment.division_id == division.id,
+                or_(Enrollment.exit_date.is_(None), Enrollment.exit_date > today),
+                enrollment_clause(principal, Permission.STUDENTS_IDENTITY_READ),
+            )
+            .order_by(Student.search_name, Student.id)
+        )
+    )
+    record_access(
+        session,
+        principal,
+        "export",
+        Division.__tablename__,
+        division.id,
+        division.school_id,
+        CERTIFICATE | {"students": len(enrollments)},
+    )
+    facts = await _certificate_facts(session, enrollments)
+    return write_certificates(
+        [f.certificate(today) for f in facts], f"Certificats de scolarité — {division.code}"
+    )
 
 
 @requires(Permission.STUDENTS_READ)

@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import ColumnElement, delete, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.auth.guard import requires
@@ -14,11 +14,15 @@ from api.auth.permissions import Permission
 from api.auth.principal import Principal
 from api.auth.scopes import get_in_reach
 from api.resolvers.fields import FieldParser
+from core import clock
 from core.errors import FieldError, NotFound, ValidationFailed
+from db.absences import RollCall
 from db.enrollments import Enrollment, EnrollmentGroup
+from db.grades import Assessment
 from db.nomenclatures import Mef, SchoolMef, SchoolSubject
 from db.schools import School, SchoolYear, SchoolYearState
-from db.structures import Division, DivisionMef, Group, GroupDivision
+from db.structures import Division, DivisionMef, Group, GroupDivision, TeachingAssignment
+from db.teleservices import PublicationDeadline
 
 CODE_PATTERN = re.compile(r"^[0-9A-Za-zÀ-ÿ][0-9A-Za-zÀ-ÿ _\-]{0,7}$")
 
@@ -60,13 +64,18 @@ async def _year(
     return year
 
 
+def present_today() -> ColumnElement[bool]:
+    """Enrolments still on the lists today: a departure counts from its date on."""
+    return or_(Enrollment.exit_date.is_(None), Enrollment.exit_date > clock.today())
+
+
 async def division_headcounts(session: AsyncSession, division_ids: list[int]) -> dict[int, int]:
     """Students currently in each division (those who left are not counted)."""
     if not division_ids:
         return {}
     rows = await session.execute(
         select(Enrollment.division_id, func.count())
-        .where(Enrollment.division_id.in_(division_ids), Enrollment.exit_date.is_(None))
+        .where(Enrollment.division_id.in_(division_ids), present_today())
         .group_by(Enrollment.division_id)
     )
     return {division_id: count for division_id, count in rows if division_id is not None}
@@ -78,7 +87,7 @@ async def group_headcounts(session: AsyncSession, group_ids: list[int]) -> dict[
     rows = await session.execute(
         select(EnrollmentGroup.group_id, func.count())
         .join(Enrollment, Enrollment.id == EnrollmentGroup.enrollment_id)
-        .where(EnrollmentGroup.group_id.in_(group_ids), Enrollment.exit_date.is_(None))
+        .where(EnrollmentGroup.group_id.in_(group_ids), present_today())
         .group_by(EnrollmentGroup.group_id)
     )
     return dict(rows.all())
@@ -282,6 +291,19 @@ async def update_division(
     if "mef_ids" in changes:
         mef_ids = _ids(changes["mef_ids"], "mef_ids")
         await _check_mefs(session, school.id, mef_ids)
+        # A division keeps the MEFs its students follow (their enrolment names one of them).
+        followed = await session.scalar(
+            select(Mef.short_label)
+            .join(Enrollment, Enrollment.mef_id == Mef.id)
+            .where(Enrollment.division_id == division.id, Mef.id.not_in(mef_ids))
+            .limit(1)
+        )
+        if followed is not None:
+            raise ValidationFailed.single(
+                "mef_ids",
+                "MEF_IN_USE",
+                f"Des élèves de la division suivent le MEF {followed} : il doit y rester.",
+            )
         await session.execute(delete(DivisionMef).where(DivisionMef.division_id == division.id))
         session.add_all(DivisionMef(division_id=division.id, mef_id=m) for m in mef_ids)
     await session.flush()
@@ -370,6 +392,93 @@ async def update_group(
         session.add_all(GroupDivision(group_id=group.id, division_id=d) for d in division_ids)
     await session.flush()
     return group
+
+
+async def _refuse_if_used(
+    session: AsyncSession, refusal: str, enrolled: int, column: Any, structure_id: int
+) -> None:
+    """A structure is deleted only when nothing points at it: no enrolment (departed
+    students' included, their history names it), no roll call, no assessment."""
+    if enrolled:
+        students = (
+            "1 élève y est inscrit ou l'a été cette année"
+            if enrolled == 1
+            else f"{enrolled} élèves y sont inscrits ou l'ont été cette année"
+        )
+        raise ValidationFailed.single("id", "NOT_EMPTY", f"{refusal} : {students}.")
+    roll_calls = await session.scalar(
+        select(func.count()).select_from(RollCall).where(column[0] == structure_id)
+    )
+    assessments = await session.scalar(
+        select(func.count()).select_from(Assessment).where(column[1] == structure_id)
+    )
+    if roll_calls or assessments:
+        raise ValidationFailed.single(
+            "id",
+            "IN_USE",
+            f"{refusal} : des appels ou des évaluations y sont rattachés.",
+        )
+
+
+@requires(Permission.STRUCTURES_WRITE)
+async def delete_division(session: AsyncSession, principal: Principal, division_id: int) -> int:
+    """Deletes a division nobody is enrolled in; returns its id."""
+    division = await get_in_reach(
+        session, principal, Permission.STRUCTURES_WRITE, Division, division_id, Division.school_id
+    )
+    enrolled = await session.scalar(
+        select(func.count()).select_from(Enrollment).where(Enrollment.division_id == division.id)
+    )
+    await _refuse_if_used(
+        session,
+        f"La division {division.code} ne peut pas être supprimée",
+        enrolled or 0,
+        (RollCall.division_id, Assessment.division_id),
+        division.id,
+    )
+    # Through the session, so that the audit trail records every row that goes.
+    for model, column in (
+        (DivisionMef, DivisionMef.division_id),
+        (GroupDivision, GroupDivision.division_id),
+        (TeachingAssignment, TeachingAssignment.division_id),
+        (PublicationDeadline, PublicationDeadline.division_id),
+    ):
+        for row in await session.scalars(select(model).where(column == division.id)):
+            await session.delete(row)
+    await session.flush()
+    await session.delete(division)
+    await session.flush()
+    return division_id
+
+
+@requires(Permission.STRUCTURES_WRITE)
+async def delete_group(session: AsyncSession, principal: Principal, group_id: int) -> int:
+    """Deletes a group nobody is enrolled in; returns its id."""
+    group = await get_in_reach(
+        session, principal, Permission.STRUCTURES_WRITE, Group, group_id, Group.school_id
+    )
+    enrolled = await session.scalar(
+        select(func.count())
+        .select_from(EnrollmentGroup)
+        .where(EnrollmentGroup.group_id == group.id)
+    )
+    await _refuse_if_used(
+        session,
+        f"Le groupe {group.code} ne peut pas être supprimé",
+        enrolled or 0,
+        (RollCall.group_id, Assessment.group_id),
+        group.id,
+    )
+    for model, column in (
+        (GroupDivision, GroupDivision.group_id),
+        (TeachingAssignment, TeachingAssignment.group_id),
+    ):
+        for row in await session.scalars(select(model).where(column == group.id)):
+            await session.delete(row)
+    await session.flush()
+    await session.delete(group)
+    await session.flush()
+    return group_id
 
 
 async def mefs_for_divisions(session: AsyncSession, division_ids: list[int]) -> list[list[Mef]]:

@@ -123,3 +123,33 @@ class Mutation:
             info, "enrollmentId", resolvers.record_departure, enrollment_id, exit_date, exit_reason
         )
         return EnrollmentPayload(enrollment=enrollment, errors=errors)  # type: ignore[arg-type]
+
+    @strawberry.mutation(
+        description="Changes the MEF of an enrolment with its division (one that accepts it)."
+    )
+    async def change_mef(
+        self, info: Info, enrollment_id: int, mef_id: int, division_id: int | None
+    ) -> EnrollmentPayload:
+        enrollment, errors = await mutate(
+            info, "enrollmentId", resolvers.change_mef, enrollment_id, mef_id, division_id
+        )
+        return EnrollmentPayload(enrollment=enrollment, errors=errors)  # type: ignore[arg-type]
+
+    @strawberry.mutation(description="Changes the régime of an enrolment (and its SIECLE code).")
+    async def change_regime(
+        self,
+        info: Info,
+        enrollment_id: int,
+        regime: Regime,  # type: ignore[valid-type]
+    ) -> EnrollmentPayload:
+        enrollment, errors = await mutate(
+            info, "enrollmentId", resolvers.change_regime, enrollment_id, regime
+        )
+        return EnrollmentPayload(enrollment=enrollment, errors=errors)  # type: ignore[arg-type]
+
+    @strawberry.mutation(description="Undoes a departure recorded by mistake.")
+    async def cancel_departure(self, info: Info, enrollment_id: int) -> EnrollmentPayload:
+        enrollment, errors = await mutate(
+            info, "enrollmentId", resolvers.cancel_departure, enrollment_id
+        )
+        return EnrollmentPayload(enrollment=enrollment, errors=errors)  # type: ignore[arg-type]

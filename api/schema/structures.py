@@ -117,6 +117,12 @@ class GroupPayload:
     errors: list[FieldError]
 
 
+@strawberry.type(description="A deletion: the id of the row deleted, or why it was refused.")
+class DeletionPayload:
+    deleted_id: int | None
+    errors: list[FieldError]
+
+
 @strawberry.type
 class Query:
     @strawberry.field(description="Divisions of a school for a year (the current one by default).")
@@ -167,3 +173,13 @@ class Mutation:
     async def update_group(self, info: Info, id: int, input: GroupPatch) -> GroupPayload:
         group, errors = await mutate(info, "id", resolvers.update_group, id, set_fields(input))
         return GroupPayload(group=group, errors=errors)  # type: ignore[arg-type]
+
+    @strawberry.mutation(description="Deletes a division in which no student is enrolled.")
+    async def delete_division(self, info: Info, id: int) -> DeletionPayload:
+        deleted, errors = await mutate(info, "id", resolvers.delete_division, id)
+        return DeletionPayload(deleted_id=deleted, errors=errors)
+
+    @strawberry.mutation(description="Deletes a group in which no student is enrolled.")
+    async def delete_group(self, info: Info, id: int) -> DeletionPayload:
+        deleted, errors = await mutate(info, "id", resolvers.delete_group, id)
+        return DeletionPayload(deleted_id=deleted, errors=errors)

@@ -27,10 +27,22 @@ from api.resolvers.accounts import manageable_accounts
 from api.resolvers.audit import audit_trail
 from api.resolvers.clients import list_clients
 from api.resolvers.delegations import school_staff_rights
+from api.resolvers.enrollments import (
+    division_certificates,
+    enrollment_certificate,
+    move_student,
+    record_departure,
+)
 from api.resolvers.exchanges.runs import exchange_history
 from api.resolvers.nomenclatures import school_nomenclature_profile
 from api.resolvers.statistics import headcounts
-from api.resolvers.structures import list_divisions
+from api.resolvers.structures import (
+    create_division,
+    create_group,
+    list_divisions,
+    update_division,
+    update_group,
+)
 from api.resolvers.students import create_student, search_students
 from api.resolvers.teleservices.services import school_services
 
@@ -81,6 +93,19 @@ NEW_STUDENT = Destination(
     "/eleves/nouveau",
     (create_student,),
     in_working_school=True,
+)
+# The registrar's screens on a student's schooling in the school being worked on.
+SCHOOLING = Destination(
+    "eleves", "Modifier la scolarité", "/eleves/{student_id:int}/scolarite", (move_student,)
+)
+DEPARTURE = Destination(
+    "eleves", "Sortie de l'élève", "/eleves/{student_id:int}/sortie", (record_departure,)
+)
+CERTIFICATE = Destination(
+    "eleves",
+    "Certificat de scolarité",
+    "/eleves/{student_id:int}/certificat.pdf",
+    (enrollment_certificate,),
 )
 ROLL_CALL = Destination(
     "absences",
@@ -134,6 +159,28 @@ STRUCTURES = Destination(
     (list_divisions,),
     "Divisions et groupes",
     "Les classes de l'établissement, leurs effectifs et les listes de classe à exporter.",
+)
+NEW_DIVISION = Destination(
+    "divisions",
+    "Nouvelle division",
+    "/divisions/nouvelle",
+    (create_division,),
+    in_working_school=True,
+)
+EDIT_DIVISION = Destination(
+    "divisions", "Modifier la division", "/divisions/{division_id:int}/modifier", (update_division,)
+)
+DIVISION_CERTIFICATES = Destination(
+    "divisions",
+    "Certificats de scolarité de la division",
+    "/divisions/{division_id:int}/certificats.pdf",
+    (division_certificates,),
+)
+NEW_GROUP = Destination(
+    "divisions", "Nouveau groupe", "/groupes/nouveau", (create_group,), in_working_school=True
+)
+EDIT_GROUP = Destination(
+    "divisions", "Modifier le groupe", "/groupes/{group_id:int}/modifier", (update_group,)
 )
 TELESERVICES = Destination(
     "teleservices",

@@ -25,6 +25,7 @@ from portals.etablissement import (
     legal,
     login,
     nomenclatures,
+    schooling,
     second_factor,
     statistics,
     structures,
@@ -91,10 +92,35 @@ def portal_routes() -> list[BaseRoute]:
             methods=["GET", "POST"],
             name="eleve-modifier",
         ),
+        Route("/eleves/{student_id:int}/scolarite", schooling.schooling, methods=["GET", "POST"]),
+        Route("/eleves/{student_id:int}/sortie", schooling.departure, methods=["GET", "POST"]),
+        Route(
+            "/eleves/{student_id:int}/sortie/annuler", schooling.undo_departure, methods=["POST"]
+        ),
+        Route("/eleves/{student_id:int}/certificat.pdf", schooling.certificate, methods=["GET"]),
         Route("/divisions", structures.divisions, methods=["GET"], name="divisions"),
+        Route("/divisions/nouvelle", structures.new_division, methods=["GET", "POST"]),
         Route(
             "/divisions/{division_id:int}", structures.division, methods=["GET"], name="division"
         ),
+        Route(
+            "/divisions/{division_id:int}/modifier",
+            structures.edit_division,
+            methods=["GET", "POST"],
+        ),
+        Route(
+            "/divisions/{division_id:int}/supprimer",
+            structures.remove_division,
+            methods=["POST"],
+        ),
+        Route(
+            "/divisions/{division_id:int}/certificats.pdf",
+            structures.certificates,
+            methods=["GET"],
+        ),
+        Route("/groupes/nouveau", structures.new_group, methods=["GET", "POST"]),
+        Route("/groupes/{group_id:int}/modifier", structures.edit_group, methods=["GET", "POST"]),
+        Route("/groupes/{group_id:int}/supprimer", structures.remove_group, methods=["POST"]),
         Route("/absences", absence_grid.grid, methods=["GET"], name="absences"),
         Route("/absences", absence_grid.record_entry, methods=["POST"]),
         Route("/absences/appel", absence_roll_call.roll_call, methods=["GET"]),

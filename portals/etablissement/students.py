@@ -11,7 +11,13 @@ from starlette.responses import Response
 
 from api.auth.principal import PermissionDenied
 from api.auth.scopes import student_permissions
-from api.resolvers.enrollments import EnrollmentView, enrollments_for_students, schooling_history
+from api.resolvers.enrollments import (
+    EnrollmentView,
+    enrollment_certificate,
+    enrollments_for_students,
+    move_student,
+    schooling_history,
+)
 from api.resolvers.guardians import guardians_of
 from api.resolvers.nomenclatures import list_mefs
 from api.resolvers.structures import list_divisions, list_groups
@@ -136,6 +142,13 @@ class SearchCriteria:
         }
 
 
+# What the record page says after a change made on another screen (``?enregistre=...``).
+SAVED_PARTS = {
+    "scolarite": "La scolarité de l'élève a été modifiée.",
+    "sortie": "La sortie de l'élève a été enregistrée.",
+    "sortie-annulee": "La sortie de l'élève a été annulée.",
+}
+
 # The schema's field permissions, so the record page hides exactly what the API hides.
 FIELD_PERMISSIONS = permission_table(schema)
 
@@ -236,8 +249,25 @@ async def record(page: Page) -> Response:
     [granted] = await page.work.read(
         student_permissions, [student_id], sorted(set(FIELD_PERMISSIONS.values()))
     )
+    # The enrolment the registrar's screens work on: this school's, for the year chosen.
+    here = next(
+        (
+            v
+            for v in history
+            if page.school is not None
+            and page.year is not None
+            and v.enrollment.school_id == page.school.id
+            and v.enrollment.school_year_id == page.year.id
+        ),
+        None,
+    )
     return page.render(
         "students/record.html",
+        here=here,
+        can_move=here is not None and page.may(move_student, here.enrollment.school_id),
+        can_certify=here is not None
+        and page.may(enrollment_certificate, here.enrollment.school_id),
+        saved_part=SAVED_PARTS.get(page.request.query_params.get("enregistre", "")),
         visible=lambda type_name, field: FIELD_PERMISSIONS[(type_name, field)] in granted,
         student=student,
         guardians=guardians,

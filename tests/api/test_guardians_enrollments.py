@@ -176,10 +176,10 @@ async def test_record_departure(gql, world):
     body = await gql(
         "registrar_a",
         DEPART,
-        {"id": world.enrollments["noah"], "date": "2026-12-18", "reason": "MOVE"},
+        {"id": world.enrollments["noah"], "date": "2026-12-01", "reason": "MOVE"},
     )
     assert body["data"]["recordDeparture"]["enrollment"] == {
-        "exitDate": "2026-12-18",
+        "exitDate": "2026-12-01",
         "exitReason": "MOVE",
     }
     body = await gql(
@@ -188,6 +188,7 @@ async def test_record_departure(gql, world):
         {"id": world.enrollments["noah"], "date": "2026-12-19", "reason": "MOVE"},
     )
     assert body["data"]["recordDeparture"]["errors"][0]["code"] == "ALREADY_LEFT"
+    # Left yesterday (tests run on 2 December 2026): off the division's headcount.
     counts = await gql(
         "registrar_a",
         "query($id: Int!) { division(id: $id) { headcount } }",
