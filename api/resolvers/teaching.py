@@ -37,9 +37,10 @@ LOGIN_MAX_LENGTH = 60
 _NOT_LOGIN = re.compile(r"[^a-z0-9]+")
 
 
-@dataclass(frozen=True)
+# Not frozen: the GraphQL type derives from it (see api.schema.domain).
+@dataclass
 class TeachingView:
-    """A service as the structures page lists it."""
+    """A service with what it names: its teacher, its division or group, its subject."""
 
     assignment: TeachingAssignment
     teacher: StaffUser
@@ -52,14 +53,6 @@ class TeachingView:
         structure = self.division or self.group
         assert structure is not None
         return structure.code
-
-
-@dataclass(frozen=True)
-class NewTeacher:
-    school_id: int
-    family_name: str
-    first_name: str
-    email: str
 
 
 def _login_part(text: str) -> str:
@@ -179,7 +172,7 @@ def _optional_id(p: FieldParser, field: str, label: str) -> int | None:
 @requires(Permission.STRUCTURES_WRITE)
 async def assign_teaching(
     session: AsyncSession, principal: Principal, data: dict[str, Any]
-) -> TeachingAssignment:
+) -> TeachingView:
     """Adds a service: ``teacher_id``, ``division_id`` or ``group_id`` (one of the two) and
     ``subject_id`` (optional: a professeur principal's hour has none), in ``school_id``."""
     school = await _school(session, principal, Permission.STRUCTURES_WRITE, data.get("school_id"))
@@ -279,13 +272,25 @@ async def assign_teaching(
     )
     session.add(assignment)
     await session.flush()
-    return assignment
+    return await _view(session, assignment)
+
+
+async def _view(session: AsyncSession, assignment: TeachingAssignment) -> TeachingView:
+    teacher = await session.get(StaffUser, assignment.user_id)
+    assert teacher is not None
+    return TeachingView(
+        assignment,
+        teacher,
+        await session.get(Division, assignment.division_id) if assignment.division_id else None,
+        await session.get(Group, assignment.group_id) if assignment.group_id else None,
+        await session.get(Subject, assignment.subject_id) if assignment.subject_id else None,
+    )
 
 
 @requires(Permission.STRUCTURES_WRITE)
 async def unassign_teaching(
     session: AsyncSession, principal: Principal, assignment_id: int
-) -> TeachingAssignment:
+) -> TeachingView:
     """Removes a service; returns it as it was."""
     assignment = await get_in_reach(
         session,
@@ -295,10 +300,11 @@ async def unassign_teaching(
         assignment_id,
         TeachingAssignment.school_id,
     )
+    view = await _view(session, assignment)
     set_actor(session.sync_session, principal.audit_actor(assignment.school_id))
     await session.delete(assignment)
     await session.flush()
-    return assignment
+    return view
 
 
 @requires(Permission.ACCOUNTS_MANAGE)

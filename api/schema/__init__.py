@@ -23,6 +23,7 @@ from api.schema import (
     statistics,
     structures,
     students,
+    teaching,
     teleservices,
 )
 from api.schema.execution import PlainFieldsFirst
@@ -48,6 +49,7 @@ Query = merge_types(
         absences.Query,
         teleservices.Query,
         grades.Query,
+        teaching.Query,
     ),
 )
 Mutation = merge_types(
@@ -62,6 +64,7 @@ Mutation = merge_types(
         absences.Mutation,
         teleservices.Mutation,
         grades.Mutation,
+        teaching.Mutation,
     ),
 )
 

@@ -107,7 +107,7 @@ async def test_a_teacher_created_by_hand_takes_the_roll_call_of_his_class(world,
             RollCallEntry(world.school_a, MONDAY, slot, division_id=world.division_a1),
         )
     # His service removed, the class is out of his reach again.
-    await _run(sessionmaker, principal, unassign_teaching, service.id)
+    await _run(sessionmaker, principal, unassign_teaching, service.assignment.id)
     async with sessionmaker() as session:
         teacher = await load_principal(session, user.id)
         actions = (
@@ -214,3 +214,114 @@ async def test_who_may(world, sessionmaker):
             )
             is None
         )
+
+
+CREATE_TEACHER = """
+mutation($input: TeacherInput!) {
+  createTeacher(input: $input) { teacher { id login displayName email stsId } errors { field code message } }
+}
+"""
+ASSIGN = """
+mutation($input: TeachingInput!) {
+  assignTeaching(input: $input) {
+    assignment { id teacher { login } division { code } group { code } subject { code } }
+    errors { field code message }
+  }
+}
+"""
+UNASSIGN = """
+mutation($id: Int!) { unassignTeaching(id: $id) { assignment { id } errors { field code } } }
+"""
+SERVICES = """
+query($school: Int!, $year: Int!) {
+  teachers(schoolId: $school) { login }
+  teachingAssignments(schoolId: $school, schoolYearId: $year) {
+    teacher { displayName } division { code } group { code } subject { code }
+  }
+}
+"""
+
+
+async def test_graphql_create_assign_unassign(gql, world):
+    body = await gql(
+        "principal_a",
+        CREATE_TEACHER,
+        {
+            "input": {
+                "schoolId": world.school_a,
+                "familyName": "",
+                "firstName": "Anaïs",
+                "email": "a",
+            }
+        },
+    )
+    assert {(e["field"], e["code"]) for e in body["data"]["createTeacher"]["errors"]} == {
+        ("familyName", "REQUIRED"),
+        ("email", "INVALID"),
+    }
+    body = await gql(
+        "principal_a",
+        CREATE_TEACHER,
+        {
+            "input": {
+                "schoolId": world.school_a,
+                "familyName": "Lefèvre",
+                "firstName": "Anaïs",
+                "email": "anais.lefevre@ac-creteil.fr",
+            }
+        },
+    )
+    created = body["data"]["createTeacher"]
+    assert created["errors"] == [] and created["teacher"]["login"] == "anais.lefevre"
+    body = await gql(
+        "principal_a",
+        ASSIGN,
+        {
+            "input": {
+                "schoolId": world.school_a,
+                "teacherId": created["teacher"]["id"],
+                "groupId": world.group_a,
+                "subjectId": world.subject,
+            }
+        },
+    )
+    assignment = body["data"]["assignTeaching"]["assignment"]
+    assert assignment["teacher"] == {"login": "anais.lefevre"}
+    assert (assignment["division"], assignment["group"]) == (None, {"code": "ESP2"})
+    body = await gql(
+        "principal_a",
+        ASSIGN,
+        {"input": {"schoolId": world.school_a, "teacherId": created["teacher"]["id"]}},
+    )
+    assert body["data"]["assignTeaching"]["errors"] == [
+        {
+            "field": "divisionId",
+            "code": "REQUIRED",
+            "message": "Choisissez une division ou un groupe.",
+        }
+    ]
+    body = await gql("registrar_a", SERVICES, {"school": world.school_a, "year": world.year_id})
+    assert body["data"]["teachers"] == [{"login": "anais.lefevre"}, {"login": "teacher_a"}]
+    assert body["data"]["teachingAssignments"] == [
+        {
+            "teacher": {"displayName": "Anaïs Lefèvre"},
+            "division": None,
+            "group": {"code": "ESP2"},
+            "subject": {"code": "030201"},
+        },
+        {
+            "teacher": {"displayName": "Teacher A"},
+            "division": {"code": "6A"},
+            "group": None,
+            "subject": {"code": "030201"},
+        },
+    ]
+    body = await gql("principal_b", UNASSIGN, {"id": assignment["id"]})
+    assert body["data"]["unassignTeaching"]["errors"] == [{"field": "id", "code": "NOT_FOUND"}]
+    body = await gql("principal_a", UNASSIGN, {"id": assignment["id"]})
+    assert body["data"]["unassignTeaching"] == {
+        "assignment": {"id": assignment["id"]},
+        "errors": [],
+    }
+    body = await gql("teacher_a", SERVICES, {"school": world.school_a, "year": world.year_id})
+    assert body["data"] is None and body["errors"][0]["extensions"]["code"] == "FORBIDDEN"
