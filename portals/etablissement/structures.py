@@ -12,6 +12,7 @@ from api.resolvers.schools import get_school, get_school_year
 from api.resolvers.structures import get_division, list_divisions, list_groups
 from api.resolvers.student_cards import StudentCard
 from api.resolvers.students import MAX_PAGE_SIZE, StudentFilter, search_students
+from api.resolvers.teaching import list_teaching_assignments
 from portals.etablissement import destinations
 from portals.etablissement.students import first_names, student_rows
 from portals.etablissement.web import Page, page_handler
@@ -34,6 +35,7 @@ async def divisions(page: Page) -> Response:
         "divisions/list.html",
         divisions=await page.work.read(list_divisions, school.id, year.id),
         groups=await page.work.read(list_groups, school.id, year.id),
+        may_edit_services=page.may(list_teaching_assignments, school.id),
     )
 
 
