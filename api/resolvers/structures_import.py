@@ -27,7 +27,7 @@ deactivating it is the principal's decision.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 
@@ -195,10 +195,17 @@ def _text(value: str | None) -> str | None:
     return " ".join(value.split()) or None if value else None
 
 
-def _check_records(plan: _Plan, items: Sequence[StructuresFileItem]) -> None:
-    """Sorts the records by kind and refuses those the domain cannot take as they are."""
-    for item in items:
-        if isinstance(item, DivisionRecord):
+def _check_records(plan: _Plan, items: Iterable[StructuresFileItem | RecordProblem]) -> None:
+    """Sorts the records by kind and refuses those the domain cannot take as they are; the
+    reader's own refusals (``RecordProblem`` among the records) refuse the file too."""
+    for count, item in enumerate(items, 1):
+        if count > MAX_RECORDS:
+            raise ValidationFailed.single(
+                "file", "TOO_LARGE", f"Le fichier compte plus de {MAX_RECORDS} enregistrements."
+            )
+        if isinstance(item, RecordProblem):
+            plan.problems.append(item)
+        elif isinstance(item, DivisionRecord):
             code = item.code.strip()
             if not CODE_PATTERN.match(code):
                 plan.problem(
@@ -254,7 +261,7 @@ def _check_records(plan: _Plan, items: Sequence[StructuresFileItem]) -> None:
                 plan.problem(
                     "GROUPE", code, "LIBELLE_LONG", "Le libellé dépasse 60 caractères.", item.line
                 )
-        else:
+        elif isinstance(item, TeacherRecord):
             sts_id = item.sts_id.strip()
             if not sts_id or len(sts_id) > 20:
                 plan.problem(
@@ -654,12 +661,8 @@ async def _plan(
     principal: Principal,
     school_id: int,
     school_year_id: int,
-    items: Sequence[StructuresFileItem],
+    items: Iterable[StructuresFileItem | RecordProblem],
 ) -> _Plan:
-    if len(items) > MAX_RECORDS:
-        raise ValidationFailed.single(
-            "file", "TOO_LARGE", f"Le fichier compte plus de {MAX_RECORDS} enregistrements."
-        )
     school = await get_in_reach(
         session, principal, Permission.STRUCTURES_WRITE, School, school_id, School.id
     )
@@ -711,7 +714,7 @@ async def preview_structures_import(
     principal: Principal,
     school_id: int,
     school_year_id: int,
-    items: Sequence[StructuresFileItem],
+    items: Iterable[StructuresFileItem | RecordProblem],
 ) -> StructuresImport:
     """What importing these records would change; writes nothing."""
     plan = await _plan(session, principal, school_id, school_year_id, items)
@@ -724,7 +727,7 @@ async def apply_structures_import(
     principal: Principal,
     school_id: int,
     school_year_id: int,
-    items: Sequence[StructuresFileItem],
+    items: Iterable[StructuresFileItem | RecordProblem],
 ) -> StructuresImport:
     """Imports the records in the caller's transaction (``StructuresRefused`` if a record
     is refused: nothing written). Its ``new_teachers`` are the accounts to invite."""

@@ -286,13 +286,16 @@ async def test_other_refusals_name_element_id_and_field(world, sessionmaker):
         DivisionRecord("TROP-LONG-CODE", "x", None, (SIXTH,), (), line=8),
         GroupRecord("G1", "G1", ("6Z",), (), line=9),
         teacher("T1", "Émilie", "Dupré", "pas-une-adresse"),
+        # What the reader could not read refuses the file as well.
+        RecordProblem("INDIVIDU", "T7", "NOM_USAGE", "Nom manquant.", 40),
     ]
-    preview = await _run(sessionmaker, principal, items, apply=False, world=world)
+    preview = await _run(sessionmaker, principal, iter(items), apply=False, world=world)
     assert {(p.element, p.record_id, p.field) for p in preview.problems} == {
         ("DIVISION", "6A", "CODE"),
         ("DIVISION", "TROP-LONG-CODE", "CODE"),
         ("GROUPE", "G1", "DIVISION_APPARTENANCE"),
         ("INDIVIDU", "T1", "MEL"),
+        ("INDIVIDU", "T7", "NOM_USAGE"),
         ("DIVISION", "6A", "CODE_MATIERE"),
         ("DIVISION", "6A", "ENSEIGNANT"),
     }
