@@ -24,6 +24,7 @@ from api.schema import (
     statistics,
     structures,
     students,
+    teaching,
     teleservices,
 )
 from api.schema.execution import PlainFieldsFirst
@@ -50,6 +51,7 @@ Query = merge_types(
         teleservices.Query,
         grades.Query,
         exchanges.Query,
+        teaching.Query,
     ),
 )
 Mutation = merge_types(
@@ -66,6 +68,7 @@ Mutation = merge_types(
         grades.Mutation,
         exchanges.Mutation,
         nomenclatures.Mutation,
+        teaching.Mutation,
     ),
 )
 

@@ -31,6 +31,7 @@ from portals.etablissement import (
     structures,
     student_creation,
     students,
+    teaching,
     teleservices,
 )
 from portals.etablissement.absences import follow_up as absence_follow_up
@@ -100,6 +101,13 @@ def portal_routes() -> list[BaseRoute]:
         Route("/eleves/{student_id:int}/certificat.pdf", schooling.certificate, methods=["GET"]),
         Route("/divisions", structures.divisions, methods=["GET"], name="divisions"),
         Route("/divisions/nouvelle", structures.new_division, methods=["GET", "POST"]),
+        Route("/divisions/services", teaching.services, methods=["GET", "POST"], name="services"),
+        Route(
+            "/divisions/services/{assignment_id:int}/retrait",
+            teaching.remove_service,
+            methods=["POST"],
+        ),
+        Route("/divisions/enseignants", teaching.new_teacher, methods=["POST"]),
         Route(
             "/divisions/{division_id:int}", structures.division, methods=["GET"], name="division"
         ),

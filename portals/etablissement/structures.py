@@ -33,6 +33,7 @@ from api.resolvers.structures import (
 )
 from api.resolvers.student_cards import StudentCard
 from api.resolvers.students import MAX_PAGE_SIZE, StudentFilter, search_students
+from api.resolvers.teaching import list_teaching_assignments
 from core import clock
 from core.errors import FieldError, ValidationFailed
 from portals.etablissement import destinations
@@ -61,6 +62,7 @@ async def divisions(page: Page) -> Response:
         can_create_group=page.may(create_group, school.id),
         can_edit_group=page.may(update_group, school.id),
         saved=SAVED.get(page.request.query_params.get("enregistre", "")),
+        may_edit_services=page.may(list_teaching_assignments, school.id),
     )
 
 
