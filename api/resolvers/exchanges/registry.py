@@ -11,12 +11,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.auth.permissions import Permission
 from api.auth.principal import Principal
+from api.resolvers import nomenclature_import, structures_import
 from api.resolvers.exchanges import siecle
 from api.resolvers.exchanges.runs import ImportFormat, ImportPlan, register_import
 from db.exchanges import ExchangeFormat
 from db.schools import School, SchoolYear
 from exchanges.records import RecordProblem
-from exchanges.siecle_reading import read_guardians, read_students
+from exchanges.siecle_reading import read_guardians, read_nomenclatures, read_students
+from exchanges.sts_reading import read_structures
 
 
 @dataclass
@@ -99,5 +101,138 @@ register_import(
         read_guardians,
         _plan_guardians,
         _apply_siecle,
+    )
+)
+
+
+@dataclass
+class StructuresPlan:
+    """An STS-WEB import's preview, with the records it was made from: applying plans them
+    again in the applying transaction."""
+
+    result: structures_import.StructuresImport
+    items: list[Any]
+
+    @property
+    def problems(self) -> list[RecordProblem]:
+        return self.result.problems
+
+    def counts(self) -> dict[str, dict[str, int]]:
+        return {
+            kind: numbers for kind, numbers in self.result.counts().items() if any(numbers.values())
+        }
+
+    def changes(self) -> Iterable[dict[str, Any]]:
+        for change in self.result.changes:
+            if change.outcome == structures_import.Outcome.UNCHANGED:
+                continue
+            yield {
+                "kind": change.kind.value,
+                "id": change.key,
+                "label": change.label + (f" ({change.reason})" if change.reason else ""),
+                "action": change.outcome.value,
+                "fields": [f.field for f in change.fields],
+            }
+
+
+async def _plan_structures(
+    session: AsyncSession,
+    principal: Principal,
+    school: School | None,
+    year: SchoolYear,
+    items: Iterable[Any],
+) -> ImportPlan:
+    records = list(items)
+    result = await structures_import.preview_structures_import(
+        session, principal, _school_id(school), year.id, records
+    )
+    return StructuresPlan(result, records)
+
+
+async def _apply_structures(session: AsyncSession, principal: Principal, plan: ImportPlan) -> None:
+    assert isinstance(plan, StructuresPlan)
+    await structures_import.apply_structures_import(
+        session, principal, plan.result.school_id, plan.result.school_year_id, plan.items
+    )
+
+
+register_import(
+    ImportFormat(
+        ExchangeFormat.STRUCTURES,
+        "Structures (STS_EDT, STS-WEB)",
+        Permission.STRUCTURES_WRITE,
+        True,
+        read_structures,
+        _plan_structures,
+        _apply_structures,
+    )
+)
+
+
+@dataclass
+class NomenclaturesPlan:
+    """A nomenclature import's preview, with its records (see ``StructuresPlan``)."""
+
+    result: nomenclature_import.NomenclaturePlan
+    items: list[Any]
+
+    @property
+    def problems(self) -> list[RecordProblem]:
+        return self.result.refused
+
+    def counts(self) -> dict[str, dict[str, int]]:
+        return {
+            kind: asdict(getattr(self.result, name))
+            for kind, name in (
+                ("mef", "mefs"),
+                ("subject", "subjects"),
+                ("programme", "programmes"),
+                ("nomenclature_entry", "entries"),
+            )
+        }
+
+    def changes(self) -> Iterable[dict[str, Any]]:
+        for change in self.result.changes:
+            yield {
+                "kind": change.element,
+                "id": change.code,
+                "label": f"{change.element} {change.code}",
+                "action": change.action,
+                "fields": change.fields,
+            }
+
+
+async def _plan_nomenclatures(
+    session: AsyncSession,
+    principal: Principal,
+    school: School | None,
+    year: SchoolYear,
+    items: Iterable[Any],
+) -> ImportPlan:
+    records = list(items)
+    result = await nomenclature_import.import_nomenclatures(
+        session, principal, year.start_year, records
+    )
+    return NomenclaturesPlan(result, records)
+
+
+async def _apply_nomenclatures(
+    session: AsyncSession, principal: Principal, plan: ImportPlan
+) -> None:
+    assert isinstance(plan, NomenclaturesPlan)
+    await nomenclature_import.import_nomenclatures(
+        session, principal, plan.result.year, plan.items, apply=True
+    )
+
+
+register_import(
+    ImportFormat(
+        ExchangeFormat.NOMENCLATURES,
+        "Nomenclatures (BEE_NOMENCLATURES, SIECLE)",
+        Permission.NOMENCLATURES_IMPORT,
+        False,
+        read_nomenclatures,
+        _plan_nomenclatures,
+        _apply_nomenclatures,
     )
 )
