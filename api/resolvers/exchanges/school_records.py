@@ -17,10 +17,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from api.auth.guard import requires
 from api.auth.permissions import Permission
 from api.auth.principal import PermissionDenied, Principal
+from api.resolvers.enrollments import REGIME_CODES
 from core.errors import NotFound
 from db.accounts import RoleGrant, StaffUser
 from db.addresses import Address
-from db.enrollments import Enrollment, EnrollmentGroup, EnrollmentOption, Regime
+from db.enrollments import Enrollment, EnrollmentGroup, EnrollmentOption
 from db.guardians import Guardian, GuardianLink
 from db.nomenclatures import Mef, MefSubject, NomenclatureEntry, SchoolMef, Subject
 from db.schools import School, SchoolYear
@@ -92,14 +93,6 @@ async def _school_and_year(
     if year is None or year.academy_id != principal.academy_id:
         raise NotFound("SchoolYear", year_id)
     return school, year
-
-
-# The SIECLE code of a régime entered without one (on the portal): the plain case of each kind.
-REGIME_CODES = {
-    Regime.EXTERNE: "0",
-    Regime.DEMI_PENSIONNAIRE: "2",
-    Regime.INTERNE: "3",
-}
 
 
 # CODE_STATUT of a student entered without one: "ST", scolaire (not an apprentice).

@@ -38,6 +38,7 @@ from api.resolvers.exchanges.siecle.plan import (
     problem,
     school_and_year,
 )
+from api.resolvers.nomenclatures import exit_reason_of, regime_kind
 from api.resolvers.students import (
     COMMUNE_PATTERN,
     COUNTRY_PATTERN,
@@ -72,33 +73,6 @@ NAMES = (
     ("first_name_3", "PRENOM3", "Le troisième prénom", 60),
     ("birth_city", "VILLE_NAISS", "La ville de naissance", 80),
 )
-
-
-def regime_of_code(code: str) -> Regime | None:
-    """The régime's kind after SIECLE's coding: 0-1 externe, 2, 2x and 6 demi-pensionnaire,
-    3, 3x, 4 and 5 interne (when the nomenclature loaded does not say)."""
-    if code in ("0", "1"):
-        return Regime.EXTERNE
-    if code == "6" or code.startswith("2"):
-        return Regime.DEMI_PENSIONNAIRE
-    if code in ("4", "5") or code.startswith("3"):
-        return Regime.INTERNE
-    return None
-
-
-# CODE_MOTIF_SORTIE of SIECLE's nomenclature and what they mean here (when the nomenclature
-# loaded does not say); any other code is OTHER.
-EXIT_REASONS = {
-    **{code: ExitReason.CHANGE_OF_SCHOOL for code in ("10", "11", "12", "13", "19")},
-    **{code: ExitReason.ABROAD for code in ("14", "25", "26", "42")},
-    **{code: ExitReason.ORIENTATION for code in ("20", "21", "22", "23", "29")},
-    "24": ExitReason.APPRENTICESHIP,
-    "33": ExitReason.APPRENTICESHIP,
-    "27": ExitReason.HOME_SCHOOLING,
-    "30": ExitReason.WORK,
-    "31": ExitReason.WORK,
-    **{code: ExitReason.END_OF_CYCLE for code in ("32", "34", "35", "39")},
-}
 
 
 @cache
@@ -466,13 +440,13 @@ class StudentsPlanner:
         category = self.known.regimes.get(code)
         if category is not None and category in set(Regime):
             return Regime(category)
-        return regime_of_code(code)
+        return regime_kind(code)
 
     def exit_reason(self, code: str | None) -> ExitReason:
         category = self.known.exit_motives.get(code or "")
         if category is not None and category in set(ExitReason):
             return ExitReason(category)
-        return EXIT_REASONS.get(code or "", ExitReason.OTHER)
+        return exit_reason_of(code or "")
 
     def division(self, record: StudentRecord) -> tuple[int | None, list[int], bool]:
         """The division and groups STRUCTURES gives (unknown codes reported), and whether the

@@ -20,7 +20,7 @@ from api.resolvers.exchanges.siecle import (
     plan_students_import,
 )
 from api.resolvers.exchanges.siecle import plan as plan_module
-from api.resolvers.exchanges.siecle.students import regime_of_code
+from api.resolvers.nomenclatures import regime_kind as regime_of_code
 from core.errors import NotFound, StaleVersion
 from db.addresses import Address
 from db.audit import AuditActor, AuditEntry, set_actor
