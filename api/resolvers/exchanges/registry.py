@@ -16,7 +16,8 @@ from api.resolvers.exchanges import siecle
 from api.resolvers.exchanges.runs import ImportFormat, ImportPlan, register_import
 from db.exchanges import ExchangeFormat
 from db.schools import School, SchoolYear
-from exchanges.records import RecordProblem
+from exchanges.private_import_reading import read_private_import
+from exchanges.records import AddressRecord, PersonRecord, RecordProblem, ResponsibilityRecord
 from exchanges.siecle_reading import read_guardians, read_nomenclatures, read_students
 from exchanges.sts_reading import read_structures
 
@@ -234,5 +235,99 @@ register_import(
         read_nomenclatures,
         _plan_nomenclatures,
         _apply_nomenclatures,
+    )
+)
+
+
+@dataclass
+class PrivateImport:
+    """An import privé: its students (as BEE_ELEVES gives them) then their guardians (as
+    BEE_RESPONSABLES does), from one file. The guardians' plan needs the students written: at
+    preview they are written in a savepoint rolled back once the guardians are planned."""
+
+    students: siecle.ImportPlan
+    guardians: siecle.ImportPlan
+    guardian_items: list[Any]
+
+    @property
+    def problems(self) -> list[RecordProblem]:
+        return [*SiecleImport(self.students).problems, *SiecleImport(self.guardians).problems]
+
+    def counts(self) -> dict[str, dict[str, int]]:
+        merged: dict[str, dict[str, int]] = {}
+        for plan in (self.students, self.guardians):
+            for kind, numbers in SiecleImport(plan).counts().items():
+                into = merged.setdefault(kind, dict.fromkeys(numbers, 0))
+                for key, value in numbers.items():
+                    into[key] = into.get(key, 0) + value
+        return merged
+
+    def changes(self) -> Iterable[dict[str, Any]]:
+        yield from SiecleImport(self.students).changes()
+        yield from SiecleImport(self.guardians).changes()
+
+
+def _split_private_import(items: Iterable[Any]) -> tuple[list[Any], list[Any]]:
+    students: list[Any] = []
+    guardians: list[Any] = []
+    for item in items:
+        if isinstance(item, PersonRecord | ResponsibilityRecord):
+            guardians.append(item)
+        elif isinstance(item, AddressRecord):
+            students.append(item)
+            guardians.append(item)
+        else:
+            students.append(item)
+    return students, guardians
+
+
+async def _plan_private_import(
+    session: AsyncSession,
+    principal: Principal,
+    school: School | None,
+    year: SchoolYear,
+    items: Iterable[Any],
+) -> ImportPlan:
+    student_items, guardian_items = _split_private_import(items)
+    school_id = _school_id(school)
+    students = await siecle.plan_students_import(
+        session, principal, school_id, year.id, student_items
+    )
+    savepoint = await session.begin_nested()
+    try:
+        await siecle.apply_plan(session, principal, students)
+        guardians = await siecle.plan_guardians_import(
+            session, principal, school_id, year.id, guardian_items
+        )
+    finally:
+        await savepoint.rollback()
+    return PrivateImport(students, guardians, guardian_items)
+
+
+async def _apply_private_import(
+    session: AsyncSession, principal: Principal, plan: ImportPlan
+) -> None:
+    assert isinstance(plan, PrivateImport)
+    await siecle.apply_plan(session, principal, plan.students)
+    # Planned again now that the students are written (the preview's plan was rolled back).
+    plan.guardians = await siecle.plan_guardians_import(
+        session,
+        principal,
+        plan.students.school_id,
+        plan.students.school_year_id,
+        plan.guardian_items,
+    )
+    await siecle.apply_plan(session, principal, plan.guardians)
+
+
+register_import(
+    ImportFormat(
+        ExchangeFormat.PRIVATE_IMPORT,
+        "Import privé (IMPORT_ELEVES)",
+        Permission.STUDENTS_WRITE,
+        True,
+        read_private_import,
+        _plan_private_import,
+        _apply_private_import,
     )
 )

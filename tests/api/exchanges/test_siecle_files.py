@@ -8,7 +8,7 @@ import io
 import zipfile
 from datetime import date
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from api.auth.principal import Principal
 from api.resolvers.exchanges.exports import ExportKind, export_file
@@ -206,3 +206,39 @@ async def _import_renamed(sessionmaker, principal, school_id, format, name, cont
     renamed = zipped(member, xml)
     run = await _preview_and_apply(sessionmaker, principal, school_id, format, *renamed)
     assert run.error_count == 0, run.report["problems"]
+
+
+async def test_the_private_import_written_then_read_into_an_empty_school(
+    sessionmaker, world: World
+) -> None:
+    registrar = await world.principal(sessionmaker, "registrar_a")
+    async with sessionmaker() as session, session.begin():
+        set_actor(session.sync_session, AuditActor(kind="system", id=None, label="tests"))
+        await session.execute(update(Student).values(nationality_code="100"))
+    async with Work(sessionmaker, registrar).writing(world.school_a) as transaction:
+        run = await transaction.run(
+            export_file, ExportKind.PRIVATE_IMPORT, world.school_a, world.year_id
+        )
+    async with Work(sessionmaker, registrar) as work:
+        name, content = await work.read(stored_file, run.id)
+        before = await work.read(students_records, world.school_a, world.year_id)
+        guardians_before = await work.read(guardians_records, world.school_a, world.year_id)
+    new_school = await _empty_school_like_a(sessionmaker, world)
+    new_registrar = Principal(
+        kind="staff",
+        id=None,
+        label="secrétariat du collège neuf",
+        academy_id=world.academy_id,
+        grants=frozenset({(new_school, Role.REGISTRAR)}),
+    )
+    await _import_renamed(
+        sessionmaker, new_registrar, new_school, ExchangeFormat.PRIVATE_IMPORT, name, content
+    )
+    async with Work(sessionmaker, new_registrar) as work:
+        after = await work.read(students_records, new_school, world.year_id)
+        guardians_after = await work.read(guardians_records, new_school, world.year_id)
+    assert _comparable_students(after) == _comparable_students(before)
+    assert sorted((p.family_name, p.first_name) for p in guardians_after.persons) == sorted(
+        (p.family_name, p.first_name) for p in guardians_before.persons
+    )
+    assert len(guardians_after.responsibilities) == len(guardians_before.responsibilities)
