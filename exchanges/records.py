@@ -257,7 +257,8 @@ class TeacherRecord:
     family_name: str
     first_name: str
     email: str | None = None
-    subject_codes: tuple[str, ...] = field(default_factory=tuple)
+    # DISCIPLINES/DISCIPLINE[@CODE]: STS-WEB's discipline codes (L1300...), not subject codes.
+    discipline_codes: tuple[str, ...] = field(default_factory=tuple)
     line: int = 0
 
 

@@ -185,8 +185,8 @@ def sample_school(uai: str, year: int, students: int = 1500, seed: int = 0) -> S
     teacher_ids = _Ids(20000)
     teachers: list[TeacherRecord] = []
     pools: dict[str, list[str]] = {}
-    subject_codes = [*CORE_SUBJECTS, SPANISH_LV2, GERMAN_LV2, LATIN]
-    for code in subject_codes:
+    discipline_codes = [*CORE_SUBJECTS, SPANISH_LV2, GERMAN_LV2, LATIN]
+    for code in discipline_codes:
         share = CORE_SUBJECTS.get(code, 6)
         needed = max(1, math.ceil(per_level * len(LEVELS) / share))
         pools[code] = []
@@ -201,7 +201,7 @@ def sample_school(uai: str, year: int, students: int = 1500, seed: int = 0) -> S
                 family_name=family_name,
                 first_name=first_name,
                 email=_email(rng, first_name, family_name).split("@")[0] + "@ac-creteil.fr",
-                subject_codes=(code,),
+                discipline_codes=(code,),
             )
             teachers.append(teacher)
             pools[code].append(teacher.sts_id)
@@ -408,7 +408,7 @@ def sample_school(uai: str, year: int, students: int = 1500, seed: int = 0) -> S
                 )
         made += children
 
-    used_subjects = sorted({*subject_codes})
+    used_subjects = sorted({*discipline_codes})
     return SampleSchool(
         header=FileHeader(
             root="BEE_ELEVES", version="3.0", uai=uai, school_year=year, exported_on=None

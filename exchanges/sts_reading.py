@@ -54,7 +54,7 @@ def _teacher(element: etree._Element) -> list[StructuresFileItem]:
             first_name=fields.required_text("PRENOM"),
             email=fields.text("MEL"),
             # STS-WEB's discipline codes (DISCIPLINES/DISCIPLINE[@CODE]), as given.
-            subject_codes=tuple(
+            discipline_codes=tuple(
                 discipline.required_attribute("CODE")
                 for discipline in fields.children("DISCIPLINES/DISCIPLINE")
             ),

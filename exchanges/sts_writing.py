@@ -64,9 +64,9 @@ def teacher_element(teacher: TeacherRecord) -> etree._Element:
     if teacher.email:
         child(element, "MEL", teacher.email)
     child(element, "FONCTION", TEACHER_FUNCTION)
-    if teacher.subject_codes:
+    if teacher.discipline_codes:
         disciplines = child(element, "DISCIPLINES")
-        for code in teacher.subject_codes:
+        for code in teacher.discipline_codes:
             etree.SubElement(disciplines, "DISCIPLINE", CODE=code)
     return element
 

@@ -26,7 +26,17 @@ from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-PACKAGES = ("core", "documents", "families", "api", "db", "tsdb", "portals", "replication")
+PACKAGES = (
+    "core",
+    "documents",
+    "exchanges",
+    "families",
+    "api",
+    "db",
+    "tsdb",
+    "portals",
+    "replication",
+)
 
 
 @dataclass(frozen=True)
@@ -59,6 +69,11 @@ RULES = (
         "core", ("api", "db", "tsdb", "portals", "replication", "documents"), "core is the bottom"
     ),
     Rule("documents", ("api", "db", "tsdb", "portals", "replication"), "documents know no model"),
+    Rule(
+        "exchanges",
+        ("api", "tsdb", "portals", "replication", "families", "sqlalchemy"),
+        "the exchange formats are files and records, not the domain nor the database",
+    ),
     Rule(
         "families",
         ("db", "api.resolvers", "api.schema", "api.exports", "portals"),

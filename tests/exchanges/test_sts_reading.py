@@ -41,7 +41,7 @@ def test_the_structures_export_gives_teachers_divisions_and_groups() -> None:
             civility="Mme",
             family_name="BÉRANGER",
             first_name="Sévérine",
-            subject_codes=("L0422",),
+            discipline_codes=("L0422",),
             line=27,
         ),
         TeacherRecord(
@@ -50,7 +50,7 @@ def test_the_structures_export_gives_teachers_divisions_and_groups() -> None:
             civility="M.",
             family_name="FAURÉ",
             first_name="Gérald",
-            subject_codes=("L0202", "L0201"),
+            discipline_codes=("L0202", "L0201"),
             line=43,
         ),
         TeacherRecord(
