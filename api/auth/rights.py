@@ -78,6 +78,7 @@ ROLE_FIXED_PERMISSIONS: dict[Role, frozenset[P]] = {
             P.SECOND_FACTOR_RESET,
             P.CLIENTS_MANAGE,
             P.AUDIT_READ,
+            P.SCHOOLS_MANAGE,
         }
     ),
 }
