@@ -20,6 +20,7 @@ from api.resolvers.fields import FieldParser
 from api.resolvers.guardians import EMAIL_PATTERN, PHONE_PATTERN
 from core.errors import FieldError, NotFound, ValidationFailed
 from db.absences import AbsenceSettings, HolidayZone
+from db.accounts import Role, RoleGrant, StaffUser
 from db.audit import set_actor
 from db.schools import (
     School,
@@ -379,3 +380,23 @@ async def update_school_year(
         setattr(year, name, value)
     await session.flush()
     return year
+
+
+@requires(Permission.SCHOOLS_MANAGE)
+async def principals_by_school(
+    session: AsyncSession, principal: Principal
+) -> dict[int, list[StaffUser]]:
+    """The principals of each school of the académie (whether a school still needs its
+    first one, and whether he has chosen his password)."""
+    rows = await session.execute(
+        select(RoleGrant.school_id, StaffUser)
+        .join(StaffUser, StaffUser.id == RoleGrant.user_id)
+        .join(School, School.id == RoleGrant.school_id)
+        .where(School.academy_id == principal.academy_id, RoleGrant.role == Role.PRINCIPAL)
+        .order_by(StaffUser.display_name)
+    )
+    found: dict[int, list[StaffUser]] = {}
+    for school_id, user in rows:
+        if school_id is not None:
+            found.setdefault(school_id, []).append(user)
+    return found

@@ -12,7 +12,7 @@ from db.audit import REDACTED, is_redacted
 from db.delegations import Right
 from db.enrollments import ExitReason, Regime
 from db.guardians import Relationship
-from db.schools import SchoolKind, SchoolYearState
+from db.schools import SchoolKind, SchoolSector, SchoolYearState
 from db.students import Sex
 from db.teleservices import CodeKind, GradesPublication, Teleservice
 
@@ -29,6 +29,7 @@ __all__ = [
     "Relationship",
     "Right",
     "SchoolKind",
+    "SchoolSector",
     "SchoolYearState",
     "SessionStage",
     "Sex",

@@ -27,6 +27,7 @@ from api.resolvers.accounts import manageable_accounts
 from api.resolvers.audit import audit_trail
 from api.resolvers.clients import list_clients
 from api.resolvers.delegations import school_staff_rights
+from api.resolvers.schools import academy_schools, create_school_year
 from api.resolvers.statistics import headcounts
 from api.resolvers.structures import list_divisions
 from api.resolvers.students import create_student, search_students
@@ -182,6 +183,22 @@ CLIENTS = Destination(
     "Clients de l'API",
     "Les logiciels tiers (ENT, emplois du temps) autorisés à lire ou écrire des données.",
 )
+SCHOOLS = Destination(
+    "etablissements",
+    "Établissements",
+    "/etablissements",
+    (academy_schools,),
+    "Établissements de l'académie",
+    "Créer et modifier les établissements, et le premier chef d'établissement de chacun.",
+)
+SCHOOL_YEARS = Destination(
+    "annees",
+    "Années scolaires",
+    "/annees",
+    (create_school_year,),
+    "Années scolaires",
+    "Les années de l'académie, leurs dates, l'année en cours.",
+)
 
 # The main menu: one entry per key, the first allowed one (Absences, else Absentéisme).
 MENU = (
@@ -194,6 +211,8 @@ MENU = (
     STATISTICS,
     JOURNAL,
     DELEGATIONS,
+    SCHOOLS,
+    SCHOOL_YEARS,
     ACCOUNTS,
     CLIENTS,
 )
@@ -209,6 +228,8 @@ TILES = (
     STATISTICS,
     JOURNAL,
     DELEGATIONS,
+    SCHOOLS,
+    SCHOOL_YEARS,
     ACCOUNTS,
     CLIENTS,
 )
