@@ -270,7 +270,7 @@ class SchoolRecord:
     uai: str
     name: str
     kind: str  # college, lgt, lp, erea
-    sector: str  # public, private_under_contract
+    sector: str  # public, private_under_contract; empty: not given
     address_line: str
     postal_code: str
     city: str

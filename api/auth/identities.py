@@ -41,7 +41,8 @@ async def authenticate(session: AsyncSession, login: str, password: str) -> Staf
     user = await session.scalar(select(StaffUser).where(StaffUser.login == login.strip().lower()))
     # argon2 takes tens of milliseconds on purpose: keep it off the event loop.
     valid = await asyncio.to_thread(verify_password, user.password_hash if user else None, password)
-    if not valid or user is None or not user.is_active:
+    # No password yet (an invitation not accepted): nothing matches.
+    if not valid or user is None or user.password_hash is None or not user.is_active:
         return None
     if needs_rehash(user.password_hash):
         set_actor(session.sync_session, AuditActor(kind="staff", id=user.id, label=user.login))

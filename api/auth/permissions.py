@@ -48,4 +48,6 @@ class Permission(enum.StrEnum):
     # the académie administrator.
     ACCOUNTS_MANAGE = "accounts:manage"
     SECOND_FACTOR_RESET = "second_factor:reset"
+    # The académie's set-up: its schools (with their first principal) and school years.
+    SCHOOLS_MANAGE = "schools:manage"
     CLIENTS_MANAGE = "clients:manage"

@@ -81,6 +81,7 @@ ROLE_FIXED_PERMISSIONS: dict[Role, frozenset[P]] = {
             P.CLIENTS_MANAGE,
             P.AUDIT_READ,
             P.EXCHANGES_READ,
+            P.SCHOOLS_MANAGE,
         }
     ),
 }

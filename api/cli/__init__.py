@@ -5,7 +5,16 @@ from __future__ import annotations
 
 import click
 
-from api.cli import accounts, clients, databases, documentation, outbox, replication, serving
+from api.cli import (
+    academy,
+    accounts,
+    clients,
+    databases,
+    documentation,
+    outbox,
+    replication,
+    serving,
+)
 
 
 @click.group()
@@ -18,6 +27,10 @@ for command in (
     databases.demo,
     databases.database,
     serving.serve,
+    academy.academy,
+    academy.school,
+    academy.year,
+    academy.principal,
     accounts.create_user,
     accounts.user,
     accounts.second_factor_policy,

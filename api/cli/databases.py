@@ -79,7 +79,7 @@ def demo(scale: int, seed: int, if_empty: bool) -> None:
             if if_empty:
                 return None
             raise click.ClickException(
-                "la base contient déjà des établissements ; utilisez une base vide."
+                "la base contient déjà une académie ; utilisez une base vide."
             )
         progress = _ProgressBars()
         try:

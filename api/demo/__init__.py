@@ -79,8 +79,11 @@ def current_start_year(today: date) -> int:
 
 
 async def database_is_empty(sessionmaker: async_sessionmaker[AsyncSession]) -> bool:
-    """True when the database holds no school."""
+    """True when the database holds no académie (nor school): a fresh académie set up with
+    ``sconet academy create``, even before its first school, is not empty."""
     async with sessionmaker() as session:
+        if await session.scalar(select(Academy.id).limit(1)) is not None:
+            return False
         return await session.scalar(select(School.id).limit(1)) is None
 
 

@@ -100,9 +100,12 @@ async def manageable_accounts(session: AsyncSession, principal: Principal) -> li
     return [AccountView(u, grants[u.id]) for u in users]
 
 
-async def _school_for(
+@requires(Permission.ACCOUNTS_MANAGE)
+async def school_for(
     session: AsyncSession, principal: Principal, role: Role, school_id: int | None
 ) -> School | None:
+    """The school where the caller may give ``role`` (None: an académie role), or the refusal
+    naming the field."""
     allowed_roles, schools = _manageable(principal)
     if role not in allowed_roles:
         raise ValidationFailed.single(
@@ -139,7 +142,7 @@ async def create_account(
         errors.append(FieldError("role", "INVALID", "Fonction inconnue."))
     if errors:
         raise ValidationFailed(errors)
-    school = await _school_for(session, principal, role, account.school_id)
+    school = await school_for(session, principal, role, account.school_id)
     if await session.scalar(select(StaffUser.id).where(StaffUser.login == login)) is not None:
         raise ValidationFailed.single("login", "DUPLICATE", "Cet identifiant est déjà utilisé.")
     set_actor(session.sync_session, principal.audit_actor(school.id if school else None))
@@ -158,7 +161,9 @@ async def create_account(
     return user
 
 
-async def _account_in_reach(session: AsyncSession, principal: Principal, user_id: int) -> StaffUser:
+@requires(Permission.ACCOUNTS_MANAGE)
+async def account_in_reach(session: AsyncSession, principal: Principal, user_id: int) -> StaffUser:
+    """The account if the caller manages it (every one of its roles), else ``NotFound``."""
     user = await session.scalar(
         select(StaffUser).where(
             StaffUser.id == user_id,
@@ -180,7 +185,7 @@ async def set_account_active(
     session: AsyncSession, principal: Principal, user_id: int, active: bool
 ) -> StaffUser:
     """Deactivating ends the user's sessions at once; nothing is deleted (the trail keeps them)."""
-    user = await _account_in_reach(session, principal, user_id)
+    user = await account_in_reach(session, principal, user_id)
     if user.id == principal.id:
         raise ValidationFailed.single(
             "userId", "SELF", "Vous ne pouvez pas désactiver votre propre compte."

@@ -19,17 +19,22 @@ LOGIN_PATTERN = re.compile(r"^[a-z0-9][a-z0-9._-]{2,59}$")
 MIN_PASSWORD_LENGTH = 12
 
 
+def login_errors(login: str) -> list[FieldError]:
+    """What is wrong with a new account's login (already lower-cased)."""
+    if LOGIN_PATTERN.match(login):
+        return []
+    return [
+        FieldError(
+            "login",
+            "INVALID",
+            "L'identifiant doit compter 3 à 60 caractères : minuscules, chiffres, point, tiret.",
+        )
+    ]
+
+
 def identity_errors(login: str, password: str) -> list[FieldError]:
     """What is wrong with a new account's login (already lower-cased) and password."""
-    errors: list[FieldError] = []
-    if not LOGIN_PATTERN.match(login):
-        errors.append(
-            FieldError(
-                "login",
-                "INVALID",
-                "L'identifiant doit compter 3 à 60 caractères : minuscules, chiffres, point, tiret.",
-            )
-        )
+    errors = login_errors(login)
     if len(password) < MIN_PASSWORD_LENGTH:
         errors.append(
             FieldError(

@@ -13,7 +13,7 @@ from db.delegations import Right
 from db.enrollments import ExitReason, Regime
 from db.exchanges import ExchangeDirection, ExchangeFormat, ExchangeState
 from db.guardians import Relationship
-from db.schools import SchoolKind, SchoolYearState
+from db.schools import SchoolKind, SchoolSector, SchoolYearState
 from db.students import Sex
 from db.teleservices import CodeKind, GradesPublication, Teleservice
 
@@ -33,6 +33,7 @@ __all__ = [
     "Relationship",
     "Right",
     "SchoolKind",
+    "SchoolSector",
     "SchoolYearState",
     "SessionStage",
     "Sex",

@@ -57,6 +57,7 @@ Query = merge_types(
 Mutation = merge_types(
     "Mutation",
     (
+        schools.Mutation,
         students.Mutation,
         guardians.Mutation,
         enrollments.Mutation,

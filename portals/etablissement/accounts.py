@@ -16,6 +16,7 @@ from api.resolvers.accounts import (
     manageable_schools,
     set_account_active,
 )
+from api.resolvers.invitations import resend_invitation
 from api.resolvers.second_factor import reset_second_factor
 from core.errors import NotFound, ValidationFailed
 from portals.etablissement import destinations
@@ -89,3 +90,23 @@ async def account_state(page: Page) -> Response:
         return await _render(page, 400, message=None, error=failed.errors[0].message)
     done = "réactivé" if user.is_active else "désactivé (ses sessions sont fermées)"
     return redirect(page.url("/comptes", message=f"Compte {user.login} {done}."))
+
+
+@page_handler(destinations.ACCOUNTS)
+async def invite_again(page: Page) -> Response:
+    """A new invitation link by e-mail (the previous one stops working)."""
+    user_id = parse_id(page.request.path_params.get("user_id"))
+    if user_id is None:
+        raise NotFound("StaffUser", user_id)
+    try:
+        async with page.work.writing(None) as transaction:
+            invitation = await transaction.run(
+                resend_invitation, user_id, portal_address=page.services.settings.api_issuer()
+            )
+    except ValidationFailed as failed:
+        return await _render(page, 400, message=None, error=failed.errors[0].message)
+    user = invitation.user
+    done = (
+        f"envoyée à {user.email}" if invitation.emailed else "créée (ce compte n'a pas de courriel)"
+    )
+    return redirect(page.url("/comptes", message=f"Nouvelle invitation de {user.login} {done}."))

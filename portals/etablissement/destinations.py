@@ -35,6 +35,7 @@ from api.resolvers.enrollments import (
 )
 from api.resolvers.exchanges.runs import exchange_history
 from api.resolvers.nomenclatures import school_nomenclature_profile
+from api.resolvers.schools import academy_schools, create_school_year
 from api.resolvers.statistics import headcounts
 from api.resolvers.structures import (
     create_division,
@@ -248,6 +249,22 @@ EXCHANGES = Destination(
     "Échanges avec SIECLE et STS-WEB",
     "Importer les élèves, responsables et structures ; produire les exports ; historique.",
 )
+SCHOOLS = Destination(
+    "etablissements",
+    "Établissements",
+    "/etablissements",
+    (academy_schools,),
+    "Établissements de l'académie",
+    "Créer et modifier les établissements, et le premier chef d'établissement de chacun.",
+)
+SCHOOL_YEARS = Destination(
+    "annees",
+    "Années scolaires",
+    "/annees",
+    (create_school_year,),
+    "Années scolaires",
+    "Les années de l'académie, leurs dates, l'année en cours.",
+)
 
 # The main menu: one entry per key, the first allowed one (Absences, else Absentéisme).
 MENU = (
@@ -262,6 +279,8 @@ MENU = (
     JOURNAL,
     DELEGATIONS,
     NOMENCLATURES,
+    SCHOOLS,
+    SCHOOL_YEARS,
     ACCOUNTS,
     CLIENTS,
 )
@@ -279,6 +298,8 @@ TILES = (
     JOURNAL,
     DELEGATIONS,
     NOMENCLATURES,
+    SCHOOLS,
+    SCHOOL_YEARS,
     ACCOUNTS,
     CLIENTS,
 )

@@ -5,7 +5,15 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from api.resolvers.vocabulary import ExitReason, Regime, Relationship, SchoolKind, Sex
+from api.resolvers.vocabulary import (
+    ExitReason,
+    Regime,
+    Relationship,
+    SchoolKind,
+    SchoolSector,
+    SchoolYearState,
+    Sex,
+)
 
 SEX = {Sex.M: "Masculin", Sex.F: "Féminin"}
 SEX_SHORT = {Sex.M: "M", Sex.F: "F"}
@@ -52,6 +60,18 @@ SCHOOL_KIND = {
     SchoolKind.COLLEGE: "Collège",
     SchoolKind.LGT: "Lycée général et technologique",
     SchoolKind.LP: "Lycée professionnel",
+    SchoolKind.EREA: "EREA",
+}
+
+SCHOOL_SECTOR = {
+    SchoolSector.PUBLIC: "Public",
+    SchoolSector.PRIVATE_UNDER_CONTRACT: "Privé sous contrat",
+}
+
+SCHOOL_YEAR_STATE = {
+    SchoolYearState.IN_PREPARATION: "En préparation",
+    SchoolYearState.CURRENT: "En cours",
+    SchoolYearState.CLOSED: "Close",
 }
 
 COUNTRY = {"100": "France"}

@@ -54,6 +54,7 @@ def _login_form(
             "field_errors": field_errors or {},
             "logged_out": request.query_params.get("deconnexion") in ("1", "partout"),
             "logged_out_everywhere": request.query_params.get("deconnexion") == "partout",
+            "password_chosen": request.query_params.get("invitation") == "1",
         },
         status_code,
     )

@@ -48,6 +48,8 @@ EXPECTED_TILES = {
     },
     "demo.admin": {
         "/journal": "Journal des accès et modifications",
+        "/etablissements": "Établissements de l'académie",
+        "/annees": "Années scolaires",
         "/comptes": "Comptes des personnels",
         "/clients": "Clients de l'API",
     },
