@@ -30,8 +30,10 @@ from __future__ import annotations
 import csv
 import io
 import unicodedata
+from collections.abc import Iterator
 
-from exchanges.records import RecordProblem, SchoolRecord
+from exchanges.errors import ExchangeFileError
+from exchanges.records import FileHeader, RecordProblem, SchoolRecord
 
 MAX_BYTES = 5 * 1024 * 1024
 MAX_LINES = 10_000
@@ -74,7 +76,7 @@ _SECTORS = {
 _ZONES = {"a": "A", "b": "B", "c": "C", "corse": "Corse"}
 
 
-class SchoolsFileRefused(ValueError):
+class SchoolsFileRefused(ExchangeFileError):
     """The file as a whole cannot be read (encoding, header, size): nothing is taken. The
     message is French."""
 
@@ -196,3 +198,21 @@ def _record(cells: dict[str, str], line: int) -> SchoolRecord:
         email=value("courriel") or None,
         line=line,
     )
+
+
+class SchoolsReading:
+    """The file read as the exchanges read every file: a header (a CSV has no PARAMETRES:
+    no school, no year), then its records and the lines it could not read, in line order."""
+
+    def __init__(self, content: bytes, file_name: str) -> None:
+        records, problems = read_schools(content)
+        self.header = FileHeader("SCHOOLS_CSV", None, None, None, None)
+        self._items: list[SchoolRecord | RecordProblem] = sorted(
+            [*records, *problems], key=lambda item: item.line
+        )
+
+    def __iter__(self) -> Iterator[SchoolRecord | RecordProblem]:
+        return iter(self._items)
+
+    def close(self) -> None:
+        self._items = []

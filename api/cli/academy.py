@@ -139,36 +139,9 @@ def school_import(path: Path, apply: bool) -> None:
     """Load schools from a CSV file (columns: uai, nom, nature, secteur, adresse,
     code_postal, commune, zone, telephone, courriel): a preview, or with --apply the
     creations and updates, in one transaction."""
-    from api.resolvers.school_imports import load_schools
-    from exchanges.schools_csv import MAX_BYTES
+    from api.cli.exchanges import run_import
 
-    if path.stat().st_size > MAX_BYTES:
-        raise click.ClickException(f"{path.name} : fichier trop gros.")
-    content = path.read_bytes()
-    loaded = runner.run_as_academy_administrator(
-        lambda session, principal: load_schools(session, principal, path.name, content, apply=apply)
-    )
-    if loaded.refusal:
-        raise click.ClickException(f"{path.name} refusé : {loaded.refusal}")
-    labels = {"created": "à créer", "updated": "à modifier", "unchanged": "inchangé"}
-    if apply:
-        labels = {"created": "créé", "updated": "modifié", "unchanged": "inchangé"}
-    for plan in loaded.planned:
-        if plan.action != "unchanged":
-            detail = f" ({', '.join(plan.changes)})" if plan.changes else ""
-            click.echo(
-                f"  ligne {plan.line:>5}  {plan.uai}  {labels[plan.action]}{detail}  {plan.name}"
-            )
-    for problem in loaded.problems:
-        click.echo(f"  ligne {problem.line:>5}  refusée : {problem.message}", err=True)
-    refused_lines = len({p.line for p in loaded.problems})
-    click.echo(
-        f"{loaded.count('created')} {labels['created']}, {loaded.count('updated')} "
-        f"{labels['updated']}, {loaded.count('unchanged')} inchangé(s), "
-        f"{refused_lines} ligne(s) refusée(s)."
-    )
-    if not apply:
-        click.echo("Aperçu seulement : relancez avec --apply pour enregistrer.")
+    run_import("ecoles", path, None, apply)
 
 
 @click.group()

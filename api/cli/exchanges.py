@@ -83,6 +83,10 @@ _COUNTS = (
 def import_file(kind: str, path: Path, school_uai: str | None, apply_now: bool) -> None:
     """Read a SIECLE / STS-WEB file (.xml or .zip) or the académie's list of schools (.csv):
     show what it would change, and apply it with --apply."""
+    run_import(kind, path, school_uai, apply_now)
+
+
+def run_import(kind: str, path: Path, school_uai: str | None, apply_now: bool) -> None:
     from api.resolvers.exchanges.runs import MAX_FILE_BYTES, import_file, preview_import
 
     if path.stat().st_size > MAX_FILE_BYTES:

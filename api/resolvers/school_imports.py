@@ -1,10 +1,11 @@
-"""The académie's schools loaded from a CSV file (``exchanges.schools_csv``): a preview of
-what would be created or updated and of the refused lines, then the application, in one
-transaction. A school is found by its UAI; nothing is ever deleted. Each load is recorded
-(``ExchangeRun``, format SCHOOLS_CSV)."""
+"""The académie's schools loaded from a CSV file (``exchanges.schools_csv``): the plan of
+what would be created or updated and of the refused lines, then its application, in one
+transaction. A school is found by its UAI; nothing is ever deleted. The exchanges
+(``api.resolvers.exchanges``) preview, apply and record each load (format SCHOOLS_CSV)."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -14,15 +15,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from api.auth.guard import requires
 from api.auth.permissions import Permission
 from api.auth.principal import Principal
-from api.resolvers.exchange_runs import MAX_REPORTED, problem_entry, record_run
 from api.resolvers.schools import create_school, parse_school, update_school
-from core import clock
-from core.errors import NotFound
 from db.absences import AbsenceSettings
-from db.exchanges import ExchangeDirection, ExchangeFile, ExchangeFormat, ExchangeRun, ExchangeState
 from db.schools import School
 from exchanges.records import RecordProblem, SchoolRecord
-from exchanges.schools_csv import COLUMN_OF, SchoolsFileRefused, read_schools
+from exchanges.schools_csv import COLUMN_OF
 
 ELEMENT = "établissement"
 
@@ -36,21 +33,6 @@ class PlannedSchool:
     # The columns (CSV names) that change, for an update.
     changes: tuple[str, ...] = ()
     data: dict[str, Any] = field(default_factory=dict, repr=False)
-
-
-@dataclass(frozen=True)
-class SchoolsLoad:
-    """A load previewed (``applied`` False) or applied: its run, the plan, the refusals."""
-
-    run: ExchangeRun
-    planned: list[PlannedSchool]
-    problems: list[RecordProblem]
-    applied: bool
-    # The whole file refused (unreadable, wrong header): nothing planned.
-    refusal: str | None = None
-
-    def count(self, action: str) -> int:
-        return sum(1 for p in self.planned if p.action == action)
 
 
 def _data(record: SchoolRecord) -> dict[str, Any]:
@@ -140,28 +122,14 @@ async def _plan(
     return planned, problems
 
 
-def _counts(planned: list[PlannedSchool], problems: list[RecordProblem]) -> dict[str, Any]:
+def _counts(
+    planned: list[PlannedSchool], problems: list[RecordProblem]
+) -> dict[str, dict[str, int]]:
     counts = {
         action: sum(1 for p in planned if p.action == action)
         for action in ("created", "updated", "unchanged")
     }
-    return {"schools": counts | {"refused": len({p.line for p in problems})}}
-
-
-def _changes(planned: list[PlannedSchool]) -> dict[str, Any]:
-    return {
-        "changes": [
-            {
-                "line": p.line,
-                "uai": p.uai,
-                "name": p.name,
-                "action": p.action,
-                "columns": list(p.changes),
-            }
-            for p in planned
-            if p.action != "unchanged"
-        ]
-    }
+    return {"school": counts | {"refused": len({p.line for p in problems})}}
 
 
 async def _write(session: AsyncSession, principal: Principal, planned: list[PlannedSchool]) -> None:
@@ -178,80 +146,41 @@ async def _write(session: AsyncSession, principal: Principal, planned: list[Plan
             await update_school(session, principal, ids[plan.uai], plan.data)
 
 
-@requires(Permission.SCHOOLS_MANAGE)
-async def load_schools(
-    session: AsyncSession,
-    principal: Principal,
-    file_name: str,
-    content: bytes,
-    *,
-    apply: bool = False,
-) -> SchoolsLoad:
-    """Read the file and record the load: a preview (the file kept, to be applied by
-    ``apply_previewed_schools``), or, with ``apply``, the creations and updates at once.
-    A refused file is recorded too and returns its refusal (nothing raised, so that the
-    record stays)."""
-    try:
-        records, problems = read_schools(content)
-    except SchoolsFileRefused as refused:
-        run = await record_run(
-            session,
-            principal,
-            format=ExchangeFormat.SCHOOLS_CSV,
-            direction=ExchangeDirection.IMPORT,
-            state=ExchangeState.REFUSED,
-            file_name=file_name,
-            content=content,
-            report={"refusal": str(refused)},
-        )
-        return SchoolsLoad(run, [], [], False, str(refused))
-    planned, refusals = await _plan(session, principal, records)
-    problems = sorted(problems + refusals, key=lambda p: p.line)
-    if apply:
-        await _write(session, principal, planned)
-    run = await record_run(
-        session,
-        principal,
-        format=ExchangeFormat.SCHOOLS_CSV,
-        direction=ExchangeDirection.IMPORT,
-        state=ExchangeState.APPLIED if apply else ExchangeState.PREVIEWED,
-        file_name=file_name,
-        content=content,
-        counts=_counts(planned, problems),
-        problems=problems,
-        report=_changes(planned),
-        keep_file=not apply,
-    )
-    return SchoolsLoad(run, planned, problems, apply)
+@dataclass
+class SchoolsPlan:
+    """What loading the file would do: the schools to create or update, the refused lines."""
+
+    planned: list[PlannedSchool]
+    problems: list[RecordProblem]
+
+    def count(self, action: str) -> int:
+        return sum(1 for p in self.planned if p.action == action)
+
+    def counts(self) -> dict[str, dict[str, int]]:
+        return _counts(self.planned, self.problems)
+
+    def changes(self) -> Iterable[dict[str, Any]]:
+        for p in self.planned:
+            if p.action != "unchanged":
+                yield {
+                    "kind": "school",
+                    "id": p.uai,
+                    "label": f"ligne {p.line} : {p.uai} {p.name}",
+                    "action": p.action,
+                    "fields": list(p.changes),
+                }
 
 
 @requires(Permission.SCHOOLS_MANAGE)
-async def apply_previewed_schools(
-    session: AsyncSession, principal: Principal, run_id: int
-) -> SchoolsLoad:
-    """Apply a previewed load, as the file is now (the schools may have changed since)."""
-    run = await session.scalar(
-        select(ExchangeRun).where(
-            ExchangeRun.id == run_id,
-            ExchangeRun.academy_id == principal.academy_id,
-            ExchangeRun.format == ExchangeFormat.SCHOOLS_CSV,
-            ExchangeRun.state == ExchangeState.PREVIEWED,
-        )
-    )
-    stored = await session.get(ExchangeFile, run_id) if run is not None else None
-    if run is None or stored is None:
-        raise NotFound("ExchangeRun", run_id)
-    records, problems = read_schools(stored.content)
-    planned, refusals = await _plan(session, principal, records)
-    problems = sorted(problems + refusals, key=lambda p: p.line)
-    await _write(session, principal, planned)
-    run.state = ExchangeState.APPLIED
-    run.finished_at = clock.now()
-    run.counts = _counts(planned, problems)
-    run.error_count = len(problems)
-    run.report = {"refused": [problem_entry(p) for p in problems][:MAX_REPORTED]} | _changes(
-        planned
-    )
-    await session.delete(stored)
-    await session.flush()
-    return SchoolsLoad(run, planned, problems, True)
+async def plan_schools(
+    session: AsyncSession, principal: Principal, records: Iterable[SchoolRecord]
+) -> SchoolsPlan:
+    """What creating or updating these schools would do; writes nothing."""
+    planned, refusals = await _plan(session, principal, list(records))
+    return SchoolsPlan(planned, refusals)
+
+
+@requires(Permission.SCHOOLS_MANAGE)
+async def apply_schools(session: AsyncSession, principal: Principal, plan: SchoolsPlan) -> None:
+    """Create and update the planned schools, in the caller's transaction."""
+    await _write(session, principal, plan.planned)

@@ -71,10 +71,10 @@ def test_a_fresh_academy_set_up_from_the_command_line(database_urls, tmp_path):
     )
     preview = run(env, "school", "import", str(csv_file))
     assert preview.exit_code == 0, preview.output
-    assert "1 à créer" in preview.output and "Aperçu seulement" in preview.output
-    assert "ligne     3  refusée : Colonne uai" in preview.output
+    assert "school : créés 1" in preview.output and "rien n'est modifié" in preview.output
+    assert "refusé : ligne 3, établissement 0930002A, uai : Colonne uai" in preview.output
     applied = run(env, "school", "import", str(csv_file), "--apply")
-    assert applied.exit_code == 0 and "1 créé" in applied.output
+    assert applied.exit_code == 0 and "appliqué" in applied.output
 
     async def check(sessionmaker, _engine):
         async with sessionmaker() as session:

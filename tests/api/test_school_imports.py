@@ -6,7 +6,8 @@ from __future__ import annotations
 
 from sqlalchemy import func, select
 
-from api.resolvers.school_imports import apply_previewed_schools, load_schools
+from api.resolvers.exchanges.runs import apply_import, import_file, preview_import
+from api.resolvers.work import Work
 from db.absences import AbsenceSettings, HolidayZone
 from db.exchanges import ExchangeFile, ExchangeFormat, ExchangeRun, ExchangeState
 from db.schools import School, SchoolSector
@@ -30,39 +31,44 @@ def _file() -> bytes:
     return "\n".join(lines).encode("cp1252")
 
 
+async def _load(sessionmaker, principal, name: str, content: bytes, *, apply: bool = False):
+    action = import_file if apply else preview_import
+    async with Work(sessionmaker, principal).writing() as transaction:
+        return await transaction.run(action, ExchangeFormat.SCHOOLS_CSV, None, name, content)
+
+
 async def test_preview_then_apply(world, sessionmaker):
     admin = await world.principal(sessionmaker, "admin")
-    async with sessionmaker() as session, session.begin():
-        preview = await load_schools(session, admin, "etablissements.csv", _file())
-    assert {p.uai: p.action for p in preview.planned} == {
-        uai("0750654"): "created",
-        uai("0930001"): "updated",
-        uai("0940002"): "unchanged",
+    preview = await _load(sessionmaker, admin, "etablissements.csv", _file())
+    assert {(c["id"], c["action"]) for c in preview.report["changes"]} == {
+        (uai("0750654"), "created"),
+        (uai("0930001"), "updated"),
     }
-    [renamed] = [p for p in preview.planned if p.action == "updated"]
-    assert renamed.changes == ("nom",)
-    refused = {(p.line, p.field) for p in preview.problems}
+    [renamed] = [c for c in preview.report["changes"] if c["action"] == "updated"]
+    assert renamed["fields"] == ["nom"]
+    problems = preview.report["problems"]
+    refused = {(p["line"], p["field"]) for p in problems}
     assert refused == {(5, "uai"), (5, "nature"), (5, "code_postal"), (6, "uai")}
-    assert all(p.message.startswith(f"Colonne {p.field} : ") for p in preview.problems)
+    assert all(p["message"].startswith(f"Colonne {p['field']} : ") for p in problems)
     async with sessionmaker() as session:
         # Nothing written by a preview, but the run and its file are kept.
         assert await session.scalar(select(func.count()).select_from(School)) == 2
-        run = await session.get(ExchangeRun, preview.run.id)
+        run = await session.get(ExchangeRun, preview.id)
         assert (run.format, run.state, run.error_count) == (
             ExchangeFormat.SCHOOLS_CSV,
             ExchangeState.PREVIEWED,
             4,
         )
-        assert run.counts == {"schools": {"created": 1, "updated": 1, "unchanged": 1, "refused": 2}}
+        assert run.counts == {"school": {"created": 1, "updated": 1, "unchanged": 1, "refused": 2}}
         assert await session.get(ExchangeFile, run.id) is not None
 
-    async with sessionmaker() as session, session.begin():
-        applied = await apply_previewed_schools(session, admin, preview.run.id)
-    assert applied.applied
+    async with Work(sessionmaker, admin).writing() as transaction:
+        applied = await transaction.run(apply_import, preview.id)
+    assert applied.state is ExchangeState.APPLIED
     async with sessionmaker() as session:
         condorcet = await session.scalar(select(School).where(School.uai == uai("0750654")))
         a = await session.get(School, world.school_a)
-        run = await session.get(ExchangeRun, preview.run.id)
+        run = await session.get(ExchangeRun, preview.id)
         assert condorcet.sector is SchoolSector.PRIVATE_UNDER_CONTRACT
         assert (await session.get(AbsenceSettings, condorcet.id)).holiday_zone is HolidayZone.C
         assert a.name == "Collège Jean Moulin (Montreuil)" and a.sector is SchoolSector.PUBLIC
@@ -72,13 +78,10 @@ async def test_preview_then_apply(world, sessionmaker):
 
 async def test_apply_at_once_and_a_refused_file_is_recorded(world, sessionmaker):
     admin = await world.principal(sessionmaker, "admin")
-    async with sessionmaker() as session, session.begin():
-        done = await load_schools(session, admin, "a.csv", _file(), apply=True)
-        refused = await load_schools(session, admin, "b.csv", b"nom;ville\n")
-    assert done.run.state is ExchangeState.APPLIED and done.count("created") == 1
-    assert (
-        refused.refusal and "uai" in refused.refusal and refused.run.state is ExchangeState.REFUSED
-    )
+    done = await _load(sessionmaker, admin, "a.csv", _file(), apply=True)
+    refused = await _load(sessionmaker, admin, "b.csv", b"nom;ville\n")
+    assert done.state is ExchangeState.APPLIED and done.counts["school"]["created"] == 1
+    assert refused.state is ExchangeState.REFUSED and "uai" in refused.report["refusal"]["message"]
     async with sessionmaker() as session:
         assert await session.scalar(select(func.count()).select_from(School)) == 3
         states = list(await session.scalars(select(ExchangeRun.state).order_by(ExchangeRun.id)))

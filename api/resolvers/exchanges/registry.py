@@ -11,13 +11,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.auth.permissions import Permission
 from api.auth.principal import Principal
-from api.resolvers import nomenclature_import, structures_import
+from api.resolvers import nomenclature_import, school_imports, structures_import
 from api.resolvers.exchanges import siecle
 from api.resolvers.exchanges.runs import ImportFormat, ImportPlan, register_import
 from db.exchanges import ExchangeFormat
 from db.schools import School, SchoolYear
 from exchanges.private_import_reading import read_private_import
 from exchanges.records import AddressRecord, PersonRecord, RecordProblem, ResponsibilityRecord
+from exchanges.schools_csv import SchoolsReading
 from exchanges.siecle_reading import read_guardians, read_nomenclatures, read_students
 from exchanges.sts_reading import read_structures
 
@@ -53,14 +54,21 @@ def _school_id(school: School | None) -> int:
     return school.id
 
 
+def _year(year: SchoolYear | None) -> SchoolYear:
+    assert year is not None  # a file of a school year: runs checked it
+    return year
+
+
 async def _plan_students(
     session: AsyncSession,
     principal: Principal,
     school: School | None,
-    year: SchoolYear,
+    year: SchoolYear | None,
     items: Iterable[Any],
 ) -> ImportPlan:
-    plan = await siecle.plan_students_import(session, principal, _school_id(school), year.id, items)
+    plan = await siecle.plan_students_import(
+        session, principal, _school_id(school), _year(year).id, items
+    )
     return SiecleImport(plan)
 
 
@@ -68,11 +76,11 @@ async def _plan_guardians(
     session: AsyncSession,
     principal: Principal,
     school: School | None,
-    year: SchoolYear,
+    year: SchoolYear | None,
     items: Iterable[Any],
 ) -> ImportPlan:
     plan = await siecle.plan_guardians_import(
-        session, principal, _school_id(school), year.id, items
+        session, principal, _school_id(school), _year(year).id, items
     )
     return SiecleImport(plan)
 
@@ -140,12 +148,12 @@ async def _plan_structures(
     session: AsyncSession,
     principal: Principal,
     school: School | None,
-    year: SchoolYear,
+    year: SchoolYear | None,
     items: Iterable[Any],
 ) -> ImportPlan:
     records = list(items)
     result = await structures_import.preview_structures_import(
-        session, principal, _school_id(school), year.id, records
+        session, principal, _school_id(school), _year(year).id, records
     )
     return StructuresPlan(result, records)
 
@@ -207,12 +215,12 @@ async def _plan_nomenclatures(
     session: AsyncSession,
     principal: Principal,
     school: School | None,
-    year: SchoolYear,
+    year: SchoolYear | None,
     items: Iterable[Any],
 ) -> ImportPlan:
     records = list(items)
     result = await nomenclature_import.import_nomenclatures(
-        session, principal, year.start_year, records
+        session, principal, _year(year).start_year, records
     )
     return NomenclaturesPlan(result, records)
 
@@ -285,19 +293,19 @@ async def _plan_private_import(
     session: AsyncSession,
     principal: Principal,
     school: School | None,
-    year: SchoolYear,
+    year: SchoolYear | None,
     items: Iterable[Any],
 ) -> ImportPlan:
     student_items, guardian_items = _split_private_import(items)
     school_id = _school_id(school)
     students = await siecle.plan_students_import(
-        session, principal, school_id, year.id, student_items
+        session, principal, school_id, _year(year).id, student_items
     )
     savepoint = await session.begin_nested()
     try:
         await siecle.apply_plan(session, principal, students)
         guardians = await siecle.plan_guardians_import(
-            session, principal, school_id, year.id, guardian_items
+            session, principal, school_id, _year(year).id, guardian_items
         )
     finally:
         await savepoint.rollback()
@@ -329,5 +337,34 @@ register_import(
         read_private_import,
         _plan_private_import,
         _apply_private_import,
+    )
+)
+
+
+async def _plan_school_list(
+    session: AsyncSession,
+    principal: Principal,
+    school: School | None,
+    year: SchoolYear | None,
+    items: Iterable[Any],
+) -> ImportPlan:
+    return await school_imports.plan_schools(session, principal, items)
+
+
+async def _apply_school_list(session: AsyncSession, principal: Principal, plan: ImportPlan) -> None:
+    assert isinstance(plan, school_imports.SchoolsPlan)
+    await school_imports.apply_schools(session, principal, plan)
+
+
+register_import(
+    ImportFormat(
+        ExchangeFormat.SCHOOLS_CSV,
+        "Établissements de l'académie (CSV)",
+        Permission.SCHOOLS_MANAGE,
+        False,
+        SchoolsReading,
+        _plan_school_list,
+        _apply_school_list,
+        yearly=False,
     )
 )

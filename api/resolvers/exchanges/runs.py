@@ -66,7 +66,8 @@ class FileReading(Protocol):
 
 
 PlanFunction = Callable[
-    [AsyncSession, Principal, School | None, SchoolYear, Iterable[Any]], Awaitable[ImportPlan]
+    [AsyncSession, Principal, School | None, SchoolYear | None, Iterable[Any]],
+    Awaitable[ImportPlan],
 ]
 ApplyFunction = Callable[[AsyncSession, Principal, ImportPlan], Awaitable[None]]
 
@@ -82,6 +83,9 @@ class ImportFormat:
     read: Callable[[bytes, str], FileReading]
     plan: PlanFunction
     apply: ApplyFunction
+    # A file of a school year (ANNEE_SCOLAIRE), which must be open in the académie; else a
+    # file of no year (the académie's list of schools).
+    yearly: bool = True
 
 
 # Filled by the modules that own each format (``register_import``), so that this module does
@@ -179,7 +183,7 @@ def _new_run(
 
 @dataclass
 class _Planned:
-    year: SchoolYear
+    year: SchoolYear | None
     header: FileHeader
     plan: ImportPlan
     # The records the reader could not read, before the domain's own refusals.
@@ -215,7 +219,7 @@ async def _plan(
     try:
         header = reading.header
         _check_owner(import_format, school, header)
-        year = await _year_of(session, principal, header)
+        year = await _year_of(session, principal, header) if import_format.yearly else None
         unreadable: list[RecordProblem] = []
         plan = await import_format.plan(
             session, principal, school, year, _readable(reading, unreadable, progress)
@@ -245,6 +249,7 @@ def _report(planned: _Planned) -> dict[str, Any]:
     }
 
 
+@requires(Permission.EXCHANGES_READ)
 async def preview_import(
     session: AsyncSession,
     principal: Principal,
@@ -255,7 +260,10 @@ async def preview_import(
     progress: Callable[[int], None] | None = None,
 ) -> ExchangeRun:
     """Read and check a file, plan its changes, and keep it with its report for
-    ``apply_import``. A file refused as a whole gives a *refused* run whose report says why."""
+    ``apply_import``. A file refused as a whole gives a *refused* run whose report says why.
+
+    Whoever reaches the exchanges may try; what the file writes needs the format's own
+    permission (``ImportFormat.permission``) in the school it is for."""
     import_format = _import_format(format)
     school = await _school(session, principal, school_id)
     if import_format.for_a_school and school is None:
@@ -275,7 +283,7 @@ async def preview_import(
     except ExchangeFileError as refusal:
         return await _refused(session, run, refusal)
     await _abandon_previews(session, run)
-    run.school_year_id = planned.year.id
+    run.school_year_id = planned.year.id if planned.year else None
     run.state = ExchangeState.PREVIEWED
     run.counts = planned.plan.counts()
     run.error_count = len(planned.problems)
@@ -320,6 +328,7 @@ async def _abandon_previews(session: AsyncSession, run: ExchangeRun) -> None:
     await session.execute(delete(ExchangeFile).where(ExchangeFile.run_id.in_(stale_ids)))
 
 
+@requires(Permission.EXCHANGES_READ)
 async def apply_import(
     session: AsyncSession,
     principal: Principal,
@@ -358,6 +367,7 @@ async def apply_import(
     return run
 
 
+@requires(Permission.EXCHANGES_READ)
 async def import_file(
     session: AsyncSession,
     principal: Principal,
@@ -374,6 +384,7 @@ async def import_file(
     return await apply_import(session, principal, run.id, progress)
 
 
+@requires(Permission.EXCHANGES_READ)
 async def record_export(
     session: AsyncSession,
     principal: Principal,

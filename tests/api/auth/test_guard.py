@@ -24,8 +24,6 @@ UNGUARDED = {
     "api.resolvers.schools.school_years",
     "api.resolvers.schools.current_school_year",
     "api.resolvers.schools.get_school_year",
-    # Records an exchange for a caller the import or export itself has already checked.
-    "api.resolvers.exchange_runs.record_run",
     # The caller's own account (second factor enrolled, codes left): nobody else's.
     "api.resolvers.second_factor.second_factor_status",
 }

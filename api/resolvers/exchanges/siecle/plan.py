@@ -219,6 +219,7 @@ def plan_row(
     )
 
 
+@requires(Permission.STUDENTS_WRITE)
 async def school_and_year(
     session: AsyncSession, principal: Principal, school_id: int, school_year_id: int
 ) -> tuple[School, SchoolYear]:
