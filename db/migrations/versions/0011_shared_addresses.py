@@ -111,7 +111,7 @@ def upgrade() -> None:
         country = (g.country_code or FRANCE).strip() or FRANCE
         key = (
             families.get(g.id, -g.id),
-            *(_written_alike(g[name]) for name in OLD_COLUMNS[:4]),
+            *(_written_alike(g._mapping[name]) for name in OLD_COLUMNS[:4]),
             country,
         )
         households.setdefault(key, []).append(g.id)
@@ -131,10 +131,20 @@ def upgrade() -> None:
             },
         )
     if households:
-        ids = connection.execute(
-            addresses.insert().returning(addresses.c.id, sort_by_parameter_order=True),
-            list(values.values()),
-        ).scalars()
+        # Ids given here, in one insert of many rows; PostgreSQL's sequence then moves past them.
+        first = connection.scalar(sa.select(sa.func.coalesce(sa.func.max(addresses.c.id), 0))) + 1
+        ids = range(first, first + len(households))
+        connection.execute(
+            addresses.insert(),
+            [{"id": i, **row} for i, row in zip(ids, values.values(), strict=True)],
+        )
+        if connection.dialect.name == "postgresql":
+            connection.execute(
+                sa.text(
+                    "SELECT setval(pg_get_serial_sequence('addresses', 'id'), "
+                    "(SELECT MAX(id) FROM addresses))"
+                )
+            )
         connection.execute(
             guardians.update()
             .where(guardians.c.id == sa.bindparam("g_id"))
