@@ -64,7 +64,7 @@ SCONET_DIVISION = """
 query($division: Int!) {
   students(filter: {divisionId: $division}, first: 100) {
     edges { node { id familyName firstName birthDate
-      guardians { responsibility guardian { familyName firstName email phoneMobile addressLine1 postalCode city } } } }
+      guardians { responsibility guardian { familyName firstName email phoneMobile address { line1 postalCode city } } } } }
   }
 }
 """
@@ -91,7 +91,8 @@ query($division: Int!) {
   allEnrollments(condition: {divisionId: $division}, first: 100) {
     nodes { studentByStudentId { id familyName firstName birthDate
       guardianLinksByStudentId { nodes { legalRank
-        guardianByGuardianId { familyName firstName email phoneMobile addressLine1 postalCode city } } } } }
+        guardianByGuardianId { familyName firstName email phoneMobile
+          addressByAddressId { line1 postalCode city } } } } } }
   }
 }
 """
@@ -129,11 +130,12 @@ query { allStudents(orderBy: [SEARCH_NAME_ASC, ID_ASC], first: 50) {
 SQL_DIVISION = text(
     """
     SELECT s.id, s.family_name, s.first_name, s.birth_date, l.legal_rank, g.family_name, g.first_name,
-           g.email, g.phone_mobile, g.address_line1, g.postal_code, g.city
+           g.email, g.phone_mobile, a.line1, a.postal_code, a.city
     FROM students s
     JOIN enrollments e ON e.student_id = s.id
     LEFT JOIN guardian_links l ON l.student_id = s.id
     LEFT JOIN guardians g ON g.id = l.guardian_id
+    LEFT JOIN addresses a ON a.id = g.address_id
     WHERE e.division_id = :division
     ORDER BY s.search_name, s.id
     """

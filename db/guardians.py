@@ -37,11 +37,6 @@ class Guardian(Audited, Versioned, Timestamped, Base):
     family_name: Mapped[str] = mapped_column(String(100))
     usage_name: Mapped[str | None] = mapped_column(String(100))
     first_name: Mapped[str] = mapped_column(String(60))
-    address_line1: Mapped[str | None] = mapped_column(String(120))
-    address_line2: Mapped[str | None] = mapped_column(String(120))
-    postal_code: Mapped[str | None] = mapped_column(String(10))
-    city: Mapped[str | None] = mapped_column(String(80))
-    country_code: Mapped[str] = mapped_column(String(3), default="100")
     phone_home: Mapped[str | None] = mapped_column(String(20))
     phone_mobile: Mapped[str | None] = mapped_column(String(20))
     phone_work: Mapped[str | None] = mapped_column(String(20))
@@ -49,6 +44,7 @@ class Guardian(Audited, Versioned, Timestamped, Base):
     accepts_sms: Mapped[bool] = mapped_column(default=False)
     # The PCS profession code of the nomenclature (CODE_PROFESSION).
     profession_code: Mapped[str | None] = mapped_column(String(3))
+    # His home (db.addresses), shared with the household he lives with.
     address_id: Mapped[int | None] = mapped_column(ForeignKey("addresses.id"), index=True)
     # PERSONNE_ID in SIECLE's exports.
     siecle_id: Mapped[str | None] = mapped_column(String(12), index=True)

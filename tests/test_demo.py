@@ -20,6 +20,7 @@ from api.demo import (
 )
 from api.demo.writer import next_ids
 from db.accounts import Role, RoleGrant, StaffUser
+from db.addresses import Address
 from db.audit import AuditActor, set_actor
 from db.enrollments import Enrollment, EnrollmentGroup
 from db.guardians import Guardian, GuardianLink
@@ -210,6 +211,23 @@ async def test_families_share_guardians_across_schools(sessionmaker) -> None:
     families = {frozenset(c) for c in by_guardian.values()}
     assert 0.1 < len(families_with_siblings) / len(families) < 0.35
     assert any(len({current_school[c] for c in children}) == 2 for children in siblings.values())
+
+    # One address per household: every student has his family's, shared by his siblings and
+    # by the guardians he lives with; a guardian who lives elsewhere has his own.
+    async with sessionmaker() as session:
+        addresses = {a.id: a for (a,) in await _all(session, select(Address))}
+    assert all(students[s].address_id in addresses for s in students)
+    for children in siblings.values():
+        assert len({students[c].address_id for c in children}) == 1
+    for sid, student_links in by_student.items():
+        for link in student_links:
+            home = guardians[link.guardian_id].address_id
+            assert home in addresses
+            assert (home == students[sid].address_id) == link.lives_with
+    assert all(
+        re.fullmatch(r"\d{5}", a.postal_code) and a.city and a.commune_code and a.line1
+        for a in addresses.values()
+    )
 
     emails = [g.email for g in guardians.values()]
     assert 0.05 * len(emails) < emails.count(None) < 0.3 * len(emails)

@@ -23,6 +23,7 @@ from api.auth.identities import load_principal
 from api.auth.passwords import hash_password
 from api.auth.principal import Principal
 from db.accounts import Role, RoleGrant, StaffUser
+from db.addresses import Address
 from db.audit import AuditActor, set_actor
 from db.enrollments import Enrollment, EnrollmentGroup, Regime
 from db.guardians import Civility, Guardian, GuardianLink, Relationship
@@ -58,6 +59,8 @@ class World:
     enrollments: dict[str, int] = field(default_factory=dict)
     guardians: dict[str, int] = field(default_factory=dict)
     links: dict[str, int] = field(default_factory=dict)
+    # One home per household, shared by its guardians and the children who live with them.
+    addresses: dict[str, int] = field(default_factory=dict)
     users: dict[str, int] = field(default_factory=dict)
     # Set with ``other_academy``.
     other_academy_id: int | None = None
@@ -243,6 +246,7 @@ async def _other_academy(session: AsyncSession, world: World) -> None:
         ("hugo", "Hugo", Sex.M, date(2015, 4, 2), "2234567890C"),
         ("ines", "Inès", Sex.F, date(2015, 9, 9), None),
     ):
+        home = await _home(session, world, key)
         student = Student(
             family_name="Martin",
             first_name=first,
@@ -251,6 +255,7 @@ async def _other_academy(session: AsyncSession, world: World) -> None:
             birth_commune_code="78646",
             birth_city="Versailles",
             ine=ine,
+            address_id=home.id,
         )
         session.add(student)
         await session.flush()
@@ -267,7 +272,14 @@ async def _other_academy(session: AsyncSession, world: World) -> None:
         await session.flush()
         world.students[key], world.enrollments[key] = student.id, enrollment.id
         guardian = await _guardian(
-            session, world, key, Civility.MME, "Martin", "Odile", f"{key}.parent@example.fr"
+            session,
+            world,
+            key,
+            Civility.MME,
+            "Martin",
+            "Odile",
+            f"{key}.parent@example.fr",
+            home,
         )
         await _link(session, world, key, student, guardian, 1, Relationship.MOTHER)
 
@@ -315,6 +327,7 @@ async def _student(
     school_id: int,
     division_id: int | None,
     ine: str | None = None,
+    home: Address | None = None,
 ) -> Student:
     student = Student(
         family_name=family,
@@ -324,6 +337,7 @@ async def _student(
         birth_commune_code="93048",
         birth_city="Montreuil",
         ine=ine,
+        address_id=home.id if home else None,
     )
     session.add(student)
     await session.flush()
@@ -351,21 +365,29 @@ async def _guardian(
     family: str,
     first: str,
     email: str | None,
+    home: Address,
 ) -> Guardian:
     guardian = Guardian(
         civility=civility,
         family_name=family,
         first_name=first,
-        address_line1="12 rue de Paris",
-        postal_code="93100",
-        city="Montreuil",
         phone_mobile="06 12 34 56 78",
         email=email,
+        address_id=home.id,
     )
     session.add(guardian)
     await session.flush()
     world.guardians[key] = guardian.id
     return guardian
+
+
+async def _home(session: AsyncSession, world: World, key: str) -> Address:
+    """A household's address (its children are created with it: no second version)."""
+    home = Address(line1="12 rue de Paris", postal_code="93100", city="Montreuil")
+    session.add(home)
+    await session.flush()
+    world.addresses[key] = home.id
+    return home
 
 
 async def _link(
@@ -386,6 +408,9 @@ async def _link(
 
 
 async def _families(session: AsyncSession, world: World, extra_students_a1: int) -> None:
+    # Jade (school B) lives with her father Paul Martin, at the Martins'.
+    martins = await _home(session, world, "martin")
+    elans = await _home(session, world, "elan")
     lina = await _student(
         session,
         world,
@@ -397,6 +422,7 @@ async def _families(session: AsyncSession, world: World, extra_students_a1: int)
         world.school_a,
         world.division_a1,
         ine="1234567890A",
+        home=martins,
     )
     noah = await _student(
         session,
@@ -408,6 +434,7 @@ async def _families(session: AsyncSession, world: World, extra_students_a1: int)
         date(2015, 11, 2),
         world.school_a,
         world.division_a2,
+        home=martins,
     )
     eloise = await _student(
         session,
@@ -419,6 +446,7 @@ async def _families(session: AsyncSession, world: World, extra_students_a1: int)
         date(2015, 6, 30),
         world.school_a,
         world.division_a1,
+        home=elans,
     )
     jade = await _student(
         session,
@@ -431,14 +459,29 @@ async def _families(session: AsyncSession, world: World, extra_students_a1: int)
         world.school_b,
         world.division_b1,
         ine="0987654321B",
+        home=martins,
     )
     session.add(EnrollmentGroup(enrollment_id=world.enrollments["lina"], group_id=world.group_a))
     mother = await _guardian(
-        session, world, "mother", Civility.MME, "Martin", "Claire", "claire.martin@example.fr"
+        session,
+        world,
+        "mother",
+        Civility.MME,
+        "Martin",
+        "Claire",
+        "claire.martin@example.fr",
+        martins,
     )
-    father = await _guardian(session, world, "father", Civility.M, "Martin", "Paul", None)
+    father = await _guardian(session, world, "father", Civility.M, "Martin", "Paul", None, martins)
     elan = await _guardian(
-        session, world, "elan", Civility.MME, "Élan", "Sophie", "sophie.elan@example.fr"
+        session,
+        world,
+        "elan",
+        Civility.MME,
+        "Élan",
+        "Sophie",
+        "sophie.elan@example.fr",
+        elans,
     )
     await _link(session, world, "lina_mother", lina, mother, 1, Relationship.MOTHER)
     await _link(session, world, "lina_father", lina, father, 2, Relationship.FATHER)
@@ -447,6 +490,7 @@ async def _families(session: AsyncSession, world: World, extra_students_a1: int)
     # Jade (school B) shares Paul Martin as guardian: a family across two schools.
     await _link(session, world, "jade_father", jade, father, 1, Relationship.FATHER)
     for i in range(extra_students_a1):
+        home = await _home(session, world, f"extra{i}")
         student = await _student(
             session,
             world,
@@ -457,8 +501,16 @@ async def _families(session: AsyncSession, world: World, extra_students_a1: int)
             date(2015, 1 + i % 12, 1 + i % 28),
             world.school_a,
             world.division_a1,
+            home=home,
         )
         guardian = await _guardian(
-            session, world, f"extra{i}", Civility.MME, f"Dupont{chr(65 + i % 26)}", "Anne", None
+            session,
+            world,
+            f"extra{i}",
+            Civility.MME,
+            f"Dupont{chr(65 + i % 26)}",
+            "Anne",
+            None,
+            home,
         )
         await _link(session, world, f"extra{i}", student, guardian, 1, Relationship.MOTHER)

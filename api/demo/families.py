@@ -41,6 +41,8 @@ class Family:
     name: str
     origin: data.Origin
     mother_name: str | None
+    # The household's address: the children's, and the guardians' who live with them.
+    home_id: int
     links: list[Link] = field(default_factory=list)
     birth_years: list[int] = field(default_factory=list)
 
@@ -90,36 +92,41 @@ class Population:
         name = rng.choice(origin.surnames)
         home = self._home(area)
         address = (street_address(self.build), self._complement(), home)
+        home_id = self._address(address)
         r = rng.random()
         if r < 0.01:
-            family = Family(name=name, origin=origin, mother_name=None)
+            family = Family(name=name, origin=origin, mother_name=None, home_id=home_id)
             tutor_woman = rng.random() < 0.5
             family.links.append(
                 self._guardian(
-                    origin, rng.choice(origin.surnames), tutor_woman, address,
+                    origin, rng.choice(origin.surnames), tutor_woman, home_id,
                     Relationship.TUTOR, 1, lives_with=True,
                 )
             )  # fmt: skip
         elif r < 0.17:
             is_mother = rng.random() < 0.8
-            family = Family(name=name, origin=origin, mother_name=name if is_mother else None)
+            family = Family(
+                name=name, origin=origin, mother_name=name if is_mother else None, home_id=home_id
+            )
             relationship = Relationship.MOTHER if is_mother else Relationship.FATHER
             family.links.append(
-                self._guardian(origin, name, is_mother, address, relationship, 1, lives_with=True)
+                self._guardian(origin, name, is_mother, home_id, relationship, 1, lives_with=True)
             )
         else:
             mother_name = rng.choice(origin.surnames)
             married = rng.random() < 0.6 and mother_name != name
-            family = Family(name=name, origin=origin, mother_name=mother_name)
+            family = Family(name=name, origin=origin, mother_name=mother_name, home_id=home_id)
             separated = rng.random() < 0.18
             mother_first = rng.random() < 0.75
             mother = self._guardian(
-                origin, mother_name, True, address, Relationship.MOTHER,
+                origin, mother_name, True, home_id, Relationship.MOTHER,
                 1 if mother_first else 2, lives_with=True,
                 usage_name=name if married and not separated else None,
             )  # fmt: skip
             father_address = (
-                (street_address(self.build), None, self._home(area)) if separated else address
+                self._address((street_address(self.build), None, self._home(area)))
+                if separated
+                else home_id
             )
             father = self._guardian(
                 origin, name, False, father_address, Relationship.FATHER,
@@ -130,7 +137,7 @@ class Population:
             relationship = (
                 Relationship.OTHER_FAMILY_MEMBER if rng.random() < 0.8 else Relationship.OTHER
             )
-            other_address = (street_address(self.build), None, self._home(area))
+            other_address = self._address((street_address(self.build), None, self._home(area)))
             family.links.append(
                 self._guardian(
                     origin, rng.choice((name, rng.choice(origin.surnames))), rng.random() < 0.6,
@@ -142,12 +149,30 @@ class Population:
     def _complement(self) -> str | None:
         return self.rng.choice(data.ADDRESS_COMPLEMENTS) if self.rng.random() < 0.15 else None
 
+    def _address(self, address: tuple[str, str | None, Commune]) -> int:
+        line1, line2, commune = address
+        address_id = self.build.new_id("addresses")
+        self.build.add(
+            "addresses",
+            id=address_id,
+            line1=line1,
+            line2=line2,
+            postal_code=commune.postal_code,
+            commune_code=commune.insee_code,
+            city=commune.name,
+            country_code="100",
+            version=1,
+            created_at=self.build.now,
+            updated_at=self.build.now,
+        )
+        return address_id
+
     def _guardian(
         self,
         origin: data.Origin,
         family_name: str,
         woman: bool,
-        address: tuple[str, str | None, Commune],
+        address_id: int,
         relationship: Relationship,
         legal_rank: int | None,
         *,
@@ -166,7 +191,6 @@ class Population:
             number = str(rng.randint(1, 99)) if rng.random() < 0.4 else ""
             email = f"{local}{number}@{rng.choice(data.EMAIL_DOMAINS)}"
         guardian_id = build.new_id("guardians")
-        line1, line2, commune = address
         build.add(
             "guardians",
             id=guardian_id,
@@ -174,11 +198,7 @@ class Population:
             family_name=family_name,
             usage_name=usage_name,
             first_name=first_name,
-            address_line1=line1,
-            address_line2=line2,
-            postal_code=commune.postal_code,
-            city=commune.name,
-            country_code="100",
+            address_id=address_id,
             phone_home=phone(build, "01") if rng.random() < 0.3 else None,
             phone_mobile=phone(build, rng.choice(("06", "07"))) if rng.random() < 0.95 else None,
             phone_work=phone(build, "01") if rng.random() < 0.15 else None,
@@ -310,6 +330,7 @@ class Population:
             birth_commune_code=commune_code,
             birth_city=birth_city,
             birth_country_code=country,
+            address_id=family.home_id,
             search_name=search_key(family.name, first_name),
             usage_search_name=search_key(usage_name, first_name) if usage_name else None,
             created_by_id=None,

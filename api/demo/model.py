@@ -22,6 +22,7 @@ TABLE_ORDER = (
     "groups",
     "group_divisions",
     "teaching_assignments",
+    "addresses",
     "students",
     "guardians",
     "guardian_links",

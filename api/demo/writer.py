@@ -21,6 +21,7 @@ ID_TABLES = (
     "divisions",
     "groups",
     "teaching_assignments",
+    "addresses",
     "students",
     "guardians",
     "guardian_links",

@@ -16,15 +16,25 @@ from api.auth.guard import requires
 from api.auth.permissions import Permission
 from api.auth.principal import Principal
 from api.auth.scopes import guardian_clause, student_clause, student_in_reach
+from api.resolvers.addresses import (
+    ADDRESS_COLUMNS,
+    AddressCard,
+    address_card,
+    address_of_row,
+    household_of_guardian,
+    household_of_student,
+    parse_address,
+    write_address,
+)
 from api.resolvers.audit import attribute_to_student_school
 from api.resolvers.fields import FieldParser
 from core.errors import NotFound, ValidationFailed
+from db.addresses import Address
 from db.guardians import Civility, Guardian, GuardianLink, Relationship
 from db.students import Student
 
 PHONE_PATTERN = re.compile(r"^(\+\d{2,3} ?\d([ .]?\d{2}){4}|0\d([ .]?\d{2}){4})$")
 EMAIL_PATTERN = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]{2,}$")
-FRENCH_POSTAL_CODE = re.compile(r"^\d{5}$")
 RESPONSIBILITY_RANKS = {"legal_1": 1, "legal_2": 2, "other": None}
 
 GUARDIAN_FIELDS = (
@@ -32,17 +42,15 @@ GUARDIAN_FIELDS = (
     "family_name",
     "usage_name",
     "first_name",
-    "address_line1",
-    "address_line2",
-    "postal_code",
-    "city",
-    "country_code",
     "phone_home",
     "phone_mobile",
     "phone_work",
     "email",
 )
 CONTACT_FIELDS = GUARDIAN_FIELDS[4:]
+# Besides the fields: ``address`` (an address input, None clears it) and ``moves_out`` (see
+# ``api.resolvers.addresses``).
+ADDRESS_CHANGES = ("address", "moves_out")
 LINK_FIELDS = ("responsibility", "relationship", "lives_with", "receives_mail", "pays_fees")
 
 
@@ -52,6 +60,7 @@ class GuardianView(NamedTuple):
 
     link: GuardianLink
     guardian: Guardian
+    address: Address | None
 
 
 class Responsibility(enum.Enum):
@@ -78,10 +87,7 @@ class GuardianCard:
     family_name: str
     usage_name: str | None
     first_name: str
-    address_line1: str | None = restricted_to(CONTACTS)
-    address_line2: str | None = restricted_to(CONTACTS)
-    postal_code: str | None = restricted_to(CONTACTS)
-    city: str | None = restricted_to(CONTACTS)
+    address: AddressCard | None = restricted_to(CONTACTS)
     phone_home: str | None = restricted_to(CONTACTS)
     phone_mobile: str | None = restricted_to(CONTACTS)
     phone_work: str | None = restricted_to(CONTACTS)
@@ -100,7 +106,9 @@ class GuardianLinkCard:
     guardian: GuardianCard
 
 
-GUARDIAN_CARD_FIELDS = tuple(GuardianCard.__dataclass_fields__)
+GUARDIAN_CARD_FIELDS = tuple(
+    name for name in GuardianCard.__dataclass_fields__ if name != "address"
+)
 LINK_CARD_COLUMNS = (
     GuardianLink.id,
     GuardianLink.student_id,
@@ -110,18 +118,33 @@ LINK_CARD_COLUMNS = (
     GuardianLink.receives_mail,
     GuardianLink.pays_fees,
     *(getattr(Guardian, name) for name in GUARDIAN_CARD_FIELDS),
+    *ADDRESS_COLUMNS,
 )
 RANKED = {1: Responsibility.LEGAL_1, 2: Responsibility.LEGAL_2}
 # Built once: the columns of a statement are checked on each construction (a list is read
 # on every request that shows guardians).
-LINK_CARDS = select(*LINK_CARD_COLUMNS).join(Guardian, Guardian.id == GuardianLink.guardian_id)
+LINK_CARDS = (
+    select(*LINK_CARD_COLUMNS)
+    .join(Guardian, Guardian.id == GuardianLink.guardian_id)
+    .outerjoin(Address, Address.id == Guardian.address_id)
+)
 LINK_ORDER = (GuardianLink.legal_rank.is_(None), GuardianLink.legal_rank, Guardian.family_name)
 
 
-def guardian_card(guardian: Guardian) -> GuardianCard:
+@requires(Permission.STUDENTS_READ)
+async def guardian_card(
+    session: AsyncSession, principal: Principal, guardian: Guardian
+) -> GuardianCard:
     """The whole card, for the caller who has just written it (he could only with the right
     to read it)."""
-    return GuardianCard(**{name: getattr(guardian, name) for name in GUARDIAN_CARD_FIELDS})
+    address = await session.get(Address, guardian.address_id) if guardian.address_id else None
+    return GuardianCard(
+        **{name: getattr(guardian, name) for name in GUARDIAN_CARD_FIELDS},
+        address=address_card(address),
+    )
+
+
+GUARDIAN_END = 7 + len(GUARDIAN_CARD_FIELDS)
 
 
 def _link_card(row: Any) -> GuardianLinkCard:
@@ -134,7 +157,10 @@ def _link_card(row: Any) -> GuardianLinkCard:
         lives_with=lives_with,
         receives_mail=receives_mail,
         pays_fees=pays_fees,
-        guardian=GuardianCard(**dict(zip(GUARDIAN_CARD_FIELDS, row[7:], strict=True))),
+        guardian=GuardianCard(
+            **dict(zip(GUARDIAN_CARD_FIELDS, row[7:GUARDIAN_END], strict=True)),
+            address=address_of_row(row[GUARDIAN_END:]),
+        ),
     )
 
 
@@ -145,11 +171,6 @@ def parse_guardian(data: dict[str, Any]) -> dict[str, Any]:
         "family_name": p.person_name("family_name", "Le nom", required=True),
         "usage_name": p.person_name("usage_name", "Le nom d'usage"),
         "first_name": p.person_name("first_name", "Le prénom", required=True),
-        "address_line1": p.text("address_line1", "L'adresse", max_length=120),
-        "address_line2": p.text("address_line2", "Le complément d'adresse", max_length=120),
-        "postal_code": p.text("postal_code", "Le code postal", max_length=10),
-        "city": p.text("city", "La commune", max_length=80),
-        "country_code": p.text("country_code", "Le pays", max_length=3) or "100",
         "phone_home": p.text(
             "phone_home",
             "Le téléphone du domicile",
@@ -181,17 +202,46 @@ def parse_guardian(data: dict[str, Any]) -> dict[str, Any]:
     }
     if values["email"]:
         values["email"] = values["email"].lower()
-    if (
-        values["country_code"] == "100"
-        and values["postal_code"]
-        and not FRENCH_POSTAL_CODE.match(values["postal_code"])
-    ):
-        p.fail("postal_code", "INVALID", "Le code postal doit compter 5 chiffres.")
-    if values["address_line1"] and not (values["postal_code"] and values["city"]):
-        field = "postal_code" if not values["postal_code"] else "city"
-        p.fail(field, "REQUIRED", "Une adresse doit comporter le code postal et la commune.")
     p.raise_if_errors()
     return values
+
+
+def parse_guardian_and_address(
+    data: dict[str, Any], address_given: bool
+) -> tuple[dict[str, Any], dict[str, Any] | None]:
+    """The guardian's fields and his address (when given), with every error of both."""
+    errors = []
+    values: dict[str, Any] = {}
+    address = None
+    try:
+        values = parse_guardian(data)
+    except ValidationFailed as exc:
+        errors.extend(exc.errors)
+    if address_given:
+        try:
+            address = parse_address(data.get("address"))
+        except ValidationFailed as exc:
+            errors.extend(exc.errors)
+    if errors:
+        raise ValidationFailed(errors)
+    return values, address
+
+
+async def _children_without_home_take(session: AsyncSession, guardian: Guardian) -> None:
+    """The children living with the guardian who have no address yet take his."""
+    if guardian.address_id is None:
+        return
+    children = await session.scalars(
+        select(Student)
+        .join(GuardianLink, GuardianLink.student_id == Student.id)
+        .where(
+            GuardianLink.guardian_id == guardian.id,
+            GuardianLink.lives_with.is_(True),
+            Student.address_id.is_(None),
+        )
+    )
+    for child in children:
+        child.address_id = guardian.address_id
 
 
 def parse_link(data: dict[str, Any]) -> dict[str, Any]:
@@ -220,15 +270,16 @@ async def guardians_of(
     await student_in_reach(session, principal, student_id)
     rows = (
         await session.execute(
-            select(GuardianLink, Guardian)
+            select(GuardianLink, Guardian, Address)
             .join(Guardian, Guardian.id == GuardianLink.guardian_id)
+            .outerjoin(Address, Address.id == Guardian.address_id)
             .where(GuardianLink.student_id == student_id)
             .order_by(
                 GuardianLink.legal_rank.is_(None), GuardianLink.legal_rank, Guardian.family_name
             )
         )
     ).all()
-    return [GuardianView(link, guardian) for link, guardian in rows]
+    return [GuardianView(link, guardian, address) for link, guardian, address in rows]
 
 
 async def _check_rank_free(
@@ -287,12 +338,20 @@ async def link_guardian(
             )
     else:
         assert new_guardian is not None
-        guardian = Guardian(**parse_guardian(new_guardian))
+        values, address = parse_guardian_and_address(new_guardian, "address" in new_guardian)
+        guardian = Guardian(**values)
         session.add(guardian)
         await session.flush()
+        if address is not None:
+            household = (
+                await household_of_student(session, student_id) if link_values["lives_with"] else []
+            )
+            await write_address(session, guardian, address, household=household)
     await _check_rank_free(session, student_id, link_values["legal_rank"], None)
     created = GuardianLink(student_id=student_id, guardian_id=guardian.id, **link_values)
     session.add(created)
+    await session.flush()
+    await _children_without_home_take(session, guardian)
     await session.flush()
     return created
 
@@ -367,15 +426,25 @@ async def update_guardian(
             "STALE",
             "Le responsable a été modifié par quelqu'un d'autre : rechargez la fiche avant d'enregistrer.",
         )
-    unknown = set(changes) - set(GUARDIAN_FIELDS)
+    unknown = set(changes) - set(GUARDIAN_FIELDS) - set(ADDRESS_CHANGES)
     if unknown:
         raise ValidationFailed.single(sorted(unknown)[0], "UNKNOWN", "Ce champ n'existe pas.")
-    values = parse_guardian(
-        {field: getattr(guardian, field) for field in GUARDIAN_FIELDS} | changes
+    moves_out = bool(changes.get("moves_out"))
+    if moves_out and "address" not in changes:
+        raise ValidationFailed.single(
+            "moves_out", "INVALID", "Indiquez la nouvelle adresse de la personne qui déménage."
+        )
+    values, address = parse_guardian_and_address(
+        {field: getattr(guardian, field) for field in GUARDIAN_FIELDS} | changes,
+        "address" in changes,
     )
     for field, value in values.items():
         if getattr(guardian, field) != value:
             setattr(guardian, field, value)
+    if "address" in changes:
+        household = await household_of_guardian(session, guardian.id)
+        await write_address(session, guardian, address, moves_out=moves_out, household=household)
+        await _children_without_home_take(session, guardian)
     await session.flush()
     return guardian
 

@@ -21,6 +21,7 @@ from api.auth.principal import PermissionDenied, Principal
 from api.auth.read_audit import record_access
 from api.auth.scopes import enrollment_clause, student_in_reach
 from api.resolvers import audit, enrollments
+from api.resolvers.addresses import household_of_student, parse_address, write_address
 from api.resolvers.audit import attribute_to_student_school
 from api.resolvers.fields import FieldParser
 from api.resolvers.ine_conflicts import flag_conflicts, other_holders
@@ -406,11 +407,28 @@ async def update_student(
     student = await _writable_student(session, principal, student_id)
     if expected_version is not None and expected_version != student.version:
         raise ValidationFailed.single("version", "STALE", STALE_RECORD)
-    unknown = set(changes) - set(IDENTITY_FIELDS)
+    unknown = set(changes) - set(IDENTITY_FIELDS) - {"address", "moves_out"}
     if unknown:
         raise ValidationFailed.single(sorted(unknown)[0], "UNKNOWN", "Ce champ n'existe pas.")
+    moves_out = bool(changes.get("moves_out"))
+    if moves_out and "address" not in changes:
+        raise ValidationFailed.single(
+            "moves_out", "INVALID", "Indiquez la nouvelle adresse de l'élève qui déménage."
+        )
     merged = {field: getattr(student, field) for field in IDENTITY_FIELDS} | changes
-    values = parse_identity(merged)
+    errors: list[FieldError] = []
+    address = None
+    try:
+        values = parse_identity(merged)
+    except ValidationFailed as exc:
+        errors.extend(exc.errors)
+    if "address" in changes:
+        try:
+            address = parse_address(changes["address"])
+        except ValidationFailed as exc:
+            errors.extend(exc.errors)
+    if errors:
+        raise ValidationFailed(errors)
     holders = (
         await other_holders(session, principal, values["ine"], student.id)
         if values["ine"] != student.ine
@@ -419,6 +437,11 @@ async def update_student(
     for field, value in values.items():
         if getattr(student, field) != value:
             setattr(student, field, value)
+    if "address" in changes:
+        # The household rule of ``api.resolvers.addresses``: the whole household moves, unless
+        # the student alone does (``moves_out``: boarding with another family, a foster home).
+        household = await household_of_student(session, student.id)
+        await write_address(session, student, address, moves_out=moves_out, household=household)
     try:
         await session.flush()
     except StaleDataError:

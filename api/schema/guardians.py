@@ -5,7 +5,9 @@ from __future__ import annotations
 import strawberry
 
 from api.resolvers import guardians as resolvers
+from api.resolvers.addresses import AddressCard
 from api.resolvers.guardians import Responsibility
+from api.schema.addresses import Address, AddressInput
 from api.schema.context import Info, read
 from api.schema.domain import from_domain
 from api.schema.payloads import FieldError, mutate, set_fields
@@ -25,7 +27,11 @@ strawberry.enum(Responsibility)
 )
 @from_domain
 class Guardian(resolvers.GuardianCard):
-    pass
+    address: AddressCard | None = strawberry.field(
+        default=None,
+        graphql_type=Address | None,
+        description="Home address, shared (same id) with the household it lives with.",
+    )
 
 
 @strawberry.type(description="A guardian's responsibility for one student.")
@@ -42,11 +48,10 @@ class GuardianInput:
     family_name: str
     first_name: str
     usage_name: str | None = None
-    address_line1: str | None = None
-    address_line2: str | None = None
-    postal_code: str | None = None
-    city: str | None = None
-    country_code: str | None = None
+    address: AddressInput | None = strawberry.field(
+        default=None,
+        description="Shared with the student's household when written alike to theirs.",
+    )
     phone_home: str | None = None
     phone_mobile: str | None = None
     phone_work: str | None = None
@@ -59,11 +64,16 @@ class GuardianPatch:
     family_name: str | None = strawberry.UNSET
     first_name: str | None = strawberry.UNSET
     usage_name: str | None = strawberry.UNSET
-    address_line1: str | None = strawberry.UNSET
-    address_line2: str | None = strawberry.UNSET
-    postal_code: str | None = strawberry.UNSET
-    city: str | None = strawberry.UNSET
-    country_code: str | None = strawberry.UNSET
+    address: AddressInput | None = strawberry.field(
+        default=strawberry.UNSET,
+        description="Changes the address of the whole household that shares it (the family "
+        "moved), unless movesOut; null clears this guardian's address only.",
+    )
+    moves_out: bool = strawberry.field(
+        default=False,
+        description="With address: this guardian alone moves (a new address of his own); "
+        "the others who shared the old one keep it.",
+    )
     phone_home: str | None = strawberry.UNSET
     phone_mobile: str | None = strawberry.UNSET
     phone_work: str | None = strawberry.UNSET
@@ -157,5 +167,5 @@ class Mutation:
         guardian, errors = await mutate(
             info, "id", resolvers.update_guardian, id, set_fields(input), expected_version
         )
-        card = resolvers.guardian_card(guardian) if guardian else None
-        return GuardianPayload(guardian=card, errors=errors)  # type: ignore[arg-type]
+        card = await read(info, resolvers.guardian_card, guardian) if guardian else None
+        return GuardianPayload(guardian=card, errors=errors)

@@ -10,8 +10,10 @@ import strawberry
 
 from api.resolvers import guardians, ine_conflicts
 from api.resolvers import students as resolvers
+from api.resolvers.addresses import AddressCard
 from api.resolvers.student_cards import StudentCard, student_cards
 from api.resolvers.students import StudentFilter, StudentOrder
+from api.schema.addresses import Address, AddressInput
 from api.schema.context import Info, read, read_or_none
 from api.schema.domain import from_domain
 from api.schema.enrollments import EnrollmentInput
@@ -39,6 +41,12 @@ class Student(StudentCard):
         default=None,
         description="INSEE country code (100: France). Like the INE and the birth commune, null "
         "without identity rights (Base élèves consultation, or the students:identity scope).",
+    )
+    address: AddressCard | None = strawberry.field(
+        default=None,
+        graphql_type=Address | None,
+        description="Home address, shared (same id) with the guardians the student lives "
+        "with; null without the right to read guardians' contacts.",
     )
 
     @strawberry.field(description="Legal guardians first (1, 2), then others.")
@@ -126,6 +134,16 @@ class StudentPatch:
     birth_city: str | None = strawberry.UNSET
     birth_country_code: str | None = strawberry.UNSET
     ine: str | None = strawberry.UNSET
+    address: AddressInput | None = strawberry.field(
+        default=strawberry.UNSET,
+        description="Changes the address of the whole household that shares it, unless "
+        "movesOut; null clears the student's address only.",
+    )
+    moves_out: bool = strawberry.field(
+        default=False,
+        description="With address: the student alone moves (boarding with another family, a "
+        "foster home); the guardians keep the address they shared with him.",
+    )
 
 
 @strawberry.type

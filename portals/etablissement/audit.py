@@ -44,6 +44,7 @@ ENTITIES = {
     "students": "Élève",
     "guardians": "Responsable",
     "guardian_links": "Lien élève-responsable",
+    "addresses": "Adresse",
     "enrollments": "Scolarité",
     "enrollment_groups": "Inscription dans un groupe",
     "divisions": "Division",

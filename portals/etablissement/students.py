@@ -29,6 +29,7 @@ from api.resolvers.students import (
     StudentFilter,
     StudentOrder,
     get_student,
+    get_student_card,
     search_students,
     search_students_by_ine,
     update_student,
@@ -243,7 +244,7 @@ def _writable_school(page: Page, history: list[EnrollmentView]) -> int | None:
 @page_handler(destinations.STUDENTS)
 async def record(page: Page) -> Response:
     student_id: int = page.request.path_params["student_id"]
-    student = await page.work.read(get_student, student_id)
+    student = await page.work.read(get_student_card, student_id)
     guardians = await page.work.read(guardians_of, student_id)
     history = await page.work.read(schooling_history, student_id)
     [granted] = await page.work.read(

@@ -16,8 +16,8 @@ from tests.portals.conftest import Portal, make_client
 RECORD = """
 query($id: Int!) {
   student(id: $id) {
-    familyName birthDate ine birthCity birthCommuneCode birthCountryCode
-    guardians { guardian { familyName addressLine1 phoneMobile email } }
+    familyName birthDate ine birthCity birthCommuneCode birthCountryCode address { id line1 }
+    guardians { guardian { familyName address { id line1 } phoneMobile email } }
   }
 }
 """
@@ -42,6 +42,9 @@ async def test_a_teacher_sees_no_identity_nor_contacts(gql, world):
     full = (await gql("principal_a", RECORD, lina))["data"]["student"]
     assert full["ine"] and full["birthCountryCode"] == "100"
     assert full["guardians"][0]["guardian"]["phoneMobile"]
+    # The household's address: Lina's is her mother's row, read by those who may.
+    assert full["address"] == full["guardians"][0]["guardian"]["address"]
+    assert full["address"]["line1"] == "12 rue de Paris"
     body = await gql("teacher_a", RECORD, lina)
     assert "errors" not in body
     seen = body["data"]["student"]
@@ -51,6 +54,8 @@ async def test_a_teacher_sees_no_identity_nor_contacts(gql, world):
     ] * 4
     guardian = seen["guardians"][0]["guardian"]
     assert guardian["familyName"] and guardian["phoneMobile"] is None and guardian["email"] is None
+    # The student's address is his guardians': hidden from those who may not read theirs.
+    assert guardian["address"] is None and seen["address"] is None
 
 
 async def test_the_portal_hides_the_same_fields(app, world):
@@ -61,16 +66,18 @@ async def test_the_portal_hides_the_same_fields(app, world):
         assert page.status_code == 200
         assert "INE" not in page.text and "Commune de naissance" not in page.text
         assert "Téléphone portable" not in page.text
+        assert "12 rue de Paris" not in page.text
     async with make_client(app) as http:
         portal = Portal(http, world)
         await portal.login("principal_a")
         page = await portal.get(f"/eleves/{world.students['lina']}")
         assert "INE" in page.text and "Téléphone portable" in page.text
+        assert "12 rue de Paris" in page.text and "Même adresse que l'élève" in page.text
 
 
 LIST = """
-{ students(first: 50) { nodes { familyName firstName ine birthCity
-    guardians { guardian { firstName phoneMobile city } } } } }
+{ students(first: 50) { nodes { familyName firstName ine birthCity address { city }
+    guardians { guardian { firstName phoneMobile address { city } } } } } }
 """
 
 
@@ -91,13 +98,14 @@ async def test_one_list_shows_each_student_as_his_school_allows(gql, world, sess
     seen = {s["firstName"]: s for s in body["data"]["students"]["nodes"]}
     assert seen["Jade"]["ine"] == "0987654321B" and seen["Jade"]["birthCity"] == "Montreuil"
     assert seen["Lina"]["ine"] is None and seen["Lina"]["birthCity"] is None
+    assert seen["Jade"]["address"] == {"city": "Montreuil"} and seen["Lina"]["address"] is None
     [jade_father] = [g["guardian"] for g in seen["Jade"]["guardians"]]
     assert jade_father == {
         "firstName": "Paul",
         "phoneMobile": "06 12 34 56 78",
-        "city": "Montreuil",
+        "address": {"city": "Montreuil"},
     }
     lina_father = next(
         g["guardian"] for g in seen["Lina"]["guardians"] if g["guardian"]["firstName"] == "Paul"
     )
-    assert lina_father == {"firstName": "Paul", "phoneMobile": None, "city": None}
+    assert lina_father == {"firstName": "Paul", "phoneMobile": None, "address": None}

@@ -146,9 +146,12 @@ async def test_update_guardian_contacts(gql, world):
     body = await gql(
         "registrar_a",
         UPDATE_GUARDIAN,
-        {"id": world.guardians["mother"], "input": {"postalCode": "ABC"}},
+        {
+            "id": world.guardians["mother"],
+            "input": {"address": {"line1": "1 rue Lamarck", "postalCode": "ABC", "city": "Paris"}},
+        },
     )
-    assert body["data"]["updateGuardian"]["errors"][0]["field"] == "postalCode"
+    assert body["data"]["updateGuardian"]["errors"][0]["field"] == "address.postalCode"
 
 
 async def test_move_student_to_another_division_and_groups(gql, world):

@@ -39,7 +39,7 @@ async def test_token_bomb_is_rejected(gql, world):
 async def test_costly_document_is_rejected_with_its_estimate(gql, world):
     pages = " ".join(
         f"p{i}: students(first: 500) {{ edges {{ node {{ {NODE_FIELDS} "
-        "guardians { guardian { familyName firstName email phoneMobile addressLine1 } } } } }"
+        "guardians { guardian { familyName firstName email phoneMobile address { line1 } } } } } }"
         for i in range(MAX_ALIASES - 1)
     )
     body = await gql("principal_a", f"{{ {pages} }}")

@@ -25,7 +25,7 @@ RECORD = """
 query($id: Int!) {
   student(id: $id) {
     id version familyName firstName ine sex birthDate
-    guardians { responsibility relationship guardian { familyName firstName email phoneMobile addressLine1 } }
+    guardians { responsibility relationship guardian { familyName firstName email phoneMobile address { line1 } } }
     schoolingHistory { regime entryDate school { uai name } schoolYear { label } mef { code shortLabel } division { code } groups { code } }
   }
 }
@@ -138,7 +138,7 @@ async def test_teacher_sees_only_taught_students_and_no_contacts(gql, world):
     assert (
         guardian["email"] is None
         and guardian["phoneMobile"] is None
-        and guardian["addressLine1"] is None
+        and guardian["address"] is None
     )
 
 

@@ -32,6 +32,8 @@ from api.resolvers.absences.letters import TABLE_FIELD, TABLE_MARK
 from api.resolvers.absences.settings import SchoolAbsenceSetup, ensure_defaults, load_setup
 from api.resolvers.absences.tallies import StudentTally
 from api.resolvers.absences.template_sandbox import TemplateTooCostly, render_each
+from api.resolvers.addresses import addresses_with_ids
+from api.resolvers.addresses import postal_lines as address_lines
 from core import clock
 from core.errors import NotFound, ValidationFailed
 from db.absences import (
@@ -43,6 +45,7 @@ from db.absences import (
     FamilyContactEvent,
     LetterTemplate,
 )
+from db.addresses import Address
 from db.audit import set_actor
 from db.enrollments import Enrollment
 from db.guardians import Civility, Guardian, GuardianLink
@@ -187,16 +190,18 @@ def merge_context(
     }
 
 
-def postal_lines(guardian: Guardian) -> list[str] | None:
+def postal_lines(guardian: Guardian, address: Address | None) -> list[str] | None:
     """The guardian's address block, or None without a usable postal address."""
-    if not (guardian.address_line1 and guardian.postal_code and guardian.city):
+    lines = address_lines(address)
+    if lines is None:
         return None
-    name = f"{guardian.civility.value} {guardian.first_name} {guardian.family_name}"
-    lines = [name, guardian.address_line1]
-    if guardian.address_line2:
-        lines.append(guardian.address_line2)
-    lines.append(f"{guardian.postal_code} {guardian.city.upper()}")
-    return lines
+    return [f"{guardian.civility.value} {guardian.first_name} {guardian.family_name}", *lines]
+
+
+async def guardian_postal_lines(session: AsyncSession, guardian: Guardian) -> list[str] | None:
+    """``postal_lines`` with the guardian's address read (from the session when already there)."""
+    address = await session.get(Address, guardian.address_id) if guardian.address_id else None
+    return postal_lines(guardian, address)
 
 
 def school_lines(school: School) -> list[str]:
@@ -250,6 +255,10 @@ async def _guardians(session: AsyncSession, student_ids: list[int]) -> dict[int,
         .order_by(GuardianLink.legal_rank)
     ):
         found.setdefault(student_id, []).append(guardian)
+    # Read at once: each letter then finds its address in the session.
+    await addresses_with_ids(
+        session, (g.address_id for guardians in found.values() for g in guardians)
+    )
     return found
 
 
@@ -331,7 +340,7 @@ class _Batch:
             created_by_label=self.principal.label,
         )
         if channel is ContactChannel.LETTER:
-            lines = postal_lines(guardian)
+            lines = await guardian_postal_lines(self.session, guardian)
             if lines is None:
                 return None
             letter = self.letter(lines, subject, body, rows)

@@ -30,9 +30,11 @@ from api.auth.permissions import Permission
 from api.auth.principal import Principal
 from api.auth.scopes import get_in_reach
 from api.auth.sealing import Sealer
+from api.resolvers.addresses import one_line
 from api.resolvers.teleservices.services import open_services
 from core import clock
 from core.errors import NotFound, ValidationFailed
+from db.addresses import Address
 from db.audit import set_actor
 from db.enrollments import Enrollment
 from db.guardians import Guardian, GuardianLink
@@ -116,13 +118,6 @@ def _today_enrolment(population: Population, on: date) -> list[ColumnElement[boo
     return clauses
 
 
-def _address(guardian: Guardian) -> str | None:
-    if not guardian.address_line1:
-        return None
-    parts = [guardian.address_line1, guardian.address_line2, guardian.postal_code, guardian.city]
-    return " - ".join(p for p in parts if p)
-
-
 def _accesses_query(kind: CodeKind, population: Population, access: AccessFilter, on: date) -> Any:
     """The population's students (CAE) or pairs with legal guardians 1 and 2 (CAR), with their
     valid code if any, filtered by access, unordered."""
@@ -135,11 +130,12 @@ def _accesses_query(kind: CodeKind, population: Population, access: AccessFilter
     query: Any
     if kind is CodeKind.CAR:
         query = (
-            select(Student, Division, Guardian, GuardianLink.legal_rank, ActivationCode)
+            select(Student, Division, Guardian, GuardianLink.legal_rank, ActivationCode, Address)
             .join(Enrollment, Enrollment.student_id == Student.id)
             .outerjoin(Division, Division.id == Enrollment.division_id)
             .join(GuardianLink, GuardianLink.student_id == Student.id)
             .join(Guardian, Guardian.id == GuardianLink.guardian_id)
+            .outerjoin(Address, Address.id == Guardian.address_id)
             .outerjoin(ActivationCode, and_(valid, ActivationCode.guardian_id == Guardian.id))
             .where(*_today_enrolment(population, on), GuardianLink.legal_rank.in_(LEGAL_RANKS))
         )
@@ -167,10 +163,10 @@ def _lines(kind: CodeKind, rows: Iterable[Any]) -> list[AccessLine]:
     lines = []
     for row in rows:
         if kind is CodeKind.CAR:
-            student, division, guardian, rank, code = row
+            student, division, guardian, rank, code, address = row
         else:
             student, division, code = row
-            guardian, rank = None, None
+            guardian, rank, address = None, None, None
         lines.append(
             AccessLine(
                 student_id=student.id,
@@ -179,7 +175,7 @@ def _lines(kind: CodeKind, rows: Iterable[Any]) -> list[AccessLine]:
                 guardian_id=guardian.id if guardian else None,
                 guardian_name=f"{guardian.family_name} {guardian.first_name}" if guardian else None,
                 legal_rank=rank,
-                address=_address(guardian) if guardian else None,
+                address=one_line(address),
                 email=guardian.email if guardian else None,
                 code=code,
                 division_id=division.id if division else None,

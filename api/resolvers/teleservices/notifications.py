@@ -22,7 +22,11 @@ from api.auth.principal import Principal
 from api.auth.scopes import get_in_reach
 from api.outbox.queue import enqueue
 from api.resolvers.absences.calendar import french_date
-from api.resolvers.absences.family_contacts import postal_lines, salutation, school_lines
+from api.resolvers.absences.family_contacts import (
+    guardian_postal_lines,
+    salutation,
+    school_lines,
+)
 from api.resolvers.teleservices.codes import (
     AccessLine,
     Population,
@@ -289,7 +293,7 @@ async def _notify_guardians(
             if line.code is not None
         ]
         codes = [line.code for line in own if line.code is not None]
-        address = postal_lines(guardian)
+        address = await guardian_postal_lines(session, guardian)
         if request.by_email and guardian.email:
             sender.email(guardian.email, salutation(guardian), children)
         elif request.by_letter and address is not None:
@@ -358,7 +362,7 @@ async def notify_one(
     else:
         guardian = await session.get(Guardian, code.guardian_id)
         assert guardian is not None
-        address = postal_lines(guardian)
+        address = await guardian_postal_lines(session, guardian)
         if by_email:
             if not guardian.email:
                 raise ValidationFailed.single(
