@@ -47,6 +47,7 @@ ENTITIES = {
     "addresses": "Adresse",
     "enrollments": "Scolarité",
     "enrollment_groups": "Inscription dans un groupe",
+    "enrollment_options": "Option suivie",
     "divisions": "Division",
     "division_mefs": "MEF d'une division",
     "groups": "Groupe",
@@ -235,7 +236,12 @@ class JournalRow:
         elif entry.action == "delete":
             lines = [f"{field_label(k)} : {self._value(k, before.get(k))}" for k in keys]
         else:
-            lines = [f"{field_label(k)} : {self._value(k, after.get(k))}" for k in keys]
+            # A creation lists what was given: the empty fields would push it out of view.
+            lines = [
+                f"{field_label(k)} : {self._value(k, after.get(k))}"
+                for k in keys
+                if after.get(k) not in (None, "", False)
+            ]
         if len(lines) > MAX_DETAIL_ITEMS:
             hidden = len(lines) - MAX_DETAIL_ITEMS
             lines = [*lines[:MAX_DETAIL_ITEMS], f"… et {hidden} autre(s) champ(s)"]

@@ -100,6 +100,23 @@ def label_of(mapping: Mapping[Any, str], value: object) -> str:
 # The columns the audit journal shows, by name (tests check every audited column has one).
 FIELD_LABELS = {
     "academy_id": "Académie",
+    # The SIECLE and STS-WEB details kept since issue 12 (migration 0010).
+    "accepts_sms": "Accepte les SMS",
+    "contact_first": "À contacter en priorité",
+    "election_modality": "Modalité d'élection",
+    "elenoet": "Numéro élève de l'établissement (ELENOET)",
+    "exit_motive_code": "Code du motif de sortie",
+    "nationality_code": "Nationalité (code pays)",
+    "previous_division_code": "Division de l'an dernier",
+    "previous_mef_code": "MEF de l'an dernier",
+    "profession_code": "Profession (code PCS)",
+    "rank": "Rang",
+    "receives_aid": "Perçoit les aides",
+    "regime_code": "Code du régime",
+    "repeating": "Redoublant",
+    "responsibility_level": "Niveau de responsabilité",
+    "status_code": "Statut de l'élève",
+    "sts_id": "Identifiant STS-WEB",
     # Guardians' address columns before migration 0011: older journal entries name them.
     "address_line1": "Adresse",
     "address_line2": "Complément d'adresse",
