@@ -5,7 +5,16 @@ from __future__ import annotations
 
 import click
 
-from api.cli import accounts, clients, databases, documentation, outbox, replication, serving
+from api.cli import (
+    accounts,
+    clients,
+    databases,
+    documentation,
+    exchanges,
+    outbox,
+    replication,
+    serving,
+)
 
 
 @click.group()
@@ -26,5 +35,7 @@ for command in (
     outbox.worker,
     outbox.mailbox,
     replication.replicate,
+    exchanges.import_file,
+    exchanges.export_file,
 ):
     main.add_command(command)
