@@ -11,6 +11,7 @@ from api.cli import (
     clients,
     databases,
     documentation,
+    exchanges,
     outbox,
     replication,
     serving,
@@ -39,5 +40,7 @@ for command in (
     outbox.worker,
     outbox.mailbox,
     replication.replicate,
+    exchanges.import_file,
+    exchanges.export_file,
 ):
     main.add_command(command)

@@ -117,3 +117,63 @@ def run_import(kind: str, path: Path, school_uai: str | None, apply_now: bool) -
             f"Prévisualisation n° {run.id} : rien n'est modifié. Appliquez-la avec --apply "
             "ou depuis l'écran Échanges."
         )
+
+
+EXPORT_NAMES = {
+    "eleves": "eleves_sans_adresses",
+    "eleves-adresses": "eleves_avec_adresses",
+    "responsables": "responsables_avec_adresses",
+    "nomenclatures": "nomenclatures",
+    "structures": "structures",
+    "import-prive": "import_prive",
+}
+
+
+@click.command("export")
+@click.argument("kind", type=click.Choice(sorted(EXPORT_NAMES)))
+@click.option("--school", "school_uai", required=True, help="UAI de l'établissement exporté.")
+@click.option(
+    "--year",
+    "start_year",
+    type=click.IntRange(1900, 2999),
+    default=None,
+    help="Année scolaire, par l'année de la rentrée (2026 pour 2026-2027) ; "
+    "sans cette option : l'année en cours.",
+)
+@click.option(
+    "--output",
+    type=click.Path(dir_okay=False, writable=True, path_type=Path),
+    default=None,
+    help="Fichier écrit (sans cette option : le nom du fichier, dans le dossier courant).",
+)
+def export_file(kind: str, school_uai: str, start_year: int | None, output: Path | None) -> None:
+    """Write one of a school's exports in SIECLE's or STS-WEB's format (a zip, as SIECLE
+    serves its files), record it in the exchange history, and save it."""
+    from api.resolvers.exchanges.exports import ExportKind
+    from api.resolvers.exchanges.exports import export_file as write_export
+    from api.resolvers.exchanges.runs import stored_file
+    from api.resolvers.schools import current_school_year, school_years
+
+    async def work(session: Any, principal: Any, school_id: int | None) -> tuple[Any, str, bytes]:
+        assert school_id is not None  # --school is required
+        if start_year is None:
+            year = await current_school_year(session, principal)
+        else:
+            years = await school_years(session, principal)
+            chosen = next((y for y in years if y.start_year == start_year), None)
+            if chosen is None:
+                raise click.ClickException(
+                    f"--year : l'année {start_year}-{start_year + 1} n'existe pas dans l'académie."
+                )
+            year = chosen
+        run = await write_export(
+            session, principal, ExportKind(EXPORT_NAMES[kind]), school_id, year.id
+        )
+        file_name, content = await stored_file(session, principal, run.id)
+        return run, file_name, content
+
+    run, file_name, content = runner.run_as_operator(school_uai, work)
+    target = output or Path(file_name)
+    target.write_bytes(content)
+    _echo_run(run)
+    click.echo(f"Export n° {run.id} écrit dans {target} ({len(content)} octets).")

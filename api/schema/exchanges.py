@@ -11,6 +11,7 @@ from typing import Any
 
 import strawberry
 
+from api.resolvers.exchanges import exports
 from api.resolvers.exchanges import runs as resolvers
 from api.schema.context import Info, read, read_or_none
 from api.schema.domain import from_domain
@@ -21,10 +22,16 @@ from exchanges.records import RecordProblem
 
 ExchangeFormat = strawberry.enum(
     models.ExchangeFormat,
-    description="bee_eleves, bee_responsables, bee_nomenclatures (SIECLE), sts_edt (STS-WEB), "
-    "import_eleves (import privé), schools_csv (the académie's list of schools)",
+    description="STUDENTS (SIECLE's BEE_ELEVES), GUARDIANS (BEE_RESPONSABLES), NOMENCLATURES "
+    "(BEE_NOMENCLATURES), STRUCTURES (STS-WEB's STS_EDT), PRIVATE_IMPORT (the import privé, "
+    "IMPORT_ELEVES), SCHOOLS_CSV (the académie's list of schools)",
 )
 ExchangeDirection = strawberry.enum(models.ExchangeDirection)
+ExportKind = strawberry.enum(
+    exports.ExportKind,
+    description="The school's exports: students without or with addresses, guardians "
+    "(BEE_ELEVES, BEE_RESPONSABLES), nomenclatures, structures (STS_EDT), import privé",
+)
 ExchangeState = strawberry.enum(
     models.ExchangeState,
     description="previewed: read and waiting to be applied; applied; refused as a whole "
@@ -91,6 +98,19 @@ class ExchangeRun:
     def problems(self, root: strawberry.Parent[models.ExchangeRun]) -> list[ExchangeProblem]:
         return [ExchangeProblem(**problem) for problem in root.report.get("problems", [])]
 
+    @strawberry.field(
+        description="The file, base64-encoded: kept for an export and for an import waiting "
+        "to be applied; null once an import is applied or refused."
+    )
+    async def file_base64(
+        self, root: strawberry.Parent[models.ExchangeRun], info: Info
+    ) -> str | None:
+        stored = await read_or_none(info, resolvers.stored_file, root.id)
+        if stored is None:
+            return None
+        _file_name, content = stored
+        return base64.b64encode(content).decode("ascii")
+
 
 @strawberry.type
 class ExchangeRunPayload:
@@ -147,6 +167,22 @@ class Mutation:
             )
         run, errors = await mutate(
             info, "schoolId", resolvers.preview_import, format, school_id, file_name, content
+        )
+        return ExchangeRunPayload(run=run, errors=errors)  # type: ignore[arg-type]
+
+    @strawberry.mutation(
+        description="Write one of the school's exports for a school year and record it; the "
+        "run's fileBase64 is the zip, as SIECLE serves its own files."
+    )
+    async def export_file(
+        self,
+        info: Info,
+        kind: ExportKind,  # type: ignore[valid-type]
+        school_id: int,
+        school_year_id: int,
+    ) -> ExchangeRunPayload:
+        run, errors = await mutate(
+            info, "schoolId", exports.export_file, kind, school_id, school_year_id
         )
         return ExchangeRunPayload(run=run, errors=errors)  # type: ignore[arg-type]
 

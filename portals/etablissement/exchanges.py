@@ -14,9 +14,11 @@ import io
 from starlette.datastructures import UploadFile
 from starlette.responses import Response
 
+from api.resolvers.exchanges.exports import EXPORT_FORMATS, ExportKind, export_file
 from api.resolvers.exchanges.runs import (
     IMPORT_FORMATS,
     MAX_FILE_BYTES,
+    ExchangeRun,
     apply_import,
     exchange_history,
     get_run,
@@ -64,6 +66,13 @@ KIND_LABELS = {
     "groups": "Groupes",
     "teachers": "Enseignants",
 }
+# What an import did to each changed record (``ImportPlan.changes``).
+ACTION_LABELS = {
+    "created": "Créé",
+    "updated": "Modifié",
+    "unchanged": "Inchangé",
+    "removed": "Retiré",
+}
 COUNT_LABELS = (
     ("created", "Créés"),
     ("updated", "Modifiés"),
@@ -91,11 +100,21 @@ def _import_choices(page: Page, school_id: int | None) -> list[tuple[str, str]]:
     ]
 
 
+def _export_choices(page: Page, school_id: int | None) -> list[tuple[str, str]]:
+    """The exports offered: a school's, to whoever may run ``export_file`` there."""
+    if school_id is None or not page.may(export_file, school_id):
+        return []
+    return [(kind.value, export_format.label) for kind, export_format in EXPORT_FORMATS.items()]
+
+
 async def _render(page: Page, status: int = 200, **context: object) -> Response:
     school_id = _school_id(page)
     defaults: dict[str, object] = {
         "field_errors": {},
+        "export_errors": {},
         "chosen_format": "",
+        "chosen_export": "",
+        "chosen_year": page.year.id if page.year else "",
         "message": page.request.query_params.get("message"),
     }
     return page.render(
@@ -103,6 +122,8 @@ async def _render(page: Page, status: int = 200, **context: object) -> Response:
         status,
         runs=await page.work.read(exchange_history, school_id),
         formats=_import_choices(page, school_id),
+        exports=_export_choices(page, school_id),
+        years=page.year_options(),
         for_school=school_id is not None,
         state_labels=STATE_LABELS,
         max_megabytes=MAX_FILE_BYTES // (1024 * 1024),
@@ -141,64 +162,126 @@ async def upload(page: Page) -> Response:
                 preview_import, ExchangeFormat(chosen), school_id, file_name, content
             )
     except ValidationFailed as failed:
+        # Errors of no field of the form (the school) are told on the file.
         return await _render(
             page,
             400,
-            field_errors={e.field: e.message for e in failed.errors},
+            field_errors={
+                (e.field if e.field == "format" else "fichier"): e.message for e in failed.errors
+            },
             chosen_format=chosen,
         )
     return redirect(f"/echanges/{run.id}")
 
 
-def _count_rows(counts: dict[str, dict[str, int]]) -> list[tuple[str, list[int]]]:
-    return [
-        (KIND_LABELS.get(kind, kind), [numbers.get(key, 0) for key, _label in COUNT_LABELS])
+@page_handler(destinations.EXCHANGES)
+async def export(page: Page) -> Response:
+    """Write one of the school's exports for a year; its run page offers the file."""
+    school_id = _school_id(page)
+    if school_id is None or not page.may(export_file, school_id):
+        raise page.refusal(export_file)
+    form = await page.request.form(max_files=0, max_fields=10)
+    chosen = str(form.get("export") or "")
+    chosen_year = str(form.get("school_year_id") or "")
+    year_id = parse_id(chosen_year)
+    errors: dict[str, str] = {}
+    if chosen not in {value for value, _label in _export_choices(page, school_id)}:
+        errors["export"] = "Choisissez l'export à produire."
+    if year_id is None or year_id not in {y.id for y in page.years}:
+        errors["school_year_id"] = "Choisissez l'année scolaire de l'export."
+    if errors:
+        return await _render(
+            page, 400, export_errors=errors, chosen_export=chosen, chosen_year=chosen_year
+        )
+    assert year_id is not None
+    try:
+        async with page.work.writing(school_id) as transaction:
+            run = await transaction.run(export_file, ExportKind(chosen), school_id, year_id)
+    except ValidationFailed as failed:
+        # A record the format cannot carry (a student without birth commune...) names the
+        # student: the registrar corrects the record, then exports again.
+        fields = {"export", "school_year_id"}
+        return await _render(
+            page,
+            400,
+            export_errors={
+                (e.field if e.field in fields else "export"): e.message for e in failed.errors
+            },
+            chosen_export=chosen,
+            chosen_year=chosen_year,
+        )
+    return redirect(page.url(f"/echanges/{run.id}", message="Export produit."))
+
+
+def _count_table(
+    counts: dict[str, dict[str, int]],
+) -> tuple[list[str], list[tuple[str, list[int]]]]:
+    """The columns the run counts (an export only writes; an import creates, updates...) and
+    one row per kind of record."""
+    keys = [
+        (key, label)
+        for key, label in COUNT_LABELS
+        if any(key in numbers for numbers in counts.values())
+    ]
+    rows = [
+        (KIND_LABELS.get(kind, kind), [numbers.get(key, 0) for key, _label in keys])
         for kind, numbers in counts.items()
     ]
+    return [label for _key, label in keys], rows
+
+
+def _render_run(
+    page: Page, run: ExchangeRun, status: int = 200, refusal: str | None = None
+) -> Response:
+    import_format = IMPORT_FORMATS.get(run.format)
+    count_labels, count_rows = _count_table(run.counts)
+    return page.render(
+        "exchanges/run.html",
+        status,
+        run=run,
+        format_label=import_format.label if import_format else run.format.value,
+        state_label=STATE_LABELS[run.state],
+        count_labels=count_labels,
+        count_rows=count_rows,
+        kind_labels=KIND_LABELS,
+        action_labels=ACTION_LABELS,
+        can_apply=run.state == ExchangeState.PREVIEWED,
+        message=page.request.query_params.get("message"),
+        refusal=refusal,
+    )
+
+
+async def _run_of(page: Page) -> ExchangeRun:
+    run_id = parse_id(page.request.path_params.get("run_id"))
+    if run_id is None:
+        raise NotFound("ExchangeRun", run_id)
+    return await page.work.read(get_run, run_id)
 
 
 @page_handler(destinations.EXCHANGES)
 async def detail(page: Page) -> Response:
-    run_id = parse_id(page.request.path_params.get("run_id"))
-    if run_id is None:
-        raise NotFound("ExchangeRun", run_id)
-    run = await page.work.read(get_run, run_id)
-    import_format = IMPORT_FORMATS.get(run.format)
-    return page.render(
-        "exchanges/run.html",
-        run=run,
-        format_label=import_format.label if import_format else run.format.value,
-        state_label=STATE_LABELS[run.state],
-        count_labels=[label for _key, label in COUNT_LABELS],
-        count_rows=_count_rows(run.counts),
-        kind_labels=KIND_LABELS,
-        can_apply=run.state == ExchangeState.PREVIEWED,
-        message=page.request.query_params.get("message"),
-        field_errors={},
-    )
+    return _render_run(page, await _run_of(page))
 
 
 @page_handler(destinations.EXCHANGES)
 async def apply(page: Page) -> Response:
-    run_id = parse_id(page.request.path_params.get("run_id"))
-    if run_id is None:
-        raise NotFound("ExchangeRun", run_id)
-    run = await page.work.read(get_run, run_id)
+    run = await _run_of(page)
     try:
         async with page.work.writing(run.school_id) as transaction:
-            await transaction.run(apply_import, run_id)
+            await transaction.run(apply_import, run.id)
     except ValidationFailed as failed:
-        return redirect(page.url(f"/echanges/{run_id}", message=failed.errors[0].message))
-    return redirect(page.url(f"/echanges/{run_id}", message="Import appliqué."))
+        # Not applied (already applied, replaced by a newer preview, its year closed): the
+        # run's page again, saying why.
+        return _render_run(
+            page, await _run_of(page), 400, " ".join(e.message for e in failed.errors)
+        )
+    return redirect(page.url(f"/echanges/{run.id}", message="Import appliqué."))
 
 
 @page_handler(destinations.EXCHANGES)
 async def report(page: Page) -> Response:
     """The run's report as a CSV file (UTF-8 with BOM, ``;``: what a spreadsheet opens)."""
-    run_id = parse_id(page.request.path_params.get("run_id"))
-    if run_id is None:
-        raise NotFound("ExchangeRun", run_id)
-    run = await page.work.read(get_run, run_id)
+    run = await _run_of(page)
     buffer = io.StringIO()
     writer = csv.writer(buffer, delimiter=";")
     writer.writerow(["rubrique", "élément", "identifiant", "champ", "ligne", "message"])
@@ -221,7 +304,7 @@ async def report(page: Page) -> Response:
     for change in run.report.get("changes", []):
         writer.writerow(
             [
-                change.get("action", "modifié"),
+                ACTION_LABELS.get(change.get("action", ""), change.get("action", "")),
                 change.get("kind", ""),
                 change.get("id", ""),
                 ", ".join(change.get("fields", {})),

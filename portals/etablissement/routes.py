@@ -176,6 +176,7 @@ def portal_routes() -> list[BaseRoute]:
         Route("/clients", clients.clients, methods=["GET", "POST"], name="clients"),
         Route("/echanges", exchanges.history, name="echanges"),
         Route("/echanges/import", exchanges.upload, methods=["POST"]),
+        Route("/echanges/export", exchanges.export, methods=["POST"]),
         Route("/echanges/{run_id:int}", exchanges.detail),
         Route("/echanges/{run_id:int}/appliquer", exchanges.apply, methods=["POST"]),
         Route("/echanges/{run_id:int}/rapport.csv", exchanges.report),

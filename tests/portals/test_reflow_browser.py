@@ -45,6 +45,7 @@ def principal_pages(demo: dict[str, Any]) -> list[str]:
         f"/teleservices/eleves?division={division}",
         "/journal",
         "/delegations",
+        "/echanges",
         "/compte",
         *PUBLIC,
     ]

@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.auth.guard import requires
 from api.auth.permissions import Permission
-from api.auth.principal import Principal
+from api.auth.principal import PermissionDenied, Principal
 from api.resolvers.exchanges import school_records
 from api.resolvers.exchanges.runs import record_export
 from core import clock
@@ -221,6 +221,10 @@ async def export_file(
         raise NotFound("School", school_id)
     if year is None or year.academy_id != principal.academy_id:
         raise NotFound("SchoolYear", year_id)
+    # ``requires`` asks for the right somewhere; an export is the school's own: its rights
+    # there (the structures' records only ask to read them).
+    if Permission.STUDENTS_EXPORT not in principal.permissions_in(school.id):
+        raise PermissionDenied(Permission.STUDENTS_EXPORT)
     export_format = EXPORT_FORMATS[kind]
     xml_name = export_format.xml_name(school, year)
     header = FileHeader(

@@ -15,6 +15,7 @@ from typing import Any
 
 from exchanges.records import (
     AddressRecord,
+    FileHeader,
     GuardiansFileItem,
     MembershipRecord,
     OptionRecord,
@@ -26,6 +27,8 @@ from exchanges.records import (
     StudentsFileItem,
     StudentStructuresRecord,
 )
+from exchanges.siecle_writing import students_bytes
+from exchanges.xml_writing import zipped
 
 MEF_6EME = "10010012110"
 SPANISH = "030201"
@@ -169,3 +172,21 @@ def school_files(families: int, *, first_id: int = 1000) -> SiecleFiles:
                 )
             line += 40
     return files
+
+
+def students_zip(
+    school_uai: str,
+    families: int = 2,
+    *,
+    year: int = 2026,
+    unknown_mef_for: str | None = None,
+) -> tuple[str, bytes]:
+    """A school's ``ElevesAvecAdresses`` as SIECLE serves it (name, zip), for the screens and
+    commands that upload one; ``unknown_mef_for`` gives that student a MEF code no
+    nomenclature knows (a refused record)."""
+    files = school_files(families)
+    if unknown_mef_for is not None:
+        files.change_student(unknown_mef_for, mef_code="99999999999")
+    header = FileHeader("BEE_ELEVES", "3.0", school_uai, year, date(year, 9, 10))
+    data = students_bytes(header, files.students, files.options, files.structures, files.addresses)
+    return zipped("ElevesAvecAdresses.xml", data)
