@@ -328,3 +328,35 @@ async def accept_invitation(
     user.password_hash = await asyncio.to_thread(hash_password, password)
     await session.flush()
     return user
+
+
+@requires(Permission.ACCOUNTS_MANAGE)
+async def invite_teachers_without_password(
+    session: AsyncSession, principal: Principal, school_id: int, *, portal_address: str
+) -> list[Invitation]:
+    """Invite the school's teachers who have no password and no link still valid: those an
+    STS-WEB import created, or created by hand before an invitation was sent."""
+    school = await school_for(session, principal, Role.TEACHER, school_id)
+    assert school is not None  # a school role
+    now = clock.now()
+    pending = (
+        select(StaffInvitation.user_id)
+        .where(StaffInvitation.used_at.is_(None), StaffInvitation.expires_at > now)
+        .scalar_subquery()
+    )
+    teachers = await session.scalars(
+        select(StaffUser)
+        .join(RoleGrant, RoleGrant.user_id == StaffUser.id)
+        .where(
+            RoleGrant.school_id == school.id,
+            RoleGrant.role == Role.TEACHER,
+            StaffUser.password_hash.is_(None),
+            StaffUser.is_active.is_(True),
+            StaffUser.id.not_in(pending),
+        )
+        .order_by(StaffUser.display_name, StaffUser.id)
+    )
+    return [
+        await invite(session, principal, teacher, school, portal_address=portal_address)
+        for teacher in list(teachers)
+    ]

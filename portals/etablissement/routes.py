@@ -123,6 +123,7 @@ def portal_routes() -> list[BaseRoute]:
             methods=["POST"],
         ),
         Route("/divisions/enseignants", teaching.new_teacher, methods=["POST"]),
+        Route("/divisions/enseignants/inviter", teaching.invite_teachers, methods=["POST"]),
         Route(
             "/divisions/{division_id:int}", structures.division, methods=["GET"], name="division"
         ),

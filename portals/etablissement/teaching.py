@@ -8,6 +8,7 @@ from typing import Any
 
 from starlette.responses import Response
 
+from api.resolvers.invitations import invite, invite_teachers_without_password
 from api.resolvers.nomenclatures import list_subjects
 from api.resolvers.structures import list_divisions, list_groups
 from api.resolvers.teaching import (
@@ -62,6 +63,7 @@ async def _render(page: Page, status: int = 200, **context: Any) -> Response:
             for s in await page.work.read(list_subjects, school_id)
         ],
         can_create_teacher=page.may(create_teacher, school_id),
+        can_invite=page.may(invite_teachers_without_password, school_id),
         **values,
     )
 
@@ -122,13 +124,42 @@ async def new_teacher(page: Page) -> Response:
     try:
         async with page.work.writing(school_id) as transaction:
             user = await transaction.run(create_teacher, {"school_id": school_id, **entered})
+            invitation = await transaction.run(
+                invite, user, portal_address=page.services.settings.api_issuer()
+            )
     except ValidationFailed as failed:
         errors = {e.field: e.message for e in failed.errors}
         return await _render(page, 400, teacher_form=entered, teacher_errors=errors)
+    sent = (
+        "Une invitation à choisir son mot de passe lui est envoyée par courriel."
+        if invitation.emailed
+        else "Sans adresse électronique, il ne peut pas être invité : ajoutez-la depuis Comptes."
+    )
     return redirect(
         _year_url(
-            page,
-            f"Compte enseignant créé : {user.display_name} (identifiant {user.login}). "
-            "Il recevra une invitation pour choisir son mot de passe.",
+            page, f"Compte enseignant créé : {user.display_name} (identifiant {user.login}). {sent}"
         )
     )
+
+
+@page_handler(destinations.STRUCTURES)
+async def invite_teachers(page: Page) -> Response:
+    """The teachers of the school without a password (an STS-WEB import creates them so)
+    receive the link to choose one."""
+    school_id, _year_id = _school_and_year(page)
+    if not page.may(invite_teachers_without_password, school_id):
+        raise page.refusal(invite_teachers_without_password)
+    async with page.work.writing(school_id) as transaction:
+        invitations = await transaction.run(
+            invite_teachers_without_password,
+            school_id,
+            portal_address=page.services.settings.api_issuer(),
+        )
+    emailed = sum(1 for i in invitations if i.emailed)
+    without = [i.user.display_name for i in invitations if not i.emailed]
+    message = f"{emailed} invitation(s) envoyée(s) par courriel."
+    if without:
+        message += (
+            " Sans adresse électronique, à compléter dans Comptes : " + ", ".join(without) + "."
+        )
+    return redirect(_year_url(page, message))

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from db.accounts import StaffUser
+from db.accounts import Role, RoleGrant, StaffUser
+from db.audit import AuditActor, set_actor
+from db.outbox import OutboxMessage
 from db.structures import TeachingAssignment
 
 PAGE = "/divisions/services"
@@ -82,3 +84,52 @@ async def test_who_reaches_the_page(portal, world):
         assert (await portal.get(PAGE)).status_code == 403
         listing = await portal.get("/divisions")
         assert listing.status_code == 200 and "/divisions/services" not in listing.text
+
+
+async def test_teachers_without_password_are_invited_once(portal, world, sessionmaker):
+    await portal.login("principal_a")
+    created = await portal.post_form(
+        PAGE,
+        "/divisions/enseignants",
+        {"family_name": "Lefèvre", "first_name": "Anaïs", "email": "anais.lefevre@ac-creteil.fr"},
+    )
+    shown = await portal.get(created.headers["location"])
+    assert "Une invitation à choisir son mot de passe lui est envoyée par courriel." in shown.text
+    async with sessionmaker() as session, session.begin():
+        set_actor(session.sync_session, AuditActor(kind="system", id=None, label="tests"))
+        # As an STS-WEB import leaves them: accounts of the school without a password.
+        imported = StaffUser(
+            academy_id=world.academy_id,
+            login="jean.import",
+            display_name="Jean Import",
+            email="jean.import@ac-creteil.fr",
+            password_hash=None,
+            sts_id="4242",
+        )
+        session.add(imported)
+        await session.flush()
+        session.add(RoleGrant(user_id=imported.id, school_id=world.school_a, role=Role.TEACHER))
+    page = await portal.get(PAGE)
+    assert "Inviter les enseignants sans mot de passe" in page.text
+    invited = await portal.post_form(PAGE, "/divisions/enseignants/inviter", {})
+    assert invited.status_code == 303
+    # Anaïs already holds a valid link: only Jean is invited.
+    assert (
+        "1 invitation(s) envoyée(s) par courriel."
+        in (await portal.get(invited.headers["location"])).text
+    )
+    async with sessionmaker() as session:
+        recipients = list(
+            await session.scalars(select(OutboxMessage.recipient).order_by(OutboxMessage.id))
+        )
+    assert recipients == ["anais.lefevre@ac-creteil.fr", "jean.import@ac-creteil.fr"]
+    again = await portal.post_form(PAGE, "/divisions/enseignants/inviter", {})
+    assert "0 invitation(s)" in (await portal.get(again.headers["location"])).text
+
+
+async def test_only_the_principal_invites(portal, world):
+    await portal.login("registrar_a")
+    page = await portal.get(PAGE)
+    assert "Inviter les enseignants sans mot de passe" not in page.text
+    refused = await portal.post_form(PAGE, "/divisions/enseignants/inviter", {})
+    assert refused.status_code == 403
