@@ -16,7 +16,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import exists, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.auth.guard import requires
@@ -154,10 +154,13 @@ async def _known(
         ):
             if siecle_id is not None:
                 known.students[siecle_id] = student_id
-    in_school = exists().where(
-        GuardianLink.guardian_id == Guardian.id,
-        Enrollment.student_id == GuardianLink.student_id,
-        Enrollment.school_id == school_id,
+    # The guardians of the school's students, as one uncorrelated list: SQLite runs a
+    # correlated EXISTS once per guardian through every enrolment of the school, which made
+    # this read grow with the square of the school's size.
+    in_school = Guardian.id.in_(
+        select(GuardianLink.guardian_id)
+        .join(Enrollment, Enrollment.student_id == GuardianLink.student_id)
+        .where(Enrollment.school_id == school_id)
     )
     for part in chunks(sorted(file.persons)):
         for guardian in await session.scalars(
