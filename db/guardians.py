@@ -16,15 +16,18 @@ class Civility(enum.StrEnum):
 
 
 class Relationship(enum.StrEnum):
-    """Kinship of a guardian to the student, with its SIECLE code (CODE_PARENTE)."""
+    """Kinship of a guardian to the student: the codes of SIECLE's nomenclature
+    (LIENS_PARENTE/CODE_PARENTE)."""
 
     MOTHER = "10"
     FATHER = "20"
-    OTHER_FAMILY_MEMBER = "30"
+    SIBLING = "37"
+    ASCENDANT = "38"
+    OTHER_FAMILY_MEMBER = "39"
     EDUCATOR = "41"
     ASSISTANT_FAMILY = "42"
-    ASE = "37"
     TUTOR = "50"
+    ASE = "51"
     STUDENT_SELF = "70"
     OTHER = "90"
 

@@ -93,20 +93,8 @@ _EXIT_REASONS: dict[str, ExitReason] = {
     "42": ExitReason.ABROAD,
 }
 
-_RELATIONSHIPS: dict[str, Relationship] = {
-    "10": Relationship.MOTHER,
-    "20": Relationship.FATHER,
-    "30": Relationship.OTHER_FAMILY_MEMBER,
-    "37": Relationship.OTHER_FAMILY_MEMBER,  # fratrie
-    "38": Relationship.OTHER_FAMILY_MEMBER,  # ascendant
-    "39": Relationship.OTHER_FAMILY_MEMBER,
-    "41": Relationship.EDUCATOR,
-    "42": Relationship.ASSISTANT_FAMILY,
-    "50": Relationship.TUTOR,
-    "51": Relationship.ASE,
-    "70": Relationship.STUDENT_SELF,
-    "90": Relationship.OTHER,
-}
+# Codes of older nomenclatures the current one no longer has.
+_FORMER_RELATIONSHIPS: dict[str, Relationship] = {"30": Relationship.OTHER_FAMILY_MEMBER}
 
 
 def regime_kind(code: str) -> Regime | None:
@@ -140,7 +128,12 @@ def exit_reason_of(code: str) -> ExitReason:
 
 def relationship_of(code: str) -> Relationship:
     """The kinship the product records (``GuardianLink.relationship``) for a CODE_PARENTE."""
-    return _RELATIONSHIPS.get(code, Relationship.OTHER)
+    if code in _FORMER_RELATIONSHIPS:
+        return _FORMER_RELATIONSHIPS[code]
+    try:
+        return Relationship(code)
+    except ValueError:
+        return Relationship.OTHER
 
 
 def entry_category(list_name: str, code: str, national: bool | None = None) -> str | None:

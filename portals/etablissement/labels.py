@@ -47,6 +47,8 @@ EXIT_REASON = {
 RELATIONSHIP = {
     Relationship.MOTHER: "Mère",
     Relationship.FATHER: "Père",
+    Relationship.SIBLING: "Frère ou sœur",
+    Relationship.ASCENDANT: "Ascendant (grand-parent)",
     Relationship.OTHER_FAMILY_MEMBER: "Autre membre de la famille",
     Relationship.EDUCATOR: "Éducateur",
     Relationship.ASSISTANT_FAMILY: "Assistant familial",

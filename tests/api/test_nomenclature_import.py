@@ -92,7 +92,8 @@ def test_categories_follow_the_siecle_codes() -> None:
     assert exit_reason_of("30") is ExitReason.WORK
     assert exit_reason_of("43") is exit_reason_of("ZZ") is ExitReason.OTHER
     assert relationship_of("51") is Relationship.ASE
-    assert relationship_of("37") is Relationship.OTHER_FAMILY_MEMBER  # fratrie
+    assert relationship_of("37") is Relationship.SIBLING
+    assert relationship_of("30") is Relationship.OTHER_FAMILY_MEMBER  # an older code
     assert relationship_of("99") is Relationship.OTHER
     assert entry_category("scholarship_type", "1", True) == "national"
     assert entry_category("scholarship_type", "2", False) is None

@@ -330,7 +330,7 @@ async def test_an_unknown_kinship_is_taken_as_other_and_reported(world, sessionm
     principal = await world.principal(sessionmaker, "registrar_a")
     files = school_files(1)
     files.responsibilities[0] = type(files.responsibilities[0])(
-        **{**files.responsibilities[0].__dict__, "kinship_code": "39", "level": 2}
+        **{**files.responsibilities[0].__dict__, "kinship_code": "99", "level": 2}
     )
     _, guardians = await _import(sessionmaker, principal, world, files)
     assert guardians.refused == []
