@@ -264,6 +264,21 @@ async def preview_import(
 
     Whoever reaches the exchanges may try; what the file writes needs the format's own
     permission (``ImportFormat.permission``) in the school it is for."""
+    run, _planned = await _previewed(
+        session, principal, format, school_id, file_name, content, progress
+    )
+    return run
+
+
+async def _previewed(
+    session: AsyncSession,
+    principal: Principal,
+    format: ExchangeFormat,
+    school_id: int | None,
+    file_name: str,
+    content: bytes,
+    progress: Callable[[int], None] | None,
+) -> tuple[ExchangeRun, _Planned | None]:
     import_format = _import_format(format)
     school = await _school(session, principal, school_id)
     if import_format.for_a_school and school is None:
@@ -271,17 +286,14 @@ async def preview_import(
     _check_permission(principal, import_format.permission, school)
     run = _new_run(principal, format, ExchangeDirection.IMPORT, school, file_name, content)
     if len(content) > MAX_FILE_BYTES:
-        return await _refused(
-            session,
-            run,
-            ExchangeFileError(f"Le fichier dépasse {MAX_FILE_BYTES // (1024 * 1024)} Mo."),
-        )
+        too_big = ExchangeFileError(f"Le fichier dépasse {MAX_FILE_BYTES // (1024 * 1024)} Mo.")
+        return await _refused(session, run, too_big), None
     try:
         planned = await _plan(
             session, principal, import_format, school, file_name, content, progress
         )
     except ExchangeFileError as refusal:
-        return await _refused(session, run, refusal)
+        return await _refused(session, run, refusal), None
     await _abandon_previews(session, run)
     run.school_year_id = planned.year.id if planned.year else None
     run.state = ExchangeState.PREVIEWED
@@ -292,7 +304,7 @@ async def preview_import(
     await session.flush()
     session.add(ExchangeFile(run_id=run.id, content=content))
     await session.flush()
-    return run
+    return run, planned
 
 
 async def _refused(
@@ -356,13 +368,25 @@ async def apply_import(
         # The file was read at preview: only a change of the académie (its year closed)
         # refuses it now.
         raise ValidationFailed.single("run_id", "REFUSED", refusal.message) from None
+    return await _applied(session, principal, run, import_format, planned)
+
+
+async def _applied(
+    session: AsyncSession,
+    principal: Principal,
+    run: ExchangeRun,
+    import_format: ImportFormat,
+    planned: _Planned,
+) -> ExchangeRun:
     await import_format.apply(session, principal, planned.plan)
+    stored = await session.get(ExchangeFile, run.id)
     run.state = ExchangeState.APPLIED
     run.finished_at = clock.now()
     run.counts = planned.plan.counts()
     run.error_count = len(planned.problems)
     run.report = _report(planned)
-    await session.delete(stored)
+    if stored is not None:
+        await session.delete(stored)
     await session.flush()
     return run
 
@@ -377,11 +401,15 @@ async def import_file(
     content: bytes,
     progress: Callable[[int], None] | None = None,
 ) -> ExchangeRun:
-    """Preview and apply at once (the CLI's ``--apply``); a refused file is not applied."""
-    run = await preview_import(session, principal, format, school_id, file_name, content, progress)
-    if run.state != ExchangeState.PREVIEWED:
+    """Preview and apply at once (the CLI's ``--apply``); a refused file is not applied. The
+    preview's plan is applied as it is: nothing can change between the two in one
+    transaction, so the file is read and planned once."""
+    run, planned = await _previewed(
+        session, principal, format, school_id, file_name, content, progress
+    )
+    if planned is None:
         return run
-    return await apply_import(session, principal, run.id, progress)
+    return await _applied(session, principal, run, _import_format(format), planned)
 
 
 @requires(Permission.EXCHANGES_READ)
