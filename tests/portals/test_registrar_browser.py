@@ -39,7 +39,7 @@ async def test_move_a_student_to_another_class_mef_and_regime(browser_page, worl
     page = browser_page
     await _sign_in(page, "registrar_a")
     await page.goto(f"/eleves/{world.students['noah']}")
-    await page.get_by_role("link", name="Changer de classe, de MEF ou de régime").click()
+    await page.get_by_role("link", name="Modifier la scolarité").click()
     await expect(page.locator("h1")).to_have_text("Modifier la scolarité de l'élève")
     await assert_accessible(page)
 
