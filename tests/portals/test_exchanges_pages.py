@@ -190,3 +190,26 @@ async def test_too_big_files_are_refused(portal, world: World):
     # Within the body limit but past the domain's bound (32 MiB): a refused run says so.
     run_id, page_text = await _upload(portal, "gros.zip", b"0" * (MAX_FILE_BYTES + 10))
     assert run_id and "Le fichier dépasse 32 Mo." in page_text
+
+
+async def test_the_academy_administrator_loads_the_schools_csv(portal, world: World, sessionmaker):
+    """The académie's own files (schools, nomenclatures) on the same screen, for its
+    administrator, who works without a school."""
+    await portal.login("admin")
+    page = html.unescape((await portal.get("/echanges")).text)
+    assert "Établissements de l'académie (CSV)" in page
+    assert "Nomenclatures (BEE_NOMENCLATURES, SIECLE)" in page
+    assert "Élèves (BEE_ELEVES, SIECLE)" not in page
+    content = (
+        "uai;nom;nature;secteur;code_postal;commune;zone\n"
+        f"{uai('0750654')};Lycée Condorcet;LGT;public;75009;Paris;C\n"
+        "0750655A;Lycée X;LGT;;75009;Paris;\n"
+    ).encode("cp1252")
+    run_id, page = await _upload(portal, "etablissements.csv", content, "schools_csv")
+    assert run_id, page
+    assert "En attente d'application" in page and "Colonne uai" in page
+    applied = await portal.post_form(f"/echanges/{run_id}", f"/echanges/{run_id}/appliquer", {})
+    assert applied.status_code == 303
+    assert "Import appliqué." in html.unescape((await portal.get(applied.headers["location"])).text)
+    listing = html.unescape((await portal.get("/etablissements")).text)
+    assert "Lycée Condorcet" in listing
