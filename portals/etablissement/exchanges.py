@@ -245,10 +245,21 @@ def _render_run(
         count_rows=count_rows,
         kind_labels=KIND_LABELS,
         action_labels=ACTION_LABELS,
-        can_apply=run.state == ExchangeState.PREVIEWED,
+        can_apply=import_format.applicable(run) if import_format else False,
+        blocked=run.state == ExchangeState.PREVIEWED
+        and import_format is not None
+        and not import_format.applicable(run),
+        new_teachers=_new_teachers(run),
         message=page.request.query_params.get("message"),
         refusal=refusal,
     )
+
+
+def _new_teachers(run: ExchangeRun) -> int:
+    """Teacher accounts an applied STS-WEB import created: they have no password yet."""
+    if run.format != ExchangeFormat.STRUCTURES or run.state != ExchangeState.APPLIED:
+        return 0
+    return int(run.counts.get("teacher", {}).get("created", 0))
 
 
 async def _run_of(page: Page) -> ExchangeRun:

@@ -213,3 +213,58 @@ async def test_the_academy_administrator_loads_the_schools_csv(portal, world: Wo
     assert "Import appliqué." in html.unescape((await portal.get(applied.headers["location"])).text)
     listing = html.unescape((await portal.get("/etablissements")).text)
     assert "Lycée Condorcet" in listing
+
+
+async def test_an_sts_import_points_to_the_teachers_to_invite(portal, world: World):
+    from datetime import date
+
+    from exchanges.records import DivisionRecord, FileHeader, ServiceRecord, TeacherRecord
+    from exchanges.sts_writing import structures_bytes
+    from exchanges.xml_writing import structures_file_name, zipped
+
+    header = FileHeader("STS_EDT", None, uai("0930001"), 2026, date(2026, 9, 1))
+    data = structures_bytes(
+        header,
+        [
+            DivisionRecord(
+                "6C",
+                "6e C",
+                24,
+                ("10010012110",),
+                (ServiceRecord("030201", ("77",)),),
+            )
+        ],
+        [],
+        [TeacherRecord("77", "epp", "Mme", "NGUYEN", "Anh", "anh.nguyen@example.fr")],
+    )
+    await portal.login("principal_a")
+    name, content = zipped(structures_file_name(uai("0930001"), 2026), data)
+    run_id, page = await _upload(portal, name, content, "sts_edt")
+    assert run_id, page
+    applied = await portal.post_form(f"/echanges/{run_id}", f"/echanges/{run_id}/appliquer", {})
+    assert applied.status_code == 303, html.unescape(applied.text)[-3000:]
+    page = html.unescape((await portal.get(applied.headers["location"])).text)
+    assert "1 compte(s) enseignant(s) créé(s) sans mot de passe" in page
+    assert 'href="/divisions/services#invitations"' in page
+
+
+async def test_structures_with_a_refused_record_cannot_be_applied(portal, world: World):
+    from datetime import date
+
+    from exchanges.records import DivisionRecord, FileHeader, ServiceRecord
+    from exchanges.sts_writing import structures_bytes
+    from exchanges.xml_writing import structures_file_name, zipped
+
+    header = FileHeader("STS_EDT", None, uai("0930001"), 2026, date(2026, 9, 1))
+    # The service names a teacher the file does not list.
+    division = DivisionRecord(
+        "6C", "6e C", 24, ("10010012110",), (ServiceRecord("030201", ("9",)),)
+    )
+    data = structures_bytes(header, [division], [], [])
+    await portal.login("principal_a")
+    run_id, page = await _upload(
+        portal, *zipped(structures_file_name(uai("0930001"), 2026), data), "sts_edt"
+    )
+    assert run_id, page
+    assert "Ce fichier ne peut pas être appliqué" in page
+    assert "Appliquer l'import" not in page

@@ -174,6 +174,7 @@ register_import(
         read_structures,
         _plan_structures,
         _apply_structures,
+        all_or_nothing=True,
     )
 )
 

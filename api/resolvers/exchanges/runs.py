@@ -86,6 +86,15 @@ class ImportFormat:
     # A file of a school year (ANNEE_SCOLAIRE), which must be open in the académie; else a
     # file of no year (the académie's list of schools).
     yearly: bool = True
+    # Applied whole or not at all: a refused record stops it (structures refer to each
+    # other), where the other formats leave the refused records out.
+    all_or_nothing: bool = False
+
+    def applicable(self, run: ExchangeRun) -> bool:
+        """Whether a run of this format can be applied as it was previewed."""
+        return run.state == ExchangeState.PREVIEWED and not (
+            self.all_or_nothing and run.error_count
+        )
 
 
 # Filled by the modules that own each format (``register_import``), so that this module does
