@@ -24,6 +24,11 @@ from api.resolvers import audit, enrollments
 from api.resolvers.addresses import household_of_student, parse_address, write_address
 from api.resolvers.audit import attribute_to_student_school
 from api.resolvers.fields import FieldParser
+from api.resolvers.guardians import (
+    check_new_student_guardians,
+    guardian_homes,
+    link_new_student_guardians,
+)
 from api.resolvers.ine_conflicts import flag_conflicts, other_holders
 from api.resolvers.student_cards import (
     STUDENT_CARDS,
@@ -368,12 +373,29 @@ async def create_student(
     identity: dict[str, Any],
     enrollment: dict[str, Any],
     confirm_duplicate: bool = False,
+    address: Any = None,
+    guardians: list[dict[str, Any]] | None = None,
 ) -> Student:
-    """A new student is always created with an enrolment in one of the caller's schools.
+    """A new student is always created with an enrolment in one of the caller's schools,
+    with his address and his guardians when given (see
+    ``guardians.check_new_student_guardians``): all of it or nothing.
 
     One that looks like a student already known to the académie is created only once the
     caller has confirmed it is another child (``confirm_duplicate``)."""
-    values = parse_identity(identity)
+    errors: list[FieldError] = []
+    values: dict[str, Any] = {}
+    address_values = None
+    try:
+        values = parse_identity(identity)
+    except ValidationFailed as exc:
+        errors.extend(exc.errors)
+    try:
+        address_values = parse_address(address)
+    except ValidationFailed as exc:
+        errors.extend(exc.errors)
+    errors.extend(check_new_student_guardians(guardians or [], address_values))
+    if errors:
+        raise ValidationFailed(errors)
     if not confirm_duplicate and await _probable_duplicate(session, principal, values):
         raise ValidationFailed.single("confirm_duplicate", "PROBABLE_DUPLICATE", PROBABLE_DUPLICATE)
     holders = await other_holders(session, principal, values["ine"], None)
@@ -385,6 +407,16 @@ async def create_student(
     session.add(student)
     await session.flush()
     await enrollments.create_enrollment(session, principal, student, enrollment)
+    if address_values is not None:
+        # Shared with an existing guardian he lives with when written alike (a sibling's home).
+        await write_address(
+            session,
+            student,
+            address_values,
+            household=await guardian_homes(session, principal, guardians or []),
+        )
+    if guardians:
+        await link_new_student_guardians(session, principal, student, guardians)
     if holders:
         await flag_conflicts(session, values["ine"], student.id, holders)
     return student
