@@ -593,7 +593,7 @@ async def cancel_departure(
     return enrollment
 
 
-async def _certificate_facts(
+async def certificate_facts(
     session: AsyncSession, enrollments: list[Enrollment]
 ) -> list[CertificateFacts]:
     if not enrollments:
@@ -662,7 +662,7 @@ async def enrollment_certificate(
     )
     if enrollment is None:
         raise NotFound("Enrollment", student_id)
-    [facts] = await _certificate_facts(session, [enrollment])
+    [facts] = await certificate_facts(session, [enrollment])
     record_access(
         session, principal, "export", Student.__tablename__, student_id, school_id, CERTIFICATE
     )
@@ -704,7 +704,7 @@ async def division_certificates(
         division.school_id,
         CERTIFICATE | {"students": len(enrollments)},
     )
-    facts = await _certificate_facts(session, enrollments)
+    facts = await certificate_facts(session, enrollments)
     return write_certificates(
         [f.certificate(today) for f in facts], f"Certificats de scolarité — {division.code}"
     )
