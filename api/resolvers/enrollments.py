@@ -20,8 +20,8 @@ from api.resolvers.fields import FieldParser
 from api.resolvers.nomenclatures import entries
 from core import clock
 from core.errors import FieldError, NotFound, ValidationFailed
-from db.enrollments import Enrollment, EnrollmentGroup, ExitReason, Regime
-from db.nomenclatures import Mef, NomenclatureList, SchoolMef
+from db.enrollments import Enrollment, EnrollmentGroup, EnrollmentOption, ExitReason, Regime
+from db.nomenclatures import Mef, MefSubject, NomenclatureList, SchoolMef, SchoolSubject
 from db.schools import School, SchoolYear, SchoolYearState, is_valid_uai
 from db.structures import Division, DivisionMef, Group
 from db.students import Sex, Student
@@ -195,6 +195,69 @@ def _group_ids(raw: Any) -> list[int]:
         ) from exc
 
 
+def _option_ids(raw: Any) -> list[int]:
+    if raw in (None, ""):
+        return []
+    if isinstance(raw, str):
+        raw = [part for part in raw.split(",") if part.strip()]
+    try:
+        return [int(g) for g in raw]
+    except (TypeError, ValueError) as exc:
+        raise ValidationFailed.single(
+            "option_ids", "INVALID", "Les options indiquées ne sont pas valides."
+        ) from exc
+
+
+# How an option is elected when the MEF's programme does not say (SIECLE MODALITE_ELECTION
+# "F": facultative).
+OPTIONAL = "F"
+MAX_OPTIONS = 12
+
+
+async def _option_modalities(
+    session: AsyncSession,
+    errors: list[FieldError],
+    subject_ids: list[int],
+    school_id: int,
+    mef_id: int,
+) -> dict[int, str]:
+    """Each elected subject's modality: a subject of the MEF's programme (the modality it
+    has there) or one the school teaches; any other is refused."""
+    if not subject_ids:
+        return {}
+    if len(subject_ids) > MAX_OPTIONS:
+        errors.append(
+            FieldError("option_ids", "TOO_MANY", f"Un élève suit {MAX_OPTIONS} options au plus.")
+        )
+        return {}
+    modalities: dict[int, str] = {}
+    for subject_id, modality in await session.execute(
+        select(MefSubject.subject_id, MefSubject.election_modality)
+        .where(MefSubject.mef_id == mef_id, MefSubject.subject_id.in_(subject_ids))
+        .order_by(MefSubject.election_modality)
+    ):
+        modalities.setdefault(subject_id, modality)
+    taught = set(
+        await session.scalars(
+            select(SchoolSubject.subject_id).where(
+                SchoolSubject.school_id == school_id, SchoolSubject.subject_id.in_(subject_ids)
+            )
+        )
+    )
+    for subject_id in subject_ids:
+        if subject_id not in modalities and subject_id in taught:
+            modalities[subject_id] = OPTIONAL
+    if set(subject_ids) - set(modalities):
+        errors.append(
+            FieldError(
+                "option_ids",
+                "NOT_FOUND",
+                "Une des options n'est ni au programme du MEF ni enseignée dans l'établissement.",
+            )
+        )
+    return modalities
+
+
 async def _regime(
     session: AsyncSession, p: FieldParser, year: SchoolYear | None, value: Any
 ) -> tuple[Regime | None, str | None]:
@@ -263,6 +326,8 @@ async def create_enrollment(
                 f"Le MEF {mef.short_label} n'est pas proposé par l'établissement.",
             )
     group_ids = _group_ids(data.get("group_ids"))
+    # The order given is the options' rank.
+    option_ids = list(dict.fromkeys(_option_ids(data.get("option_ids"))))
     p.raise_if_errors()
     assert (
         school is not None
@@ -276,6 +341,7 @@ async def create_enrollment(
     if division_id is not None:
         await _check_division(session, errors, division_id, school.id, year.id, mef.id)
     await _check_groups(session, errors, group_ids, school.id, year.id)
+    modalities = await _option_modalities(session, errors, option_ids, school.id, mef.id)
     open_elsewhere = await session.scalar(
         select(School.name)
         .join(Enrollment, Enrollment.school_id == School.id)
@@ -310,6 +376,15 @@ async def create_enrollment(
     session.add(enrollment)
     await session.flush()
     session.add_all(EnrollmentGroup(enrollment_id=enrollment.id, group_id=g) for g in group_ids)
+    session.add_all(
+        EnrollmentOption(
+            enrollment_id=enrollment.id,
+            subject_id=subject_id,
+            rank=rank,
+            election_modality=modalities[subject_id],
+        )
+        for rank, subject_id in enumerate(option_ids, start=1)
+    )
     await session.flush()
     return enrollment
 
@@ -518,7 +593,7 @@ async def cancel_departure(
     return enrollment
 
 
-async def _certificate_facts(
+async def certificate_facts(
     session: AsyncSession, enrollments: list[Enrollment]
 ) -> list[CertificateFacts]:
     if not enrollments:
@@ -587,7 +662,7 @@ async def enrollment_certificate(
     )
     if enrollment is None:
         raise NotFound("Enrollment", student_id)
-    [facts] = await _certificate_facts(session, [enrollment])
+    [facts] = await certificate_facts(session, [enrollment])
     record_access(
         session, principal, "export", Student.__tablename__, student_id, school_id, CERTIFICATE
     )
@@ -629,7 +704,7 @@ async def division_certificates(
         division.school_id,
         CERTIFICATE | {"students": len(enrollments)},
     )
-    facts = await _certificate_facts(session, enrollments)
+    facts = await certificate_facts(session, enrollments)
     return write_certificates(
         [f.certificate(today) for f in facts], f"Certificats de scolarité — {division.code}"
     )

@@ -8,14 +8,14 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
-from sqlalchemy import select
+from sqlalchemy import exists, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.auth.field_permissions import hide_unpermitted, restricted_to
 from api.auth.guard import requires
 from api.auth.permissions import Permission
 from api.auth.principal import Principal
-from api.auth.scopes import guardian_clause, student_clause, student_in_reach
+from api.auth.scopes import enrollment_clause, guardian_clause, student_clause, student_in_reach
 from api.resolvers.addresses import (
     ADDRESS_COLUMNS,
     AddressCard,
@@ -28,8 +28,9 @@ from api.resolvers.addresses import (
 )
 from api.resolvers.audit import attribute_to_student_school
 from api.resolvers.fields import FieldParser
-from core.errors import NotFound, ValidationFailed
+from core.errors import FieldError, NotFound, ValidationFailed
 from db.addresses import Address
+from db.enrollments import Enrollment
 from db.guardians import Civility, Guardian, GuardianLink, Relationship
 from db.students import Student
 
@@ -46,8 +47,11 @@ GUARDIAN_FIELDS = (
     "phone_mobile",
     "phone_work",
     "email",
+    "profession_code",
 )
-CONTACT_FIELDS = GUARDIAN_FIELDS[4:]
+CONTACT_FIELDS = GUARDIAN_FIELDS[4:8]
+# A PCS code of the professions' nomenclature (CODE_PROFESSION: "10", "21"... "99").
+PROFESSION_PATTERN = re.compile(r"^[0-9A-Z]{1,3}$")
 # Besides the fields: ``address`` (an address input, None clears it) and ``moves_out`` (see
 # ``api.resolvers.addresses``).
 ADDRESS_CHANGES = ("address", "moves_out")
@@ -200,6 +204,13 @@ def parse_guardian(data: dict[str, Any]) -> dict[str, Any]:
             pattern_hint=" (ex. prenom.nom@exemple.fr)",
         ),
     }
+    values["profession_code"] = p.text(
+        "profession_code",
+        "La profession",
+        max_length=3,
+        pattern=PROFESSION_PATTERN,
+        pattern_hint=" (code de la nomenclature des professions)",
+    )
     if values["email"]:
         values["email"] = values["email"].lower()
     p.raise_if_errors()
@@ -483,3 +494,200 @@ async def guardian_link_card(
     """The card of a link the caller has just written."""
     [cards] = await guardian_cards_for_students(session, principal, [link.student_id])
     return next(card for card in cards if card.id == link.id)
+
+
+MAX_FOUND = 20
+
+
+@dataclass(frozen=True)
+class GuardianMatch:
+    """A guardian found to be linked to a new student (a sibling's parent): only what tells
+    him apart from a namesake, his name and his town."""
+
+    id: int
+    civility: Civility
+    family_name: str
+    first_name: str
+    city: str | None
+
+
+@requires(Permission.STUDENTS_WRITE)
+async def find_guardians(
+    session: AsyncSession, principal: Principal, school_id: int, name: str
+) -> list[GuardianMatch]:
+    """The guardians of the school's students whose family (or usage) name starts with
+    ``name`` (at least 2 letters), by name; at most ``MAX_FOUND``. The town is shown only to
+    a caller who may read the guardians' contacts."""
+    text = " ".join((name or "").split())[:100]
+    if len(text) < 2:
+        raise ValidationFailed.single(
+            "name", "TOO_SHORT", "Saisissez au moins 2 lettres du nom du responsable."
+        )
+    pattern = text.upper().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+    in_school = exists().where(
+        GuardianLink.guardian_id == Guardian.id,
+        exists().where(
+            Enrollment.student_id == GuardianLink.student_id,
+            Enrollment.school_id == school_id,
+            enrollment_clause(principal, Permission.STUDENTS_WRITE),
+        ),
+    )
+    rows = await session.execute(
+        select(Guardian.id, Guardian.civility, Guardian.family_name, Guardian.first_name, Address)
+        .outerjoin(Address, Address.id == Guardian.address_id)
+        .where(
+            in_school,
+            or_(
+                func.upper(Guardian.family_name).like(pattern, escape="\\"),
+                func.upper(Guardian.usage_name).like(pattern, escape="\\"),
+            ),
+        )
+        .order_by(Guardian.family_name, Guardian.first_name, Guardian.id)
+        .limit(MAX_FOUND)
+    )
+    contacts = principal.has(Permission.GUARDIAN_CONTACTS_READ)
+    return [
+        GuardianMatch(
+            id=guardian_id,
+            civility=civility,
+            family_name=family_name,
+            first_name=first_name,
+            city=(address.city or address.foreign_city) if contacts and address else None,
+        )
+        for guardian_id, civility, family_name, first_name, address in rows
+    ]
+
+
+MAX_NEW_STUDENT_GUARDIANS = 4
+
+
+def _numbered(errors: list[FieldError], index: int) -> list[FieldError]:
+    """The errors of the ``index``-th guardian of a new student, named ``guardians.N.field``
+    and saying which guardian (the form numbers them from 1)."""
+    return [
+        FieldError(f"guardians.{index}.{e.field}", e.code, f"Responsable {index + 1} — {e.message}")
+        for e in errors
+    ]
+
+
+def check_new_student_guardians(
+    guardians: list[dict[str, Any]], student_address: dict[str, Any] | None
+) -> list[FieldError]:
+    """Every error of the guardians given with a new student, before anything is written.
+
+    Each is a link's fields (``responsibility``, ``relationship``...) with either
+    ``guardian_id`` (an existing guardian) or ``new_guardian`` (his fields, with ``address``
+    or ``same_address``: the student's)."""
+    errors: list[FieldError] = []
+    if len(guardians) > MAX_NEW_STUDENT_GUARDIANS:
+        return [
+            FieldError(
+                "guardians",
+                "TOO_MANY",
+                f"Un élève est inscrit avec {MAX_NEW_STUDENT_GUARDIANS} responsables au plus.",
+            )
+        ]
+    ranks: set[int] = set()
+    chosen: set[int] = set()
+    for index, given in enumerate(guardians):
+        own: list[FieldError] = []
+        try:
+            link = parse_link(given)
+        except ValidationFailed as exc:
+            own.extend(exc.errors)
+            link = {"legal_rank": None}
+        rank = link["legal_rank"]
+        if rank is not None:
+            if rank in ranks:
+                own.append(
+                    FieldError(
+                        "responsibility", "TAKEN", f"Un autre responsable est déjà légal {rank}."
+                    )
+                )
+            ranks.add(rank)
+        guardian_id, new = given.get("guardian_id"), given.get("new_guardian")
+        if (guardian_id is None) == (new is None):
+            own.append(
+                FieldError(
+                    "guardian_id",
+                    "REQUIRED",
+                    "Choisissez un responsable existant ou saisissez un nouveau responsable.",
+                )
+            )
+        elif guardian_id is not None:
+            if guardian_id in chosen:
+                own.append(
+                    FieldError("guardian_id", "DUPLICATE", "Ce responsable est déjà indiqué.")
+                )
+            chosen.add(guardian_id)
+        elif isinstance(new, dict):
+            same = bool(new.get("same_address"))
+            if same and student_address is None:
+                own.append(
+                    FieldError(
+                        "same_address",
+                        "REQUIRED",
+                        "L'adresse de l'élève n'est pas renseignée : saisissez celle du "
+                        "responsable.",
+                    )
+                )
+            try:
+                parse_guardian_and_address(new, not same and "address" in new)
+            except ValidationFailed as exc:
+                own.extend(exc.errors)
+        errors.extend(_numbered(own, index))
+    return errors
+
+
+@requires(Permission.STUDENTS_WRITE)
+async def link_new_student_guardians(
+    session: AsyncSession,
+    principal: Principal,
+    student: Student,
+    guardians: list[dict[str, Any]],
+) -> None:
+    """Links the guardians given with a new student (checked by
+    ``check_new_student_guardians``); an error still names the guardian it is about."""
+    for index, given in enumerate(guardians):
+        link = {name: given[name] for name in LINK_FIELDS if name in given}
+        new = given.get("new_guardian")
+        same = new is not None and bool(new.get("same_address"))
+        if new is not None:
+            new = {
+                k: v
+                for k, v in new.items()
+                if k != "same_address" and not (same and k == "address")
+            }
+        try:
+            created = await link_guardian(
+                session, principal, student.id, link, given.get("guardian_id"), new
+            )
+        except ValidationFailed as exc:
+            raise ValidationFailed(_numbered(exc.errors, index)) from None
+        if same:
+            guardian = await session.get(Guardian, created.guardian_id)
+            assert guardian is not None
+            guardian.address_id = student.address_id
+    await session.flush()
+
+
+async def guardian_homes(
+    session: AsyncSession, principal: Principal, guardians: list[dict[str, Any]]
+) -> list[int | None]:
+    """The addresses of the existing guardians a new student will live with (the caller may
+    write their children's records: checked again when each is linked)."""
+    ids = [
+        g["guardian_id"]
+        for g in guardians
+        if isinstance(g.get("guardian_id"), int) and g.get("lives_with", True) not in (False, "0")
+    ]
+    if not ids:
+        return []
+    return list(
+        await session.scalars(
+            select(Guardian.address_id).where(
+                Guardian.id.in_(ids),
+                guardian_clause(principal, Guardian.id, Permission.STUDENTS_WRITE),
+            )
+        )
+    )

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
@@ -20,6 +20,7 @@ from db.enrollments import Enrollment, ExitReason, Regime
 from db.guardians import Relationship
 from db.nomenclatures import (
     Mef,
+    MefSubject,
     NomenclatureEntry,
     NomenclatureList,
     SchoolMef,
@@ -65,6 +66,28 @@ async def list_subjects(
             SchoolSubject.school_id == school_id
         )
     return list(await session.scalars(query))
+
+
+@requires(Permission.NOMENCLATURES_READ)
+async def option_subjects(
+    session: AsyncSession, principal: Principal, school_id: int
+) -> list[Subject]:
+    """The subjects a student of the school may elect: those the school teaches and those of
+    the programmes of its MEFs."""
+    await _check_school(session, principal, school_id)
+    taught = select(SchoolSubject.subject_id).where(SchoolSubject.school_id == school_id)
+    in_programmes = (
+        select(MefSubject.subject_id)
+        .join(SchoolMef, SchoolMef.mef_id == MefSubject.mef_id)
+        .where(SchoolMef.school_id == school_id)
+    )
+    return list(
+        await session.scalars(
+            select(Subject)
+            .where(or_(Subject.id.in_(taught), Subject.id.in_(in_programmes)))
+            .order_by(Subject.short_label, Subject.code)
+        )
+    )
 
 
 async def mefs_with_ids(session: AsyncSession, mef_ids: list[int]) -> list[Mef]:

@@ -19,11 +19,24 @@ from api.auth.guard import requires
 from api.auth.permissions import Permission
 from api.auth.principal import PermissionDenied, Principal
 from api.auth.read_audit import record_access
-from api.auth.scopes import enrollment_clause, student_in_reach
-from api.resolvers import audit, enrollments
-from api.resolvers.addresses import household_of_student, parse_address, write_address
+from api.auth.scopes import enrollment_clause, get_in_reach, student_in_reach
+from api.resolvers import audit, enrollments, nomenclatures
+from api.resolvers.addresses import (
+    addresses_with_ids,
+    household_of_student,
+    parse_address,
+    postal_lines,
+    write_address,
+)
 from api.resolvers.audit import attribute_to_student_school
 from api.resolvers.fields import FieldParser
+from api.resolvers.guardians import (
+    Responsibility,
+    check_new_student_guardians,
+    guardian_cards_for_students,
+    guardian_homes,
+    link_new_student_guardians,
+)
 from api.resolvers.ine_conflicts import flag_conflicts, other_holders
 from api.resolvers.student_cards import (
     STUDENT_CARDS,
@@ -32,11 +45,15 @@ from api.resolvers.student_cards import (
     student_cards,
 )
 from core import clock
-from core.errors import FieldError, StaleVersion, ValidationFailed
+from core.errors import FieldError, NotFound, StaleVersion, ValidationFailed
 from db.audit import set_actor
-from db.enrollments import Enrollment, EnrollmentGroup
-from db.schools import School
+from db.enrollments import Enrollment, EnrollmentGroup, EnrollmentOption, Regime
+from db.guardians import Relationship
+from db.nomenclatures import Subject
+from db.schools import School, SchoolYear
+from db.structures import Division
 from db.students import Sex, Student, search_key
+from documents.information_sheets import InformationSheet, SheetPart, write_information_sheets
 
 MAX_PAGE_SIZE = 500
 INE_PATTERN = re.compile(r"^(\d{10}[A-Z]|\d{9}[A-Z0-9]{2})$")
@@ -368,12 +385,29 @@ async def create_student(
     identity: dict[str, Any],
     enrollment: dict[str, Any],
     confirm_duplicate: bool = False,
+    address: Any = None,
+    guardians: list[dict[str, Any]] | None = None,
 ) -> Student:
-    """A new student is always created with an enrolment in one of the caller's schools.
+    """A new student is always created with an enrolment in one of the caller's schools,
+    with his address and his guardians when given (see
+    ``guardians.check_new_student_guardians``): all of it or nothing.
 
     One that looks like a student already known to the académie is created only once the
     caller has confirmed it is another child (``confirm_duplicate``)."""
-    values = parse_identity(identity)
+    errors: list[FieldError] = []
+    values: dict[str, Any] = {}
+    address_values = None
+    try:
+        values = parse_identity(identity)
+    except ValidationFailed as exc:
+        errors.extend(exc.errors)
+    try:
+        address_values = parse_address(address)
+    except ValidationFailed as exc:
+        errors.extend(exc.errors)
+    errors.extend(check_new_student_guardians(guardians or [], address_values))
+    if errors:
+        raise ValidationFailed(errors)
     if not confirm_duplicate and await _probable_duplicate(session, principal, values):
         raise ValidationFailed.single("confirm_duplicate", "PROBABLE_DUPLICATE", PROBABLE_DUPLICATE)
     holders = await other_holders(session, principal, values["ine"], None)
@@ -385,6 +419,16 @@ async def create_student(
     session.add(student)
     await session.flush()
     await enrollments.create_enrollment(session, principal, student, enrollment)
+    if address_values is not None:
+        # Shared with an existing guardian he lives with when written alike (a sibling's home).
+        await write_address(
+            session,
+            student,
+            address_values,
+            household=await guardian_homes(session, principal, guardians or []),
+        )
+    if guardians:
+        await link_new_student_guardians(session, principal, student, guardians)
     if holders:
         await flag_conflicts(session, values["ine"], student.id, holders)
     return student
@@ -449,3 +493,227 @@ async def update_student(
     if holders:
         await flag_conflicts(session, values["ine"], student.id, holders)
     return student
+
+
+INFORMATION_SHEET = {"document": "fiche_de_renseignements"}
+# The sheet speaks French to the family (the portal's labels are the portal's).
+_REGIMES = {
+    Regime.EXTERNE: "Externe",
+    Regime.DEMI_PENSIONNAIRE: "Demi-pensionnaire",
+    Regime.INTERNE: "Interne",
+}
+_RELATIONSHIPS = {
+    Relationship.MOTHER: "Mère",
+    Relationship.FATHER: "Père",
+    Relationship.OTHER_FAMILY_MEMBER: "Autre membre de la famille",
+    Relationship.EDUCATOR: "Éducateur",
+    Relationship.ASSISTANT_FAMILY: "Assistant familial",
+    Relationship.ASE: "Aide sociale à l'enfance",
+    Relationship.TUTOR: "Tuteur",
+    Relationship.STUDENT_SELF: "Élève lui-même",
+    Relationship.OTHER: "Autre lien",
+}
+_RESPONSIBILITIES = {
+    Responsibility.LEGAL_1: "Responsable légal 1",
+    Responsibility.LEGAL_2: "Responsable légal 2",
+    Responsibility.OTHER: "Autre responsable",
+}
+
+
+def _postal(address: Any) -> str:
+    lines = postal_lines(address)
+    return "\n".join(lines) if lines else ""
+
+
+def _yes(value: bool) -> str:
+    return "Oui" if value else "Non"
+
+
+async def _information_sheets(
+    session: AsyncSession, principal: Principal, rows: list[Enrollment]
+) -> list[InformationSheet]:
+    facts = await enrollments.certificate_facts(session, rows)
+    years = {
+        y.id: y
+        for y in await session.scalars(
+            select(SchoolYear).where(SchoolYear.id.in_({e.school_year_id for e in rows}))
+        )
+    }
+    groups = await enrollments.groups_for_enrollments(session, [e.id for e in rows])
+    options: dict[int, list[str]] = {}
+    for enrollment_id, label in await session.execute(
+        select(EnrollmentOption.enrollment_id, Subject.short_label)
+        .join(Subject, Subject.id == EnrollmentOption.subject_id)
+        .where(EnrollmentOption.enrollment_id.in_([e.id for e in rows]))
+        .order_by(EnrollmentOption.rank)
+    ):
+        options.setdefault(enrollment_id, []).append(label)
+    homes = await addresses_with_ids(session, [f.student.address_id for f in facts])
+    links = await guardian_cards_for_students(session, principal, [e.student_id for e in rows])
+    today = clock.today()
+    sheets = []
+    for enrollment, fact, group_list, guardians in zip(rows, facts, groups, links, strict=True):
+        student, school = fact.student, fact.school
+        regime = _REGIMES[enrollment.regime]
+        if enrollment.regime_code:
+            for entry in await nomenclatures.entries(
+                session, "regime", years[enrollment.school_year_id].start_year
+            ):
+                if entry.code == enrollment.regime_code:
+                    regime = entry.long_label or entry.short_label
+        born_in = student.birth_city or (
+            f"commune INSEE {student.birth_commune_code}" if student.birth_commune_code else ""
+        )
+        school_town = " ".join(p for p in (school.postal_code, school.city) if p)
+        sheets.append(
+            InformationSheet(
+                school_lines=[
+                    school.name,
+                    *([school.address_line] if school.address_line else []),
+                    *([school_town] if school_town else []),
+                    f"UAI {school.uai}",
+                ],
+                year_label=fact.year_label,
+                student=SheetPart(
+                    "Élève",
+                    [
+                        ("Nom de famille", student.family_name.upper()),
+                        ("Nom d'usage", (student.usage_name or "").upper()),
+                        (
+                            "Prénoms",
+                            " ".join(
+                                n
+                                for n in (
+                                    student.first_name,
+                                    student.first_name_2,
+                                    student.first_name_3,
+                                )
+                                if n
+                            ),
+                        ),
+                        ("Sexe", "Féminin" if student.sex is Sex.F else "Masculin"),
+                        ("Date de naissance", f"{student.birth_date:%d/%m/%Y}"),
+                        ("Lieu de naissance", born_in),
+                        ("Pays de naissance", student.birth_country_code),
+                        ("INE", student.ine or ""),
+                        ("Adresse", _postal(homes.get(student.address_id or 0))),
+                    ],
+                ),
+                schooling=SheetPart(
+                    "Scolarité",
+                    [
+                        ("MEF", fact.mef_label),
+                        ("Division", fact.division_code or ""),
+                        ("Groupes", ", ".join(g.code for g in group_list)),
+                        ("Régime", regime),
+                        ("Options", ", ".join(options.get(enrollment.id, []))),
+                        ("Entrée le", f"{enrollment.entry_date:%d/%m/%Y}"),
+                    ],
+                ),
+                guardians=[
+                    SheetPart(
+                        f"{_RESPONSIBILITIES[link.responsibility]} — "
+                        f"{_RELATIONSHIPS.get(link.relationship, 'Autre lien')}",
+                        [
+                            (
+                                "Nom et prénom",
+                                f"{g.civility.value} {g.family_name.upper()} {g.first_name}",
+                            ),
+                            ("Adresse", _postal(g.address)),
+                            ("Téléphone portable", g.phone_mobile or ""),
+                            ("Téléphone du domicile", g.phone_home or ""),
+                            ("Téléphone professionnel", g.phone_work or ""),
+                            ("Adresse électronique", g.email or ""),
+                            (
+                                "Vit avec l'élève / reçoit le courrier / paie les frais",
+                                " / ".join(
+                                    _yes(v)
+                                    for v in (link.lives_with, link.receives_mail, link.pays_fees)
+                                ),
+                            ),
+                        ],
+                    )
+                    for link in guardians
+                    for g in [link.guardian]
+                ],
+                place_and_date=f"édité le {today:%d/%m/%Y}",
+            )
+        )
+    return sheets
+
+
+# Identity and the guardians' contacts: the sheet asks for both permissions.
+@requires(Permission.GUARDIAN_CONTACTS_READ)
+@requires(Permission.STUDENTS_IDENTITY_READ)
+async def information_sheet(
+    session: AsyncSession,
+    principal: Principal,
+    student_id: int,
+    school_id: int,
+    school_year_id: int,
+) -> bytes:
+    """The fiche de renseignements (PDF) of a student in a school for a year, for his family
+    to check; its download is recorded as an export."""
+    await student_in_reach(session, principal, student_id, Permission.STUDENTS_IDENTITY_READ)
+    enrollment = await session.scalar(
+        select(Enrollment).where(
+            Enrollment.student_id == student_id,
+            Enrollment.school_id == school_id,
+            Enrollment.school_year_id == school_year_id,
+            enrollment_clause(principal, Permission.STUDENTS_IDENTITY_READ),
+            enrollment_clause(principal, Permission.GUARDIAN_CONTACTS_READ),
+        )
+    )
+    if enrollment is None:
+        raise NotFound("Enrollment", student_id)
+    sheets = await _information_sheets(session, principal, [enrollment])
+    record_access(
+        session,
+        principal,
+        "export",
+        Student.__tablename__,
+        student_id,
+        school_id,
+        dict(INFORMATION_SHEET),
+    )
+    return write_information_sheets(sheets, "Fiche de renseignements")
+
+
+@requires(Permission.GUARDIAN_CONTACTS_READ)
+@requires(Permission.STUDENTS_IDENTITY_READ)
+async def division_information_sheets(
+    session: AsyncSession, principal: Principal, division_id: int
+) -> bytes:
+    """One sheet per student on the division's list today, by name."""
+    division = await get_in_reach(
+        session,
+        principal,
+        Permission.GUARDIAN_CONTACTS_READ,
+        Division,
+        division_id,
+        Division.school_id,
+    )
+    today = clock.today()
+    rows = list(
+        await session.scalars(
+            select(Enrollment)
+            .join(Student, Student.id == Enrollment.student_id)
+            .where(
+                Enrollment.division_id == division.id,
+                or_(Enrollment.exit_date.is_(None), Enrollment.exit_date > today),
+                enrollment_clause(principal, Permission.STUDENTS_IDENTITY_READ),
+            )
+            .order_by(Student.search_name, Student.id)
+        )
+    )
+    record_access(
+        session,
+        principal,
+        "export",
+        Division.__tablename__,
+        division.id,
+        division.school_id,
+        INFORMATION_SHEET | {"students": len(rows)},
+    )
+    sheets = await _information_sheets(session, principal, rows)
+    return write_information_sheets(sheets, f"Fiches de renseignements — {division.code}")

@@ -75,6 +75,11 @@ class EnrollmentInput:
     entry_date: datetime.date
     division_id: int | None = None
     group_ids: list[int] = strawberry.field(default_factory=list)
+    option_ids: list[int] = strawberry.field(
+        default_factory=list,
+        description="Subjects elected, in rank order: of the MEF's programme or taught in the "
+        "school.",
+    )
     previous_school_uai: str | None = None
     previous_school_name: str | None = None
 

@@ -56,6 +56,9 @@ class GuardianInput:
     phone_mobile: str | None = None
     phone_work: str | None = None
     email: str | None = None
+    profession_code: str | None = strawberry.field(
+        default=None, description="PCS code of the professions' nomenclature (CODE_PROFESSION)."
+    )
 
 
 @strawberry.input
@@ -78,6 +81,7 @@ class GuardianPatch:
     phone_mobile: str | None = strawberry.UNSET
     phone_work: str | None = strawberry.UNSET
     email: str | None = strawberry.UNSET
+    profession_code: str | None = strawberry.UNSET
 
 
 @strawberry.input

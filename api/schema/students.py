@@ -17,6 +17,7 @@ from api.schema.addresses import Address, AddressInput
 from api.schema.context import Info, read, read_or_none
 from api.schema.domain import from_domain
 from api.schema.enrollments import EnrollmentInput
+from api.schema.guardians import GuardianInput, GuardianLinkInput
 from api.schema.payloads import FieldError, mutate, set_fields
 from api.schema.selection import selects, selects_path
 from db import students as models
@@ -119,6 +120,27 @@ class StudentInput:
         description="Create even if a student of the same name, birth date and birth place is "
         "known to the académie (error PROBABLE_DUPLICATE otherwise).",
     )
+
+
+@strawberry.input(
+    description="A guardian given with a new student: an existing one (guardianId, e.g. a "
+    "sibling's parent) or a new one (newGuardian), and his link to the student. Errors name "
+    "the guardian by his place in the list: guardians.0.address.postalCode."
+)
+class NewStudentGuardianInput(GuardianLinkInput):
+    guardian_id: int | None = None
+    new_guardian: GuardianInput | None = None
+    same_address_as_student: bool = strawberry.field(
+        default=False,
+        description="The new guardian lives at the student's address (the one given here).",
+    )
+
+    def domain(self) -> dict[str, object]:
+        values = {name: getattr(self, name) for name in guardians.LINK_FIELDS}
+        new = dict(vars(self.new_guardian)) if self.new_guardian is not None else None
+        if new is not None:
+            new["same_address"] = self.same_address_as_student
+        return values | {"guardian_id": self.guardian_id, "new_guardian": new}
 
 
 @strawberry.input
@@ -236,12 +258,24 @@ class Mutation:
         description="Creates a student together with an enrolment in one of the caller's schools."
     )
     async def create_student(
-        self, info: Info, input: StudentInput, enrollment: EnrollmentInput
+        self,
+        info: Info,
+        input: StudentInput,
+        enrollment: EnrollmentInput,
+        address: AddressInput | None = None,
+        guardians: list[NewStudentGuardianInput] | None = None,
     ) -> StudentPayload:
         identity = dict(vars(input))
         confirm = identity.pop("confirm_duplicate")
         student, errors = await mutate(
-            info, "input", resolvers.create_student, identity, vars(enrollment), confirm
+            info,
+            "input",
+            resolvers.create_student,
+            identity,
+            vars(enrollment),
+            confirm,
+            address,
+            [g.domain() for g in guardians or []],
         )
         return StudentPayload(student=await _card(info, student), errors=errors)
 

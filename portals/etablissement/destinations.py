@@ -44,7 +44,12 @@ from api.resolvers.structures import (
     update_division,
     update_group,
 )
-from api.resolvers.students import create_student, search_students
+from api.resolvers.students import (
+    create_student,
+    division_information_sheets,
+    information_sheet,
+    search_students,
+)
 from api.resolvers.teleservices.services import school_services
 
 
@@ -107,6 +112,12 @@ CERTIFICATE = Destination(
     "Certificat de scolarité",
     "/eleves/{student_id:int}/certificat.pdf",
     (enrollment_certificate,),
+)
+INFORMATION_SHEET = Destination(
+    "eleves",
+    "Fiche de renseignements",
+    "/eleves/{student_id:int}/fiche-renseignements.pdf",
+    (information_sheet,),
 )
 ROLL_CALL = Destination(
     "absences",
@@ -176,6 +187,12 @@ DIVISION_CERTIFICATES = Destination(
     "Certificats de scolarité de la division",
     "/divisions/{division_id:int}/certificats.pdf",
     (division_certificates,),
+)
+DIVISION_INFORMATION_SHEETS = Destination(
+    "divisions",
+    "Fiches de renseignements de la division",
+    "/divisions/{division_id:int}/fiches-renseignements.pdf",
+    (division_information_sheets,),
 )
 NEW_GROUP = Destination(
     "divisions", "Nouveau groupe", "/groupes/nouveau", (create_group,), in_working_school=True

@@ -114,6 +114,9 @@ def portal_routes() -> list[BaseRoute]:
             "/eleves/{student_id:int}/sortie/annuler", schooling.undo_departure, methods=["POST"]
         ),
         Route("/eleves/{student_id:int}/certificat.pdf", schooling.certificate, methods=["GET"]),
+        Route(
+            "/eleves/{student_id:int}/fiche-renseignements.pdf", schooling.sheet, methods=["GET"]
+        ),
         Route("/divisions", structures.divisions, methods=["GET"], name="divisions"),
         Route("/divisions/nouvelle", structures.new_division, methods=["GET", "POST"]),
         Route("/divisions/services", teaching.services, methods=["GET", "POST"], name="services"),
@@ -140,6 +143,11 @@ def portal_routes() -> list[BaseRoute]:
         Route(
             "/divisions/{division_id:int}/certificats.pdf",
             structures.certificates,
+            methods=["GET"],
+        ),
+        Route(
+            "/divisions/{division_id:int}/fiches-renseignements.pdf",
+            structures.information_sheets,
             methods=["GET"],
         ),
         Route("/groupes/nouveau", structures.new_group, methods=["GET", "POST"]),

@@ -1,6 +1,7 @@
 """The registrar's work on a student's schooling in the school being worked on:
 /eleves/{id}/scolarite (division, groups, MEF, régime), /eleves/{id}/sortie (record a
-departure, or undo one recorded by mistake), /eleves/{id}/certificat.pdf.
+departure, or undo one recorded by mistake), /eleves/{id}/certificat.pdf,
+/eleves/{id}/fiche-renseignements.pdf.
 
 Each screen runs the API's domain functions (``api.resolvers.enrollments``) in one
 transaction: a refused change leaves the enrolment as it was.
@@ -25,7 +26,7 @@ from api.resolvers.enrollments import (
 )
 from api.resolvers.nomenclatures import list_mefs
 from api.resolvers.structures import list_divisions, list_groups
-from api.resolvers.students import get_student
+from api.resolvers.students import get_student, information_sheet
 from core import clock
 from core.errors import FieldError, NotFound, ValidationFailed
 from portals.common.rendering import date_fr
@@ -199,5 +200,22 @@ async def certificate(page: Page) -> Response:
         headers={
             "Cache-Control": "no-store",
             "Content-Disposition": f'inline; filename="certificat-scolarite-{student_id}.pdf"',
+        },
+    )
+
+
+@page_handler(destinations.INFORMATION_SHEET)
+async def sheet(page: Page) -> Response:
+    """The fiche de renseignements of the student's enrolment in the school being worked on."""
+    student_id: int = page.request.path_params["student_id"]
+    view = await _enrollment_here(page, student_id)
+    e = view.enrollment
+    content = await page.work.read(information_sheet, student_id, e.school_id, e.school_year_id)
+    return Response(
+        content,
+        media_type=PDF,
+        headers={
+            "Cache-Control": "no-store",
+            "Content-Disposition": f'inline; filename="fiche-renseignements-{student_id}.pdf"',
         },
     )

@@ -32,7 +32,12 @@ from api.resolvers.structures import (
     update_group,
 )
 from api.resolvers.student_cards import StudentCard
-from api.resolvers.students import MAX_PAGE_SIZE, StudentFilter, search_students
+from api.resolvers.students import (
+    MAX_PAGE_SIZE,
+    StudentFilter,
+    division_information_sheets,
+    search_students,
+)
 from api.resolvers.teaching import list_teaching_assignments
 from core import clock
 from core.errors import FieldError, ValidationFailed
@@ -118,6 +123,9 @@ async def division(page: Page) -> Response:
         first_names=first_names,
         can_edit=page.may(update_division, found.school_id),
         can_certify=page.may(division_certificates, found.school_id),
+        # The sheets show identity and the guardians' contacts: both rights.
+        can_print_sheets=page.may(division_certificates, found.school_id)
+        and page.may(division_information_sheets, found.school_id),
         saved=SAVED.get(page.request.query_params.get("enregistre", "")),
         today=clock.today(),
     )
@@ -347,4 +355,20 @@ async def remove_group(page: Page) -> Response:
         )
     return redirect(
         f"/divisions?annee={found.school_year_id}&enregistre=groupe-supprime#titre-groupes"
+    )
+
+
+@page_handler(destinations.DIVISION_INFORMATION_SHEETS)
+async def information_sheets(page: Page) -> Response:
+    division_id: int = page.request.path_params["division_id"]
+    content = await page.work.read(division_information_sheets, division_id)
+    return Response(
+        content,
+        media_type="application/pdf",
+        headers={
+            "Cache-Control": "no-store",
+            "Content-Disposition": (
+                f'inline; filename="fiches-renseignements-division-{division_id}.pdf"'
+            ),
+        },
     )

@@ -30,6 +30,7 @@ from api.resolvers.students import (
     StudentOrder,
     get_student,
     get_student_card,
+    information_sheet,
     search_students,
     search_students_by_ine,
     update_student,
@@ -268,6 +269,10 @@ async def record(page: Page) -> Response:
         can_move=here is not None and page.may(move_student, here.enrollment.school_id),
         can_certify=here is not None
         and page.may(enrollment_certificate, here.enrollment.school_id),
+        # The sheet shows identity and the guardians' contacts: both rights.
+        can_print_sheet=here is not None
+        and page.may(enrollment_certificate, here.enrollment.school_id)
+        and page.may(information_sheet, here.enrollment.school_id),
         saved_part=SAVED_PARTS.get(page.request.query_params.get("enregistre", "")),
         visible=lambda type_name, field: FIELD_PERMISSIONS[(type_name, field)] in granted,
         student=student,
