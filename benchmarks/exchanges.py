@@ -6,9 +6,10 @@ groups, teachers) come from the generated STS_EDT file, imported as the CLI does
 the files of a generated school (``exchanges.sample_school``: BEE_ELEVES with addresses, then
 BEE_RESPONSABLES, in the real format, zipped as SIECLE serves them):
 
-  (a) the import of both files through ``import_file`` (preview, then apply: the file is read
-      and planned twice, as ``sconet import --apply`` does), beside the lower bound, reading
-      the same bytes alone (iterating the readers over every record), as a ratio;
+  (a) the import of both files through ``import_file`` (preview and apply in one transaction,
+      as ``sconet import --apply`` does: the file is read and planned once), beside the lower
+      bound, reading the same bytes alone (iterating the readers over every record), as a
+      ratio;
   (b) the same files again with 1% of the students changed (their division, their home's
       address line, their legal guardians' mobile phones), as a ratio to the first import,
       with the counts of what the second import found changed;
