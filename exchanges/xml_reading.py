@@ -71,6 +71,8 @@ class XmlSource:
         self._stack = ExitStack()
         name = file_name.strip().lower()
         raw: IO[bytes] = io.BytesIO(source) if isinstance(source, bytes | bytearray) else source
+        # The XML's size when known (for a progress bar): the bytes given, a zip's member.
+        self.size: int | None = len(source) if isinstance(source, bytes | bytearray) else None
         if name.endswith(".xml"):
             self.stream = raw
         elif name.endswith(".zip"):
@@ -121,6 +123,7 @@ class XmlSource:
                 f"Le fichier « {member.filename} » de l'archive dépasse la taille maximale de "
                 f"{_megabytes(self.max_bytes)} une fois décompressé."
             )
+        self.size = member.file_size
         try:
             return self._stack.enter_context(archive.open(member))
         except (zipfile.BadZipFile, NotImplementedError, RuntimeError, OSError):
@@ -410,6 +413,9 @@ class ExchangeReading(Generic[T]):
         self._max_bytes = max_bytes
         self._header: FileHeader | None = None
         self._items = self._walk()
+        # How far the reading went, of ``total_bytes`` (None when unknown): the XML's bytes.
+        self.bytes_read = 0
+        self.total_bytes = self._source.size
 
     def __enter__(self) -> ExchangeReading[T]:
         return self
@@ -465,6 +471,7 @@ class ExchangeReading(Generic[T]):
                         "L'archive zip est abîmée : le fichier est illisible."
                     ) from None
                 read += len(chunk)
+                self.bytes_read = read
                 if read > self._max_bytes:
                     raise ExchangeFileError(
                         f"Le fichier dépasse la taille maximale de {_megabytes(self._max_bytes)}."

@@ -23,23 +23,29 @@ FORMAT_NAMES = {
 
 
 class _Progress:
-    """Records read so far, drawn as click's progress bar when the file announces its size."""
+    """The file read so far, as click's progress bar over its bytes (its percentage, when the
+    file's size is known: a plain XML or a zip's member)."""
 
     def __init__(self, label: str) -> None:
         self.label = label
         self.bar: Any = None
         self.done = 0
 
-    def __call__(self, count: int) -> None:
+    def __call__(self, done: int, total: int | None) -> None:
         if self.bar is None:
-            self.bar = click.progressbar(length=0, label=self.label, show_pos=True, file=None)
+            self.bar = click.progressbar(
+                length=total or 0, label=self.label, show_percent=bool(total), show_eta=False
+            )
             self.bar.__enter__()
-        self.bar.length = max(self.bar.length or 0, count)
-        self.bar.update(count - self.done)
-        self.done = count
+        if not total:
+            self.bar.length = max(self.bar.length or 0, done)
+        self.bar.update(done - self.done)
+        self.done = done
 
     def close(self) -> None:
         if self.bar is not None:
+            if self.bar.length:
+                self.bar.update(self.bar.length - self.done)
             self.bar.__exit__(None, None, None)
 
 

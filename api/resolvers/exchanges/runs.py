@@ -203,16 +203,20 @@ class _Planned:
         return [*self.unreadable, *self.plan.problems]
 
 
+# ``progress(done, total)``: the bytes of the file read so far, of its size (None: unknown).
+Progress = Callable[[int, int | None], None]
+
+
 def _readable(
-    items: Iterable[Any], unreadable: list[RecordProblem], progress: Callable[[int], None] | None
+    reading: FileReading, unreadable: list[RecordProblem], progress: Progress | None
 ) -> Iterator[Any]:
-    for count, item in enumerate(items, start=1):
+    for count, item in enumerate(reading, start=1):
         if isinstance(item, RecordProblem):
             unreadable.append(item)
         else:
             yield item
         if progress is not None and count % 100 == 0:
-            progress(count)
+            progress(getattr(reading, "bytes_read", 0), getattr(reading, "total_bytes", None))
 
 
 async def _plan(
@@ -222,7 +226,7 @@ async def _plan(
     school: School | None,
     file_name: str,
     content: bytes,
-    progress: Callable[[int], None] | None,
+    progress: Progress | None,
 ) -> _Planned:
     reading = import_format.read(content, file_name)
     try:
@@ -266,7 +270,7 @@ async def preview_import(
     school_id: int | None,
     file_name: str,
     content: bytes,
-    progress: Callable[[int], None] | None = None,
+    progress: Progress | None = None,
 ) -> ExchangeRun:
     """Read and check a file, plan its changes, and keep it with its report for
     ``apply_import``. A file refused as a whole gives a *refused* run whose report says why.
@@ -286,7 +290,7 @@ async def _previewed(
     school_id: int | None,
     file_name: str,
     content: bytes,
-    progress: Callable[[int], None] | None,
+    progress: Progress | None,
 ) -> tuple[ExchangeRun, _Planned | None]:
     import_format = _import_format(format)
     school = await _school(session, principal, school_id)
@@ -354,7 +358,7 @@ async def apply_import(
     session: AsyncSession,
     principal: Principal,
     run_id: int,
-    progress: Callable[[int], None] | None = None,
+    progress: Progress | None = None,
 ) -> ExchangeRun:
     """Apply a previewed import: read its file again, plan again, apply, in the caller's
     transaction."""
@@ -408,7 +412,7 @@ async def import_file(
     school_id: int | None,
     file_name: str,
     content: bytes,
-    progress: Callable[[int], None] | None = None,
+    progress: Progress | None = None,
 ) -> ExchangeRun:
     """Preview and apply at once (the CLI's ``--apply``); a refused file is not applied. The
     preview's plan is applied as it is: nothing can change between the two in one

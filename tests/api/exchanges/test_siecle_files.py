@@ -242,3 +242,24 @@ async def test_the_private_import_written_then_read_into_an_empty_school(
         (p.family_name, p.first_name) for p in guardians_before.persons
     )
     assert len(guardians_after.responsibilities) == len(guardians_before.responsibilities)
+
+
+async def test_the_import_reports_its_progress_in_bytes_of_the_file(
+    sessionmaker, world: World
+) -> None:
+    principal = await world.principal(sessionmaker, "registrar_a")
+    files = school_files(60)
+    data = students_bytes(HEADER, files.students, files.options, files.structures, files.addresses)
+    seen: list[tuple[int, int | None]] = []
+    async with Work(sessionmaker, principal).writing(world.school_a) as transaction:
+        await transaction.run(
+            preview_import,
+            ExchangeFormat.STUDENTS,
+            world.school_a,
+            *zipped("ElevesAvecAdresses.xml", data),
+            lambda done, total: seen.append((done, total)),
+        )
+    assert seen, "no progress reported"
+    assert {total for _done, total in seen} == {len(data)}
+    done = [d for d, _total in seen]
+    assert done == sorted(done) and 0 < done[-1] <= len(data)
