@@ -198,23 +198,26 @@ def main() -> None:
     print(f"télé-services benchmark: demo --scale {args.scale}")
     for engine_name in args.engines.split(","):
         print(f"\n[{engine_name}]", flush=True)
-        r = asyncio.run(measure(engine_name, args.scale))
-        for key, label in (("school", "one school"), ("academy", "the académie")):
-            count, seconds, hashing = r[key]
-            print(
-                f"  codes for {label:<14}{count:>7} codes in {seconds:7.1f} s "
-                f"({count / seconds:7.0f}/s); hashing alone {hashing:6.1f} s: {seconds / hashing:5.2f}x"
-            )
-        rows, seconds = r["full"]
+        print_results(asyncio.run(measure(engine_name, args.scale)))
+
+
+def print_results(r: dict[str, Any]) -> None:
+    for key, label in (("school", "one school"), ("academy", "the académie")):
+        count, seconds, hashing = r[key]
         print(
-            f"  full replication       {rows:>7} rows in {seconds:7.2f} s; bulk copy "
-            f"{r['bulk']:6.2f} s: {seconds / r['bulk']:5.1f}x"
+            f"  codes for {label:<14}{count:>7} codes in {seconds:7.1f} s "
+            f"({count / seconds:7.0f}/s); hashing alone {hashing:6.1f} s: {seconds / hashing:5.2f}x"
         )
-        changed, copied, inc = r["incremental"]
-        print(
-            f"  incremental after {changed} changed absences (1%): {copied} rows in {inc:.2f} s, "
-            f"{inc / seconds:.3f} of the full run"
-        )
+    rows, seconds = r["full"]
+    print(
+        f"  full replication       {rows:>7} rows in {seconds:7.2f} s; bulk copy "
+        f"{r['bulk']:6.2f} s: {seconds / r['bulk']:5.1f}x"
+    )
+    changed, copied, inc = r["incremental"]
+    print(
+        f"  incremental after {changed} changed absences (1%): {copied} rows in {inc:.2f} s, "
+        f"{inc / seconds:.3f} of the full run"
+    )
 
 
 if __name__ == "__main__":
