@@ -33,7 +33,7 @@ sys.path.insert(0, str(ROOT))
 from api.auth.identities import load_principal  # noqa: E402
 from api.demo import current_start_year, generate_demo  # noqa: E402
 from api.resolvers.teleservices.codes import Population, _hash_all, generate_codes  # noqa: E402
-from benchmarks.students_api import database_urls  # noqa: E402
+from benchmarks.students_api import Databases, create_databases  # noqa: E402
 from databases.engines import make_engine, make_sessionmaker  # noqa: E402
 from databases.migrations import upgrade_from_loop  # noqa: E402
 from db.absences import AbsenceEvent  # noqa: E402
@@ -132,55 +132,60 @@ async def _change_one_percent(sessions: Any) -> int:
 
 
 async def measure(engine_name: str, scale: int) -> dict[str, Any]:
-    today = date(current_start_year(date.today()) + 1, 3, 31)
     with tempfile.TemporaryDirectory() as tmp:
-        admin_url, ts_url, drop = database_urls(engine_name, Path(tmp))
+        databases = create_databases(engine_name, Path(tmp), "teleservices")
         try:
-            await upgrade_from_loop("admin", admin_url)
-            await upgrade_from_loop("teleservices", ts_url)
-            admin, ts_engine = make_engine(admin_url), make_engine(ts_url)
-            try:
-                sessions, ts_sessions = make_sessionmaker(admin), make_sessionmaker(ts_engine)
-                report = await generate_demo(sessions, scale=scale, today=today)
-                print(f"  demo --scale {scale}: {report.students} students", flush=True)
-                schools = await _open_everything(sessions)
-                principals = await _principals(sessions)
-                results: dict[str, Any] = {}
-                started = time.perf_counter()
-                one = await _generate(sessions, principals, schools[:1])
-                results["school"] = (one, time.perf_counter() - started)
-                started = time.perf_counter()
-                rest = await _generate(sessions, principals, schools[1:])
-                results["academy"] = (
-                    one + rest,
-                    time.perf_counter() - started + results["school"][1],
-                )
-                for key in ("school", "academy"):
-                    count = results[key][0]
-                    started = time.perf_counter()
-                    await asyncio.to_thread(_hash_all, [new_code() for _ in range(count)])
-                    results[key] = (*results[key], time.perf_counter() - started)
-                started = time.perf_counter()
-                full = await replicate(sessions, ts_sessions, full=True, today=today)
-                results["full"] = (full.copied, time.perf_counter() - started)
-                results["bulk"] = await _bulk_copy(admin, ts_sessions)
-                async with ts_sessions() as ts, ts.begin():
-                    await ts.execute(delete(ReplicationState))
-                await replicate(sessions, ts_sessions, full=True, today=today)
-                changed = await _change_one_percent(sessions)
-                started = time.perf_counter()
-                incremental = await replicate(sessions, ts_sessions, today=today)
-                results["incremental"] = (
-                    changed,
-                    incremental.copied,
-                    time.perf_counter() - started,
-                )
-                return results
-            finally:
-                await admin.dispose()
-                await ts_engine.dispose()
+            return await run(databases, scale)
         finally:
-            drop()
+            databases.drop()
+
+
+async def run(databases: Databases, scale: int) -> dict[str, Any]:
+    """The benchmark on empty databases (migrated here if they are not)."""
+    today = date(current_start_year(date.today()) + 1, 3, 31)
+    await upgrade_from_loop("admin", databases.admin_url)
+    await upgrade_from_loop("teleservices", databases.ts_url)
+    admin, ts_engine = make_engine(databases.admin_url), make_engine(databases.ts_url)
+    try:
+        sessions, ts_sessions = make_sessionmaker(admin), make_sessionmaker(ts_engine)
+        report = await generate_demo(sessions, scale=scale, today=today)
+        print(f"  demo --scale {scale}: {report.students} students", flush=True)
+        schools = await _open_everything(sessions)
+        principals = await _principals(sessions)
+        results: dict[str, Any] = {}
+        started = time.perf_counter()
+        one = await _generate(sessions, principals, schools[:1])
+        results["school"] = (one, time.perf_counter() - started)
+        started = time.perf_counter()
+        rest = await _generate(sessions, principals, schools[1:])
+        results["academy"] = (
+            one + rest,
+            time.perf_counter() - started + results["school"][1],
+        )
+        for key in ("school", "academy"):
+            count = results[key][0]
+            started = time.perf_counter()
+            await asyncio.to_thread(_hash_all, [new_code() for _ in range(count)])
+            results[key] = (*results[key], time.perf_counter() - started)
+        started = time.perf_counter()
+        full = await replicate(sessions, ts_sessions, full=True, today=today)
+        results["full"] = (full.copied, time.perf_counter() - started)
+        results["bulk"] = await _bulk_copy(admin, ts_sessions)
+        async with ts_sessions() as ts, ts.begin():
+            await ts.execute(delete(ReplicationState))
+        await replicate(sessions, ts_sessions, full=True, today=today)
+        changed = await _change_one_percent(sessions)
+        started = time.perf_counter()
+        incremental = await replicate(sessions, ts_sessions, today=today)
+        results["incremental"] = (
+            changed,
+            incremental.copied,
+            time.perf_counter() - started,
+        )
+        return results
+    finally:
+        await admin.dispose()
+        await ts_engine.dispose()
 
 
 def main() -> None:
@@ -193,23 +198,26 @@ def main() -> None:
     print(f"télé-services benchmark: demo --scale {args.scale}")
     for engine_name in args.engines.split(","):
         print(f"\n[{engine_name}]", flush=True)
-        r = asyncio.run(measure(engine_name, args.scale))
-        for key, label in (("school", "one school"), ("academy", "the académie")):
-            count, seconds, hashing = r[key]
-            print(
-                f"  codes for {label:<14}{count:>7} codes in {seconds:7.1f} s "
-                f"({count / seconds:7.0f}/s); hashing alone {hashing:6.1f} s: {seconds / hashing:5.2f}x"
-            )
-        rows, seconds = r["full"]
+        print_results(asyncio.run(measure(engine_name, args.scale)))
+
+
+def print_results(r: dict[str, Any]) -> None:
+    for key, label in (("school", "one school"), ("academy", "the académie")):
+        count, seconds, hashing = r[key]
         print(
-            f"  full replication       {rows:>7} rows in {seconds:7.2f} s; bulk copy "
-            f"{r['bulk']:6.2f} s: {seconds / r['bulk']:5.1f}x"
+            f"  codes for {label:<14}{count:>7} codes in {seconds:7.1f} s "
+            f"({count / seconds:7.0f}/s); hashing alone {hashing:6.1f} s: {seconds / hashing:5.2f}x"
         )
-        changed, copied, inc = r["incremental"]
-        print(
-            f"  incremental after {changed} changed absences (1%): {copied} rows in {inc:.2f} s, "
-            f"{inc / seconds:.3f} of the full run"
-        )
+    rows, seconds = r["full"]
+    print(
+        f"  full replication       {rows:>7} rows in {seconds:7.2f} s; bulk copy "
+        f"{r['bulk']:6.2f} s: {seconds / r['bulk']:5.1f}x"
+    )
+    changed, copied, inc = r["incremental"]
+    print(
+        f"  incremental after {changed} changed absences (1%): {copied} rows in {inc:.2f} s, "
+        f"{inc / seconds:.3f} of the full run"
+    )
 
 
 if __name__ == "__main__":
