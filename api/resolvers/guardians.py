@@ -740,3 +740,47 @@ async def guardian_homes(
             )
         )
     )
+
+
+@dataclass(frozen=True)
+class Housemates:
+    """Who else lives at a guardian's address (the same row, see ``api.resolvers.addresses``):
+    the names of those the caller reaches, and how many others (a sibling enrolled in a
+    school out of his reach) without their names."""
+
+    names: list[str]
+    others: int
+
+
+@requires(Permission.STUDENTS_WRITE)
+async def address_sharers(
+    session: AsyncSession, principal: Principal, guardian_id: int
+) -> Housemates:
+    """The people whose address changes too when this guardian's changes for the household:
+    what the form asks the registrar to confirm before a whole family moves."""
+    address_id = await session.scalar(
+        select(Guardian.address_id).where(
+            Guardian.id == guardian_id,
+            guardian_clause(principal, Guardian.id, Permission.STUDENTS_WRITE),
+        )
+    )
+    if address_id is None:
+        return Housemates(names=[], others=0)
+    guardians = (
+        await session.execute(
+            select(Guardian, guardian_clause(principal, Guardian.id))
+            .where(Guardian.address_id == address_id, Guardian.id != guardian_id)
+            .order_by(Guardian.family_name, Guardian.first_name, Guardian.id)
+        )
+    ).all()
+    students = (
+        await session.execute(
+            select(Student, student_clause(principal))
+            .where(Student.address_id == address_id)
+            .order_by(Student.family_name, Student.first_name, Student.id)
+        )
+    ).all()
+    names = [g.display_name for g, seen in guardians if seen]
+    names += [f"{s.display_name} (élève)" for s, seen in students if seen]
+    others = sum(1 for _, seen in (*guardians, *students) if not seen)
+    return Housemates(names=names, others=others)
