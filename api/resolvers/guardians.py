@@ -10,6 +10,7 @@ from typing import Any, NamedTuple
 
 from sqlalchemy import exists, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.exc import StaleDataError
 
 from api.auth.field_permissions import hide_unpermitted, restricted_to
 from api.auth.guard import requires
@@ -28,7 +29,7 @@ from api.resolvers.addresses import (
 )
 from api.resolvers.audit import attribute_to_student_school
 from api.resolvers.fields import FieldParser
-from core.errors import FieldError, NotFound, ValidationFailed
+from core.errors import FieldError, NotFound, StaleVersion, ValidationFailed
 from db.addresses import Address
 from db.enrollments import Enrollment
 from db.guardians import Civility, Guardian, GuardianLink, Relationship
@@ -48,6 +49,7 @@ GUARDIAN_FIELDS = (
     "phone_work",
     "email",
     "profession_code",
+    "accepts_sms",
 )
 CONTACT_FIELDS = GUARDIAN_FIELDS[4:8]
 # A PCS code of the professions' nomenclature (CODE_PROFESSION: "10", "21"... "99").
@@ -55,7 +57,18 @@ PROFESSION_PATTERN = re.compile(r"^[0-9A-Z]{1,3}$")
 # Besides the fields: ``address`` (an address input, None clears it) and ``moves_out`` (see
 # ``api.resolvers.addresses``).
 ADDRESS_CHANGES = ("address", "moves_out")
-LINK_FIELDS = ("responsibility", "relationship", "lives_with", "receives_mail", "pays_fees")
+LINK_FIELDS = (
+    "responsibility",
+    "relationship",
+    "lives_with",
+    "receives_mail",
+    "pays_fees",
+    "receives_aid",
+    "contact_first",
+)
+# NIVEAU_RESPONSABILITE: a legal guardian is 1; another person is 2 (in charge of the
+# student) unless the file said 3 (contact only), which an edit keeps.
+LEGAL_LEVEL, IN_CHARGE_LEVEL = 1, 2
 
 
 class GuardianView(NamedTuple):
@@ -96,6 +109,7 @@ class GuardianCard:
     phone_mobile: str | None = restricted_to(CONTACTS)
     phone_work: str | None = restricted_to(CONTACTS)
     email: str | None = restricted_to(CONTACTS)
+    accepts_sms: bool | None = restricted_to(CONTACTS)
 
 
 @dataclass(kw_only=True)
@@ -107,6 +121,8 @@ class GuardianLinkCard:
     lives_with: bool
     receives_mail: bool
     pays_fees: bool
+    receives_aid: bool
+    contact_first: bool
     guardian: GuardianCard
 
 
@@ -121,6 +137,8 @@ LINK_CARD_COLUMNS = (
     GuardianLink.lives_with,
     GuardianLink.receives_mail,
     GuardianLink.pays_fees,
+    GuardianLink.receives_aid,
+    GuardianLink.contact_first,
     *(getattr(Guardian, name) for name in GUARDIAN_CARD_FIELDS),
     *ADDRESS_COLUMNS,
 )
@@ -148,11 +166,13 @@ async def guardian_card(
     )
 
 
-GUARDIAN_END = 7 + len(GUARDIAN_CARD_FIELDS)
+LINK_END = 9
+GUARDIAN_END = LINK_END + len(GUARDIAN_CARD_FIELDS)
 
 
 def _link_card(row: Any) -> GuardianLinkCard:
     link_id, student_id, rank, relationship, lives_with, receives_mail, pays_fees = row[:7]
+    receives_aid, contact_first = row[7:LINK_END]
     return GuardianLinkCard(
         id=link_id,
         student_id=student_id,
@@ -161,8 +181,10 @@ def _link_card(row: Any) -> GuardianLinkCard:
         lives_with=lives_with,
         receives_mail=receives_mail,
         pays_fees=pays_fees,
+        receives_aid=receives_aid,
+        contact_first=contact_first,
         guardian=GuardianCard(
-            **dict(zip(GUARDIAN_CARD_FIELDS, row[7:GUARDIAN_END], strict=True)),
+            **dict(zip(GUARDIAN_CARD_FIELDS, row[LINK_END:GUARDIAN_END], strict=True)),
             address=address_of_row(row[GUARDIAN_END:]),
         ),
     )
@@ -211,8 +233,16 @@ def parse_guardian(data: dict[str, Any]) -> dict[str, Any]:
         pattern=PROFESSION_PATTERN,
         pattern_hint=" (code de la nomenclature des professions)",
     )
+    values["accepts_sms"] = p.boolean("accepts_sms", False)
     if values["email"]:
         values["email"] = values["email"].lower()
+    if values["accepts_sms"] and not values["phone_mobile"]:
+        p.fail(
+            "accepts_sms",
+            "INVALID",
+            "Les SMS ne peuvent être acceptés sans téléphone portable : saisissez-le ou "
+            "décochez l'accord pour les SMS.",
+        )
     p.raise_if_errors()
     return values
 
@@ -269,6 +299,8 @@ def parse_link(data: dict[str, Any]) -> dict[str, Any]:
         "lives_with": p.boolean("lives_with", True),
         "receives_mail": p.boolean("receives_mail", True),
         "pays_fees": p.boolean("pays_fees", False),
+        "receives_aid": p.boolean("receives_aid", False),
+        "contact_first": p.boolean("contact_first", False),
     }
     p.raise_if_errors()
     return values
@@ -359,7 +391,12 @@ async def link_guardian(
             )
             await write_address(session, guardian, address, household=household)
     await _check_rank_free(session, student_id, link_values["legal_rank"], None)
-    created = GuardianLink(student_id=student_id, guardian_id=guardian.id, **link_values)
+    created = GuardianLink(
+        student_id=student_id,
+        guardian_id=guardian.id,
+        responsibility_level=LEGAL_LEVEL if link_values["legal_rank"] else IN_CHARGE_LEVEL,
+        **link_values,
+    )
     session.add(created)
     await session.flush()
     await _children_without_home_take(session, guardian)
@@ -392,9 +429,15 @@ async def update_guardian_link(
         "lives_with": link.lives_with,
         "receives_mail": link.receives_mail,
         "pays_fees": link.pays_fees,
+        "receives_aid": link.receives_aid,
+        "contact_first": link.contact_first,
     } | changes
     values = parse_link(merged)
     await _check_rank_free(session, link.student_id, values["legal_rank"], link.id)
+    if values["legal_rank"]:
+        values["responsibility_level"] = LEGAL_LEVEL
+    elif link.legal_rank:
+        values["responsibility_level"] = IN_CHARGE_LEVEL
     for field, value in values.items():
         if getattr(link, field) != value:
             setattr(link, field, value)
@@ -410,6 +453,12 @@ async def unlink_guardian(session: AsyncSession, principal: Principal, link_id: 
     await session.delete(link)
     await session.flush()
     return student_id
+
+
+STALE_GUARDIAN = (
+    "Le responsable a été modifié par quelqu'un d'autre pendant votre saisie : rechargez "
+    "la fiche avant d'enregistrer."
+)
 
 
 @requires(Permission.STUDENTS_WRITE)
@@ -432,11 +481,7 @@ async def update_guardian(
         session, principal, Permission.STUDENTS_WRITE, guardian_id=guardian_id
     )
     if expected_version is not None and expected_version != guardian.version:
-        raise ValidationFailed.single(
-            "version",
-            "STALE",
-            "Le responsable a été modifié par quelqu'un d'autre : rechargez la fiche avant d'enregistrer.",
-        )
+        raise StaleVersion([FieldError("version", "STALE", STALE_GUARDIAN)])
     unknown = set(changes) - set(GUARDIAN_FIELDS) - set(ADDRESS_CHANGES)
     if unknown:
         raise ValidationFailed.single(sorted(unknown)[0], "UNKNOWN", "Ce champ n'existe pas.")
@@ -456,7 +501,11 @@ async def update_guardian(
         household = await household_of_guardian(session, guardian.id)
         await write_address(session, guardian, address, moves_out=moves_out, household=household)
         await _children_without_home_take(session, guardian)
-    await session.flush()
+    try:
+        await session.flush()
+    except StaleDataError:
+        # Saved by someone else between the check above and this write.
+        raise StaleVersion([FieldError("version", "STALE", STALE_GUARDIAN)]) from None
     return guardian
 
 
@@ -691,3 +740,47 @@ async def guardian_homes(
             )
         )
     )
+
+
+@dataclass(frozen=True)
+class Housemates:
+    """Who else lives at a guardian's address (the same row, see ``api.resolvers.addresses``):
+    the names of those the caller reaches, and how many others (a sibling enrolled in a
+    school out of his reach) without their names."""
+
+    names: list[str]
+    others: int
+
+
+@requires(Permission.STUDENTS_WRITE)
+async def address_sharers(
+    session: AsyncSession, principal: Principal, guardian_id: int
+) -> Housemates:
+    """The people whose address changes too when this guardian's changes for the household:
+    what the form asks the registrar to confirm before a whole family moves."""
+    address_id = await session.scalar(
+        select(Guardian.address_id).where(
+            Guardian.id == guardian_id,
+            guardian_clause(principal, Guardian.id, Permission.STUDENTS_WRITE),
+        )
+    )
+    if address_id is None:
+        return Housemates(names=[], others=0)
+    guardians = (
+        await session.execute(
+            select(Guardian, guardian_clause(principal, Guardian.id))
+            .where(Guardian.address_id == address_id, Guardian.id != guardian_id)
+            .order_by(Guardian.family_name, Guardian.first_name, Guardian.id)
+        )
+    ).all()
+    students = (
+        await session.execute(
+            select(Student, student_clause(principal))
+            .where(Student.address_id == address_id)
+            .order_by(Student.family_name, Student.first_name, Student.id)
+        )
+    ).all()
+    names = [g.display_name for g, seen in guardians if seen]
+    names += [f"{s.display_name} (élève)" for s, seen in students if seen]
+    others = sum(1 for _, seen in (*guardians, *students) if not seen)
+    return Housemates(names=names, others=others)

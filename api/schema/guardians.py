@@ -59,6 +59,9 @@ class GuardianInput:
     profession_code: str | None = strawberry.field(
         default=None, description="PCS code of the professions' nomenclature (CODE_PROFESSION)."
     )
+    accepts_sms: bool = strawberry.field(
+        default=False, description="Agrees to receive SMS (needs a mobile phone)."
+    )
 
 
 @strawberry.input
@@ -82,6 +85,7 @@ class GuardianPatch:
     phone_work: str | None = strawberry.UNSET
     email: str | None = strawberry.UNSET
     profession_code: str | None = strawberry.UNSET
+    accepts_sms: bool | None = strawberry.UNSET
 
 
 @strawberry.input
@@ -91,6 +95,12 @@ class GuardianLinkInput:
     lives_with: bool = True
     receives_mail: bool = True
     pays_fees: bool = False
+    receives_aid: bool = strawberry.field(
+        default=False, description="Receives the student's aid (bourse)."
+    )
+    contact_first: bool = strawberry.field(
+        default=False, description="The guardian to contact first."
+    )
 
 
 @strawberry.input
@@ -100,6 +110,8 @@ class GuardianLinkPatch:
     lives_with: bool | None = strawberry.UNSET
     receives_mail: bool | None = strawberry.UNSET
     pays_fees: bool | None = strawberry.UNSET
+    receives_aid: bool | None = strawberry.UNSET
+    contact_first: bool | None = strawberry.UNSET
 
 
 @strawberry.type

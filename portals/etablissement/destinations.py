@@ -34,6 +34,7 @@ from api.resolvers.enrollments import (
     record_departure,
 )
 from api.resolvers.exchanges.runs import exchange_history
+from api.resolvers.guardians import link_guardian, update_guardian
 from api.resolvers.nomenclatures import school_nomenclature_profile
 from api.resolvers.schools import academy_schools, create_school_year
 from api.resolvers.statistics import headcounts
@@ -106,6 +107,19 @@ SCHOOLING = Destination(
 )
 DEPARTURE = Destination(
     "eleves", "Sortie de l'élève", "/eleves/{student_id:int}/sortie", (record_departure,)
+)
+# The registrar's screens on a student's guardians.
+GUARDIAN = Destination(
+    "eleves",
+    "Modifier le responsable",
+    "/eleves/{student_id:int}/responsables/{link_id:int}",
+    (update_guardian,),
+)
+NEW_GUARDIAN = Destination(
+    "eleves",
+    "Ajouter un responsable",
+    "/eleves/{student_id:int}/responsables/ajouter",
+    (link_guardian,),
 )
 CERTIFICATE = Destination(
     "eleves",

@@ -21,6 +21,7 @@ from portals.etablissement import (
     clients,
     delegations,
     exchanges,
+    guardians,
     home,
     invitations,
     legal,
@@ -112,6 +113,21 @@ def portal_routes() -> list[BaseRoute]:
         Route("/eleves/{student_id:int}/sortie", schooling.departure, methods=["GET", "POST"]),
         Route(
             "/eleves/{student_id:int}/sortie/annuler", schooling.undo_departure, methods=["POST"]
+        ),
+        Route(
+            "/eleves/{student_id:int}/responsables/ajouter",
+            guardians.add,
+            methods=["GET", "POST"],
+        ),
+        Route(
+            "/eleves/{student_id:int}/responsables/{link_id:int}",
+            guardians.edit,
+            methods=["GET", "POST"],
+        ),
+        Route(
+            "/eleves/{student_id:int}/responsables/{link_id:int}/retirer",
+            guardians.remove,
+            methods=["GET", "POST"],
         ),
         Route("/eleves/{student_id:int}/certificat.pdf", schooling.certificate, methods=["GET"]),
         Route(

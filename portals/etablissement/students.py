@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -18,7 +18,7 @@ from api.resolvers.enrollments import (
     move_student,
     schooling_history,
 )
-from api.resolvers.guardians import guardians_of
+from api.resolvers.guardians import guardians_of, link_guardian, update_guardian
 from api.resolvers.nomenclatures import list_mefs
 from api.resolvers.structures import list_divisions, list_groups
 from api.resolvers.student_cards import StudentCard
@@ -151,6 +151,14 @@ SAVED_PARTS = {
     "sortie-annulee": "La sortie de l'élève a été annulée.",
 }
 
+# What the record page says after a change of its guardians (``portals.etablissement.guardians``).
+SAVED_GUARDIANS = {
+    "responsable": "Le responsable a été modifié.",
+    "responsable-ajoute": "Le responsable a été rattaché à l'élève.",
+    "responsable-retire": "Le responsable a été retiré de la fiche de l'élève ; il reste "
+    "enregistré, avec ses autres enfants.",
+}
+
 # The schema's field permissions, so the record page hides exactly what the API hides.
 FIELD_PERMISSIONS = permission_table(schema)
 
@@ -234,12 +242,15 @@ async def search(page: Page) -> Response:
     )
 
 
-def _writable_school(page: Page, history: list[EnrollmentView]) -> int | None:
-    """A school where the caller may change this student (the current one first), else None."""
+def writable_school(
+    page: Page, history: list[EnrollmentView], fn: Callable[..., Any] = update_student
+) -> int | None:
+    """A school where the caller may run ``fn`` on this student (the current one first), else
+    None."""
     schools = [v.enrollment.school_id for v in history]
     if page.school is not None and page.school.id in schools:
         schools.insert(0, page.school.id)
-    return next((s for s in schools if page.may(update_student, s)), None)
+    return next((s for s in schools if page.may(fn, s)), None)
 
 
 @page_handler(destinations.STUDENTS)
@@ -274,11 +285,14 @@ async def record(page: Page) -> Response:
         and page.may(enrollment_certificate, here.enrollment.school_id)
         and page.may(information_sheet, here.enrollment.school_id),
         saved_part=SAVED_PARTS.get(page.request.query_params.get("enregistre", "")),
+        saved_guardians=SAVED_GUARDIANS.get(page.request.query_params.get("enregistre", "")),
+        can_edit_guardians=writable_school(page, history, update_guardian) is not None,
+        can_link_guardian=writable_school(page, history, link_guardian) is not None,
         visible=lambda type_name, field: FIELD_PERMISSIONS[(type_name, field)] in granted,
         student=student,
         guardians=guardians,
         history=history,
-        can_edit=_writable_school(page, history) is not None,
+        can_edit=writable_school(page, history) is not None,
         saved=page.request.query_params.get("enregistre") == "1",
         first_names=first_names,
     )
@@ -324,7 +338,7 @@ async def edit(page: Page) -> Response:
     student_id: int = page.request.path_params["student_id"]
     student = await page.work.read(get_student, student_id)
     history = await page.work.read(schooling_history, student_id)
-    school_id = _writable_school(page, history)
+    school_id = writable_school(page, history)
     if school_id is None:
         raise page.refusal(update_student)
     if page.request.method == "GET":

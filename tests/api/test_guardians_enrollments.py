@@ -198,3 +198,62 @@ async def test_record_departure(gql, world):
         {"id": world.division_a2},
     )
     assert counts["data"]["division"]["headcount"] == 0
+
+
+async def test_sms_consent_aid_and_first_contact(gql, world, sessionmaker):
+    from db.guardians import GuardianLink
+
+    guardian = """
+    mutation($id: Int!, $input: GuardianPatch!) {
+      updateGuardian(id: $id, input: $input) {
+        guardian { acceptsSms phoneMobile } errors { field code message }
+      }
+    }
+    """
+    # SMS need a mobile phone: refused on the consent when it is cleared.
+    body = await gql(
+        "registrar_a",
+        guardian,
+        {"id": world.guardians["mother"], "input": {"acceptsSms": True, "phoneMobile": None}},
+    )
+    [error] = body["data"]["updateGuardian"]["errors"]
+    assert error["field"] == "acceptsSms" and "téléphone portable" in error["message"]
+    body = await gql(
+        "registrar_a", guardian, {"id": world.guardians["mother"], "input": {"acceptsSms": True}}
+    )
+    assert body["data"]["updateGuardian"]["guardian"]["acceptsSms"] is True
+
+    link = """
+    mutation($id: Int!, $input: GuardianLinkPatch!) {
+      updateGuardianLink(id: $id, input: $input) {
+        link { responsibility receivesAid contactFirst } errors { field code }
+      }
+    }
+    """
+    body = await gql(
+        "registrar_a",
+        link,
+        {
+            "id": world.links["lina_father"],
+            "input": {"responsibility": "OTHER", "receivesAid": True, "contactFirst": True},
+        },
+    )
+    assert body["data"]["updateGuardianLink"]["link"] == {
+        "responsibility": "OTHER",
+        "receivesAid": True,
+        "contactFirst": True,
+    }
+    async with sessionmaker() as session:
+        stored = await session.get(GuardianLink, world.links["lina_father"])
+        # No longer a legal guardian: in charge of the student (SIECLE's level 2).
+        assert stored is not None and stored.responsibility_level == 2
+
+
+async def test_a_stale_guardian_version_is_refused(gql, world):
+    body = await gql(
+        "registrar_a",
+        UPDATE_GUARDIAN,
+        {"id": world.guardians["mother"], "input": {"email": "c@example.fr"}, "version": 7},
+    )
+    [error] = body["data"]["updateGuardian"]["errors"]
+    assert error["code"] == "STALE" and "rechargez la fiche" in error["message"]

@@ -64,7 +64,7 @@ async def test_search_open_edit_and_see_french_errors(browser_page, demo, engine
     await assert_accessible(page)
 
     # Edit the usage name and save: the record shows the change with a success notice.
-    await page.get_by_role("link", name="Modifier").click()
+    await page.get_by_role("link", name="Modifier", exact=True).click()
     await page.locator("#champ-usage_name").fill("Durand-Martin")
     await page.get_by_role("button", name="Enregistrer").click()
     await expect(page).to_have_url(re.compile(rf"/eleves/{student_id}\?enregistre=1$"))
@@ -76,7 +76,7 @@ async def test_search_open_edit_and_see_french_errors(browser_page, demo, engine
     )
 
     # An impossible birth date and an empty family name: French errors under each field.
-    await page.get_by_role("link", name="Modifier").click()
+    await page.get_by_role("link", name="Modifier", exact=True).click()
     await page.locator("#champ-birth_date").fill("31/02/2015")
     await page.locator("#champ-family_name").fill("")
     await page.get_by_role("button", name="Enregistrer").click()
