@@ -20,18 +20,23 @@ from api.resolvers.absences.events import AbsenceEntry, record_absence
 from api.resolvers.absences.family_contacts import record_phone_call
 from api.resolvers.absences.letters import school_templates
 from api.resolvers.absences.settings import school_setup
+from api.resolvers.exchanges.runs import preview_import
 from api.resolvers.grades import AssessmentInput, create_assessment, grading_periods
 from api.resolvers.ine_conflicts import flag_conflicts
 from api.resolvers.teleservices.codes import regenerate_code
 from api.resolvers.teleservices.services import set_service
+from api.resolvers.work import Work
 from api.schema import schema
 from db.absences import AbsenceMotive, Justification
 from db.audit import set_actor
+from db.exchanges import ExchangeFormat
 from db.reference import load_absence_references
+from db.structures import TeachingAssignment
 from db.students import IneConflict
 from db.teleservices import Teleservice
+from tests.api.exchanges.siecle.files import students_zip
 from tests.conftest import TEST_SECRET_KEY
-from tests.world import World
+from tests.world import World, uai
 
 # field -> (operation, variables built from the world, school A's ids)
 CALLS: dict[str, tuple[str, Any]] = {
@@ -339,6 +344,122 @@ CALLS: dict[str, tuple[str, Any]] = {
         'mutation($id: Int!) { updateGroup(id: $id, input: {label: "pirate"}) { group { id } errors { code } } }',
         lambda w: {"id": w.group_a},
     ),
+    # Issue 12: exchanges, nomenclature profiles, teaching, the registrar's commands, the
+    # académie's set-up.
+    "exchangeRuns": (
+        "query($s: Int!) { exchangeRuns(schoolId: $s) { id } }",
+        lambda w: {"s": w.school_a},
+    ),
+    "exchangeRun": (
+        "query($id: Int!) { exchangeRun(id: $id) { id fileBase64 } }",
+        lambda w: {"id": w.absence_rows["exchange_run"]},
+    ),
+    "previewImport": (
+        'mutation($s: Int!) { previewImport(format: STUDENTS, fileName: "e.xml", '
+        'contentBase64: "eA==", schoolId: $s) { run { id } errors { code } } }',
+        lambda w: {"s": w.school_a},
+    ),
+    "applyImport": (
+        "mutation($id: Int!) { applyImport(runId: $id) { run { id } errors { code } } }",
+        lambda w: {"id": w.absence_rows["exchange_run"]},
+    ),
+    "exportFile": (
+        "mutation($s: Int!, $y: Int!) { exportFile(kind: STUDENTS, schoolId: $s, "
+        "schoolYearId: $y) { run { id } errors { code } } }",
+        lambda w: {"s": w.school_a, "y": w.year_id},
+    ),
+    "schoolNomenclatures": (
+        "query($s: Int!) { schoolNomenclatures(schoolId: $s) { mefs { mef { id } } } }",
+        lambda w: {"s": w.school_a},
+    ),
+    "addSchoolMef": (
+        "mutation($s: Int!, $m: Int!) { addSchoolMef(schoolId: $s, mefId: $m) "
+        "{ mef { id } errors { code } } }",
+        lambda w: {"s": w.school_a, "m": w.mef_5},
+    ),
+    "removeSchoolMef": (
+        "mutation($s: Int!, $m: Int!) { removeSchoolMef(schoolId: $s, mefId: $m) "
+        "{ mef { id } errors { code } } }",
+        lambda w: {"s": w.school_a, "m": w.mef_5},
+    ),
+    "setSchoolNextMef": (
+        "mutation($s: Int!, $m: Int!, $n: Int!) { setSchoolNextMef(schoolId: $s, mefId: $m, "
+        "nextMefId: $n) { profiledMef { mef { id } } errors { code } } }",
+        lambda w: {"s": w.school_a, "m": w.mef_6, "n": w.mef_5},
+    ),
+    "addSchoolSubject": (
+        "mutation($s: Int!, $j: Int!) { addSchoolSubject(schoolId: $s, subjectId: $j) "
+        "{ subject { id } errors { code } } }",
+        lambda w: {"s": w.school_a, "j": w.subject},
+    ),
+    "removeSchoolSubject": (
+        "mutation($s: Int!, $j: Int!) { removeSchoolSubject(schoolId: $s, subjectId: $j) "
+        "{ subject { id } errors { code } } }",
+        lambda w: {"s": w.school_a, "j": w.subject},
+    ),
+    "teachers": (
+        "query($s: Int!) { teachers(schoolId: $s) { id } }",
+        lambda w: {"s": w.school_a},
+    ),
+    "teachingAssignments": (
+        "query($s: Int!, $y: Int!) { teachingAssignments(schoolId: $s, schoolYearId: $y) { id } }",
+        lambda w: {"s": w.school_a, "y": w.year_id},
+    ),
+    "assignTeaching": (
+        "mutation($s: Int!, $t: Int!, $d: Int!) { assignTeaching(input: {schoolId: $s, "
+        "teacherId: $t, divisionId: $d}) { assignment { id } errors { code } } }",
+        lambda w: {"s": w.school_a, "t": w.users["teacher_a"], "d": w.division_a2},
+    ),
+    "unassignTeaching": (
+        "mutation($id: Int!) { unassignTeaching(id: $id) { assignment { id } errors { code } } }",
+        lambda w: {"id": w.absence_rows["teaching"]},
+    ),
+    "createTeacher": (
+        'mutation($s: Int!) { createTeacher(input: {schoolId: $s, familyName: "Pirate", '
+        'firstName: "Paul", email: "p@example.fr"}) { teacher { id } errors { code } } }',
+        lambda w: {"s": w.school_a},
+    ),
+    "changeMef": (
+        "mutation($e: Int!, $m: Int!) { changeMef(enrollmentId: $e, mefId: $m) "
+        "{ enrollment { id } errors { code } } }",
+        lambda w: {"e": w.enrollments["lina"], "m": w.mef_5},
+    ),
+    "changeRegime": (
+        "mutation($e: Int!) { changeRegime(enrollmentId: $e, regime: EXTERNE) "
+        "{ enrollment { id } errors { code } } }",
+        lambda w: {"e": w.enrollments["lina"]},
+    ),
+    "cancelDeparture": (
+        "mutation($e: Int!) { cancelDeparture(enrollmentId: $e) { enrollment { id } errors { code } } }",
+        lambda w: {"e": w.enrollments["lina"]},
+    ),
+    "deleteDivision": (
+        "mutation($id: Int!) { deleteDivision(id: $id) { deletedId errors { code } } }",
+        lambda w: {"id": w.division_a2},
+    ),
+    "deleteGroup": (
+        "mutation($id: Int!) { deleteGroup(id: $id) { deletedId errors { code } } }",
+        lambda w: {"id": w.group_a},
+    ),
+    "updateSchool": (
+        'mutation($id: Int!) { updateSchool(id: $id, input: {name: "Piraté"}) '
+        "{ school { id } errors { code } } }",
+        lambda w: {"id": w.school_a},
+    ),
+    "updateSchoolYear": (
+        'mutation($id: Int!) { updateSchoolYear(id: $id, input: {endsOn: "2027-08-30"}) '
+        "{ schoolYear { id } errors { code } } }",
+        lambda w: {"id": w.year_id},
+    ),
+    "createPrincipal": (
+        'mutation($s: Int!) { createPrincipal(input: {schoolId: $s, login: "pirate", '
+        'displayName: "Pirate", email: "p@example.fr"}) { invitation { expiresAt } errors { code } } }',
+        lambda w: {"s": w.school_a},
+    ),
+    "inviteStaff": (
+        "mutation($id: Int!) { inviteStaff(userId: $id) { invitation { expiresAt } errors { code } } }",
+        lambda w: {"id": w.users["teacher_a"]},
+    ),
 }
 
 
@@ -405,7 +526,21 @@ async def school_a_absences(world: World, sessionmaker) -> None:
             session, "1234567890A", world.students["lina"], [world.students["noah"]]
         )
         conflict = await session.scalar(select(IneConflict.id))
+    registrar = await world.principal(sessionmaker, "registrar_a")
+    async with Work(sessionmaker, registrar).writing(world.school_a) as transaction:
+        run = await transaction.run(
+            preview_import,
+            ExchangeFormat.STUDENTS,
+            world.school_a,
+            *students_zip(uai("0930001"), 1),
+        )
+    async with sessionmaker() as session:
+        teaching = await session.scalar(
+            select(TeachingAssignment.id).where(TeachingAssignment.school_id == world.school_a)
+        )
     world.absence_rows = {  # type: ignore[attr-defined]
+        "exchange_run": run.id,
+        "teaching": teaching,
         "activation_code": code.id,
         "assessment": assessment.id,
         "period": period.id,
