@@ -14,6 +14,8 @@ from tests.portals.test_etablissement_pages import text_of
 TILE = re.compile(r'<h3 class="fr-tile__title"><a href="([^"]+)">([^<]+)</a></h3>')
 SCHOOL_DAILY = {"/eleves": "Rechercher un élève", "/divisions": "Divisions et groupes"}
 STATISTICS = {"/absences/statistiques": "Absentéisme", "/statistiques": "Statistiques"}
+# Imports for who writes the school's students, exports for who may export them too.
+EXCHANGES = {"/echanges": "Échanges avec SIECLE et STS-WEB"}
 ABSENCES = {"/absences/appel": "Faire l'appel", "/absences": "Absences de la semaine"}
 
 EXPECTED_TILES = {
@@ -23,17 +25,24 @@ EXPECTED_TILES = {
         "/teleservices": "Télé-services",
         **SCHOOL_DAILY,
         **STATISTICS,
+        **EXCHANGES,
         "/journal": "Journal des accès et modifications",
         "/delegations": "Délégations",
         "/nomenclatures": "Nomenclatures de l'établissement",
         "/comptes": "Comptes des personnels",
     },
-    "demo.secretariat": {"/teleservices": "Télé-services", **SCHOOL_DAILY, **STATISTICS},
+    "demo.secretariat": {
+        "/teleservices": "Télé-services",
+        **SCHOOL_DAILY,
+        **STATISTICS,
+        **EXCHANGES,
+    },
     "demo.cpe": {
         **ABSENCES,
         "/absences/a-contacter": "Familles à contacter",
         **SCHOOL_DAILY,
         **STATISTICS,
+        **EXCHANGES,
     },
     "demo.enseignant": {
         **ABSENCES,
@@ -47,6 +56,7 @@ EXPECTED_TILES = {
         "/journal": "Journal des accès et modifications",
     },
     "demo.admin": {
+        **EXCHANGES,
         "/journal": "Journal des accès et modifications",
         "/etablissements": "Établissements de l'académie",
         "/annees": "Années scolaires",
