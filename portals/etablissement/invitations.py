@@ -58,14 +58,16 @@ def _page(
 async def invitation(request: Request) -> Response:
     visitor = Visitor.of(services_of(request))
     token = str(request.path_params.get("token") or "")[: MAX_TOKEN_LENGTH + 1]
+    form = await request.form() if request.method == "POST" else None
+    # A post without the form's token is refused before the link is even looked up.
+    forged = form is not None and not csrf.matches(form.get(csrf.FIELD), FORM.expected(request))
     try:
         view = await visitor.run(invitation_for, token)
     except InvitationRefused as refused:
-        return _page(request, refusal=refused.message, status_code=410)
-    if request.method == "GET":
+        return _page(request, refusal=refused.message, status_code=403 if forged else 410)
+    if form is None:
         return _page(request, view=view)
-    form = await request.form()
-    if not csrf.matches(form.get(csrf.FIELD), FORM.expected(request)):
+    if forged:
         return _page(
             request,
             view=view,
