@@ -720,6 +720,7 @@ async def link_new_student_guardians(
     await session.flush()
 
 
+@requires(Permission.STUDENTS_WRITE)
 async def guardian_homes(
     session: AsyncSession, principal: Principal, guardians: list[dict[str, Any]]
 ) -> list[int | None]:
