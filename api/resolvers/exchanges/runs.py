@@ -133,10 +133,6 @@ async def _school(
     return school
 
 
-def _problem_dict(problem: RecordProblem) -> dict[str, Any]:
-    return asdict(problem)
-
-
 async def _year_of(session: AsyncSession, principal: Principal, header: FileHeader) -> SchoolYear:
     if header.school_year is None:
         raise ExchangeFileError("Le fichier n'indique pas son année scolaire (ANNEE_SCOLAIRE).")
@@ -257,7 +253,7 @@ def _report(planned: _Planned) -> dict[str, Any]:
             "school_year": header.school_year,
             "exported_on": header.exported_on.isoformat() if header.exported_on else None,
         },
-        "problems": [_problem_dict(p) for p in planned.problems],
+        "problems": [asdict(p) for p in planned.problems],
         "changes": changes,
     }
 

@@ -19,7 +19,7 @@ from api.auth.permissions import Permission
 from api.auth.principal import PermissionDenied, Principal
 from api.resolvers.enrollments import REGIME_CODES
 from core.errors import NotFound
-from db.accounts import RoleGrant, StaffUser
+from db.accounts import Role, RoleGrant, StaffUser
 from db.addresses import Address
 from db.enrollments import Enrollment, EnrollmentGroup, EnrollmentOption
 from db.guardians import Guardian, GuardianLink
@@ -46,6 +46,7 @@ from exchanges.records import (
     SubjectRecord,
     TeacherRecord,
 )
+from exchanges.xml_writing import department_of
 
 
 @dataclass(frozen=True)
@@ -205,7 +206,7 @@ async def students_records(
                 sex=student.sex.value,
                 birth_date=student.birth_date,
                 birth_commune_code=student.birth_commune_code,
-                birth_department_code=_department(student.birth_commune_code),
+                birth_department_code=department_of(student.birth_commune_code),
                 birth_city=student.birth_city,
                 birth_country_code=student.birth_country_code,
                 nationality_code=student.nationality_code,
@@ -236,15 +237,6 @@ async def students_records(
     )
 
 
-def _department(commune_code: str | None) -> str | None:
-    """CODE_DEPARTEMENT_NAISS on three characters, as SIECLE writes it (075, 02A, 971)."""
-    if not commune_code:
-        return None
-    if commune_code.startswith("97"):
-        return commune_code[:3]
-    return "0" + commune_code[:2]
-
-
 def _previous(enrollment: Enrollment) -> PreviousSchoolingRecord | None:
     if not any(
         (
@@ -261,9 +253,6 @@ def _previous(enrollment: Enrollment) -> PreviousSchoolingRecord | None:
         uai=enrollment.previous_school_uai,
         name=enrollment.previous_school_name,
     )
-
-
-_CIVILITY = {"M.": "M.", "Mme": "Mme"}
 
 
 @requires(Permission.STUDENTS_EXPORT)
@@ -311,7 +300,7 @@ async def guardians_records(
         persons.append(
             PersonRecord(
                 siecle_id=person_siecle_id(guardian.id, guardian.siecle_id),
-                civility=_CIVILITY.get(guardian.civility.value),
+                civility=guardian.civility.value,
                 family_name=guardian.family_name,
                 usage_name=guardian.usage_name,
                 first_name=guardian.first_name,
@@ -412,7 +401,7 @@ async def structures_records(
     granted_teachers = await session.scalars(
         select(StaffUser)
         .join(RoleGrant, RoleGrant.user_id == StaffUser.id)
-        .where(RoleGrant.school_id == school.id, RoleGrant.role == "teacher")
+        .where(RoleGrant.school_id == school.id, RoleGrant.role == Role.TEACHER)
     )
     for user in granted_teachers:
         teachers.setdefault(user.id, user)
