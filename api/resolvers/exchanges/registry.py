@@ -3,7 +3,7 @@ importing this module registers them (``runs.register_import``)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -13,7 +13,7 @@ from api.auth.permissions import Permission
 from api.auth.principal import Principal
 from api.resolvers import nomenclature_import, school_imports, structures_import
 from api.resolvers.exchanges import siecle
-from api.resolvers.exchanges.runs import ImportFormat, ImportPlan, register_import
+from api.resolvers.exchanges.runs import ImportFormat, ImportPlan, PlanFunction, register_import
 from db.exchanges import ExchangeFormat
 from db.schools import School, SchoolYear
 from exchanges.private_import_reading import read_private_import
@@ -59,30 +59,22 @@ def _year(year: SchoolYear | None) -> SchoolYear:
     return year
 
 
-async def _plan_students(
-    session: AsyncSession,
-    principal: Principal,
-    school: School | None,
-    year: SchoolYear | None,
-    items: Iterable[Any],
-) -> ImportPlan:
-    plan = await siecle.plan_students_import(
-        session, principal, _school_id(school), _year(year).id, items
-    )
-    return SiecleImport(plan)
+def _siecle_planner(
+    plan_file: Callable[..., Awaitable[siecle.ImportPlan]],
+) -> PlanFunction:
+    """The plan of a SIECLE file (students or guardians) for the school and year of the file."""
 
+    async def plan(
+        session: AsyncSession,
+        principal: Principal,
+        school: School | None,
+        year: SchoolYear | None,
+        items: Iterable[Any],
+    ) -> ImportPlan:
+        planned = await plan_file(session, principal, _school_id(school), _year(year).id, items)
+        return SiecleImport(planned)
 
-async def _plan_guardians(
-    session: AsyncSession,
-    principal: Principal,
-    school: School | None,
-    year: SchoolYear | None,
-    items: Iterable[Any],
-) -> ImportPlan:
-    plan = await siecle.plan_guardians_import(
-        session, principal, _school_id(school), _year(year).id, items
-    )
-    return SiecleImport(plan)
+    return plan
 
 
 async def _apply_siecle(session: AsyncSession, principal: Principal, plan: ImportPlan) -> None:
@@ -97,7 +89,7 @@ register_import(
         Permission.STUDENTS_WRITE,
         True,
         read_students,
-        _plan_students,
+        _siecle_planner(siecle.plan_students_import),
         _apply_siecle,
     )
 )
@@ -108,7 +100,7 @@ register_import(
         Permission.STUDENTS_WRITE,
         True,
         read_guardians,
-        _plan_guardians,
+        _siecle_planner(siecle.plan_guardians_import),
         _apply_siecle,
     )
 )
