@@ -73,6 +73,9 @@ class School(Timestamped, Base):
     city: Mapped[str] = mapped_column(String(80), default="")
     phone: Mapped[str | None] = mapped_column(String(20))
     email: Mapped[str | None] = mapped_column(String(120))
+    # The school's current year: the académie's until the school's rentrée switch moves it
+    # to the year in preparation (see db.rentree).
+    current_year_id: Mapped[int | None] = mapped_column(ForeignKey("school_years.id"))
 
     academy: Mapped[Academy] = relationship(back_populates="schools")
 
