@@ -6,7 +6,7 @@ import enum
 from datetime import date
 from typing import Any
 
-from sqlalchemy import ForeignKey, String, UniqueConstraint
+from sqlalchemy import ForeignKey, String, UniqueConstraint, func, select
 from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
 from db.base import Audited, Base, Timestamped, enum_column
@@ -73,8 +73,8 @@ class School(Timestamped, Base):
     city: Mapped[str] = mapped_column(String(80), default="")
     phone: Mapped[str | None] = mapped_column(String(20))
     email: Mapped[str | None] = mapped_column(String(120))
-    # The school's current year: the académie's until the school's rentrée switch moves it
-    # to the year in preparation (see db.rentree).
+    # The school's current year once its rentrée switch has moved it (see db.rentree);
+    # empty, the school follows its académie's current year (``current_year_id_of``).
     current_year_id: Mapped[int | None] = mapped_column(ForeignKey("school_years.id"))
 
     academy: Mapped[Academy] = relationship(back_populates="schools")
@@ -117,3 +117,21 @@ class SchoolYear(Base):
     @property
     def label(self) -> str:
         return f"{self.start_year}-{self.start_year + 1}"
+
+
+def current_year_id_of(school_id: Any) -> Any:
+    """SQL for the id of the current year of the school ``school_id`` (a column or a value):
+    its own once it has switched, else its académie's."""
+    academy_current = (
+        select(SchoolYear.id)
+        .where(
+            SchoolYear.academy_id == School.academy_id, SchoolYear.state == SchoolYearState.CURRENT
+        )
+        .correlate(School)
+        .scalar_subquery()
+    )
+    return (
+        select(func.coalesce(School.current_year_id, academy_current))
+        .where(School.id == school_id)
+        .scalar_subquery()
+    )

@@ -20,7 +20,7 @@ from db.absences import AbsenceEvent, AbsenceMotive, GenericMotive, TimeSlot
 from db.enrollments import Enrollment
 from db.grades import Assessment, Mark
 from db.nomenclatures import Subject
-from db.schools import School, SchoolYear, SchoolYearState
+from db.schools import School, current_year_id_of
 from db.structures import Division
 from db.students import Student
 from db.teleservices import (
@@ -95,9 +95,7 @@ async def schools(session: AsyncSession, scope: Scope, today: date) -> list[Row]
 
 def _current(today: date) -> Any:
     return and_(
-        Enrollment.school_year_id.in_(
-            select(SchoolYear.id).where(SchoolYear.state == SchoolYearState.CURRENT)
-        ),
+        Enrollment.school_year_id == current_year_id_of(Enrollment.school_id),
         or_(Enrollment.exit_date.is_(None), Enrollment.exit_date >= today),
     )
 

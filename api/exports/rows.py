@@ -29,7 +29,7 @@ from core.errors import NotFound, ValidationFailed
 from db.enrollments import Enrollment, EnrollmentGroup
 from db.guardians import Guardian, GuardianLink
 from db.nomenclatures import Mef
-from db.schools import School, SchoolYear, SchoolYearState
+from db.schools import School, SchoolYear, current_year_id_of
 from db.structures import Division, Group
 from db.students import Sex, Student
 
@@ -169,10 +169,7 @@ async def _structure(
 async def _year(session: AsyncSession, school: School, school_year_id: int | None) -> SchoolYear:
     if school_year_id is None:
         year = await session.scalar(
-            select(SchoolYear).where(
-                SchoolYear.academy_id == school.academy_id,
-                SchoolYear.state == SchoolYearState.CURRENT,
-            )
+            select(SchoolYear).where(SchoolYear.id == current_year_id_of(school.id))
         )
         if year is None:
             raise ValidationFailed.single(

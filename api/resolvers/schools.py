@@ -28,6 +28,7 @@ from db.schools import (
     SchoolSector,
     SchoolYear,
     SchoolYearState,
+    current_year_id_of,
     is_valid_uai,
     uai_check_letter,
 )
@@ -82,6 +83,44 @@ async def current_school_year(session: AsyncSession, principal: Principal) -> Sc
     if year is None:
         raise NotFound("SchoolYear", "current")
     return year
+
+
+async def current_year_of(session: AsyncSession, school_id: int) -> SchoolYear | None:
+    """The school's current year: its own once its rentrée switch ran, else its académie's."""
+    return await session.scalar(
+        select(SchoolYear).where(SchoolYear.id == current_year_id_of(school_id))
+    )
+
+
+async def year_in_preparation_of(session: AsyncSession, school_id: int) -> SchoolYear | None:
+    """The year the school prepares: the académie's year in preparation that follows the
+    school's current year (none before the académie opens it, nor once the school switched)."""
+    current = await current_year_of(session, school_id)
+    if current is None:
+        return None
+    return await session.scalar(
+        select(SchoolYear).where(
+            SchoolYear.academy_id == current.academy_id,
+            SchoolYear.start_year == current.start_year + 1,
+            SchoolYear.state == SchoolYearState.IN_PREPARATION,
+        )
+    )
+
+
+async def check_year_writable(session: AsyncSession, school_id: int, year: SchoolYear) -> None:
+    """Refuses a write into a year that is over for the school: closed by the académie, or
+    before the school's current year (after its rentrée switch). The year in preparation
+    and the current one are open."""
+    current = await current_year_of(session, school_id)
+    if year.state is SchoolYearState.CLOSED or (
+        current is not None and year.start_year < current.start_year
+    ):
+        raise ValidationFailed.single(
+            "school_year_id",
+            "YEAR_CLOSED",
+            f"L'année {year.label} est close pour cet établissement : elle se consulte, "
+            "elle ne se modifie plus.",
+        )
 
 
 async def get_school_year(

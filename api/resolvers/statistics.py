@@ -16,7 +16,7 @@ from api.auth.scopes import enrollment_clause
 from core.errors import NotFound
 from db.enrollments import Enrollment, Regime
 from db.nomenclatures import Mef
-from db.schools import SchoolYear, SchoolYearState
+from db.schools import SchoolYear, SchoolYearState, current_year_id_of
 from db.structures import Division
 from db.students import Sex, Student
 
@@ -76,12 +76,18 @@ async def headcounts(
     """Students present (not departed) by the dimension; ``school_id`` None means every school in reach."""
     dimension = HeadcountDimension(dimension)
     if school_year_id is None:
-        year = await session.scalar(
-            select(SchoolYear).where(
+        # A school's own current year (it may have switched before its académie).
+        current = (
+            current_year_id_of(school_id)
+            if school_id is not None
+            else select(SchoolYear.id)
+            .where(
                 SchoolYear.academy_id == principal.academy_id,
                 SchoolYear.state == SchoolYearState.CURRENT,
             )
+            .scalar_subquery()
         )
+        year = await session.scalar(select(SchoolYear).where(SchoolYear.id == current))
     else:
         year = await session.get(SchoolYear, school_year_id)
     if year is None or year.academy_id != principal.academy_id:

@@ -20,7 +20,7 @@ from db.absences import RollCall
 from db.enrollments import Enrollment, EnrollmentGroup
 from db.grades import Assessment
 from db.nomenclatures import Mef, SchoolMef, SchoolSubject
-from db.schools import School, SchoolYear, SchoolYearState
+from db.schools import School, SchoolYear, SchoolYearState, current_year_id_of
 from db.structures import Division, DivisionMef, Group, GroupDivision, TeachingAssignment
 from db.teleservices import PublicationDeadline
 
@@ -48,14 +48,11 @@ async def _school(
 
 
 async def _year(
-    session: AsyncSession, principal: Principal, school_year_id: int | None
+    session: AsyncSession, principal: Principal, school_id: int, school_year_id: int | None
 ) -> SchoolYear:
     if school_year_id is None:
         year = await session.scalar(
-            select(SchoolYear).where(
-                SchoolYear.academy_id == principal.academy_id,
-                SchoolYear.state == SchoolYearState.CURRENT,
-            )
+            select(SchoolYear).where(SchoolYear.id == current_year_id_of(school_id))
         )
     else:
         year = await session.get(SchoolYear, school_year_id)
@@ -98,7 +95,7 @@ async def list_divisions(
     session: AsyncSession, principal: Principal, school_id: int, school_year_id: int | None = None
 ) -> list[DivisionSummary]:
     await _school(session, principal, Permission.STRUCTURES_READ, school_id)
-    year = await _year(session, principal, school_year_id)
+    year = await _year(session, principal, school_id, school_year_id)
     divisions = list(
         await session.scalars(
             select(Division)
@@ -125,7 +122,7 @@ async def list_groups(
     session: AsyncSession, principal: Principal, school_id: int, school_year_id: int | None = None
 ) -> list[GroupSummary]:
     await _school(session, principal, Permission.STRUCTURES_READ, school_id)
-    year = await _year(session, principal, school_year_id)
+    year = await _year(session, principal, school_id, school_year_id)
     groups = list(
         await session.scalars(
             select(Group)
@@ -251,7 +248,10 @@ async def create_division(
         session, principal, Permission.STRUCTURES_WRITE, int(data.get("school_id") or 0)
     )
     year = await _year(
-        session, principal, int(data["school_year_id"]) if data.get("school_year_id") else None
+        session,
+        principal,
+        school.id,
+        int(data["school_year_id"]) if data.get("school_year_id") else None,
     )
     values = await _parse_structure(session, school, year, data, Division, None)
     mef_ids = _ids(data.get("mef_ids"), "mef_ids")
@@ -359,7 +359,10 @@ async def create_group(session: AsyncSession, principal: Principal, data: dict[s
         session, principal, Permission.STRUCTURES_WRITE, int(data.get("school_id") or 0)
     )
     year = await _year(
-        session, principal, int(data["school_year_id"]) if data.get("school_year_id") else None
+        session,
+        principal,
+        school.id,
+        int(data["school_year_id"]) if data.get("school_year_id") else None,
     )
     values = await _parse_structure(session, school, year, data, Group, None)
     division_ids, subject_id = await _check_group_links(session, school, year, data)

@@ -200,8 +200,11 @@ async def _load_scope(page: Page) -> None:
     )
     page.years = await page.work.read(school_years)
     wanted_year = parse_id(page.request.query_params.get("annee"))
+    # The working school's current year by default: it may have switched before its académie.
+    current_id = page.school.current_year_id if page.school else None
     page.year = (
         next((y for y in page.years if y.id == wanted_year), None)
+        or next((y for y in page.years if y.id == current_id), None)
         or next((y for y in page.years if y.state is SchoolYearState.CURRENT), None)
         or (page.years[0] if page.years else None)
     )

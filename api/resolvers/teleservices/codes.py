@@ -38,7 +38,7 @@ from db.addresses import Address
 from db.audit import set_actor
 from db.enrollments import Enrollment
 from db.guardians import Guardian, GuardianLink
-from db.schools import School, SchoolYear, SchoolYearState
+from db.schools import School, current_year_id_of
 from db.structures import Division
 from db.students import Student
 from db.teleservices import ActivationCode, CodeKind
@@ -103,9 +103,7 @@ def _today_enrolment(population: Population, on: date) -> list[ColumnElement[boo
     clauses: list[ColumnElement[bool]] = [
         Enrollment.school_id == population.school_id,
         # This year's enrolment: last year's, kept for the history, would count twice.
-        Enrollment.school_year_id.in_(
-            select(SchoolYear.id).where(SchoolYear.state == SchoolYearState.CURRENT)
-        ),
+        Enrollment.school_year_id == current_year_id_of(population.school_id),
         Enrollment.entry_date <= on,
         or_(Enrollment.exit_date.is_(None), Enrollment.exit_date >= on),
     ]

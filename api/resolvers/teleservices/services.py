@@ -22,7 +22,7 @@ from api.auth.scopes import get_in_reach
 from core.errors import ValidationFailed
 from db.audit import set_actor
 from db.nomenclatures import Mef
-from db.schools import School, SchoolYear, SchoolYearState
+from db.schools import School, current_year_id_of
 from db.structures import Division, DivisionMef
 from db.teleservices import (
     GradesPublication,
@@ -104,8 +104,10 @@ async def _pairs(session: AsyncSession, school: School) -> list[tuple[int, str, 
         select(Mef.id, Mef.short_label, Division.id, Division.code)
         .join(DivisionMef, DivisionMef.mef_id == Mef.id)
         .join(Division, Division.id == DivisionMef.division_id)
-        .join(SchoolYear, SchoolYear.id == Division.school_year_id)
-        .where(Division.school_id == school.id, SchoolYear.state == SchoolYearState.CURRENT)
+        .where(
+            Division.school_id == school.id,
+            Division.school_year_id == current_year_id_of(school.id),
+        )
         .order_by(Mef.short_label, Division.code)
     )
     return [(mef_id, label, division_id, code) for mef_id, label, division_id, code in rows]

@@ -1,7 +1,7 @@
 """The school year's cycle: passage decisions, each school's current year and rentrée
 switches, INE requests and probable duplicates, frozen headcounts (constat de rentrée).
 
-Every school starts on its académie's current year.
+A school without a current year of its own follows its académie's.
 
 Revision ID: 0013
 Revises: 0012
@@ -260,10 +260,6 @@ def upgrade() -> None:
             ["current_year_id"],
             ["id"],
         )
-    op.execute(
-        "UPDATE schools SET current_year_id = (SELECT y.id FROM school_years y"
-        " WHERE y.academy_id = schools.academy_id AND y.state = 'current')"
-    )
 
 
 def downgrade() -> None:
