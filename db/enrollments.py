@@ -29,6 +29,9 @@ class ExitReason(enum.StrEnum):
     HOME_SCHOOLING = "home_schooling"
     ABROAD = "abroad"
     OTHER = "other"
+    # Not a departure: the year ended and the student goes on in the school (promoted or
+    # repeating); the rentrée switch closes his enrolment with it.
+    END_OF_YEAR = "end_of_year"
 
 
 class Enrollment(Audited, Versioned, Timestamped, Base):

@@ -11,10 +11,12 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from db.base import Base, utcnow
+from db.base import Audited, Base, utcnow
 
 
-class Rentree(Base):
+class Rentree(Audited, Base):
+    # Audited: its entry, attributed to the school, is also what tells the replication to
+    # copy the school's scope again (replication.changes).
     __tablename__ = "rentrees"
     __table_args__ = (UniqueConstraint("school_id", "school_year_id"),)
 

@@ -102,7 +102,9 @@ async def read_changes(
         # Reads and exports are in the log too: only writes change what families see.
         if action not in ("create", "update", "delete"):
             continue
-        if entity in ("school_teleservices",):
+        # A rentrée switch moves the school's current year: enrolments that became current
+        # changed no row (nor left any audit entry), so the school's scope is copied again.
+        if entity in ("school_teleservices", "rentrees"):
             changes.school_wide(school_id, *EVERY_TABLE)
         elif entity in ("grades_settings", "publication_deadlines"):
             changes.school_wide(school_id, "marks")

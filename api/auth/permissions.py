@@ -51,3 +51,6 @@ class Permission(enum.StrEnum):
     # The académie's set-up: its schools (with their first principal) and school years.
     SCHOOLS_MANAGE = "schools:manage"
     CLIENTS_MANAGE = "clients:manage"
+    # The rentrée switch: the year in preparation becomes the school's current year (its
+    # principal), or every school's (the académie).
+    RENTREE_SWITCH = "rentree:switch"

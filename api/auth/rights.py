@@ -63,6 +63,7 @@ ROLE_FIXED_PERMISSIONS: dict[Role, frozenset[P]] = {
             P.GRADES_READ,
             P.GRADES_WRITE,
             P.NOMENCLATURES_PROFILE,
+            P.RENTREE_SWITCH,
         }
     ),
     Role.REGISTRAR: frozenset(),
@@ -71,7 +72,8 @@ ROLE_FIXED_PERMISSIONS: dict[Role, frozenset[P]] = {
     # Only the divisions and groups taught (see api.auth.scopes): their roll call, their marks.
     Role.TEACHER: _READER | {P.ABSENCES_READ, P.ABSENCES_WRITE, P.GRADES_READ, P.GRADES_WRITE},
     # The académie assigns INEs (BEA): the rectorat sees identity data.
-    Role.RECTORAT: _READER | {P.STUDENTS_IDENTITY_READ, P.STATISTICS_READ, P.AUDIT_READ},
+    Role.RECTORAT: _READER
+    | {P.STUDENTS_IDENTITY_READ, P.STATISTICS_READ, P.AUDIT_READ, P.RENTREE_SWITCH},
     Role.ACADEMY_ADMIN: frozenset(
         {
             P.NOMENCLATURES_READ,
@@ -82,6 +84,7 @@ ROLE_FIXED_PERMISSIONS: dict[Role, frozenset[P]] = {
             P.AUDIT_READ,
             P.EXCHANGES_READ,
             P.SCHOOLS_MANAGE,
+            P.RENTREE_SWITCH,
         }
     ),
 }

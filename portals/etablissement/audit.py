@@ -81,6 +81,7 @@ ENTITIES = {
     "academies": "Académie",
     "absence_statistics": "Statistiques d'absences",
     "absence_indicator": "Indicateur mensuel d'absentéisme",
+    "rentrees": "Rentrée (bascule d'année)",
 }
 
 POPULATIONS = {"division": "division", "group": "groupe", "mef": "MEF", "school": "établissement"}

@@ -42,6 +42,7 @@ EXIT_REASON = {
     ExitReason.HOME_SCHOOLING: "Instruction dans la famille",
     ExitReason.ABROAD: "Départ à l'étranger",
     ExitReason.OTHER: "Autre motif",
+    ExitReason.END_OF_YEAR: "Fin d'année scolaire (poursuite dans l'établissement)",
 }
 
 RELATIONSHIP = {
@@ -119,6 +120,13 @@ FIELD_LABELS = {
     "responsibility_level": "Niveau de responsabilité",
     "status_code": "Statut de l'élève",
     "sts_id": "Identifiant STS-WEB",
+    # The rentrée switch (issue 13).
+    "actor_label": "Effectuée par",
+    "closed_enrollments": "Scolarités closes",
+    "ended_accesses": "Accès aux télé-services fermés",
+    "leavers": "Élèves sortants",
+    "previous_year_id": "Année close",
+    "switched_at": "Effectuée le",
     # Guardians' address columns before migration 0011: older journal entries name them.
     "address_line1": "Adresse",
     "address_line2": "Complément d'adresse",
