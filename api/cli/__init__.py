@@ -13,6 +13,7 @@ from api.cli import (
     documentation,
     exchanges,
     outbox,
+    rentree,
     replication,
     serving,
 )
@@ -40,6 +41,7 @@ for command in (
     outbox.worker,
     outbox.mailbox,
     replication.replicate,
+    rentree.rentree,
     exchanges.import_file,
     exchanges.export_file,
 ):

@@ -151,3 +151,19 @@ def run_as_operator(
             return await transaction.run(work, school_id)
 
     return run(as_operator)
+
+
+def run_with_work(school_uai: str | None, work: Callable[[Work, int | None], Awaitable[T]]) -> T:
+    """``run_as_operator`` for an action that runs several transactions of its own (the
+    académie's rentrée switch, one per school): ``work(unit_of_work, school_id)``."""
+
+    async def as_operator(databases: Databases) -> T:
+        async with databases.admin() as session:
+            principal = await command_line_operator(session, school_uai)
+        if principal is None:
+            raise click.ClickException("Aucune académie dans la base.")
+        school_id = next((s for s, _role in principal.grants if s is not None), None)
+        async with Work(databases.admin, principal) as unit_of_work:
+            return await work(unit_of_work, school_id)
+
+    return run(as_operator)
