@@ -36,6 +36,7 @@ from api.resolvers.enrollments import (
 from api.resolvers.exchanges.runs import exchange_history
 from api.resolvers.guardians import link_guardian, update_guardian
 from api.resolvers.nomenclatures import school_nomenclature_profile
+from api.resolvers.rentree import academy_rentree_schools, rentree_state
 from api.resolvers.schools import academy_schools, create_school_year
 from api.resolvers.statistics import headcounts
 from api.resolvers.structures import (
@@ -256,6 +257,15 @@ NOMENCLATURES = Destination(
     "Les MEF et matières proposés, et le MEF qui suit chacun l'an prochain.",
     in_working_school=True,
 )
+# The principal's switch of the school; the académie's of every school.
+RENTREE = Destination(
+    "rentree",
+    "Rentrée",
+    "/rentree",
+    (rentree_state, academy_rentree_schools),
+    "Rentrée",
+    "Basculer sur l'année en préparation : clore l'année, les sortants, les télé-services.",
+)
 ACCOUNTS = Destination(
     "comptes",
     "Comptes",
@@ -310,6 +320,7 @@ MENU = (
     JOURNAL,
     DELEGATIONS,
     NOMENCLATURES,
+    RENTREE,
     SCHOOLS,
     SCHOOL_YEARS,
     ACCOUNTS,
@@ -329,6 +340,7 @@ TILES = (
     JOURNAL,
     DELEGATIONS,
     NOMENCLATURES,
+    RENTREE,
     SCHOOLS,
     SCHOOL_YEARS,
     ACCOUNTS,

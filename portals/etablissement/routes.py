@@ -27,6 +27,7 @@ from portals.etablissement import (
     legal,
     login,
     nomenclatures,
+    rentree,
     schooling,
     schools,
     second_factor,
@@ -219,6 +220,7 @@ def portal_routes() -> list[BaseRoute]:
             methods=["GET", "POST"],
             name="nomenclatures",
         ),
+        Route("/rentree", rentree.rentree, methods=["GET", "POST"], name="rentree"),
         *static_mounts(OWN_URL, STATIC, "etablissement-static"),
     ]
 

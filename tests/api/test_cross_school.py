@@ -207,6 +207,15 @@ CALLS: dict[str, tuple[str, Any]] = {
         "guardianId: $g) { code } }",
         lambda w: {"s": w.school_a, "st": w.students["lina"], "g": w.guardians["mother"]},
     ),
+    "rentreeState": (
+        "query($s: Int!) { rentreeState(schoolId: $s) { schoolId plannedEnrollments } }",
+        lambda w: {"s": w.school_a},
+    ),
+    "switchRentree": (
+        "mutation($s: Int!) { switchRentree(schoolId: $s) { rentree { id } alreadySwitched "
+        "errors { code } } }",
+        lambda w: {"s": w.school_a},
+    ),
     "setTeleservice": (
         "mutation($s: Int!) { setTeleservice(schoolId: $s, service: ABSENCES, isOpen: true) "
         "{ services { isOpen } errors { code } } }",

@@ -408,3 +408,62 @@ async def test_the_academie_switches_every_school_then_its_years(world, sessionm
     # Once more: every school already switched, nothing changes.
     report = await switch_academy_rentree(Work(sessionmaker, rectorat))
     assert {s.outcome for s in report.schools} == {SchoolSwitch.ALREADY_SWITCHED}
+
+
+STATE = """query($s: Int!) { rentreeState(schoolId: $s) {
+  currentYearId nextYearId alreadySwitched plannedEnrollments continuing
+  studentsWithoutDecision { name divisionCode } leavers { name }
+  refusals { field code message } lastSwitch { id } } }"""
+SWITCH = """mutation($s: Int!) { switchRentree(schoolId: $s) {
+  rentree { closedEnrollments leavers endedAccesses } alreadySwitched
+  errors { field code message } } }"""
+ACADEMY = """mutation { switchAcademyRentree {
+  schools { uai outcome reasons rentree { closedEnrollments } } newCurrentYearId } }"""
+
+
+async def test_graphql(gql, world, sessionmaker):
+    prepared = await prepare_next_year(sessionmaker, world)
+    async with sessionmaker() as session, session.begin():
+        await session.execute(
+            delete(PassageDecision).where(
+                PassageDecision.enrollment_id == world.enrollments["eloise"]
+            )
+        )
+    state = (await gql("principal_a", STATE, {"s": world.school_a}))["data"]["rentreeState"]
+    assert state["nextYearId"] == prepared.next_year_id and not state["alreadySwitched"]
+    assert state["studentsWithoutDecision"] == [{"name": "ÉLAN Éloïse", "divisionCode": "6A"}]
+    assert [r["code"] for r in state["refusals"]] == ["STUDENTS_WITHOUT_DECISION"]
+    refused = (await gql("principal_a", SWITCH, {"s": world.school_a}))["data"]["switchRentree"]
+    assert refused["rentree"] is None
+    assert [(e["field"], e["code"]) for e in refused["errors"]] == [
+        ("schoolId", "STUDENTS_WITHOUT_DECISION")
+    ]
+    denied = await gql("registrar_a", SWITCH, {"s": world.school_a})
+    assert denied["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+    denied = await gql("principal_a", ACADEMY)
+    assert denied["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+
+    async with sessionmaker() as session, session.begin():
+        set_actor(session.sync_session, ACTOR)
+        session.add(
+            PassageDecision(
+                enrollment_id=world.enrollments["eloise"],
+                outcome="repeating",
+                next_mef_id=world.mef_6,
+            )
+        )
+    done = (await gql("principal_a", SWITCH, {"s": world.school_a}))["data"]["switchRentree"]
+    assert done == {
+        "rentree": {"closedEnrollments": 3, "leavers": 1, "endedAccesses": 2},
+        "alreadySwitched": False,
+        "errors": [],
+    }
+    again = (await gql("principal_a", SWITCH, {"s": world.school_a}))["data"]["switchRentree"]
+    assert again["alreadySwitched"] is True
+    academy = (await gql("admin", ACADEMY))["data"]["switchAcademyRentree"]
+    assert [(s["outcome"], s["rentree"]) for s in academy["schools"]] == [
+        ("ALREADY_SWITCHED", {"closedEnrollments": 3}),
+        ("REFUSED", None),
+    ]
+    assert "BERNARD Jade" in academy["schools"][1]["reasons"][0]
+    assert academy["newCurrentYearId"] is None

@@ -29,6 +29,7 @@ EXPECTED_TILES = {
         "/journal": "Journal des accès et modifications",
         "/delegations": "Délégations",
         "/nomenclatures": "Nomenclatures de l'établissement",
+        "/rentree": "Rentrée",
         "/comptes": "Comptes des personnels",
     },
     "demo.secretariat": {
@@ -54,10 +55,12 @@ EXPECTED_TILES = {
         **SCHOOL_DAILY,
         **STATISTICS,
         "/journal": "Journal des accès et modifications",
+        "/rentree": "Rentrée",
     },
     "demo.admin": {
         **EXCHANGES,
         "/journal": "Journal des accès et modifications",
+        "/rentree": "Rentrée",
         "/etablissements": "Établissements de l'académie",
         "/annees": "Années scolaires",
         "/comptes": "Comptes des personnels",
