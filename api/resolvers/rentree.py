@@ -205,7 +205,9 @@ async def _state(session: AsyncSession, school: School) -> RentreeState:
 
 
 @requires(Permission.RENTREE_SWITCH)
-async def rentree_state(session: AsyncSession, principal: Principal, school_id: int) -> RentreeState:
+async def rentree_state(
+    session: AsyncSession, principal: Principal, school_id: int
+) -> RentreeState:
     """What the school's switch would do now, and what refuses it."""
     school = await get_in_reach(
         session, principal, Permission.RENTREE_SWITCH, School, school_id, School.id

@@ -27,6 +27,7 @@ from api.resolvers.enrollments import (
 from api.resolvers.nomenclatures import list_mefs
 from api.resolvers.structures import list_divisions, list_groups
 from api.resolvers.students import get_student, information_sheet
+from api.resolvers.vocabulary import ExitReason
 from core import clock
 from core.errors import FieldError, NotFound, ValidationFailed
 from portals.common.rendering import date_fr
@@ -145,7 +146,12 @@ async def _departure_form(
         errors=errors,
         field_errors=_field_errors(errors, DEPARTURE_FIELDS),
         other_errors=[e.message for e in errors if e.field not in DEPARTURE_FIELDS],
-        reason_options=[(reason.value, label) for reason, label in EXIT_REASON.items()],
+        # The end of a year in the school is the rentrée switch's, not a departure.
+        reason_options=[
+            (reason.value, label)
+            for reason, label in EXIT_REASON.items()
+            if reason is not ExitReason.END_OF_YEAR
+        ],
     )
 
 
