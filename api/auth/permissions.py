@@ -19,6 +19,10 @@ class Permission(enum.StrEnum):
     STUDENTS_IDENTITY_READ = "students:identity:read"
     STUDENTS_WRITE = "students:write"
     STUDENTS_EXPORT = "students:export"
+    # INE immatriculation: the liaisons' dashboard with the académie base (BEA) for a school's
+    # secretariat and principal; académie-wide, the rectorat's, who settles probable
+    # duplicates. Sending and importing the files write students: students:write.
+    IMMATRICULATION = "immatriculation:manage"
     GUARDIAN_CONTACTS_READ = "guardians:contacts:read"
     STRUCTURES_READ = "structures:read"
     STRUCTURES_WRITE = "structures:write"

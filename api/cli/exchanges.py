@@ -19,6 +19,7 @@ FORMAT_NAMES = {
     "eleves": ExchangeFormat.STUDENTS,
     "responsables": ExchangeFormat.GUARDIANS,
     "import-prive": ExchangeFormat.PRIVATE_IMPORT,
+    "ine": ExchangeFormat.INE_RETURNS,
 }
 
 
@@ -132,6 +133,7 @@ EXPORT_NAMES = {
     "nomenclatures": "nomenclatures",
     "structures": "structures",
     "import-prive": "import_prive",
+    "ine": "demandes_ine",
 }
 
 

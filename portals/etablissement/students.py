@@ -38,6 +38,7 @@ from api.resolvers.students import (
 from api.schema import schema
 from api.schema.field_permissions import permission_table
 from core.errors import FieldError, StaleVersion, ValidationFailed
+from core.ine import INE_HINT, normalized_ine
 from portals.common.rendering import date_fr
 from portals.etablissement import destinations
 from portals.etablissement.web import Page, page_handler, parse_id, redirect
@@ -61,7 +62,7 @@ IDENTITY_FORM = (
         "3 chiffres, 100 pour la France",
         False,
     ),
-    ("ine", "INE", "Identifiant national élève : 10 chiffres et une lettre", False),
+    ("ine", "INE", f"Identifiant national élève : {INE_HINT}", False),
 )
 assert {f for f, *_ in IDENTITY_FORM} | {"sex"} == set(IDENTITY_FIELDS)
 
@@ -125,7 +126,7 @@ class SearchCriteria:
         order = query.get("tri", "nom")
         return cls(
             nom=" ".join(query.get("nom", "").split())[:100],
-            ine=query.get("ine", "").strip().upper()[:11],
+            ine=normalized_ine(query.get("ine", ""))[:11],
             division=parse_id(query.get("division")),
             mef=parse_id(query.get("mef")),
             groupe=parse_id(query.get("groupe")),

@@ -15,12 +15,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from api.auth.guard import requires
 from api.auth.permissions import Permission
 from api.auth.principal import PermissionDenied, Principal
+from api.resolvers import immatriculation
 from api.resolvers.exchanges import school_records
 from api.resolvers.exchanges.runs import record_export
 from core import clock
 from core.errors import NotFound, ValidationFailed
 from db.exchanges import ExchangeFormat, ExchangeRun
 from db.schools import School, SchoolYear
+from exchanges.bea_files import requests_file_name
 from exchanges.private_import import private_import_bytes, validate_private_import
 from exchanges.records import FileHeader
 from exchanges.siecle_writing import guardians_bytes, nomenclatures_bytes, students_bytes
@@ -35,6 +37,7 @@ class ExportKind(enum.StrEnum):
     NOMENCLATURES = "nomenclatures"
     STRUCTURES = "structures"
     PRIVATE_IMPORT = "import_prive"
+    INE_REQUESTS = "demandes_ine"
 
 
 @dataclass(frozen=True)
@@ -42,6 +45,9 @@ class ExportFormat:
     label: str  # French, as the "Échanges" screen offers it
     format: ExchangeFormat
     xml_name: Callable[[School, SchoolYear], str]
+    # What the export needs in the school beyond ``export_file``'s own permission: sending
+    # students for an INE records requests (``immatriculation.send_ine_requests``).
+    permission: Permission = Permission.STUDENTS_EXPORT
 
 
 EXPORT_FORMATS: dict[ExportKind, ExportFormat] = {
@@ -74,6 +80,12 @@ EXPORT_FORMATS: dict[ExportKind, ExportFormat] = {
         "Import privé (IMPORT_ELEVES)",
         ExchangeFormat.PRIVATE_IMPORT,
         lambda school, year: f"ImportEleves_{school.uai}_{year.start_year}.xml",
+    ),
+    ExportKind.INE_REQUESTS: ExportFormat(
+        "Élèves sans INE, vers la base élèves académique (BEE_DEMANDES_INE)",
+        ExchangeFormat.INE_REQUESTS,
+        lambda school, year: requests_file_name(school.uai, year.start_year),
+        Permission.STUDENTS_WRITE,
     ),
 }
 
@@ -226,6 +238,8 @@ async def export_file(
     if Permission.STUDENTS_EXPORT not in principal.permissions_in(school.id):
         raise PermissionDenied(Permission.STUDENTS_EXPORT)
     export_format = EXPORT_FORMATS[kind]
+    if kind is ExportKind.INE_REQUESTS:
+        return await immatriculation.send_ine_requests(session, principal, school.id, year.id)
     xml_name = export_format.xml_name(school, year)
     header = FileHeader(
         root="",

@@ -70,6 +70,9 @@ PlanFunction = Callable[
     Awaitable[ImportPlan],
 ]
 ApplyFunction = Callable[[AsyncSession, Principal, ImportPlan], Awaitable[None]]
+AcknowledgeFunction = Callable[
+    [AsyncSession, Principal, "ExchangeRun", ImportPlan], Awaitable[object]
+]
 
 
 @dataclass(frozen=True)
@@ -89,6 +92,9 @@ class ImportFormat:
     # Applied whole or not at all: a refused record stops it (structures refer to each
     # other), where the other formats leave the refused records out.
     all_or_nothing: bool = False
+    # Formats that answer the file they read (the BEA's immatriculations get an accusé de
+    # réception): run once the plan is applied, with the applied run.
+    acknowledge: AcknowledgeFunction | None = None
 
     def applicable(self, run: ExchangeRun) -> bool:
         """Whether a run of this format can be applied as it was previewed."""
@@ -397,6 +403,8 @@ async def _applied(
     if stored is not None:
         await session.delete(stored)
     await session.flush()
+    if import_format.acknowledge is not None:
+        await import_format.acknowledge(session, principal, run, planned.plan)
     return run
 
 
