@@ -189,7 +189,7 @@ def _return(element: etree._Element) -> list[IneReturnRecord]:
     ]
 
 
-RETURN_RECORDS = {
+RETURN_RECORDS: dict[tuple[str, ...], RecordElement[IneReturnRecord]] = {
     ("DONNEES", "IMMATRICULATIONS", "IMMATRICULATION"): RecordElement(
         _return, by_attribute("DEMANDE_ID")
     ),
@@ -228,7 +228,7 @@ def _request(element: etree._Element) -> list[IneRequestRecord]:
     ]
 
 
-REQUEST_RECORDS = {
+REQUEST_RECORDS: dict[tuple[str, ...], RecordElement[IneRequestRecord]] = {
     ("DONNEES", "DEMANDES", "DEMANDE"): RecordElement(_request, by_attribute("DEMANDE_ID")),
 }
 
@@ -253,7 +253,7 @@ def _acknowledgement(element: etree._Element) -> list[IneAcknowledgementRecord]:
     ]
 
 
-ACKNOWLEDGEMENT_RECORDS = {
+ACKNOWLEDGEMENT_RECORDS: dict[tuple[str, ...], RecordElement[IneAcknowledgementRecord]] = {
     ("DONNEES", "ACCUSES", "ACCUSE"): RecordElement(_acknowledgement, by_attribute("DEMANDE_ID")),
 }
 

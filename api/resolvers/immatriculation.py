@@ -454,7 +454,7 @@ async def _check_holders(
         for student_id, ine in await session.execute(
             select(Student.id, Student.ine).where(Student.ine.in_(list(part)))
         ):
-            holders.setdefault(ine, []).append(student_id)
+            holders.setdefault(ine or "", []).append(student_id)
     everyone = sorted({s for found in holders.values() for s in found})
     in_reach: set[int] = set()
     for part in _chunks(everyone):
@@ -796,7 +796,7 @@ async def liaison_dashboard(
     sent = [
         SentFile(
             run.id,
-            uais.get(run.school_id, ""),
+            uais.get(run.school_id or 0, ""),
             run.started_at,
             int(run.counts.get("students", {}).get("written", 0)),
         )
@@ -806,7 +806,7 @@ async def liaison_dashboard(
     received = [
         ReceivedFile(
             run.id,
-            uais.get(run.school_id, ""),
+            uais.get(run.school_id or 0, ""),
             run.started_at,
             run.state.value,
             int(run.counts.get("ine_request", {}).get("updated", 0)),

@@ -18,6 +18,7 @@ from api.schema import (
     exchanges,
     grades,
     guardians,
+    immatriculation,
     nomenclatures,
     schools,
     second_factor,
@@ -52,6 +53,7 @@ Query = merge_types(
         grades.Query,
         exchanges.Query,
         teaching.Query,
+        immatriculation.Query,
     ),
 )
 Mutation = merge_types(
@@ -68,6 +70,7 @@ Mutation = merge_types(
         teleservices.Mutation,
         grades.Mutation,
         exchanges.Mutation,
+        immatriculation.Mutation,
         nomenclatures.Mutation,
         teaching.Mutation,
     ),

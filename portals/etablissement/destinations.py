@@ -35,6 +35,7 @@ from api.resolvers.enrollments import (
 )
 from api.resolvers.exchanges.runs import exchange_history
 from api.resolvers.guardians import link_guardian, update_guardian
+from api.resolvers.immatriculation import liaison_dashboard, probable_duplicates
 from api.resolvers.nomenclatures import school_nomenclature_profile
 from api.resolvers.schools import academy_schools, create_school_year
 from api.resolvers.statistics import headcounts
@@ -280,6 +281,18 @@ EXCHANGES = Destination(
     "Échanges avec SIECLE et STS-WEB",
     "Importer les élèves, responsables et structures ; produire les exports ; historique.",
 )
+LIAISONS = Destination(
+    "liaisons",
+    "Liaisons",
+    "/liaisons",
+    (liaison_dashboard,),
+    "Tableau de bord des liaisons",
+    "Élèves envoyés à la base élèves académique pour un INE, immatriculations reçues, "
+    "demandes en attente.",
+)
+PROBABLE_DUPLICATES = Destination(
+    "liaisons", "Doublons probables", "/liaisons/doublons", (probable_duplicates,)
+)
 SCHOOLS = Destination(
     "etablissements",
     "Établissements",
@@ -307,6 +320,7 @@ MENU = (
     TELESERVICES,
     STATISTICS,
     EXCHANGES,
+    LIAISONS,
     JOURNAL,
     DELEGATIONS,
     NOMENCLATURES,
@@ -326,6 +340,7 @@ TILES = (
     ABSENTEEISM,
     STATISTICS,
     EXCHANGES,
+    LIAISONS,
     JOURNAL,
     DELEGATIONS,
     NOMENCLATURES,

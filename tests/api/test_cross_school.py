@@ -30,6 +30,7 @@ from api.schema import schema
 from db.absences import AbsenceMotive, Justification
 from db.audit import set_actor
 from db.exchanges import ExchangeFormat
+from db.immatriculation import ProbableDuplicate
 from db.reference import load_absence_references
 from db.structures import TeachingAssignment
 from db.students import IneConflict
@@ -291,6 +292,15 @@ CALLS: dict[str, tuple[str, Any]] = {
         "mutation($id: Int!) { settleIneConflict(id: $id) { id } }",
         lambda w: {"id": w.absence_rows["ine_conflict"]},
     ),
+    "settleProbableDuplicate": (
+        "mutation($id: Int!) { settleProbableDuplicate(id: $id, resolution: SAME) "
+        "{ duplicate { id } errors { code } } }",
+        lambda w: {"id": w.absence_rows["probable_duplicate"]},
+    ),
+    "liaisonDashboard": (
+        "query($s: Int!) { liaisonDashboard(schoolId: $s) { toSend waiting { studentName } } }",
+        lambda w: {"s": w.school_a},
+    ),
     "updateStudent": (
         'mutation($id: Int!) { updateStudent(id: $id, input: {firstName: "Pirate"}) { student { id } errors { code } } }',
         lambda w: {"id": w.students["lina"]},
@@ -526,6 +536,11 @@ async def school_a_absences(world: World, sessionmaker) -> None:
             session, "1234567890A", world.students["lina"], [world.students["noah"]]
         )
         conflict = await session.scalar(select(IneConflict.id))
+        duplicate = ProbableDuplicate(
+            student_id=world.students["noah"], other_student_id=world.students["jade"]
+        )
+        session.add(duplicate)
+        await session.flush()
     registrar = await world.principal(sessionmaker, "registrar_a")
     async with Work(sessionmaker, registrar).writing(world.school_a) as transaction:
         run = await transaction.run(
@@ -545,6 +560,7 @@ async def school_a_absences(world: World, sessionmaker) -> None:
         "assessment": assessment.id,
         "period": period.id,
         "ine_conflict": conflict,
+        "probable_duplicate": duplicate.id,
         "slot": slot,
         "template": template.id,
         "closed_day": closed.id,

@@ -348,3 +348,59 @@ async def test_the_liaisons_dashboard(sessionmaker, world: World) -> None:
     with pytest.raises(PermissionDenied):
         async with Work(sessionmaker, other) as work:
             await work.read(immatriculation.liaison_dashboard, world.school_a)
+
+
+DASHBOARD = """
+query($s: Int) {
+  liaisonDashboard(schoolId: $s) {
+    toSend duplicatesPending sent { runId count } waiting { studentName daysWaiting }
+  }
+}
+"""
+DUPLICATES = """
+query { probableDuplicates { id students { studentId schoolUai } } }
+"""
+SETTLE = """
+mutation($id: Int!, $r: DuplicateResolution!) {
+  settleProbableDuplicate(id: $id, resolution: $r) {
+    duplicate { id resolution settledByLabel } errors { field code message }
+  }
+}
+"""
+EXPORT = """
+mutation($s: Int!, $y: Int!) {
+  exportFile(kind: INE_REQUESTS, schoolId: $s, schoolYearId: $y) {
+    run { id format fileName } errors { field code message }
+  }
+}
+"""
+
+
+async def test_graphql_sends_shows_and_settles(gql, world: World, sessionmaker) -> None:
+    await _twin_in_school_b(sessionmaker, world)
+    sent = await gql("registrar_a", EXPORT, {"s": world.school_a, "y": world.year_id})
+    run = sent["data"]["exportFile"]["run"]
+    assert run["format"] == "INE_REQUESTS" and run["fileName"].startswith("DemandesINE_")
+    again = await gql("registrar_a", EXPORT, {"s": world.school_a, "y": world.year_id})
+    assert again["data"]["exportFile"]["errors"][0]["code"] == "NOTHING_TO_SEND"
+    # The CPE exports students but does not send them for an INE.
+    refused = await gql("cpe_a", EXPORT, {"s": world.school_a, "y": world.year_id})
+    assert refused["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+    board = (await gql("registrar_a", DASHBOARD, {"s": world.school_a}))["data"]
+    assert board["liaisonDashboard"]["toSend"] == 0
+    assert board["liaisonDashboard"]["duplicatesPending"] == 1
+    assert len(board["liaisonDashboard"]["waiting"]) == 2
+    # The académie's board is the rectorat's.
+    forbidden = await gql("registrar_a", DASHBOARD, {"s": None})
+    assert forbidden["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+    academy = (await gql("rectorat", DASHBOARD, {"s": None}))["data"]["liaisonDashboard"]
+    assert len(academy["waiting"]) == 2
+    [duplicate] = (await gql("rectorat", DUPLICATES))["data"]["probableDuplicates"]
+    assert (await gql("principal_a", DUPLICATES))["errors"][0]["extensions"]["code"] == (
+        "FORBIDDEN"
+    )
+    settled = await gql("rectorat", SETTLE, {"id": duplicate["id"], "r": "SAME"})
+    assert settled["data"]["settleProbableDuplicate"]["duplicate"]["resolution"] == "same"
+    twice = await gql("rectorat", SETTLE, {"id": duplicate["id"], "r": "DISTINCT"})
+    [error] = twice["data"]["settleProbableDuplicate"]["errors"]
+    assert (error["field"], error["code"]) == ("resolution", "ALREADY_SETTLED")

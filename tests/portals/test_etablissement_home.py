@@ -18,6 +18,7 @@ STATISTICS = {"/absences/statistiques": "Absentéisme", "/statistiques": "Statis
 EXCHANGES = {"/echanges": "Échanges avec SIECLE et STS-WEB"}
 ABSENCES = {"/absences/appel": "Faire l'appel", "/absences": "Absences de la semaine"}
 
+LIAISONS = {"/liaisons": "Tableau de bord des liaisons"}
 EXPECTED_TILES = {
     "demo.principal": {
         **ABSENCES,
@@ -26,6 +27,7 @@ EXPECTED_TILES = {
         **SCHOOL_DAILY,
         **STATISTICS,
         **EXCHANGES,
+        **LIAISONS,
         "/journal": "Journal des accès et modifications",
         "/delegations": "Délégations",
         "/nomenclatures": "Nomenclatures de l'établissement",
@@ -36,6 +38,7 @@ EXPECTED_TILES = {
         **SCHOOL_DAILY,
         **STATISTICS,
         **EXCHANGES,
+        **LIAISONS,
     },
     "demo.cpe": {
         **ABSENCES,
@@ -53,6 +56,7 @@ EXPECTED_TILES = {
     "demo.rectorat": {
         **SCHOOL_DAILY,
         **STATISTICS,
+        **LIAISONS,
         "/journal": "Journal des accès et modifications",
     },
     "demo.admin": {
