@@ -19,6 +19,10 @@ class Permission(enum.StrEnum):
     STUDENTS_IDENTITY_READ = "students:identity:read"
     STUDENTS_WRITE = "students:write"
     STUDENTS_EXPORT = "students:export"
+    # A student arriving from another school of the académie: finding him there by INE, or by
+    # name and birth date (identity only, bounded, audited), then taking his file.
+    TRANSFERS_SEARCH = "transfers:search"
+    TRANSFERS_RECEIVE = "transfers:receive"
     GUARDIAN_CONTACTS_READ = "guardians:contacts:read"
     STRUCTURES_READ = "structures:read"
     STRUCTURES_WRITE = "structures:write"

@@ -26,6 +26,7 @@ from api.schema import (
     students,
     teaching,
     teleservices,
+    transfers,
 )
 from api.schema.execution import PlainFieldsFirst
 from api.schema.limits import limit_extensions
@@ -52,6 +53,7 @@ Query = merge_types(
         grades.Query,
         exchanges.Query,
         teaching.Query,
+        transfers.Query,
     ),
 )
 Mutation = merge_types(
@@ -70,6 +72,7 @@ Mutation = merge_types(
         exchanges.Mutation,
         nomenclatures.Mutation,
         teaching.Mutation,
+        transfers.Mutation,
     ),
 )
 
