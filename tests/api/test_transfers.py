@@ -386,3 +386,31 @@ async def test_only_a_student_of_another_school_is_taken(gql, world: World, sess
         {"s": world.school_a, "id": world.students["jade"], "input": take_input(world)},
     )
     assert body["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+
+
+async def test_the_former_school_keeps_its_absences(gql, world: World, sessionmaker):
+    from api.resolvers.absences.events import AbsenceEntry, record_absence
+    from api.resolvers.absences.settings import school_setup
+    from db.reference import load_absence_references
+
+    cpe = await world.principal(sessionmaker, "cpe_a")
+    async with sessionmaker() as session, session.begin():
+        await load_absence_references(session)
+        slot = (await school_setup(session, cpe, world.school_a)).grid.slots[0].id
+        day = date(2026, 11, 16)
+        await record_absence(
+            session,
+            cpe,
+            AbsenceEntry(world.students["eloise"], world.school_a, day, slot, day, slot),
+        )
+    body = await gql(
+        "principal_b",
+        TAKE,
+        {"s": world.school_b, "id": world.students["eloise"], "input": take_input(world)},
+    )
+    assert body["data"]["takeStudentFile"]["errors"] == []
+    record = "query($id: Int!) { absenceRecord(studentId: $id) { events { id } } }"
+    seen_by_b = await gql("principal_b", record, {"id": world.students["eloise"]})
+    assert seen_by_b["data"]["absenceRecord"]["events"] == []
+    seen_by_a = await gql("cpe_a", record, {"id": world.students["eloise"]})
+    assert len(seen_by_a["data"]["absenceRecord"]["events"]) == 1
