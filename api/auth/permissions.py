@@ -23,6 +23,10 @@ class Permission(enum.StrEnum):
     # secretariat and principal; académie-wide, the rectorat's, who settles probable
     # duplicates. Sending and importing the files write students: students:write.
     IMMATRICULATION = "immatriculation:manage"
+    # A student arriving from another school of the académie: finding him there by INE, or by
+    # name and birth date (identity only, bounded, audited), then taking his file.
+    TRANSFERS_SEARCH = "transfers:search"
+    TRANSFERS_RECEIVE = "transfers:receive"
     GUARDIAN_CONTACTS_READ = "guardians:contacts:read"
     STRUCTURES_READ = "structures:read"
     STRUCTURES_WRITE = "structures:write"

@@ -27,6 +27,7 @@ from api.schema import (
     students,
     teaching,
     teleservices,
+    transfers,
 )
 from api.schema.execution import PlainFieldsFirst
 from api.schema.limits import limit_extensions
@@ -54,6 +55,7 @@ Query = merge_types(
         exchanges.Query,
         teaching.Query,
         immatriculation.Query,
+        transfers.Query,
     ),
 )
 Mutation = merge_types(
@@ -73,6 +75,7 @@ Mutation = merge_types(
         immatriculation.Mutation,
         nomenclatures.Mutation,
         teaching.Mutation,
+        transfers.Mutation,
     ),
 )
 

@@ -53,6 +53,7 @@ from api.resolvers.students import (
     search_students,
 )
 from api.resolvers.teleservices.services import school_services
+from api.resolvers.transfers import take_student_file, transfer_candidates
 
 
 @dataclass(frozen=True)
@@ -100,6 +101,14 @@ NEW_STUDENT = Destination(
     "Nouvel élève",
     "/eleves/nouveau",
     (create_student,),
+    in_working_school=True,
+)
+# A student arriving from another school of the académie: found there, his file taken here.
+TRANSFER = Destination(
+    "eleves",
+    "Arrivée d'un élève d'un autre établissement",
+    "/eleves/arrivee",
+    (transfer_candidates, take_student_file),
     in_working_school=True,
 )
 # The registrar's screens on a student's schooling in the school being worked on.

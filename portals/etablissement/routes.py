@@ -37,6 +37,7 @@ from portals.etablissement import (
     students,
     teaching,
     teleservices,
+    transfers,
 )
 from portals.etablissement.absences import follow_up as absence_follow_up
 from portals.etablissement.absences import grid as absence_grid
@@ -103,6 +104,7 @@ def portal_routes() -> list[BaseRoute]:
             methods=["GET", "POST"],
             name="eleve-nouveau",
         ),
+        Route("/eleves/arrivee", transfers.arrival, methods=["GET", "POST"]),
         Route("/eleves/{student_id:int}", students.record, methods=["GET"], name="eleve"),
         Route(
             "/eleves/{student_id:int}/modifier",

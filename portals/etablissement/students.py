@@ -150,6 +150,8 @@ SAVED_PARTS = {
     "scolarite": "La scolarité de l'élève a été modifiée.",
     "sortie": "La sortie de l'élève a été enregistrée.",
     "sortie-annulee": "La sortie de l'élève a été annulée.",
+    "arrivee": "Le dossier de l'élève a été pris : il est inscrit dans l'établissement et sa "
+    "scolarité dans son ancien établissement est close.",
 }
 
 # What the record page says after a change of its guardians (``portals.etablissement.guardians``).
@@ -229,6 +231,7 @@ async def search(page: Page) -> Response:
         "students/search.html",
         criteria=criteria,
         can_create=page.year is not None and page.allows(destinations.NEW_STUDENT),
+        can_receive=page.allows(destinations.TRANSFER),
         division_options=[(d.division.id, d.division.code) for d in divisions],
         group_options=[(g.group.id, f"{g.group.code} — {g.group.label}") for g in groups],
         mef_options=[(m.id, m.short_label) for m in mefs],

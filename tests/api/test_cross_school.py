@@ -334,6 +334,17 @@ CALLS: dict[str, tuple[str, Any]] = {
         "mutation($id: Int!, $d: Int!) { moveStudent(enrollmentId: $id, divisionId: $d) { enrollment { id } errors { code } } }",
         lambda w: {"id": w.enrollments["lina"], "d": w.division_a2},
     ),
+    # School B's principal naming school A as the receiving school: A's id, as unknown.
+    "transferCandidates": (
+        'query($s: Int!) { transferCandidates(schoolId: $s, ine: "0987654321B") { studentId } }',
+        lambda w: {"s": w.school_a},
+    ),
+    "takeStudentFile": (
+        "mutation($s: Int!, $id: Int!, $m: Int!) { takeStudentFile(schoolId: $s, studentId: $id, "
+        'input: {mefId: $m, regime: EXTERNE, entryDate: "2026-12-07"}) '
+        "{ enrollment { id } errors { code } } }",
+        lambda w: {"s": w.school_a, "id": w.students["jade"], "m": w.mef_6},
+    ),
     "recordDeparture": (
         'mutation($id: Int!) { recordDeparture(enrollmentId: $id, exitDate: "2026-12-01", exitReason: MOVE) { enrollment { id } errors { code } } }',
         lambda w: {"id": w.enrollments["lina"]},
