@@ -20,6 +20,8 @@ class ExchangeFormat(enum.StrEnum):
     STUDENTS = "bee_eleves"
     GUARDIANS = "bee_responsables"
     PRIVATE_IMPORT = "import_eleves"
+    # The académie's assignments of new students to a school for next year (CSV).
+    ASSIGNMENTS = "affectations"
 
 
 class ExchangeDirection(enum.StrEnum):

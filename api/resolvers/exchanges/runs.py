@@ -89,6 +89,9 @@ class ImportFormat:
     # Applied whole or not at all: a refused record stops it (structures refer to each
     # other), where the other formats leave the refused records out.
     all_or_nothing: bool = False
+    # Each record names its school (the académie's assignments): a record for another school
+    # is refused alone, where a file of another school (its UAJ) is refused whole.
+    school_per_record: bool = False
 
     def applicable(self, run: ExchangeRun) -> bool:
         """Whether a run of this format can be applied as it was previewed."""
@@ -151,7 +154,7 @@ async def _year_of(session: AsyncSession, principal: Principal, header: FileHead
 
 
 def _check_owner(import_format: ImportFormat, school: School | None, header: FileHeader) -> None:
-    if not import_format.for_a_school:
+    if not import_format.for_a_school or import_format.school_per_record:
         return
     assert school is not None
     if (header.uai or "").strip().upper() != school.uai:
