@@ -19,6 +19,7 @@ FORMAT_NAMES = {
     "eleves": ExchangeFormat.STUDENTS,
     "responsables": ExchangeFormat.GUARDIANS,
     "import-prive": ExchangeFormat.PRIVATE_IMPORT,
+    "affectations": ExchangeFormat.ASSIGNMENTS,
 }
 
 

@@ -1005,13 +1005,13 @@ class AssignmentsPlan:
     def counts(self) -> dict[str, dict[str, int]]:
         actions = [r.action for r in self.rows]
         return {
-            "students": {
+            "student": {
                 "created": actions.count("created"),
                 "updated": 0,
                 "unchanged": len(actions) - actions.count("created"),
                 "refused": len(self.refused),
             },
-            "enrollments": {
+            "enrollment": {
                 "created": actions.count("created") + actions.count("enrolled"),
                 "updated": 0,
                 "unchanged": actions.count("unchanged"),
@@ -1024,7 +1024,7 @@ class AssignmentsPlan:
             if row.action == "unchanged":
                 continue
             yield {
-                "kind": "enrollments" if row.action == "enrolled" else "students",
+                "kind": "enrollment" if row.action == "enrolled" else "student",
                 "id": row.record.ine or f"ligne {row.record.line}",
                 "label": f"{row.values['family_name'].upper()} {row.values['first_name']}",
                 "action": "created",

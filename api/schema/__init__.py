@@ -19,6 +19,7 @@ from api.schema import (
     grades,
     guardians,
     nomenclatures,
+    passage,
     schools,
     second_factor,
     statistics,
@@ -52,6 +53,7 @@ Query = merge_types(
         grades.Query,
         exchanges.Query,
         teaching.Query,
+        passage.Query,
     ),
 )
 Mutation = merge_types(
@@ -70,6 +72,7 @@ Mutation = merge_types(
         exchanges.Mutation,
         nomenclatures.Mutation,
         teaching.Mutation,
+        passage.Mutation,
     ),
 )
 

@@ -420,8 +420,8 @@ async def test_the_assignments_file_preview_apply_and_twice(sessionmaker, world,
         (7, "code MEF"),
         (8, None),
     }
-    assert run.counts["students"]["created"] == 2
-    assert run.counts["enrollments"]["created"] == 3  # Jade, known by her INE
+    assert run.counts["student"]["created"] == 2
+    assert run.counts["enrollment"]["created"] == 3  # Jade, known by her INE
     applied = await _run(sessionmaker, world, "registrar_a", apply_import, run.id)
     assert applied.state == ExchangeState.APPLIED
     async with sessionmaker() as session:
@@ -442,8 +442,8 @@ async def test_the_assignments_file_preview_apply_and_twice(sessionmaker, world,
         "affectations.csv",
         content,
     )
-    assert again.counts["students"]["created"] == 0
-    assert again.counts["enrollments"] == {
+    assert again.counts["student"]["created"] == 0
+    assert again.counts["enrollment"] == {
         "created": 0,
         "updated": 0,
         "unchanged": 3,
@@ -463,7 +463,7 @@ async def test_an_assignments_file_in_windows_1252_and_a_bad_header(sessionmaker
         "affectations.csv",
         text.encode("cp1252"),
     )
-    assert run.state == ExchangeState.PREVIEWED and run.counts["students"]["created"] == 2
+    assert run.state == ExchangeState.PREVIEWED and run.counts["student"]["created"] == 2
     bad = await _run(
         sessionmaker,
         world,
@@ -476,3 +476,121 @@ async def test_an_assignments_file_in_windows_1252_and_a_bad_header(sessionmaker
     )
     assert bad.state == ExchangeState.REFUSED
     assert "classe" in bad.report["refusal"]["message"]
+
+
+DECIDE_DIVISION = """
+mutation($d: Int!, $e: Int!) {
+  decideDivision(divisionId: $d, default: {outcome: PROMOTED},
+                 exceptions: [{enrollmentId: $e, outcome: REPEATING}]) {
+    counts { created updated removed unchanged }
+    errors { field code message }
+  }
+}
+"""
+PASSAGE = """
+query($s: Int!) {
+  schoolPassage(schoolId: $s) {
+    nextSchoolYearId
+    counts { divisionCode students withoutDecision }
+    withoutDecision { firstName }
+    unplaced { firstName proposedNextMef { shortLabel } }
+    rows { firstName decision { outcome version nextMef { shortLabel } }
+           plannedEnrollment { division { code } } placed }
+  }
+}
+"""
+DECIDE = """
+mutation($e: Int!, $v: Int) {
+  decide(enrollmentId: $e, input: {outcome: LEAVING, exitMotiveCode: "39"}, version: $v) {
+    decision { outcome exitReason version }
+    errors { field code message }
+  }
+}
+"""
+PLACE = """
+mutation($ids: [Int!]!, $d: Int) {
+  place(enrollmentIds: $ids, divisionId: $d) { enrollments { id } errors { field code message } }
+}
+"""
+NEWCOMER_MUTATION = """
+mutation($s: Int!, $m: Int!) {
+  addNewcomer(schoolId: $s, input: {familyName: "Nouveau", firstName: "Sami", sex: M,
+      birthDate: "2014-05-02", birthCommuneCode: "93048", mefId: $m, regime: EXTERNE}) {
+    enrollment { mef { shortLabel } schoolYear { startYear } }
+    created
+    errors { field code message }
+  }
+}
+"""
+
+
+async def test_passage_through_graphql(gql, world, next_year):
+    lina, eloise = world.enrollments["lina"], world.enrollments["eloise"]
+    body = await gql(
+        "registrar_a", DECIDE_DIVISION, {"d": world.division_a1, "e": eloise}
+    )
+    assert body["data"]["decideDivision"] == {
+        "counts": {"created": 2, "updated": 0, "removed": 0, "unchanged": 0},
+        "errors": [],
+    }, body
+    body = await gql("registrar_a", PLACE, {"ids": [lina, eloise], "d": next_year.division_5a})
+    assert body["data"]["place"]["errors"] == [], body
+    body = await gql("registrar_a", DECIDE, {"e": lina, "v": 7})
+    assert body["data"]["decide"]["errors"][0]["code"] == "STALE"
+    body = await gql("registrar_a", DECIDE, {"e": lina, "v": 1})
+    assert body["data"]["decide"]["decision"] == {
+        "outcome": "LEAVING",
+        "exitReason": "END_OF_CYCLE",
+        "version": 2,
+    }
+    body = await gql("registrar_a", NEWCOMER_MUTATION, {"s": world.school_a, "m": world.mef_5})
+    assert body["data"]["addNewcomer"] == {
+        "enrollment": {"mef": {"shortLabel": "5EME"}, "schoolYear": {"startYear": 2027}},
+        "created": True,
+        "errors": [],
+    }
+    body = await gql("teacher_a", PASSAGE, {"s": world.school_a})
+    # A teacher reads the passage of the classes taught (6A) only.
+    assert {r["firstName"] for r in body["data"]["schoolPassage"]["rows"]} == {"Lina", "Éloïse"}
+    body = await gql("principal_a", PASSAGE, {"s": world.school_a})
+    passage_state = body["data"]["schoolPassage"]
+    assert passage_state["nextSchoolYearId"] == next_year.year_id
+    assert passage_state["counts"] == [
+        {"divisionCode": "6A", "students": 2, "withoutDecision": 0},
+        {"divisionCode": "6B", "students": 1, "withoutDecision": 1},
+    ]
+    assert passage_state["withoutDecision"] == [{"firstName": "Noah"}]
+    assert passage_state["unplaced"] == []
+    eloise_row = next(r for r in passage_state["rows"] if r["firstName"] == "Éloïse")
+    assert eloise_row["placed"] and eloise_row["plannedEnrollment"]["division"]["code"] == "5A"
+    assert eloise_row["decision"]["nextMef"]["shortLabel"] == "5EME"
+
+
+PREVIEW_ASSIGNMENTS = """
+mutation($s: Int!, $c: String!) {
+  previewImport(format: ASSIGNMENTS, schoolId: $s, fileName: "affectations.csv",
+                contentBase64: $c) {
+    run { id state counts { kind created unchanged refused } problems { line field } }
+    errors { field code message }
+  }
+}
+"""
+
+
+async def test_the_assignments_file_through_graphql(gql, world, next_year):
+    import base64
+
+    content = base64.b64encode(assignments_file(world)).decode("ascii")
+    body = await gql("registrar_a", PREVIEW_ASSIGNMENTS, {"s": world.school_a, "c": content})
+    run = body["data"]["previewImport"]["run"]
+    assert run["state"] == "PREVIEWED", body
+    assert {"kind": "student", "created": 2, "unchanged": 1, "refused": 4} in run["counts"]
+    body = await gql(
+        "registrar_a",
+        "mutation($r: Int!) { applyImport(runId: $r) { run { state } errors { code } } }",
+        {"r": run["id"]},
+    )
+    assert body["data"]["applyImport"] == {"run": {"state": "APPLIED"}, "errors": []}
+    # A school without the right to write students may not import it.
+    body = await gql("teacher_a", PREVIEW_ASSIGNMENTS, {"s": world.school_a, "c": content})
+    assert body.get("errors") or body["data"]["previewImport"]["run"] is None
