@@ -913,6 +913,16 @@ async def add_newcomer(
             )
         enrollment = await enrollments.create_enrollment(session, principal, known, data)
         return Newcomer(known, enrollment, False)
+    # Every error at once: the identity's and the MEF's (checked again with the enrolment).
+    errors: list[FieldError] = []
+    try:
+        students.parse_identity(identity)
+    except ValidationFailed as exc:
+        errors.extend(exc.errors)
+    if not data.get("mef_id"):
+        errors.append(FieldError("mef_id", "REQUIRED", "Le MEF est obligatoire."))
+    if errors:
+        raise ValidationFailed(errors)
     student = await students.create_student(
         session, principal, identity, data, confirm_duplicate=confirm_duplicate
     )

@@ -27,6 +27,7 @@ from portals.etablissement import (
     legal,
     login,
     nomenclatures,
+    passage,
     schooling,
     schools,
     second_factor,
@@ -169,6 +170,12 @@ def portal_routes() -> list[BaseRoute]:
         Route("/groupes/nouveau", structures.new_group, methods=["GET", "POST"]),
         Route("/groupes/{group_id:int}/modifier", structures.edit_group, methods=["GET", "POST"]),
         Route("/groupes/{group_id:int}/supprimer", structures.remove_group, methods=["POST"]),
+        Route("/passage", passage.overview, methods=["GET"], name="passage"),
+        Route(
+            "/passage/divisions/{division_id:int}", passage.division, methods=["GET", "POST"]
+        ),
+        Route("/passage/placement", passage.placement, methods=["GET", "POST"]),
+        Route("/passage/nouvel-eleve", passage.newcomer, methods=["GET", "POST"]),
         Route("/absences", absence_grid.grid, methods=["GET"], name="absences"),
         Route("/absences", absence_grid.record_entry, methods=["POST"]),
         Route("/absences/appel", absence_roll_call.roll_call, methods=["GET"]),
