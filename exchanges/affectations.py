@@ -66,7 +66,7 @@ class AssignmentRecord:
 
 
 def _key(name: str) -> str:
-    """"UAI d'accueil", "uai_d_accueil" and "Uai D'Accueil" name the same column."""
+    """ "UAI d'accueil", "uai_d_accueil" and "Uai D'Accueil" name the same column."""
     decomposed = unicodedata.normalize("NFKD", name.strip().lower())
     plain = "".join(c for c in decomposed if not unicodedata.combining(c))
     return re.sub(r"[^a-z0-9]+", "_", plain).strip("_")
@@ -77,7 +77,9 @@ _FIELD_OF = {_key(column): name for name, column in COLUMNS.items()}
 
 def _decode(content: bytes) -> str:
     if len(content) > MAX_BYTES:
-        raise ExchangeFileError(f"Le fichier dépasse {MAX_BYTES // (1024 * 1024)} Mo : découpez-le.")
+        raise ExchangeFileError(
+            f"Le fichier dépasse {MAX_BYTES // (1024 * 1024)} Mo : découpez-le."
+        )
     try:
         return content.decode("utf-8-sig")
     except UnicodeDecodeError:

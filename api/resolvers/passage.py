@@ -111,7 +111,9 @@ class SchoolPassage:
             count = by_division.setdefault(key, DivisionCount(key, row.division_code, 0, 0))
             count.students += 1
             count.without_decision += row.decision is None
-        return sorted(by_division.values(), key=lambda c: (c.division_code is None, c.division_code))
+        return sorted(
+            by_division.values(), key=lambda c: (c.division_code is None, c.division_code)
+        )
 
 
 @dataclass
@@ -738,9 +740,7 @@ async def place(
             select(Enrollment, Student, PassageDecision)
             .join(Student, Student.id == Enrollment.student_id)
             .outerjoin(PassageDecision, PassageDecision.enrollment_id == Enrollment.id)
-            .where(
-                Enrollment.id.in_(ids), enrollment_clause(principal, Permission.STUDENTS_WRITE)
-            )
+            .where(Enrollment.id.in_(ids), enrollment_clause(principal, Permission.STUDENTS_WRITE))
             .order_by(Student.search_name, Student.id)
         )
     )
@@ -811,9 +811,7 @@ async def place(
             await session.flush()
             placed.append(planned)
         except ValidationFailed as exc:
-            errors.extend(
-                FieldError(e.field, e.code, f"{name} : {e.message}") for e in exc.errors
-            )
+            errors.extend(FieldError(e.field, e.code, f"{name} : {e.message}") for e in exc.errors)
     if errors:
         raise ValidationFailed(_deduplicated(errors))
     return placed
@@ -926,13 +924,13 @@ async def add_newcomer(
     student = await students.create_student(
         session, principal, identity, data, confirm_duplicate=confirm_duplicate
     )
-    enrollment = await session.scalar(
+    planned = await session.scalar(
         select(Enrollment).where(
             Enrollment.student_id == student.id, Enrollment.school_year_id == next_year.id
         )
     )
-    assert enrollment is not None
-    return Newcomer(student, enrollment, True)
+    assert planned is not None
+    return Newcomer(student, planned, True)
 
 
 async def newcomers(session: AsyncSession, school: School, next_year: SchoolYear) -> list[Any]:
@@ -984,7 +982,6 @@ async def planned_enrollments(
             .limit(MAX_STUDENTS)
         )
     )
-
 
 
 # --------------------------------------------------------------------------- assignments file

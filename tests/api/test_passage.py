@@ -258,9 +258,7 @@ async def test_placing_creates_planned_enrolments_that_follow_the_decision(
 ):
     lina, eloise, noah = (world.enrollments[k] for k in ("lina", "eloise", "noah"))
     await _run(sessionmaker, world, "registrar_a", passage.decide, lina, {"outcome": "promoted"})
-    await _run(
-        sessionmaker, world, "registrar_a", passage.decide, eloise, {"outcome": "repeating"}
-    )
+    await _run(sessionmaker, world, "registrar_a", passage.decide, eloise, {"outcome": "repeating"})
     await _run(
         sessionmaker,
         world,
@@ -288,9 +286,7 @@ async def test_placing_creates_planned_enrolments_that_follow_the_decision(
     assert planned.entry_date.isoformat() == "2027-09-01"
     # A leaver is never placed; a division that does not take the MEF is refused.
     with pytest.raises(ValidationFailed) as refused:
-        await _run(
-            sessionmaker, world, "registrar_a", passage.place, [noah], next_year.division_5a
-        )
+        await _run(sessionmaker, world, "registrar_a", passage.place, [noah], next_year.division_5a)
     assert refused.value.errors[0].code == "LEAVING"
     await _run(
         sessionmaker, world, "registrar_a", passage.decide, lina, {"outcome": "repeating"}, 1
@@ -302,9 +298,7 @@ async def test_placing_creates_planned_enrolments_that_follow_the_decision(
     state = await _run(sessionmaker, world, "registrar_a", passage.school_passage, world.school_a)
     assert [r.student.first_name for r in state.unplaced()] == ["Lina"]
     with pytest.raises(ValidationFailed) as mismatch:
-        await _run(
-            sessionmaker, world, "registrar_a", passage.place, [lina], next_year.division_5a
-        )
+        await _run(sessionmaker, world, "registrar_a", passage.place, [lina], next_year.division_5a)
     assert mismatch.value.errors[0].code == "MEF_MISMATCH"
     await _run(sessionmaker, world, "registrar_a", passage.place, [lina], next_year.division_6c)
     # Leaving after being placed, or losing the decision: the planned enrolment goes.
@@ -355,9 +349,7 @@ NEWCOMER = {
 }
 
 
-async def test_a_newcomer_by_hand_and_a_known_ine_is_not_duplicated(
-    sessionmaker, world, next_year
-):
+async def test_a_newcomer_by_hand_and_a_known_ine_is_not_duplicated(sessionmaker, world, next_year):
     added = await _run(
         sessionmaker,
         world,
@@ -526,9 +518,7 @@ mutation($s: Int!, $m: Int!) {
 
 async def test_passage_through_graphql(gql, world, next_year):
     lina, eloise = world.enrollments["lina"], world.enrollments["eloise"]
-    body = await gql(
-        "registrar_a", DECIDE_DIVISION, {"d": world.division_a1, "e": eloise}
-    )
+    body = await gql("registrar_a", DECIDE_DIVISION, {"d": world.division_a1, "e": eloise})
     assert body["data"]["decideDivision"] == {
         "counts": {"created": 2, "updated": 0, "removed": 0, "unchanged": 0},
         "errors": [],
@@ -594,3 +584,50 @@ async def test_the_assignments_file_through_graphql(gql, world, next_year):
     # A school without the right to write students may not import it.
     body = await gql("teacher_a", PREVIEW_ASSIGNMENTS, {"s": world.school_a, "c": content})
     assert body.get("errors") or body["data"]["previewImport"]["run"] is None
+
+
+async def test_the_command_line(database_urls, sessionmaker, world, next_year, tmp_path):
+    import asyncio
+
+    from click.testing import CliRunner
+
+    from api.cli import main
+    from tests.api.test_cli import environment
+
+    async def sconet(*args: str):
+        return await asyncio.to_thread(
+            CliRunner().invoke,
+            main,
+            list(args),
+            env=environment(database_urls, tmp_path),
+            catch_exceptions=False,
+        )
+
+    school = uai("0930001")
+    refused = await sconet("passage", "division", "6A", "--school", school, "--decision", "passage")
+    assert refused.exit_code != 0 and "5EME n'a pas de MEF suivant" in refused.output
+    async with sessionmaker() as session, session.begin():
+        set_actor(session.sync_session, AuditActor(kind="system", id=None, label="tests"))
+        eloise = await session.get(Student, world.students["eloise"])
+        assert eloise is not None
+        eloise.ine = "5556667778P"
+    done = await sconet(
+        "passage",
+        "division",
+        "6A",
+        "--school",
+        school,
+        "--decision",
+        "passage",
+        "--redoublement",
+        "5556667778P",
+    )
+    assert done.exit_code == 0, done.output
+    assert "créées 2" in done.output
+    path = tmp_path / "affectations.csv"
+    path.write_bytes(assignments_file(world))
+    preview = await sconet("passage", "affectations", str(path), "--school", school)
+    assert preview.exit_code == 0, preview.output
+    assert "student : créés 2" in preview.output and "UAI d'accueil" in preview.output
+    applied = await sconet("import", "affectations", str(path), "--school", school, "--apply")
+    assert applied.exit_code == 0 and "appliqué" in applied.output

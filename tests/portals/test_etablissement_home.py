@@ -18,6 +18,7 @@ STATISTICS = {"/absences/statistiques": "Absentéisme", "/statistiques": "Statis
 EXCHANGES = {"/echanges": "Échanges avec SIECLE et STS-WEB"}
 ABSENCES = {"/absences/appel": "Faire l'appel", "/absences": "Absences de la semaine"}
 
+PASSAGE = {"/passage": "Passage et année en préparation"}
 EXPECTED_TILES = {
     "demo.principal": {
         **ABSENCES,
@@ -30,8 +31,10 @@ EXPECTED_TILES = {
         "/delegations": "Délégations",
         "/nomenclatures": "Nomenclatures de l'établissement",
         "/comptes": "Comptes des personnels",
+        **PASSAGE,
     },
     "demo.secretariat": {
+        **PASSAGE,
         "/teleservices": "Télé-services",
         **SCHOOL_DAILY,
         **STATISTICS,

@@ -13,9 +13,7 @@ from tests.portals.test_etablissement_pages import text_of
 
 async def _decisions(sessionmaker) -> dict[int, PassageOutcome]:
     async with sessionmaker() as session:
-        return {
-            d.enrollment_id: d.outcome for d in await session.scalars(select(PassageDecision))
-        }
+        return {d.enrollment_id: d.outcome for d in await session.scalars(select(PassageDecision))}
 
 
 async def test_the_grid_a_collective_decision_with_exceptions(portal, sessionmaker, world):
