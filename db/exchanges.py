@@ -25,6 +25,8 @@ class ExchangeFormat(enum.StrEnum):
     INE_REQUESTS = "ine_requests"
     INE_RETURNS = "ine_returns"
     INE_ACKNOWLEDGEMENTS = "ine_acknowledgements"
+    # The académie's assignments of new students to a school for next year (CSV).
+    ASSIGNMENTS = "affectations"
 
 
 class ExchangeDirection(enum.StrEnum):

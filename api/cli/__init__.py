@@ -13,6 +13,7 @@ from api.cli import (
     documentation,
     exchanges,
     outbox,
+    passage,
     replication,
     serving,
 )
@@ -42,5 +43,6 @@ for command in (
     replication.replicate,
     exchanges.import_file,
     exchanges.export_file,
+    passage.passage,
 ):
     main.add_command(command)

@@ -20,6 +20,7 @@ FORMAT_NAMES = {
     "responsables": ExchangeFormat.GUARDIANS,
     "import-prive": ExchangeFormat.PRIVATE_IMPORT,
     "ine": ExchangeFormat.INE_RETURNS,
+    "affectations": ExchangeFormat.ASSIGNMENTS,
 }
 
 

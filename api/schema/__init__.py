@@ -20,6 +20,7 @@ from api.schema import (
     guardians,
     immatriculation,
     nomenclatures,
+    passage,
     schools,
     second_factor,
     statistics,
@@ -56,6 +57,7 @@ Query = merge_types(
         teaching.Query,
         immatriculation.Query,
         transfers.Query,
+        passage.Query,
     ),
 )
 Mutation = merge_types(
@@ -76,6 +78,7 @@ Mutation = merge_types(
         nomenclatures.Mutation,
         teaching.Mutation,
         transfers.Mutation,
+        passage.Mutation,
     ),
 )
 

@@ -50,6 +50,7 @@ ENTITIES = {
     "enrollments": "Scolarité",
     "enrollment_groups": "Inscription dans un groupe",
     "enrollment_options": "Option suivie",
+    "passage_decisions": "Décision de passage",
     "divisions": "Division",
     "division_mefs": "MEF d'une division",
     "groups": "Groupe",

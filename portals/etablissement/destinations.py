@@ -37,6 +37,7 @@ from api.resolvers.exchanges.runs import exchange_history
 from api.resolvers.guardians import link_guardian, update_guardian
 from api.resolvers.immatriculation import liaison_dashboard, probable_duplicates
 from api.resolvers.nomenclatures import school_nomenclature_profile
+from api.resolvers.passage import add_newcomer, decide_division, place
 from api.resolvers.schools import academy_schools, create_school_year
 from api.resolvers.statistics import headcounts
 from api.resolvers.structures import (
@@ -224,6 +225,34 @@ NEW_GROUP = Destination(
 EDIT_GROUP = Destination(
     "divisions", "Modifier le groupe", "/groupes/{group_id:int}/modifier", (update_group,)
 )
+# Next year's preparation in the school being worked on: decisions, placement, newcomers.
+PASSAGE = Destination(
+    "passage",
+    "Passage",
+    "/passage",
+    (decide_division,),
+    "Passage et année en préparation",
+    "Décisions de passage par division, placement dans les divisions de l'an prochain, "
+    "nouveaux élèves affectés.",
+    in_working_school=True,
+)
+PASSAGE_DIVISION = Destination(
+    "passage",
+    "Décisions de passage de la division",
+    "/passage/divisions/{division_id:int}",
+    (decide_division,),
+    in_working_school=True,
+)
+PASSAGE_PLACEMENT = Destination(
+    "passage", "Placement", "/passage/placement", (place,), in_working_school=True
+)
+PASSAGE_NEWCOMER = Destination(
+    "passage",
+    "Nouvel élève affecté",
+    "/passage/nouvel-eleve",
+    (add_newcomer,),
+    in_working_school=True,
+)
 TELESERVICES = Destination(
     "teleservices",
     "Télé-services",
@@ -324,6 +353,7 @@ MENU = (
     HOME,
     STUDENTS,
     STRUCTURES,
+    PASSAGE,
     ABSENCES,
     ABSENTEEISM,
     TELESERVICES,
@@ -346,6 +376,7 @@ TILES = (
     TELESERVICES,
     STUDENTS,
     STRUCTURES,
+    PASSAGE,
     ABSENTEEISM,
     STATISTICS,
     EXCHANGES,

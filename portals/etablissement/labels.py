@@ -7,6 +7,7 @@ from typing import Any
 
 from api.resolvers.vocabulary import (
     ExitReason,
+    PassageOutcome,
     Regime,
     Relationship,
     SchoolKind,
@@ -77,6 +78,11 @@ SCHOOL_YEAR_STATE = {
 }
 
 COUNTRY = {"100": "France"}
+PASSAGE_OUTCOME = {
+    PassageOutcome.PROMOTED: "Passage en classe supérieure",
+    PassageOutcome.REPEATING: "Redoublement",
+    PassageOutcome.LEAVING: "Départ de l'établissement",
+}
 
 
 def responsibility(legal_rank: int | None) -> str:
@@ -147,6 +153,8 @@ FIELD_LABELS = {
     "created_by_label": "Créé par",
     "day": "Jour",
     "decided_at": "Décidé le",
+    "destination_name": "Établissement d'accueil",
+    "destination_uai": "UAI de l'établissement d'accueil",
     "decided_by_id": "Décidé par (n°)",
     "display_name": "Nom affiché",
     "division_id": "Division",
@@ -200,10 +208,12 @@ FIELD_LABELS = {
     "morning": "Matin",
     "motive_id": "Motif",
     "name": "Nom",
+    "next_mef_id": "MEF de l'an prochain",
     "noted_by_id": "Saisi par (n°)",
     "noted_by_label": "Saisi par",
     "notified_at": "Notifié le",
     "outbox_message_id": "Message envoyé (n°)",
+    "outcome": "Décision de passage",
     "password_hash": "Mot de passe",
     "pays_fees": "Paie les frais scolaires",
     "phone_home": "Téléphone domicile",
@@ -265,6 +275,7 @@ def field_label(column: str) -> str:
 
 # Coded values the journal shows by their label: column -> {recorded value: label}.
 VALUE_LABELS: dict[str, dict[str, str]] = {
+    "outcome": {outcome.value: label for outcome, label in PASSAGE_OUTCOME.items()},
     "sex": {sex.value: label for sex, label in SEX.items()},
     "regime": {regime.value: label for regime, label in REGIME.items()},
     "exit_reason": {reason.value: label for reason, label in EXIT_REASON.items()},

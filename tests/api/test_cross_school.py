@@ -477,6 +477,45 @@ CALLS: dict[str, tuple[str, Any]] = {
         'displayName: "Pirate", email: "p@example.fr"}) { invitation { expiresAt } errors { code } } }',
         lambda w: {"s": w.school_a},
     ),
+    "schoolPassage": (
+        "query($s: Int!) { schoolPassage(schoolId: $s) { rows { studentId } } }",
+        lambda w: {"s": w.school_a},
+    ),
+    "divisionPassage": (
+        "query($d: Int!) { divisionPassage(divisionId: $d) { rows { studentId } } }",
+        lambda w: {"d": w.division_a1},
+    ),
+    "plannedEnrollments": (
+        "query($s: Int!) { plannedEnrollments(schoolId: $s) { id } }",
+        lambda w: {"s": w.school_a},
+    ),
+    "decide": (
+        "mutation($id: Int!) { decide(enrollmentId: $id, input: {outcome: PROMOTED}) "
+        "{ decision { id } errors { code } } }",
+        lambda w: {"id": w.enrollments["lina"]},
+    ),
+    "removeDecision": (
+        "mutation($id: Int!) { removeDecision(enrollmentId: $id) "
+        "{ decision { id } errors { code } } }",
+        lambda w: {"id": w.enrollments["lina"]},
+    ),
+    "decideDivision": (
+        "mutation($d: Int!, $id: Int!) { decideDivision(divisionId: $d, default: "
+        "{outcome: PROMOTED}, exceptions: [{enrollmentId: $id, outcome: REPEATING}]) "
+        "{ counts { created } errors { code } } }",
+        lambda w: {"d": w.division_a1, "id": w.enrollments["lina"]},
+    ),
+    "place": (
+        "mutation($id: Int!, $d: Int!) { place(enrollmentIds: [$id], divisionId: $d) "
+        "{ enrollments { id } errors { code } } }",
+        lambda w: {"id": w.enrollments["lina"], "d": w.division_a1},
+    ),
+    "addNewcomer": (
+        'mutation($s: Int!, $m: Int!) { addNewcomer(schoolId: $s, input: {familyName: "Pirate", '
+        'firstName: "Jean", sex: M, birthDate: "2014-01-01", mefId: $m, regime: EXTERNE, '
+        'birthCommuneCode: "93048"}) { enrollment { id } created errors { code } } }',
+        lambda w: {"s": w.school_a, "m": w.mef_5},
+    ),
     "inviteStaff": (
         "mutation($id: Int!) { inviteStaff(userId: $id) { invitation { expiresAt } errors { code } } }",
         lambda w: {"id": w.users["teacher_a"]},

@@ -19,6 +19,7 @@ EXCHANGES = {"/echanges": "Échanges avec SIECLE et STS-WEB"}
 ABSENCES = {"/absences/appel": "Faire l'appel", "/absences": "Absences de la semaine"}
 
 LIAISONS = {"/liaisons": "Tableau de bord des liaisons"}
+PASSAGE = {"/passage": "Passage et année en préparation"}
 EXPECTED_TILES = {
     "demo.principal": {
         **ABSENCES,
@@ -32,8 +33,10 @@ EXPECTED_TILES = {
         "/delegations": "Délégations",
         "/nomenclatures": "Nomenclatures de l'établissement",
         "/comptes": "Comptes des personnels",
+        **PASSAGE,
     },
     "demo.secretariat": {
+        **PASSAGE,
         "/teleservices": "Télé-services",
         **SCHOOL_DAILY,
         **STATISTICS,

@@ -95,6 +95,9 @@ class ImportFormat:
     # Formats that answer the file they read (the BEA's immatriculations get an accusé de
     # réception): run once the plan is applied, with the applied run.
     acknowledge: AcknowledgeFunction | None = None
+    # Each record names its school (the académie's assignments): a record for another school
+    # is refused alone, where a file of another school (its UAJ) is refused whole.
+    school_per_record: bool = False
 
     def applicable(self, run: ExchangeRun) -> bool:
         """Whether a run of this format can be applied as it was previewed."""
@@ -157,7 +160,7 @@ async def _year_of(session: AsyncSession, principal: Principal, header: FileHead
 
 
 def _check_owner(import_format: ImportFormat, school: School | None, header: FileHeader) -> None:
-    if not import_format.for_a_school:
+    if not import_format.for_a_school or import_format.school_per_record:
         return
     assert school is not None
     if (header.uai or "").strip().upper() != school.uai:
