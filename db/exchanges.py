@@ -20,6 +20,9 @@ class ExchangeFormat(enum.StrEnum):
     STUDENTS = "bee_eleves"
     GUARDIANS = "bee_responsables"
     PRIVATE_IMPORT = "import_eleves"
+    # Headcounts per structure sent to STS-WEB, and the rentrée evaluation survey (EVA).
+    HEADCOUNTS = "sts_effectifs"
+    EVALUATION_SURVEY = "eva"
 
 
 class ExchangeDirection(enum.StrEnum):
