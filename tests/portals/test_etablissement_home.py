@@ -17,6 +17,8 @@ STATISTICS = {"/absences/statistiques": "Absentéisme", "/statistiques": "Statis
 # Imports for who writes the school's students, exports for who may export them too.
 EXCHANGES = {"/echanges": "Échanges avec SIECLE et STS-WEB"}
 ABSENCES = {"/absences/appel": "Faire l'appel", "/absences": "Absences de la semaine"}
+# Launched and read by the school's principal and secretariat, consolidated by the rectorat.
+HEADCOUNTS = {"/constat": "Constat de rentrée"}
 
 EXPECTED_TILES = {
     "demo.principal": {
@@ -25,6 +27,7 @@ EXPECTED_TILES = {
         "/teleservices": "Télé-services",
         **SCHOOL_DAILY,
         **STATISTICS,
+        **HEADCOUNTS,
         **EXCHANGES,
         "/journal": "Journal des accès et modifications",
         "/delegations": "Délégations",
@@ -35,6 +38,7 @@ EXPECTED_TILES = {
         "/teleservices": "Télé-services",
         **SCHOOL_DAILY,
         **STATISTICS,
+        **HEADCOUNTS,
         **EXCHANGES,
     },
     "demo.cpe": {
@@ -53,6 +57,7 @@ EXPECTED_TILES = {
     "demo.rectorat": {
         **SCHOOL_DAILY,
         **STATISTICS,
+        **HEADCOUNTS,
         "/journal": "Journal des accès et modifications",
     },
     "demo.admin": {
