@@ -12,6 +12,7 @@ from api.cli import (
     databases,
     documentation,
     exchanges,
+    headcounts,
     outbox,
     replication,
     serving,
@@ -42,5 +43,6 @@ for command in (
     replication.replicate,
     exchanges.import_file,
     exchanges.export_file,
+    headcounts.constat,
 ):
     main.add_command(command)

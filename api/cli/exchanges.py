@@ -132,6 +132,7 @@ EXPORT_NAMES = {
     "nomenclatures": "nomenclatures",
     "structures": "structures",
     "import-prive": "import_prive",
+    "effectifs": "effectifs_structures",
 }
 
 

@@ -328,8 +328,15 @@ async def _insert_lines(
             else_=None,
         ),
     )
-    grain = (Mef.code, Mef.short_label, Division.code, Student.sex, regime_code, age)
-    grain = (*grain, Enrollment.status_code)
+    grain = (
+        Mef.code,
+        Mef.short_label,
+        Division.code,
+        Student.sex,
+        regime_code,
+        age,
+        Enrollment.status_code,
+    )
     await session.execute(
         insert(HeadcountLine).from_select(
             [
@@ -729,13 +736,14 @@ async def structure_headcounts(
         .where(DivisionMef.division_id.in_(division_ids))
     ):
         per_mef[division_id][code] = 0
-    for division_id, code, count in await session.execute(
+    for enrolled_in, code, count in await session.execute(
         select(Enrollment.division_id, Mef.code, func.count())
         .join(Mef, Mef.id == Enrollment.mef_id)
         .where(present, Enrollment.division_id.in_(division_ids))
         .group_by(Enrollment.division_id, Mef.code)
     ):
-        per_mef[division_id][code] = int(count)
+        assert enrolled_in is not None  # only enrolments in a division are selected
+        per_mef[enrolled_in][code] = int(count)
     groups = (
         await session.execute(
             select(Group.id, Group.code, Group.label)

@@ -36,7 +36,7 @@ class CrossTabRow(resolvers.CrossTabRow):
 @strawberry.type(description="Students by two breakdowns (rows × columns).")
 @from_domain
 class CrossTab(resolvers.CrossTab):
-    rows: list[CrossTabRow]
+    rows: list[resolvers.CrossTabRow] = strawberry.field(graphql_type=list[CrossTabRow])
 
 
 @strawberry.type(description="A student the constat found without division, MEF or INE.")
@@ -98,41 +98,47 @@ class SchoolHeadcount(resolvers.SchoolHeadcount):
 @strawberry.type(description="The académie's constats of a year, summed.")
 @from_domain
 class HeadcountConsolidation(resolvers.Consolidation):
-    by_mef: list[HeadcountTotal]
-    schools: list[SchoolHeadcount]
+    by_mef: list[resolvers.HeadcountTotal] = strawberry.field(graphql_type=list[HeadcountTotal])
+    schools: list[resolvers.SchoolHeadcount] = strawberry.field(graphql_type=list[SchoolHeadcount])
 
-    @strawberry.field(description="The schools whose constat is frozen.")
-    def frozen(self, root: strawberry.Parent[resolvers.Consolidation]) -> list[SchoolHeadcount]:
-        return root.frozen
+    @strawberry.field(name="frozen", description="The schools whose constat is frozen.")
+    def resolve_frozen(
+        self, root: strawberry.Parent[resolvers.Consolidation]
+    ) -> list[SchoolHeadcount]:
+        return root.frozen  # type: ignore[return-value]
 
-    @strawberry.field(description="The schools that have not frozen theirs yet.")
-    def missing(self, root: strawberry.Parent[resolvers.Consolidation]) -> list[SchoolHeadcount]:
-        return root.missing
+    @strawberry.field(name="missing", description="The schools that have not frozen theirs yet.")
+    def resolve_missing(
+        self, root: strawberry.Parent[resolvers.Consolidation]
+    ) -> list[SchoolHeadcount]:
+        return root.missing  # type: ignore[return-value]
 
 
 @strawberry.type(description="A MEF's students in the year before and the year.")
 @from_domain
 class HeadcountComparisonRow(resolvers.ComparisonRow):
-    @strawberry.field
-    def difference(self, root: strawberry.Parent[resolvers.ComparisonRow]) -> int:
+    @strawberry.field(name="difference")
+    def resolve_difference(self, root: strawberry.Parent[resolvers.ComparisonRow]) -> int:
         return root.difference
 
 
 @strawberry.type(description="Constats by MEF for a year and the year before, side by side.")
 @from_domain
 class HeadcountComparison(resolvers.YearComparison):
-    rows: list[HeadcountComparisonRow]
+    rows: list[resolvers.ComparisonRow] = strawberry.field(
+        graphql_type=list[HeadcountComparisonRow]
+    )
 
-    @strawberry.field
-    def current_total(self, root: strawberry.Parent[resolvers.YearComparison]) -> int:
+    @strawberry.field(name="currentTotal")
+    def resolve_current_total(self, root: strawberry.Parent[resolvers.YearComparison]) -> int:
         return root.current_total
 
-    @strawberry.field
-    def previous_total(self, root: strawberry.Parent[resolvers.YearComparison]) -> int:
+    @strawberry.field(name="previousTotal")
+    def resolve_previous_total(self, root: strawberry.Parent[resolvers.YearComparison]) -> int:
         return root.previous_total
 
-    @strawberry.field
-    def difference(self, root: strawberry.Parent[resolvers.YearComparison]) -> int:
+    @strawberry.field(name="difference")
+    def resolve_difference(self, root: strawberry.Parent[resolvers.YearComparison]) -> int:
         return root.difference
 
 

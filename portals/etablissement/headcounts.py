@@ -130,7 +130,7 @@ async def _school_context(page: Page, school: School) -> dict[str, object]:
     return context
 
 
-async def _render(page: Page, status: int = 200, **context: object) -> Response:
+async def _render(page: Page, status: int = 200, /, **context: object) -> Response:
     defaults: dict[str, object] = {
         "field_errors": {},
         "refusal": None,

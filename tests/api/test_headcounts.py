@@ -4,18 +4,22 @@ the headcounts per structure for STS-WEB and the rentrée evaluation survey (EVA
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import io
+import re
 import zipfile
 from datetime import date
 from typing import Any
 
 import pytest
+from click.testing import CliRunner
 from lxml import etree
 from pypdf import PdfReader
 from sqlalchemy import select, update
 
 from api.auth.principal import PermissionDenied
+from api.cli import main
 from api.resolvers.exchanges.exports import ExportKind, export_file
 from api.resolvers.exchanges.runs import stored_file
 from api.resolvers.headcounts import (
@@ -38,6 +42,7 @@ from db.enrollments import Enrollment
 from db.headcounts import HeadcountLine, HeadcountSnapshot
 from db.nomenclatures import Mef
 from db.structures import Division
+from tests.api.test_cli import environment
 from tests.world import World
 
 COUNTING_DAY = date(2026, 9, 15)
@@ -492,3 +497,74 @@ async def test_graphql_launch_and_read(gql, world: World):
         {"y": world.year_id},
     )
     assert refused["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+
+
+# --------------------------------------------------------------------------- the command
+
+
+async def _sconet(database_urls, tmp_path, *args: str) -> Any:
+    # The command runs its own event loop: in a thread, beside the test's.
+    return await asyncio.to_thread(
+        CliRunner().invoke,
+        main,
+        list(args),
+        env=environment(database_urls, tmp_path),
+        catch_exceptions=False,
+    )
+
+
+async def test_the_command_launches_shows_and_writes_the_eva_file(
+    database_urls, sessionmaker, world: World, tmp_path
+):
+    school = world_uai_a()
+    late = await _sconet(database_urls, tmp_path, "constat", "show", "--school", school)
+    assert late.exit_code == 1 and "n'est pas lancé" in late.output
+    outside = await _sconet(
+        database_urls, tmp_path, "constat", "launch", "--school", school, "--date", "2026-08-01"
+    )
+    assert outside.exit_code == 1 and "counted_on : Le jour du constat" in outside.output
+    launched = await _sconet(
+        database_urls, tmp_path, "constat", "launch", "--school", school, "--date", "15/09/2026"
+    )
+    assert launched.exit_code == 0, launched.output
+    assert "Constat de rentrée 2026-2027 figé : 3 élèves présents le 15/09/2026." in (
+        launched.output
+    )
+    again = await _sconet(database_urls, tmp_path, "constat", "launch", "--school", school)
+    assert again.exit_code == 1 and "déjà figé" in again.output
+    shown = await _sconet(
+        database_urls, tmp_path, "constat", "show", "--school", school, "--by", "sex"
+    )
+    assert shown.exit_code == 0, shown.output
+    assert re.search(r"Filles\s+0\s+2\s+2", shown.output)
+    assert "Anomalies : 2" in shown.output and "Sans INE : Martin Noah" in shown.output
+    target = tmp_path / "eva.csv"
+    eva = await _sconet(
+        database_urls, tmp_path, "constat", "eva", "--school", school, "--output", str(target)
+    )
+    assert eva.exit_code == 0, eva.output
+    assert "3 élèves, dont 2 sans INE" in eva.output
+    assert target.read_bytes().startswith(b"\xef\xbb\xbfUAI;INE;NOM")
+    sts = await _sconet(
+        database_urls,
+        tmp_path,
+        "export", "effectifs", "--school", school, "--output", str(tmp_path / "e.zip"),
+    )  # fmt: skip
+    assert sts.exit_code == 0, sts.output
+    assert zipfile.is_zipfile(tmp_path / "e.zip")
+
+
+async def test_graphql_comparison(gql, sessionmaker, world: World):
+    await _last_years_constat(sessionmaker, world)
+    await _launch(sessionmaker, world)
+    body = await gql(
+        "principal_a",
+        "query($y: Int!, $s: Int!) { headcountComparison(schoolYearId: $y, schoolId: $s) "
+        "{ previousTotal currentTotal difference previousFrozen "
+        "rows { key previous current difference } } }",
+        {"y": world.year_id, "s": world.school_a},
+    )
+    comparison = body["data"]["headcountComparison"]
+    assert comparison["previousTotal"] == 6 and comparison["currentTotal"] == 3
+    assert comparison["difference"] == -3 and comparison["previousFrozen"] is True
+    assert comparison["rows"][0] == {"key": MEF_6, "previous": 2, "current": 3, "difference": 1}

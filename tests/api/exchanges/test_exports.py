@@ -80,6 +80,7 @@ async def test_every_export_is_written_and_kept(sessionmaker, world: World) -> N
         ExportKind.NOMENCLATURES: "BEE_NOMENCLATURES",
         ExportKind.STRUCTURES: "STS_EDT",
         ExportKind.PRIVATE_IMPORT: "IMPORT_ELEVES",
+        ExportKind.HEADCOUNTS: "STS_EFFECTIFS",
     }
 
 
