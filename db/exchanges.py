@@ -27,6 +27,9 @@ class ExchangeFormat(enum.StrEnum):
     INE_ACKNOWLEDGEMENTS = "ine_acknowledgements"
     # The académie's assignments of new students to a school for next year (CSV).
     ASSIGNMENTS = "affectations"
+    # Headcounts per structure sent to STS-WEB, and the rentrée evaluation survey (EVA).
+    HEADCOUNTS = "sts_effectifs"
+    EVALUATION_SURVEY = "eva"
 
 
 class ExchangeDirection(enum.StrEnum):

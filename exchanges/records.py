@@ -332,3 +332,36 @@ class IneAcknowledgementRecord:
     ine: str | None
     message: str | None
     line: int = 0
+
+
+@dataclass(frozen=True)
+class DivisionHeadcountRecord:
+    """A division's students for STS-WEB's calculated headcounts: in all, and per MEF (the
+    division's own MEFs, even empty, and any other MEF one of its students follows)."""
+
+    code: str
+    label: str
+    headcount: int
+    mef_headcounts: tuple[tuple[str, int], ...]
+
+
+@dataclass(frozen=True)
+class GroupHeadcountRecord:
+    code: str
+    label: str
+    headcount: int
+    division_codes: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class EvaluationSurveyRecord:
+    """One student of the levels the rentrée evaluation (EVA) surveys."""
+
+    uai: str
+    ine: str | None
+    family_name: str
+    first_name: str
+    sex: str
+    birth_date: date
+    mef_code: str
+    division_code: str | None

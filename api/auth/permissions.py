@@ -31,6 +31,11 @@ class Permission(enum.StrEnum):
     STRUCTURES_READ = "structures:read"
     STRUCTURES_WRITE = "structures:write"
     STATISTICS_READ = "statistics:read"
+    # The constat de rentrée: a school's frozen headcounts (with its anomalies, which name
+    # students), the académie's consolidation and the comparison between years.
+    HEADCOUNTS_READ = "headcounts:read"
+    # Launching a school's constat de rentrée: it freezes the year's headcounts for good.
+    HEADCOUNTS_FREEZE = "headcounts:freeze"
     NOMENCLATURES_READ = "nomenclatures:read"
     # The académie loads the national nomenclatures (BEE_NOMENCLATURES) for a school year.
     NOMENCLATURES_IMPORT = "nomenclatures:import"

@@ -12,6 +12,7 @@ from api.cli import (
     databases,
     documentation,
     exchanges,
+    headcounts,
     outbox,
     passage,
     replication,
@@ -44,5 +45,6 @@ for command in (
     exchanges.import_file,
     exchanges.export_file,
     passage.passage,
+    headcounts.constat,
 ):
     main.add_command(command)

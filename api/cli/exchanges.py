@@ -135,6 +135,7 @@ EXPORT_NAMES = {
     "structures": "structures",
     "import-prive": "import_prive",
     "ine": "demandes_ine",
+    "effectifs": "effectifs_structures",
 }
 
 

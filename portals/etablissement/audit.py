@@ -84,6 +84,7 @@ ENTITIES = {
     "academies": "Académie",
     "absence_statistics": "Statistiques d'absences",
     "absence_indicator": "Indicateur mensuel d'absentéisme",
+    "headcount_snapshots": "Constat de rentrée",
 }
 
 POPULATIONS = {"division": "division", "group": "groupe", "mef": "MEF", "school": "établissement"}

@@ -35,6 +35,7 @@ from api.resolvers.enrollments import (
 )
 from api.resolvers.exchanges.runs import exchange_history
 from api.resolvers.guardians import link_guardian, update_guardian
+from api.resolvers.headcounts import constat_document, school_snapshot
 from api.resolvers.immatriculation import liaison_dashboard, probable_duplicates
 from api.resolvers.nomenclatures import school_nomenclature_profile
 from api.resolvers.passage import add_newcomer, decide_division, place
@@ -269,6 +270,20 @@ STATISTICS = Destination(
     "Statistiques",
     "Effectifs par MEF, division, sexe, âge et régime.",
 )
+HEADCOUNTS = Destination(
+    "constat",
+    "Constat de rentrée",
+    "/constat",
+    (school_snapshot,),
+    "Constat de rentrée",
+    "Figer les effectifs de la rentrée et leurs anomalies ; la consolidation académique.",
+)
+HEADCOUNTS_PDF = Destination(
+    "constat",
+    "Constat de rentrée (PDF)",
+    "/constat/{snapshot_id:int}/constat.pdf",
+    (constat_document,),
+)
 JOURNAL = Destination(
     "journal",
     "Journal",
@@ -358,6 +373,7 @@ MENU = (
     ABSENTEEISM,
     TELESERVICES,
     STATISTICS,
+    HEADCOUNTS,
     EXCHANGES,
     LIAISONS,
     JOURNAL,
@@ -379,6 +395,7 @@ TILES = (
     PASSAGE,
     ABSENTEEISM,
     STATISTICS,
+    HEADCOUNTS,
     EXCHANGES,
     LIAISONS,
     JOURNAL,

@@ -108,6 +108,10 @@ def label_of(mapping: Mapping[Any, str], value: object) -> str:
 # The columns the audit journal shows, by name (tests check every audited column has one).
 FIELD_LABELS = {
     "academy_id": "Académie",
+    # The constat de rentrée (its taken_at is the roll call's "fait le").
+    "counted_on": "Jour du constat",
+    "actor_label": "Lancé par",
+    "total": "Effectif",
     # The SIECLE and STS-WEB details kept since issue 12 (migration 0010).
     "accepts_sms": "Accepte les SMS",
     "contact_first": "À contacter en priorité",

@@ -22,6 +22,7 @@ from portals.etablissement import (
     delegations,
     exchanges,
     guardians,
+    headcounts,
     home,
     immatriculation,
     invitations,
@@ -195,6 +196,13 @@ def portal_routes() -> list[BaseRoute]:
         ),
         Route("/absences/evenements/{event_id:int}", absence_record.regularise, methods=["POST"]),
         Route("/statistiques", statistics.statistics, methods=["GET"], name="statistiques"),
+        Route("/constat", headcounts.constat, methods=["GET"], name="constat"),
+        Route("/constat/lancer", headcounts.launch, methods=["POST"]),
+        Route("/constat/eva", headcounts.evaluation_survey, methods=["POST"]),
+        Route(
+            "/constat/etablissements/{school_id:int}", headcounts.school_constat, methods=["GET"]
+        ),
+        Route("/constat/{snapshot_id:int}/constat.pdf", headcounts.constat_pdf, methods=["GET"]),
         Route("/teleservices", teleservices.home, methods=["GET"], name="teleservices"),
         Route("/teleservices", teleservices.save_services, methods=["POST"]),
         Route("/teleservices/code", teleservices.code, methods=["GET", "POST"]),

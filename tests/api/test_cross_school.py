@@ -64,6 +64,29 @@ CALLS: dict[str, tuple[str, Any]] = {
         "query($id: Int!) { headcounts(by: MEF, schoolId: $id) { total } }",
         lambda w: {"id": w.school_a},
     ),
+    "headcountSnapshot": (
+        "query($s: Int!, $y: Int!) { headcountSnapshot(schoolId: $s, schoolYearId: $y) { id } }",
+        lambda w: {"s": w.school_a, "y": w.year_id},
+    ),
+    "headcountConsolidation": (
+        "query($y: Int!) { headcountConsolidation(schoolYearId: $y) { total } }",
+        lambda w: {"y": w.year_id},
+    ),
+    "headcountComparison": (
+        "query($s: Int!, $y: Int!) { headcountComparison(schoolYearId: $y, schoolId: $s) "
+        "{ currentTotal } }",
+        lambda w: {"s": w.school_a, "y": w.year_id},
+    ),
+    "launchConstat": (
+        "mutation($s: Int!, $y: Int!) { launchConstat(schoolId: $s, schoolYearId: $y) "
+        "{ snapshot { id } errors { code } } }",
+        lambda w: {"s": w.school_a, "y": w.year_id},
+    ),
+    "exportEvaluationSurvey": (
+        "mutation($s: Int!, $y: Int!) { exportEvaluationSurvey(schoolId: $s, schoolYearId: $y) "
+        "{ run { id } errors { code } } }",
+        lambda w: {"s": w.school_a, "y": w.year_id},
+    ),
     "students": (
         "query($d: Int!, $g: Int!, $s: Int!) { a: students(filter: {divisionId: $d}) { totalCount } "
         "b: students(filter: {groupId: $g}) { totalCount } c: students(filter: {schoolId: $s}) { totalCount } }",

@@ -17,6 +17,8 @@ STATISTICS = {"/absences/statistiques": "Absentéisme", "/statistiques": "Statis
 # Imports for who writes the school's students, exports for who may export them too.
 EXCHANGES = {"/echanges": "Échanges avec SIECLE et STS-WEB"}
 ABSENCES = {"/absences/appel": "Faire l'appel", "/absences": "Absences de la semaine"}
+# Launched and read by the school's principal and secretariat, consolidated by the rectorat.
+HEADCOUNTS = {"/constat": "Constat de rentrée"}
 
 LIAISONS = {"/liaisons": "Tableau de bord des liaisons"}
 PASSAGE = {"/passage": "Passage et année en préparation"}
@@ -27,6 +29,7 @@ EXPECTED_TILES = {
         "/teleservices": "Télé-services",
         **SCHOOL_DAILY,
         **STATISTICS,
+        **HEADCOUNTS,
         **EXCHANGES,
         **LIAISONS,
         "/journal": "Journal des accès et modifications",
@@ -40,6 +43,7 @@ EXPECTED_TILES = {
         "/teleservices": "Télé-services",
         **SCHOOL_DAILY,
         **STATISTICS,
+        **HEADCOUNTS,
         **EXCHANGES,
         **LIAISONS,
     },
@@ -60,6 +64,7 @@ EXPECTED_TILES = {
         **SCHOOL_DAILY,
         **STATISTICS,
         **LIAISONS,
+        **HEADCOUNTS,
         "/journal": "Journal des accès et modifications",
     },
     "demo.admin": {

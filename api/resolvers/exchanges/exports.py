@@ -18,6 +18,7 @@ from api.auth.principal import PermissionDenied, Principal
 from api.resolvers import immatriculation
 from api.resolvers.exchanges import school_records
 from api.resolvers.exchanges.runs import record_export
+from api.resolvers.headcounts import structure_headcounts
 from core import clock
 from core.errors import NotFound, ValidationFailed
 from db.exchanges import ExchangeFormat, ExchangeRun
@@ -26,6 +27,7 @@ from exchanges.bea_files import requests_file_name
 from exchanges.private_import import private_import_bytes, validate_private_import
 from exchanges.records import FileHeader
 from exchanges.siecle_writing import guardians_bytes, nomenclatures_bytes, students_bytes
+from exchanges.sts_headcounts import headcounts_bytes, headcounts_file_name
 from exchanges.sts_writing import structures_bytes
 from exchanges.xml_writing import UnwritableRecord, structures_file_name, zipped
 
@@ -38,6 +40,7 @@ class ExportKind(enum.StrEnum):
     STRUCTURES = "structures"
     PRIVATE_IMPORT = "import_prive"
     INE_REQUESTS = "demandes_ine"
+    HEADCOUNTS = "effectifs_structures"
 
 
 @dataclass(frozen=True)
@@ -86,6 +89,11 @@ EXPORT_FORMATS: dict[ExportKind, ExportFormat] = {
         ExchangeFormat.INE_REQUESTS,
         lambda school, year: requests_file_name(school.uai, year.start_year),
         Permission.STUDENTS_WRITE,
+    ),
+    ExportKind.HEADCOUNTS: ExportFormat(
+        "Effectifs par structure (vers STS-WEB)",
+        ExchangeFormat.HEADCOUNTS,
+        lambda school, year: headcounts_file_name(school.uai, year.start_year),
     ),
 }
 
@@ -150,6 +158,13 @@ async def _write(
             "divisions": {"written": len(structures.divisions)},
             "groups": {"written": len(structures.groups)},
             "teachers": {"written": len(structures.teachers)},
+        }
+    if kind is ExportKind.HEADCOUNTS:
+        divisions, groups = await structure_headcounts(session, principal, *args)
+        data = headcounts_bytes(header, divisions, groups)
+        return data, {
+            "divisions": {"written": len(divisions)},
+            "groups": {"written": len(groups)},
         }
     students = await school_records.students_records(session, principal, *args)
     guardians = await school_records.guardians_records(session, principal, *args)
