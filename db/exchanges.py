@@ -20,6 +20,16 @@ class ExchangeFormat(enum.StrEnum):
     STUDENTS = "bee_eleves"
     GUARDIANS = "bee_responsables"
     PRIVATE_IMPORT = "import_eleves"
+    # The BEA's immatriculation files (docs/immatriculation.md): the requests a school sends,
+    # the base's answers, and the school's accusé de réception of them.
+    INE_REQUESTS = "ine_requests"
+    INE_RETURNS = "ine_returns"
+    INE_ACKNOWLEDGEMENTS = "ine_acknowledgements"
+    # The académie's assignments of new students to a school for next year (CSV).
+    ASSIGNMENTS = "affectations"
+    # Headcounts per structure sent to STS-WEB, and the rentrée evaluation survey (EVA).
+    HEADCOUNTS = "sts_effectifs"
+    EVALUATION_SURVEY = "eva"
 
 
 class ExchangeDirection(enum.StrEnum):

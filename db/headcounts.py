@@ -9,10 +9,12 @@ from datetime import date, datetime
 from sqlalchemy import ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from db.base import Base, utcnow
+from db.base import Audited, Base, utcnow
 
 
-class HeadcountSnapshot(Base):
+# Audited: launching the constat is an act of the school, in its audit trail (the lines are
+# its content, written with it and never changed).
+class HeadcountSnapshot(Audited, Base):
     __tablename__ = "headcount_snapshots"
     __table_args__ = (UniqueConstraint("school_id", "school_year_id"),)
 

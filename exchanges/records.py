@@ -284,3 +284,84 @@ StudentsFileItem = StudentRecord | StudentOptionsRecord | StudentStructuresRecor
 GuardiansFileItem = PersonRecord | ResponsibilityRecord | AddressRecord
 NomenclatureFileItem = MefRecord | SubjectRecord | ProgrammeRecord | CodedEntryRecord
 StructuresFileItem = DivisionRecord | GroupRecord | TeacherRecord
+
+
+# The BEA's immatriculation files (docs/immatriculation.md)
+
+
+@dataclass(frozen=True)
+class IneRequestRecord:
+    """A student sent to the académie base for an INE (BEE_DEMANDES_INE/DEMANDE): what the
+    base needs to identify him, and the request's id its answer names (DEMANDE_ID)."""
+
+    request_id: str
+    student_siecle_id: str | None  # ELEVE_ID, when SIECLE knows him
+    family_name: str
+    usage_name: str | None
+    first_name: str
+    first_name_2: str | None
+    first_name_3: str | None
+    sex: str  # "M" or "F"
+    birth_date: date
+    birth_commune_code: str | None
+    birth_city: str | None
+    birth_country_code: str
+    mef_code: str | None
+    line: int = 0
+
+
+@dataclass(frozen=True)
+class IneReturnRecord:
+    """The base's answer to one request (BEA_IMMATRICULATIONS/IMMATRICULATION): RESULTAT is
+    ATTRIBUE (with ID_NATIONAL), DEJA_CONNU (a probable duplicate) or REJETE (with MESSAGE)."""
+
+    request_id: str
+    result: str
+    ine: str | None
+    message: str | None
+    line: int = 0
+
+
+@dataclass(frozen=True)
+class IneAcknowledgementRecord:
+    """The school's accusé de réception of one answer (BEE_ACCUSES_INE/ACCUSE): ETAT is
+    PRIS_EN_COMPTE, REFUSE (with MESSAGE) or DEJA_TRAITE."""
+
+    request_id: str
+    state: str
+    ine: str | None
+    message: str | None
+    line: int = 0
+
+
+@dataclass(frozen=True)
+class DivisionHeadcountRecord:
+    """A division's students for STS-WEB's calculated headcounts: in all, and per MEF (the
+    division's own MEFs, even empty, and any other MEF one of its students follows)."""
+
+    code: str
+    label: str
+    headcount: int
+    mef_headcounts: tuple[tuple[str, int], ...]
+
+
+@dataclass(frozen=True)
+class GroupHeadcountRecord:
+    code: str
+    label: str
+    headcount: int
+    division_codes: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class EvaluationSurveyRecord:
+    """One student of the levels the rentrée evaluation (EVA) surveys."""
+
+    uai: str
+    ine: str | None
+    family_name: str
+    first_name: str
+    sex: str
+    birth_date: date
+    mef_code: str
+    division_code: str | None

@@ -48,6 +48,9 @@ FORMAT_NAMES = {
     "BEE_NOMENCLATURES": "export des nomenclatures de SIECLE (BEE_NOMENCLATURES)",
     "STS_EDT": "export des structures de STS-WEB (STS_EDT)",
     "IMPORT_ELEVES": "fichier d'import privé (IMPORT_ELEVES)",
+    "BEE_DEMANDES_INE": "fichier de demandes d'INE (BEE_DEMANDES_INE)",
+    "BEA_IMMATRICULATIONS": "retour des immatriculations de la BEA (BEA_IMMATRICULATIONS)",
+    "BEE_ACCUSES_INE": "accusé de réception des immatriculations (BEE_ACCUSES_INE)",
 }
 
 

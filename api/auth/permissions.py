@@ -19,10 +19,23 @@ class Permission(enum.StrEnum):
     STUDENTS_IDENTITY_READ = "students:identity:read"
     STUDENTS_WRITE = "students:write"
     STUDENTS_EXPORT = "students:export"
+    # INE immatriculation: the liaisons' dashboard with the académie base (BEA) for a school's
+    # secretariat and principal; académie-wide, the rectorat's, who settles probable
+    # duplicates. Sending and importing the files write students: students:write.
+    IMMATRICULATION = "immatriculation:manage"
+    # A student arriving from another school of the académie: finding him there by INE, or by
+    # name and birth date (identity only, bounded, audited), then taking his file.
+    TRANSFERS_SEARCH = "transfers:search"
+    TRANSFERS_RECEIVE = "transfers:receive"
     GUARDIAN_CONTACTS_READ = "guardians:contacts:read"
     STRUCTURES_READ = "structures:read"
     STRUCTURES_WRITE = "structures:write"
     STATISTICS_READ = "statistics:read"
+    # The constat de rentrée: a school's frozen headcounts (with its anomalies, which name
+    # students), the académie's consolidation and the comparison between years.
+    HEADCOUNTS_READ = "headcounts:read"
+    # Launching a school's constat de rentrée: it freezes the year's headcounts for good.
+    HEADCOUNTS_FREEZE = "headcounts:freeze"
     NOMENCLATURES_READ = "nomenclatures:read"
     # The académie loads the national nomenclatures (BEE_NOMENCLATURES) for a school year.
     NOMENCLATURES_IMPORT = "nomenclatures:import"

@@ -14,8 +14,9 @@ from api.auth.principal import Principal
 from core import clock
 from db.audit import AuditEntry
 
-# "logout_all": a staff member ended all their sessions (a lost device, a doubt).
-AccessAction = Literal["read", "export", "logout_all"]
+# "logout_all": a staff member ended all their sessions (a lost device, a doubt); "search": a
+# search beyond the caller's own students (a student arriving from another school).
+AccessAction = Literal["read", "export", "logout_all", "search"]
 
 
 def record_access(

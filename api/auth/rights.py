@@ -20,7 +20,18 @@ _CONSULTATION = _READER | {P.STUDENTS_IDENTITY_READ, P.GUARDIAN_CONTACTS_READ, P
 
 RIGHT_PERMISSIONS: dict[Right, frozenset[P]] = {
     Right.STUDENTS_CONSULT: _CONSULTATION,
-    Right.STUDENTS_UPDATE: _CONSULTATION | {P.STUDENTS_WRITE, P.STRUCTURES_WRITE, P.EXCHANGES_READ},
+    # The secretariat keeps the base up to date and launches the constat de rentrée from it.
+    Right.STUDENTS_UPDATE: _CONSULTATION
+    | {
+        P.STUDENTS_WRITE,
+        P.STRUCTURES_WRITE,
+        P.EXCHANGES_READ,
+        P.IMMATRICULATION,
+        P.TRANSFERS_SEARCH,
+        P.TRANSFERS_RECEIVE,
+        P.HEADCOUNTS_READ,
+        P.HEADCOUNTS_FREEZE,
+    },
     Right.STUDENTS_EXPORT: _CONSULTATION | {P.STUDENTS_EXPORT, P.EXCHANGES_READ},
     Right.ABSENCES_ENTRY: _READER
     | {P.ABSENCES_READ, P.ABSENCES_WRITE, P.ABSENCES_MANAGE, P.GUARDIAN_CONTACTS_READ},
@@ -71,9 +82,17 @@ ROLE_FIXED_PERMISSIONS: dict[Role, frozenset[P]] = {
     Role.BURSAR: frozenset(),
     # Only the divisions and groups taught (see api.auth.scopes): their roll call, their marks.
     Role.TEACHER: _READER | {P.ABSENCES_READ, P.ABSENCES_WRITE, P.GRADES_READ, P.GRADES_WRITE},
-    # The académie assigns INEs (BEA): the rectorat sees identity data.
+    # The académie assigns INEs (BEA): the rectorat sees identity data. It consolidates the
+    # schools' constats de rentrée.
     Role.RECTORAT: _READER
-    | {P.STUDENTS_IDENTITY_READ, P.STATISTICS_READ, P.AUDIT_READ, P.RENTREE_SWITCH},
+    | {
+        P.STUDENTS_IDENTITY_READ,
+        P.STATISTICS_READ,
+        P.AUDIT_READ,
+        P.IMMATRICULATION,
+        P.HEADCOUNTS_READ,
+        P.RENTREE_SWITCH,
+    },
     Role.ACADEMY_ADMIN: frozenset(
         {
             P.NOMENCLATURES_READ,

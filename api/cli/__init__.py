@@ -12,7 +12,9 @@ from api.cli import (
     databases,
     documentation,
     exchanges,
+    headcounts,
     outbox,
+    passage,
     rentree,
     replication,
     serving,
@@ -44,5 +46,7 @@ for command in (
     rentree.rentree,
     exchanges.import_file,
     exchanges.export_file,
+    passage.passage,
+    headcounts.constat,
 ):
     main.add_command(command)

@@ -19,6 +19,8 @@ FORMAT_NAMES = {
     "eleves": ExchangeFormat.STUDENTS,
     "responsables": ExchangeFormat.GUARDIANS,
     "import-prive": ExchangeFormat.PRIVATE_IMPORT,
+    "ine": ExchangeFormat.INE_RETURNS,
+    "affectations": ExchangeFormat.ASSIGNMENTS,
 }
 
 
@@ -132,6 +134,8 @@ EXPORT_NAMES = {
     "nomenclatures": "nomenclatures",
     "structures": "structures",
     "import-prive": "import_prive",
+    "ine": "demandes_ine",
+    "effectifs": "effectifs_structures",
 }
 
 

@@ -272,9 +272,17 @@ async def _regime(
 
 @requires(Permission.STUDENTS_WRITE)
 async def create_enrollment(
-    session: AsyncSession, principal: Principal, student: Student, data: dict[str, Any]
+    session: AsyncSession,
+    principal: Principal,
+    student: Student,
+    data: dict[str, Any],
+    *,
+    previous_mef_code: str | None = None,
+    previous_division_code: str | None = None,
 ) -> Enrollment:
-    """Checks an enrolment draft against the school, its year, MEFs and structures, then adds it."""
+    """Checks an enrolment draft against the school, its year, MEFs and structures, then adds it.
+
+    Last year's MEF and division codes come from the product (a transfer), never from a form."""
     p = FieldParser(data)
     school = await _school_for_writing(session, principal, data.get("school_id"))
     if school is None:
@@ -372,6 +380,8 @@ async def create_enrollment(
         entry_date=entry_date,
         previous_school_uai=previous_uai.upper() if previous_uai else None,
         previous_school_name=previous_name,
+        previous_mef_code=previous_mef_code,
+        previous_division_code=previous_division_code,
     )
     session.add(enrollment)
     await session.flush()

@@ -46,6 +46,7 @@ from api.resolvers.student_cards import (
 )
 from core import clock
 from core.errors import FieldError, NotFound, StaleVersion, ValidationFailed
+from core.ine import ine_problem, normalized_ine
 from db.audit import set_actor
 from db.enrollments import Enrollment, EnrollmentGroup, EnrollmentOption, Regime
 from db.guardians import Relationship
@@ -56,7 +57,6 @@ from db.students import Sex, Student, search_key
 from documents.information_sheets import InformationSheet, SheetPart, write_information_sheets
 
 MAX_PAGE_SIZE = 500
-INE_PATTERN = re.compile(r"^(\d{10}[A-Z]|\d{9}[A-Z0-9]{2})$")
 COMMUNE_PATTERN = re.compile(r"^(\d{5}|2[AB]\d{3})$")
 COUNTRY_PATTERN = re.compile(r"^\d{3}$")
 FRANCE = "100"
@@ -176,7 +176,7 @@ def _filtered(principal: Principal, filters: StudentFilter) -> Select[Any]:
             )
         )
     if filters.ine and filters.ine.strip():
-        query = query.where(Student.ine == filters.ine.strip().upper())
+        query = query.where(Student.ine == normalized_ine(filters.ine))
     return query
 
 
@@ -316,15 +316,14 @@ def parse_identity(data: dict[str, Any], today: date | None = None) -> dict[str,
         "birth_city": p.text("birth_city", "La ville de naissance", max_length=80),
         "ine": None,
     }
-    ine = p.text("ine", "L'INE", max_length=11)
+    ine = p.text("ine", "L'INE", max_length=20)
     if ine is not None:
-        ine = ine.upper()
-        if INE_PATTERN.match(ine):
+        ine = normalized_ine(ine)
+        refusal = ine_problem(ine)
+        if refusal is None:
             values["ine"] = ine
         else:
-            p.fail(
-                "ine", "INVALID", "L'INE doit compter 11 caractères (10 chiffres et une lettre)."
-            )
+            p.fail("ine", "INVALID", refusal)
     if values["first_name_3"] and not values["first_name_2"]:
         p.fail("first_name_3", "INVALID", "Un troisième prénom suppose un deuxième prénom.")
     if values["birth_country_code"] == FRANCE and data.get("birth_commune_code") in (None, ""):

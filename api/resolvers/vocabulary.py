@@ -13,6 +13,7 @@ from db.delegations import Right
 from db.enrollments import ExitReason, Regime
 from db.exchanges import ExchangeDirection, ExchangeFormat, ExchangeState
 from db.guardians import Relationship
+from db.passage import PassageOutcome
 from db.schools import SchoolKind, SchoolSector, SchoolYearState
 from db.students import Sex
 from db.teleservices import CodeKind, GradesPublication, Teleservice
@@ -29,6 +30,7 @@ __all__ = [
     "GradesPublication",
     "HalfDay",
     "HolidayZone",
+    "PassageOutcome",
     "Regime",
     "Relationship",
     "Right",

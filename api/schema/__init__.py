@@ -18,7 +18,10 @@ from api.schema import (
     exchanges,
     grades,
     guardians,
+    headcounts,
+    immatriculation,
     nomenclatures,
+    passage,
     rentree,
     schools,
     second_factor,
@@ -27,6 +30,7 @@ from api.schema import (
     students,
     teaching,
     teleservices,
+    transfers,
 )
 from api.schema.execution import PlainFieldsFirst
 from api.schema.limits import limit_extensions
@@ -46,6 +50,7 @@ Query = merge_types(
         structures.Query,
         students.Query,
         statistics.Query,
+        headcounts.Query,
         audit.Query,
         delegations.Query,
         absences.Query,
@@ -53,6 +58,9 @@ Query = merge_types(
         grades.Query,
         exchanges.Query,
         teaching.Query,
+        immatriculation.Query,
+        transfers.Query,
+        passage.Query,
         rentree.Query,
     ),
 )
@@ -70,8 +78,12 @@ Mutation = merge_types(
         teleservices.Mutation,
         grades.Mutation,
         exchanges.Mutation,
+        immatriculation.Mutation,
+        headcounts.Mutation,
         nomenclatures.Mutation,
         teaching.Mutation,
+        transfers.Mutation,
+        passage.Mutation,
         rentree.Mutation,
     ),
 )

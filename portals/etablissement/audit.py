@@ -38,6 +38,8 @@ ACTIONS = {
     "update": "Modification",
     "delete": "Suppression",
     "logout_all": "Fermeture de toutes les sessions",
+    "search": "Recherche",
+    "transfer": "Changement d'établissement",
 }
 
 ENTITIES = {
@@ -48,6 +50,7 @@ ENTITIES = {
     "enrollments": "Scolarité",
     "enrollment_groups": "Inscription dans un groupe",
     "enrollment_options": "Option suivie",
+    "passage_decisions": "Décision de passage",
     "divisions": "Division",
     "division_mefs": "MEF d'une division",
     "groups": "Groupe",
@@ -81,6 +84,7 @@ ENTITIES = {
     "academies": "Académie",
     "absence_statistics": "Statistiques d'absences",
     "absence_indicator": "Indicateur mensuel d'absentéisme",
+    "headcount_snapshots": "Constat de rentrée",
     "rentrees": "Rentrée (bascule d'année)",
 }
 
@@ -227,6 +231,10 @@ class JournalRow:
             if columns:
                 lines.append(f"Colonnes : {columns}")
             return lines
+        if entry.action == "search":
+            return _search_details(after)
+        if entry.action == "transfer":
+            return _transfer_details(after)
         keys = sorted(set(before) | set(after), key=field_label)
         if entry.action == "update":
             lines = [
@@ -247,6 +255,27 @@ class JournalRow:
             hidden = len(lines) - MAX_DETAIL_ITEMS
             lines = [*lines[:MAX_DETAIL_ITEMS], f"… et {hidden} autre(s) champ(s)"]
         return lines
+
+
+def _search_details(after: Mapping[str, Any]) -> list[str]:
+    """A search beyond the school's own students: its criteria as typed, and how many it
+    found (a student arriving from another school)."""
+    found = len(after.get("results", []))
+    if after.get("by") == "ine":
+        criteria = f"par INE : {after.get('ine', '')}"
+    else:
+        criteria = (
+            f"par nom, prénom et date de naissance : {after.get('family_name', '')} "
+            f"{after.get('first_name', '')}, {_value('birth_date', after.get('birth_date'))}"
+        )
+    return [f"Élève arrivant d'un autre établissement, {criteria}", f"{found} résultat(s)"]
+
+
+def _transfer_details(after: Mapping[str, Any]) -> list[str]:
+    where = f"{after.get('school_name', '')} ({after.get('school_uai', '')})"
+    if after.get("direction") == "out":
+        return [f"Départ vers {where}", f"Sortie le {_value('exit_date', after.get('exit_date'))}"]
+    return [f"Arrivée de {where}", f"Entrée le {_value('entry_date', after.get('entry_date'))}"]
 
 
 @page_handler(destinations.JOURNAL)

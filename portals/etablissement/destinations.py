@@ -35,7 +35,10 @@ from api.resolvers.enrollments import (
 )
 from api.resolvers.exchanges.runs import exchange_history
 from api.resolvers.guardians import link_guardian, update_guardian
+from api.resolvers.headcounts import constat_document, school_snapshot
+from api.resolvers.immatriculation import liaison_dashboard, probable_duplicates
 from api.resolvers.nomenclatures import school_nomenclature_profile
+from api.resolvers.passage import add_newcomer, decide_division, place
 from api.resolvers.rentree import academy_rentree_schools, rentree_state
 from api.resolvers.schools import academy_schools, create_school_year
 from api.resolvers.statistics import headcounts
@@ -53,6 +56,7 @@ from api.resolvers.students import (
     search_students,
 )
 from api.resolvers.teleservices.services import school_services
+from api.resolvers.transfers import take_student_file, transfer_candidates
 
 
 @dataclass(frozen=True)
@@ -100,6 +104,14 @@ NEW_STUDENT = Destination(
     "Nouvel élève",
     "/eleves/nouveau",
     (create_student,),
+    in_working_school=True,
+)
+# A student arriving from another school of the académie: found there, his file taken here.
+TRANSFER = Destination(
+    "eleves",
+    "Arrivée d'un élève d'un autre établissement",
+    "/eleves/arrivee",
+    (transfer_candidates, take_student_file),
     in_working_school=True,
 )
 # The registrar's screens on a student's schooling in the school being worked on.
@@ -215,6 +227,34 @@ NEW_GROUP = Destination(
 EDIT_GROUP = Destination(
     "divisions", "Modifier le groupe", "/groupes/{group_id:int}/modifier", (update_group,)
 )
+# Next year's preparation in the school being worked on: decisions, placement, newcomers.
+PASSAGE = Destination(
+    "passage",
+    "Passage",
+    "/passage",
+    (decide_division,),
+    "Passage et année en préparation",
+    "Décisions de passage par division, placement dans les divisions de l'an prochain, "
+    "nouveaux élèves affectés.",
+    in_working_school=True,
+)
+PASSAGE_DIVISION = Destination(
+    "passage",
+    "Décisions de passage de la division",
+    "/passage/divisions/{division_id:int}",
+    (decide_division,),
+    in_working_school=True,
+)
+PASSAGE_PLACEMENT = Destination(
+    "passage", "Placement", "/passage/placement", (place,), in_working_school=True
+)
+PASSAGE_NEWCOMER = Destination(
+    "passage",
+    "Nouvel élève affecté",
+    "/passage/nouvel-eleve",
+    (add_newcomer,),
+    in_working_school=True,
+)
 TELESERVICES = Destination(
     "teleservices",
     "Télé-services",
@@ -230,6 +270,20 @@ STATISTICS = Destination(
     (headcounts,),
     "Statistiques",
     "Effectifs par MEF, division, sexe, âge et régime.",
+)
+HEADCOUNTS = Destination(
+    "constat",
+    "Constat de rentrée",
+    "/constat",
+    (school_snapshot,),
+    "Constat de rentrée",
+    "Figer les effectifs de la rentrée et leurs anomalies ; la consolidation académique.",
+)
+HEADCOUNTS_PDF = Destination(
+    "constat",
+    "Constat de rentrée (PDF)",
+    "/constat/{snapshot_id:int}/constat.pdf",
+    (constat_document,),
 )
 JOURNAL = Destination(
     "journal",
@@ -290,6 +344,18 @@ EXCHANGES = Destination(
     "Échanges avec SIECLE et STS-WEB",
     "Importer les élèves, responsables et structures ; produire les exports ; historique.",
 )
+LIAISONS = Destination(
+    "liaisons",
+    "Liaisons",
+    "/liaisons",
+    (liaison_dashboard,),
+    "Tableau de bord des liaisons",
+    "Élèves envoyés à la base élèves académique pour un INE, immatriculations reçues, "
+    "demandes en attente.",
+)
+PROBABLE_DUPLICATES = Destination(
+    "liaisons", "Doublons probables", "/liaisons/doublons", (probable_duplicates,)
+)
 SCHOOLS = Destination(
     "etablissements",
     "Établissements",
@@ -312,11 +378,14 @@ MENU = (
     HOME,
     STUDENTS,
     STRUCTURES,
+    PASSAGE,
     ABSENCES,
     ABSENTEEISM,
     TELESERVICES,
     STATISTICS,
+    HEADCOUNTS,
     EXCHANGES,
+    LIAISONS,
     JOURNAL,
     DELEGATIONS,
     NOMENCLATURES,
@@ -334,9 +403,12 @@ TILES = (
     TELESERVICES,
     STUDENTS,
     STRUCTURES,
+    PASSAGE,
     ABSENTEEISM,
     STATISTICS,
+    HEADCOUNTS,
     EXCHANGES,
+    LIAISONS,
     JOURNAL,
     DELEGATIONS,
     NOMENCLATURES,

@@ -65,6 +65,9 @@ KIND_LABELS = {
     "divisions": "Divisions",
     "groups": "Groupes",
     "teachers": "Enseignants",
+    # The immatriculations (api.resolvers.immatriculation).
+    "ine_request": "Demandes d'INE",
+    "ine": "INE attribués",
 }
 # What an import did to each changed record (``ImportPlan.changes``).
 ACTION_LABELS = {
@@ -104,7 +107,12 @@ def _export_choices(page: Page, school_id: int | None) -> list[tuple[str, str]]:
     """The exports offered: a school's, to whoever may run ``export_file`` there."""
     if school_id is None or not page.may(export_file, school_id):
         return []
-    return [(kind.value, export_format.label) for kind, export_format in EXPORT_FORMATS.items()]
+    held = page.principal.permissions_in(school_id)
+    return [
+        (kind.value, export_format.label)
+        for kind, export_format in EXPORT_FORMATS.items()
+        if export_format.permission in held
+    ]
 
 
 async def _render(page: Page, status: int = 200, **context: object) -> Response:

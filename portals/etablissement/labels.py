@@ -7,6 +7,7 @@ from typing import Any
 
 from api.resolvers.vocabulary import (
     ExitReason,
+    PassageOutcome,
     Regime,
     Relationship,
     SchoolKind,
@@ -78,6 +79,11 @@ SCHOOL_YEAR_STATE = {
 }
 
 COUNTRY = {"100": "France"}
+PASSAGE_OUTCOME = {
+    PassageOutcome.PROMOTED: "Passage en classe supérieure",
+    PassageOutcome.REPEATING: "Redoublement",
+    PassageOutcome.LEAVING: "Départ de l'établissement",
+}
 
 
 def responsibility(legal_rank: int | None) -> str:
@@ -103,6 +109,10 @@ def label_of(mapping: Mapping[Any, str], value: object) -> str:
 # The columns the audit journal shows, by name (tests check every audited column has one).
 FIELD_LABELS = {
     "academy_id": "Académie",
+    # The constat de rentrée (its taken_at is the roll call's "fait le").
+    "counted_on": "Jour du constat",
+    "actor_label": "Lancé par",
+    "total": "Effectif",
     # The SIECLE and STS-WEB details kept since issue 12 (migration 0010).
     "accepts_sms": "Accepte les SMS",
     "contact_first": "À contacter en priorité",
@@ -120,8 +130,7 @@ FIELD_LABELS = {
     "responsibility_level": "Niveau de responsabilité",
     "status_code": "Statut de l'élève",
     "sts_id": "Identifiant STS-WEB",
-    # The rentrée switch (issue 13).
-    "actor_label": "Effectuée par",
+    # The rentrée switch (issue 13); its actor_label is the constat's "Lancé par" above.
     "closed_enrollments": "Scolarités closes",
     "ended_accesses": "Accès aux télé-services fermés",
     "leavers": "Élèves sortants",
@@ -155,6 +164,8 @@ FIELD_LABELS = {
     "created_by_label": "Créé par",
     "day": "Jour",
     "decided_at": "Décidé le",
+    "destination_name": "Établissement d'accueil",
+    "destination_uai": "UAI de l'établissement d'accueil",
     "decided_by_id": "Décidé par (n°)",
     "display_name": "Nom affiché",
     "division_id": "Division",
@@ -208,10 +219,12 @@ FIELD_LABELS = {
     "morning": "Matin",
     "motive_id": "Motif",
     "name": "Nom",
+    "next_mef_id": "MEF de l'an prochain",
     "noted_by_id": "Saisi par (n°)",
     "noted_by_label": "Saisi par",
     "notified_at": "Notifié le",
     "outbox_message_id": "Message envoyé (n°)",
+    "outcome": "Décision de passage",
     "password_hash": "Mot de passe",
     "pays_fees": "Paie les frais scolaires",
     "phone_home": "Téléphone domicile",
@@ -273,6 +286,7 @@ def field_label(column: str) -> str:
 
 # Coded values the journal shows by their label: column -> {recorded value: label}.
 VALUE_LABELS: dict[str, dict[str, str]] = {
+    "outcome": {outcome.value: label for outcome, label in PASSAGE_OUTCOME.items()},
     "sex": {sex.value: label for sex, label in SEX.items()},
     "regime": {regime.value: label for regime, label in REGIME.items()},
     "exit_reason": {reason.value: label for reason, label in EXIT_REASON.items()},

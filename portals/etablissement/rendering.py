@@ -24,6 +24,7 @@ PAGES = Templates(
             "sex_short": lambda v: labels.label_of(labels.SEX_SHORT, v),
             "regime": lambda v: labels.label_of(labels.REGIME, v),
             "exit_reason": lambda v: labels.label_of(labels.EXIT_REASON, v),
+            "passage_outcome": lambda v: labels.label_of(labels.PASSAGE_OUTCOME, v),
             "relationship": lambda v: labels.label_of(labels.RELATIONSHIP, v),
             "school_kind": lambda v: labels.label_of(labels.SCHOOL_KIND, v),
             "responsibility": labels.responsibility,

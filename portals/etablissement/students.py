@@ -38,6 +38,7 @@ from api.resolvers.students import (
 from api.schema import schema
 from api.schema.field_permissions import permission_table
 from core.errors import FieldError, StaleVersion, ValidationFailed
+from core.ine import INE_HINT, normalized_ine
 from portals.common.rendering import date_fr
 from portals.etablissement import destinations
 from portals.etablissement.web import Page, page_handler, parse_id, redirect
@@ -61,7 +62,7 @@ IDENTITY_FORM = (
         "3 chiffres, 100 pour la France",
         False,
     ),
-    ("ine", "INE", "Identifiant national élève : 10 chiffres et une lettre", False),
+    ("ine", "INE", f"Identifiant national élève : {INE_HINT}", False),
 )
 assert {f for f, *_ in IDENTITY_FORM} | {"sex"} == set(IDENTITY_FIELDS)
 
@@ -125,7 +126,7 @@ class SearchCriteria:
         order = query.get("tri", "nom")
         return cls(
             nom=" ".join(query.get("nom", "").split())[:100],
-            ine=query.get("ine", "").strip().upper()[:11],
+            ine=normalized_ine(query.get("ine", ""))[:11],
             division=parse_id(query.get("division")),
             mef=parse_id(query.get("mef")),
             groupe=parse_id(query.get("groupe")),
@@ -149,6 +150,8 @@ SAVED_PARTS = {
     "scolarite": "La scolarité de l'élève a été modifiée.",
     "sortie": "La sortie de l'élève a été enregistrée.",
     "sortie-annulee": "La sortie de l'élève a été annulée.",
+    "arrivee": "Le dossier de l'élève a été pris : il est inscrit dans l'établissement et sa "
+    "scolarité dans son ancien établissement est close.",
 }
 
 # What the record page says after a change of its guardians (``portals.etablissement.guardians``).
@@ -228,6 +231,7 @@ async def search(page: Page) -> Response:
         "students/search.html",
         criteria=criteria,
         can_create=page.year is not None and page.allows(destinations.NEW_STUDENT),
+        can_receive=page.allows(destinations.TRANSFER),
         division_options=[(d.division.id, d.division.code) for d in divisions],
         group_options=[(g.group.id, f"{g.group.code} — {g.group.label}") for g in groups],
         mef_options=[(m.id, m.short_label) for m in mefs],

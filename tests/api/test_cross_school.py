@@ -30,6 +30,7 @@ from api.schema import schema
 from db.absences import AbsenceMotive, Justification
 from db.audit import set_actor
 from db.exchanges import ExchangeFormat
+from db.immatriculation import ProbableDuplicate
 from db.reference import load_absence_references
 from db.structures import TeachingAssignment
 from db.students import IneConflict
@@ -62,6 +63,29 @@ CALLS: dict[str, tuple[str, Any]] = {
     "headcounts": (
         "query($id: Int!) { headcounts(by: MEF, schoolId: $id) { total } }",
         lambda w: {"id": w.school_a},
+    ),
+    "headcountSnapshot": (
+        "query($s: Int!, $y: Int!) { headcountSnapshot(schoolId: $s, schoolYearId: $y) { id } }",
+        lambda w: {"s": w.school_a, "y": w.year_id},
+    ),
+    "headcountConsolidation": (
+        "query($y: Int!) { headcountConsolidation(schoolYearId: $y) { total } }",
+        lambda w: {"y": w.year_id},
+    ),
+    "headcountComparison": (
+        "query($s: Int!, $y: Int!) { headcountComparison(schoolYearId: $y, schoolId: $s) "
+        "{ currentTotal } }",
+        lambda w: {"s": w.school_a, "y": w.year_id},
+    ),
+    "launchConstat": (
+        "mutation($s: Int!, $y: Int!) { launchConstat(schoolId: $s, schoolYearId: $y) "
+        "{ snapshot { id } errors { code } } }",
+        lambda w: {"s": w.school_a, "y": w.year_id},
+    ),
+    "exportEvaluationSurvey": (
+        "mutation($s: Int!, $y: Int!) { exportEvaluationSurvey(schoolId: $s, schoolYearId: $y) "
+        "{ run { id } errors { code } } }",
+        lambda w: {"s": w.school_a, "y": w.year_id},
     ),
     "students": (
         "query($d: Int!, $g: Int!, $s: Int!) { a: students(filter: {divisionId: $d}) { totalCount } "
@@ -300,6 +324,15 @@ CALLS: dict[str, tuple[str, Any]] = {
         "mutation($id: Int!) { settleIneConflict(id: $id) { id } }",
         lambda w: {"id": w.absence_rows["ine_conflict"]},
     ),
+    "settleProbableDuplicate": (
+        "mutation($id: Int!) { settleProbableDuplicate(id: $id, resolution: SAME) "
+        "{ duplicate { id } errors { code } } }",
+        lambda w: {"id": w.absence_rows["probable_duplicate"]},
+    ),
+    "liaisonDashboard": (
+        "query($s: Int!) { liaisonDashboard(schoolId: $s) { toSend waiting { studentName } } }",
+        lambda w: {"s": w.school_a},
+    ),
     "updateStudent": (
         'mutation($id: Int!) { updateStudent(id: $id, input: {firstName: "Pirate"}) { student { id } errors { code } } }',
         lambda w: {"id": w.students["lina"]},
@@ -332,6 +365,17 @@ CALLS: dict[str, tuple[str, Any]] = {
     "moveStudent": (
         "mutation($id: Int!, $d: Int!) { moveStudent(enrollmentId: $id, divisionId: $d) { enrollment { id } errors { code } } }",
         lambda w: {"id": w.enrollments["lina"], "d": w.division_a2},
+    ),
+    # School B's principal naming school A as the receiving school: A's id, as unknown.
+    "transferCandidates": (
+        'query($s: Int!) { transferCandidates(schoolId: $s, ine: "0987654321B") { studentId } }',
+        lambda w: {"s": w.school_a},
+    ),
+    "takeStudentFile": (
+        "mutation($s: Int!, $id: Int!, $m: Int!) { takeStudentFile(schoolId: $s, studentId: $id, "
+        'input: {mefId: $m, regime: EXTERNE, entryDate: "2026-12-07"}) '
+        "{ enrollment { id } errors { code } } }",
+        lambda w: {"s": w.school_a, "id": w.students["jade"], "m": w.mef_6},
     ),
     "recordDeparture": (
         'mutation($id: Int!) { recordDeparture(enrollmentId: $id, exitDate: "2026-12-01", exitReason: MOVE) { enrollment { id } errors { code } } }',
@@ -465,6 +509,45 @@ CALLS: dict[str, tuple[str, Any]] = {
         'displayName: "Pirate", email: "p@example.fr"}) { invitation { expiresAt } errors { code } } }',
         lambda w: {"s": w.school_a},
     ),
+    "schoolPassage": (
+        "query($s: Int!) { schoolPassage(schoolId: $s) { rows { studentId } } }",
+        lambda w: {"s": w.school_a},
+    ),
+    "divisionPassage": (
+        "query($d: Int!) { divisionPassage(divisionId: $d) { rows { studentId } } }",
+        lambda w: {"d": w.division_a1},
+    ),
+    "plannedEnrollments": (
+        "query($s: Int!) { plannedEnrollments(schoolId: $s) { id } }",
+        lambda w: {"s": w.school_a},
+    ),
+    "decide": (
+        "mutation($id: Int!) { decide(enrollmentId: $id, input: {outcome: PROMOTED}) "
+        "{ decision { id } errors { code } } }",
+        lambda w: {"id": w.enrollments["lina"]},
+    ),
+    "removeDecision": (
+        "mutation($id: Int!) { removeDecision(enrollmentId: $id) "
+        "{ decision { id } errors { code } } }",
+        lambda w: {"id": w.enrollments["lina"]},
+    ),
+    "decideDivision": (
+        "mutation($d: Int!, $id: Int!) { decideDivision(divisionId: $d, default: "
+        "{outcome: PROMOTED}, exceptions: [{enrollmentId: $id, outcome: REPEATING}]) "
+        "{ counts { created } errors { code } } }",
+        lambda w: {"d": w.division_a1, "id": w.enrollments["lina"]},
+    ),
+    "place": (
+        "mutation($id: Int!, $d: Int!) { place(enrollmentIds: [$id], divisionId: $d) "
+        "{ enrollments { id } errors { code } } }",
+        lambda w: {"id": w.enrollments["lina"], "d": w.division_a1},
+    ),
+    "addNewcomer": (
+        'mutation($s: Int!, $m: Int!) { addNewcomer(schoolId: $s, input: {familyName: "Pirate", '
+        'firstName: "Jean", sex: M, birthDate: "2014-01-01", mefId: $m, regime: EXTERNE, '
+        'birthCommuneCode: "93048"}) { enrollment { id } created errors { code } } }',
+        lambda w: {"s": w.school_a, "m": w.mef_5},
+    ),
     "inviteStaff": (
         "mutation($id: Int!) { inviteStaff(userId: $id) { invitation { expiresAt } errors { code } } }",
         lambda w: {"id": w.users["teacher_a"]},
@@ -535,6 +618,11 @@ async def school_a_absences(world: World, sessionmaker) -> None:
             session, "1234567890A", world.students["lina"], [world.students["noah"]]
         )
         conflict = await session.scalar(select(IneConflict.id))
+        duplicate = ProbableDuplicate(
+            student_id=world.students["noah"], other_student_id=world.students["jade"]
+        )
+        session.add(duplicate)
+        await session.flush()
     registrar = await world.principal(sessionmaker, "registrar_a")
     async with Work(sessionmaker, registrar).writing(world.school_a) as transaction:
         run = await transaction.run(
@@ -554,6 +642,7 @@ async def school_a_absences(world: World, sessionmaker) -> None:
         "assessment": assessment.id,
         "period": period.id,
         "ine_conflict": conflict,
+        "probable_duplicate": duplicate.id,
         "slot": slot,
         "template": template.id,
         "closed_day": closed.id,

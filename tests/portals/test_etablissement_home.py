@@ -17,7 +17,11 @@ STATISTICS = {"/absences/statistiques": "Absentéisme", "/statistiques": "Statis
 # Imports for who writes the school's students, exports for who may export them too.
 EXCHANGES = {"/echanges": "Échanges avec SIECLE et STS-WEB"}
 ABSENCES = {"/absences/appel": "Faire l'appel", "/absences": "Absences de la semaine"}
+# Launched and read by the school's principal and secretariat, consolidated by the rectorat.
+HEADCOUNTS = {"/constat": "Constat de rentrée"}
 
+LIAISONS = {"/liaisons": "Tableau de bord des liaisons"}
+PASSAGE = {"/passage": "Passage et année en préparation"}
 EXPECTED_TILES = {
     "demo.principal": {
         **ABSENCES,
@@ -25,18 +29,24 @@ EXPECTED_TILES = {
         "/teleservices": "Télé-services",
         **SCHOOL_DAILY,
         **STATISTICS,
+        **HEADCOUNTS,
         **EXCHANGES,
+        **LIAISONS,
         "/journal": "Journal des accès et modifications",
         "/delegations": "Délégations",
         "/nomenclatures": "Nomenclatures de l'établissement",
         "/rentree": "Rentrée",
         "/comptes": "Comptes des personnels",
+        **PASSAGE,
     },
     "demo.secretariat": {
+        **PASSAGE,
         "/teleservices": "Télé-services",
         **SCHOOL_DAILY,
         **STATISTICS,
+        **HEADCOUNTS,
         **EXCHANGES,
+        **LIAISONS,
     },
     "demo.cpe": {
         **ABSENCES,
@@ -54,6 +64,8 @@ EXPECTED_TILES = {
     "demo.rectorat": {
         **SCHOOL_DAILY,
         **STATISTICS,
+        **LIAISONS,
+        **HEADCOUNTS,
         "/journal": "Journal des accès et modifications",
         "/rentree": "Rentrée",
     },

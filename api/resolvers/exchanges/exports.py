@@ -15,15 +15,19 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from api.auth.guard import requires
 from api.auth.permissions import Permission
 from api.auth.principal import PermissionDenied, Principal
+from api.resolvers import immatriculation
 from api.resolvers.exchanges import school_records
 from api.resolvers.exchanges.runs import record_export
+from api.resolvers.headcounts import structure_headcounts
 from core import clock
 from core.errors import NotFound, ValidationFailed
 from db.exchanges import ExchangeFormat, ExchangeRun
 from db.schools import School, SchoolYear
+from exchanges.bea_files import requests_file_name
 from exchanges.private_import import private_import_bytes, validate_private_import
 from exchanges.records import FileHeader
 from exchanges.siecle_writing import guardians_bytes, nomenclatures_bytes, students_bytes
+from exchanges.sts_headcounts import headcounts_bytes, headcounts_file_name
 from exchanges.sts_writing import structures_bytes
 from exchanges.xml_writing import UnwritableRecord, structures_file_name, zipped
 
@@ -35,6 +39,8 @@ class ExportKind(enum.StrEnum):
     NOMENCLATURES = "nomenclatures"
     STRUCTURES = "structures"
     PRIVATE_IMPORT = "import_prive"
+    INE_REQUESTS = "demandes_ine"
+    HEADCOUNTS = "effectifs_structures"
 
 
 @dataclass(frozen=True)
@@ -42,6 +48,9 @@ class ExportFormat:
     label: str  # French, as the "Échanges" screen offers it
     format: ExchangeFormat
     xml_name: Callable[[School, SchoolYear], str]
+    # What the export needs in the school beyond ``export_file``'s own permission: sending
+    # students for an INE records requests (``immatriculation.send_ine_requests``).
+    permission: Permission = Permission.STUDENTS_EXPORT
 
 
 EXPORT_FORMATS: dict[ExportKind, ExportFormat] = {
@@ -74,6 +83,17 @@ EXPORT_FORMATS: dict[ExportKind, ExportFormat] = {
         "Import privé (IMPORT_ELEVES)",
         ExchangeFormat.PRIVATE_IMPORT,
         lambda school, year: f"ImportEleves_{school.uai}_{year.start_year}.xml",
+    ),
+    ExportKind.INE_REQUESTS: ExportFormat(
+        "Élèves sans INE, vers la base élèves académique (BEE_DEMANDES_INE)",
+        ExchangeFormat.INE_REQUESTS,
+        lambda school, year: requests_file_name(school.uai, year.start_year),
+        Permission.STUDENTS_WRITE,
+    ),
+    ExportKind.HEADCOUNTS: ExportFormat(
+        "Effectifs par structure (vers STS-WEB)",
+        ExchangeFormat.HEADCOUNTS,
+        lambda school, year: headcounts_file_name(school.uai, year.start_year),
     ),
 }
 
@@ -138,6 +158,13 @@ async def _write(
             "divisions": {"written": len(structures.divisions)},
             "groups": {"written": len(structures.groups)},
             "teachers": {"written": len(structures.teachers)},
+        }
+    if kind is ExportKind.HEADCOUNTS:
+        divisions, groups = await structure_headcounts(session, principal, *args)
+        data = headcounts_bytes(header, divisions, groups)
+        return data, {
+            "divisions": {"written": len(divisions)},
+            "groups": {"written": len(groups)},
         }
     students = await school_records.students_records(session, principal, *args)
     guardians = await school_records.guardians_records(session, principal, *args)
@@ -226,6 +253,8 @@ async def export_file(
     if Permission.STUDENTS_EXPORT not in principal.permissions_in(school.id):
         raise PermissionDenied(Permission.STUDENTS_EXPORT)
     export_format = EXPORT_FORMATS[kind]
+    if kind is ExportKind.INE_REQUESTS:
+        return await immatriculation.send_ine_requests(session, principal, school.id, year.id)
     xml_name = export_format.xml_name(school, year)
     header = FileHeader(
         root="",

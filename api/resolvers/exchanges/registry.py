@@ -11,11 +11,19 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.auth.permissions import Permission
 from api.auth.principal import Principal
-from api.resolvers import nomenclature_import, school_imports, structures_import
+from api.resolvers import (
+    immatriculation,
+    nomenclature_import,
+    passage,
+    school_imports,
+    structures_import,
+)
 from api.resolvers.exchanges import siecle
 from api.resolvers.exchanges.runs import ImportFormat, ImportPlan, PlanFunction, register_import
-from db.exchanges import ExchangeFormat
+from db.exchanges import ExchangeFormat, ExchangeRun
 from db.schools import School, SchoolYear
+from exchanges.affectations import AssignmentsReading
+from exchanges.bea_files import read_returns
 from exchanges.private_import_reading import read_private_import
 from exchanges.records import AddressRecord, PersonRecord, RecordProblem, ResponsibilityRecord
 from exchanges.schools_csv import SchoolsReading
@@ -359,5 +367,74 @@ register_import(
         _plan_school_list,
         _apply_school_list,
         yearly=False,
+    )
+)
+
+
+async def _plan_ine_returns(
+    session: AsyncSession,
+    principal: Principal,
+    school: School | None,
+    year: SchoolYear | None,
+    items: Iterable[Any],
+) -> ImportPlan:
+    return await immatriculation.plan_ine_returns(
+        session, principal, _school_id(school), _year(year).id, items
+    )
+
+
+async def _apply_ine_returns(session: AsyncSession, principal: Principal, plan: ImportPlan) -> None:
+    assert isinstance(plan, immatriculation.IneReturnsPlan)
+    await immatriculation.apply_ine_returns(session, principal, plan)
+
+
+async def _acknowledge_ine_returns(
+    session: AsyncSession, principal: Principal, run: ExchangeRun, plan: ImportPlan
+) -> None:
+    assert isinstance(plan, immatriculation.IneReturnsPlan)
+    await immatriculation.acknowledge_ine_returns(session, principal, run, plan)
+
+
+register_import(
+    ImportFormat(
+        ExchangeFormat.INE_RETURNS,
+        "Immatriculations (INE) de la base élèves académique (BEA)",
+        Permission.STUDENTS_WRITE,
+        True,
+        read_returns,
+        _plan_ine_returns,
+        _apply_ine_returns,
+        acknowledge=_acknowledge_ine_returns,
+    )
+)
+
+
+async def _plan_assignments(
+    session: AsyncSession,
+    principal: Principal,
+    school: School | None,
+    year: SchoolYear | None,
+    items: Iterable[Any],
+) -> ImportPlan:
+    return await passage.plan_assignments(session, principal, _school_id(school), items)
+
+
+async def _apply_assignments(session: AsyncSession, principal: Principal, plan: ImportPlan) -> None:
+    assert isinstance(plan, passage.AssignmentsPlan)
+    await passage.apply_assignments(session, principal, plan)
+
+
+# The académie's file names no year: its lines are for the school's year in preparation.
+register_import(
+    ImportFormat(
+        ExchangeFormat.ASSIGNMENTS,
+        "Affectations de l'académie (CSV)",
+        Permission.STUDENTS_WRITE,
+        True,
+        AssignmentsReading,
+        _plan_assignments,
+        _apply_assignments,
+        yearly=False,
+        school_per_record=True,
     )
 )

@@ -70,6 +70,9 @@ PlanFunction = Callable[
     Awaitable[ImportPlan],
 ]
 ApplyFunction = Callable[[AsyncSession, Principal, ImportPlan], Awaitable[None]]
+AcknowledgeFunction = Callable[
+    [AsyncSession, Principal, "ExchangeRun", ImportPlan], Awaitable[object]
+]
 
 
 @dataclass(frozen=True)
@@ -89,6 +92,12 @@ class ImportFormat:
     # Applied whole or not at all: a refused record stops it (structures refer to each
     # other), where the other formats leave the refused records out.
     all_or_nothing: bool = False
+    # Formats that answer the file they read (the BEA's immatriculations get an accusé de
+    # réception): run once the plan is applied, with the applied run.
+    acknowledge: AcknowledgeFunction | None = None
+    # Each record names its school (the académie's assignments): a record for another school
+    # is refused alone, where a file of another school (its UAJ) is refused whole.
+    school_per_record: bool = False
 
     def applicable(self, run: ExchangeRun) -> bool:
         """Whether a run of this format can be applied as it was previewed."""
@@ -151,7 +160,7 @@ async def _year_of(session: AsyncSession, principal: Principal, header: FileHead
 
 
 def _check_owner(import_format: ImportFormat, school: School | None, header: FileHeader) -> None:
-    if not import_format.for_a_school:
+    if not import_format.for_a_school or import_format.school_per_record:
         return
     assert school is not None
     if (header.uai or "").strip().upper() != school.uai:
@@ -397,6 +406,8 @@ async def _applied(
     if stored is not None:
         await session.delete(stored)
     await session.flush()
+    if import_format.acknowledge is not None:
+        await import_format.acknowledge(session, principal, run, planned.plan)
     return run
 
 

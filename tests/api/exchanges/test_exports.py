@@ -80,6 +80,8 @@ async def test_every_export_is_written_and_kept(sessionmaker, world: World) -> N
         ExportKind.NOMENCLATURES: "BEE_NOMENCLATURES",
         ExportKind.STRUCTURES: "STS_EDT",
         ExportKind.PRIVATE_IMPORT: "IMPORT_ELEVES",
+        ExportKind.INE_REQUESTS: "BEE_DEMANDES_INE",
+        ExportKind.HEADCOUNTS: "STS_EFFECTIFS",
     }
 
 

@@ -44,9 +44,9 @@ from api.resolvers.students import (
     COUNTRY_PATTERN,
     EARLIEST_BIRTH_DATE,
     FRANCE,
-    INE_PATTERN,
 )
 from core import clock
+from core.ine import ine_problem, normalized_ine
 from db.enrollments import Enrollment, EnrollmentGroup, EnrollmentOption, ExitReason, Regime
 from db.nomenclatures import Mef, NomenclatureEntry, NomenclatureList, SchoolMef, Subject
 from db.reference.loader import read_communes
@@ -138,8 +138,8 @@ def _identity_problems(record: StudentRecord, today: date) -> list[RecordProblem
         refuse(
             "DATE_NAISS", f"La date de naissance {record.birth_date:%d/%m/%Y} n'est pas plausible."
         )
-    if record.ine is not None and not INE_PATTERN.match(record.ine.strip().upper()):
-        refuse("ID_NATIONAL", "L'INE doit compter 11 caractères (10 chiffres et une lettre).")
+    if record.ine is not None and (ine_refusal := ine_problem(normalized_ine(record.ine))):
+        refuse("ID_NATIONAL", ine_refusal)
     country = record.birth_country_code or FRANCE
     if not COUNTRY_PATTERN.match(country):
         refuse("CODE_PAYS", "Le pays de naissance doit être un code INSEE à 3 chiffres.")
@@ -173,15 +173,15 @@ def _identity_problems(record: StudentRecord, today: date) -> list[RecordProblem
 def _duplicate_ines(plan: ImportPlan, students: dict[str, StudentRecord]) -> set[str]:
     """ELEVE_IDs whose INE another student of the file has: each is refused, the file cannot
     tell which one holds it."""
-    ines = Counter(r.ine.strip().upper() for r in students.values() if r.ine)
+    ines = Counter(normalized_ine(r.ine) for r in students.values() if r.ine)
     refused: set[str] = set()
     for record in students.values():
-        ine = record.ine.strip().upper() if record.ine else None
+        ine = normalized_ine(record.ine) if record.ine else None
         if ine and ines[ine] > 1:
             others = sorted(
                 r.siecle_id
                 for r in students.values()
-                if r.ine and r.ine.strip().upper() == ine and r.siecle_id != record.siecle_id
+                if r.ine and normalized_ine(r.ine) == ine and r.siecle_id != record.siecle_id
             )
             plan.refused.append(
                 problem(
@@ -301,7 +301,7 @@ async def _known(
     for part in chunks(records):
         siecle_ids = [r.siecle_id for r in part]
         elenoets = [r.elenoet for r in part if r.elenoet]
-        ines = [r.ine.strip().upper() for r in part if r.ine]
+        ines = [normalized_ine(r.ine) for r in part if r.ine]
         names = sorted({search_key(r.family_name, r.first_name) for r in part})
         births = sorted({r.birth_date for r in part if r.birth_date})
         rows = await session.execute(
@@ -359,7 +359,7 @@ def _match(known: Known, record: StudentRecord, taken: set[int]) -> Student | No
     candidates = [
         known.by_siecle.get(record.siecle_id),
         known.by_elenoet.get(record.elenoet) if record.elenoet else None,
-        known.by_ine.get(record.ine.strip().upper()) if record.ine else None,
+        known.by_ine.get(normalized_ine(record.ine)) if record.ine else None,
     ]
     assert record.birth_date is not None
     same_name = known.by_name.get(
@@ -389,7 +389,7 @@ def _student_values(record: StudentRecord) -> dict[str, Any]:
         birth_city = commune_names().get(record.birth_commune_code)
     return {
         "siecle_id": record.siecle_id,
-        "ine": record.ine.strip().upper() if record.ine else None,
+        "ine": normalized_ine(record.ine) if record.ine else None,
         "family_name": record.family_name.strip(),
         "usage_name": _blank(record.usage_name),
         "first_name": record.first_name.strip(),
@@ -710,7 +710,7 @@ async def plan_students_import(
     )
     planner = StudentsPlanner(plan, school_id, year, file, known, addresses)
     planner.holders = await _holders(
-        session, [r.ine.strip().upper() for r in accepted.values() if r.ine]
+        session, [normalized_ine(r.ine) for r in accepted.values() if r.ine]
     )
     taken: set[int] = set()
     for record in accepted.values():

@@ -1,0 +1,1239 @@
+"""Passage: each student's decision for next year (promoted to the MEF that follows his own in
+the school's profile, repeating, or leaving), taken in mass per division with exceptions; the
+planned enrolments of the year in preparation (students placed in next year's divisions and
+groups before the rentrée); and the newcomers the académie assigns to the school.
+
+A decision belongs to the enrolment of the school's current year it closes. A planned
+enrolment is an ordinary ``Enrollment`` of the year in preparation; it follows the decision:
+a new MEF moves it (out of a division that does not take that MEF), a departure or a removed
+decision deletes it. The rentrée switch (``api.resolvers.rentree``) reads the decisions.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.exc import StaleDataError
+
+from api.auth.guard import requires
+from api.auth.permissions import Permission
+from api.auth.principal import Principal
+from api.auth.scopes import enrollment_clause, get_in_reach, school_clause
+from api.resolvers import enrollments, students
+from api.resolvers.fields import FieldParser
+from api.resolvers.nomenclatures import entries, exit_reason_of
+from api.resolvers.schools import check_year_writable, current_year_of, year_in_preparation_of
+from core.errors import FieldError, NotFound, StaleVersion, ValidationFailed
+from core.ine import ine_problem, normalized_ine
+from db.audit import set_actor
+from db.enrollments import Enrollment, EnrollmentGroup, EnrollmentOption, ExitReason
+from db.nomenclatures import Mef, NomenclatureList, SchoolMef
+from db.passage import PassageDecision, PassageOutcome
+from db.schools import School, SchoolYear, is_valid_uai
+from db.structures import Division, DivisionMef
+from db.students import Sex, Student, search_key
+from exchanges.affectations import COLUMNS, AssignmentRecord
+from exchanges.errors import ExchangeFileError
+from exchanges.records import RecordProblem
+
+STALE_DECISION = (
+    "La décision a été modifiée par quelqu'un d'autre depuis l'ouverture de la page : "
+    "rechargez-la avant d'enregistrer."
+)
+OUTCOME_LABELS = {
+    PassageOutcome.PROMOTED: "passage",
+    PassageOutcome.REPEATING: "redoublement",
+    PassageOutcome.LEAVING: "départ",
+}
+# A division has a few dozen students, a school a few thousand: a mass call is bounded.
+MAX_STUDENTS = 5000
+
+
+@dataclass
+class PassageRow:
+    """A student of the school's current year, his decision (if any), the MEF his profile
+    promotes him to, and his planned enrolment of the year in preparation (if placed)."""
+
+    enrollment: Enrollment
+    student: Student
+    mef: Mef
+    division_code: str | None
+    decision: PassageDecision | None
+    # The MEF that follows his own in the school's profile (None: his MEF has none there).
+    proposed_next_mef: Mef | None
+    decided_next_mef: Mef | None
+    planned: Enrollment | None
+    planned_division_code: str | None
+
+    @property
+    def placed(self) -> bool:
+        return self.planned is not None and self.planned.division_id is not None
+
+
+@dataclass
+class DivisionCount:
+    division_id: int | None
+    division_code: str | None
+    students: int
+    without_decision: int
+
+
+@dataclass
+class SchoolPassage:
+    """The school's passage: its current year, the year in preparation (None before the
+    académie opens it), and one row per student of the current year."""
+
+    school: School
+    year: SchoolYear
+    next_year: SchoolYear | None
+    rows: list[PassageRow]
+
+    def without_decision(self) -> list[PassageRow]:
+        return [r for r in self.rows if r.decision is None]
+
+    def unplaced(self) -> list[PassageRow]:
+        """Decided to stay (promoted or repeating) but in no division of next year yet."""
+        return [
+            r
+            for r in self.rows
+            if r.decision is not None
+            and r.decision.outcome is not PassageOutcome.LEAVING
+            and not r.placed
+        ]
+
+    def counts(self) -> list[DivisionCount]:
+        by_division: dict[int | None, DivisionCount] = {}
+        for row in self.rows:
+            key = row.enrollment.division_id
+            count = by_division.setdefault(key, DivisionCount(key, row.division_code, 0, 0))
+            count.students += 1
+            count.without_decision += row.decision is None
+        return sorted(
+            by_division.values(), key=lambda c: (c.division_code is None, c.division_code)
+        )
+
+
+@dataclass
+class DecisionCounts:
+    created: int = 0
+    updated: int = 0
+    removed: int = 0
+    unchanged: int = 0
+    decisions: list[PassageDecision] = field(default_factory=list)
+
+
+# --------------------------------------------------------------------------- reading
+
+
+async def _current_year(session: AsyncSession, school_id: int) -> SchoolYear:
+    year = await current_year_of(session, school_id)
+    if year is None:
+        raise ValidationFailed.single(
+            "school_year_id", "NO_CURRENT_YEAR", "L'académie n'a pas d'année en cours."
+        )
+    return year
+
+
+async def next_mefs(session: AsyncSession, school_id: int, mef_ids: set[int]) -> dict[int, int]:
+    """The MEF each of ``mef_ids`` leads to next year in the school: the school's own choice
+    (``SchoolMef.next_mef_id``), else the national one; a MEF with none is left out."""
+    found: dict[int, int] = {}
+    for mef_id, national in await session.execute(
+        select(Mef.id, Mef.next_mef_id).where(Mef.id.in_(mef_ids))
+    ):
+        if national is not None:
+            found[mef_id] = national
+    for mef_id, own in await session.execute(
+        select(SchoolMef.mef_id, SchoolMef.next_mef_id).where(
+            SchoolMef.school_id == school_id, SchoolMef.mef_id.in_(mef_ids)
+        )
+    ):
+        if own is not None:
+            found[mef_id] = own
+    return found
+
+
+async def _rows(
+    session: AsyncSession,
+    school: School,
+    year: SchoolYear,
+    next_year: SchoolYear | None,
+    *conditions: Any,
+) -> list[PassageRow]:
+    rows = (
+        await session.execute(
+            select(Enrollment, Student, Mef, Division.code, PassageDecision)
+            .join(Student, Student.id == Enrollment.student_id)
+            .join(Mef, Mef.id == Enrollment.mef_id)
+            .outerjoin(Division, Division.id == Enrollment.division_id)
+            .outerjoin(PassageDecision, PassageDecision.enrollment_id == Enrollment.id)
+            .where(
+                Enrollment.school_id == school.id,
+                Enrollment.school_year_id == year.id,
+                Enrollment.exit_date.is_(None),
+                *conditions,
+            )
+            .order_by(Division.code, Student.search_name, Student.id)
+            .limit(MAX_STUDENTS)
+        )
+    ).all()
+    proposed = await next_mefs(session, school.id, {mef.id for _e, _s, mef, _d, _p in rows})
+    wanted = set(proposed.values()) | {
+        p.next_mef_id for *_rest, p in rows if p is not None and p.next_mef_id is not None
+    }
+    mefs = {m.id: m for m in await session.scalars(select(Mef).where(Mef.id.in_(wanted)))}
+    planned: dict[int, tuple[Enrollment, str | None]] = {}
+    if next_year is not None and rows:
+        for enrollment, code in await session.execute(
+            select(Enrollment, Division.code)
+            .outerjoin(Division, Division.id == Enrollment.division_id)
+            .where(
+                Enrollment.school_id == school.id,
+                Enrollment.school_year_id == next_year.id,
+                Enrollment.student_id.in_([s.id for _e, s, *_rest in rows]),
+            )
+        ):
+            planned[enrollment.student_id] = (enrollment, code)
+    result = []
+    for enrollment, student, mef, division_code, decision in rows:
+        plan, plan_code = planned.get(student.id, (None, None))
+        result.append(
+            PassageRow(
+                enrollment=enrollment,
+                student=student,
+                mef=mef,
+                division_code=division_code,
+                decision=decision,
+                proposed_next_mef=mefs.get(proposed.get(mef.id, -1)),
+                decided_next_mef=mefs.get(decision.next_mef_id or -1) if decision else None,
+                planned=plan,
+                planned_division_code=plan_code,
+            )
+        )
+    return result
+
+
+@requires(Permission.STUDENTS_READ)
+async def school_passage(
+    session: AsyncSession, principal: Principal, school_id: int
+) -> SchoolPassage:
+    """Every student of the school's current year with his decision and planned enrolment."""
+    school = await get_in_reach(
+        session, principal, Permission.STUDENTS_READ, School, school_id, School.id
+    )
+    year = await _current_year(session, school.id)
+    next_year = await year_in_preparation_of(session, school.id)
+    rows = await _rows(
+        session,
+        school,
+        year,
+        next_year,
+        enrollment_clause(principal, Permission.STUDENTS_READ),
+    )
+    return SchoolPassage(school, year, next_year, rows)
+
+
+async def _division_of_current_year(
+    session: AsyncSession, principal: Principal, permission: Permission, division_id: int
+) -> tuple[Division, School, SchoolYear]:
+    division = await get_in_reach(
+        session, principal, permission, Division, division_id, Division.school_id
+    )
+    year = await _current_year(session, division.school_id)
+    if division.school_year_id != year.id:
+        raise ValidationFailed.single(
+            "division_id",
+            "NOT_CURRENT_YEAR",
+            f"La division {division.code} n'est pas une division de l'année en cours : "
+            "les décisions de passage portent sur l'année en cours.",
+        )
+    school = await session.get(School, division.school_id)
+    assert school is not None
+    return division, school, year
+
+
+@requires(Permission.STUDENTS_READ)
+async def division_passage(
+    session: AsyncSession, principal: Principal, division_id: int
+) -> SchoolPassage:
+    """The students of a division of the current year, with their decisions (the grid)."""
+    division, school, year = await _division_of_current_year(
+        session, principal, Permission.STUDENTS_READ, division_id
+    )
+    next_year = await year_in_preparation_of(session, school.id)
+    rows = await _rows(
+        session,
+        school,
+        year,
+        next_year,
+        Enrollment.division_id == division.id,
+        enrollment_clause(principal, Permission.STUDENTS_READ),
+    )
+    return SchoolPassage(school, year, next_year, rows)
+
+
+async def decisions_for_enrollments(
+    session: AsyncSession, enrollment_ids: list[int]
+) -> list[PassageDecision | None]:
+    """The decision of each already-authorised enrolment (DataLoader)."""
+    found = {
+        d.enrollment_id: d
+        for d in await session.scalars(
+            select(PassageDecision).where(PassageDecision.enrollment_id.in_(enrollment_ids))
+        )
+    }
+    return [found.get(eid) for eid in enrollment_ids]
+
+
+# --------------------------------------------------------------------------- deciding
+
+
+@dataclass
+class _Decided:
+    outcome: PassageOutcome
+    next_mef_id: int | None
+    exit_reason: ExitReason | None
+    exit_motive_code: str | None
+    destination_uai: str | None
+    destination_name: str | None
+
+
+async def _exit_motive(
+    session: AsyncSession, p: FieldParser, year: SchoolYear
+) -> tuple[ExitReason | None, str | None]:
+    """The leaver's motive: a code of the year's list of exit motives (its reason read from
+    the code); without a list loaded for the year, a reason (``ExitReason``) alone."""
+    listed = await entries(session, NomenclatureList.EXIT_MOTIVE, year.start_year)
+    code = p.text("exit_motive_code", "Le motif de sortie", max_length=3)
+    if listed:
+        if code is None:
+            p.fail("exit_motive_code", "REQUIRED", "Le motif de sortie est obligatoire.")
+            return None, None
+        entry = next((e for e in listed if e.code == code), None)
+        if entry is None:
+            p.fail(
+                "exit_motive_code",
+                "NOT_FOUND",
+                f"Le motif de sortie {code} n'est pas dans la nomenclature de l'année.",
+            )
+            return None, None
+        return exit_reason_of(entry.code), entry.code
+    if code is not None:
+        return exit_reason_of(code), code
+    reason = p.choice("exit_reason", "Le motif de sortie", ExitReason)
+    if reason is None:
+        p.fail("exit_motive_code", "REQUIRED", "Le motif de sortie est obligatoire.")
+    return reason, None
+
+
+async def _checked_decision(
+    session: AsyncSession,
+    enrollment: Enrollment,
+    mef: Mef,
+    year: SchoolYear,
+    proposed_next: int | None,
+    data: dict[str, Any],
+) -> _Decided:
+    p = FieldParser(data)
+    outcome = p.choice("outcome", "La décision", PassageOutcome, required=True)
+    p.raise_if_errors()
+    assert outcome is not None
+    raw_next = data.get("next_mef_id")
+    explicit = int(raw_next) if raw_next not in (None, "") else None
+    next_mef_id: int | None = None
+    reason: ExitReason | None = None
+    motive: str | None = None
+    uai = name = None
+    if outcome is PassageOutcome.PROMOTED:
+        next_mef_id = explicit or proposed_next
+        if next_mef_id is None:
+            p.fail(
+                "next_mef_id",
+                "NO_NEXT_MEF",
+                f"Le MEF {mef.short_label} n'a pas de MEF suivant dans l'établissement : "
+                "l'élève le quitte (décision « départ ») ou choisissez son MEF de l'an prochain.",
+            )
+        elif next_mef_id == mef.id:
+            p.fail(
+                "next_mef_id",
+                "SAME_MEF",
+                "Le MEF de l'an prochain est celui de cette année : c'est un redoublement.",
+            )
+        elif explicit is not None:
+            profiled = await session.scalar(
+                select(SchoolMef.mef_id).where(
+                    SchoolMef.school_id == enrollment.school_id, SchoolMef.mef_id == explicit
+                )
+            )
+            if profiled is None:
+                p.fail(
+                    "next_mef_id",
+                    "NOT_PROFILED",
+                    "Ce MEF n'est pas proposé par l'établissement l'an prochain.",
+                )
+    elif outcome is PassageOutcome.REPEATING:
+        if explicit is not None and explicit != mef.id:
+            p.fail(
+                "next_mef_id",
+                "NOT_SAME_MEF",
+                f"Un redoublant reste en {mef.short_label} : pour un autre MEF, choisissez "
+                "« passage ».",
+            )
+        next_mef_id = mef.id
+    else:
+        reason, motive = await _exit_motive(session, p, year)
+        uai = p.text("destination_uai", "L'UAI de l'établissement d'accueil", max_length=8)
+        if uai is not None:
+            uai = uai.upper()
+            if not is_valid_uai(uai):
+                p.fail(
+                    "destination_uai",
+                    "INVALID",
+                    "L'UAI de l'établissement d'accueil n'est pas valide "
+                    "(7 chiffres et la lettre clé).",
+                )
+        name = p.text("destination_name", "Le nom de l'établissement d'accueil", max_length=120)
+    p.raise_if_errors()
+    return _Decided(outcome, next_mef_id, reason, motive, uai, name)
+
+
+async def _writable_enrollment(
+    session: AsyncSession, principal: Principal, enrollment_id: int
+) -> tuple[Enrollment, SchoolYear]:
+    """An open enrolment of the school's current year the caller may change."""
+    enrollment = await session.scalar(
+        select(Enrollment).where(
+            Enrollment.id == enrollment_id,
+            enrollment_clause(principal, Permission.STUDENTS_WRITE),
+        )
+    )
+    if enrollment is None:
+        raise NotFound("Enrollment", enrollment_id)
+    year = await _current_year(session, enrollment.school_id)
+    if enrollment.school_year_id != year.id:
+        raise ValidationFailed.single(
+            "enrollment_id",
+            "NOT_CURRENT_YEAR",
+            "La décision de passage porte sur une scolarité de l'année en cours.",
+        )
+    if enrollment.exit_date is not None:
+        raise ValidationFailed.single(
+            "enrollment_id",
+            "LEFT",
+            "L'élève a quitté l'établissement en cours d'année : il n'a pas de décision de "
+            "passage.",
+        )
+    return enrollment, year
+
+
+def _check_version(decision: PassageDecision | None, expected_version: Any) -> None:
+    if decision is None or expected_version in (None, ""):
+        return
+    if int(expected_version) != decision.version:
+        raise StaleVersion([FieldError("version", "STALE", STALE_DECISION)])
+
+
+async def _planned_of(
+    session: AsyncSession, enrollment: Enrollment, next_year: SchoolYear | None
+) -> Enrollment | None:
+    if next_year is None:
+        return None
+    return await session.scalar(
+        select(Enrollment).where(
+            Enrollment.student_id == enrollment.student_id,
+            Enrollment.school_id == enrollment.school_id,
+            Enrollment.school_year_id == next_year.id,
+        )
+    )
+
+
+async def _drop_planned(session: AsyncSession, planned: Enrollment) -> None:
+    # Through the ORM, so that the audit trail records each row removed.
+    for model in (EnrollmentGroup, EnrollmentOption):
+        for row in await session.scalars(select(model).where(model.enrollment_id == planned.id)):
+            await session.delete(row)
+    # Flushed first: the enrolment's rows go before it (no relationship orders them).
+    await session.flush()
+    await session.delete(planned)
+    await session.flush()
+
+
+async def _follow_decision(
+    session: AsyncSession, decision: PassageDecision | None, enrollment: Enrollment
+) -> None:
+    """Keeps the planned enrolment consistent with the decision: none for a leaver or a
+    student without decision; the decided MEF (and repeating flag) otherwise, out of a
+    division that does not take the new MEF."""
+    next_year = await year_in_preparation_of(session, enrollment.school_id)
+    planned = await _planned_of(session, enrollment, next_year)
+    if planned is None:
+        return
+    if decision is None or decision.outcome is PassageOutcome.LEAVING:
+        await _drop_planned(session, planned)
+        return
+    assert decision.next_mef_id is not None
+    repeating = decision.outcome is PassageOutcome.REPEATING
+    if planned.repeating != repeating:
+        planned.repeating = repeating
+    if planned.mef_id != decision.next_mef_id:
+        planned.mef_id = decision.next_mef_id
+        if planned.division_id is not None:
+            takes = set(
+                await session.scalars(
+                    select(DivisionMef.mef_id).where(DivisionMef.division_id == planned.division_id)
+                )
+            )
+            if takes and decision.next_mef_id not in takes:
+                planned.division_id = None
+    await session.flush()
+
+
+def _changed(decision: PassageDecision, decided: _Decided) -> bool:
+    return any(getattr(decision, name) != value for name, value in vars(decided).items())
+
+
+async def _write_decision(
+    session: AsyncSession,
+    enrollment: Enrollment,
+    decision: PassageDecision | None,
+    decided: _Decided,
+    counts: DecisionCounts,
+) -> PassageDecision:
+    if decision is None:
+        decision = PassageDecision(enrollment_id=enrollment.id, **vars(decided))
+        session.add(decision)
+        counts.created += 1
+    elif _changed(decision, decided):
+        for name, value in vars(decided).items():
+            if getattr(decision, name) != value:
+                setattr(decision, name, value)
+        counts.updated += 1
+    else:
+        counts.unchanged += 1
+    try:
+        await session.flush()
+    except StaleDataError:
+        raise StaleVersion([FieldError("version", "STALE", STALE_DECISION)]) from None
+    await _follow_decision(session, decision, enrollment)
+    counts.decisions.append(decision)
+    return decision
+
+
+@requires(Permission.STUDENTS_WRITE)
+async def decide(
+    session: AsyncSession,
+    principal: Principal,
+    enrollment_id: int,
+    data: dict[str, Any],
+    expected_version: int | None = None,
+) -> PassageDecision:
+    """Records (or changes) a student's decision: ``outcome`` (promoted, repeating, leaving),
+    ``next_mef_id`` (promoted: another profiled MEF than the profile's next one),
+    ``exit_motive_code`` and ``destination_uai`` / ``destination_name`` (leaving). A change
+    moves or removes his planned enrolment."""
+    enrollment, year = await _writable_enrollment(session, principal, enrollment_id)
+    set_actor(session.sync_session, principal.audit_actor(enrollment.school_id))
+    decision = await session.scalar(
+        select(PassageDecision).where(PassageDecision.enrollment_id == enrollment.id)
+    )
+    _check_version(decision, expected_version)
+    mef = await session.get(Mef, enrollment.mef_id)
+    assert mef is not None
+    proposed = await next_mefs(session, enrollment.school_id, {mef.id})
+    decided = await _checked_decision(session, enrollment, mef, year, proposed.get(mef.id), data)
+    return await _write_decision(session, enrollment, decision, decided, DecisionCounts())
+
+
+@requires(Permission.STUDENTS_WRITE)
+async def remove_decision(
+    session: AsyncSession,
+    principal: Principal,
+    enrollment_id: int,
+    expected_version: int | None = None,
+) -> Enrollment:
+    """The student is without decision again; his planned enrolment goes with it."""
+    enrollment, _year = await _writable_enrollment(session, principal, enrollment_id)
+    set_actor(session.sync_session, principal.audit_actor(enrollment.school_id))
+    decision = await session.scalar(
+        select(PassageDecision).where(PassageDecision.enrollment_id == enrollment.id)
+    )
+    if decision is None:
+        raise ValidationFailed.single(
+            "enrollment_id", "NO_DECISION", "Cet élève n'a pas de décision de passage."
+        )
+    _check_version(decision, expected_version)
+    await session.delete(decision)
+    await session.flush()
+    await _follow_decision(session, None, enrollment)
+    return enrollment
+
+
+@requires(Permission.STUDENTS_WRITE)
+async def decide_division(
+    session: AsyncSession,
+    principal: Principal,
+    division_id: int,
+    default: dict[str, Any] | None,
+    decisions: dict[int, dict[str, Any]] | None = None,
+) -> DecisionCounts:
+    """Decides for a division at once: ``default`` (e.g. promoted) for every student, except
+    those given in ``decisions`` (enrolment id -> a decision as ``decide`` takes it, with its
+    ``version``). A student not given keeps his own decision if he has one; one given with
+    no outcome takes ``default``, or loses his decision when there is no default. All or
+    nothing: each error names the student (field ``<enrolment id>.<field>``)."""
+    division, school, year = await _division_of_current_year(
+        session, principal, Permission.STUDENTS_WRITE, division_id
+    )
+    set_actor(session.sync_session, principal.audit_actor(school.id))
+    rows = await _rows(
+        session,
+        school,
+        year,
+        None,
+        Enrollment.division_id == division.id,
+        enrollment_clause(principal, Permission.STUDENTS_WRITE),
+    )
+    given = decisions or {}
+    unknown = set(given) - {r.enrollment.id for r in rows}
+    if unknown:
+        raise ValidationFailed.single(
+            "decisions",
+            "NOT_IN_DIVISION",
+            f"{len(unknown)} élève(s) indiqué(s) ne sont pas dans la division {division.code}.",
+        )
+    counts = DecisionCounts()
+    errors: list[FieldError] = []
+    planned: list[tuple[PassageRow, _Decided | None]] = []
+    for row in rows:
+        own = given.get(row.enrollment.id)
+        if own is None and row.decision is not None:
+            counts.unchanged += 1
+            continue
+        data = own if own is not None and own.get("outcome") not in (None, "") else default
+        try:
+            if own is not None:
+                _check_version(row.decision, own.get("version"))
+            decided = (
+                None
+                if data is None
+                else await _checked_decision(
+                    session,
+                    row.enrollment,
+                    row.mef,
+                    year,
+                    row.proposed_next_mef.id if row.proposed_next_mef else None,
+                    data,
+                )
+            )
+        except ValidationFailed as exc:
+            name = row.student.display_name
+            errors.extend(
+                FieldError(f"{row.enrollment.id}.{e.field}", e.code, f"{name} : {e.message}")
+                for e in exc.errors
+            )
+            continue
+        planned.append((row, decided))
+    if errors:
+        raise ValidationFailed(errors)
+    for row, decided in planned:
+        if decided is not None:
+            await _write_decision(session, row.enrollment, row.decision, decided, counts)
+        elif row.decision is not None:
+            await session.delete(row.decision)
+            await session.flush()
+            await _follow_decision(session, None, row.enrollment)
+            counts.removed += 1
+    return counts
+
+
+# --------------------------------------------------------------------------- placing
+
+
+async def _next_year_of(session: AsyncSession, school_id: int) -> SchoolYear:
+    next_year = await year_in_preparation_of(session, school_id)
+    if next_year is None:
+        raise ValidationFailed.single(
+            "school_year_id",
+            "NO_YEAR_IN_PREPARATION",
+            "L'académie n'a pas encore ouvert l'année en préparation : les élèves ne peuvent "
+            "pas encore être placés dans les divisions de l'an prochain.",
+        )
+    await check_year_writable(session, school_id, next_year)
+    return next_year
+
+
+def _ids(raw: Any) -> list[int]:
+    try:
+        return list(dict.fromkeys(int(i) for i in (raw or [])))
+    except (TypeError, ValueError):
+        raise ValidationFailed.single(
+            "enrollment_ids", "INVALID", "Les élèves indiqués ne sont pas valides."
+        ) from None
+
+
+async def _plan_enrollment(
+    session: AsyncSession,
+    principal: Principal,
+    school: School,
+    next_year: SchoolYear,
+    student: Student,
+    mef_id: int,
+    division_id: int | None,
+    group_ids: list[int] | None,
+    from_enrollment: Enrollment | None,
+    regime: Any,
+) -> Enrollment:
+    """A new planned enrolment, checked as every enrolment is (``create_enrollment``)."""
+    data = {
+        "school_id": school.id,
+        "school_year_id": next_year.id,
+        "mef_id": mef_id,
+        "regime": regime,
+        "entry_date": next_year.starts_on,
+        "division_id": division_id,
+        "group_ids": group_ids or [],
+    }
+    planned = await enrollments.create_enrollment(session, principal, student, data)
+    if from_enrollment is not None:
+        previous_division = (
+            await session.get(Division, from_enrollment.division_id)
+            if from_enrollment.division_id
+            else None
+        )
+        previous_mef = await session.get(Mef, from_enrollment.mef_id)
+        planned.regime_code = from_enrollment.regime_code or planned.regime_code
+        planned.status_code = from_enrollment.status_code
+        planned.elenoet = from_enrollment.elenoet
+        planned.previous_school_uai = school.uai
+        planned.previous_school_name = school.name
+        planned.previous_mef_code = previous_mef.code if previous_mef else None
+        planned.previous_division_code = previous_division.code if previous_division else None
+        await session.flush()
+    return planned
+
+
+@requires(Permission.STUDENTS_WRITE)
+async def place(
+    session: AsyncSession,
+    principal: Principal,
+    enrollment_ids: list[int],
+    division_id: int | None,
+    group_ids: list[int] | None = None,
+) -> list[Enrollment]:
+    """Places students (their enrolments of the current year) in a division (and groups,
+    which replace their groups when given) of the year in preparation: creates or moves
+    their planned enrolments, with the decided MEF. A student must be decided promoted or
+    repeating; a leaver is never placed. ``division_id`` None keeps the planned enrolment
+    out of any division. All or nothing; each error names the student."""
+    ids = _ids(enrollment_ids)
+    if not ids:
+        raise ValidationFailed.single("enrollment_ids", "REQUIRED", "Choisissez des élèves.")
+    if len(ids) > MAX_STUDENTS:
+        raise ValidationFailed.single(
+            "enrollment_ids", "TOO_MANY", f"{MAX_STUDENTS} élèves au plus à la fois."
+        )
+    found = list(
+        await session.execute(
+            select(Enrollment, Student, PassageDecision)
+            .join(Student, Student.id == Enrollment.student_id)
+            .outerjoin(PassageDecision, PassageDecision.enrollment_id == Enrollment.id)
+            .where(Enrollment.id.in_(ids), enrollment_clause(principal, Permission.STUDENTS_WRITE))
+            .order_by(Student.search_name, Student.id)
+        )
+    )
+    if len(found) != len(ids):
+        raise NotFound("Enrollment", sorted(set(ids) - {e.id for e, _s, _d in found})[0])
+    school_ids = {e.school_id for e, _s, _d in found}
+    if len(school_ids) != 1:
+        raise ValidationFailed.single(
+            "enrollment_ids", "SEVERAL_SCHOOLS", "Les élèves sont de plusieurs établissements."
+        )
+    school = await session.get(School, school_ids.pop())
+    assert school is not None
+    set_actor(session.sync_session, principal.audit_actor(school.id))
+    year = await _current_year(session, school.id)
+    next_year = await _next_year_of(session, school.id)
+    errors: list[FieldError] = []
+    placed: list[Enrollment] = []
+    for enrollment, student, decision in found:
+        name = student.display_name
+        if enrollment.school_year_id != year.id or enrollment.exit_date is not None:
+            errors.append(
+                FieldError(
+                    "enrollment_ids",
+                    "NOT_CURRENT_YEAR",
+                    f"{name} : pas de scolarité en cours dans l'établissement.",
+                )
+            )
+            continue
+        if decision is None:
+            errors.append(
+                FieldError(
+                    "enrollment_ids",
+                    "NO_DECISION",
+                    f"{name} n'a pas de décision de passage : décidez d'abord.",
+                )
+            )
+            continue
+        if decision.outcome is PassageOutcome.LEAVING:
+            errors.append(
+                FieldError(
+                    "enrollment_ids",
+                    "LEAVING",
+                    f"{name} quitte l'établissement : il n'est pas placé l'an prochain.",
+                )
+            )
+            continue
+        assert decision.next_mef_id is not None
+        try:
+            planned = await _planned_of(session, enrollment, next_year)
+            if planned is None:
+                planned = await _plan_enrollment(
+                    session,
+                    principal,
+                    school,
+                    next_year,
+                    student,
+                    decision.next_mef_id,
+                    division_id,
+                    group_ids,
+                    enrollment,
+                    enrollment.regime.value,
+                )
+            else:
+                await enrollments.move_student(
+                    session, principal, planned.id, division_id, group_ids
+                )
+            planned.repeating = decision.outcome is PassageOutcome.REPEATING
+            await session.flush()
+            placed.append(planned)
+        except ValidationFailed as exc:
+            errors.extend(FieldError(e.field, e.code, f"{name} : {e.message}") for e in exc.errors)
+    if errors:
+        raise ValidationFailed(_deduplicated(errors))
+    return placed
+
+
+def _deduplicated(errors: list[FieldError]) -> list[FieldError]:
+    return list({(e.field, e.message): e for e in errors}.values())
+
+
+# --------------------------------------------------------------------------- newcomers
+
+
+async def _writable_school(session: AsyncSession, principal: Principal, school_id: Any) -> School:
+    try:
+        key = int(school_id)
+    except (TypeError, ValueError):
+        raise NotFound("School", school_id) from None
+    school = await session.scalar(
+        select(School).where(
+            School.id == key, school_clause(principal, Permission.STUDENTS_WRITE, School.id)
+        )
+    )
+    if school is None:
+        raise NotFound("School", school_id)
+    return school
+
+
+async def student_by_ine(session: AsyncSession, academy_id: int, ine: str) -> Student | None:
+    """The académie's student holding this INE (the first one, by id), reach not asked: the
+    académie assigned him to the caller's school."""
+    return await session.scalar(
+        select(Student)
+        .where(
+            Student.ine == ine,
+            select(Enrollment.id)
+            .join(School, School.id == Enrollment.school_id)
+            .where(Enrollment.student_id == Student.id, School.academy_id == academy_id)
+            .exists(),
+        )
+        .order_by(Student.id)
+        .limit(1)
+    )
+
+
+@dataclass
+class Newcomer:
+    student: Student
+    enrollment: Enrollment
+    # False: the student was known to the académie (by his INE) and only enrolled here.
+    created: bool
+
+
+@requires(Permission.STUDENTS_WRITE)
+async def add_newcomer(
+    session: AsyncSession,
+    principal: Principal,
+    school_id: int,
+    identity: dict[str, Any],
+    placement: dict[str, Any],
+    confirm_duplicate: bool = False,
+) -> Newcomer:
+    """A student the académie assigns to the school for next year: created with his planned
+    enrolment (``placement``: ``mef_id``, ``regime``, optional ``division_id``, ``group_ids``,
+    ``previous_school_uai`` / ``previous_school_name``); a student the académie already knows
+    by his INE is enrolled, not created again."""
+    school = await _writable_school(session, principal, school_id)
+    set_actor(session.sync_session, principal.audit_actor(school.id))
+    next_year = await _next_year_of(session, school.id)
+    data = {
+        "school_id": school.id,
+        "school_year_id": next_year.id,
+        "entry_date": next_year.starts_on,
+        "regime": placement.get("regime") or "externe",
+        **{
+            k: placement.get(k)
+            for k in (
+                "mef_id",
+                "division_id",
+                "group_ids",
+                "previous_school_uai",
+                "previous_school_name",
+            )
+        },
+    }
+    ine = str(identity.get("ine") or "").strip().upper()
+    known = await student_by_ine(session, principal.academy_id, ine) if ine else None
+    if known is not None:
+        p = FieldParser(identity)
+        born = p.date("birth_date", "La date de naissance")
+        p.raise_if_errors()
+        if born is not None and born != known.birth_date:
+            raise ValidationFailed.single(
+                "ine",
+                "INE_MISMATCH",
+                "Un élève de l'académie porte déjà cet INE avec une autre date de naissance : "
+                "vérifiez l'INE.",
+            )
+        enrollment = await enrollments.create_enrollment(session, principal, known, data)
+        return Newcomer(known, enrollment, False)
+    # Every error at once: the identity's and the MEF's (checked again with the enrolment).
+    errors: list[FieldError] = []
+    try:
+        students.parse_identity(identity)
+    except ValidationFailed as exc:
+        errors.extend(exc.errors)
+    if not data.get("mef_id"):
+        errors.append(FieldError("mef_id", "REQUIRED", "Le MEF est obligatoire."))
+    if errors:
+        raise ValidationFailed(errors)
+    student = await students.create_student(
+        session, principal, identity, data, confirm_duplicate=confirm_duplicate
+    )
+    planned = await session.scalar(
+        select(Enrollment).where(
+            Enrollment.student_id == student.id, Enrollment.school_year_id == next_year.id
+        )
+    )
+    assert planned is not None
+    return Newcomer(student, planned, True)
+
+
+async def newcomers(session: AsyncSession, school: School, next_year: SchoolYear) -> list[Any]:
+    """Planned enrolments of students with no enrolment in the school's current year."""
+    year = await _current_year(session, school.id)
+    here_now = select(Enrollment.student_id).where(
+        Enrollment.school_id == school.id, Enrollment.school_year_id == year.id
+    )
+    return list(
+        (
+            await session.execute(
+                select(Enrollment, Student, Mef, Division.code)
+                .join(Student, Student.id == Enrollment.student_id)
+                .join(Mef, Mef.id == Enrollment.mef_id)
+                .outerjoin(Division, Division.id == Enrollment.division_id)
+                .where(
+                    Enrollment.school_id == school.id,
+                    Enrollment.school_year_id == next_year.id,
+                    Enrollment.student_id.not_in(here_now),
+                )
+                .order_by(Student.search_name, Student.id)
+                .limit(MAX_STUDENTS)
+            )
+        ).all()
+    )
+
+
+@requires(Permission.STUDENTS_READ)
+async def planned_enrollments(
+    session: AsyncSession, principal: Principal, school_id: int
+) -> list[Enrollment]:
+    """The school's enrolments of the year in preparation (empty before it is opened)."""
+    school = await get_in_reach(
+        session, principal, Permission.STUDENTS_READ, School, school_id, School.id
+    )
+    next_year = await year_in_preparation_of(session, school.id)
+    if next_year is None:
+        return []
+    return list(
+        await session.scalars(
+            select(Enrollment)
+            .join(Student, Student.id == Enrollment.student_id)
+            .where(
+                Enrollment.school_id == school.id,
+                Enrollment.school_year_id == next_year.id,
+                enrollment_clause(principal, Permission.STUDENTS_READ),
+            )
+            .order_by(Student.search_name, Student.id)
+            .limit(MAX_STUDENTS)
+        )
+    )
+
+
+# --------------------------------------------------------------------------- assignments file
+
+
+@dataclass
+class PlannedAssignment:
+    record: AssignmentRecord
+    action: str  # "created" (student and enrolment), "enrolled" (known student), "unchanged"
+    values: dict[str, Any]
+    student_id: int | None
+    mef_id: int
+
+
+@dataclass
+class AssignmentsPlan:
+    """An assignments file's plan for one school (``ImportPlan``)."""
+
+    school_id: int
+    next_year_id: int
+    rows: list[PlannedAssignment] = field(default_factory=list)
+    refused: list[RecordProblem] = field(default_factory=list)
+
+    @property
+    def problems(self) -> list[RecordProblem]:
+        return self.refused
+
+    def counts(self) -> dict[str, dict[str, int]]:
+        actions = [r.action for r in self.rows]
+        return {
+            "student": {
+                "created": actions.count("created"),
+                "updated": 0,
+                "unchanged": len(actions) - actions.count("created"),
+                "refused": len(self.refused),
+            },
+            "enrollment": {
+                "created": actions.count("created") + actions.count("enrolled"),
+                "updated": 0,
+                "unchanged": actions.count("unchanged"),
+                "refused": len(self.refused),
+            },
+        }
+
+    def changes(self) -> Iterator[dict[str, Any]]:
+        for row in self.rows:
+            if row.action == "unchanged":
+                continue
+            yield {
+                "kind": "enrollment" if row.action == "enrolled" else "student",
+                "id": row.record.ine or f"ligne {row.record.line}",
+                "label": f"{row.values['family_name'].upper()} {row.values['first_name']}",
+                "action": "created",
+                "fields": ["mef_id", "school_year_id"],
+            }
+
+
+_SEXES = {"m": Sex.M, "1": Sex.M, "masculin": Sex.M, "f": Sex.F, "2": Sex.F, "feminin": Sex.F}
+
+
+def _assignment_values(record: AssignmentRecord) -> tuple[dict[str, Any], list[FieldError]]:
+    """The record's identity checked, each error on its column (``COLUMNS``)."""
+    p = FieldParser(vars(record))
+    values: dict[str, Any] = {
+        "family_name": p.person_name("family_name", "Le nom", required=True),
+        "first_name": p.person_name("first_name", "Le prénom", required=True),
+        "birth_date": p.date("birth_date", "La date de naissance", required=True),
+        "sex": None,
+        "ine": None,
+        "origin_uai": None,
+    }
+    sex = record.sex.strip().lower().replace("é", "e")
+    if not sex:
+        p.fail("sex", "REQUIRED", "Le sexe est obligatoire.")
+    elif sex not in _SEXES:
+        p.fail("sex", "INVALID", "Le sexe est M ou F.")
+    else:
+        values["sex"] = _SEXES[sex]
+    ine = normalized_ine(record.ine)
+    if ine:
+        problem = ine_problem(ine)
+        if problem is None:
+            values["ine"] = ine
+        else:
+            p.fail("ine", "INVALID", problem)
+    origin = record.origin_uai.strip().upper()
+    if origin:
+        if is_valid_uai(origin):
+            values["origin_uai"] = origin
+        else:
+            p.fail("origin_uai", "INVALID", "L'UAI d'origine n'est pas valide.")
+    if not record.mef_code.strip():
+        p.fail("mef_code", "REQUIRED", "Le code MEF est obligatoire.")
+    return values, p.errors
+
+
+def _problem(record: AssignmentRecord, error: FieldError) -> RecordProblem:
+    return RecordProblem(
+        "affectation", record.ine or None, COLUMNS.get(error.field), error.message, record.line
+    )
+
+
+@requires(Permission.STUDENTS_WRITE)
+async def plan_assignments(
+    session: AsyncSession, principal: Principal, school_id: int, items: Iterable[Any]
+) -> AssignmentsPlan:
+    """What an assignments file adds to the school's year in preparation: each line's student
+    (created, or found by his INE) with a planned enrolment in the assigned MEF. A line for
+    another school, of a MEF the school does not offer, or of a student already enrolled
+    elsewhere next year is refused; a student already placed here is unchanged."""
+    school = await _writable_school(session, principal, school_id)
+    next_year = await year_in_preparation_of(session, school.id)
+    if next_year is None:
+        raise ExchangeFileError(
+            "L'académie n'a pas encore ouvert l'année en préparation : les affectations ne "
+            "peuvent pas encore être importées."
+        )
+    plan = AssignmentsPlan(school.id, next_year.id)
+    profiled = {
+        code: mef_id
+        for code, mef_id in await session.execute(
+            select(Mef.code, Mef.id)
+            .join(SchoolMef, SchoolMef.mef_id == Mef.id)
+            .where(SchoolMef.school_id == school.id)
+        )
+    }
+    seen: dict[tuple[Any, ...], int] = {}
+    for record in items:
+        if record.receiving_uai.strip().upper() != school.uai:
+            plan.refused.append(
+                RecordProblem(
+                    "affectation",
+                    record.ine or None,
+                    COLUMNS["receiving_uai"],
+                    f"Affectation dans un autre établissement ({record.receiving_uai or 'vide'}) "
+                    f"que {school.uai} : ligne ignorée.",
+                    record.line,
+                )
+            )
+            continue
+        values, errors = _assignment_values(record)
+        mef_id = profiled.get(record.mef_code.strip())
+        if record.mef_code.strip() and mef_id is None:
+            errors.append(
+                FieldError(
+                    "mef_code",
+                    "NOT_PROFILED",
+                    f"Le MEF {record.mef_code} n'est pas proposé par l'établissement.",
+                )
+            )
+        if errors:
+            plan.refused.extend(_problem(record, e) for e in errors)
+            continue
+        assert mef_id is not None
+        key = (
+            (values["ine"],)
+            if values["ine"]
+            else (search_key(values["family_name"], values["first_name"]), values["birth_date"])
+        )
+        if key in seen:
+            plan.refused.append(
+                RecordProblem(
+                    "affectation",
+                    record.ine or None,
+                    None,
+                    f"Même élève qu'à la ligne {seen[key]} : ligne ignorée.",
+                    record.line,
+                )
+            )
+            continue
+        seen[key] = record.line
+        student = (
+            await student_by_ine(session, principal.academy_id, values["ine"])
+            if values["ine"]
+            else await session.scalar(
+                select(Student)
+                .join(Enrollment, Enrollment.student_id == Student.id)
+                .where(
+                    Enrollment.school_id == school.id,
+                    Enrollment.school_year_id == next_year.id,
+                    Student.search_name == key[0],
+                    Student.birth_date == values["birth_date"],
+                )
+                .limit(1)
+            )
+        )
+        action = "created"
+        if student is not None:
+            enrolled = await session.scalar(
+                select(Enrollment.school_id).where(
+                    Enrollment.student_id == student.id,
+                    Enrollment.school_year_id == next_year.id,
+                    Enrollment.exit_date.is_(None),
+                )
+            )
+            if enrolled is not None and enrolled != school.id:
+                plan.refused.append(
+                    RecordProblem(
+                        "affectation",
+                        record.ine or None,
+                        COLUMNS["ine"],
+                        "L'élève est déjà inscrit l'an prochain dans un autre établissement.",
+                        record.line,
+                    )
+                )
+                continue
+            action = "unchanged" if enrolled == school.id else "enrolled"
+        plan.rows.append(
+            PlannedAssignment(record, action, values, student.id if student else None, mef_id)
+        )
+    return plan
+
+
+@requires(Permission.STUDENTS_WRITE)
+async def apply_assignments(
+    session: AsyncSession, principal: Principal, plan: AssignmentsPlan
+) -> None:
+    """Writes an assignments plan: the new students and their planned enrolments."""
+    school = await _writable_school(session, principal, plan.school_id)
+    set_actor(session.sync_session, principal.audit_actor(school.id))
+    next_year = await session.get(SchoolYear, plan.next_year_id)
+    assert next_year is not None
+    for row in plan.rows:
+        if row.action == "unchanged":
+            continue
+        values = row.values
+        if row.student_id is None:
+            student = Student(
+                family_name=values["family_name"],
+                first_name=values["first_name"],
+                sex=values["sex"],
+                birth_date=values["birth_date"],
+                ine=values["ine"],
+                created_by_id=principal.id if principal.kind == "staff" else None,
+            )
+            session.add(student)
+            await session.flush()
+        else:
+            found = await session.get(Student, row.student_id)
+            assert found is not None
+            student = found
+        await enrollments.create_enrollment(
+            session,
+            principal,
+            student,
+            {
+                "school_id": school.id,
+                "school_year_id": next_year.id,
+                "mef_id": row.mef_id,
+                "regime": "externe",
+                "entry_date": next_year.starts_on,
+                "previous_school_uai": values["origin_uai"],
+            },
+        )
