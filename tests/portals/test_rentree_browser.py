@@ -24,7 +24,7 @@ async def test_the_principal_switches_the_school(browser_page, world, sessionmak
     await page.locator("#champ-password").fill(PASSWORD)
     await page.get_by_role("button", name="Se connecter").click()
     await page.wait_for_url("**/")
-    await page.get_by_role("link", name="Rentrée").first.click()
+    await page.get_by_role("link", name="Rentrée", exact=True).first.click()
     await expect(page.locator("h1")).to_have_text("Rentrée")
     await expect(page.locator("#sortants")).to_be_visible()
     await assert_accessible(page)
