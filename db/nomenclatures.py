@@ -110,11 +110,13 @@ class NomenclatureEntry(Timestamped, Base):
 
 
 class SchoolMef(Base):
-    """A MEF the school has profiled (chosen among the national list)."""
+    """A MEF the school has profiled (chosen among the national list) for a school year: the
+    year in preparation gets its own profile, copied from the current one when it opens."""
 
     __tablename__ = "school_mefs"
 
     school_id: Mapped[int] = mapped_column(ForeignKey("schools.id"), primary_key=True)
+    school_year_id: Mapped[int] = mapped_column(ForeignKey("school_years.id"), primary_key=True)
     mef_id: Mapped[int] = mapped_column(ForeignKey("mefs.id"), primary_key=True)
     # The MEF its students are promoted to next year in this school (the national one when
     # empty): a school may continue 3e into a MEF of its own.
@@ -122,7 +124,10 @@ class SchoolMef(Base):
 
 
 class SchoolSubject(Base):
+    """A subject the school has profiled for a school year (see ``SchoolMef``)."""
+
     __tablename__ = "school_subjects"
 
     school_id: Mapped[int] = mapped_column(ForeignKey("schools.id"), primary_key=True)
+    school_year_id: Mapped[int] = mapped_column(ForeignKey("school_years.id"), primary_key=True)
     subject_id: Mapped[int] = mapped_column(ForeignKey("subjects.id"), primary_key=True)
