@@ -107,20 +107,28 @@ async def year_in_preparation_of(session: AsyncSession, school_id: int) -> Schoo
     )
 
 
-async def check_year_writable(session: AsyncSession, school_id: int, year: SchoolYear) -> None:
+async def check_year_writable(
+    session: AsyncSession, school_id: int, year: SchoolYear, field: str = "school_year_id"
+) -> None:
     """Refuses a write into a year that is over for the school: closed by the académie, or
     before the school's current year (after its rentrée switch). The year in preparation
-    and the current one are open."""
-    current = await current_year_of(session, school_id)
-    if year.state is SchoolYearState.CLOSED or (
-        current is not None and year.start_year < current.start_year
-    ):
+    and the current one are open. ``field``: the input the error names (a division, an
+    enrolment... whose year it is)."""
+    if is_year_over(year, await current_year_of(session, school_id)):
         raise ValidationFailed.single(
-            "school_year_id",
+            field,
             "YEAR_CLOSED",
             f"L'année {year.label} est close pour cet établissement : elle se consulte, "
             "elle ne se modifie plus.",
         )
+
+
+def is_year_over(year: SchoolYear, current: SchoolYear | None) -> bool:
+    """Whether ``year`` is over for a school whose current year is ``current`` (read-only:
+    the portal shows it without its edit buttons)."""
+    return year.state is SchoolYearState.CLOSED or (
+        current is not None and year.start_year < current.start_year
+    )
 
 
 async def get_school_year(

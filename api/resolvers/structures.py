@@ -14,13 +14,14 @@ from api.auth.permissions import Permission
 from api.auth.principal import Principal
 from api.auth.scopes import get_in_reach
 from api.resolvers.fields import FieldParser
+from api.resolvers.schools import check_year_writable
 from core import clock
 from core.errors import FieldError, NotFound, ValidationFailed
 from db.absences import RollCall
 from db.enrollments import Enrollment, EnrollmentGroup
 from db.grades import Assessment
 from db.nomenclatures import Mef, SchoolMef, SchoolSubject
-from db.schools import School, SchoolYear, SchoolYearState, current_year_id_of
+from db.schools import School, SchoolYear, current_year_id_of
 from db.structures import Division, DivisionMef, Group, GroupDivision, TeachingAssignment
 from db.teleservices import PublicationDeadline
 
@@ -188,8 +189,10 @@ async def _parse_structure(
         pattern_hint=" (8 caractères au plus : lettres, chiffres, tirets)",
     )
     label = p.text("label", f"Le libellé de {noun}", max_length=60)
-    if year.state is SchoolYearState.CLOSED:
-        p.fail("school_year_id", "CLOSED", f"L'année {year.label} est close.")
+    try:
+        await check_year_writable(session, school.id, year)
+    except ValidationFailed as over:
+        p.errors += over.errors
     if code is not None:
         taken = await session.scalar(
             select(kind.id).where(
@@ -207,7 +210,9 @@ async def _parse_structure(
     return values
 
 
-async def _check_mefs(session: AsyncSession, school_id: int, mef_ids: list[int]) -> None:
+async def _check_mefs(
+    session: AsyncSession, school_id: int, year: SchoolYear, mef_ids: list[int]
+) -> None:
     if not mef_ids:
         raise ValidationFailed.single(
             "mef_ids", "REQUIRED", "Une division doit être rattachée à au moins un MEF."
@@ -215,7 +220,9 @@ async def _check_mefs(session: AsyncSession, school_id: int, mef_ids: list[int])
     profiled = set(
         await session.scalars(
             select(SchoolMef.mef_id).where(
-                SchoolMef.school_id == school_id, SchoolMef.mef_id.in_(mef_ids)
+                SchoolMef.school_id == school_id,
+                SchoolMef.school_year_id == year.id,
+                SchoolMef.mef_id.in_(mef_ids),
             )
         )
     )
@@ -255,7 +262,7 @@ async def create_division(
     )
     values = await _parse_structure(session, school, year, data, Division, None)
     mef_ids = _ids(data.get("mef_ids"), "mef_ids")
-    await _check_mefs(session, school.id, mef_ids)
+    await _check_mefs(session, school.id, year, mef_ids)
     division = Division(
         school_id=school.id,
         school_year_id=year.id,
@@ -290,7 +297,7 @@ async def update_division(
         setattr(division, field, value)
     if "mef_ids" in changes:
         mef_ids = _ids(changes["mef_ids"], "mef_ids")
-        await _check_mefs(session, school.id, mef_ids)
+        await _check_mefs(session, school.id, year, mef_ids)
         # A division keeps the MEFs its students follow (their enrolment names one of them).
         followed = await session.scalar(
             select(Mef.short_label)
@@ -337,7 +344,9 @@ async def _check_group_links(
     if subject_id is not None:
         profiled = await session.scalar(
             select(SchoolSubject.subject_id).where(
-                SchoolSubject.school_id == group_school.id, SchoolSubject.subject_id == subject_id
+                SchoolSubject.school_id == group_school.id,
+                SchoolSubject.school_year_id == year.id,
+                SchoolSubject.subject_id == subject_id,
             )
         )
         if profiled is None:
@@ -397,6 +406,12 @@ async def update_group(
     return group
 
 
+async def _check_writable(session: AsyncSession, structure: Division | Group) -> None:
+    year = await session.get(SchoolYear, structure.school_year_id)
+    assert year is not None
+    await check_year_writable(session, structure.school_id, year, "id")
+
+
 async def _refuse_if_used(
     session: AsyncSession, refusal: str, enrolled: int, column: Any, structure_id: int
 ) -> None:
@@ -429,6 +444,7 @@ async def delete_division(session: AsyncSession, principal: Principal, division_
     division = await get_in_reach(
         session, principal, Permission.STRUCTURES_WRITE, Division, division_id, Division.school_id
     )
+    await _check_writable(session, division)
     enrolled = await session.scalar(
         select(func.count()).select_from(Enrollment).where(Enrollment.division_id == division.id)
     )
@@ -460,6 +476,7 @@ async def delete_group(session: AsyncSession, principal: Principal, group_id: in
     group = await get_in_reach(
         session, principal, Permission.STRUCTURES_WRITE, Group, group_id, Group.school_id
     )
+    await _check_writable(session, group)
     enrolled = await session.scalar(
         select(func.count())
         .select_from(EnrollmentGroup)
