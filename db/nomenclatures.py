@@ -14,7 +14,7 @@ from decimal import Decimal
 from sqlalchemy import ForeignKey, Numeric, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from db.base import Base, Timestamped
+from db.base import Audited, Base, Timestamped
 
 
 class Mef(Base):
@@ -109,7 +109,7 @@ class NomenclatureEntry(Timestamped, Base):
     sort_order: Mapped[int | None]
 
 
-class SchoolMef(Base):
+class SchoolMef(Audited, Base):
     """A MEF the school has profiled (chosen among the national list) for a school year: the
     year in preparation gets its own profile, copied from the current one when it opens."""
 
@@ -123,7 +123,7 @@ class SchoolMef(Base):
     next_mef_id: Mapped[int | None] = mapped_column(ForeignKey("mefs.id"))
 
 
-class SchoolSubject(Base):
+class SchoolSubject(Audited, Base):
     """A subject the school has profiled for a school year (see ``SchoolMef``)."""
 
     __tablename__ = "school_subjects"

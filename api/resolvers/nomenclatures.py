@@ -18,6 +18,7 @@ from api.auth.principal import Principal
 from api.auth.scopes import school_clause
 from api.resolvers.schools import check_year_writable, current_year_of
 from core.errors import NotFound, ValidationFailed
+from db.audit import set_actor
 from db.enrollments import Enrollment, ExitReason, Regime
 from db.guardians import Relationship
 from db.nomenclatures import (
@@ -300,6 +301,7 @@ async def _profile_year(
         )
     if writing:
         await check_year_writable(session, school_id, year)
+        set_actor(session.sync_session, principal.audit_actor(school_id))
     return year
 
 

@@ -79,6 +79,9 @@ ENTITIES = {
     "api_clients": "Client de l'API",
     "api_client_schools": "Établissement d'un client de l'API",
     "academies": "Académie",
+    "school_years": "Année scolaire",
+    "school_mefs": "MEF proposé par l'établissement",
+    "school_subjects": "Matière proposée par l'établissement",
     "absence_statistics": "Statistiques d'absences",
     "absence_indicator": "Indicateur mensuel d'absentéisme",
 }

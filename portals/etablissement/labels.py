@@ -102,6 +102,12 @@ def label_of(mapping: Mapping[Any, str], value: object) -> str:
 # The columns the audit journal shows, by name (tests check every audited column has one).
 FIELD_LABELS = {
     "academy_id": "Académie",
+    # School years and each school's profile by year (issue 13).
+    "start_year": "Année de rentrée",
+    "starts_on": "Début de l'année",
+    "ends_on": "Fin de l'année",
+    "state": "État",
+    "next_mef_id": "MEF suivant dans l'établissement",
     # The SIECLE and STS-WEB details kept since issue 12 (migration 0010).
     "accepts_sms": "Accepte les SMS",
     "contact_first": "À contacter en priorité",
