@@ -77,11 +77,22 @@ def _fill(connection: Connection) -> None:
     )
     connection.execute(
         t["subjects"].insert(),
-        [{"id": 1, "code": "030201", "management_code": "AGL1", "short_label": "A", "long_label": "A"}],
+        [
+            {
+                "id": 1,
+                "code": "030201",
+                "management_code": "AGL1",
+                "short_label": "A",
+                "long_label": "A",
+            }
+        ],
     )
     connection.execute(
         t["school_mefs"].insert(),
-        [{"school_id": 1, "mef_id": 1, "next_mef_id": 2}, {"school_id": 1, "mef_id": 2, "next_mef_id": None}],
+        [
+            {"school_id": 1, "mef_id": 1, "next_mef_id": 2},
+            {"school_id": 1, "mef_id": 2, "next_mef_id": None},
+        ],
     )
     connection.execute(t["school_subjects"].insert(), [{"school_id": 1, "subject_id": 1}])
 
@@ -110,9 +121,7 @@ async def test_the_profile_goes_to_every_year_and_back(
     mefs, subjects = await _on_connection(url, _profiles)
     columns = await _on_connection(url, lambda c: _tables(c)["school_mefs"].columns.keys())
     assert columns == ["school_id", "mef_id", "next_mef_id", "school_year_id"]
-    assert mefs == {
-        (1, mef, after, year) for year in YEARS for mef, after in ((1, 2), (2, None))
-    }
+    assert mefs == {(1, mef, after, year) for year in YEARS for mef, after in ((1, 2), (2, None))}
     assert subjects == {(1, 1, year) for year in YEARS}
     assert sorted(await _on_connection(url, _keys)) == ["mef_id", "school_id", "school_year_id"]
 

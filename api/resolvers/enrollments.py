@@ -346,9 +346,7 @@ async def create_enrollment(
     if division_id is not None:
         await _check_division(session, errors, division_id, school.id, year.id, mef.id)
     await _check_groups(session, errors, group_ids, school.id, year.id)
-    modalities = await _option_modalities(
-        session, errors, option_ids, school.id, year.id, mef.id
-    )
+    modalities = await _option_modalities(session, errors, option_ids, school.id, year.id, mef.id)
     open_elsewhere = await session.scalar(
         select(School.name)
         .join(Enrollment, Enrollment.school_id == School.id)

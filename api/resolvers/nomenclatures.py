@@ -531,7 +531,8 @@ async def remove_school_subject(
             "subject_id", "NOT_PROFILED", f"La matière {subject.long_label} n'est pas proposée."
         )
     group = await session.scalar(
-        select(Group.code).where(
+        select(Group.code)
+        .where(
             Group.school_id == school_id,
             Group.school_year_id == year.id,
             Group.subject_id == subject.id,

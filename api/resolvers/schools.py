@@ -8,8 +8,9 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import inspect, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import class_mapper
 
 from api.auth.guard import requires
 from api.auth.permissions import Permission
@@ -481,7 +482,7 @@ async def copy_school_profile(
         ):
             if getattr(row, key.key) in there:
                 continue
-            values = {c.key: getattr(row, c.key) for c in inspect(model).column_attrs}
+            values = {c.key: getattr(row, c.key) for c in class_mapper(model).column_attrs}
             session.add(model(**(values | {"school_year_id": to_year_id})))
             added += 1
     return added

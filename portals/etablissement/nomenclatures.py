@@ -129,9 +129,7 @@ async def nomenclatures(page: Page) -> Response:
         )
     try:
         async with page.work.writing(school_id) as transaction:
-            found = await transaction.run(
-                fn, school_id, *arguments, school_year_id=_year_id(page)
-            )
+            found = await transaction.run(fn, school_id, *arguments, school_year_id=_year_id(page))
             message = _saved(form_name, found)
     except ValidationFailed as failed:
         return await _render(page, values, failed.errors, form_name)

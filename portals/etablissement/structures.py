@@ -255,9 +255,7 @@ async def edit_division(page: Page) -> Response:
             "planned_headcount": found.planned_headcount or "",
             "mef_ids": [m.id for m in mefs],
         }
-        return await _division_form(
-            page, found.school_id, found.school_year_id, found, values, []
-        )
+        return await _division_form(page, found.school_id, found.school_year_id, found, values, [])
     values = _division_values(await page.request.form())
     try:
         async with page.work.writing(found.school_id) as transaction:

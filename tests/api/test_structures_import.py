@@ -322,7 +322,9 @@ async def test_unique_logins_and_unprofiled_mefs(world, sessionmaker):
         )
     assert [t.login for t in result.new_teachers] == ["jean.martin2", "jean.martin3"]
     async with sessionmaker() as session:
-        assert await session.get(SchoolMef, (world.school_b, world.year_id, world.mef_5)) is not None
+        assert (
+            await session.get(SchoolMef, (world.school_b, world.year_id, world.mef_5)) is not None
+        )
 
 
 async def test_who_may_import(world, sessionmaker):
