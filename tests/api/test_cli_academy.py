@@ -55,6 +55,11 @@ def test_a_fresh_academy_set_up_from_the_command_line(database_urls, tmp_path):
     assert year.exit_code == 0 and "2026-2027" in year.output
     overlap = run(env, "year", "create", "--start-year", "2027", "--starts-on", "2027-08-01")
     assert overlap.exit_code == 1 and "chevauchent" in overlap.output
+    following = run(env, "year", "open-next")
+    assert following.exit_code == 0, following.output
+    assert "Année 2027-2028 ouverte en préparation" in following.output
+    again = run(env, "year", "open-next")
+    assert again.exit_code == 0 and "2027-2028 déjà ouverte" in again.output
     head = run(
         env,
         "principal", "create", "--school", uai("0940002"), "--login", "ce.0940002",
