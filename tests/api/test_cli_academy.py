@@ -101,7 +101,8 @@ def test_a_fresh_academy_set_up_from_the_command_line(database_urls, tmp_path):
     assert (academy.code, academy.name) == ("24", "Créteil")
     assert set(schools) == {uai("0940002"), uai("0930001")}
     assert schools[uai("0940002")].sector.value == "private_under_contract"
-    assert zone.holiday_zone is HolidayZone.C and years == 1
+    # 2026-2027 created, 2027-2028 opened in preparation.
+    assert zone.holiday_zone is HolidayZone.C and years == 2
     assert admin.password_hash is None and grant.role.value == "academy_admin"
     # The preview left waiting is abandoned when the same file is then imported at once.
     assert runs == [ExchangeState.ABANDONED, ExchangeState.APPLIED]
