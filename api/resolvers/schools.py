@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import class_mapper
 
@@ -521,7 +521,8 @@ async def open_next_year(session: AsyncSession, principal: Principal) -> YearOpe
     schools = await session.scalars(
         select(School)
         .where(School.academy_id == principal.academy_id)
-        .where(current_year_id_of(School.id) == current.id)
+        # Those in the académie's current year: following it, or switched to it.
+        .where(or_(School.current_year_id.is_(None), School.current_year_id == current.id))
         .order_by(School.id)
     )
     for school in list(schools):
