@@ -14,7 +14,7 @@ from decimal import Decimal
 from sqlalchemy import ForeignKey, Numeric, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from db.base import Base, Timestamped
+from db.base import Audited, Base, Timestamped
 
 
 class Mef(Base):
@@ -109,20 +109,25 @@ class NomenclatureEntry(Timestamped, Base):
     sort_order: Mapped[int | None]
 
 
-class SchoolMef(Base):
-    """A MEF the school has profiled (chosen among the national list)."""
+class SchoolMef(Audited, Base):
+    """A MEF the school has profiled (chosen among the national list) for a school year: the
+    year in preparation gets its own profile, copied from the current one when it opens."""
 
     __tablename__ = "school_mefs"
 
     school_id: Mapped[int] = mapped_column(ForeignKey("schools.id"), primary_key=True)
+    school_year_id: Mapped[int] = mapped_column(ForeignKey("school_years.id"), primary_key=True)
     mef_id: Mapped[int] = mapped_column(ForeignKey("mefs.id"), primary_key=True)
     # The MEF its students are promoted to next year in this school (the national one when
     # empty): a school may continue 3e into a MEF of its own.
     next_mef_id: Mapped[int | None] = mapped_column(ForeignKey("mefs.id"))
 
 
-class SchoolSubject(Base):
+class SchoolSubject(Audited, Base):
+    """A subject the school has profiled for a school year (see ``SchoolMef``)."""
+
     __tablename__ = "school_subjects"
 
     school_id: Mapped[int] = mapped_column(ForeignKey("schools.id"), primary_key=True)
+    school_year_id: Mapped[int] = mapped_column(ForeignKey("school_years.id"), primary_key=True)
     subject_id: Mapped[int] = mapped_column(ForeignKey("subjects.id"), primary_key=True)

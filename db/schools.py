@@ -95,7 +95,7 @@ def _last_day(context: Any) -> date:
     return date(context.get_current_parameters()["start_year"] + 1, 8, 31)
 
 
-class SchoolYear(Base):
+class SchoolYear(Audited, Base):
     """A school year of the académie, e.g. 2025-2026 (start year 2025).
 
     Around the end-of-year rollover (bascule) two years are open at once: the

@@ -252,12 +252,16 @@ async def test_schooling_history_spans_two_years_and_two_schools(sessionmaker) -
             .join(SchoolYear, SchoolYear.id == Enrollment.school_year_id),
         )
         schools = {s.id: s for (s,) in await _all(session, select(School))}
-        profiles = set(await _all(session, select(SchoolMef.school_id, SchoolMef.mef_id)))
+        profiles = set(
+            await _all(
+                session, select(SchoolMef.school_id, SchoolMef.school_year_id, SchoolMef.mef_id)
+            )
+        )
     current = {e.student_id: (e, code, age) for e, code, age, state in rows if state == "current"}
     previous = {e.student_id: (e, code, age) for e, code, age, state in rows if state == "closed"}
     assert set(previous) <= set(current)
     for enrolment, *_ in rows:
-        assert (enrolment.school_id, enrolment.mef_id) in profiles
+        assert (enrolment.school_id, enrolment.school_year_id, enrolment.mef_id) in profiles
 
     upper = [sid for sid, (_, code, _) in current.items() if code not in FIRST_LEVELS]
     with_history = [sid for sid in upper if sid in previous]

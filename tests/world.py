@@ -132,13 +132,22 @@ async def build_world(
         session.add_all([mef_6, subject])
         await session.flush()
         for school in (school_a, school_b):
-            session.add_all(
-                [
-                    SchoolMef(school_id=school.id, mef_id=mef_6.id),
-                    SchoolMef(school_id=school.id, mef_id=mef_5.id),
-                ]
-            )
-            session.add(SchoolSubject(school_id=school.id, subject_id=subject.id))
+            for profiled_year in (year, closed):
+                session.add_all(
+                    [
+                        SchoolMef(
+                            school_id=school.id, school_year_id=profiled_year.id, mef_id=mef_6.id
+                        ),
+                        SchoolMef(
+                            school_id=school.id, school_year_id=profiled_year.id, mef_id=mef_5.id
+                        ),
+                        SchoolSubject(
+                            school_id=school.id,
+                            school_year_id=profiled_year.id,
+                            subject_id=subject.id,
+                        ),
+                    ]
+                )
         a1 = Division(
             school_id=school_a.id,
             school_year_id=year.id,
@@ -233,7 +242,7 @@ async def _other_academy(session: AsyncSession, world: World) -> None:
     )
     session.add_all([year, school])
     await session.flush()
-    session.add(SchoolMef(school_id=school.id, mef_id=world.mef_6))
+    session.add(SchoolMef(school_id=school.id, school_year_id=year.id, mef_id=world.mef_6))
     division = Division(school_id=school.id, school_year_id=year.id, code="6V", label="6e V")
     session.add(division)
     await session.flush()

@@ -1,6 +1,6 @@
 """The académie's set-up from the command line: ``sconet academy create`` (a fresh académie
 and its first administrator), ``sconet school create|update|import``, ``sconet year create``,
-``sconet principal create``. The same domain functions as the portal's and GraphQL's; the
+``sconet year open-next``, ``sconet principal create``. The same domain functions as the portal's and GraphQL's; the
 operator acts as the académie's administrator."""
 
 from __future__ import annotations
@@ -172,6 +172,21 @@ def year_create(start_year: int, starts_on: str | None, ends_on: str | None, sta
     click.echo(
         f"Année {created.label} créée (du {created.starts_on:%d/%m/%Y} au "
         f"{created.ends_on:%d/%m/%Y}, {created.state.value})."
+    )
+
+
+@year.command("open-next")
+def year_open_next() -> None:
+    """Open the year after the current one in preparation (each school's nomenclature profile
+    is copied into it); run again, it adds only what is missing."""
+    from api.resolvers.schools import open_next_year
+
+    opening = runner.run_as_academy_administrator(open_next_year)
+    year = opening.school_year
+    click.echo(
+        f"Année {year.label} {'ouverte' if opening.created else 'déjà ouverte'} en préparation "
+        f"(du {year.starts_on:%d/%m/%Y} au {year.ends_on:%d/%m/%Y}) ; profil repris pour "
+        f"{opening.profiled_schools} établissement(s)."
     )
 
 

@@ -289,17 +289,29 @@ def _pick_specialities(build: Build) -> list[str]:
 
 
 def profile_schools(build: Build) -> None:
-    """Each school profiles the MEFs it uses and the subjects it teaches."""
+    """Each school profiles the MEFs it uses and the subjects it teaches, the same for last
+    year and this one."""
     for school in build.schools:
         mefs = set(school.mef_codes)
         if school.kind is SchoolKind.COLLEGE:
             subjects: Iterable[str] = data.COLLEGE_SUBJECTS
         else:
             subjects = data.LYCEE_SUBJECTS + (data.BTS_SUBJECTS if school.has_bts else ())
-        for mef in sorted(mefs):
-            build.add("school_mefs", school_id=school.id, mef_id=build.mef_id(mef))
-        for subject in sorted(set(subjects)):
-            build.add("school_subjects", school_id=school.id, subject_id=build.subject_id(subject))
+        for year_id in (build.previous_year_id, build.current_year_id):
+            for mef in sorted(mefs):
+                build.add(
+                    "school_mefs",
+                    school_id=school.id,
+                    school_year_id=year_id,
+                    mef_id=build.mef_id(mef),
+                )
+            for subject in sorted(set(subjects)):
+                build.add(
+                    "school_subjects",
+                    school_id=school.id,
+                    school_year_id=year_id,
+                    subject_id=build.subject_id(subject),
+                )
 
 
 def _person(build: Build) -> str:

@@ -17,12 +17,13 @@ from api.auth.read_audit import record_access
 from api.auth.scopes import enrollment_clause, get_in_reach, school_clause, student_in_reach
 from api.resolvers.absences.calendar import french_date
 from api.resolvers.fields import FieldParser
-from api.resolvers.nomenclatures import entries
+from api.resolvers.nomenclatures import entries, profile_year_id
+from api.resolvers.schools import check_year_writable
 from core import clock
 from core.errors import FieldError, NotFound, ValidationFailed
 from db.enrollments import Enrollment, EnrollmentGroup, EnrollmentOption, ExitReason, Regime
 from db.nomenclatures import Mef, MefSubject, NomenclatureList, SchoolMef, SchoolSubject
-from db.schools import School, SchoolYear, SchoolYearState, is_valid_uai
+from db.schools import School, SchoolYear, is_valid_uai
 from db.structures import Division, DivisionMef, Group
 from db.students import Sex, Student
 from documents.certificates import Certificate, write_certificates
@@ -219,6 +220,7 @@ async def _option_modalities(
     errors: list[FieldError],
     subject_ids: list[int],
     school_id: int,
+    school_year_id: int,
     mef_id: int,
 ) -> dict[int, str]:
     """Each elected subject's modality: a subject of the MEF's programme (the modality it
@@ -240,7 +242,9 @@ async def _option_modalities(
     taught = set(
         await session.scalars(
             select(SchoolSubject.subject_id).where(
-                SchoolSubject.school_id == school_id, SchoolSubject.subject_id.in_(subject_ids)
+                SchoolSubject.school_id == school_id,
+                SchoolSubject.school_year_id == school_year_id,
+                SchoolSubject.subject_id.in_(subject_ids),
             )
         )
     )
@@ -295,12 +299,11 @@ async def create_enrollment(
     if year is None or year.academy_id != principal.academy_id:
         p.fail("school_year_id", "NOT_FOUND", "Année scolaire inconnue.")
         year = None
-    elif year.state is SchoolYearState.CLOSED:
-        p.fail(
-            "school_year_id",
-            "CLOSED",
-            f"L'année {year.label} est close : aucune inscription n'y est possible.",
-        )
+    elif school is not None:
+        try:
+            await check_year_writable(session, school.id, year)
+        except ValidationFailed as over:
+            p.errors += over.errors
     regime, regime_code = await _regime(session, p, year, data.get("regime"))
     low, high = _year_bounds(year) if year else (None, None)
     entry_date = p.date("entry_date", "La date d'entrée", required=True, earliest=low, latest=high)
@@ -324,7 +327,9 @@ async def create_enrollment(
     elif school is not None:
         profiled = await session.scalar(
             select(SchoolMef.mef_id).where(
-                SchoolMef.school_id == school.id, SchoolMef.mef_id == mef.id
+                SchoolMef.school_id == school.id,
+                SchoolMef.school_year_id == profile_year_id(school.id, year.id if year else None),
+                SchoolMef.mef_id == mef.id,
             )
         )
         if profiled is None:
@@ -349,7 +354,7 @@ async def create_enrollment(
     if division_id is not None:
         await _check_division(session, errors, division_id, school.id, year.id, mef.id)
     await _check_groups(session, errors, group_ids, school.id, year.id)
-    modalities = await _option_modalities(session, errors, option_ids, school.id, mef.id)
+    modalities = await _option_modalities(session, errors, option_ids, school.id, year.id, mef.id)
     open_elsewhere = await session.scalar(
         select(School.name)
         .join(Enrollment, Enrollment.school_id == School.id)
@@ -418,6 +423,9 @@ async def _writable_enrollment(
     )
     if enrollment is None:
         raise NotFound("Enrollment", enrollment_id)
+    year = await session.get(SchoolYear, enrollment.school_year_id)
+    assert year is not None
+    await check_year_writable(session, enrollment.school_id, year, "enrollment_id")
     return enrollment
 
 
@@ -490,7 +498,9 @@ async def change_mef(
         )
     profiled = await session.scalar(
         select(SchoolMef.mef_id).where(
-            SchoolMef.school_id == enrollment.school_id, SchoolMef.mef_id == mef.id
+            SchoolMef.school_id == enrollment.school_id,
+            SchoolMef.school_year_id == enrollment.school_year_id,
+            SchoolMef.mef_id == mef.id,
         )
     )
     if profiled is None:
@@ -575,10 +585,6 @@ async def cancel_departure(
         raise ValidationFailed.single(
             "enrollment_id", "NOT_LEFT", "Aucune sortie n'est enregistrée pour cette scolarité."
         )
-    year = await session.get(SchoolYear, enrollment.school_year_id)
-    assert year is not None
-    if year.state is SchoolYearState.CLOSED:
-        raise ValidationFailed.single("enrollment_id", "CLOSED", f"L'année {year.label} est close.")
     elsewhere = await session.scalar(
         select(School.name)
         .join(Enrollment, Enrollment.school_id == School.id)

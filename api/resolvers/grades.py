@@ -21,6 +21,7 @@ from api.auth.guard import requires
 from api.auth.permissions import Permission
 from api.auth.principal import Principal
 from api.auth.scopes import get_in_reach
+from api.resolvers.schools import check_year_writable
 from core.errors import FieldError, NotFound, ValidationFailed
 from db.accounts import Role
 from db.audit import set_actor
@@ -84,6 +85,13 @@ async def _class(
     return found.school_id, found.school_year_id
 
 
+async def _check_year(session: AsyncSession, school_id: int, year_id: int) -> None:
+    """Marks of a year over for the school are history: read, never changed."""
+    year = await session.get(SchoolYear, year_id)
+    assert year is not None
+    await check_year_writable(session, school_id, year, "schoolYearId")
+
+
 def _check(entry: AssessmentInput) -> None:
     errors = []
     if not entry.title.strip():
@@ -113,6 +121,7 @@ async def create_assessment(
     school_id, year_id = await _class(
         session, principal, Permission.GRADES_WRITE, entry.division_id, entry.group_id
     )
+    await _check_year(session, school_id, year_id)
     set_actor(session.sync_session, principal.audit_actor(school_id))
     _check(entry)
     if await session.get(Subject, entry.subject_id) is None:
@@ -202,6 +211,7 @@ async def enter_marks(
 ) -> list[Mark]:
     """Record or change the marks given (students not listed keep theirs)."""
     assessment = await _assessment(session, principal, Permission.GRADES_WRITE, assessment_id)
+    await _check_year(session, assessment.school_id, assessment.school_year_id)
     set_actor(session.sync_session, principal.audit_actor(assessment.school_id))
     members = {
         s.id

@@ -6,6 +6,7 @@ follows each one there."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -15,7 +16,9 @@ from api.auth.guard import requires
 from api.auth.permissions import Permission
 from api.auth.principal import Principal
 from api.auth.scopes import school_clause
+from api.resolvers.schools import check_year_writable, current_year_of
 from core.errors import NotFound, ValidationFailed
+from db.audit import set_actor
 from db.enrollments import Enrollment, ExitReason, Regime
 from db.guardians import Relationship
 from db.nomenclatures import (
@@ -27,8 +30,13 @@ from db.nomenclatures import (
     SchoolSubject,
     Subject,
 )
-from db.schools import School, SchoolYear, SchoolYearState
+from db.schools import School, SchoolYear, current_year_id_of
 from db.structures import Division, DivisionMef, Group, TeachingAssignment
+
+
+def profile_year_id(school_id: int, school_year_id: int | None) -> Any:
+    """The year whose profile is read: the one asked for, else (SQL) the school's current."""
+    return school_year_id if school_year_id is not None else current_year_id_of(school_id)
 
 
 async def _check_school(session: AsyncSession, principal: Principal, school_id: int) -> None:
@@ -44,42 +52,55 @@ async def _check_school(session: AsyncSession, principal: Principal, school_id: 
 
 @requires(Permission.NOMENCLATURES_READ)
 async def list_mefs(
-    session: AsyncSession, principal: Principal, school_id: int | None = None
+    session: AsyncSession,
+    principal: Principal,
+    school_id: int | None = None,
+    school_year_id: int | None = None,
 ) -> list[Mef]:
+    """The national MEFs, or those the school has profiled for a year (its current one by
+    default)."""
     query = select(Mef).order_by(Mef.code)
     if school_id is not None:
         await _check_school(session, principal, school_id)
         query = query.join(SchoolMef, SchoolMef.mef_id == Mef.id).where(
-            SchoolMef.school_id == school_id
+            SchoolMef.school_id == school_id,
+            SchoolMef.school_year_id == profile_year_id(school_id, school_year_id),
         )
     return list(await session.scalars(query))
 
 
 @requires(Permission.NOMENCLATURES_READ)
 async def list_subjects(
-    session: AsyncSession, principal: Principal, school_id: int | None = None
+    session: AsyncSession,
+    principal: Principal,
+    school_id: int | None = None,
+    school_year_id: int | None = None,
 ) -> list[Subject]:
     query = select(Subject).order_by(Subject.code)
     if school_id is not None:
         await _check_school(session, principal, school_id)
         query = query.join(SchoolSubject, SchoolSubject.subject_id == Subject.id).where(
-            SchoolSubject.school_id == school_id
+            SchoolSubject.school_id == school_id,
+            SchoolSubject.school_year_id == profile_year_id(school_id, school_year_id),
         )
     return list(await session.scalars(query))
 
 
 @requires(Permission.NOMENCLATURES_READ)
 async def option_subjects(
-    session: AsyncSession, principal: Principal, school_id: int
+    session: AsyncSession, principal: Principal, school_id: int, school_year_id: int | None = None
 ) -> list[Subject]:
-    """The subjects a student of the school may elect: those the school teaches and those of
-    the programmes of its MEFs."""
+    """The subjects a student of the school may elect in a year: those the school teaches and
+    those of the programmes of its MEFs."""
     await _check_school(session, principal, school_id)
-    taught = select(SchoolSubject.subject_id).where(SchoolSubject.school_id == school_id)
+    year_id = profile_year_id(school_id, school_year_id)
+    taught = select(SchoolSubject.subject_id).where(
+        SchoolSubject.school_id == school_id, SchoolSubject.school_year_id == year_id
+    )
     in_programmes = (
         select(MefSubject.subject_id)
         .join(SchoolMef, SchoolMef.mef_id == MefSubject.mef_id)
-        .where(SchoolMef.school_id == school_id)
+        .where(SchoolMef.school_id == school_id, SchoolMef.school_year_id == year_id)
     )
     return list(
         await session.scalars(
@@ -248,6 +269,7 @@ class ProfiledMef:
 @dataclass
 class NomenclatureProfile:
     school_id: int
+    school_year: SchoolYear
     mefs: list[ProfiledMef]
     subjects: list[Subject]
 
@@ -257,12 +279,39 @@ def _profiling(principal: Principal, school_id: int) -> None:
         raise NotFound("School", school_id)
 
 
+async def _profile_year(
+    session: AsyncSession,
+    principal: Principal,
+    school_id: int,
+    school_year_id: int | None,
+    *,
+    writing: bool = False,
+) -> SchoolYear:
+    """The year of the profile read or changed: the one asked for (of the caller's
+    académie), else the school's current one; a change refuses a year that is over."""
+    _profiling(principal, school_id)
+    year = (
+        await current_year_of(session, school_id)
+        if school_year_id is None
+        else await session.get(SchoolYear, school_year_id)
+    )
+    if year is None or year.academy_id != principal.academy_id:
+        raise ValidationFailed.single(
+            "school_year_id", "NOT_FOUND", "Année scolaire inconnue de l'académie."
+        )
+    if writing:
+        await check_year_writable(session, school_id, year)
+        set_actor(session.sync_session, principal.audit_actor(school_id))
+    return year
+
+
 @requires(Permission.NOMENCLATURES_PROFILE)
 async def school_nomenclature_profile(
-    session: AsyncSession, principal: Principal, school_id: int
+    session: AsyncSession, principal: Principal, school_id: int, school_year_id: int | None = None
 ) -> NomenclatureProfile:
-    """The MEFs (with the MEF that follows each one) and subjects the school has profiled."""
-    _profiling(principal, school_id)
+    """The MEFs (with the MEF that follows each one) and subjects the school has profiled for
+    a year (its current one by default)."""
+    year = await _profile_year(session, principal, school_id, school_year_id)
     national = aliased(Mef)
     own = aliased(Mef)
     rows = await session.execute(
@@ -270,7 +319,7 @@ async def school_nomenclature_profile(
         .join(SchoolMef, SchoolMef.mef_id == Mef.id)
         .outerjoin(own, own.id == SchoolMef.next_mef_id)
         .outerjoin(national, national.id == Mef.next_mef_id)
-        .where(SchoolMef.school_id == school_id)
+        .where(SchoolMef.school_id == school_id, SchoolMef.school_year_id == year.id)
         .order_by(Mef.code)
     )
     mefs = [
@@ -281,11 +330,11 @@ async def school_nomenclature_profile(
         await session.scalars(
             select(Subject)
             .join(SchoolSubject, SchoolSubject.subject_id == Subject.id)
-            .where(SchoolSubject.school_id == school_id)
+            .where(SchoolSubject.school_id == school_id, SchoolSubject.school_year_id == year.id)
             .order_by(Subject.code)
         )
     )
-    return NomenclatureProfile(school_id=school_id, mefs=mefs, subjects=subjects)
+    return NomenclatureProfile(school_id=school_id, school_year=year, mefs=mefs, subjects=subjects)
 
 
 async def _mef(session: AsyncSession, field: str, mef_id: int | None) -> Mef:
@@ -314,60 +363,70 @@ async def _subject(session: AsyncSession, subject_id: int | None) -> Subject:
 
 @requires(Permission.NOMENCLATURES_PROFILE)
 async def add_school_mef(
-    session: AsyncSession, principal: Principal, school_id: int, mef_id: int | None
+    session: AsyncSession,
+    principal: Principal,
+    school_id: int,
+    mef_id: int | None,
+    school_year_id: int | None = None,
 ) -> Mef:
     """The school starts using a MEF of the national list."""
-    _profiling(principal, school_id)
+    year = await _profile_year(session, principal, school_id, school_year_id, writing=True)
     mef = await _mef(session, "mef_id", mef_id)
-    if await session.get(SchoolMef, (school_id, mef.id)) is not None:
+    if await session.get(SchoolMef, (school_id, year.id, mef.id)) is not None:
         raise ValidationFailed.single(
             "mef_id",
             "ALREADY_PROFILED",
             f"Le MEF {mef.short_label} est déjà proposé par l'établissement.",
         )
-    session.add(SchoolMef(school_id=school_id, mef_id=mef.id))
+    session.add(SchoolMef(school_id=school_id, school_year_id=year.id, mef_id=mef.id))
     await session.flush()
     return mef
 
 
 @requires(Permission.NOMENCLATURES_PROFILE)
 async def remove_school_mef(
-    session: AsyncSession, principal: Principal, school_id: int, mef_id: int
+    session: AsyncSession,
+    principal: Principal,
+    school_id: int,
+    mef_id: int,
+    school_year_id: int | None = None,
 ) -> Mef:
     """The school stops using a MEF: refused while a student of an open year or a division
     has it, or while it follows another MEF of the school."""
-    _profiling(principal, school_id)
+    year = await _profile_year(session, principal, school_id, school_year_id, writing=True)
     mef = await _mef(session, "mef_id", mef_id)
-    profiled = await session.get(SchoolMef, (school_id, mef.id))
+    profiled = await session.get(SchoolMef, (school_id, year.id, mef.id))
     if profiled is None:
         raise ValidationFailed.single(
             "mef_id", "NOT_PROFILED", f"Le MEF {mef.short_label} n'est pas proposé."
         )
     enrolled = await session.scalar(
         select(Enrollment.id)
-        .join(SchoolYear, SchoolYear.id == Enrollment.school_year_id)
         .where(
             Enrollment.school_id == school_id,
+            Enrollment.school_year_id == year.id,
             Enrollment.mef_id == mef.id,
-            SchoolYear.state != SchoolYearState.CLOSED,
         )
         .limit(1)
     )
     in_division = await session.scalar(
         select(Division.code)
         .join(DivisionMef, DivisionMef.division_id == Division.id)
-        .join(SchoolYear, SchoolYear.id == Division.school_year_id)
         .where(
             Division.school_id == school_id,
+            Division.school_year_id == year.id,
             DivisionMef.mef_id == mef.id,
-            SchoolYear.state != SchoolYearState.CLOSED,
         )
         .limit(1)
     )
     follows = await session.scalar(
         select(Mef.short_label)
         .join(SchoolMef, SchoolMef.mef_id == Mef.id)
-        .where(SchoolMef.school_id == school_id, SchoolMef.next_mef_id == mef.id)
+        .where(
+            SchoolMef.school_id == school_id,
+            SchoolMef.school_year_id == year.id,
+            SchoolMef.next_mef_id == mef.id,
+        )
         .limit(1)
     )
     if enrolled is not None or in_division is not None:
@@ -379,7 +438,7 @@ async def remove_school_mef(
         raise ValidationFailed.single(
             "mef_id",
             "IN_USE",
-            f"Le MEF {mef.short_label} ne peut être retiré : {where} cette année.",
+            f"Le MEF {mef.short_label} ne peut être retiré : {where} en {year.label}.",
         )
     if follows is not None:
         raise ValidationFailed.single(
@@ -400,12 +459,13 @@ async def set_school_next_mef(
     school_id: int,
     mef_id: int,
     next_mef_id: int | None,
+    school_year_id: int | None = None,
 ) -> ProfiledMef:
     """The MEF the school's students of ``mef_id`` go on to next year; None: the national
     one. Any MEF of the national list may follow (a collège's 3e goes on in a lycée)."""
-    _profiling(principal, school_id)
+    year = await _profile_year(session, principal, school_id, school_year_id, writing=True)
     mef = await _mef(session, "mef_id", mef_id)
-    profiled = await session.get(SchoolMef, (school_id, mef.id))
+    profiled = await session.get(SchoolMef, (school_id, year.id, mef.id))
     if profiled is None:
         raise ValidationFailed.single(
             "mef_id", "NOT_PROFILED", f"Le MEF {mef.short_label} n'est pas proposé."
@@ -433,42 +493,49 @@ async def set_school_next_mef(
 
 @requires(Permission.NOMENCLATURES_PROFILE)
 async def add_school_subject(
-    session: AsyncSession, principal: Principal, school_id: int, subject_id: int | None
+    session: AsyncSession,
+    principal: Principal,
+    school_id: int,
+    subject_id: int | None,
+    school_year_id: int | None = None,
 ) -> Subject:
     """The school starts teaching a subject of the national list."""
-    _profiling(principal, school_id)
+    year = await _profile_year(session, principal, school_id, school_year_id, writing=True)
     subject = await _subject(session, subject_id)
-    if await session.get(SchoolSubject, (school_id, subject.id)) is not None:
+    if await session.get(SchoolSubject, (school_id, year.id, subject.id)) is not None:
         raise ValidationFailed.single(
             "subject_id",
             "ALREADY_PROFILED",
             f"La matière {subject.long_label} est déjà proposée par l'établissement.",
         )
-    session.add(SchoolSubject(school_id=school_id, subject_id=subject.id))
+    session.add(SchoolSubject(school_id=school_id, school_year_id=year.id, subject_id=subject.id))
     await session.flush()
     return subject
 
 
 @requires(Permission.NOMENCLATURES_PROFILE)
 async def remove_school_subject(
-    session: AsyncSession, principal: Principal, school_id: int, subject_id: int
+    session: AsyncSession,
+    principal: Principal,
+    school_id: int,
+    subject_id: int,
+    school_year_id: int | None = None,
 ) -> Subject:
     """The school stops teaching a subject: refused while a group or a teaching of an open
     year has it."""
-    _profiling(principal, school_id)
+    year = await _profile_year(session, principal, school_id, school_year_id, writing=True)
     subject = await _subject(session, subject_id)
-    profiled = await session.get(SchoolSubject, (school_id, subject.id))
+    profiled = await session.get(SchoolSubject, (school_id, year.id, subject.id))
     if profiled is None:
         raise ValidationFailed.single(
             "subject_id", "NOT_PROFILED", f"La matière {subject.long_label} n'est pas proposée."
         )
     group = await session.scalar(
         select(Group.code)
-        .join(SchoolYear, SchoolYear.id == Group.school_year_id)
         .where(
             Group.school_id == school_id,
+            Group.school_year_id == year.id,
             Group.subject_id == subject.id,
-            SchoolYear.state != SchoolYearState.CLOSED,
         )
         .limit(1)
     )
@@ -477,6 +544,14 @@ async def remove_school_subject(
         .where(
             TeachingAssignment.school_id == school_id,
             TeachingAssignment.subject_id == subject.id,
+            or_(
+                TeachingAssignment.division_id.in_(
+                    select(Division.id).where(Division.school_year_id == year.id)
+                ),
+                TeachingAssignment.group_id.in_(
+                    select(Group.id).where(Group.school_year_id == year.id)
+                ),
+            ),
         )
         .limit(1)
     )

@@ -8,8 +8,9 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import class_mapper
 
 from api.auth.guard import requires
 from api.auth.permissions import Permission
@@ -22,6 +23,7 @@ from core.errors import FieldError, NotFound, ValidationFailed
 from db.absences import AbsenceSettings, HolidayZone
 from db.accounts import Role, RoleGrant, StaffUser
 from db.audit import set_actor
+from db.nomenclatures import SchoolMef, SchoolSubject
 from db.schools import (
     School,
     SchoolKind,
@@ -107,20 +109,28 @@ async def year_in_preparation_of(session: AsyncSession, school_id: int) -> Schoo
     )
 
 
-async def check_year_writable(session: AsyncSession, school_id: int, year: SchoolYear) -> None:
+async def check_year_writable(
+    session: AsyncSession, school_id: int, year: SchoolYear, field: str = "school_year_id"
+) -> None:
     """Refuses a write into a year that is over for the school: closed by the académie, or
     before the school's current year (after its rentrée switch). The year in preparation
-    and the current one are open."""
-    current = await current_year_of(session, school_id)
-    if year.state is SchoolYearState.CLOSED or (
-        current is not None and year.start_year < current.start_year
-    ):
+    and the current one are open. ``field``: the input the error names (a division, an
+    enrolment... whose year it is)."""
+    if is_year_over(year, await current_year_of(session, school_id)):
         raise ValidationFailed.single(
-            "school_year_id",
+            field,
             "YEAR_CLOSED",
             f"L'année {year.label} est close pour cet établissement : elle se consulte, "
             "elle ne se modifie plus.",
         )
+
+
+def is_year_over(year: SchoolYear, current: SchoolYear | None) -> bool:
+    """Whether ``year`` is over for a school whose current year is ``current`` (read-only:
+    the portal shows it without its edit buttons)."""
+    return year.state is SchoolYearState.CLOSED or (
+        current is not None and year.start_year < current.start_year
+    )
 
 
 async def get_school_year(
@@ -439,3 +449,85 @@ async def principals_by_school(
         if school_id is not None:
             found.setdefault(school_id, []).append(user)
     return found
+
+
+# --------------------------------------------------------------------------- the year in preparation
+
+
+@dataclass(frozen=True)
+class YearOpening:
+    """The year in preparation the académie opened, and the schools whose profile (MEFs and
+    subjects) was copied into it from their current year."""
+
+    school_year: SchoolYear
+    created: bool
+    profiled_schools: int
+
+
+async def copy_school_profile(
+    session: AsyncSession, school_id: int, from_year_id: int, to_year_id: int
+) -> int:
+    """Copies the school's MEFs (with the MEF that follows each) and subjects of one year
+    into another, keeping those already there; returns the rows added. Unguarded: for the
+    opening of a year, after its own guard."""
+    added = 0
+    for model, key in ((SchoolMef, SchoolMef.mef_id), (SchoolSubject, SchoolSubject.subject_id)):
+        there = set(
+            await session.scalars(
+                select(key).where(model.school_id == school_id, model.school_year_id == to_year_id)
+            )
+        )
+        for row in await session.scalars(
+            select(model).where(model.school_id == school_id, model.school_year_id == from_year_id)
+        ):
+            if getattr(row, key.key) in there:
+                continue
+            values = {c.key: getattr(row, c.key) for c in class_mapper(model).column_attrs}
+            session.add(model(**(values | {"school_year_id": to_year_id})))
+            added += 1
+    return added
+
+
+@requires(Permission.SCHOOLS_MANAGE)
+async def open_next_year(session: AsyncSession, principal: Principal) -> YearOpening:
+    """The académie opens the year after its current one, in preparation (created unless it
+    already is; a closed one is refused): from then on its schools work on both. Each school
+    still in the académie's current year gets its profile copied into it. Run again, it adds
+    only what is missing."""
+    current = await current_school_year(session, principal)
+    following = await session.scalar(
+        select(SchoolYear).where(
+            SchoolYear.academy_id == principal.academy_id,
+            SchoolYear.start_year == current.start_year + 1,
+        )
+    )
+    set_actor(session.sync_session, principal.audit_actor())
+    created = following is None
+    if following is None:
+        following = SchoolYear(
+            academy_id=principal.academy_id,
+            start_year=current.start_year + 1,
+            state=SchoolYearState.IN_PREPARATION,
+        )
+        session.add(following)
+        await session.flush()
+    elif following.state is SchoolYearState.CLOSED:
+        raise ValidationFailed.single(
+            "school_year_id",
+            "YEAR_CLOSED",
+            f"L'année {following.label} est close : elle ne peut pas être préparée.",
+        )
+    profiled = 0
+    schools = await session.scalars(
+        select(School)
+        .where(School.academy_id == principal.academy_id)
+        # Those in the académie's current year: following it, or switched to it.
+        .where(or_(School.current_year_id.is_(None), School.current_year_id == current.id))
+        .order_by(School.id)
+    )
+    for school in list(schools):
+        set_actor(session.sync_session, principal.audit_actor(school.id))
+        if await copy_school_profile(session, school.id, current.id, following.id):
+            profiled += 1
+    await session.flush()
+    return YearOpening(school_year=following, created=created, profiled_schools=profiled)

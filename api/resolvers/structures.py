@@ -14,13 +14,15 @@ from api.auth.permissions import Permission
 from api.auth.principal import Principal
 from api.auth.scopes import get_in_reach
 from api.resolvers.fields import FieldParser
+from api.resolvers.schools import check_year_writable
 from core import clock
 from core.errors import FieldError, NotFound, ValidationFailed
 from db.absences import RollCall
+from db.audit import set_actor
 from db.enrollments import Enrollment, EnrollmentGroup
 from db.grades import Assessment
 from db.nomenclatures import Mef, SchoolMef, SchoolSubject
-from db.schools import School, SchoolYear, SchoolYearState, current_year_id_of
+from db.schools import School, SchoolYear, current_year_id_of
 from db.structures import Division, DivisionMef, Group, GroupDivision, TeachingAssignment
 from db.teleservices import PublicationDeadline
 
@@ -188,8 +190,10 @@ async def _parse_structure(
         pattern_hint=" (8 caractères au plus : lettres, chiffres, tirets)",
     )
     label = p.text("label", f"Le libellé de {noun}", max_length=60)
-    if year.state is SchoolYearState.CLOSED:
-        p.fail("school_year_id", "CLOSED", f"L'année {year.label} est close.")
+    try:
+        await check_year_writable(session, school.id, year)
+    except ValidationFailed as over:
+        p.errors += over.errors
     if code is not None:
         taken = await session.scalar(
             select(kind.id).where(
@@ -207,7 +211,9 @@ async def _parse_structure(
     return values
 
 
-async def _check_mefs(session: AsyncSession, school_id: int, mef_ids: list[int]) -> None:
+async def _check_mefs(
+    session: AsyncSession, school_id: int, year: SchoolYear, mef_ids: list[int]
+) -> None:
     if not mef_ids:
         raise ValidationFailed.single(
             "mef_ids", "REQUIRED", "Une division doit être rattachée à au moins un MEF."
@@ -215,7 +221,9 @@ async def _check_mefs(session: AsyncSession, school_id: int, mef_ids: list[int])
     profiled = set(
         await session.scalars(
             select(SchoolMef.mef_id).where(
-                SchoolMef.school_id == school_id, SchoolMef.mef_id.in_(mef_ids)
+                SchoolMef.school_id == school_id,
+                SchoolMef.school_year_id == year.id,
+                SchoolMef.mef_id.in_(mef_ids),
             )
         )
     )
@@ -255,7 +263,7 @@ async def create_division(
     )
     values = await _parse_structure(session, school, year, data, Division, None)
     mef_ids = _ids(data.get("mef_ids"), "mef_ids")
-    await _check_mefs(session, school.id, mef_ids)
+    await _check_mefs(session, school.id, year, mef_ids)
     division = Division(
         school_id=school.id,
         school_year_id=year.id,
@@ -290,7 +298,7 @@ async def update_division(
         setattr(division, field, value)
     if "mef_ids" in changes:
         mef_ids = _ids(changes["mef_ids"], "mef_ids")
-        await _check_mefs(session, school.id, mef_ids)
+        await _check_mefs(session, school.id, year, mef_ids)
         # A division keeps the MEFs its students follow (their enrolment names one of them).
         followed = await session.scalar(
             select(Mef.short_label)
@@ -337,7 +345,9 @@ async def _check_group_links(
     if subject_id is not None:
         profiled = await session.scalar(
             select(SchoolSubject.subject_id).where(
-                SchoolSubject.school_id == group_school.id, SchoolSubject.subject_id == subject_id
+                SchoolSubject.school_id == group_school.id,
+                SchoolSubject.school_year_id == year.id,
+                SchoolSubject.subject_id == subject_id,
             )
         )
         if profiled is None:
@@ -397,6 +407,12 @@ async def update_group(
     return group
 
 
+async def _check_writable(session: AsyncSession, structure: Division | Group) -> None:
+    year = await session.get(SchoolYear, structure.school_year_id)
+    assert year is not None
+    await check_year_writable(session, structure.school_id, year, "id")
+
+
 async def _refuse_if_used(
     session: AsyncSession, refusal: str, enrolled: int, column: Any, structure_id: int
 ) -> None:
@@ -429,6 +445,7 @@ async def delete_division(session: AsyncSession, principal: Principal, division_
     division = await get_in_reach(
         session, principal, Permission.STRUCTURES_WRITE, Division, division_id, Division.school_id
     )
+    await _check_writable(session, division)
     enrolled = await session.scalar(
         select(func.count()).select_from(Enrollment).where(Enrollment.division_id == division.id)
     )
@@ -460,6 +477,7 @@ async def delete_group(session: AsyncSession, principal: Principal, group_id: in
     group = await get_in_reach(
         session, principal, Permission.STRUCTURES_WRITE, Group, group_id, Group.school_id
     )
+    await _check_writable(session, group)
     enrolled = await session.scalar(
         select(func.count())
         .select_from(EnrollmentGroup)
@@ -514,3 +532,228 @@ async def divisions_with_ids(session: AsyncSession, division_ids: list[int]) -> 
     """The divisions among ``division_ids``, unguarded: for the batch loaders that complete
     rows a guarded read has already let the caller see (a student's enrolment's division)."""
     return list(await session.scalars(select(Division).where(Division.id.in_(division_ids))))
+
+
+# --------------------------------------------------------------------------- next year's structures
+
+
+@dataclass
+class StructuresCopy:
+    """What copying a year's structures into another created, and what it kept as it was
+    (a code the target year already has): codes of divisions and groups, services counted."""
+
+    created_divisions: list[str]
+    kept_divisions: list[str]
+    created_groups: list[str]
+    kept_groups: list[str]
+    created_services: int
+
+
+async def _profile_into(
+    session: AsyncSession, school_id: int, year_id: int, mef_ids: set[int], subject_ids: set[int]
+) -> None:
+    """The MEFs and subjects the copied structures use join the target year's profile."""
+    for model, key, wanted in (
+        (SchoolMef, SchoolMef.mef_id, mef_ids),
+        (SchoolSubject, SchoolSubject.subject_id, subject_ids),
+    ):
+        if not wanted:
+            continue
+        there = set(
+            await session.scalars(
+                select(key).where(model.school_id == school_id, model.school_year_id == year_id)
+            )
+        )
+        session.add_all(
+            model(**{"school_id": school_id, "school_year_id": year_id, key.key: value})
+            for value in sorted(wanted - there)
+        )
+
+
+@requires(Permission.STRUCTURES_WRITE)
+async def copy_structures(
+    session: AsyncSession,
+    principal: Principal,
+    school_id: int,
+    from_year_id: int,
+    to_year_id: int,
+    with_services: bool = False,
+) -> StructuresCopy:
+    """Next year's structures from another year's: its divisions (with their MEFs and
+    planned headcounts) and groups (with their subject and divisions), by code, and with
+    ``with_services`` the teachers' services. A code the target year already has is kept as
+    it is there. The MEFs and subjects they use join the target year's profile. Run again,
+    it creates nothing more."""
+    school = await _school(session, principal, Permission.STRUCTURES_WRITE, school_id)
+    source = await _year(session, principal, school.id, from_year_id)
+    target = await _year(session, principal, school.id, to_year_id)
+    if source.id == target.id:
+        raise ValidationFailed.single(
+            "to_school_year_id", "SAME_YEAR", "Choisissez une autre année que celle copiée."
+        )
+    await check_year_writable(session, school.id, target, "to_school_year_id")
+    set_actor(session.sync_session, principal.audit_actor(school.id))
+
+    divisions = list(
+        await session.scalars(
+            select(Division)
+            .where(Division.school_id == school.id, Division.school_year_id == source.id)
+            .order_by(Division.code)
+        )
+    )
+    existing = {
+        d.code: d
+        for d in await session.scalars(
+            select(Division).where(
+                Division.school_id == school.id, Division.school_year_id == target.id
+            )
+        )
+    }
+    division_mefs: dict[int, list[int]] = {}
+    for division_id, mef_id in await session.execute(
+        select(DivisionMef.division_id, DivisionMef.mef_id).where(
+            DivisionMef.division_id.in_([d.id for d in divisions])
+        )
+    ):
+        division_mefs.setdefault(division_id, []).append(mef_id)
+    created_divisions: list[str] = []
+    kept_divisions: list[str] = []
+    # Source division id -> the target year's division of the same code.
+    counterpart: dict[int, Division] = {}
+    new_divisions: list[tuple[Division, list[int]]] = []
+    for division in divisions:
+        if division.code in existing:
+            kept_divisions.append(division.code)
+            counterpart[division.id] = existing[division.code]
+            continue
+        copy = Division(
+            school_id=school.id,
+            school_year_id=target.id,
+            code=division.code,
+            label=division.label,
+            planned_headcount=division.planned_headcount,
+        )
+        session.add(copy)
+        counterpart[division.id] = copy
+        new_divisions.append((copy, division_mefs.get(division.id, [])))
+        created_divisions.append(division.code)
+    await session.flush()
+    session.add_all(
+        DivisionMef(division_id=copy.id, mef_id=mef_id)
+        for copy, mef_ids in new_divisions
+        for mef_id in mef_ids
+    )
+
+    groups = list(
+        await session.scalars(
+            select(Group)
+            .where(Group.school_id == school.id, Group.school_year_id == source.id)
+            .order_by(Group.code)
+        )
+    )
+    existing_groups = {
+        g.code: g
+        for g in await session.scalars(
+            select(Group).where(Group.school_id == school.id, Group.school_year_id == target.id)
+        )
+    }
+    group_divisions: dict[int, list[int]] = {}
+    for group_id, division_id in await session.execute(
+        select(GroupDivision.group_id, GroupDivision.division_id).where(
+            GroupDivision.group_id.in_([g.id for g in groups])
+        )
+    ):
+        group_divisions.setdefault(group_id, []).append(division_id)
+    created_groups: list[str] = []
+    kept_groups: list[str] = []
+    group_counterpart: dict[int, Group] = {}
+    new_groups: list[tuple[Group, list[int]]] = []
+    for group in groups:
+        if group.code in existing_groups:
+            kept_groups.append(group.code)
+            group_counterpart[group.id] = existing_groups[group.code]
+            continue
+        copy_group = Group(
+            school_id=school.id,
+            school_year_id=target.id,
+            code=group.code,
+            label=group.label,
+            subject_id=group.subject_id,
+        )
+        session.add(copy_group)
+        group_counterpart[group.id] = copy_group
+        new_groups.append((copy_group, group_divisions.get(group.id, [])))
+        created_groups.append(group.code)
+    await session.flush()
+    session.add_all(
+        GroupDivision(group_id=copy_group.id, division_id=counterpart[division_id].id)
+        for copy_group, division_ids in new_groups
+        for division_id in division_ids
+        if division_id in counterpart
+    )
+
+    created_services = 0
+    subject_ids = {g.subject_id for g, _ in new_groups if g.subject_id is not None}
+    if with_services:
+        services = list(
+            await session.scalars(
+                select(TeachingAssignment).where(
+                    TeachingAssignment.school_id == school.id,
+                    or_(
+                        TeachingAssignment.division_id.in_([d.id for d in divisions]),
+                        TeachingAssignment.group_id.in_([g.id for g in groups]),
+                    ),
+                )
+            )
+        )
+        already = {
+            (a.user_id, a.division_id, a.group_id, a.subject_id)
+            for a in await session.scalars(
+                select(TeachingAssignment).where(
+                    TeachingAssignment.school_id == school.id,
+                    or_(
+                        TeachingAssignment.division_id.in_([d.id for d in counterpart.values()]),
+                        TeachingAssignment.group_id.in_([g.id for g in group_counterpart.values()]),
+                    ),
+                )
+            )
+        }
+        for service in services:
+            division_copy = counterpart.get(service.division_id or 0)
+            group_copy = group_counterpart.get(service.group_id or 0)
+            key = (
+                service.user_id,
+                division_copy.id if division_copy else None,
+                group_copy.id if group_copy else None,
+                service.subject_id,
+            )
+            if (division_copy is None and group_copy is None) or key in already:
+                continue
+            already.add(key)
+            session.add(
+                TeachingAssignment(
+                    school_id=school.id,
+                    user_id=service.user_id,
+                    division_id=key[1],
+                    group_id=key[2],
+                    subject_id=service.subject_id,
+                )
+            )
+            if service.subject_id is not None:
+                subject_ids.add(service.subject_id)
+            created_services += 1
+    await _profile_into(
+        session,
+        school.id,
+        target.id,
+        {m for _, mef_ids in new_divisions for m in mef_ids},
+        subject_ids,
+    )
+    await session.flush()
+    return StructuresCopy(
+        created_divisions=created_divisions,
+        kept_divisions=kept_divisions,
+        created_groups=created_groups,
+        kept_groups=kept_groups,
+        created_services=created_services,
+    )

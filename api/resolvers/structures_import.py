@@ -38,6 +38,7 @@ from api.auth.guard import requires
 from api.auth.permissions import Permission
 from api.auth.principal import Principal
 from api.auth.scopes import get_in_reach
+from api.resolvers.schools import check_year_writable
 from api.resolvers.structures import CODE_PATTERN
 from api.resolvers.teaching import EMAIL_PATTERN, display_name, login_base, unique_login
 from core.errors import FieldError, NotFound, ValidationFailed
@@ -47,7 +48,7 @@ from db.audit import set_actor
 from db.enrollments import Enrollment, EnrollmentGroup
 from db.grades import Assessment
 from db.nomenclatures import Mef, SchoolMef, SchoolSubject, Subject
-from db.schools import School, SchoolYear, SchoolYearState
+from db.schools import School, SchoolYear
 from db.structures import Division, DivisionMef, Group, GroupDivision, TeachingAssignment
 from db.teleservices import PublicationDeadline
 from exchanges.records import (
@@ -373,7 +374,9 @@ async def _plan_profiles(session: AsyncSession, plan: _Plan) -> None:
         plan.unprofiled_mefs = mef_ids - set(
             await session.scalars(
                 select(SchoolMef.mef_id).where(
-                    SchoolMef.school_id == plan.school.id, SchoolMef.mef_id.in_(mef_ids)
+                    SchoolMef.school_id == plan.school.id,
+                    SchoolMef.school_year_id == plan.year.id,
+                    SchoolMef.mef_id.in_(mef_ids),
                 )
             )
         )
@@ -382,6 +385,7 @@ async def _plan_profiles(session: AsyncSession, plan: _Plan) -> None:
             await session.scalars(
                 select(SchoolSubject.subject_id).where(
                     SchoolSubject.school_id == plan.school.id,
+                    SchoolSubject.school_year_id == plan.year.id,
                     SchoolSubject.subject_id.in_(subject_ids),
                 )
             )
@@ -669,10 +673,7 @@ async def _plan(
     year = await session.get(SchoolYear, school_year_id)
     if year is None or year.academy_id != school.academy_id:
         raise NotFound("SchoolYear", school_year_id)
-    if year.state is SchoolYearState.CLOSED:
-        raise ValidationFailed.single(
-            "school_year_id", "CLOSED", f"L'année {year.label} est close."
-        )
+    await check_year_writable(session, school.id, year)
     plan = _Plan(school=school, year=year)
     _check_records(plan, items)
     await _check_references(session, plan)
@@ -736,9 +737,14 @@ async def apply_structures_import(
         raise StructuresRefused(plan.problems)
     set_actor(session.sync_session, principal.audit_actor(plan.school.id))
     school_id = plan.school.id
-    session.add_all(SchoolMef(school_id=school_id, mef_id=m) for m in sorted(plan.unprofiled_mefs))
+    year_id = plan.year.id
     session.add_all(
-        SchoolSubject(school_id=school_id, subject_id=s) for s in sorted(plan.unprofiled_subjects)
+        SchoolMef(school_id=school_id, school_year_id=year_id, mef_id=m)
+        for m in sorted(plan.unprofiled_mefs)
+    )
+    session.add_all(
+        SchoolSubject(school_id=school_id, school_year_id=year_id, subject_id=s)
+        for s in sorted(plan.unprofiled_subjects)
     )
     accounts = await _write_teachers(session, plan)
     divisions = await _write_divisions(session, plan)

@@ -51,7 +51,7 @@ from db.audit import set_actor
 from db.enrollments import Enrollment, EnrollmentGroup, EnrollmentOption, Regime
 from db.guardians import Relationship
 from db.nomenclatures import Subject
-from db.schools import School, SchoolYear
+from db.schools import School, SchoolYear, current_year_id_of
 from db.structures import Division
 from db.students import Sex, Student, search_key
 from documents.information_sheets import InformationSheet, SheetPart, write_information_sheets
@@ -140,6 +140,10 @@ def _filtered(principal: Principal, filters: StudentFilter) -> Select[Any]:
         conditions.append(Enrollment.school_id == filters.school_id)
     if filters.school_year_id is not None:
         conditions.append(Enrollment.school_year_id == filters.school_year_id)
+    elif filters.school_id is not None:
+        # A school's list is of its current year unless another is asked for: students
+        # planned for the year in preparation, or gone last year, are not on it.
+        conditions.append(Enrollment.school_year_id == current_year_id_of(filters.school_id))
     if filters.division_id is not None:
         conditions.append(Enrollment.division_id == filters.division_id)
     if filters.mef_id is not None:

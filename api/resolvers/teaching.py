@@ -24,11 +24,13 @@ from api.auth.permissions import Permission
 from api.auth.principal import Principal
 from api.auth.scopes import get_in_reach
 from api.resolvers.fields import FieldParser
+from api.resolvers.nomenclatures import profile_year_id
+from api.resolvers.schools import check_year_writable
 from core.errors import FieldError, NotFound, ValidationFailed
 from db.accounts import Role, RoleGrant, StaffUser
 from db.audit import set_actor
 from db.nomenclatures import SchoolSubject, Subject
-from db.schools import School, SchoolYear, SchoolYearState
+from db.schools import School, SchoolYear
 from db.structures import Division, Group, TeachingAssignment
 
 EMAIL_PATTERN = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -219,18 +221,23 @@ async def assign_teaching(
             )
     if structure is not None:
         year = await session.get(SchoolYear, structure.school_year_id)
-        if year is not None and year.state is SchoolYearState.CLOSED:
-            errors.append(
-                FieldError(
-                    "division_id" if division_id is not None else "group_id",
-                    "CLOSED",
-                    f"L'année {year.label} est close.",
-                )
+        assert year is not None
+        try:
+            await check_year_writable(
+                session, school.id, year, "division_id" if division_id is not None else "group_id"
             )
+        except ValidationFailed as closed:
+            errors += closed.errors
     if subject_id is not None:
+        # The subject is profiled for the structure's year (else the current one's).
         profiled = await session.scalar(
             select(SchoolSubject.subject_id).where(
-                SchoolSubject.school_id == school.id, SchoolSubject.subject_id == subject_id
+                SchoolSubject.school_id == school.id,
+                SchoolSubject.school_year_id
+                == profile_year_id(
+                    school.id, structure.school_year_id if structure is not None else None
+                ),
+                SchoolSubject.subject_id == subject_id,
             )
         )
         if profiled is None:
@@ -301,6 +308,10 @@ async def unassign_teaching(
         TeachingAssignment.school_id,
     )
     view = await _view(session, assignment)
+    structure = view.division or view.group
+    year = await session.get(SchoolYear, structure.school_year_id) if structure else None
+    if year is not None:
+        await check_year_writable(session, assignment.school_id, year, "assignment_id")
     set_actor(session.sync_session, principal.audit_actor(assignment.school_id))
     await session.delete(assignment)
     await session.flush()

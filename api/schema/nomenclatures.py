@@ -10,7 +10,9 @@ from api.resolvers import nomenclatures as resolvers
 from api.schema.context import Info, read
 from api.schema.domain import from_domain
 from api.schema.payloads import FieldError, mutate
+from api.schema.schools import SchoolYear
 from db import nomenclatures as models
+from db import schools as school_models
 
 NomenclatureList = strawberry.enum(
     models.NomenclatureList, description="A coded list of the national nomenclature."
@@ -74,6 +76,9 @@ class ProfiledMef(resolvers.ProfiledMef):
 @strawberry.type(description="The MEFs and subjects a school has profiled.")
 @from_domain
 class NomenclatureProfile(resolvers.NomenclatureProfile):
+    school_year: school_models.SchoolYear = strawberry.field(
+        graphql_type=SchoolYear, description="The year the profile is for."
+    )
     mefs: list[resolvers.ProfiledMef] = strawberry.field(graphql_type=list[ProfiledMef])
     subjects: list[models.Subject] = strawberry.field(graphql_type=list[Subject])
 
@@ -98,13 +103,23 @@ class SubjectPayload:
 
 @strawberry.type
 class Query:
-    @strawberry.field(description="The national MEF list, or the school's profiled subset.")
-    async def mefs(self, info: Info, school_id: int | None = None) -> list[Mef]:
-        return await read(info, resolvers.list_mefs, school_id)
+    @strawberry.field(
+        description="The national MEF list, or the school's profiled subset for a year "
+        "(its current one by default)."
+    )
+    async def mefs(
+        self, info: Info, school_id: int | None = None, school_year_id: int | None = None
+    ) -> list[Mef]:
+        return await read(info, resolvers.list_mefs, school_id, school_year_id)
 
-    @strawberry.field(description="The national subject list, or the school's profiled subset.")
-    async def subjects(self, info: Info, school_id: int | None = None) -> list[Subject]:
-        return await read(info, resolvers.list_subjects, school_id)
+    @strawberry.field(
+        description="The national subject list, or the school's profiled subset for a year "
+        "(its current one by default)."
+    )
+    async def subjects(
+        self, info: Info, school_id: int | None = None, school_year_id: int | None = None
+    ) -> list[Subject]:
+        return await read(info, resolvers.list_subjects, school_id, school_year_id)
 
     @strawberry.field(
         description="The codes of a list in force in the school year starting in `year`: "
@@ -118,48 +133,72 @@ class Query:
     ) -> list[NomenclatureEntry]:
         return await read(info, resolvers.list_entries, str(list_name), year)
 
-    @strawberry.field(description="The school's MEFs (with the next MEF) and subjects.")
-    async def school_nomenclatures(self, info: Info, school_id: int) -> NomenclatureProfile:
-        return await read(info, resolvers.school_nomenclature_profile, school_id)
+    @strawberry.field(
+        description="The school's MEFs (with the next MEF) and subjects for a year (its "
+        "current one by default)."
+    )
+    async def school_nomenclatures(
+        self, info: Info, school_id: int, school_year_id: int | None = None
+    ) -> NomenclatureProfile:
+        return await read(info, resolvers.school_nomenclature_profile, school_id, school_year_id)
 
 
 @strawberry.type
 class Mutation:
     @strawberry.mutation(description="The school starts using a MEF of the national list.")
-    async def add_school_mef(self, info: Info, school_id: int, mef_id: int) -> MefPayload:
-        mef, errors = await mutate(info, "schoolId", resolvers.add_school_mef, school_id, mef_id)
+    async def add_school_mef(
+        self, info: Info, school_id: int, mef_id: int, school_year_id: int | None = None
+    ) -> MefPayload:
+        mef, errors = await mutate(
+            info, "schoolId", resolvers.add_school_mef, school_id, mef_id, school_year_id
+        )
         return MefPayload(mef=mef, errors=errors)  # type: ignore[arg-type]
 
     @strawberry.mutation(description="The school stops using a MEF none of its students has.")
-    async def remove_school_mef(self, info: Info, school_id: int, mef_id: int) -> MefPayload:
-        mef, errors = await mutate(info, "schoolId", resolvers.remove_school_mef, school_id, mef_id)
+    async def remove_school_mef(
+        self, info: Info, school_id: int, mef_id: int, school_year_id: int | None = None
+    ) -> MefPayload:
+        mef, errors = await mutate(
+            info, "schoolId", resolvers.remove_school_mef, school_id, mef_id, school_year_id
+        )
         return MefPayload(mef=mef, errors=errors)  # type: ignore[arg-type]
 
     @strawberry.mutation(
         description="The MEF the school's students of a MEF go on to; null: the national one."
     )
     async def set_school_next_mef(
-        self, info: Info, school_id: int, mef_id: int, next_mef_id: int | None = None
+        self,
+        info: Info,
+        school_id: int,
+        mef_id: int,
+        next_mef_id: int | None = None,
+        school_year_id: int | None = None,
     ) -> ProfiledMefPayload:
         found, errors = await mutate(
-            info, "schoolId", resolvers.set_school_next_mef, school_id, mef_id, next_mef_id
+            info,
+            "schoolId",
+            resolvers.set_school_next_mef,
+            school_id,
+            mef_id,
+            next_mef_id,
+            school_year_id,
         )
         return ProfiledMefPayload(profiled_mef=found, errors=errors)  # type: ignore[arg-type]
 
     @strawberry.mutation(description="The school starts teaching a subject of the national list.")
     async def add_school_subject(
-        self, info: Info, school_id: int, subject_id: int
+        self, info: Info, school_id: int, subject_id: int, school_year_id: int | None = None
     ) -> SubjectPayload:
         subject, errors = await mutate(
-            info, "schoolId", resolvers.add_school_subject, school_id, subject_id
+            info, "schoolId", resolvers.add_school_subject, school_id, subject_id, school_year_id
         )
         return SubjectPayload(subject=subject, errors=errors)  # type: ignore[arg-type]
 
     @strawberry.mutation(description="The school stops teaching a subject no group has.")
     async def remove_school_subject(
-        self, info: Info, school_id: int, subject_id: int
+        self, info: Info, school_id: int, subject_id: int, school_year_id: int | None = None
     ) -> SubjectPayload:
         subject, errors = await mutate(
-            info, "schoolId", resolvers.remove_school_subject, school_id, subject_id
+            info, "schoolId", resolvers.remove_school_subject, school_id, subject_id, school_year_id
         )
         return SubjectPayload(subject=subject, errors=errors)  # type: ignore[arg-type]

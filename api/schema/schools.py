@@ -184,6 +184,18 @@ class Mutation:
         year, errors = await mutate(info, "id", resolvers.update_school_year, id, set_fields(input))
         return SchoolYearPayload(school_year=year, errors=errors)  # type: ignore[arg-type]
 
+    @strawberry.mutation(
+        description="Open the year after the académie's current one, in preparation: each "
+        "school still in the current year gets its nomenclature profile copied into it. Run "
+        "again, it adds only what is missing."
+    )
+    async def open_next_school_year(self, info: Info) -> SchoolYearPayload:
+        opening, errors = await mutate(info, "schoolYearId", resolvers.open_next_year)
+        return SchoolYearPayload(
+            school_year=opening.school_year if opening else None,  # type: ignore[arg-type]
+            errors=errors,
+        )
+
     @strawberry.mutation(description="Create a school's principal and e-mail the invitation.")
     async def create_principal(self, info: Info, input: PrincipalInput) -> InvitationPayload:
         invitation, errors = await mutate(

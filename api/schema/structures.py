@@ -8,6 +8,7 @@ import strawberry
 
 from api.resolvers import structures as resolvers
 from api.schema.context import Info, read, read_or_none
+from api.schema.domain import from_domain
 from api.schema.payloads import FieldError, mutate, set_fields
 from db import structures as models
 
@@ -123,6 +124,21 @@ class DeletionPayload:
     errors: list[FieldError]
 
 
+@strawberry.type(
+    description="What copying a year's structures created, and the codes the target year "
+    "already had (kept as they were there)."
+)
+@from_domain
+class StructuresCopy(resolvers.StructuresCopy):
+    pass
+
+
+@strawberry.type
+class StructuresCopyPayload:
+    copy: StructuresCopy | None
+    errors: list[FieldError]
+
+
 @strawberry.type
 class Query:
     @strawberry.field(description="Divisions of a school for a year (the current one by default).")
@@ -173,6 +189,30 @@ class Mutation:
     async def update_group(self, info: Info, id: int, input: GroupPatch) -> GroupPayload:
         group, errors = await mutate(info, "id", resolvers.update_group, id, set_fields(input))
         return GroupPayload(group=group, errors=errors)  # type: ignore[arg-type]
+
+    @strawberry.mutation(
+        description="Next year's structures copied from another year's: divisions (MEFs, "
+        "planned headcounts), groups (subject, divisions) and, with `withServices`, the "
+        "teachers' services; codes the target year already has are kept as they are."
+    )
+    async def copy_structures(
+        self,
+        info: Info,
+        school_id: int,
+        from_school_year_id: int,
+        to_school_year_id: int,
+        with_services: bool = False,
+    ) -> StructuresCopyPayload:
+        copied, errors = await mutate(
+            info,
+            "schoolId",
+            resolvers.copy_structures,
+            school_id,
+            from_school_year_id,
+            to_school_year_id,
+            with_services,
+        )
+        return StructuresCopyPayload(copy=copied, errors=errors)  # type: ignore[arg-type]
 
     @strawberry.mutation(description="Deletes a division in which no student is enrolled.")
     async def delete_division(self, info: Info, id: int) -> DeletionPayload:

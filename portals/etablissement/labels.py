@@ -113,6 +113,11 @@ FIELD_LABELS = {
     "counted_on": "Jour du constat",
     "actor_label": "Lancé par",
     "total": "Effectif",
+    # School years and each school's profile by year (issue 13).
+    "start_year": "Année de rentrée",
+    "starts_on": "Début de l'année",
+    "ends_on": "Fin de l'année",
+    "state": "État",
     # The SIECLE and STS-WEB details kept since issue 12 (migration 0010).
     "accepts_sms": "Accepte les SMS",
     "contact_first": "À contacter en priorité",

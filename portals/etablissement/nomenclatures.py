@@ -42,6 +42,11 @@ def _school_id(page: Page) -> int:
     return page.school.id
 
 
+def _year_id(page: Page) -> int | None:
+    """The year chosen in the selector (the school's current one by default)."""
+    return page.year.id if page.year is not None else None
+
+
 async def _render(
     page: Page,
     values: dict[str, str] | None = None,
@@ -49,7 +54,7 @@ async def _render(
     form: str | None = None,
 ) -> Response:
     school_id = _school_id(page)
-    profile = await page.work.read(school_nomenclature_profile, school_id)
+    profile = await page.work.read(school_nomenclature_profile, school_id, _year_id(page))
     national_mefs = await page.work.read(list_mefs)
     national_subjects = await page.work.read(list_subjects)
     used_mefs = {p.mef.id for p in profile.mefs}
@@ -124,8 +129,9 @@ async def nomenclatures(page: Page) -> Response:
         )
     try:
         async with page.work.writing(school_id) as transaction:
-            found = await transaction.run(fn, school_id, *arguments)
+            found = await transaction.run(fn, school_id, *arguments, school_year_id=_year_id(page))
             message = _saved(form_name, found)
     except ValidationFailed as failed:
         return await _render(page, values, failed.errors, form_name)
-    return redirect(page.url(PATH, message=message))
+    chosen = page.request.query_params.get("annee")
+    return redirect(page.url(PATH, annee=chosen and _year_id(page), message=message))

@@ -97,6 +97,7 @@ def portal_routes() -> list[BaseRoute]:
         Route("/etablissements/{school_id:int}", schools.edit_school, methods=["GET", "POST"]),
         Route("/etablissements/{school_id:int}/chef", schools.new_principal, methods=["POST"]),
         Route("/annees", schools.years, methods=["GET", "POST"], name="annees"),
+        Route("/annees/preparer", schools.prepare_next_year, methods=["POST"]),
         Route("/annees/{year_id:int}/{action:str}", schools.year_state, methods=["POST"]),
         Route("/", home.home, methods=["GET"], name="accueil"),
         Route("/etablissement", home.choose_school, methods=["POST"], name="etablissement"),
@@ -141,6 +142,7 @@ def portal_routes() -> list[BaseRoute]:
         ),
         Route("/divisions", structures.divisions, methods=["GET"], name="divisions"),
         Route("/divisions/nouvelle", structures.new_division, methods=["GET", "POST"]),
+        Route("/divisions/reprendre", structures.copy_current_structures, methods=["POST"]),
         Route("/divisions/services", teaching.services, methods=["GET", "POST"], name="services"),
         Route(
             "/divisions/services/{assignment_id:int}/retrait",

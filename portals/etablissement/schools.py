@@ -17,6 +17,7 @@ from api.resolvers.schools import (
     create_school_year,
     holiday_zone_of,
     managed_school,
+    open_next_year,
     principals_by_school,
     school_years,
     update_school,
@@ -191,6 +192,28 @@ async def years(page: Page) -> Response:
     except ValidationFailed as failed:
         return await _years_page(page, 400, form=entered, field_errors=_errors(failed))
     return redirect(page.url("/annees", message=f"Année {year.label} créée."))
+
+
+@page_handler(destinations.SCHOOL_YEARS)
+async def prepare_next_year(page: Page) -> Response:
+    try:
+        async with page.work.writing(None) as transaction:
+            opening = await transaction.run(open_next_year)
+    except (ValidationFailed, NotFound) as failed:
+        error = (
+            failed.errors[0].message
+            if isinstance(failed, ValidationFailed)
+            else "Aucune année n'est en cours : passez d'abord une année en cours."
+        )
+        return await _years_page(page, 400, message=None, error=error)
+    label = opening.school_year.label
+    done = "est ouverte en préparation" if opening.created else "était déjà en préparation"
+    profiles = (
+        f" ; profil de nomenclatures repris pour {opening.profiled_schools} établissement(s)"
+        if opening.profiled_schools
+        else ""
+    )
+    return redirect(page.url("/annees", message=f"L'année {label} {done}{profiles}."))
 
 
 YEAR_ACTIONS = {"ouvrir": SchoolYearState.CURRENT, "cloturer": SchoolYearState.CLOSED}

@@ -18,6 +18,7 @@ from api.resolvers.schools import get_school, get_school_year
 from api.resolvers.structures import (
     Division,
     Group,
+    copy_structures,
     create_division,
     create_group,
     delete_division,
@@ -59,16 +60,50 @@ async def divisions(page: Page) -> Response:
     school, year = page.school, page.year
     if school is None or year is None:
         return page.render("divisions/list.html", divisions=[], groups=[])
+    # A year over for the school is read, not edited: no button leads to a refusal.
+    writable = not page.year_over
     return page.render(
         "divisions/list.html",
         divisions=await page.work.read(list_divisions, school.id, year.id),
         groups=await page.work.read(list_groups, school.id, year.id),
-        can_create_division=page.may(create_division, school.id),
-        can_create_group=page.may(create_group, school.id),
-        can_edit_group=page.may(update_group, school.id),
+        can_create_division=writable and page.may(create_division, school.id),
+        can_create_group=writable and page.may(create_group, school.id),
+        can_edit_group=writable and page.may(update_group, school.id),
+        can_copy=page.year_in_preparation and page.may(copy_structures, school.id),
+        copied=page.request.query_params.get("reprise"),
         saved=SAVED.get(page.request.query_params.get("enregistre", "")),
         may_edit_services=page.may(list_teaching_assignments, school.id),
     )
+
+
+@page_handler(destinations.NEW_DIVISION)
+async def copy_current_structures(page: Page) -> Response:
+    """The year in preparation's structures copied from the school's current year."""
+    school_id, year_id = _working_year(page, copy_structures)
+    if page.current_year is None:
+        raise page.refusal(copy_structures)
+    form = await page.request.form()
+    try:
+        async with page.work.writing(school_id) as transaction:
+            copied = await transaction.run(
+                copy_structures,
+                school_id,
+                page.current_year.id,
+                year_id,
+                form.get("services") == "oui",
+            )
+    except ValidationFailed as exc:
+        return page.error(400, "Reprise impossible", exc.errors[0].message)
+    created = len(copied.created_divisions) + len(copied.created_groups)
+    kept = len(copied.kept_divisions) + len(copied.kept_groups)
+    report = (
+        f"{len(copied.created_divisions)} division(s) et {len(copied.created_groups)} "
+        f"groupe(s) repris de {page.current_year.label}"
+        + (f", {copied.created_services} service(s)" if copied.created_services else "")
+        + (f" ; {kept} code(s) déjà présent(s) gardé(s) tels quels" if kept else "")
+        + ("." if created or kept else " : rien à reprendre.")
+    )
+    return redirect(page.url("/divisions", annee=year_id, reprise=report))
 
 
 @page_handler(destinations.STRUCTURES)
@@ -88,7 +123,7 @@ async def division(page: Page) -> Response:
         if not result.has_next_page:
             break
         after = result.end_cursor
-    mefs = await page.work.read(list_mefs, found.school_id)
+    mefs = await page.work.read(list_mefs, found.school_id, found.school_year_id)
     rows = await student_rows(
         page,
         students,
@@ -121,7 +156,7 @@ async def division(page: Page) -> Response:
         headcount=len(present),
         exports=exports,
         first_names=first_names,
-        can_edit=page.may(update_division, found.school_id),
+        can_edit=not page.is_over(year) and page.may(update_division, found.school_id),
         can_certify=page.may(division_certificates, found.school_id),
         # The sheets show identity and the guardians' contacts: both rights.
         can_print_sheets=page.may(division_certificates, found.school_id)
@@ -166,12 +201,13 @@ def _errors(errors: list[FieldError], known: tuple[str, ...]) -> dict[str, Any]:
 async def _division_form(
     page: Page,
     school_id: int,
+    year_id: int,
     division: Division | None,
     values: dict[str, Any],
     errors: list[FieldError],
     status_code: int = 200,
 ) -> Response:
-    mefs = await page.work.read(list_mefs, school_id)
+    mefs = await page.work.read(list_mefs, school_id, year_id)
     return page.render(
         "divisions/division_form.html",
         status_code,
@@ -193,7 +229,7 @@ def _division_values(form: FormData) -> dict[str, Any]:
 async def new_division(page: Page) -> Response:
     school_id, year_id = _working_year(page, create_division)
     if page.request.method == "GET":
-        return await _division_form(page, school_id, None, {"mef_ids": []}, [])
+        return await _division_form(page, school_id, year_id, None, {"mef_ids": []}, [])
     values = _division_values(await page.request.form())
     try:
         async with page.work.writing(school_id) as transaction:
@@ -201,7 +237,7 @@ async def new_division(page: Page) -> Response:
                 create_division, {"school_id": school_id, "school_year_id": year_id, **values}
             )
     except ValidationFailed as exc:
-        return await _division_form(page, school_id, None, values, exc.errors, 400)
+        return await _division_form(page, school_id, year_id, None, values, exc.errors, 400)
     return redirect(f"/divisions?annee={year_id}&enregistre=division")
 
 
@@ -219,13 +255,15 @@ async def edit_division(page: Page) -> Response:
             "planned_headcount": found.planned_headcount or "",
             "mef_ids": [m.id for m in mefs],
         }
-        return await _division_form(page, found.school_id, found, values, [])
+        return await _division_form(page, found.school_id, found.school_year_id, found, values, [])
     values = _division_values(await page.request.form())
     try:
         async with page.work.writing(found.school_id) as transaction:
             await transaction.run(update_division, found.id, values)
     except ValidationFailed as exc:
-        return await _division_form(page, found.school_id, found, values, exc.errors, 400)
+        return await _division_form(
+            page, found.school_id, found.school_year_id, found, values, exc.errors, 400
+        )
     return redirect(f"/divisions/{found.id}?enregistre=division")
 
 
@@ -246,7 +284,9 @@ async def remove_division(page: Page) -> Response:
             "planned_headcount": found.planned_headcount or "",
             "mef_ids": [m.id for m in mefs],
         }
-        return await _division_form(page, found.school_id, found, values, exc.errors, 400)
+        return await _division_form(
+            page, found.school_id, found.school_year_id, found, values, exc.errors, 400
+        )
     return redirect(f"/divisions?annee={found.school_year_id}&enregistre=division-supprimee")
 
 
@@ -273,7 +313,7 @@ async def _group_form(
     errors: list[FieldError],
     status_code: int = 200,
 ) -> Response:
-    subjects = await page.work.read(list_subjects, school_id)
+    subjects = await page.work.read(list_subjects, school_id, year_id)
     divisions = await page.work.read(list_divisions, school_id, year_id)
     return page.render(
         "divisions/group_form.html",

@@ -26,7 +26,13 @@ from api.auth.permissions import Permission
 from api.auth.principal import PermissionDenied, Principal
 from api.auth.requests import Caller, identify
 from api.auth.rights import ROLE_LABELS_FR
-from api.resolvers.schools import School, SchoolYear, school_years, visible_schools
+from api.resolvers.schools import (
+    School,
+    SchoolYear,
+    is_year_over,
+    school_years,
+    visible_schools,
+)
 from api.resolvers.vocabulary import SchoolYearState
 from api.resolvers.work import Work
 from api.services import Services, services_of
@@ -74,6 +80,8 @@ class Page:
     school: School | None = None
     years: list[SchoolYear] = field(default_factory=list)
     year: SchoolYear | None = None
+    # The working school's current year (its own once it switched, else its académie's).
+    current_year: SchoolYear | None = None
 
     @property
     def principal(self) -> Principal:
@@ -133,13 +141,42 @@ class Page:
     def school_options(self) -> list[tuple[int, str]]:
         return [(s.id, f"{s.name} ({s.uai})") for s in self.schools]
 
+    def year_state(self, year: SchoolYear) -> str:
+        """The year as the working school lives it: en cours, en préparation or close (a
+        school that has switched has closed its académie's current year)."""
+        if self.current_year is not None and year.id == self.current_year.id:
+            return "en cours"
+        if is_year_over(year, self.current_year):
+            return "close"
+        if year.state is SchoolYearState.IN_PREPARATION:
+            return "en préparation"
+        return "en cours"
+
     def year_options(self) -> list[tuple[int, str]]:
-        states = {
-            SchoolYearState.CURRENT: " (en cours)",
-            SchoolYearState.IN_PREPARATION: " (en préparation)",
-            SchoolYearState.CLOSED: " (close)",
-        }
-        return [(y.id, y.label + states.get(y.state, "")) for y in self.years]
+        return [(y.id, f"{y.label} ({self.year_state(y)})") for y in self.years]
+
+    @property
+    def year_over(self) -> bool:
+        """The year shown is over for the working school: read-only, no edit button."""
+        return self.year is not None and is_year_over(self.year, self.current_year)
+
+    def is_over(self, year: SchoolYear) -> bool:
+        return is_year_over(year, self.current_year)
+
+    @property
+    def year_in_preparation(self) -> bool:
+        """The year shown is the one the working school prepares (after its current one)."""
+        return (
+            self.year is not None
+            and self.current_year is not None
+            and self.year.start_year > self.current_year.start_year
+            and not self.year_over
+        )
+
+    def year_query(self) -> str:
+        """``?annee=`` for the links of a page shown for a year chosen in the selector."""
+        chosen = self.request.query_params.get("annee")
+        return f"?annee={self.year.id}" if chosen and self.year is not None else ""
 
     def allows(self, destination: Destination) -> bool:
         school_id = self.school.id if destination.in_working_school and self.school else None
@@ -202,10 +239,12 @@ async def _load_scope(page: Page) -> None:
     wanted_year = parse_id(page.request.query_params.get("annee"))
     # The working school's current year by default: it may have switched before its académie.
     current_id = page.school.current_year_id if page.school else None
+    page.current_year = next((y for y in page.years if y.id == current_id), None) or next(
+        (y for y in page.years if y.state is SchoolYearState.CURRENT), None
+    )
     page.year = (
         next((y for y in page.years if y.id == wanted_year), None)
-        or next((y for y in page.years if y.id == current_id), None)
-        or next((y for y in page.years if y.state is SchoolYearState.CURRENT), None)
+        or page.current_year
         or (page.years[0] if page.years else None)
     )
 

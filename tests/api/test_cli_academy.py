@@ -55,6 +55,11 @@ def test_a_fresh_academy_set_up_from_the_command_line(database_urls, tmp_path):
     assert year.exit_code == 0 and "2026-2027" in year.output
     overlap = run(env, "year", "create", "--start-year", "2027", "--starts-on", "2027-08-01")
     assert overlap.exit_code == 1 and "chevauchent" in overlap.output
+    following = run(env, "year", "open-next")
+    assert following.exit_code == 0, following.output
+    assert "Année 2027-2028 ouverte en préparation" in following.output
+    again = run(env, "year", "open-next")
+    assert again.exit_code == 0 and "2027-2028 déjà ouverte" in again.output
     head = run(
         env,
         "principal", "create", "--school", uai("0940002"), "--login", "ce.0940002",
@@ -96,7 +101,8 @@ def test_a_fresh_academy_set_up_from_the_command_line(database_urls, tmp_path):
     assert (academy.code, academy.name) == ("24", "Créteil")
     assert set(schools) == {uai("0940002"), uai("0930001")}
     assert schools[uai("0940002")].sector.value == "private_under_contract"
-    assert zone.holiday_zone is HolidayZone.C and years == 1
+    # 2026-2027 created, 2027-2028 opened in preparation.
+    assert zone.holiday_zone is HolidayZone.C and years == 2
     assert admin.password_hash is None and grant.role.value == "academy_admin"
     # The preview left waiting is abandoned when the same file is then imported at once.
     assert runs == [ExchangeState.ABANDONED, ExchangeState.APPLIED]

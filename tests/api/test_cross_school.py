@@ -55,6 +55,12 @@ CALLS: dict[str, tuple[str, Any]] = {
         lambda w: {"id": w.school_a},
     ),
     "groups": ("query($id: Int!) { groups(schoolId: $id) { id } }", lambda w: {"id": w.school_a}),
+    "copyStructures": (
+        "mutation($s: Int!, $f: Int!, $t: Int!) { copyStructures(schoolId: $s, "
+        "fromSchoolYearId: $f, toSchoolYearId: $t) { copy { createdDivisions } "
+        "errors { field } } }",
+        lambda w: {"s": w.school_a, "f": w.year_id, "t": w.closed_year_id},
+    ),
     "mefs": ("query($id: Int!) { mefs(schoolId: $id) { id } }", lambda w: {"id": w.school_a}),
     "subjects": (
         "query($id: Int!) { subjects(schoolId: $id) { id } }",

@@ -98,7 +98,7 @@ async def test_the_principal_reads_and_changes_the_profile(gql, world, sessionma
         "schoolNext": False,
     }
     async with sessionmaker() as session:
-        row = await session.get(SchoolMef, (s, ids["10310019110"]))
+        row = await session.get(SchoolMef, (s, world.year_id, ids["10310019110"]))
         assert row is not None and row.next_mef_id is None
 
     # 6EME has students and divisions: it stays.

@@ -309,7 +309,7 @@ async def test_unique_logins_and_unprofiled_mefs(world, sessionmaker):
             StaffUser(academy_id=world.academy_id, login="jean.martin", display_name="J. Martin")
         )
         # School B stops offering 5EME: the file profiles it again.
-        school_mef = await session.get(SchoolMef, (world.school_b, world.mef_5))
+        school_mef = await session.get(SchoolMef, (world.school_b, world.year_id, world.mef_5))
         await session.delete(school_mef)
     items = [
         DivisionRecord("5X", "5e X", None, (FIFTH,), (ServiceRecord(SPANISH, ("A", "B")),)),
@@ -322,7 +322,9 @@ async def test_unique_logins_and_unprofiled_mefs(world, sessionmaker):
         )
     assert [t.login for t in result.new_teachers] == ["jean.martin2", "jean.martin3"]
     async with sessionmaker() as session:
-        assert await session.get(SchoolMef, (world.school_b, world.mef_5)) is not None
+        assert (
+            await session.get(SchoolMef, (world.school_b, world.year_id, world.mef_5)) is not None
+        )
 
 
 async def test_who_may_import(world, sessionmaker):

@@ -81,7 +81,7 @@ async def test_add_a_mef_choose_its_next_and_see_errors_on_the_field(portal, ses
     )
     assert chosen.status_code == 303
     async with sessionmaker() as session:
-        row = await session.get(SchoolMef, (world.school_a, ids[TROISIEME]))
+        row = await session.get(SchoolMef, (world.school_a, world.year_id, ids[TROISIEME]))
         assert row is not None and row.next_mef_id == ids[SECONDE]
 
     in_use = await portal.post_form(

@@ -21,10 +21,12 @@ from api.resolvers.absences.events import (
     record_absence,
     record_lateness,
 )
+from api.resolvers.schools import check_year_writable
 from core.errors import NotFound, ValidationFailed
 from db.absences import EventSource, RollCall
 from db.audit import set_actor
 from db.enrollments import Enrollment, EnrollmentGroup
+from db.schools import SchoolYear
 from db.structures import Division, Group
 from db.students import Student
 
@@ -131,6 +133,15 @@ async def take_roll_call(
     session: AsyncSession, principal: Principal, entry: RollCallEntry
 ) -> RollCall:
     members = await _class_members(session, principal, entry)
+    structure: Division | Group | None = (
+        await session.get(Division, entry.division_id)
+        if entry.division_id is not None
+        else await session.get(Group, entry.group_id)
+    )
+    year = await session.get(SchoolYear, structure.school_year_id) if structure else None
+    if year is not None:
+        # A roll call of a year over for the school would change its history.
+        await check_year_writable(session, entry.school_id, year, "divisionId")
     set_actor(session.sync_session, principal.audit_actor(entry.school_id))
     strangers = (set(entry.absent_student_ids) | set(entry.late)) - members
     if strangers:

@@ -460,7 +460,9 @@ async def nomenclature_records(
     lists in force for the year."""
     school, year = await _school_and_year(session, principal, school_id, year_id)
     _require_in(principal, Permission.NOMENCLATURES_READ, school)
-    profiled = select(SchoolMef.mef_id).where(SchoolMef.school_id == school.id)
+    profiled = select(SchoolMef.mef_id).where(
+        SchoolMef.school_id == school.id, SchoolMef.school_year_id == year.id
+    )
     mef_query = select(Mef).order_by(Mef.code)
     if await session.scalar(profiled.limit(1)) is not None:
         mef_query = mef_query.where(Mef.id.in_(profiled))

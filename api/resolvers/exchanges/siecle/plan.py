@@ -21,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from api.auth.guard import requires
 from api.auth.permissions import Permission
 from api.auth.principal import PermissionDenied, Principal
+from api.resolvers.schools import check_year_writable
 from core import clock
 from core.errors import FieldError, NotFound, StaleVersion, ValidationFailed
 from db.addresses import Address
@@ -29,7 +30,7 @@ from db.enrollments import Enrollment, EnrollmentGroup, EnrollmentOption
 from db.guardians import Guardian, GuardianLink
 from db.ids import reserve_ids
 from db.nomenclatures import SchoolMef
-from db.schools import School, SchoolYear, SchoolYearState
+from db.schools import School, SchoolYear
 from db.students import IneConflict, Student
 from exchanges.records import RecordProblem
 
@@ -232,12 +233,7 @@ async def school_and_year(
     year = await session.get(SchoolYear, school_year_id)
     if year is None or year.academy_id != school.academy_id:
         raise ValidationFailed.single("school_year_id", "NOT_FOUND", "Année scolaire inconnue.")
-    if year.state is SchoolYearState.CLOSED:
-        raise ValidationFailed.single(
-            "school_year_id",
-            "CLOSED",
-            f"L'année {year.label} est close : aucune inscription n'y est possible.",
-        )
+    await check_year_writable(session, school.id, year)
     return school, year
 
 

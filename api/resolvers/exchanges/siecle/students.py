@@ -262,7 +262,11 @@ async def _known(
             )
         )
     profiled = set(
-        await session.scalars(select(SchoolMef.mef_id).where(SchoolMef.school_id == school_id))
+        await session.scalars(
+            select(SchoolMef.mef_id).where(
+                SchoolMef.school_id == school_id, SchoolMef.school_year_id == year.id
+            )
+        )
     )
     divisions = {
         code: division_id
@@ -517,7 +521,11 @@ class StudentsPlanner:
                     record.mef_code or "",
                     Action.CREATED,
                     f"MEF {record.mef_code}",
-                    values={"school_id": self.school_id, "mef_id": mef_id},
+                    values={
+                        "school_id": self.school_id,
+                        "school_year_id": self.year.id,
+                        "mef_id": mef_id,
+                    },
                 )
             )
         self.plan_enrollment(record, student, key, label, mef_id, regime)

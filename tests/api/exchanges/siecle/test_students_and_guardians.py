@@ -363,7 +363,7 @@ async def test_a_mef_the_school_has_not_profiled_is_profiled(world, sessionmaker
     assert students.counts()[Entity.SCHOOL_MEF] == Counts(created=1)
     async with sessionmaker() as session:
         mef_id = await session.scalar(select(Mef.id).where(Mef.code == "10210001110"))
-        assert await session.get(SchoolMef, (world.school_a, mef_id)) is not None
+        assert await session.get(SchoolMef, (world.school_a, world.year_id, mef_id)) is not None
     again, _ = await _import(sessionmaker, principal, world, files)
     assert Entity.SCHOOL_MEF not in again.counts()
 
