@@ -367,7 +367,9 @@ async def _insert_anomalies(
     """One INSERT ... SELECT per kind of anomaly, naming the student as he was that day."""
     label = Student.family_name + literal(" ") + Student.first_name
     profiled = exists().where(
-        SchoolMef.school_id == school_id, SchoolMef.mef_id == Enrollment.mef_id
+        SchoolMef.school_id == school_id,
+        SchoolMef.school_year_id == Enrollment.school_year_id,
+        SchoolMef.mef_id == Enrollment.mef_id,
     )
     conditions = {
         AnomalyKind.NO_DIVISION: Enrollment.division_id.is_(None),

@@ -138,9 +138,12 @@ async def _current_year(session: AsyncSession, school_id: int) -> SchoolYear:
     return year
 
 
-async def next_mefs(session: AsyncSession, school_id: int, mef_ids: set[int]) -> dict[int, int]:
+async def next_mefs(
+    session: AsyncSession, school_id: int, year_id: int, mef_ids: set[int]
+) -> dict[int, int]:
     """The MEF each of ``mef_ids`` leads to next year in the school: the school's own choice
-    (``SchoolMef.next_mef_id``), else the national one; a MEF with none is left out."""
+    in its profile of year ``year_id`` (``SchoolMef.next_mef_id``), else the national one; a
+    MEF with none is left out."""
     found: dict[int, int] = {}
     for mef_id, national in await session.execute(
         select(Mef.id, Mef.next_mef_id).where(Mef.id.in_(mef_ids))
@@ -149,7 +152,9 @@ async def next_mefs(session: AsyncSession, school_id: int, mef_ids: set[int]) ->
             found[mef_id] = national
     for mef_id, own in await session.execute(
         select(SchoolMef.mef_id, SchoolMef.next_mef_id).where(
-            SchoolMef.school_id == school_id, SchoolMef.mef_id.in_(mef_ids)
+            SchoolMef.school_id == school_id,
+            SchoolMef.school_year_id == year_id,
+            SchoolMef.mef_id.in_(mef_ids),
         )
     ):
         if own is not None:
@@ -181,7 +186,9 @@ async def _rows(
             .limit(MAX_STUDENTS)
         )
     ).all()
-    proposed = await next_mefs(session, school.id, {mef.id for _e, _s, mef, _d, _p in rows})
+    proposed = await next_mefs(
+        session, school.id, year.id, {mef.id for _e, _s, mef, _d, _p in rows}
+    )
     wanted = set(proposed.values()) | {
         p.next_mef_id for *_rest, p in rows if p is not None and p.next_mef_id is not None
     }
@@ -364,9 +371,14 @@ async def _checked_decision(
                 "Le MEF de l'an prochain est celui de cette année : c'est un redoublement.",
             )
         elif explicit is not None:
+            # Offered next year: the profile of the year in preparation, or this year's
+            # before the académie opens it.
+            next_year = await year_in_preparation_of(session, enrollment.school_id)
             profiled = await session.scalar(
                 select(SchoolMef.mef_id).where(
-                    SchoolMef.school_id == enrollment.school_id, SchoolMef.mef_id == explicit
+                    SchoolMef.school_id == enrollment.school_id,
+                    SchoolMef.school_year_id == (next_year or year).id,
+                    SchoolMef.mef_id == explicit,
                 )
             )
             if profiled is None:
@@ -543,7 +555,7 @@ async def decide(
     _check_version(decision, expected_version)
     mef = await session.get(Mef, enrollment.mef_id)
     assert mef is not None
-    proposed = await next_mefs(session, enrollment.school_id, {mef.id})
+    proposed = await next_mefs(session, enrollment.school_id, enrollment.school_year_id, {mef.id})
     decided = await _checked_decision(session, enrollment, mef, year, proposed.get(mef.id), data)
     return await _write_decision(session, enrollment, decision, decided, DecisionCounts())
 
@@ -1106,7 +1118,7 @@ async def plan_assignments(
         for code, mef_id in await session.execute(
             select(Mef.code, Mef.id)
             .join(SchoolMef, SchoolMef.mef_id == Mef.id)
-            .where(SchoolMef.school_id == school.id)
+            .where(SchoolMef.school_id == school.id, SchoolMef.school_year_id == next_year.id)
         )
     }
     seen: dict[tuple[Any, ...], int] = {}

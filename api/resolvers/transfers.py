@@ -303,7 +303,9 @@ async def take_student_file(
     elif (
         await session.scalar(
             select(SchoolMef.mef_id).where(
-                SchoolMef.school_id == school.id, SchoolMef.mef_id == mef.id
+                SchoolMef.school_id == school.id,
+                SchoolMef.school_year_id == (year.id if year else None),
+                SchoolMef.mef_id == mef.id,
             )
         )
         is None
