@@ -31,6 +31,7 @@ from core.errors import FieldError, NotFound, StaleVersion, ValidationFailed
 from core.ine import ine_problem, normalized_ine
 from db.audit import set_actor
 from db.enrollments import Enrollment, EnrollmentGroup, EnrollmentOption, ExitReason
+from db.ids import reserve_ids
 from db.nomenclatures import Mef, MefSubject, NomenclatureList, SchoolMef
 from db.passage import PassageDecision, PassageOutcome
 from db.schools import School, SchoolYear, is_valid_uai
@@ -565,6 +566,14 @@ async def _write_decisions(
     """Writes the decisions (``_Decided`` None: the decision is removed) in one flush, then
     makes the planned enrolments follow them."""
     followed: list[tuple[Enrollment, PassageDecision | None]] = []
+    # Given their ids, the new decisions are inserted in batches instead of one by one.
+    fresh = iter(
+        await reserve_ids(
+            session,
+            PassageDecision.__tablename__,
+            sum(1 for _e, d, decided in written if d is None and decided is not None),
+        )
+    )
     for enrollment, decision, decided in written:
         if decided is None:
             if decision is not None:
@@ -573,7 +582,7 @@ async def _write_decisions(
                 followed.append((enrollment, None))
             continue
         if decision is None:
-            decision = PassageDecision(enrollment_id=enrollment.id, **vars(decided))
+            decision = PassageDecision(id=next(fresh), enrollment_id=enrollment.id, **vars(decided))
             session.add(decision)
             counts.created += 1
         elif _changed(decision, decided):
@@ -1005,11 +1014,19 @@ async def place(
     )
     new: list[tuple[Enrollment, Enrollment]] = []
     moved: list[Enrollment] = []
+    fresh = iter(
+        await reserve_ids(
+            session,
+            Enrollment.__tablename__,
+            sum(1 for _e, s, _d in staying if s.id not in planned_of),
+        )
+    )
     for enrollment, student, decision in staying:
         repeating = decision.outcome is PassageOutcome.REPEATING
         planned = planned_of.get(student.id)
         if planned is None:
             planned = Enrollment(
+                id=next(fresh),
                 student_id=student.id,
                 school_id=school.id,
                 school_year_id=next_year.id,

@@ -631,3 +631,64 @@ async def test_the_command_line(database_urls, sessionmaker, world, next_year, t
     assert "student : créés 2" in preview.output and "UAI d'accueil" in preview.output
     applied = await sconet("import", "affectations", str(path), "--school", school, "--apply")
     assert applied.exit_code == 0 and "appliqué" in applied.output
+
+
+async def test_placing_carries_the_options_still_taught_in_the_next_mef(
+    sessionmaker, world, next_year
+):
+    """5EME's programme has the world's subject but not Greek: Lina (6EME promoted to 5EME)
+    keeps the first with 5EME's modality; Noah repeats 6EME, which has no programme loaded:
+    he keeps both as they were."""
+    from db.enrollments import EnrollmentOption
+    from db.nomenclatures import MefSubject, Subject
+
+    lina, noah = world.enrollments["lina"], world.enrollments["noah"]
+    async with sessionmaker() as session, session.begin():
+        set_actor(session.sync_session, AuditActor(kind="system", id=None, label="tests"))
+        greek = Subject(
+            code="030602", management_code="GREC", short_label="GREC", long_label="Grec"
+        )
+        session.add(greek)
+        await session.flush()
+        session.add(MefSubject(mef_id=world.mef_5, subject_id=world.subject, election_modality="O"))
+        for enrollment_id in (lina, noah):
+            session.add_all(
+                [
+                    EnrollmentOption(
+                        enrollment_id=enrollment_id,
+                        subject_id=greek.id,
+                        rank=1,
+                        election_modality="F",
+                    ),
+                    EnrollmentOption(
+                        enrollment_id=enrollment_id,
+                        subject_id=world.subject,
+                        rank=2,
+                        election_modality="F",
+                    ),
+                ]
+            )
+        greek_id = greek.id
+    await _run(sessionmaker, world, "registrar_a", passage.decide, lina, {"outcome": "promoted"})
+    await _run(sessionmaker, world, "registrar_a", passage.decide, noah, {"outcome": "repeating"})
+    await _run(sessionmaker, world, "registrar_a", passage.place, [lina], next_year.division_5a)
+    await _run(sessionmaker, world, "registrar_a", passage.place, [noah], next_year.division_6c)
+
+    async def options(key: str) -> list[tuple[int, int, str]]:
+        planned = await _planned(sessionmaker, world, next_year, key)
+        assert planned is not None
+        async with sessionmaker() as session:
+            return [
+                (o.subject_id, o.rank, o.election_modality)
+                for o in await session.scalars(
+                    select(EnrollmentOption)
+                    .where(EnrollmentOption.enrollment_id == planned.id)
+                    .order_by(EnrollmentOption.rank)
+                )
+            ]
+
+    assert await options("lina") == [(world.subject, 1, "O")]
+    assert await options("noah") == [(greek_id, 1, "F"), (world.subject, 2, "F")]
+    # Placed again (moved), his options stay as they are.
+    await _run(sessionmaker, world, "registrar_a", passage.place, [lina], None)
+    assert await options("lina") == [(world.subject, 1, "O")]
