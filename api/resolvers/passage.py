@@ -27,11 +27,13 @@ from api.resolvers import enrollments, students
 from api.resolvers.fields import FieldParser
 from api.resolvers.nomenclatures import entries, exit_reason_of
 from api.resolvers.schools import check_year_writable, current_year_of, year_in_preparation_of
+from core import clock
 from core.errors import FieldError, NotFound, StaleVersion, ValidationFailed
 from core.ine import ine_problem, normalized_ine
 from db.audit import set_actor
 from db.enrollments import Enrollment, EnrollmentGroup, EnrollmentOption, ExitReason
 from db.ids import reserve_ids
+from db.immatriculation import ProbableDuplicate
 from db.nomenclatures import Mef, MefSubject, NomenclatureList, SchoolMef
 from db.passage import PassageDecision, PassageOutcome
 from db.schools import School, SchoolYear, is_valid_uai
@@ -52,6 +54,8 @@ OUTCOME_LABELS = {
 }
 # A division has a few dozen students, a school a few thousand: a mass call is bounded.
 MAX_STUDENTS = 5000
+# Students of the same name and birth date reported as a line's probable duplicates, at most.
+MAX_ALIKE = 5
 
 
 @dataclass
@@ -1253,6 +1257,11 @@ class PlannedAssignment:
     values: dict[str, Any]
     student_id: int | None
     mef_id: int
+    # A line without INE: the académie's student recognised by his name and birth date
+    # ("enrolled"), or the students of the same name and birth date when several are
+    # (the line's student is created and reported with each as a probable duplicate).
+    note: str | None = None
+    probable_duplicates: list[int] = field(default_factory=list)
 
 
 @dataclass
@@ -1267,6 +1276,11 @@ class AssignmentsPlan:
     @property
     def problems(self) -> list[RecordProblem]:
         return self.refused
+
+    @property
+    def school_year_id(self) -> int:
+        """The year the file's lines are for (the file names none): the run's year."""
+        return self.next_year_id
 
     def counts(self) -> dict[str, dict[str, int]]:
         actions = [r.action for r in self.rows]
@@ -1292,7 +1306,8 @@ class AssignmentsPlan:
             yield {
                 "kind": "enrollment" if row.action == "enrolled" else "student",
                 "id": row.record.ine or f"ligne {row.record.line}",
-                "label": f"{row.values['family_name'].upper()} {row.values['first_name']}",
+                "label": f"{row.values['family_name'].upper()} {row.values['first_name']}"
+                + (f" — {row.note}" if row.note else ""),
                 "action": "created",
                 "fields": ["mef_id", "school_year_id"],
             }
@@ -1340,6 +1355,53 @@ def _assignment_values(record: AssignmentRecord) -> tuple[dict[str, Any], list[F
 def _problem(record: AssignmentRecord, error: FieldError) -> RecordProblem:
     return RecordProblem(
         "affectation", record.ine or None, COLUMNS.get(error.field), error.message, record.line
+    )
+
+
+async def _recognised(
+    session: AsyncSession, academy_id: int, name_key: str, birth_date: Any
+) -> tuple[Student | None, str | None, list[int]]:
+    """A line without INE, for a student not yet placed here: the académie's students
+    (enrolled in one of its schools) of the same name and birth date. One: he is the line's
+    student, not a second person. Several: the line's student is created and reported as a
+    probable duplicate of each. ``immatriculation``'s detection also compares the birth
+    place, which the assignments file does not carry: it would never find these."""
+    alike = list(
+        await session.scalars(
+            select(Student)
+            .where(
+                Student.search_name == name_key,
+                Student.birth_date == birth_date,
+                select(Enrollment.id)
+                .join(School, School.id == Enrollment.school_id)
+                .where(Enrollment.student_id == Student.id, School.academy_id == academy_id)
+                .exists(),
+            )
+            .order_by(Student.id)
+            .limit(MAX_ALIKE + 1)
+        )
+    )
+    if not alike:
+        return None, None, []
+    if len(alike) == 1:
+        school = await session.scalar(
+            select(School.name)
+            .join(Enrollment, Enrollment.school_id == School.id)
+            .join(SchoolYear, SchoolYear.id == Enrollment.school_year_id)
+            .where(Enrollment.student_id == alike[0].id)
+            .order_by(SchoolYear.start_year.desc(), Enrollment.entry_date.desc())
+            .limit(1)
+        )
+        return (
+            alike[0],
+            f"élève de l'académie reconnu par son nom et sa date de naissance ({school})",
+            [],
+        )
+    return (
+        None,
+        f"doublon probable de {len(alike)} élèves de l'académie de même nom et même date "
+        "de naissance : signalé au rectorat",
+        [s.id for s in alike],
     )
 
 
@@ -1428,6 +1490,12 @@ async def plan_assignments(
             )
         )
         action = "created"
+        note = None
+        alike: list[int] = []
+        if student is None and not values["ine"]:
+            student, note, alike = await _recognised(
+                session, principal.academy_id, key[0], values["birth_date"]
+            )
         if student is not None:
             enrolled = await session.scalar(
                 select(Enrollment.school_id).where(
@@ -1449,7 +1517,9 @@ async def plan_assignments(
                 continue
             action = "unchanged" if enrolled == school.id else "enrolled"
         plan.rows.append(
-            PlannedAssignment(record, action, values, student.id if student else None, mef_id)
+            PlannedAssignment(
+                record, action, values, student.id if student else None, mef_id, note, alike
+            )
         )
     return plan
 
@@ -1478,6 +1548,13 @@ async def apply_assignments(
             )
             session.add(student)
             await session.flush()
+            # Told to the rectorat, who settles them (``immatriculation.probable_duplicates``);
+            # the student is new, so no pair of his can have been reported before.
+            now = clock.now()
+            session.add_all(
+                ProbableDuplicate(student_id=student.id, other_student_id=other, detected_at=now)
+                for other in row.probable_duplicates
+            )
         else:
             found = await session.get(Student, row.student_id)
             assert found is not None
