@@ -27,14 +27,17 @@ from api.resolvers import enrollments, students
 from api.resolvers.fields import FieldParser
 from api.resolvers.nomenclatures import entries, exit_reason_of
 from api.resolvers.schools import check_year_writable, current_year_of, year_in_preparation_of
+from core import clock
 from core.errors import FieldError, NotFound, StaleVersion, ValidationFailed
 from core.ine import ine_problem, normalized_ine
 from db.audit import set_actor
 from db.enrollments import Enrollment, EnrollmentGroup, EnrollmentOption, ExitReason
-from db.nomenclatures import Mef, NomenclatureList, SchoolMef
+from db.ids import reserve_ids
+from db.immatriculation import ProbableDuplicate
+from db.nomenclatures import Mef, MefSubject, NomenclatureList, SchoolMef
 from db.passage import PassageDecision, PassageOutcome
 from db.schools import School, SchoolYear, is_valid_uai
-from db.structures import Division, DivisionMef
+from db.structures import Division, DivisionMef, Group
 from db.students import Sex, Student, search_key
 from exchanges.affectations import COLUMNS, AssignmentRecord
 from exchanges.errors import ExchangeFileError
@@ -51,6 +54,8 @@ OUTCOME_LABELS = {
 }
 # A division has a few dozen students, a school a few thousand: a mass call is bounded.
 MAX_STUDENTS = 5000
+# Students of the same name and birth date reported as a line's probable duplicates, at most.
+MAX_ALIKE = 5
 
 
 @dataclass
@@ -142,8 +147,7 @@ async def next_mefs(
     session: AsyncSession, school_id: int, year_id: int, mef_ids: set[int]
 ) -> dict[int, int]:
     """The MEF each of ``mef_ids`` leads to next year in the school: the school's own choice
-    in its profile of year ``year_id`` (``SchoolMef.next_mef_id``), else the national one; a
-    MEF with none is left out."""
+    (``SchoolMef.next_mef_id``), else the national one; a MEF with none is left out."""
     found: dict[int, int] = {}
     for mef_id, national in await session.execute(
         select(Mef.id, Mef.next_mef_id).where(Mef.id.in_(mef_ids))
@@ -263,6 +267,36 @@ async def _division_of_current_year(
     return division, school, year
 
 
+async def _school_of_current_year(
+    session: AsyncSession, principal: Principal, permission: Permission, school_id: Any
+) -> tuple[School, SchoolYear]:
+    if school_id is None:
+        raise NotFound("School", None)
+    school = await get_in_reach(session, principal, permission, School, school_id, School.id)
+    return school, await _current_year(session, school.id)
+
+
+@requires(Permission.STUDENTS_READ)
+async def undivided_passage(
+    session: AsyncSession, principal: Principal, school_id: int
+) -> SchoolPassage:
+    """The school's students of the current year in no division, with their decisions: the
+    grid "sans division", since the others are decided division by division."""
+    school, year = await _school_of_current_year(
+        session, principal, Permission.STUDENTS_READ, school_id
+    )
+    next_year = await year_in_preparation_of(session, school.id)
+    rows = await _rows(
+        session,
+        school,
+        year,
+        next_year,
+        Enrollment.division_id.is_(None),
+        enrollment_clause(principal, Permission.STUDENTS_READ),
+    )
+    return SchoolPassage(school, year, next_year, rows)
+
+
 @requires(Permission.STUDENTS_READ)
 async def division_passage(
     session: AsyncSession, principal: Principal, division_id: int
@@ -344,7 +378,10 @@ async def _checked_decision(
     year: SchoolYear,
     proposed_next: int | None,
     data: dict[str, Any],
+    profiled: set[int],
 ) -> _Decided:
+    """``profiled``: the MEFs of the school's profile (``_profiled_mefs``), read once for a
+    whole division."""
     p = FieldParser(data)
     outcome = p.choice("outcome", "La décision", PassageOutcome, required=True)
     p.raise_if_errors()
@@ -370,23 +407,12 @@ async def _checked_decision(
                 "SAME_MEF",
                 "Le MEF de l'an prochain est celui de cette année : c'est un redoublement.",
             )
-        elif explicit is not None:
-            # Offered next year: the profile of the year in preparation, or this year's
-            # before the académie opens it.
-            next_year = await year_in_preparation_of(session, enrollment.school_id)
-            profiled = await session.scalar(
-                select(SchoolMef.mef_id).where(
-                    SchoolMef.school_id == enrollment.school_id,
-                    SchoolMef.school_year_id == (next_year or year).id,
-                    SchoolMef.mef_id == explicit,
-                )
+        elif explicit is not None and explicit not in profiled:
+            p.fail(
+                "next_mef_id",
+                "NOT_PROFILED",
+                "Ce MEF n'est pas proposé par l'établissement l'an prochain.",
             )
-            if profiled is None:
-                p.fail(
-                    "next_mef_id",
-                    "NOT_PROFILED",
-                    "Ce MEF n'est pas proposé par l'établissement l'an prochain.",
-                )
     elif outcome is PassageOutcome.REPEATING:
         if explicit is not None and explicit != mef.id:
             p.fail(
@@ -449,90 +475,150 @@ def _check_version(decision: PassageDecision | None, expected_version: Any) -> N
         raise StaleVersion([FieldError("version", "STALE", STALE_DECISION)])
 
 
-async def _planned_of(
-    session: AsyncSession, enrollment: Enrollment, next_year: SchoolYear | None
-) -> Enrollment | None:
-    if next_year is None:
-        return None
-    return await session.scalar(
-        select(Enrollment).where(
-            Enrollment.student_id == enrollment.student_id,
-            Enrollment.school_id == enrollment.school_id,
-            Enrollment.school_year_id == next_year.id,
+async def _profiled_mefs(session: AsyncSession, school_id: int) -> set[int]:
+    """The MEFs the school offers next year: the profile of its year in preparation, or the
+    current year's before the académie opens it."""
+    year = await year_in_preparation_of(session, school_id) or await current_year_of(
+        session, school_id
+    )
+    return set(
+        await session.scalars(
+            select(SchoolMef.mef_id).where(
+                SchoolMef.school_id == school_id,
+                SchoolMef.school_year_id == (year.id if year else None),
+            )
         )
     )
 
 
-async def _drop_planned(session: AsyncSession, planned: Enrollment) -> None:
+async def _planned_by_student(
+    session: AsyncSession, school_id: int, next_year: SchoolYear | None, student_ids: list[int]
+) -> dict[int, Enrollment]:
+    """The planned enrolments of these students in the school (one query for them all)."""
+    if next_year is None or not student_ids:
+        return {}
+    return {
+        planned.student_id: planned
+        for planned in await session.scalars(
+            select(Enrollment).where(
+                Enrollment.student_id.in_(student_ids),
+                Enrollment.school_id == school_id,
+                Enrollment.school_year_id == next_year.id,
+            )
+        )
+    }
+
+
+async def _drop_planned(session: AsyncSession, planned: list[Enrollment]) -> None:
+    if not planned:
+        return
+    ids = [p.id for p in planned]
     # Through the ORM, so that the audit trail records each row removed.
     for model in (EnrollmentGroup, EnrollmentOption):
-        for row in await session.scalars(select(model).where(model.enrollment_id == planned.id)):
+        for row in await session.scalars(select(model).where(model.enrollment_id.in_(ids))):
             await session.delete(row)
     # Flushed first: the enrolment's rows go before it (no relationship orders them).
     await session.flush()
-    await session.delete(planned)
+    for enrollment in planned:
+        await session.delete(enrollment)
     await session.flush()
 
 
-async def _follow_decision(
-    session: AsyncSession, decision: PassageDecision | None, enrollment: Enrollment
+async def _follow_decisions(
+    session: AsyncSession,
+    school_id: int,
+    followed: list[tuple[Enrollment, PassageDecision | None]],
 ) -> None:
-    """Keeps the planned enrolment consistent with the decision: none for a leaver or a
+    """Keeps the planned enrolments consistent with the decisions: none for a leaver or a
     student without decision; the decided MEF (and repeating flag) otherwise, out of a
-    division that does not take the new MEF."""
-    next_year = await year_in_preparation_of(session, enrollment.school_id)
-    planned = await _planned_of(session, enrollment, next_year)
-    if planned is None:
+    division that does not take the new MEF. A bounded number of statements for any number
+    of students (the planned enrolments, the divisions' MEFs, the writes are read and
+    written together)."""
+    next_year = await year_in_preparation_of(session, school_id)
+    planned_of = await _planned_by_student(
+        session, school_id, next_year, [e.student_id for e, _d in followed]
+    )
+    if not planned_of:
         return
-    if decision is None or decision.outcome is PassageOutcome.LEAVING:
-        await _drop_planned(session, planned)
-        return
-    assert decision.next_mef_id is not None
-    repeating = decision.outcome is PassageOutcome.REPEATING
-    if planned.repeating != repeating:
-        planned.repeating = repeating
-    if planned.mef_id != decision.next_mef_id:
-        planned.mef_id = decision.next_mef_id
-        if planned.division_id is not None:
-            takes = set(
-                await session.scalars(
-                    select(DivisionMef.mef_id).where(DivisionMef.division_id == planned.division_id)
-                )
+    dropped: list[Enrollment] = []
+    moved: list[tuple[Enrollment, int]] = []
+    for enrollment, decision in followed:
+        planned = planned_of.get(enrollment.student_id)
+        if planned is None:
+            continue
+        if decision is None or decision.outcome is PassageOutcome.LEAVING:
+            dropped.append(planned)
+            continue
+        assert decision.next_mef_id is not None
+        repeating = decision.outcome is PassageOutcome.REPEATING
+        if planned.repeating != repeating:
+            planned.repeating = repeating
+        if planned.mef_id != decision.next_mef_id:
+            planned.mef_id = decision.next_mef_id
+            if planned.division_id is not None:
+                moved.append((planned, planned.division_id))
+    if moved:
+        takes: dict[int, set[int]] = {}
+        for division_id, mef_id in await session.execute(
+            select(DivisionMef.division_id, DivisionMef.mef_id).where(
+                DivisionMef.division_id.in_({d for _p, d in moved})
             )
-            if takes and decision.next_mef_id not in takes:
+        ):
+            takes.setdefault(division_id, set()).add(mef_id)
+        for planned, division_id in moved:
+            mefs = takes.get(division_id)
+            if mefs and planned.mef_id not in mefs:
                 planned.division_id = None
     await session.flush()
+    await _drop_planned(session, dropped)
 
 
 def _changed(decision: PassageDecision, decided: _Decided) -> bool:
     return any(getattr(decision, name) != value for name, value in vars(decided).items())
 
 
-async def _write_decision(
+async def _write_decisions(
     session: AsyncSession,
-    enrollment: Enrollment,
-    decision: PassageDecision | None,
-    decided: _Decided,
+    school_id: int,
+    written: list[tuple[Enrollment, PassageDecision | None, _Decided | None]],
     counts: DecisionCounts,
-) -> PassageDecision:
-    if decision is None:
-        decision = PassageDecision(enrollment_id=enrollment.id, **vars(decided))
-        session.add(decision)
-        counts.created += 1
-    elif _changed(decision, decided):
-        for name, value in vars(decided).items():
-            if getattr(decision, name) != value:
-                setattr(decision, name, value)
-        counts.updated += 1
-    else:
-        counts.unchanged += 1
+) -> None:
+    """Writes the decisions (``_Decided`` None: the decision is removed) in one flush, then
+    makes the planned enrolments follow them."""
+    followed: list[tuple[Enrollment, PassageDecision | None]] = []
+    # Given their ids, the new decisions are inserted in batches instead of one by one.
+    fresh = iter(
+        await reserve_ids(
+            session,
+            PassageDecision.__tablename__,
+            sum(1 for _e, d, decided in written if d is None and decided is not None),
+        )
+    )
+    for enrollment, decision, decided in written:
+        if decided is None:
+            if decision is not None:
+                await session.delete(decision)
+                counts.removed += 1
+                followed.append((enrollment, None))
+            continue
+        if decision is None:
+            decision = PassageDecision(id=next(fresh), enrollment_id=enrollment.id, **vars(decided))
+            session.add(decision)
+            counts.created += 1
+        elif _changed(decision, decided):
+            for name, value in vars(decided).items():
+                if getattr(decision, name) != value:
+                    setattr(decision, name, value)
+            counts.updated += 1
+        else:
+            counts.unchanged += 1
+        followed.append((enrollment, decision))
+        counts.decisions.append(decision)
     try:
         await session.flush()
     except StaleDataError:
         raise StaleVersion([FieldError("version", "STALE", STALE_DECISION)]) from None
-    await _follow_decision(session, decision, enrollment)
-    counts.decisions.append(decision)
-    return decision
+    await _follow_decisions(session, school_id, followed)
 
 
 @requires(Permission.STUDENTS_WRITE)
@@ -556,8 +642,13 @@ async def decide(
     mef = await session.get(Mef, enrollment.mef_id)
     assert mef is not None
     proposed = await next_mefs(session, enrollment.school_id, enrollment.school_year_id, {mef.id})
-    decided = await _checked_decision(session, enrollment, mef, year, proposed.get(mef.id), data)
-    return await _write_decision(session, enrollment, decision, decided, DecisionCounts())
+    profiled = await _profiled_mefs(session, enrollment.school_id)
+    decided = await _checked_decision(
+        session, enrollment, mef, year, proposed.get(mef.id), data, profiled
+    )
+    counts = DecisionCounts()
+    await _write_decisions(session, enrollment.school_id, [(enrollment, decision, decided)], counts)
+    return counts.decisions[0]
 
 
 @requires(Permission.STUDENTS_WRITE)
@@ -578,9 +669,9 @@ async def remove_decision(
             "enrollment_id", "NO_DECISION", "Cet élève n'a pas de décision de passage."
         )
     _check_version(decision, expected_version)
-    await session.delete(decision)
-    await session.flush()
-    await _follow_decision(session, None, enrollment)
+    await _write_decisions(
+        session, enrollment.school_id, [(enrollment, decision, None)], DecisionCounts()
+    )
     return enrollment
 
 
@@ -588,25 +679,40 @@ async def remove_decision(
 async def decide_division(
     session: AsyncSession,
     principal: Principal,
-    division_id: int,
+    division_id: int | None,
     default: dict[str, Any] | None,
     decisions: dict[int, dict[str, Any]] | None = None,
+    school_id: int | None = None,
 ) -> DecisionCounts:
     """Decides for a division at once: ``default`` (e.g. promoted) for every student, except
     those given in ``decisions`` (enrolment id -> a decision as ``decide`` takes it, with its
     ``version``). A student not given keeps his own decision if he has one; one given with
     no outcome takes ``default``, or loses his decision when there is no default. All or
-    nothing: each error names the student (field ``<enrolment id>.<field>``)."""
-    division, school, year = await _division_of_current_year(
-        session, principal, Permission.STUDENTS_WRITE, division_id
-    )
+    nothing: each error names the student (field ``<enrolment id>.<field>``).
+
+    ``division_id`` None with ``school_id``: the school's students of the current year who
+    are in no division (the grid "sans division"). The number of SQL statements does not
+    grow with the students (decisions created in one flush; statements per exception only
+    when an exception changes an existing decision)."""
+    if division_id is None:
+        school, year = await _school_of_current_year(
+            session, principal, Permission.STUDENTS_WRITE, school_id
+        )
+        in_grid: Any = Enrollment.division_id.is_(None)
+        grid_label = "sans division"
+    else:
+        division, school, year = await _division_of_current_year(
+            session, principal, Permission.STUDENTS_WRITE, division_id
+        )
+        in_grid = Enrollment.division_id == division.id
+        grid_label = f"de la division {division.code}"
     set_actor(session.sync_session, principal.audit_actor(school.id))
     rows = await _rows(
         session,
         school,
         year,
         None,
-        Enrollment.division_id == division.id,
+        in_grid,
         enrollment_clause(principal, Permission.STUDENTS_WRITE),
     )
     given = decisions or {}
@@ -615,11 +721,12 @@ async def decide_division(
         raise ValidationFailed.single(
             "decisions",
             "NOT_IN_DIVISION",
-            f"{len(unknown)} élève(s) indiqué(s) ne sont pas dans la division {division.code}.",
+            f"{len(unknown)} élève(s) indiqué(s) ne sont pas parmi les élèves {grid_label}.",
         )
+    profiled = await _profiled_mefs(session, school.id)
     counts = DecisionCounts()
     errors: list[FieldError] = []
-    planned: list[tuple[PassageRow, _Decided | None]] = []
+    written: list[tuple[Enrollment, PassageDecision | None, _Decided | None]] = []
     for row in rows:
         own = given.get(row.enrollment.id)
         if own is None and row.decision is not None:
@@ -639,6 +746,7 @@ async def decide_division(
                     year,
                     row.proposed_next_mef.id if row.proposed_next_mef else None,
                     data,
+                    profiled,
                 )
             )
         except ValidationFailed as exc:
@@ -648,17 +756,12 @@ async def decide_division(
                 for e in exc.errors
             )
             continue
-        planned.append((row, decided))
+        if decided is None and row.decision is None:
+            continue
+        written.append((row.enrollment, row.decision, decided))
     if errors:
         raise ValidationFailed(errors)
-    for row, decided in planned:
-        if decided is not None:
-            await _write_decision(session, row.enrollment, row.decision, decided, counts)
-        elif row.decision is not None:
-            await session.delete(row.decision)
-            await session.flush()
-            await _follow_decision(session, None, row.enrollment)
-            counts.removed += 1
+    await _write_decisions(session, school.id, written, counts)
     return counts
 
 
@@ -687,45 +790,96 @@ def _ids(raw: Any) -> list[int]:
         ) from None
 
 
-async def _plan_enrollment(
+async def _options_for_next_mef(
+    session: AsyncSession, from_enrollments: dict[int, tuple[Enrollment, int]]
+) -> dict[int, list[tuple[int, str]]]:
+    """The options (subject, modality) each current enrolment carries over to its planned
+    one (``from_enrollments``: current enrolment id -> (it, next year's MEF id)), in rank
+    order. An option goes along when its subject is in the next MEF's programme
+    (``MefSubject``), with the modality it has there; when the next MEF has no programme at
+    all (the académie's PROGRAMMES not loaded for it), every option goes along with its
+    modality: nothing tells which options stop, and the registrar removes those that do."""
+    if not from_enrollments:
+        return {}
+    options: dict[int, list[EnrollmentOption]] = {}
+    for option in await session.scalars(
+        select(EnrollmentOption)
+        .where(EnrollmentOption.enrollment_id.in_(list(from_enrollments)))
+        .order_by(EnrollmentOption.enrollment_id, EnrollmentOption.rank)
+    ):
+        options.setdefault(option.enrollment_id, []).append(option)
+    if not options:
+        return {}
+    programme: dict[int, dict[int, str]] = {}
+    for mef_id, subject_id, modality in await session.execute(
+        select(MefSubject.mef_id, MefSubject.subject_id, MefSubject.election_modality)
+        .where(MefSubject.mef_id.in_({m for _e, m in from_enrollments.values()}))
+        .order_by(MefSubject.election_modality)
+    ):
+        programme.setdefault(mef_id, {}).setdefault(subject_id, modality)
+    carried: dict[int, list[tuple[int, str]]] = {}
+    for enrollment_id, elected in options.items():
+        subjects = programme.get(from_enrollments[enrollment_id][1])
+        carried[enrollment_id] = [
+            (o.subject_id, o.election_modality if subjects is None else subjects[o.subject_id])
+            for o in elected
+            if subjects is None or o.subject_id in subjects
+        ]
+    return carried
+
+
+async def _check_structures(
     session: AsyncSession,
-    principal: Principal,
-    school: School,
+    school_id: int,
     next_year: SchoolYear,
-    student: Student,
-    mef_id: int,
     division_id: int | None,
     group_ids: list[int] | None,
-    from_enrollment: Enrollment | None,
-    regime: Any,
-) -> Enrollment:
-    """A new planned enrolment, checked as every enrolment is (``create_enrollment``)."""
-    data = {
-        "school_id": school.id,
-        "school_year_id": next_year.id,
-        "mef_id": mef_id,
-        "regime": regime,
-        "entry_date": next_year.starts_on,
-        "division_id": division_id,
-        "group_ids": group_ids or [],
-    }
-    planned = await enrollments.create_enrollment(session, principal, student, data)
-    if from_enrollment is not None:
-        previous_division = (
-            await session.get(Division, from_enrollment.division_id)
-            if from_enrollment.division_id
-            else None
+) -> tuple[Division | None, set[int], list[FieldError]]:
+    """The division and groups of next year the students go to, checked once for them all:
+    the division, the MEFs it takes (empty: any), the errors."""
+    errors: list[FieldError] = []
+    division = None
+    takes: set[int] = set()
+    if division_id is not None:
+        division = await session.get(Division, division_id)
+        if (
+            division is None
+            or division.school_id != school_id
+            or division.school_year_id != next_year.id
+        ):
+            errors.append(
+                FieldError(
+                    "division_id",
+                    "NOT_FOUND",
+                    "Cette division n'existe pas dans l'établissement pour l'an prochain.",
+                )
+            )
+            division = None
+        else:
+            takes = set(
+                await session.scalars(
+                    select(DivisionMef.mef_id).where(DivisionMef.division_id == division.id)
+                )
+            )
+    if group_ids:
+        found = set(
+            await session.scalars(
+                select(Group.id).where(
+                    Group.id.in_(group_ids),
+                    Group.school_id == school_id,
+                    Group.school_year_id == next_year.id,
+                )
+            )
         )
-        previous_mef = await session.get(Mef, from_enrollment.mef_id)
-        planned.regime_code = from_enrollment.regime_code or planned.regime_code
-        planned.status_code = from_enrollment.status_code
-        planned.elenoet = from_enrollment.elenoet
-        planned.previous_school_uai = school.uai
-        planned.previous_school_name = school.name
-        planned.previous_mef_code = previous_mef.code if previous_mef else None
-        planned.previous_division_code = previous_division.code if previous_division else None
-        await session.flush()
-    return planned
+        if found != set(group_ids):
+            errors.append(
+                FieldError(
+                    "group_ids",
+                    "NOT_FOUND",
+                    "Un des groupes n'existe pas dans l'établissement pour l'an prochain.",
+                )
+            )
+    return division, takes, errors
 
 
 @requires(Permission.STUDENTS_WRITE)
@@ -738,9 +892,12 @@ async def place(
 ) -> list[Enrollment]:
     """Places students (their enrolments of the current year) in a division (and groups,
     which replace their groups when given) of the year in preparation: creates or moves
-    their planned enrolments, with the decided MEF. A student must be decided promoted or
-    repeating; a leaver is never placed. ``division_id`` None keeps the planned enrolment
-    out of any division. All or nothing; each error names the student."""
+    their planned enrolments, with the decided MEF. A new planned enrolment keeps the
+    student's régime, status, ELENOET and the options still taught in his next MEF
+    (``_options_for_next_mef``). A student must be decided promoted or repeating; a leaver
+    is never placed. ``division_id`` None keeps the planned enrolment out of any division.
+    All or nothing; each error names the student. The checks and writes are made for all
+    the students together: the number of SQL statements does not grow with them."""
     ids = _ids(enrollment_ids)
     if not ids:
         raise ValidationFailed.single("enrollment_ids", "REQUIRED", "Choisissez des élèves.")
@@ -769,8 +926,11 @@ async def place(
     set_actor(session.sync_session, principal.audit_actor(school.id))
     year = await _current_year(session, school.id)
     next_year = await _next_year_of(session, school.id)
-    errors: list[FieldError] = []
-    placed: list[Enrollment] = []
+    groups = sorted(set(_ids(group_ids))) if group_ids is not None else None
+    division, takes, errors = await _check_structures(
+        session, school.id, next_year, division_id, groups
+    )
+    staying: list[tuple[Enrollment, Student, PassageDecision]] = []
     for enrollment, student, decision in found:
         name = student.display_name
         if enrollment.school_year_id != year.id or enrollment.exit_date is not None:
@@ -781,8 +941,7 @@ async def place(
                     f"{name} : pas de scolarité en cours dans l'établissement.",
                 )
             )
-            continue
-        if decision is None:
+        elif decision is None:
             errors.append(
                 FieldError(
                     "enrollment_ids",
@@ -790,8 +949,7 @@ async def place(
                     f"{name} n'a pas de décision de passage : décidez d'abord.",
                 )
             )
-            continue
-        if decision.outcome is PassageOutcome.LEAVING:
+        elif decision.outcome is PassageOutcome.LEAVING:
             errors.append(
                 FieldError(
                     "enrollment_ids",
@@ -799,35 +957,143 @@ async def place(
                     f"{name} quitte l'établissement : il n'est pas placé l'an prochain.",
                 )
             )
-            continue
-        assert decision.next_mef_id is not None
-        try:
-            planned = await _planned_of(session, enrollment, next_year)
-            if planned is None:
-                planned = await _plan_enrollment(
-                    session,
-                    principal,
-                    school,
-                    next_year,
-                    student,
-                    decision.next_mef_id,
-                    division_id,
-                    group_ids,
-                    enrollment,
-                    enrollment.regime.value,
+        else:
+            assert decision.next_mef_id is not None
+            staying.append((enrollment, student, decision))
+    student_ids = [s.id for _e, s, _d in staying]
+    planned_of = await _planned_by_student(session, school.id, next_year, student_ids)
+    profiled = await _profiled_mefs(session, school.id)
+    elsewhere = dict(
+        (
+            await session.execute(
+                select(Enrollment.student_id, School.name)
+                .join(School, School.id == Enrollment.school_id)
+                .where(
+                    Enrollment.student_id.in_(student_ids),
+                    Enrollment.school_year_id == next_year.id,
+                    Enrollment.school_id != school.id,
+                    Enrollment.exit_date.is_(None),
                 )
-            else:
-                await enrollments.move_student(
-                    session, principal, planned.id, division_id, group_ids
+            )
+        ).all()
+    )
+    for _enrollment, student, decision in staying:
+        name = student.display_name
+        planned = planned_of.get(student.id)
+        next_mef = decision.next_mef_id
+        if planned is not None and planned.exit_date is not None:
+            errors.append(
+                FieldError(
+                    "enrollment_ids",
+                    "LEFT",
+                    f"{name} : sa scolarité de l'an prochain est close, elle ne change plus.",
                 )
-            planned.repeating = decision.outcome is PassageOutcome.REPEATING
-            await session.flush()
-            placed.append(planned)
-        except ValidationFailed as exc:
-            errors.extend(FieldError(e.field, e.code, f"{name} : {e.message}") for e in exc.errors)
+            )
+        if planned is None and student.id in elsewhere:
+            errors.append(
+                FieldError(
+                    "enrollment_ids",
+                    "ALREADY_ENROLLED",
+                    f"{name} : l'élève est déjà inscrit l'an prochain ({elsewhere[student.id]}).",
+                )
+            )
+        if planned is None and next_mef not in profiled:
+            errors.append(
+                FieldError(
+                    "enrollment_ids",
+                    "NOT_PROFILED",
+                    f"{name} : son MEF de l'an prochain n'est pas proposé par l'établissement.",
+                )
+            )
+        mef_id = planned.mef_id if planned is not None else next_mef
+        if division is not None and takes and mef_id not in takes:
+            errors.append(
+                FieldError(
+                    "division_id",
+                    "MEF_MISMATCH",
+                    f"{name} : La division {division.code} n'accueille pas ce MEF.",
+                )
+            )
     if errors:
         raise ValidationFailed(_deduplicated(errors))
-    return placed
+    previous_divisions = dict(
+        (
+            await session.execute(
+                select(Division.id, Division.code).where(
+                    Division.id.in_({e.division_id for e, _s, _d in staying if e.division_id})
+                )
+            )
+        ).all()
+    )
+    previous_mefs = dict(
+        (
+            await session.execute(
+                select(Mef.id, Mef.code).where(Mef.id.in_({e.mef_id for e, _s, _d in staying}))
+            )
+        ).all()
+    )
+    new: list[tuple[Enrollment, Enrollment]] = []
+    moved: list[Enrollment] = []
+    fresh = iter(
+        await reserve_ids(
+            session,
+            Enrollment.__tablename__,
+            sum(1 for _e, s, _d in staying if s.id not in planned_of),
+        )
+    )
+    for enrollment, student, decision in staying:
+        repeating = decision.outcome is PassageOutcome.REPEATING
+        planned = planned_of.get(student.id)
+        if planned is None:
+            planned = Enrollment(
+                id=next(fresh),
+                student_id=student.id,
+                school_id=school.id,
+                school_year_id=next_year.id,
+                mef_id=decision.next_mef_id,
+                division_id=division_id,
+                regime=enrollment.regime,
+                regime_code=enrollment.regime_code,
+                status_code=enrollment.status_code,
+                elenoet=enrollment.elenoet,
+                entry_date=next_year.starts_on,
+                repeating=repeating,
+                previous_school_uai=school.uai,
+                previous_school_name=school.name,
+                previous_mef_code=previous_mefs.get(enrollment.mef_id),
+                previous_division_code=previous_divisions.get(enrollment.division_id or -1),
+            )
+            session.add(planned)
+            new.append((enrollment, planned))
+        else:
+            if planned.division_id != division_id:
+                planned.division_id = division_id
+            if planned.repeating != repeating:
+                planned.repeating = repeating
+            moved.append(planned)
+    await session.flush()
+    carried = await _options_for_next_mef(
+        session, {current.id: (current, planned.mef_id) for current, planned in new}
+    )
+    if groups is not None and moved:
+        # Through the ORM, so that the audit trail records each group left.
+        for row in await session.scalars(
+            select(EnrollmentGroup).where(EnrollmentGroup.enrollment_id.in_([p.id for p in moved]))
+        ):
+            await session.delete(row)
+        await session.flush()
+    for planned in [p for _c, p in new] + moved:
+        session.add_all(EnrollmentGroup(enrollment_id=planned.id, group_id=g) for g in groups or [])
+    for current, planned in new:
+        session.add_all(
+            EnrollmentOption(
+                enrollment_id=planned.id, subject_id=subject_id, rank=rank, election_modality=m
+            )
+            for rank, (subject_id, m) in enumerate(carried.get(current.id, []), start=1)
+        )
+    await session.flush()
+    placed = {p.student_id: p for p in [p for _c, p in new] + moved}
+    return [placed[s.id] for _e, s, _d in staying]
 
 
 def _deduplicated(errors: list[FieldError]) -> list[FieldError]:
@@ -1007,6 +1273,11 @@ class PlannedAssignment:
     values: dict[str, Any]
     student_id: int | None
     mef_id: int
+    # A line without INE: the académie's student recognised by his name and birth date
+    # ("enrolled"), or the students of the same name and birth date when several are
+    # (the line's student is created and reported with each as a probable duplicate).
+    note: str | None = None
+    probable_duplicates: list[int] = field(default_factory=list)
 
 
 @dataclass
@@ -1021,6 +1292,11 @@ class AssignmentsPlan:
     @property
     def problems(self) -> list[RecordProblem]:
         return self.refused
+
+    @property
+    def school_year_id(self) -> int:
+        """The year the file's lines are for (the file names none): the run's year."""
+        return self.next_year_id
 
     def counts(self) -> dict[str, dict[str, int]]:
         actions = [r.action for r in self.rows]
@@ -1046,7 +1322,8 @@ class AssignmentsPlan:
             yield {
                 "kind": "enrollment" if row.action == "enrolled" else "student",
                 "id": row.record.ine or f"ligne {row.record.line}",
-                "label": f"{row.values['family_name'].upper()} {row.values['first_name']}",
+                "label": f"{row.values['family_name'].upper()} {row.values['first_name']}"
+                + (f" — {row.note}" if row.note else ""),
                 "action": "created",
                 "fields": ["mef_id", "school_year_id"],
             }
@@ -1094,6 +1371,53 @@ def _assignment_values(record: AssignmentRecord) -> tuple[dict[str, Any], list[F
 def _problem(record: AssignmentRecord, error: FieldError) -> RecordProblem:
     return RecordProblem(
         "affectation", record.ine or None, COLUMNS.get(error.field), error.message, record.line
+    )
+
+
+async def _recognised(
+    session: AsyncSession, academy_id: int, name_key: str, birth_date: Any
+) -> tuple[Student | None, str | None, list[int]]:
+    """A line without INE, for a student not yet placed here: the académie's students
+    (enrolled in one of its schools) of the same name and birth date. One: he is the line's
+    student, not a second person. Several: the line's student is created and reported as a
+    probable duplicate of each. ``immatriculation``'s detection also compares the birth
+    place, which the assignments file does not carry: it would never find these."""
+    alike = list(
+        await session.scalars(
+            select(Student)
+            .where(
+                Student.search_name == name_key,
+                Student.birth_date == birth_date,
+                select(Enrollment.id)
+                .join(School, School.id == Enrollment.school_id)
+                .where(Enrollment.student_id == Student.id, School.academy_id == academy_id)
+                .exists(),
+            )
+            .order_by(Student.id)
+            .limit(MAX_ALIKE + 1)
+        )
+    )
+    if not alike:
+        return None, None, []
+    if len(alike) == 1:
+        school = await session.scalar(
+            select(School.name)
+            .join(Enrollment, Enrollment.school_id == School.id)
+            .join(SchoolYear, SchoolYear.id == Enrollment.school_year_id)
+            .where(Enrollment.student_id == alike[0].id)
+            .order_by(SchoolYear.start_year.desc(), Enrollment.entry_date.desc())
+            .limit(1)
+        )
+        return (
+            alike[0],
+            f"élève de l'académie reconnu par son nom et sa date de naissance ({school})",
+            [],
+        )
+    return (
+        None,
+        f"doublon probable de {len(alike)} élèves de l'académie de même nom et même date "
+        "de naissance : signalé au rectorat",
+        [s.id for s in alike],
     )
 
 
@@ -1182,6 +1506,12 @@ async def plan_assignments(
             )
         )
         action = "created"
+        note = None
+        alike: list[int] = []
+        if student is None and not values["ine"]:
+            student, note, alike = await _recognised(
+                session, principal.academy_id, key[0], values["birth_date"]
+            )
         if student is not None:
             enrolled = await session.scalar(
                 select(Enrollment.school_id).where(
@@ -1203,7 +1533,9 @@ async def plan_assignments(
                 continue
             action = "unchanged" if enrolled == school.id else "enrolled"
         plan.rows.append(
-            PlannedAssignment(record, action, values, student.id if student else None, mef_id)
+            PlannedAssignment(
+                record, action, values, student.id if student else None, mef_id, note, alike
+            )
         )
     return plan
 
@@ -1232,6 +1564,13 @@ async def apply_assignments(
             )
             session.add(student)
             await session.flush()
+            # Told to the rectorat, who settles them (``immatriculation.probable_duplicates``);
+            # the student is new, so no pair of his can have been reported before.
+            now = clock.now()
+            session.add_all(
+                ProbableDuplicate(student_id=student.id, other_student_id=other, detected_at=now)
+                for other in row.probable_duplicates
+            )
         else:
             found = await session.get(Student, row.student_id)
             assert found is not None

@@ -245,6 +245,13 @@ PASSAGE_DIVISION = Destination(
     (decide_division,),
     in_working_school=True,
 )
+PASSAGE_UNDIVIDED = Destination(
+    "passage",
+    "Décisions de passage des élèves sans division",
+    "/passage/sans-division",
+    (decide_division,),
+    in_working_school=True,
+)
 PASSAGE_PLACEMENT = Destination(
     "passage", "Placement", "/passage/placement", (place,), in_working_school=True
 )

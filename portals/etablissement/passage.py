@@ -1,6 +1,7 @@
 """Passage on the staff portal, for the school being worked on: /passage (students without a
 decision per division), /passage/divisions/{id} (the division's grid: one decision per
-student, a collective decision for the others), /passage/placement (next year's divisions
+student, a collective decision for the others), /passage/sans-division (the same grid for the
+students in no division), /passage/placement (next year's divisions
 and groups) and /passage/nouvel-eleve (a newcomer assigned by the académie).
 
 Each screen runs the domain's functions (``api.resolvers.passage``) in one transaction: a
@@ -22,6 +23,7 @@ from api.resolvers.passage import (
     division_passage,
     place,
     school_passage,
+    undivided_passage,
 )
 from api.resolvers.structures import list_divisions, list_groups
 from api.resolvers.vocabulary import PassageOutcome
@@ -105,12 +107,16 @@ def _row_errors(errors: list[FieldError]) -> tuple[dict[str, str], list[str]]:
 
 async def _grid(
     page: Page,
-    division_id: int,
+    division_id: int | None,
     values: dict[str, str] | None,
     errors: list[FieldError],
     status_code: int = 200,
 ) -> Response:
-    state = await page.work.read(division_passage, division_id)
+    """A division's grid, or (``division_id`` None) the grid of the students in no division."""
+    if division_id is None:
+        state = await page.work.read(undivided_passage, _school(page).id)
+    else:
+        state = await page.work.read(division_passage, division_id)
     school = state.school
     mefs = await page.work.read(list_mefs, school.id)
     motives = await page.work.read(list_entries, "exit_motive", state.year.start_year)
@@ -131,7 +137,7 @@ async def _grid(
             values[f"destination_name-{eid}"] = d.destination_name or ""
     field_errors, other_errors = _row_errors(errors)
     division_code = next((r.division_code for r in state.rows), None)
-    if division_code is None:
+    if division_code is None and division_id is not None:
         divisions = await page.work.read(list_divisions, school.id, state.year.id)
         division_code = next(
             (d.division.code for d in divisions if d.division.id == division_id), ""
@@ -142,6 +148,8 @@ async def _grid(
         state=state,
         division_id=division_id,
         division_code=division_code,
+        action=_grid_url(division_id),
+        grid_name=f"division {division_code}" if division_id else "élèves sans division",
         values=values,
         field_errors=field_errors,
         other_errors=other_errors,
@@ -161,9 +169,23 @@ def _row_ids(form: FormData) -> list[int]:
     return ids[:MAX_ROWS]
 
 
+def _grid_url(division_id: int | None) -> str:
+    return "/passage/sans-division" if division_id is None else f"/passage/divisions/{division_id}"
+
+
 @page_handler(destinations.PASSAGE_DIVISION)
 async def division(page: Page) -> Response:
-    division_id: int = page.request.path_params["division_id"]
+    return await _grid_page(page, page.request.path_params["division_id"])
+
+
+@page_handler(destinations.PASSAGE_UNDIVIDED)
+async def undivided(page: Page) -> Response:
+    """The students of the current year in no division: decided here, since the others are
+    decided division by division."""
+    return await _grid_page(page, None)
+
+
+async def _grid_page(page: Page, division_id: int | None) -> Response:
     if page.request.method == "GET":
         return await _grid(page, division_id, None, [])
     form = await page.request.form()
@@ -183,10 +205,11 @@ async def division(page: Page) -> Response:
                 division_id,
                 {"outcome": chosen} if chosen else None,
                 decisions,
+                _school(page).id,
             )
     except ValidationFailed as exc:
         return await _grid(page, division_id, values, exc.errors, 400)
-    return redirect(f"/passage/divisions/{division_id}?enregistre=decisions#resultat")
+    return redirect(f"{_grid_url(division_id)}?enregistre=decisions#resultat")
 
 
 async def _placement_form(

@@ -179,6 +179,7 @@ def portal_routes() -> list[BaseRoute]:
         Route("/groupes/{group_id:int}/supprimer", structures.remove_group, methods=["POST"]),
         Route("/passage", passage.overview, methods=["GET"], name="passage"),
         Route("/passage/divisions/{division_id:int}", passage.division, methods=["GET", "POST"]),
+        Route("/passage/sans-division", passage.undivided, methods=["GET", "POST"]),
         Route("/passage/placement", passage.placement, methods=["GET", "POST"]),
         Route("/passage/nouvel-eleve", passage.newcomer, methods=["GET", "POST"]),
         Route("/absences", absence_grid.grid, methods=["GET"], name="absences"),

@@ -4,6 +4,7 @@ preparation, newcomers by hand and from the académie's assignments file."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -631,3 +632,163 @@ async def test_the_command_line(database_urls, sessionmaker, world, next_year, t
     assert "student : créés 2" in preview.output and "UAI d'accueil" in preview.output
     applied = await sconet("import", "affectations", str(path), "--school", school, "--apply")
     assert applied.exit_code == 0 and "appliqué" in applied.output
+
+
+async def test_placing_carries_the_options_still_taught_in_the_next_mef(
+    sessionmaker, world, next_year
+):
+    """5EME's programme has the world's subject but not Greek: Lina (6EME promoted to 5EME)
+    keeps the first with 5EME's modality; Noah repeats 6EME, which has no programme loaded:
+    he keeps both as they were."""
+    from db.enrollments import EnrollmentOption
+    from db.nomenclatures import MefSubject, Subject
+
+    lina, noah = world.enrollments["lina"], world.enrollments["noah"]
+    async with sessionmaker() as session, session.begin():
+        set_actor(session.sync_session, AuditActor(kind="system", id=None, label="tests"))
+        greek = Subject(
+            code="030602", management_code="GREC", short_label="GREC", long_label="Grec"
+        )
+        session.add(greek)
+        await session.flush()
+        session.add(MefSubject(mef_id=world.mef_5, subject_id=world.subject, election_modality="O"))
+        for enrollment_id in (lina, noah):
+            session.add_all(
+                [
+                    EnrollmentOption(
+                        enrollment_id=enrollment_id,
+                        subject_id=greek.id,
+                        rank=1,
+                        election_modality="F",
+                    ),
+                    EnrollmentOption(
+                        enrollment_id=enrollment_id,
+                        subject_id=world.subject,
+                        rank=2,
+                        election_modality="F",
+                    ),
+                ]
+            )
+        greek_id = greek.id
+    await _run(sessionmaker, world, "registrar_a", passage.decide, lina, {"outcome": "promoted"})
+    await _run(sessionmaker, world, "registrar_a", passage.decide, noah, {"outcome": "repeating"})
+    await _run(sessionmaker, world, "registrar_a", passage.place, [lina], next_year.division_5a)
+    await _run(sessionmaker, world, "registrar_a", passage.place, [noah], next_year.division_6c)
+
+    async def options(key: str) -> list[tuple[int, int, str]]:
+        planned = await _planned(sessionmaker, world, next_year, key)
+        assert planned is not None
+        async with sessionmaker() as session:
+            return [
+                (o.subject_id, o.rank, o.election_modality)
+                for o in await session.scalars(
+                    select(EnrollmentOption)
+                    .where(EnrollmentOption.enrollment_id == planned.id)
+                    .order_by(EnrollmentOption.rank)
+                )
+            ]
+
+    assert await options("lina") == [(world.subject, 1, "O")]
+    assert await options("noah") == [(greek_id, 1, "F"), (world.subject, 2, "F")]
+    # Placed again (moved), his options stay as they are.
+    await _run(sessionmaker, world, "registrar_a", passage.place, [lina], None)
+    assert await options("lina") == [(world.subject, 1, "O")]
+
+
+async def _petit_leon_in_school_b(sessionmaker, world, count: int) -> list[int]:
+    """``count`` students named Léon Petit, born 3 July 2015 (as the file's line 3, which has
+    no INE), enrolled in school B this year."""
+    from db.enrollments import Regime
+    from db.students import Sex
+
+    async with sessionmaker() as session, session.begin():
+        set_actor(session.sync_session, AuditActor(kind="system", id=None, label="tests"))
+        people = [
+            Student(family_name="PETIT", first_name="Léon", sex=Sex.M, birth_date=date(2015, 7, 3))
+            for _ in range(count)
+        ]
+        session.add_all(people)
+        await session.flush()
+        division = await session.scalar(
+            select(Division.id).where(Division.school_id == world.school_b)
+        )
+        session.add_all(
+            Enrollment(
+                student_id=s.id,
+                school_id=world.school_b,
+                school_year_id=world.year_id,
+                mef_id=world.mef_6,
+                division_id=division,
+                regime=Regime.EXTERNE,
+                entry_date=date(2026, 9, 1),
+            )
+            for s in people
+        )
+        return [s.id for s in people]
+
+
+async def _preview_and_apply(sessionmaker, world):
+    run = await _run(
+        sessionmaker,
+        world,
+        "registrar_a",
+        preview_import,
+        ExchangeFormat.ASSIGNMENTS,
+        world.school_a,
+        "affectations.csv",
+        assignments_file(world),
+    )
+    applied = await _run(sessionmaker, world, "registrar_a", apply_import, run.id)
+    return run, applied
+
+
+async def test_a_line_without_ine_finds_the_student_of_another_school(
+    sessionmaker, world, next_year
+):
+    [leon] = await _petit_leon_in_school_b(sessionmaker, world, 1)
+    run, applied = await _preview_and_apply(sessionmaker, world)
+    # Léon is not created again: his planned enrolment here is his own.
+    assert run.counts["student"]["created"] == 1  # Zoé only
+    assert run.counts["enrollment"]["created"] == 3
+    [change] = [c for c in run.report["changes"] if c["id"] == "ligne 3"]
+    assert change["kind"] == "enrollment"
+    assert "reconnu par son nom et sa date de naissance (Collège Louise Michel)" in change["label"]
+    # The assignments' run is for the year in preparation.
+    assert run.school_year_id == applied.school_year_id == next_year.year_id
+    async with sessionmaker() as session:
+        planned = await session.scalar(
+            select(Enrollment.student_id).where(
+                Enrollment.school_year_id == next_year.year_id,
+                Enrollment.school_id == world.school_a,
+                Enrollment.student_id == leon,
+            )
+        )
+        assert planned == leon
+        leons = list(await session.scalars(select(Student).where(Student.first_name == "Léon")))
+        assert [s.id for s in leons] == [leon]
+
+
+async def test_a_line_without_ine_like_several_students_is_a_probable_duplicate(
+    sessionmaker, world, next_year
+):
+    from api.resolvers.immatriculation import probable_duplicates
+    from db.immatriculation import ProbableDuplicate
+
+    alike = await _petit_leon_in_school_b(sessionmaker, world, 2)
+    run, _applied = await _preview_and_apply(sessionmaker, world)
+    assert run.counts["student"]["created"] == 2  # Zoé, and Léon: which one is he?
+    [change] = [c for c in run.report["changes"] if c["id"] == "ligne 3"]
+    assert "doublon probable de 2 élèves" in change["label"] and "rectorat" in change["label"]
+    async with sessionmaker() as session:
+        pairs = list(
+            await session.execute(
+                select(ProbableDuplicate.student_id, ProbableDuplicate.other_student_id)
+            )
+        )
+        created = await session.scalar(
+            select(Student.id).where(Student.first_name == "Léon", Student.id.not_in(alike))
+        )
+    assert sorted(pairs) == [(created, alike[0]), (created, alike[1])]
+    # The rectorat sees them to settle.
+    reported = await _run(sessionmaker, world, "rectorat", probable_duplicates)
+    assert len(reported) == 2

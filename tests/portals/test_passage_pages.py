@@ -122,3 +122,40 @@ async def test_who_may_go_there(portal, sessionmaker, world):
     await portal.login("teacher_a")
     assert (await portal.get("/passage")).status_code == 403
     assert 'href="/passage"' not in (await portal.get("/")).text
+
+
+async def test_students_in_no_division_have_their_own_grid(portal, sessionmaker, world):
+    from tests.api.test_passage_at_scale import add_division
+
+    await prepare_next_year(sessionmaker, world)
+    _none, [first, second] = await add_division(sessionmaker, world, None, 2)
+    await portal.login("registrar_a")
+    overview = await portal.get("/passage")
+    assert 'href="/passage/sans-division"' in overview.text
+    assert "Sans division" in text_of(overview.text)
+    grid = await portal.get("/passage/sans-division")
+    assert grid.status_code == 200
+    assert "Décisions de passage — élèves sans division" in text_of(grid.text)
+    assert f'name="outcome-{first}"' in grid.text
+    # Only they are there: no student of a division.
+    assert f'name="outcome-{world.enrollments["lina"]}"' not in grid.text
+    refused = await portal.post_form(
+        "/passage/sans-division",
+        "/passage/sans-division",
+        {"default": "promoted", f"outcome-{second}": "leaving"},
+    )
+    assert refused.status_code == 400
+    assert f'href="#champ-exit_motive_code-{second}"' in refused.text
+    saved = await portal.post_form(
+        "/passage/sans-division",
+        "/passage/sans-division",
+        {
+            "default": "promoted",
+            f"outcome-{second}": "leaving",
+            f"exit_motive_code-{second}": "39",
+        },
+    )
+    assert saved.status_code == 303
+    assert saved.headers["location"].startswith("/passage/sans-division?enregistre=decisions")
+    decided = await _decisions(sessionmaker)
+    assert decided == {first: PassageOutcome.PROMOTED, second: PassageOutcome.LEAVING}

@@ -207,6 +207,15 @@ class _Planned:
     def problems(self) -> list[RecordProblem]:
         return [*self.unreadable, *self.plan.problems]
 
+    @property
+    def school_year_id(self) -> int | None:
+        """The file's year; for a file that names none, the year its plan is for when the
+        plan says (``school_year_id``: the assignments are for the year in preparation)."""
+        if self.year is not None:
+            return self.year.id
+        planned_year = getattr(self.plan, "school_year_id", None)
+        return planned_year if isinstance(planned_year, int) else None
+
 
 # ``progress(done, total)``: the bytes of the file read so far, of its size (None: unknown).
 Progress = Callable[[int, int | None], None]
@@ -313,7 +322,7 @@ async def _previewed(
     except ExchangeFileError as refusal:
         return await _refused(session, run, refusal), None
     await _abandon_previews(session, run)
-    run.school_year_id = planned.year.id if planned.year else None
+    run.school_year_id = planned.school_year_id
     run.state = ExchangeState.PREVIEWED
     run.counts = planned.plan.counts()
     run.error_count = len(planned.problems)
