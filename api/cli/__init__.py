@@ -15,6 +15,7 @@ from api.cli import (
     outbox,
     replication,
     serving,
+    transfers,
 )
 
 
@@ -42,5 +43,6 @@ for command in (
     replication.replicate,
     exchanges.import_file,
     exchanges.export_file,
+    transfers.transfer,
 ):
     main.add_command(command)
