@@ -18,6 +18,7 @@ from api.cli import (
     rentree,
     replication,
     serving,
+    transfers,
 )
 
 
@@ -48,5 +49,6 @@ for command in (
     exchanges.export_file,
     passage.passage,
     headcounts.constat,
+    transfers.transfer,
 ):
     main.add_command(command)

@@ -88,42 +88,83 @@ _COUNTS = (
 @click.option(
     "--apply", "apply_now", is_flag=True, help="Appliquer (sans cette option : prévisualiser)."
 )
-def import_file(kind: str, path: Path, school_uai: str | None, apply_now: bool) -> None:
+@click.option(
+    "--acknowledgement",
+    type=click.Path(dir_okay=False, writable=True, path_type=Path),
+    default=None,
+    help="Fichier où écrire l'accusé de réception, quand l'import appliqué en produit un "
+    "(retours d'immatriculation « ine »).",
+)
+def import_file(
+    kind: str, path: Path, school_uai: str | None, apply_now: bool, acknowledgement: Path | None
+) -> None:
     """Read a SIECLE / STS-WEB file (.xml or .zip) or the académie's list of schools (.csv):
     show what it would change, and apply it with --apply."""
-    run_import(kind, path, school_uai, apply_now)
+    run_import(kind, path, school_uai, apply_now, acknowledgement)
 
 
-def run_import(kind: str, path: Path, school_uai: str | None, apply_now: bool) -> None:
-    from api.resolvers.exchanges.runs import MAX_FILE_BYTES, import_file, preview_import
+def run_import(
+    kind: str,
+    path: Path,
+    school_uai: str | None,
+    apply_now: bool,
+    acknowledgement: Path | None = None,
+) -> None:
+    from api.resolvers.exchanges.runs import (
+        MAX_FILE_BYTES,
+        import_file,
+        preview_import,
+        stored_file,
+    )
 
     if path.stat().st_size > MAX_FILE_BYTES:
         raise click.ClickException(f"fichier trop gros (plus de {MAX_FILE_BYTES // 2**20} Mo)")
     content = path.read_bytes()
     progress = _Progress("Lecture")
     action = import_file if apply_now else preview_import
-    try:
-        run = runner.run_as_operator(
-            school_uai,
-            lambda session, principal, school_id: action(
-                session,
-                principal,
-                FORMAT_NAMES[kind],
-                school_id,
-                path.name,
-                content,
-                progress,
-            ),
+
+    async def work(
+        session: Any, principal: Any, school_id: int | None
+    ) -> tuple[Any, tuple[str, bytes] | None]:
+        run = await action(
+            session, principal, FORMAT_NAMES[kind], school_id, path.name, content, progress
         )
+        answer = run.report.get("acknowledgement_run_id")
+        if answer is None or acknowledgement is None:
+            return run, None
+        return run, await stored_file(session, principal, answer)
+
+    try:
+        run, answer_file = runner.run_as_operator(school_uai, work)
     finally:
         progress.close()
     _echo_run(run)
     if run.state == ExchangeState.APPLIED:
         click.echo(f"Import n° {run.id} appliqué.")
+        _echo_acknowledgement(run, answer_file, acknowledgement)
     else:
         click.echo(
             f"Prévisualisation n° {run.id} : rien n'est modifié. Appliquez-la avec --apply "
             "ou depuis l'écran Échanges."
+        )
+
+
+def _echo_acknowledgement(
+    run: Any, answer_file: tuple[str, bytes] | None, target: Path | None
+) -> None:
+    answer = run.report.get("acknowledgement_run_id")
+    if answer is None:
+        return
+    if answer_file is not None and target is not None:
+        target.write_bytes(answer_file[1])
+        click.echo(
+            f"Accusé de réception n° {answer} ({answer_file[0]}) écrit dans {target}, "
+            "à envoyer à la base élèves académique."
+        )
+    else:
+        click.echo(
+            f"Accusé de réception n° {answer} enregistré, à envoyer à la base élèves "
+            "académique (écran Échanges, ou --acknowledgement FICHIER)."
         )
 
 

@@ -44,7 +44,7 @@ from db.enrollments import Enrollment
 from db.exchanges import ExchangeDirection, ExchangeFile, ExchangeFormat, ExchangeRun, ExchangeState
 from db.immatriculation import ImmatriculationOutcome, IneRequest, ProbableDuplicate
 from db.nomenclatures import Mef
-from db.schools import School, SchoolYear
+from db.schools import School, SchoolYear, current_year_id_of
 from db.students import Student
 from exchanges import bea_files
 from exchanges.records import (
@@ -842,25 +842,25 @@ async def liaison_dashboard(
 
     waiting = await requests(_waiting())
     refused = await requests(IneRequest.outcome == ImmatriculationOutcome.REJECTED)
-    to_send = 0
-    for one in school_ids:
-        current = await current_year_of(session, one)
-        if current is None:
-            continue
-        to_send += (
-            await session.scalar(
-                select(func.count(func.distinct(Student.id)))
+    # One statement for every school, each counted in its own current year.
+    to_send = (
+        await session.scalar(
+            select(func.count()).select_from(
+                select(Enrollment.school_id, Student.id)
                 .join(Enrollment, Enrollment.student_id == Student.id)
                 .where(
-                    Enrollment.school_id == one,
-                    Enrollment.school_year_id == current.id,
+                    Enrollment.school_id.in_(school_ids),
+                    Enrollment.school_year_id == current_year_id_of(Enrollment.school_id),
                     _present(today),
                     Student.ine.is_(None),
                     Student.id.not_in(select(IneRequest.student_id).where(_waiting())),
                 )
+                .distinct()
+                .subquery()
             )
-            or 0
         )
+        or 0
+    )
     schools_students = select(Enrollment.student_id).where(Enrollment.school_id.in_(school_ids))
     duplicates_pending = (
         await session.scalar(

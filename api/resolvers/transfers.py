@@ -121,22 +121,32 @@ async def _receiving_school(
     return school
 
 
-def _recent_elsewhere(school: School) -> Any:
-    """Enrolments in the académie's other schools in their current year or the one before
-    (the last closed one), most recent first: where a transferred student comes from."""
+def _elsewhere(query: Any, school: School) -> tuple[Any, Any, Any]:
+    """``query`` (from ``Enrollment``) kept to the enrolments in the académie's other schools
+    in their current year or the one before (the last closed one): where a transferred
+    student comes from; with the aliases of their school and year."""
     # Aliases: the school's current year is read from the tables themselves, uncorrelated.
     where, year, current = aliased(School), aliased(SchoolYear), aliased(SchoolYear)
     return (
-        select(Enrollment, where, Mef)
-        .join(where, where.id == Enrollment.school_id)
+        query.join(where, where.id == Enrollment.school_id)
         .join(year, year.id == Enrollment.school_year_id)
         .join(current, current.id == current_year_id_of(Enrollment.school_id))
-        .join(Mef, Mef.id == Enrollment.mef_id)
         .where(
             where.academy_id == school.academy_id,
             Enrollment.school_id != school.id,
             year.start_year.between(current.start_year - 1, current.start_year),
-        )
+        ),
+        where,
+        year,
+    )
+
+
+def _recent_elsewhere(school: School) -> Any:
+    """Those enrolments with their school and MEF, each student's most recent first."""
+    query, where, year = _elsewhere(select(Enrollment), school)
+    return (
+        query.add_columns(where, Mef)
+        .join(Mef, Mef.id == Enrollment.mef_id)
         .order_by(
             Enrollment.student_id,
             year.start_year.desc(),
@@ -163,8 +173,15 @@ async def transfer_candidates(
             or_(Student.search_name == key, Student.usage_search_name == key),
             Student.birth_date == wanted.birth_date,
         )
+    # Kept to the students of the other schools before the bound: matches elsewhere (the
+    # school's own students, former ones) must not take the places of the one looked for.
+    elsewhere, _where, _year = _elsewhere(select(Enrollment.student_id), school)
     student_ids = (
-        select(Student.id).where(matches).order_by(Student.id).limit(MAX_CANDIDATES).subquery()
+        select(Student.id)
+        .where(matches, Student.id.in_(elsewhere))
+        .order_by(Student.id)
+        .limit(MAX_CANDIDATES)
+        .subquery()
     )
     rows = (
         await session.execute(

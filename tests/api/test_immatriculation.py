@@ -23,6 +23,7 @@ from db.audit import AuditActor, AuditEntry, set_actor
 from db.enrollments import Enrollment, Regime
 from db.exchanges import ExchangeFormat, ExchangeState
 from db.immatriculation import ImmatriculationOutcome, IneRequest, ProbableDuplicate
+from db.schools import School, SchoolKind, SchoolYear, SchoolYearState
 from db.students import IneConflict, Sex, Student
 from exchanges import bea_files
 from exchanges.records import FileHeader, IneReturnRecord
@@ -404,3 +405,64 @@ async def test_graphql_sends_shows_and_settles(gql, world: World, sessionmaker) 
     twice = await gql("rectorat", SETTLE, {"id": duplicate["id"], "r": "DISTINCT"})
     [error] = twice["data"]["settleProbableDuplicate"]["errors"]
     assert (error["field"], error["code"]) == ("resolution", "ALREADY_SETTLED")
+
+
+async def _schools_with_a_student_to_send(
+    sessionmaker, world: World, count: int, first: int
+) -> None:
+    """``count`` more collèges, each with one present student without an INE; the last has
+    switched to the year in preparation (its own current year), where he is enrolled, beside
+    a student of last year's lists who is not counted."""
+    async with sessionmaker() as session, session.begin():
+        set_actor(session.sync_session, AuditActor(kind="system", id=None, label="tests"))
+        preparing = SchoolYear(
+            academy_id=world.academy_id, start_year=2027, state=SchoolYearState.IN_PREPARATION
+        )
+        session.add(preparing)
+        await session.flush()
+        for n in range(count):
+            switched = n == count - 1
+            school = School(
+                academy_id=world.academy_id,
+                uai=uai(f"0{first + n}"),
+                kind=SchoolKind.COLLEGE,
+                name=f"Collège {n}",
+                current_year_id=preparing.id if switched else None,
+            )
+            session.add(school)
+            await session.flush()
+            years = [preparing.id, world.year_id] if switched else [world.year_id]
+            for year_id in years:
+                student = Student(
+                    family_name=f"ÉLÈVE{n}",
+                    first_name=f"Année{year_id}",
+                    sex=Sex.F,
+                    birth_date=date(2015, 3, 1),
+                )
+                session.add(student)
+                await session.flush()
+                session.add(
+                    Enrollment(
+                        student_id=student.id,
+                        school_id=school.id,
+                        school_year_id=year_id,
+                        mef_id=world.mef_6,
+                        regime=Regime.EXTERNE,
+                        entry_date=date((year_id == preparing.id and 2027) or 2026, 9, 1),
+                    )
+                )
+
+
+async def test_the_academy_dashboard_counts_each_school_in_its_year_in_bounded_statements(
+    gql, world: World, sessionmaker, count_statements
+) -> None:
+    await gql("rectorat", DASHBOARD, {"s": None})  # the first request loads the session
+    with count_statements() as counter:
+        before = (await gql("rectorat", DASHBOARD, {"s": None}))["data"]["liaisonDashboard"]
+    statements = counter.count
+    await _schools_with_a_student_to_send(sessionmaker, world, 12, 600001)
+    with count_statements() as counter:
+        after = (await gql("rectorat", DASHBOARD, {"s": None}))["data"]["liaisonDashboard"]
+    # One more per new school: the twelfth counts its student of its own (switched) year only.
+    assert after["toSend"] == before["toSend"] + 12
+    assert counter.count == statements

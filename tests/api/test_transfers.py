@@ -13,12 +13,13 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from api.resolvers.transfers import transfer_candidates
+from api.resolvers.transfers import MAX_CANDIDATES, transfer_candidates
 from db.audit import AuditActor, AuditEntry, set_actor
-from db.enrollments import Enrollment, ExitReason
+from db.enrollments import Enrollment, ExitReason, Regime
 from db.nomenclatures import Mef, NomenclatureEntry, NomenclatureList
 from db.passage import PassageDecision, PassageOutcome
 from db.schools import SchoolYear, SchoolYearState
+from db.students import Sex, Student
 from tests.world import World, build_world, uai
 
 SEARCH = """
@@ -133,6 +134,38 @@ async def test_found_by_name_and_birth_date_exactly(gql, world: World, sessionma
         assert body["data"]["transferCandidates"] == [], other
     assert len(await searches(sessionmaker)) == 4
     assert (await searches(sessionmaker))[0].after["by"] == "name"
+
+
+async def test_namesakes_elsewhere_do_not_hide_the_one_looked_for(gql, world: World, sessionmaker):
+    """Five namesakes of Éloïse (same name and birth date) in school B itself and one more in
+    school A: the bound of the search applies to the students of the other schools only."""
+    async with sessionmaker() as session, session.begin():
+        set_actor(session.sync_session, AuditActor(kind="system", id=None, label="tests"))
+        namesakes = []
+        for school_id in [world.school_b] * MAX_CANDIDATES + [world.school_a]:
+            student = Student(
+                family_name="ÉLAN", first_name="Éloïse", sex=Sex.F, birth_date=date(2015, 6, 30)
+            )
+            session.add(student)
+            await session.flush()
+            session.add(
+                Enrollment(
+                    student_id=student.id,
+                    school_id=school_id,
+                    school_year_id=world.year_id,
+                    mef_id=world.mef_6,
+                    regime=Regime.EXTERNE,
+                    entry_date=date(2026, 9, 1),
+                )
+            )
+            namesakes.append(student.id)
+    body = await gql(
+        "principal_b",
+        SEARCH,
+        {"s": world.school_b, "family": "Élan", "first": "Éloïse", "born": "2015-06-30"},
+    )
+    found = [c["studentId"] for c in body["data"]["transferCandidates"]]
+    assert sorted(found) == [world.students["eloise"], namesakes[-1]]
 
 
 async def test_the_criteria_are_checked(gql, world: World):
