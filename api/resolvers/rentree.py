@@ -37,7 +37,7 @@ from api.resolvers.schools import current_year_of, year_in_preparation_of
 from api.resolvers.work import Work
 from core import clock
 from core.errors import FieldError, ValidationFailed
-from db.audit import AuditEntry, set_actor
+from db.audit import set_actor
 from db.enrollments import Enrollment, ExitReason
 from db.passage import PassageDecision, PassageOutcome
 from db.rentree import Rentree
@@ -445,22 +445,8 @@ async def follow_academy_years(session: AsyncSession, principal: Principal) -> S
 def _year_state(
     session: AsyncSession, principal: Principal, year: SchoolYear, state: SchoolYearState
 ) -> None:
-    # School years are not ``Audited`` models: the change of state is written by hand.
-    session.add(
-        AuditEntry(
-            at=clock.now(),
-            actor_kind=principal.kind,
-            actor_id=principal.id,
-            actor_label=principal.label[:120],
-            remote_addr=principal.remote_addr,
-            school_id=None,
-            action="update",
-            entity="school_years",
-            entity_id=year.id,
-            before={"state": year.state.value},
-            after={"state": state.value},
-        )
-    )
+    # School years are audited: the change is attributed to the académie, not to a school.
+    set_actor(session.sync_session, principal.audit_actor())
     year.state = state
 
 

@@ -15,6 +15,7 @@ from datetime import date
 
 from sqlalchemy import select
 
+from api.resolvers.schools import copy_school_profile
 from db.audit import AuditActor, set_actor
 from db.enrollments import Enrollment, ExitReason, Regime
 from db.passage import PassageDecision, PassageOutcome
@@ -44,6 +45,8 @@ async def prepare_next_year(sessionmaker, world, *, decide_jade: bool = False) -
         )
         session.add(next_year)
         await session.flush()
+        for school_id in (world.school_a, world.school_b):
+            await copy_school_profile(session, school_id, world.year_id, next_year.id)
         a5 = Division(
             school_id=world.school_a, school_year_id=next_year.id, code="5A", label="5e A"
         )

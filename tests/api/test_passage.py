@@ -12,6 +12,7 @@ from sqlalchemy import select
 
 from api.resolvers import passage
 from api.resolvers.exchanges.runs import apply_import, preview_import
+from api.resolvers.schools import copy_school_profile
 from core.errors import NotFound, ValidationFailed
 from db.audit import AuditActor, AuditEntry, set_actor
 from db.enrollments import Enrollment, EnrollmentGroup, ExitReason
@@ -44,6 +45,9 @@ async def prepare_next_year(sessionmaker, world: World) -> NextYear:
         )
         session.add(year)
         await session.flush()
+        # As the académie's opening of the year does (open_next_year).
+        for school_id in (world.school_a, world.school_b):
+            await copy_school_profile(session, school_id, world.year_id, year.id)
         five = Division(school_id=world.school_a, school_year_id=year.id, code="5A", label="5e A")
         six = Division(school_id=world.school_a, school_year_id=year.id, code="6C", label="6e C")
         session.add_all([five, six])

@@ -401,7 +401,9 @@ async def test_the_academie_switches_every_school_then_its_years(world, sessionm
         assert await session.scalar(select(func.count()).select_from(Rentree)) == 2
         changes = list(
             await session.scalars(
-                select(AuditEntry.after).where(AuditEntry.entity == "school_years")
+                select(AuditEntry.after)
+                .where(AuditEntry.entity == "school_years", AuditEntry.action == "update")
+                .order_by(AuditEntry.id)
             )
         )
         assert changes == [{"state": "closed"}, {"state": "current"}]

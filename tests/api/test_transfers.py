@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
+from api.resolvers.schools import copy_school_profile
 from api.resolvers.transfers import MAX_CANDIDATES, transfer_candidates
 from db.audit import AuditActor, AuditEntry, set_actor
 from db.enrollments import Enrollment, ExitReason, Regime
@@ -342,6 +343,8 @@ async def test_arriving_for_the_year_in_preparation(gql, world: World, sessionma
             academy_id=world.academy_id, start_year=2027, state=SchoolYearState.IN_PREPARATION
         )
         session.add(preparing)
+        await session.flush()
+        await copy_school_profile(session, world.school_b, world.year_id, preparing.id)
     body = await gql(
         "principal_b",
         TAKE,
