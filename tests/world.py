@@ -350,8 +350,19 @@ async def _student(
     )
     session.add(student)
     await session.flush()
-    enrollment = Enrollment(
-        student_id=student.id,
+    enrollment = _enrollment(world, student.id, school_id, division_id)
+    session.add(enrollment)
+    await session.flush()
+    world.students[key] = student.id
+    world.enrollments[key] = enrollment.id
+    return student
+
+
+def _enrollment(
+    world: World, student_id: int, school_id: int, division_id: int | None
+) -> Enrollment:
+    return Enrollment(
+        student_id=student_id,
         school_id=school_id,
         school_year_id=world.year_id,
         mef_id=world.mef_6,
@@ -359,11 +370,6 @@ async def _student(
         regime=Regime.DEMI_PENSIONNAIRE,
         entry_date=date(2026, 9, 1),
     )
-    session.add(enrollment)
-    await session.flush()
-    world.students[key] = student.id
-    world.enrollments[key] = enrollment.id
-    return student
 
 
 async def _guardian(
@@ -498,28 +504,67 @@ async def _families(session: AsyncSession, world: World, extra_students_a1: int)
     await _link(session, world, "eloise_elan", eloise, elan, 1, Relationship.MOTHER)
     # Jade (school B) shares Paul Martin as guardian: a family across two schools.
     await _link(session, world, "jade_father", jade, father, 1, Relationship.FATHER)
-    for i in range(extra_students_a1):
-        home = await _home(session, world, f"extra{i}")
-        student = await _student(
-            session,
-            world,
-            f"extra{i}",
-            f"Dupont{chr(65 + i % 26)}",
-            f"Élève{i}",
-            Sex.M if i % 2 else Sex.F,
-            date(2015, 1 + i % 12, 1 + i % 28),
-            world.school_a,
-            world.division_a1,
-            home=home,
+    await _extra_students_a1(session, world, extra_students_a1)
+
+
+async def _extra_students_a1(session: AsyncSession, world: World, count: int) -> None:
+    """``count`` more students of 6A, each with a mother living with them at a home of their own.
+
+    Written one table at a time (a flush per table, not per row): a portal test's world
+    would otherwise cost hundreds of round trips to PostgreSQL.
+    """
+    keys = [f"extra{i}" for i in range(count)]
+    homes = [Address(line1="12 rue de Paris", postal_code="93100", city="Montreuil") for _ in keys]
+    session.add_all(homes)
+    await session.flush()
+    students = [
+        Student(
+            family_name=f"Dupont{chr(65 + i % 26)}",
+            first_name=f"Élève{i}",
+            sex=Sex.M if i % 2 else Sex.F,
+            birth_date=date(2015, 1 + i % 12, 1 + i % 28),
+            birth_commune_code="93048",
+            birth_city="Montreuil",
+            address_id=home.id,
         )
-        guardian = await _guardian(
-            session,
-            world,
-            f"extra{i}",
-            Civility.MME,
-            f"Dupont{chr(65 + i % 26)}",
-            "Anne",
-            None,
-            home,
+        for i, home in enumerate(homes)
+    ]
+    session.add_all(students)
+    await session.flush()
+    enrollments = [
+        _enrollment(world, student.id, world.school_a, world.division_a1) for student in students
+    ]
+    guardians = [
+        Guardian(
+            civility=Civility.MME,
+            family_name=f"Dupont{chr(65 + i % 26)}",
+            first_name="Anne",
+            phone_mobile="06 12 34 56 78",
+            email=None,
+            address_id=home.id,
         )
-        await _link(session, world, f"extra{i}", student, guardian, 1, Relationship.MOTHER)
+        for i, home in enumerate(homes)
+    ]
+    session.add_all(enrollments)
+    await session.flush()
+    session.add_all(guardians)
+    await session.flush()
+    links = [
+        GuardianLink(
+            student_id=student.id,
+            guardian_id=guardian.id,
+            legal_rank=1,
+            relationship=Relationship.MOTHER,
+        )
+        for student, guardian in zip(students, guardians, strict=True)
+    ]
+    session.add_all(links)
+    await session.flush()
+    for key, home, student, enrollment, guardian, link in zip(
+        keys, homes, students, enrollments, guardians, links, strict=True
+    ):
+        world.addresses[key] = home.id
+        world.students[key] = student.id
+        world.enrollments[key] = enrollment.id
+        world.guardians[key] = guardian.id
+        world.links[key] = link.id

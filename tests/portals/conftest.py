@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import re
 import socket
@@ -165,8 +166,10 @@ async def live_server(app) -> AsyncIterator[str]:
         sock.close()
 
 
-@pytest.fixture
-async def browser_page(live_server):
+@pytest.fixture(scope="session")
+async def chromium() -> AsyncIterator[Any]:
+    """One headless Chromium per test process: starting it costs seconds, a fresh context
+    (cookies, storage, cache of its own) for each test costs a fraction of one."""
     if not CHROMIUM_PRESENT:
         if os.environ.get("CI", "").lower() in ("true", "1", "yes"):
             pytest.fail(f"Chromium is missing at {CHROMIUM}")
@@ -178,11 +181,30 @@ async def browser_page(live_server):
             executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True
         )
         try:
-            context = await browser.new_context(
-                base_url=live_server, locale="fr-FR", viewport={"width": 1280, "height": 900}
-            )
-            page = await context.new_page()
-            page.set_default_timeout(15_000)
-            yield page
+            yield browser
         finally:
             await browser.close()
+
+
+@contextlib.asynccontextmanager
+async def browser_context(chromium: Any, **options: Any) -> AsyncIterator[Any]:
+    """A context of its own in the shared Chromium, closed (with its pages) on leaving."""
+    context = await chromium.new_context(**options)
+    try:
+        yield context
+    finally:
+        await context.close()
+
+
+async def new_page(context: Any) -> Any:
+    page = await context.new_page()
+    page.set_default_timeout(15_000)
+    return page
+
+
+@pytest.fixture
+async def browser_page(live_server, chromium):
+    async with browser_context(
+        chromium, base_url=live_server, locale="fr-FR", viewport={"width": 1280, "height": 900}
+    ) as context:
+        yield await new_page(context)

@@ -4,10 +4,12 @@ withdraws it and the teacher's next export is refused."""
 
 from __future__ import annotations
 
+import contextlib
+
 import pytest
 
 from tests.portals.axe import assert_accessible
-from tests.portals.conftest import CHROMIUM, CHROMIUM_ARGS, CHROMIUM_PRESENT
+from tests.portals.conftest import browser_context, new_page
 from tests.world import PASSWORD
 
 pytestmark = pytest.mark.browser
@@ -33,40 +35,36 @@ async def _toggle_export(principal, checked: bool) -> None:
     await assert_accessible(principal)
 
 
-async def test_a_delegated_export_works_at_once_and_stops_when_withdrawn(live_server, world):
-    if not CHROMIUM_PRESENT:
-        pytest.fail(f"Chromium is missing at {CHROMIUM}")
-    from playwright.async_api import async_playwright, expect
+async def test_a_delegated_export_works_at_once_and_stops_when_withdrawn(
+    chromium, live_server, world
+):
+    from playwright.async_api import expect
 
     division = f"/divisions/{world.division_a1}"
     export = f"/exports/students.csv?division={world.division_a1}"
-    async with async_playwright() as playwright:
-        browser = await playwright.chromium.launch(
-            executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True
+    async with contextlib.AsyncExitStack() as contexts:
+        principal = await new_page(
+            await contexts.enter_async_context(browser_context(chromium, base_url=live_server))
         )
-        try:
-            principal = await (await browser.new_context(base_url=live_server)).new_page()
-            teacher = await (await browser.new_context(base_url=live_server)).new_page()
-            for page in (principal, teacher):
-                page.set_default_timeout(15_000)
-            await _sign_in(principal, "principal_a")
-            await _sign_in(teacher, "teacher_a")
-            await teacher.goto(division)
-            await expect(teacher.locator("[data-export]")).to_have_count(0)
-            assert (await teacher.request.get(export)).status == 403
+        teacher = await new_page(
+            await contexts.enter_async_context(browser_context(chromium, base_url=live_server))
+        )
+        await _sign_in(principal, "principal_a")
+        await _sign_in(teacher, "teacher_a")
+        await teacher.goto(division)
+        await expect(teacher.locator("[data-export]")).to_have_count(0)
+        assert (await teacher.request.get(export)).status == 403
 
-            await _toggle_export(principal, True)
-            await expect(principal.locator("#personne-teacher_a .fr-badge")).to_contain_text(
-                ["accordé"]
-            )
-            await teacher.goto(division)
-            await expect(teacher.locator("[data-export]")).to_have_count(3)
-            response = await teacher.request.get(export)
-            assert response.status == 200 and "Lina" in (await response.body()).decode("utf-8-sig")
+        await _toggle_export(principal, True)
+        await expect(principal.locator("#personne-teacher_a .fr-badge")).to_contain_text(
+            ["accordé"]
+        )
+        await teacher.goto(division)
+        await expect(teacher.locator("[data-export]")).to_have_count(3)
+        response = await teacher.request.get(export)
+        assert response.status == 200 and "Lina" in (await response.body()).decode("utf-8-sig")
 
-            await _toggle_export(principal, False)
-            assert (await teacher.request.get(export)).status == 403
-            await teacher.goto(division)
-            await expect(teacher.locator("[data-export]")).to_have_count(0)
-        finally:
-            await browser.close()
+        await _toggle_export(principal, False)
+        assert (await teacher.request.get(export)).status == 403
+        await teacher.goto(division)
+        await expect(teacher.locator("[data-export]")).to_have_count(0)

@@ -6,8 +6,6 @@ import contextlib
 import re
 from datetime import date
 
-import pytest
-
 from api.resolvers.teleservices.codes import code_history, regenerate_code
 from api.resolvers.teleservices.services import set_service
 from db.teleservices import Teleservice
@@ -59,40 +57,28 @@ async def open_account(client, code: str, birth: str, login: str, password: str,
 
 @contextlib.asynccontextmanager
 async def signed_up_in_browser(
-    families_server, world, sessionmaker, ts_sessionmaker, *, email="", **context_options
+    chromium, families_server, world, sessionmaker, ts_sessionmaker, *, email="", **context_options
 ):
     """Noah's guardian, in headless Chromium, has just created his account from a fresh code
     (replicated) on the families portal; yields the page, on "/enfants"."""
-    from playwright.async_api import async_playwright
-
     from replication.run import replicate
-    from tests.portals.conftest import CHROMIUM, CHROMIUM_ARGS, CHROMIUM_PRESENT
+    from tests.portals.conftest import browser_context, new_page
 
-    if not CHROMIUM_PRESENT:
-        pytest.fail(f"Chromium is missing at {CHROMIUM}")
     code = await give_code(
         world, sessionmaker, world.school_a, world.students["noah"], None, "principal_a"
     )
     await replicate(sessionmaker, ts_sessionmaker, full=True, today=TODAY)
-    async with async_playwright() as playwright:
-        browser = await playwright.chromium.launch(
-            executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True
-        )
-        try:
-            context = await browser.new_context(base_url=families_server, **context_options)
-            page = await context.new_page()
-            page.set_default_timeout(15_000)
-            await page.goto("/creer-un-compte")
-            await page.locator("#champ-code").fill(code)
-            await page.locator("#champ-naissance").fill("2015-11-02")
-            await page.get_by_role("button", name="Vérifier le code").click()
-            await page.locator("#champ-login").fill("noah.martin")
-            await page.locator("#champ-password").fill("le chat de la voisine")
-            await page.locator("#champ-confirmation").fill("le chat de la voisine")
-            if email:
-                await page.locator("#champ-email").fill(email)
-            await page.get_by_role("button", name="Créer mon compte").click()
-            await page.wait_for_url("**/enfants")
-            yield page
-        finally:
-            await browser.close()
+    async with browser_context(chromium, base_url=families_server, **context_options) as context:
+        page = await new_page(context)
+        await page.goto("/creer-un-compte")
+        await page.locator("#champ-code").fill(code)
+        await page.locator("#champ-naissance").fill("2015-11-02")
+        await page.get_by_role("button", name="Vérifier le code").click()
+        await page.locator("#champ-login").fill("noah.martin")
+        await page.locator("#champ-password").fill("le chat de la voisine")
+        await page.locator("#champ-confirmation").fill("le chat de la voisine")
+        if email:
+            await page.locator("#champ-email").fill(email)
+        await page.get_by_role("button", name="Créer mon compte").click()
+        await page.wait_for_url("**/enfants")
+        yield page

@@ -6,6 +6,7 @@ next run has passed."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import socket
 from datetime import date
 
@@ -21,7 +22,7 @@ from portals.familles.app import create_familles_app
 from replication.run import replicate
 from tests.conftest import TEST_SECRET_KEY
 from tests.portals.axe import assert_accessible
-from tests.portals.conftest import CHROMIUM, CHROMIUM_ARGS, CHROMIUM_PRESENT
+from tests.portals.conftest import browser_context, new_page
 from tests.servers import start_within
 from tests.world import PASSWORD
 
@@ -53,11 +54,9 @@ async def families_server(settings):
 
 
 async def test_a_parent_follows_two_children_of_two_schools(
-    live_server, families_server, world, sessionmaker, ts_sessionmaker
+    chromium, live_server, families_server, world, sessionmaker, ts_sessionmaker
 ):
-    if not CHROMIUM_PRESENT:
-        pytest.fail(f"Chromium is missing at {CHROMIUM}")
-    from playwright.async_api import async_playwright, expect
+    from playwright.async_api import expect
 
     lina, jade, father = world.students["lina"], world.students["jade"], world.guardians["father"]
     # School B gives Paul Martin a code for Jade (by its own staff).
@@ -72,82 +71,76 @@ async def test_a_parent_follows_two_children_of_two_schools(
         )
     )[0].code
 
-    async with async_playwright() as playwright:
-        browser = await playwright.chromium.launch(
-            executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True
+    async with contextlib.AsyncExitStack() as contexts:
+        staff = await new_page(
+            await contexts.enter_async_context(browser_context(chromium, base_url=live_server))
         )
-        try:
-            staff = await (await browser.new_context(base_url=live_server)).new_page()
-            parent = await (await browser.new_context(base_url=families_server)).new_page()
-            for page in (staff, parent):
-                page.set_default_timeout(15_000)
-            await staff.goto("/connexion")
-            await staff.locator("#champ-login").fill("principal_a")
-            await staff.locator("#champ-password").fill(PASSWORD)
-            await staff.get_by_role("button", name="Se connecter").click()
-            await staff.wait_for_url("**/")
-            await staff.goto("/teleservices")
-            for service in ("absences", "grades"):
-                await staff.locator(f"#ouvert-{service}").set_checked(True, force=True)
-            await (
-                staff.locator("form:has(#ouvert-grades)")
-                .get_by_role("button", name="Enregistrer")
-                .click()
-            )
-            await expect(staff.locator(".fr-alert--success")).to_contain_text(
-                "Télé-services enregistrés."
-            )
-            await staff.goto(f"/teleservices/responsables?division={world.division_a1}")
-            await staff.locator(f"[id='acces-{lina}:{father}']").set_checked(True, force=True)
-            await staff.get_by_role("button", name="Valider").click()
-            await expect(staff.locator(".fr-alert--success")).to_contain_text("Accès enregistrés.")
-            await assert_accessible(staff)
-            await staff.goto(f"/teleservices/code?eleve={lina}&responsable={father}")
-            lina_code = await staff.locator("code.sconet-code").first.inner_text()
+        parent = await new_page(
+            await contexts.enter_async_context(browser_context(chromium, base_url=families_server))
+        )
+        await staff.goto("/connexion")
+        await staff.locator("#champ-login").fill("principal_a")
+        await staff.locator("#champ-password").fill(PASSWORD)
+        await staff.get_by_role("button", name="Se connecter").click()
+        await staff.wait_for_url("**/")
+        await staff.goto("/teleservices")
+        for service in ("absences", "grades"):
+            await staff.locator(f"#ouvert-{service}").set_checked(True, force=True)
+        await (
+            staff.locator("form:has(#ouvert-grades)")
+            .get_by_role("button", name="Enregistrer")
+            .click()
+        )
+        await expect(staff.locator(".fr-alert--success")).to_contain_text(
+            "Télé-services enregistrés."
+        )
+        await staff.goto(f"/teleservices/responsables?division={world.division_a1}")
+        await staff.locator(f"[id='acces-{lina}:{father}']").set_checked(True, force=True)
+        await staff.get_by_role("button", name="Valider").click()
+        await expect(staff.locator(".fr-alert--success")).to_contain_text("Accès enregistrés.")
+        await assert_accessible(staff)
+        await staff.goto(f"/teleservices/code?eleve={lina}&responsable={father}")
+        lina_code = await staff.locator("code.sconet-code").first.inner_text()
 
-            await replicate(sessionmaker, ts_sessionmaker, full=True, today=TODAY)
+        await replicate(sessionmaker, ts_sessionmaker, full=True, today=TODAY)
 
-            await parent.goto("/creer-un-compte")
-            await parent.locator("#champ-code").fill(lina_code.lower())
-            await parent.locator("#champ-naissance").fill("2015-03-14")
-            await parent.get_by_role("button", name="Vérifier le code").click()
-            await expect(parent.locator(".fr-alert--success")).to_contain_text("Code vérifié")
-            await assert_accessible(parent)
-            await parent.locator("#champ-login").fill("paul.martin")
-            await parent.locator("#champ-password").fill("un mot de passe long")
-            await parent.locator("#champ-confirmation").fill("un mot de passe long")
-            await parent.locator("#champ-email").fill("paul.martin@example.fr")
-            await parent.get_by_role("button", name="Créer mon compte").click()
-            await parent.wait_for_url("**/enfants")
-            await expect(parent.locator(".fr-card__title")).to_have_text(["Lina Martin"])
-            await assert_accessible(parent)
-            await parent.get_by_role("link", name="Rattacher un autre enfant").click()
-            await parent.locator("#champ-code").fill(jade_code)
-            await parent.locator("#champ-naissance").fill("2015-01-20")
-            await parent.get_by_role("button", name="Rattacher").click()
-            await parent.wait_for_url("**/enfants")
-            await expect(parent.locator(".fr-card__title")).to_have_text(
-                ["Jade Bernard", "Lina Martin"]
-            )
+        await parent.goto("/creer-un-compte")
+        await parent.locator("#champ-code").fill(lina_code.lower())
+        await parent.locator("#champ-naissance").fill("2015-03-14")
+        await parent.get_by_role("button", name="Vérifier le code").click()
+        await expect(parent.locator(".fr-alert--success")).to_contain_text("Code vérifié")
+        await assert_accessible(parent)
+        await parent.locator("#champ-login").fill("paul.martin")
+        await parent.locator("#champ-password").fill("un mot de passe long")
+        await parent.locator("#champ-confirmation").fill("un mot de passe long")
+        await parent.locator("#champ-email").fill("paul.martin@example.fr")
+        await parent.get_by_role("button", name="Créer mon compte").click()
+        await parent.wait_for_url("**/enfants")
+        await expect(parent.locator(".fr-card__title")).to_have_text(["Lina Martin"])
+        await assert_accessible(parent)
+        await parent.get_by_role("link", name="Rattacher un autre enfant").click()
+        await parent.locator("#champ-code").fill(jade_code)
+        await parent.locator("#champ-naissance").fill("2015-01-20")
+        await parent.get_by_role("button", name="Rattacher").click()
+        await parent.wait_for_url("**/enfants")
+        await expect(parent.locator(".fr-card__title")).to_have_text(
+            ["Jade Bernard", "Lina Martin"]
+        )
 
-            cpe = await world.principal(sessionmaker, "cpe_a")
-            setup = await _run(sessionmaker, school_setup, cpe, world.school_a)
-            first, last = setup.grid.slots[0].id, setup.grid.slots[3].id
-            await _run(
-                sessionmaker,
-                record_absence,
-                cpe,
-                AbsenceEntry(
-                    lina, world.school_a, date(2026, 11, 23), first, date(2026, 11, 23), last
-                ),
-            )
-            await parent.get_by_role("link", name="Lina Martin").click()
-            await expect(parent.locator("main")).to_contain_text("Aucune absence")
-            await replicate(sessionmaker, ts_sessionmaker, today=TODAY)
-            await parent.reload()
-            await expect(parent.locator("#absences")).to_contain_text(
-                "Absence du 23/11/2026 (M1) au 23/11/2026 (M4)"
-            )
-            await assert_accessible(parent)
-        finally:
-            await browser.close()
+        cpe = await world.principal(sessionmaker, "cpe_a")
+        setup = await _run(sessionmaker, school_setup, cpe, world.school_a)
+        first, last = setup.grid.slots[0].id, setup.grid.slots[3].id
+        await _run(
+            sessionmaker,
+            record_absence,
+            cpe,
+            AbsenceEntry(lina, world.school_a, date(2026, 11, 23), first, date(2026, 11, 23), last),
+        )
+        await parent.get_by_role("link", name="Lina Martin").click()
+        await expect(parent.locator("main")).to_contain_text("Aucune absence")
+        await replicate(sessionmaker, ts_sessionmaker, today=TODAY)
+        await parent.reload()
+        await expect(parent.locator("#absences")).to_contain_text(
+            "Absence du 23/11/2026 (M1) au 23/11/2026 (M4)"
+        )
+        await assert_accessible(parent)

@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy import select
 
 from replication.run import replicate
-from tests.portals.conftest import CHROMIUM, CHROMIUM_ARGS, CHROMIUM_PRESENT
+from tests.portals.conftest import browser_context, new_page
 from tests.portals.familles.family_steps import TODAY, give_code, signed_up_in_browser
 from tests.portals.familles.test_families_browser import families_server  # noqa: F401 (fixture)
 from tests.portals.forms_a11y import (
@@ -29,22 +29,9 @@ PASSWORD = "le chat de la voisine"
 
 
 @contextlib.asynccontextmanager
-async def _browser(base_url: str):
-    from playwright.async_api import async_playwright
-
-    if not CHROMIUM_PRESENT:
-        pytest.fail(f"Chromium is missing at {CHROMIUM}")
-    async with async_playwright() as playwright:
-        browser = await playwright.chromium.launch(
-            executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True
-        )
-        try:
-            context = await browser.new_context(base_url=base_url, locale="fr-FR")
-            page = await context.new_page()
-            page.set_default_timeout(15_000)
-            yield page
-        finally:
-            await browser.close()
+async def _browser(chromium, base_url: str):
+    async with browser_context(chromium, base_url=base_url, locale="fr-FR") as context:
+        yield await new_page(context)
 
 
 def _on(server: str, body: str) -> str:
@@ -62,6 +49,7 @@ async def _noah_code(world, sessionmaker, ts_sessionmaker) -> str:
 
 
 async def test_account_creation_announces_its_errors(
+    chromium,
     families_server,  # noqa: F811 (the imported fixture)
     world,
     sessionmaker,
@@ -70,7 +58,7 @@ async def test_account_creation_announces_its_errors(
     from playwright.async_api import expect
 
     code = await _noah_code(world, sessionmaker, ts_sessionmaker)
-    async with _browser(families_server) as page:
+    async with _browser(chromium, families_server) as page:
         await page.goto("/creer-un-compte")
         assert (await page.locator("form").get_attribute("novalidate")) is not None
         # Step 1 sent empty: the code and the birth date are asked for, each on its field.
@@ -117,6 +105,7 @@ async def test_account_creation_announces_its_errors(
 
 
 async def test_an_account_is_created_from_the_keyboard_alone(
+    chromium,
     families_server,  # noqa: F811 (the imported fixture)
     world,
     sessionmaker,
@@ -125,7 +114,7 @@ async def test_an_account_is_created_from_the_keyboard_alone(
     from playwright.async_api import expect
 
     code = await _noah_code(world, sessionmaker, ts_sessionmaker)
-    async with _browser(families_server) as page:
+    async with _browser(chromium, families_server) as page:
         await page.goto("/")
         await tab_to(page, 'main a[href="/creer-un-compte"]')
         await page.keyboard.press("Enter")
@@ -155,6 +144,7 @@ async def test_an_account_is_created_from_the_keyboard_alone(
 
 
 async def test_password_forms_announce_errors_and_results(
+    chromium,
     families_server,  # noqa: F811 (the imported fixture)
     world,
     sessionmaker,
@@ -163,7 +153,7 @@ async def test_password_forms_announce_errors_and_results(
     from playwright.async_api import expect
 
     async with signed_up_in_browser(
-        families_server, world, sessionmaker, ts_sessionmaker, email="noah@example.fr"
+        chromium, families_server, world, sessionmaker, ts_sessionmaker, email="noah@example.fr"
     ) as page:
         # The account page: a wrong current password, a weak new one, then a change.
         await page.goto("/compte")

@@ -18,6 +18,7 @@ WEBMAIL = "http://webmail.example/"
 
 
 async def test_a_confirmation_link_followed_from_a_webmail(
+    chromium,
     families_server,  # noqa: F811 (the imported fixture)
     world,
     sessionmaker,
@@ -26,7 +27,7 @@ async def test_a_confirmation_link_followed_from_a_webmail(
     from playwright.async_api import expect
 
     async with signed_up_in_browser(
-        families_server, world, sessionmaker, ts_sessionmaker, email="noah@example.fr"
+        chromium, families_server, world, sessionmaker, ts_sessionmaker, email="noah@example.fr"
     ) as page:
         async with ts_sessionmaker() as ts:
             body = await ts.scalar(select(FamilyMail.body))

@@ -14,6 +14,7 @@ PHONE = {"width": 375, "height": 740}
 
 
 async def test_the_menu_and_the_footer_on_a_phone(
+    chromium,
     families_server,  # noqa: F811 (the imported fixture)
     world,
     sessionmaker,
@@ -22,7 +23,7 @@ async def test_the_menu_and_the_footer_on_a_phone(
     from playwright.async_api import expect
 
     async with signed_up_in_browser(
-        families_server, world, sessionmaker, ts_sessionmaker, viewport=PHONE
+        chromium, families_server, world, sessionmaker, ts_sessionmaker, viewport=PHONE
     ) as page:
         # The header's own links are hidden at this width: only the menu reaches them.
         header_links = page.locator(".fr-header__tools-links")

@@ -23,12 +23,14 @@ PUBLIC = [
 
 
 async def test_every_families_page_reflows_at_320_pixels(
+    chromium,
     families_server,  # noqa: F811 (the imported fixture)
     world,
     sessionmaker,
     ts_sessionmaker,
 ) -> None:
     async with signed_up_in_browser(
+        chromium,
         families_server,
         world,
         sessionmaker,
