@@ -344,6 +344,7 @@ async def test_arriving_for_the_year_in_preparation(gql, world: World, sessionma
         )
         session.add(preparing)
         await session.flush()
+        set_actor(session.sync_session, AuditActor(kind="system", id=None, label="tests"))
         await copy_school_profile(session, world.school_b, world.year_id, preparing.id)
     body = await gql(
         "principal_b",
