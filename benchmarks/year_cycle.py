@@ -30,7 +30,7 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import delete, func, select, text
+from sqlalchemy import delete, func, or_, select, text, update
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -299,8 +299,39 @@ async def measure(engine_name: str, scale: int) -> dict[str, Any]:
             databases.drop()
 
 
-async def run(databases: Databases, scale: int) -> dict[str, Any]:
-    """The benchmark on empty databases (migrated here if they are not)."""
+async def _keep_divisions(sessions: Any, year: SchoolYear, today: date, count: int) -> None:
+    """A smaller académie (the smoke test's): in each school, the students of the first
+    division of ``count`` MEFs stay; the others moved away ``today``, before the cycle."""
+    async with sessions() as session, session.begin():
+        rows = await session.execute(
+            select(Division.school_id, DivisionMef.mef_id, Division.id)
+            .join(DivisionMef, DivisionMef.division_id == Division.id)
+            .where(Division.school_year_id == year.id)
+            .order_by(Division.school_id, Division.code)
+        )
+        kept: dict[int, dict[int, int]] = defaultdict(dict)
+        for school_id, mef_id, division_id in rows:
+            if len(kept[school_id]) < count:
+                kept[school_id].setdefault(mef_id, division_id)
+        await session.execute(
+            update(Enrollment)
+            .where(
+                Enrollment.school_year_id == year.id,
+                Enrollment.exit_date.is_(None),
+                or_(
+                    Enrollment.division_id.is_(None),
+                    Enrollment.division_id.not_in(
+                        [d for by_mef in kept.values() for d in by_mef.values()]
+                    ),
+                ),
+            )
+            .values(exit_date=today, exit_reason=ExitReason.MOVE)
+        )
+
+
+async def run(databases: Databases, scale: int, divisions: int | None = None) -> dict[str, Any]:
+    """The benchmark on empty databases (migrated here if they are not); with ``divisions``,
+    on that many divisions of each school (see ``_keep_divisions``)."""
     today = date(current_start_year(date.today()) + 1, 3, 31)
     await upgrade_from_loop("admin", databases.admin_url)
     await upgrade_from_loop("teleservices", databases.ts_url)
@@ -313,6 +344,8 @@ async def run(databases: Databases, scale: int) -> dict[str, Any]:
         principals = await _principals(sessions)
         admin = await _academy_admin(sessions)
         year, next_year = await _years(sessions)
+        if divisions is not None:
+            await _keep_divisions(sessions, year, today, divisions)
         june = year.ends_on - timedelta(days=70)
         await replicate(sessions, ts_sessions, full=True, today=june)
         async with sessions() as session:
