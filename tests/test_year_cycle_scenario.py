@@ -449,7 +449,4 @@ async def test_a_school_year_cycle_on_the_demo_academie(
     shown = await _families_see(ts_sessionmaker, college.id)
     assert not {r.student.id for r in leavers} & set(shown)
     assert {student: expected.get(student) for student in shown} == shown
-    # KNOWN DEFECT, not yet fixed (reported to the lead): after the ordinary run a few placed
-    # students are missing from the families' database (seen: the repeaters placed in
-    # 302-306 and 401, while the one in 301 is there), so the exact check below fails:
-    # assert shown == expected
+    assert shown == expected
