@@ -76,18 +76,29 @@ async def headcounts(
     """Students present (not departed) by the dimension; ``school_id`` None means every school in reach."""
     dimension = HeadcountDimension(dimension)
     if school_year_id is None:
-        # A school's own current year (it may have switched before its académie).
-        current = (
-            current_year_id_of(school_id)
-            if school_id is not None
-            else select(SchoolYear.id)
+        academy_current = (
+            select(SchoolYear.id)
             .where(
                 SchoolYear.academy_id == principal.academy_id,
                 SchoolYear.state == SchoolYearState.CURRENT,
             )
             .scalar_subquery()
         )
-        year = await session.scalar(select(SchoolYear).where(SchoolYear.id == current))
+        # A school's own current year (it may have switched before its académie); a school of
+        # another académie counts nothing in this one's year, as before it had a year of its own.
+        year = await session.scalar(
+            select(SchoolYear)
+            .where(
+                SchoolYear.academy_id == principal.academy_id,
+                SchoolYear.id.in_(
+                    [current_year_id_of(school_id), academy_current]
+                    if school_id is not None
+                    else [academy_current]
+                ),
+            )
+            .order_by(SchoolYear.start_year.desc())
+            .limit(1)
+        )
     else:
         year = await session.get(SchoolYear, school_year_id)
     if year is None or year.academy_id != principal.academy_id:

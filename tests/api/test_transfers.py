@@ -339,12 +339,12 @@ async def test_a_passage_decision_becomes_leaving(gql, world: World, sessionmake
 
 async def test_arriving_for_the_year_in_preparation(gql, world: World, sessionmaker):
     async with sessionmaker() as session, session.begin():
+        set_actor(session.sync_session, AuditActor(kind="system", id=None, label="tests"))
         preparing = SchoolYear(
             academy_id=world.academy_id, start_year=2027, state=SchoolYearState.IN_PREPARATION
         )
         session.add(preparing)
         await session.flush()
-        set_actor(session.sync_session, AuditActor(kind="system", id=None, label="tests"))
         await copy_school_profile(session, world.school_b, world.year_id, preparing.id)
     body = await gql(
         "principal_b",

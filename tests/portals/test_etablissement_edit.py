@@ -113,7 +113,7 @@ async def test_several_errors_each_under_their_field(portal: Portal) -> None:
     assert (
         "Le prénom n'est pas valide : lettres, espaces, tirets et apostrophes uniquement." in page
     )
-    assert "L'INE doit compter 11 caractères (10 chiffres et une lettre)." in page
+    assert "L'INE n'est pas valide : attendu 10 chiffres et une lettre, 9 chiffres" in page
     assert "La commune de naissance est obligatoire pour un élève né en France." in page
     assert "4 erreurs sont à corriger" in page
     assert response.text.count("fr-input-group--error") == 4
