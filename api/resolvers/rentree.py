@@ -50,7 +50,7 @@ from db.teleservices import ActivationCode, CodeKind
 NAMES_IN_MESSAGE = 10
 
 
-@dataclass(frozen=True)
+@dataclass
 class StudentLine:
     """A student of the current year as the rentrée lists him."""
 
@@ -366,7 +366,7 @@ class SchoolSwitch(enum.StrEnum):
     REFUSED = "refused"
 
 
-@dataclass(frozen=True)
+@dataclass
 class SchoolRentree:
     school_id: int
     uai: str

@@ -47,7 +47,7 @@ MAX_CANDIDATES = 5
 TRANSFER_ACTION = "transfer"
 
 
-@dataclass(frozen=True)
+@dataclass
 class TransferCandidate:
     """What identifies a student of another school, and no more: no INE (unless the caller
     typed it), guardians, address or schooling beyond his current school and MEF."""

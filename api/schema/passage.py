@@ -11,6 +11,7 @@ import strawberry
 
 from api.resolvers import passage as resolvers
 from api.schema.context import Info, read
+from api.schema.domain import from_domain
 from api.schema.enrollments import Enrollment, ExitReason, Regime
 from api.schema.nomenclatures import Mef
 from api.schema.payloads import FieldError, mutate
@@ -79,11 +80,9 @@ class PassageRow:
 
 
 @strawberry.type
-class DivisionCount:
-    division_id: int | None
-    division_code: str | None
-    students: int
-    without_decision: int
+@from_domain
+class DivisionCount(resolvers.DivisionCount):
+    pass
 
 
 @strawberry.type(description="The passage of a school (or of one of its divisions).")

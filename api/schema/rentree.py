@@ -9,6 +9,7 @@ import strawberry
 from api.auth.principal import PermissionDenied
 from api.resolvers import rentree as resolvers
 from api.schema.context import Info, graphql_error, read
+from api.schema.domain import from_domain
 from api.schema.payloads import FieldError, mutate
 from db.rentree import Rentree as RentreeModel
 
@@ -16,11 +17,9 @@ SchoolSwitch = strawberry.enum(resolvers.SchoolSwitch, name="RentreeSchoolSwitch
 
 
 @strawberry.type(description="A student of the current year as the rentrée lists him.")
-class RentreeStudent:
-    enrollment_id: int
-    student_id: int
-    name: str
-    division_code: str | None
+@from_domain
+class RentreeStudent(resolvers.StudentLine):
+    pass
 
 
 @strawberry.type(description="A school's rentrée switch, as recorded.")
@@ -54,18 +53,6 @@ def _rentree(row: RentreeModel | None) -> Rentree | None:
     )
 
 
-def _students(lines: list[resolvers.StudentLine]) -> list[RentreeStudent]:
-    return [
-        RentreeStudent(
-            enrollment_id=line.enrollment_id,
-            student_id=line.student_id,
-            name=line.name,
-            division_code=line.division_code,
-        )
-        for line in lines
-    ]
-
-
 @strawberry.type(description="Where a school stands before its rentrée switch.")
 class RentreeState:
     school_id: int
@@ -75,8 +62,10 @@ class RentreeState:
     last_switch: Rentree | None = strawberry.field(
         description="The switch that made the current year current."
     )
-    students_without_decision: list[RentreeStudent]
-    leavers: list[RentreeStudent]
+    students_without_decision: list[resolvers.StudentLine] = strawberry.field(
+        graphql_type=list[RentreeStudent]
+    )
+    leavers: list[resolvers.StudentLine] = strawberry.field(graphql_type=list[RentreeStudent])
     continuing: int = strawberry.field(description="Promoted or repeating students.")
     planned_enrollments: int
     refusals: list[FieldError] = strawberry.field(
@@ -92,18 +81,14 @@ class RentreePayload:
 
 
 @strawberry.type(description="One school in the académie's switch.")
-class SchoolRentree:
-    school_id: int
-    uai: str
-    name: str
-    outcome: SchoolSwitch  # type: ignore[valid-type]
-    rentree: Rentree | None
-    reasons: list[str]
+@from_domain
+class SchoolRentree(resolvers.SchoolRentree):
+    rentree: RentreeModel | None = strawberry.field(graphql_type=Rentree | None)
 
 
 @strawberry.type
 class AcademyRentreePayload:
-    schools: list[SchoolRentree]
+    schools: list[resolvers.SchoolRentree] = strawberry.field(graphql_type=list[SchoolRentree])
     new_current_year_id: int | None = strawberry.field(
         description="Set once every school has switched: the académie's new current year."
     )
@@ -120,8 +105,8 @@ class Query:
             next_year_id=state.next_year.id if state.next_year else None,
             already_switched=state.already_switched,
             last_switch=_rentree(state.done),
-            students_without_decision=_students(state.without_decision),
-            leavers=_students(state.leavers),
+            students_without_decision=state.without_decision,
+            leavers=state.leavers,
             continuing=state.continuing,
             planned_enrollments=state.planned,
             refusals=[
@@ -154,16 +139,6 @@ class Mutation:
         except PermissionDenied as exc:
             raise graphql_error(exc) from exc
         return AcademyRentreePayload(
-            schools=[
-                SchoolRentree(
-                    school_id=s.school_id,
-                    uai=s.uai,
-                    name=s.name,
-                    outcome=s.outcome,
-                    rentree=_rentree(s.rentree),
-                    reasons=s.reasons,
-                )
-                for s in report.schools
-            ],
+            schools=report.schools,
             new_current_year_id=report.new_current_year.id if report.new_current_year else None,
         )

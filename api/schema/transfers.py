@@ -8,24 +8,18 @@ import strawberry
 
 from api.resolvers import transfers as resolvers
 from api.schema.context import Info, read
+from api.schema.domain import from_domain
 from api.schema.enrollments import EnrollmentPayload, Regime
 from api.schema.payloads import mutate
-from api.schema.students import Sex
 
 
 @strawberry.type(
     description="A student of another school of the académie, as much as identifies him: "
     "no INE, guardians, address nor schooling beyond his current school and MEF."
 )
-class TransferCandidate:
-    student_id: int
-    family_name: str
-    first_name: str
-    birth_date: datetime.date
-    sex: Sex  # type: ignore[valid-type]
-    school_name: str
-    school_uai: str
-    mef_label: str
+@from_domain
+class TransferCandidate(resolvers.TransferCandidate):
+    pass
 
 
 @strawberry.input(description="Where and how the student is enrolled in the receiving school.")
@@ -67,7 +61,7 @@ class Query:
                 "birth_date": birth_date,
             },
         )
-        return [TransferCandidate(**vars(c)) for c in found]
+        return found
 
 
 @strawberry.type

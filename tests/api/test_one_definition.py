@@ -32,6 +32,10 @@ NOT_COPIES: dict[tuple[str, str], str] = {
     ("RollCallInput", "api.resolvers.absences.roll_calls.RollCallEntry"): (
         "`late` is a list of LateStudent in GraphQL, which has no maps, and a dict in the domain"
     ),
+    ("DecisionInput", "api.resolvers.passage._Decided"): (
+        "the decision as typed (every field optional, checked by FieldParser) against the "
+        "checked one the domain writes (its outcome required, the others made consistent)"
+    ),
 }
 
 
