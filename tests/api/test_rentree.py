@@ -356,6 +356,14 @@ async def test_nothing_of_last_year_is_lost(world, sessionmaker):
         AuditFilter(school_id=world.school_a, entity="absence_events"),
     )
     assert len(trail.entries) >= 5
+    # Read, not written: an absence of last year is refused once the school has switched.
+    desk = Desk(sessionmaker, cpe, world.school_a, setup)
+    with pytest.raises(ValidationFailed) as refused:
+        await desk.absence(world.students["lina"], date(2027, 6, 14), "M1", date(2027, 6, 14), "M2")
+    assert (refused.value.errors[0].field, refused.value.errors[0].code) == (
+        "startDate",
+        "YEAR_CLOSED",
+    )
 
 
 async def test_who_may_switch(world, sessionmaker):

@@ -21,12 +21,13 @@ from api.auth.principal import Principal
 from api.auth.scopes import enrollment_clause, get_in_reach
 from api.resolvers.absences.half_days import Span, covered_half_days
 from api.resolvers.absences.settings import SchoolAbsenceSetup, ensure_defaults, load_setup
+from api.resolvers.schools import check_year_writable
 from core import clock
 from core.errors import NotFound, ValidationFailed
 from db.absences import AbsenceEvent, EventKind, EventSource
 from db.audit import set_actor
 from db.enrollments import Enrollment
-from db.schools import School
+from db.schools import School, SchoolYear
 from db.students import Student
 
 # A point on the grid: (day, position of the slot in the day).
@@ -93,17 +94,26 @@ async def _check_enrolled(
 ) -> None:
     enrolments = (
         await session.execute(
-            select(Enrollment.entry_date, Enrollment.exit_date).where(
+            select(Enrollment.entry_date, Enrollment.exit_date, Enrollment.school_year_id).where(
                 Enrollment.student_id == student_id, Enrollment.school_id == entry_school
             )
         )
     ).all()
-    if not any(entry <= first and (exit_ is None or last <= exit_) for entry, exit_ in enrolments):
+    covering = [
+        year_id
+        for entry, exit_, year_id in enrolments
+        if entry <= first and (exit_ is None or last <= exit_)
+    ]
+    if not covering:
         raise ValidationFailed.single(
             "startDate",
             "NOT_ENROLLED",
             f"L'élève n'est pas inscrit dans l'établissement du {_fr(first)} au {_fr(last)}.",
         )
+    # After the school's rentrée switch, last year's absences are read, no longer written.
+    year = await session.get(SchoolYear, covering[0])
+    assert year is not None
+    await check_year_writable(session, entry_school, year, "startDate")
 
 
 def _check_references(

@@ -18,10 +18,26 @@ from api.resolvers.absences.statistics import (
 )
 from db.audit import AuditActor, set_actor
 from db.enrollments import Enrollment, Regime
+from db.schools import SchoolYear, SchoolYearState
 from db.structures import Division
 
 LAST_YEAR_DAY = date(2026, 3, 9)  # a Monday of 2025-2026
 THIS_YEAR_DAY = date(2026, 11, 16)  # a Monday of 2026-2027
+
+
+async def _years_current(sessionmaker, current_id: int, other_id: int) -> None:
+    """Makes ``current_id`` the académie's current year; the other one closed if earlier, in
+    preparation if later."""
+    async with sessionmaker() as session, session.begin():
+        set_actor(session.sync_session, AuditActor(kind="system", id=None, label="tests"))
+        current = await session.get(SchoolYear, current_id)
+        other = await session.get(SchoolYear, other_id)
+        current.state = SchoolYearState.CURRENT
+        other.state = (
+            SchoolYearState.CLOSED
+            if other.start_year < current.start_year
+            else SchoolYearState.IN_PREPARATION
+        )
 
 
 @pytest.fixture
@@ -50,7 +66,11 @@ async def repeater(world, desk, sessionmaker) -> int:
                 entry_date=date(2025, 9, 1),
             )
         )
+    # Last year's absence was recorded while last year was the current one: closed years
+    # are read-only.
+    await _years_current(sessionmaker, world.closed_year_id, world.year_id)
     await desk.absence(lina, LAST_YEAR_DAY, "M1", LAST_YEAR_DAY, "M4")
+    await _years_current(sessionmaker, world.year_id, world.closed_year_id)
     await desk.absence(lina, THIS_YEAR_DAY, "M1", THIS_YEAR_DAY, "S4")
     return lina
 
