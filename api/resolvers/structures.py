@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -570,6 +571,61 @@ async def _profile_into(
         )
 
 
+@dataclass
+class _CopiedByCode:
+    """One kind of structure copied into another year: the target row of each source row
+    (copied or already there by code), and the codes created and kept."""
+
+    counterpart: dict[int, Any] = dataclasses.field(default_factory=dict)
+    # (source row id, its new copy), for the copies' own links.
+    new: list[tuple[int, Any]] = dataclasses.field(default_factory=list)
+    created: list[str] = dataclasses.field(default_factory=list)
+    kept: list[str] = dataclasses.field(default_factory=list)
+
+
+async def _copy_by_code(
+    session: AsyncSession,
+    model: type[Division] | type[Group],
+    school_id: int,
+    source_year_id: int,
+    target_year_id: int,
+    columns: tuple[str, ...],
+) -> _CopiedByCode:
+    there: list[Division | Group] = list(
+        await session.scalars(
+            select(model).where(
+                model.school_id == school_id, model.school_year_id == target_year_id
+            )
+        )
+    )
+    existing = {row.code: row for row in there}
+    copied = _CopiedByCode()
+    rows: list[Division | Group] = list(
+        await session.scalars(
+            select(model)
+            .where(model.school_id == school_id, model.school_year_id == source_year_id)
+            .order_by(model.code)
+        )
+    )
+    for row in rows:
+        if row.code in existing:
+            copied.kept.append(row.code)
+            copied.counterpart[row.id] = existing[row.code]
+            continue
+        copy = model(
+            school_id=school_id,
+            school_year_id=target_year_id,
+            code=row.code,
+            **{name: getattr(row, name) for name in columns},
+        )
+        session.add(copy)
+        copied.counterpart[row.id] = copy
+        copied.new.append((row.id, copy))
+        copied.created.append(row.code)
+    await session.flush()
+    return copied
+
+
 @requires(Permission.STRUCTURES_WRITE)
 async def copy_structures(
     session: AsyncSession,
@@ -594,114 +650,47 @@ async def copy_structures(
     await check_year_writable(session, school.id, target, "to_school_year_id")
     set_actor(session.sync_session, principal.audit_actor(school.id))
 
-    divisions = list(
-        await session.scalars(
-            select(Division)
-            .where(Division.school_id == school.id, Division.school_year_id == source.id)
-            .order_by(Division.code)
-        )
+    divisions = await _copy_by_code(
+        session, Division, school.id, source.id, target.id, ("label", "planned_headcount")
     )
-    existing = {
-        d.code: d
-        for d in await session.scalars(
-            select(Division).where(
-                Division.school_id == school.id, Division.school_year_id == target.id
-            )
-        )
-    }
     division_mefs: dict[int, list[int]] = {}
     for division_id, mef_id in await session.execute(
         select(DivisionMef.division_id, DivisionMef.mef_id).where(
-            DivisionMef.division_id.in_([d.id for d in divisions])
+            DivisionMef.division_id.in_([source_id for source_id, _ in divisions.new])
         )
     ):
         division_mefs.setdefault(division_id, []).append(mef_id)
-    created_divisions: list[str] = []
-    kept_divisions: list[str] = []
-    # Source division id -> the target year's division of the same code.
-    counterpart: dict[int, Division] = {}
-    new_divisions: list[tuple[Division, list[int]]] = []
-    for division in divisions:
-        if division.code in existing:
-            kept_divisions.append(division.code)
-            counterpart[division.id] = existing[division.code]
-            continue
-        copy = Division(
-            school_id=school.id,
-            school_year_id=target.id,
-            code=division.code,
-            label=division.label,
-            planned_headcount=division.planned_headcount,
-        )
-        session.add(copy)
-        counterpart[division.id] = copy
-        new_divisions.append((copy, division_mefs.get(division.id, [])))
-        created_divisions.append(division.code)
-    await session.flush()
     session.add_all(
         DivisionMef(division_id=copy.id, mef_id=mef_id)
-        for copy, mef_ids in new_divisions
-        for mef_id in mef_ids
+        for source_id, copy in divisions.new
+        for mef_id in division_mefs.get(source_id, [])
     )
-
-    groups = list(
-        await session.scalars(
-            select(Group)
-            .where(Group.school_id == school.id, Group.school_year_id == source.id)
-            .order_by(Group.code)
-        )
+    groups = await _copy_by_code(
+        session, Group, school.id, source.id, target.id, ("label", "subject_id")
     )
-    existing_groups = {
-        g.code: g
-        for g in await session.scalars(
-            select(Group).where(Group.school_id == school.id, Group.school_year_id == target.id)
-        )
-    }
-    group_divisions: dict[int, list[int]] = {}
-    for group_id, division_id in await session.execute(
-        select(GroupDivision.group_id, GroupDivision.division_id).where(
-            GroupDivision.group_id.in_([g.id for g in groups])
-        )
-    ):
-        group_divisions.setdefault(group_id, []).append(division_id)
-    created_groups: list[str] = []
-    kept_groups: list[str] = []
-    group_counterpart: dict[int, Group] = {}
-    new_groups: list[tuple[Group, list[int]]] = []
-    for group in groups:
-        if group.code in existing_groups:
-            kept_groups.append(group.code)
-            group_counterpart[group.id] = existing_groups[group.code]
-            continue
-        copy_group = Group(
-            school_id=school.id,
-            school_year_id=target.id,
-            code=group.code,
-            label=group.label,
-            subject_id=group.subject_id,
-        )
-        session.add(copy_group)
-        group_counterpart[group.id] = copy_group
-        new_groups.append((copy_group, group_divisions.get(group.id, [])))
-        created_groups.append(group.code)
-    await session.flush()
+    group_copies = dict(groups.new)
     session.add_all(
-        GroupDivision(group_id=copy_group.id, division_id=counterpart[division_id].id)
-        for copy_group, division_ids in new_groups
-        for division_id in division_ids
-        if division_id in counterpart
+        GroupDivision(
+            group_id=group_copies[group_id].id, division_id=divisions.counterpart[division_id].id
+        )
+        for group_id, division_id in await session.execute(
+            select(GroupDivision.group_id, GroupDivision.division_id).where(
+                GroupDivision.group_id.in_(list(group_copies))
+            )
+        )
+        if division_id in divisions.counterpart
     )
-
+    counterpart, group_counterpart = divisions.counterpart, groups.counterpart
     created_services = 0
-    subject_ids = {g.subject_id for g, _ in new_groups if g.subject_id is not None}
+    subject_ids = {g.subject_id for _, g in groups.new if g.subject_id is not None}
     if with_services:
         services = list(
             await session.scalars(
                 select(TeachingAssignment).where(
                     TeachingAssignment.school_id == school.id,
                     or_(
-                        TeachingAssignment.division_id.in_([d.id for d in divisions]),
-                        TeachingAssignment.group_id.in_([g.id for g in groups]),
+                        TeachingAssignment.division_id.in_(list(counterpart)),
+                        TeachingAssignment.group_id.in_(list(group_counterpart)),
                     ),
                 )
             )
@@ -746,14 +735,14 @@ async def copy_structures(
         session,
         school.id,
         target.id,
-        {m for _, mef_ids in new_divisions for m in mef_ids},
+        {m for mef_ids in division_mefs.values() for m in mef_ids},
         subject_ids,
     )
     await session.flush()
     return StructuresCopy(
-        created_divisions=created_divisions,
-        kept_divisions=kept_divisions,
-        created_groups=created_groups,
-        kept_groups=kept_groups,
+        created_divisions=divisions.created,
+        kept_divisions=divisions.kept,
+        created_groups=groups.created,
+        kept_groups=groups.kept,
         created_services=created_services,
     )

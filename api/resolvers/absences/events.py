@@ -99,9 +99,10 @@ async def _check_enrolled(
             )
         )
     ).all()
+    # Latest first: a year the rollover left without an exit date covers every later day too.
     covering = [
         year_id
-        for entry, exit_, year_id in enrolments
+        for entry, exit_, year_id in sorted(enrolments, key=lambda e: e[0], reverse=True)
         if entry <= first and (exit_ is None or last <= exit_)
     ]
     if not covering:
