@@ -22,8 +22,19 @@ from db.base import Base, utcnow
 
 ACTOR_KEY = "audit_actor"
 PENDING_KEY = "audit_pending"
+# Besides bookkeeping columns, what is derived and frozen with an audited row whose totals
+# are audited: a notice's lines, a transfer's file.
 UNAUDITED_COLUMNS = frozenset(
-    {"search_name", "usage_search_name", "version", "created_at", "updated_at", "totp_last_step"}
+    {
+        "search_name",
+        "usage_search_name",
+        "version",
+        "created_at",
+        "updated_at",
+        "totp_last_step",
+        "frozen_lines",
+        "file_text",
+    }
 )
 # Recorded as changed, never with their value: secrets, and what is derived from them
 # (hashes, ciphertexts, the 16-bit fingerprint of an activation code). A hash of a short

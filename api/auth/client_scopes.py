@@ -19,6 +19,7 @@ SCOPE_PERMISSIONS: dict[str, frozenset[P]] = {
     "absences:read": frozenset({P.ABSENCES_READ}),
     "absences:write": frozenset({P.ABSENCES_READ, P.ABSENCES_WRITE}),
     "statistics:read": frozenset({P.STATISTICS_READ}),
+    "finances:read": frozenset({P.FINANCES_READ, P.FINANCE_SUMMARIES_READ}),
 }
 
 SCOPE_LABELS_FR: dict[str, str] = {
@@ -29,6 +30,7 @@ SCOPE_LABELS_FR: dict[str, str] = {
     "absences:read": "Absences et retards (lecture)",
     "absences:write": "Absences et retards (saisie)",
     "statistics:read": "Statistiques",
+    "finances:read": "Finances des élèves : tarifs, droits constatés, remises, paiements (lecture)",
 }
 
 ALL_SCOPES = tuple(SCOPE_PERMISSIONS)

@@ -49,8 +49,18 @@ class Permission(enum.StrEnum):
     # Assessments and marks: teachers for the classes taught, the principal for the school.
     GRADES_READ = "grades:read"
     GRADES_WRITE = "grades:write"
+    # The student's finances: tariffs, terms, family accounts, charges, reductions,
+    # payments, notices and the transfer to the accounts (read / the bursar's work).
     FINANCES_READ = "finances:read"
+    FINANCES_MANAGE = "finances:manage"
+    # Remises gracieuses: the principal's decision, with a reason.
+    FINANCES_GRACE = "finances:grace"
+    # Scholarship files: read, instructed by the bursar, granted or refused by the principal.
     SCHOLARSHIPS_READ = "scholarships:read"
+    SCHOLARSHIPS_MANAGE = "scholarships:manage"
+    SCHOLARSHIPS_DECIDE = "scholarships:decide"
+    # The académie's summaries (états récapitulatifs): counts and amounts, no student.
+    FINANCE_SUMMARIES_READ = "finances:summaries:read"
     AUDIT_READ = "audit:read"
     # The history of a school's (or the académie's) imports and exports, their reports and
     # files; running an import needs the permission of what it writes.

@@ -89,6 +89,20 @@ ENTITIES = {
     "absence_indicator": "Indicateur mensuel d'absentéisme",
     "headcount_snapshots": "Constat de rentrée",
     "rentrees": "Rentrée (bascule d'année)",
+    # Finances and scholarships (issue 14).
+    "finance_settings": "Règles financières de l'année",
+    "finance_terms": "Trimestre (finances)",
+    "tariffs": "Tarif d'hébergement",
+    "regime_periods": "Période de régime",
+    "family_accounts": "Compte famille",
+    "charge_generations": "Génération des droits constatés",
+    "reductions": "Remise",
+    "payments": "Paiement",
+    "payment_reminders": "Relance",
+    "family_notices": "Avis aux familles",
+    "charge_transfers": "Transfert de créances",
+    "scholarship_files": "Dossier de bourse",
+    "scholarship_payments": "Versement de bourse",
 }
 
 POPULATIONS = {"division": "division", "group": "groupe", "mef": "MEF", "school": "établissement"}
