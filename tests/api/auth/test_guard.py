@@ -26,6 +26,12 @@ UNGUARDED = {
     "api.resolvers.schools.get_school_year",
     # The caller's own account (second factor enrolled, codes left): nobody else's.
     "api.resolvers.second_factor.second_factor_status",
+    # Reach checks: they check the permission their caller passes them.
+    "api.resolvers.finances.reach.account_in_reach",
+    "api.resolvers.finances.reach.term_in_reach",
+    "api.resolvers.finances.reach.school_in_reach",
+    # The académie's school years: reference data, like schools.school_years.
+    "api.resolvers.finances.reach.year_of_academy",
 }
 
 
