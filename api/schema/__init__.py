@@ -16,6 +16,7 @@ from api.schema import (
     delegations,
     enrollments,
     exchanges,
+    finances,
     grades,
     guardians,
     headcounts,
@@ -62,6 +63,7 @@ Query = merge_types(
         transfers.Query,
         passage.Query,
         rentree.Query,
+        finances.Query,
     ),
 )
 Mutation = merge_types(
@@ -85,6 +87,7 @@ Mutation = merge_types(
         transfers.Mutation,
         passage.Mutation,
         rentree.Mutation,
+        finances.Mutation,
     ),
 )
 

@@ -21,6 +21,7 @@ from api.resolvers.absences.family_contacts import record_phone_call
 from api.resolvers.absences.letters import school_templates
 from api.resolvers.absences.settings import school_setup
 from api.resolvers.exchanges.runs import preview_import
+from api.resolvers.finances.terms import set_terms
 from api.resolvers.grades import AssessmentInput, create_assessment, grading_periods
 from api.resolvers.ine_conflicts import flag_conflicts
 from api.resolvers.teleservices.codes import regenerate_code
@@ -65,6 +66,19 @@ CALLS: dict[str, tuple[str, Any]] = {
     "subjects": (
         "query($id: Int!) { subjects(schoolId: $id) { id } }",
         lambda w: {"id": w.school_a},
+    ),
+    "financeTerms": (
+        "query($s: Int!, $y: Int!) { financeTerms(schoolId: $s, schoolYearId: $y) { id } }",
+        lambda w: {"s": w.school_a, "y": w.year_id},
+    ),
+    "setFinanceTerms": (
+        "mutation($s: Int!, $y: Int!) { setFinanceTerms(schoolId: $s, schoolYearId: $y) "
+        "{ terms { id } errors { field } } }",
+        lambda w: {"s": w.school_a, "y": w.year_id},
+    ),
+    "closeFinanceTerm": (
+        "mutation($t: Int!) { closeFinanceTerm(termId: $t) { term { id } errors { field } } }",
+        lambda w: {"t": w.finance_rows["term"]},
     ),
     "headcounts": (
         "query($id: Int!) { headcounts(by: MEF, schoolId: $id) { total } }",
@@ -656,6 +670,15 @@ async def school_a_absences(world: World, sessionmaker) -> None:
         "motive": motive,
         "justification": justification,
     }
+
+
+@pytest.fixture(autouse=True)
+async def school_a_finances(world: World, sessionmaker) -> None:
+    """School A's finance rows, for the fields taking their ids (``world.finance_rows``)."""
+    principal = await world.principal(sessionmaker, "principal_a")
+    async with sessionmaker() as session, session.begin():
+        terms = await set_terms(session, principal, world.school_a, world.year_id)
+    world.finance_rows = {"term": terms[0].id}  # type: ignore[attr-defined]
 
 
 def _takes_an_id(arg_type: Any, seen: set[str] | None = None) -> bool:

@@ -22,7 +22,7 @@ from db.finances import FinanceTerm
 from db.schools import SchoolYear
 
 
-@dataclass(frozen=True)
+@dataclass
 class TermDates:
     label: str
     first_day: date
