@@ -16,6 +16,7 @@ from core.errors import ValidationFailed
 from db.audit import set_actor
 from db.finances import FamilyAccount
 from db.guardians import GuardianLink
+from db.ids import reserve_ids
 
 
 async def payers_of(session: AsyncSession, student_ids: Iterable[int]) -> dict[int, int]:
@@ -60,7 +61,13 @@ async def accounts_of(
                 )
             )
         }
-    new = [FamilyAccount(school_id=school_id, guardian_id=g) for g in ids if g not in accounts]
+    missing = [g for g in ids if g not in accounts]
+    # Given their ids, the new accounts are inserted in batches, not one by one (db.ids).
+    fresh = await reserve_ids(session, FamilyAccount.__tablename__, len(missing))
+    new = [
+        FamilyAccount(id=account_id, school_id=school_id, guardian_id=g)
+        for account_id, g in zip(fresh, missing, strict=True)
+    ]
     if new:
         session.add_all(new)
         await session.flush()

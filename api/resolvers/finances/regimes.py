@@ -1,0 +1,230 @@
+"""The régime of an enrolment over time: a change from a day on (a régime period), and the
+pieces of a term each régime covers, which the term's charges are computed from.
+
+An enrolment has its own régime (``Enrollment.regime_code``, else the code of its kind)
+until its first period; each period holds from its day until the next one or the exit.
+The exit date is the last day the student is enrolled (as the headcounts at a date read
+it)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from api.auth.guard import requires
+from api.auth.permissions import Permission
+from api.auth.principal import Principal
+from api.resolvers.finances.reach import school_in_reach
+from api.resolvers.finances.tariffs import regime_kinds
+from api.resolvers.schools import check_year_writable
+from core import clock
+from core.errors import FieldError, NotFound, ValidationFailed
+from db.audit import set_actor
+from db.enrollments import Enrollment, Regime
+from db.finances import RegimePeriod
+from db.schools import School, SchoolYear
+
+# The enrolment's own régime when it has no SIECLE code (the demo's): the code of its kind.
+KIND_DEFAULT_CODES = {Regime.EXTERNE: "0", Regime.DEMI_PENSIONNAIRE: "2", Regime.INTERNE: "3"}
+# Interne externé, interne hébergé, DP hors de l'établissement: another school feeds or
+# lodges the student (hébergement croisé), which must be named.
+HOSTED_CODES = frozenset({"4", "5", "6"})
+
+
+@dataclass
+class RegimePiece:
+    """Days ``first``..``last`` (both included) under one régime, fed or lodged by
+    ``host_school_id`` (None: the enrolment's own school)."""
+
+    first: date
+    last: date
+    regime_code: str
+    host_school_id: int | None
+
+
+def own_code(enrollment: Enrollment) -> str:
+    return enrollment.regime_code or KIND_DEFAULT_CODES[enrollment.regime]
+
+
+def pieces_in_term(
+    entry_date: date,
+    exit_date: date | None,
+    own_regime_code: str,
+    periods: Sequence[tuple[date, str, int | None]],
+    term_first: date,
+    term_last: date,
+) -> list[RegimePiece]:
+    """The enrolment's days within the term, cut where its régime changes: pieces in order,
+    none when it does not meet the term. ``periods``: (effective_on, code, host school)."""
+    first = max(entry_date, term_first)
+    last = min(exit_date or term_last, term_last)
+    if last < first:
+        return []
+    changes = sorted(periods, key=lambda p: p[0])
+    # The régime in force on ``first``: the last period begun by then, else the own one.
+    code, host = own_regime_code, None
+    for effective_on, period_code, period_host in changes:
+        if effective_on <= first:
+            code, host = period_code, period_host
+    pieces: list[RegimePiece] = []
+    start = first
+    for effective_on, period_code, period_host in changes:
+        if effective_on <= first or effective_on > last:
+            continue
+        pieces.append(RegimePiece(start, effective_on - timedelta(days=1), code, host))
+        start, code, host = effective_on, period_code, period_host
+    pieces.append(RegimePiece(start, last, code, host))
+    return pieces
+
+
+async def _enrollment_in_reach(
+    session: AsyncSession, principal: Principal, enrollment_id: int, permission: Permission
+) -> Enrollment:
+    enrollment = await session.get(Enrollment, enrollment_id)
+    if enrollment is None:
+        raise NotFound("Enrollment", enrollment_id)
+    try:
+        await school_in_reach(session, principal, enrollment.school_id, permission)
+    except NotFound:
+        raise NotFound("Enrollment", enrollment_id) from None
+    return enrollment
+
+
+@requires(Permission.FINANCES_READ)
+async def regime_periods(
+    session: AsyncSession, principal: Principal, enrollment_id: int
+) -> list[RegimePeriod]:
+    """The enrolment's régime changes, in order."""
+    enrollment = await _enrollment_in_reach(
+        session, principal, enrollment_id, Permission.FINANCES_READ
+    )
+    return list(
+        await session.scalars(
+            select(RegimePeriod)
+            .where(RegimePeriod.enrollment_id == enrollment.id)
+            .order_by(RegimePeriod.effective_on)
+        )
+    )
+
+
+@requires(Permission.FINANCES_MANAGE)
+async def record_regime_change(
+    session: AsyncSession,
+    principal: Principal,
+    enrollment_id: int,
+    effective_on: date,
+    regime_code: str,
+    host_school_id: int | None = None,
+) -> RegimePeriod:
+    """The enrolment's régime from ``effective_on`` on (a change recorded the same day
+    replaces it). Hébergement croisé names the school of the académie that feeds or lodges
+    him: codes 4, 5 and 6 require it. When the day has come, the enrolment's régime follows
+    (a change announced for later leaves it until then; the charges read the periods)."""
+    enrollment = await _enrollment_in_reach(
+        session, principal, enrollment_id, Permission.FINANCES_MANAGE
+    )
+    year = await session.get(SchoolYear, enrollment.school_year_id)
+    assert year is not None
+    await check_year_writable(session, enrollment.school_id, year, "enrollment_id")
+    kinds = await regime_kinds(session, year.start_year)
+    code = (regime_code or "").strip()
+    errors: list[FieldError] = []
+    if code not in kinds:
+        errors.append(
+            FieldError("regime_code", "UNKNOWN", "Régime : choisissez un code de la nomenclature.")
+        )
+    last_day = enrollment.exit_date or year.ends_on
+    if not enrollment.entry_date <= effective_on <= last_day:
+        errors.append(
+            FieldError(
+                "effective_on",
+                "OUTSIDE_ENROLLMENT",
+                f"Date d'effet : entre le {enrollment.entry_date:%d/%m/%Y} et le "
+                f"{last_day:%d/%m/%Y}.",
+            )
+        )
+    if host_school_id is not None:
+        host = await session.get(School, host_school_id)
+        if (
+            host is None
+            or host.academy_id != principal.academy_id
+            or host.id == enrollment.school_id
+        ):
+            errors.append(
+                FieldError(
+                    "host_school_id",
+                    "NOT_FOUND",
+                    "Établissement d'accueil : un autre établissement de l'académie.",
+                )
+            )
+    elif code in HOSTED_CODES:
+        errors.append(
+            FieldError(
+                "host_school_id",
+                "REQUIRED",
+                "Établissement d'accueil : obligatoire pour un élève hébergé ou nourri par un "
+                "autre établissement.",
+            )
+        )
+    if errors:
+        raise ValidationFailed(errors)
+    set_actor(session.sync_session, principal.audit_actor(enrollment.school_id))
+    first_period = await session.scalar(
+        select(RegimePeriod.effective_on)
+        .where(RegimePeriod.enrollment_id == enrollment.id)
+        .order_by(RegimePeriod.effective_on)
+        .limit(1)
+    )
+    if effective_on > enrollment.entry_date and (
+        first_period is None or first_period > enrollment.entry_date
+    ):
+        # The enrolment's régime is about to follow the change: its régime until then is
+        # kept as a period from the entry, so that the days before the change keep it.
+        session.add(
+            RegimePeriod(
+                enrollment_id=enrollment.id,
+                effective_on=enrollment.entry_date,
+                regime_code=own_code(enrollment),
+                host_school_id=None,
+                recorded_at=clock.now(),
+                actor_label=principal.label,
+            )
+        )
+    period = await session.scalar(
+        select(RegimePeriod).where(
+            RegimePeriod.enrollment_id == enrollment.id,
+            RegimePeriod.effective_on == effective_on,
+        )
+    )
+    if period is None:
+        period = RegimePeriod(enrollment_id=enrollment.id, effective_on=effective_on)
+        session.add(period)
+    period.regime_code = code
+    period.host_school_id = host_school_id
+    period.recorded_at = clock.now()
+    period.actor_label = principal.label
+    if effective_on <= clock.today():
+        latest = await session.scalar(
+            select(RegimePeriod.effective_on)
+            .where(
+                RegimePeriod.enrollment_id == enrollment.id,
+                RegimePeriod.effective_on > effective_on,
+                RegimePeriod.effective_on <= clock.today(),
+            )
+            .limit(1)
+        )
+        # A later change already in force keeps the enrolment's régime as it is.
+        if latest is None:
+            enrollment.regime = Regime(kinds[code][0])
+            enrollment.regime_code = code
+    await session.flush()
+    return period
+
+
+def period_rows(periods: Sequence[Any]) -> list[tuple[date, str, int | None]]:
+    return [(p.effective_on, p.regime_code, p.host_school_id) for p in periods]
