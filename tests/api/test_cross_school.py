@@ -80,6 +80,49 @@ CALLS: dict[str, tuple[str, Any]] = {
         "mutation($t: Int!) { closeFinanceTerm(termId: $t) { term { id } errors { field } } }",
         lambda w: {"t": w.finance_rows["term"]},
     ),
+    "financeSettings": (
+        "query($s: Int!, $y: Int!) { financeSettings(schoolId: $s, schoolYearId: $y) "
+        "{ schoolId } }",
+        lambda w: {"s": w.school_a, "y": w.year_id},
+    ),
+    "setFinanceSettings": (
+        "mutation($s: Int!, $y: Int!) { setFinanceSettings(schoolId: $s, schoolYearId: $y, "
+        'settings: {prorationRule: "weeks", serviceWeekdays: "1245", '
+        "orderReductionMinDays: 7}) { settings { schoolId } errors { field } } }",
+        lambda w: {"s": w.school_a, "y": w.year_id},
+    ),
+    "tariffs": (
+        "query($s: Int!, $y: Int!) { tariffs(schoolId: $s, schoolYearId: $y) { id } }",
+        lambda w: {"s": w.school_a, "y": w.year_id},
+    ),
+    "tariffRegimes": (
+        "query($s: Int!, $y: Int!) { tariffRegimes(schoolId: $s, schoolYearId: $y) { code } }",
+        lambda w: {"s": w.school_a, "y": w.year_id},
+    ),
+    "setTariffs": (
+        "mutation($s: Int!, $y: Int!, $t: Int!) { setTariffs(schoolId: $s, schoolYearId: $y, "
+        'tariffs: [{termId: $t, regimeCode: "2", basis: "flat_term", amount: "1,00"}]) '
+        "{ tariffs { id } errors { field } } }",
+        lambda w: {"s": w.school_a, "y": w.year_id, "t": w.finance_rows["term"]},
+    ),
+    "regimePeriods": (
+        "query($e: Int!) { regimePeriods(enrollmentId: $e) { id } }",
+        lambda w: {"e": w.enrollments["lina"]},
+    ),
+    "recordRegimeChange": (
+        'mutation($e: Int!) { recordRegimeChange(enrollmentId: $e, effectiveOn: "2026-10-01", '
+        'regimeCode: "3") { period { id } errors { field } } }',
+        lambda w: {"e": w.enrollments["lina"]},
+    ),
+    "chargePreview": (
+        "query($t: Int!) { chargePreview(termId: $t) { termId lines { studentId } } }",
+        lambda w: {"t": w.finance_rows["term"]},
+    ),
+    "applyCharges": (
+        "mutation($t: Int!) { applyCharges(termId: $t) { application { generationId } "
+        "errors { field } } }",
+        lambda w: {"t": w.finance_rows["term"]},
+    ),
     "headcounts": (
         "query($id: Int!) { headcounts(by: MEF, schoolId: $id) { total } }",
         lambda w: {"id": w.school_a},
