@@ -34,6 +34,9 @@ from api.resolvers.enrollments import (
     record_departure,
 )
 from api.resolvers.exchanges.runs import exchange_history
+from api.resolvers.finances.charges import charge_preview
+from api.resolvers.finances.tariffs import finance_settings, tariffs
+from api.resolvers.finances.terms import finance_terms
 from api.resolvers.guardians import link_guardian, update_guardian
 from api.resolvers.headcounts import constat_document, school_snapshot
 from api.resolvers.immatriculation import liaison_dashboard, probable_duplicates
@@ -292,6 +295,22 @@ HEADCOUNTS_PDF = Destination(
     "/constat/{snapshot_id:int}/constat.pdf",
     (constat_document,),
 )
+# The student's finances: the home lists the parts (each part adds its own).
+FINANCES = Destination(
+    "finances",
+    "Finances",
+    "/finances",
+    (finance_terms,),
+    "Finances",
+    "Tarifs, droits constatés du trimestre, remises, paiements et comptes des familles.",
+)
+FINANCE_SETTINGS = Destination(
+    "finances", "Paramètres financiers", "/finances/parametres", (finance_settings,)
+)
+TARIFFS = Destination("finances", "Tarifs", "/finances/tarifs", (tariffs,))
+CHARGE_GENERATION = Destination(
+    "finances", "Génération des droits constatés", "/finances/generation", (charge_preview,)
+)
 JOURNAL = Destination(
     "journal",
     "Journal",
@@ -391,6 +410,7 @@ MENU = (
     TELESERVICES,
     STATISTICS,
     HEADCOUNTS,
+    FINANCES,
     EXCHANGES,
     LIAISONS,
     JOURNAL,
@@ -414,6 +434,7 @@ TILES = (
     ABSENTEEISM,
     STATISTICS,
     HEADCOUNTS,
+    FINANCES,
     EXCHANGES,
     LIAISONS,
     JOURNAL,
