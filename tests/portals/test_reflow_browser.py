@@ -46,6 +46,10 @@ def principal_pages(demo: dict[str, Any]) -> list[str]:
         "/journal",
         "/delegations",
         "/echanges",
+        "/finances",
+        "/finances/parametres",
+        "/finances/tarifs",
+        "/finances/generation",
         "/compte",
         *PUBLIC,
     ]

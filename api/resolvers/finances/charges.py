@@ -378,16 +378,16 @@ async def _preview(session: AsyncSession, term: FinanceTerm) -> ChargePreview:
     )
     lines: list[ChargeLine] = []
     for student_id, kind in keys:
-        draft = drafts.get((student_id, kind))
+        found = drafts.get((student_id, kind))
         already, charge_rows, last_code = charged.get((student_id, kind), (ZERO, 0, None))
         principle_already, principle_rows = reduced.get((student_id, kind), (ZERO, 0))
-        enrollment = by_student.get(student_id)
-        if draft is not None:
+        known = by_student.get(student_id)
+        if found is not None:
             expected, basis, tariff, warnings = _amount(
-                draft, school.id, tariffs, rule, calendar, whole, labels
+                found, school.id, tariffs, rule, calendar, whole, labels
             )
-            code = draft.pieces[-1].regime_code
-            codes = list(dict.fromkeys(p.regime_code for p in draft.pieces))
+            code = found.pieces[-1].regime_code
+            codes = list(dict.fromkeys(p.regime_code for p in found.pieces))
         else:
             expected, basis, tariff, warnings = ZERO, f"0 {UNITS[rule]} sur {whole}", None, []
             code = last_code or KIND_CODES[kind]
@@ -400,7 +400,7 @@ async def _preview(session: AsyncSession, term: FinanceTerm) -> ChargePreview:
         line = ChargeLine(
             student_id=student_id,
             student_name=f"{family} {first}".strip(),
-            division=divisions.get(enrollment.division_id or 0, "") if enrollment else "",
+            division=divisions.get(known.division_id or 0, "") if known else "",
             kind=kind,
             regime_code=code,
             regime_label=" puis ".join(labels.get(c, c) for c in codes),
@@ -414,7 +414,7 @@ async def _preview(session: AsyncSession, term: FinanceTerm) -> ChargePreview:
             ),
             principle_already=principle_already,
             family_children=children,
-            enrollment_id=draft.enrollment.id if draft else (enrollment.id if enrollment else None),
+            enrollment_id=found.enrollment.id if found else (known.id if known else None),
             tariff_id=tariff.id if tariff else None,
             payer_id=payer,
             account_id=accounts.get(payer) if payer is not None else None,

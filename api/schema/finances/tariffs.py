@@ -28,7 +28,7 @@ ChargeKind = strawberry.enum(models.ChargeKind, description="Half-board or board
 class FinanceSettings:
     school_id: int
     school_year_id: int
-    proration_rule: ProrationRule
+    proration_rule: ProrationRule  # type: ignore[valid-type]
     service_weekdays: str = strawberry.field(
         description='ISO weekdays the services run, 1 Monday … 7 Sunday ("12345").'
     )
@@ -54,7 +54,7 @@ class Tariff:
     id: int
     term_id: int
     regime_code: str
-    basis: TariffBasis
+    basis: TariffBasis  # type: ignore[valid-type]
     amount: Decimal
 
 
