@@ -22,10 +22,15 @@ from api.resolvers.finances.tariffs import (
     tariff_regimes,
     tariffs,
 )
-from api.resolvers.finances.terms import TermDates, close_term, finance_terms, set_terms
+from api.resolvers.finances.terms import (
+    FinanceTerm,
+    TermDates,
+    close_term,
+    finance_terms,
+    set_terms,
+)
 from core.errors import ValidationFailed
 from core.money import format_euros
-from db.finances import ChargeKind, FinanceTerm
 from portals.etablissement import destinations
 from portals.etablissement.web import Page, page_handler, parse_id, redirect
 
@@ -35,7 +40,8 @@ PARTS = (
     (destinations.TARIFFS, "Forfaits et prix du repas de chaque régime, par trimestre."),
     (destinations.CHARGE_GENERATION, "Droits constatés du trimestre : aperçu, puis application."),
 )
-KIND_LABELS = {ChargeKind.HALF_BOARD: "Demi-pension", ChargeKind.BOARDING: "Internat"}
+# By the charge kind's value (a ``ChargeKind`` is its value).
+KIND_LABELS = {"half_board": "Demi-pension", "boarding": "Internat"}
 WEEKDAYS = [
     ("1", "Lundi"),
     ("2", "Mardi"),
