@@ -95,8 +95,8 @@ async def write_finance_rows(sessionmaker, world) -> FinanceRows:
     principal_a = await world.principal(sessionmaker, "principal_a")
     principal_b = await world.principal(sessionmaker, "principal_b")
     async with sessionmaker() as session, session.begin():
-        for term in await set_terms(session, principal_a, world.school_a, world.year_id):
-            rows.terms_a[term.rank] = term.id
+        for made in await set_terms(session, principal_a, world.school_a, world.year_id):
+            rows.terms_a[made.rank] = made.id
         rows.term_b = (await set_terms(session, principal_b, world.school_b, world.year_id))[0].id
     async with sessionmaker() as session, session.begin():
         set_actor(session.sync_session, BURSAR)

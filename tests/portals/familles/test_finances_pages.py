@@ -11,14 +11,14 @@ from sqlalchemy import select
 from portals.familles.rendering import balance_fr
 from replication.run import replicate
 from tests.portals.familles.family_steps import CSRF, TODAY, give_code, open_account
-from tests.replication.finance_rows import write_finance_rows
+from tests.replication.finance_rows import FinanceRows, write_finance_rows
 from tsdb.models import TsFinanceAccount
 
 PASSWORD = "un mot de passe long"
 NBSP = "\u00a0"
 
 
-async def _two_families(world, sessionmaker, ts_sessionmaker) -> tuple[dict[str, str], object]:
+async def _two_families(world, sessionmaker, ts_sessionmaker) -> tuple[dict[str, str], FinanceRows]:
     """Codes of Claire Martin (for Lina) and Sophie Élan (for Éloïse), the finance rows,
     replicated. Paul Martin has no code: his account in school B stays out."""
     codes = {
