@@ -41,7 +41,15 @@ def grant_statements(role: str) -> list[str]:
 
 
 # The families portal's tables in the télé-services database.
-REPLICATED_TABLES = ("ts_schools", "ts_students", "ts_absences", "ts_marks", "ts_codes")
+REPLICATED_TABLES = (
+    "ts_schools",
+    "ts_students",
+    "ts_absences",
+    "ts_marks",
+    "ts_codes",
+    "ts_finance_accounts",
+    "ts_finance_notices",
+)
 ACCOUNT_TABLES = (
     "family_accounts",
     "family_code_uses",

@@ -6,13 +6,20 @@ Audit ids are given when rows are written, not when their transaction commits: a
 the cursor may still appear (a long transaction committing after a later one, on
 PostgreSQL). Each run remembers the ids missing below its high-water mark ("gaps") and looks
 for them again next time, for a day; most gaps are rolled-back transactions that never come.
+
+Finances: a family account's row changes with its ledger. Reductions, payments, notices and
+accounts are audited row by row; charges are not (written in mass), but those of a term's
+generation are found from the generation's audited entry, and those written outside any
+generation (by hand) from their creation time, looked for again over the same day as the
+gaps. An account appears or goes when its payer's codes change (``payer_held``).
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -20,6 +27,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from core import clock
 from db.audit import AuditEntry
 from db.enrollments import Enrollment
+from db.finances import Charge, FamilyAccount, FamilyNotice, Payment, Reduction
 from db.grades import Assessment, Mark
 from db.teleservices import ActivationCode, GradesPublication, GradesSettings, PublicationDeadline
 from replication.snapshot import Scope
@@ -132,7 +140,84 @@ async def read_changes(
         changes.ids["marks"] |= await _ids_where(
             session, Mark.id, Mark.assessment_id.in_(sorted(by_entity["assessments"]))
         )
+    await _finance_changes(session, changes, by_entity)
     return changes
+
+
+async def _accounts_of_rows(
+    session: AsyncSession, model: type[Payment] | type[Reduction], ids: set[int]
+) -> set[int]:
+    found: set[int] = set()
+    for start in range(0, len(ordered := sorted(ids)), 5000):
+        found |= await _ids_where(
+            session, model.account_id, model.id.in_(ordered[start : start + 5000])
+        )
+    return found
+
+
+async def _finance_changes(
+    session: AsyncSession, changes: Changes, by_entity: dict[str, set[int]]
+) -> None:
+    accounts = set(by_entity["family_accounts"])
+    accounts |= await _accounts_of_rows(session, Payment, by_entity["payments"])
+    accounts |= await _accounts_of_rows(session, Reduction, by_entity["reductions"])
+    if by_entity["charge_generations"]:
+        accounts |= await _ids_where(
+            session,
+            Charge.account_id,
+            Charge.generation_id.in_(sorted(by_entity["charge_generations"])),
+        )
+    notices = set(by_entity["family_notices"])
+    if by_entity["finance_terms"]:
+        notices |= await _ids_where(
+            session, FamilyNotice.id, FamilyNotice.term_id.in_(sorted(by_entity["finance_terms"]))
+        )
+    # A school renamed: its accounts carry its name.
+    for school_id in by_entity["schools"]:
+        changes.school_wide(school_id, "finance_accounts")
+    # Payers whose codes changed (or all of a school's, when its services or its year did):
+    # their accounts, in any school, come or go with them.
+    codes, code_schools = changes.ids.get("codes"), changes.schools.get("codes")
+    payers: set[int] = set()
+    if codes:
+        payers |= await _ids_where(
+            session,
+            ActivationCode.guardian_id,
+            and_(ActivationCode.id.in_(sorted(codes)), ActivationCode.guardian_id.is_not(None)),
+        )
+    if code_schools:
+        payers |= await _ids_where(
+            session,
+            ActivationCode.guardian_id,
+            and_(
+                ActivationCode.school_id.in_(sorted(code_schools)),
+                ActivationCode.guardian_id.is_not(None),
+            ),
+        )
+    if payers:
+        held = await _ids_where(
+            session, FamilyAccount.id, FamilyAccount.guardian_id.in_(sorted(payers))
+        )
+        accounts |= held
+        notices |= await _ids_where(
+            session, FamilyNotice.id, FamilyNotice.account_id.in_(sorted(held))
+        )
+    changes.ids["finance_accounts"] |= accounts
+    changes.ids["finance_notices"] |= notices
+
+
+async def add_unaudited_charges(
+    session: AsyncSession, changes: Changes, since: datetime | None
+) -> None:
+    """Accounts charged by hand (outside any generation) since ``since``, less the day that a
+    transaction may take to commit (the gaps' day): charges leave no audit entry of their own.
+    ``since`` None (no run yet): every such charge."""
+    clause: Any = Charge.generation_id.is_(None)
+    if since is not None:
+        # SQLite gives back naive UTC times.
+        since = since if since.tzinfo else since.replace(tzinfo=UTC)
+        clause = and_(clause, Charge.created_at >= since - GAP_LIFETIME)
+    changes.ids["finance_accounts"] |= await _ids_where(session, Charge.account_id, clause)
 
 
 async def add_publications(

@@ -23,13 +23,19 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from core import clock
 from db.audit import AuditActor, set_actor
 from db.teleservices import ActivationCode, ReplicationProgress
-from replication.changes import Changes, add_publications, high_water, read_changes
+from replication.changes import (
+    Changes,
+    add_publications,
+    add_unaudited_charges,
+    high_water,
+    read_changes,
+)
 from replication.lock import ReplicationBusy, replication_lock
 from replication.snapshot import TABLES, Row, Scope, Table
 from tsdb.models import FamilyCodeUse, ReplicationRun, ReplicationState
@@ -237,12 +243,16 @@ async def _locked_run(runner: _Runner, run_id: int) -> int:
         state = await _state(ts)
         cursor, published_through = state.audit_cursor, state.published_through
         gaps = {int(k): v for k, v in (state.audit_gaps or {}).items()}
+        last_start = await ts.scalar(
+            select(func.max(ReplicationRun.started_at)).where(ReplicationRun.status == "done")
+        )
     async with runner.admin_sessions() as admin:
         if summary.full:
             changes = Changes(high_water=await high_water(admin))
         else:
             changes = await read_changes(admin, cursor, gaps)
             await add_publications(admin, changes, published_through, runner.today)
+            await add_unaudited_charges(admin, changes, last_start)
     if summary.full:
         async with ts_sessions() as ts, ts.begin():
             runner.whole_run = ts

@@ -3,21 +3,29 @@ hold, for some ids, for some schools, or for everything.
 
 Only schools with a télé-service open are visible; absences only where the absences service
 is open, marks only where the grades service is open and once published (continuously from
-their publication date, or at the (MEF, division) deadlines); codes only while valid.
+their publication date, or at the (MEF, division) deadlines); codes only while valid. Of the
+finances, only the accounts of payers this database holds (a guardian with a valid code
+here), each with its balance and its notices, the notices' lines reduced to
+``notice_lines``: no other ledger row, no tariff, no scholarship file.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from sqlalchemy import and_, exists, or_, select
+from sqlalchemy import and_, exists, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from api.resolvers.finances.ledger import account_balances
+from core.money import to_cents
 from db.absences import AbsenceEvent, AbsenceMotive, GenericMotive, TimeSlot
 from db.enrollments import Enrollment
+from db.finances import Charge, FamilyAccount, FamilyNotice, FinanceTerm, Payment, Reduction
 from db.grades import Assessment, Mark
 from db.nomenclatures import Subject
 from db.schools import School, current_year_id_of
@@ -228,6 +236,161 @@ async def codes(session: AsyncSession, scope: Scope, today: date) -> list[Row]:
     ]
 
 
+def payer_held(guardian_column: Any) -> Any:
+    """Accounts of a payer this database holds: a guardian with a code copied here (valid, in
+    a school with a télé-service open), whichever school the account is in."""
+    return exists().where(
+        ActivationCode.guardian_id == guardian_column,
+        ActivationCode.is_valid.is_(True),
+        _open(None, ActivationCode.school_id),
+    )
+
+
+# Accounts read at once (the ids of each query's IN list).
+ACCOUNTS_AT_ONCE = 1000
+
+
+async def _last_movements(session: AsyncSession, account_ids: list[int]) -> dict[int, datetime]:
+    """When each account's ledger last moved: its latest charge, reduction or payment."""
+    latest: dict[int, datetime] = {}
+    for model in (Charge, Reduction, Payment):
+        rows = await session.execute(
+            select(model.account_id, func.max(model.created_at))
+            .where(model.account_id.in_(account_ids))
+            .group_by(model.account_id)
+        )
+        for account_id, at in rows.all():
+            if at is not None and (account_id not in latest or at > latest[account_id]):
+                latest[account_id] = at
+    return latest
+
+
+async def finance_accounts(session: AsyncSession, scope: Scope, today: date) -> list[Row]:
+    query = (
+        select(FamilyAccount.id, FamilyAccount.guardian_id, FamilyAccount.school_id, School.name)
+        .join(School, School.id == FamilyAccount.school_id)
+        .where(payer_held(FamilyAccount.guardian_id))
+        .order_by(FamilyAccount.id)
+    )
+    found = (
+        await session.execute(_scoped(query, scope, FamilyAccount.id, FamilyAccount.school_id))
+    ).all()
+    rows: list[Row] = []
+    for start in range(0, len(found), ACCOUNTS_AT_ONCE):
+        part = found[start : start + ACCOUNTS_AT_ONCE]
+        ids = [account_id for account_id, *_ in part]
+        balances = await account_balances(session, ids)
+        moved = await _last_movements(session, ids)
+        rows += [
+            {
+                "id": account_id,
+                "guardian_id": guardian_id,
+                "school_id": school_id,
+                "school_name": school_name,
+                "balance": to_cents(balances[account_id]),
+                "updated_at": moved.get(account_id),
+            }
+            for account_id, guardian_id, school_id, school_name in part
+        ]
+    return rows
+
+
+# What a family reads of a notice's frozen lines (``FamilyNotice.frozen_lines``), longest texts.
+LABEL_LENGTH = 200
+
+
+def _text(value: Any) -> str | None:
+    return value[:LABEL_LENGTH] if isinstance(value, str) else None
+
+
+def _amount(value: Any) -> str | None:
+    """An amount written "-36.00" (a string, so that no float ever carries it)."""
+    if not isinstance(value, str):
+        return None
+    try:
+        amount = Decimal(value)
+    except InvalidOperation:
+        return None
+    return str(to_cents(amount)) if amount.is_finite() else None
+
+
+def notice_lines(frozen: str) -> dict[str, Any]:
+    """A notice's frozen lines as a family reads them, keeping only the documented fields::
+
+        {"children": [{"name": "Lina Martin",
+                       "lines": [{"label": "Demi-pension", "detail": "48 jours sur 60",
+                                  "amount": "180.00"}, ...],
+                       "total": "144.00"}, ...],
+         "payments": [{"label": "Chèque n° 1234", "day": "2026-10-05", "amount": "-50.00"}]}
+
+    Amounts are strings with a dot and two decimals, signed as they act on what the family
+    owes (a charge is positive; a reduction, a scholarship, a receipt negative). ``detail``
+    and ``payments`` may be missing. Whatever else the staff side froze (ids, internal codes)
+    stays there; an entry without its label or amount is left out (the notice's totals,
+    copied apart, still tell the whole)."""
+    try:
+        data = json.loads(frozen)
+    except (TypeError, ValueError):
+        data = None
+    data = data if isinstance(data, dict) else {}
+    children: list[dict[str, Any]] = []
+    for child in data.get("children") or []:
+        if not isinstance(child, dict) or _text(child.get("name")) is None:
+            continue
+        lines = []
+        for line in child.get("lines") or []:
+            if not isinstance(line, dict):
+                continue
+            label, amount = _text(line.get("label")), _amount(line.get("amount"))
+            if label is None or amount is None:
+                continue
+            lines.append({"label": label, "detail": _text(line.get("detail")), "amount": amount})
+        children.append(
+            {"name": _text(child["name"]), "lines": lines, "total": _amount(child.get("total"))}
+        )
+    payments = []
+    for payment in data.get("payments") or []:
+        if not isinstance(payment, dict):
+            continue
+        label, amount = _text(payment.get("label")), _amount(payment.get("amount"))
+        if label is None or amount is None:
+            continue
+        day = payment.get("day")
+        try:
+            day = date.fromisoformat(day).isoformat() if isinstance(day, str) else None
+        except ValueError:
+            day = None
+        payments.append({"label": label, "day": day, "amount": amount})
+    return {"children": children, "payments": payments}
+
+
+async def finance_notices(session: AsyncSession, scope: Scope, today: date) -> list[Row]:
+    query = (
+        select(FamilyNotice, FinanceTerm.label, FinanceTerm.first_day)
+        .join(FamilyAccount, FamilyAccount.id == FamilyNotice.account_id)
+        .join(FinanceTerm, FinanceTerm.id == FamilyNotice.term_id)
+        .where(payer_held(FamilyAccount.guardian_id))
+    )
+    rows = await session.execute(_scoped(query, scope, FamilyNotice.id, FamilyNotice.school_id))
+    return [
+        {
+            "id": notice.id,
+            "account_id": notice.account_id,
+            "school_id": notice.school_id,
+            "term_label": label,
+            "term_first_day": first_day,
+            "issued_on": notice.issued_at.date(),
+            "charges": notice.charges,
+            "reductions": notice.reductions,
+            "scholarships": notice.scholarships,
+            "payments": notice.payments,
+            "balance": notice.balance,
+            "lines": notice_lines(notice.frozen_lines),
+        }
+        for notice, label, first_day in rows
+    ]
+
+
 Reader = Callable[[AsyncSession, Scope, date], Any]
 
 
@@ -248,4 +411,6 @@ TABLES = (
     Table("absences", ts.TsAbsence, absences, "school_id"),
     Table("marks", ts.TsMark, marks, "school_id"),
     Table("codes", ts.TsCode, codes, "school_id"),
+    Table("finance_accounts", ts.TsFinanceAccount, finance_accounts, "school_id"),
+    Table("finance_notices", ts.TsFinanceNotice, finance_notices, "school_id"),
 )

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
+from typing import Any
 
 from sqlalchemy import (
     JSON,
@@ -148,6 +149,44 @@ class TsCode(Base):
     birth_date: Mapped[date]
     lookup: Mapped[str] = mapped_column(String(4))
     code_hash: Mapped[str] = mapped_column(String(255))
+
+
+class TsFinanceAccount(Base):
+    """A payer's account in a school (admin family account id), copied only when the payer is
+    a guardian this database holds (he has a valid code here): its balance, nothing of the
+    ledger's rows. The school's name is kept here because the school that charges may have
+    no télé-service open (a student fed or lodged by another school)."""
+
+    __tablename__ = "ts_finance_accounts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    guardian_id: Mapped[int] = mapped_column(index=True)
+    school_id: Mapped[int]
+    school_name: Mapped[str] = mapped_column(String(120))
+    # Positive: the family owes it; negative: a credit.
+    balance: Mapped[Decimal] = mapped_column(Numeric(12, 2))
+    # When the account's ledger last moved (None: nothing charged, reduced nor paid yet).
+    updated_at: Mapped[datetime | None]
+
+
+class TsFinanceNotice(Base):
+    """A term's notice to a family (admin notice id) as it was issued: its totals, and its
+    lines reduced to what a family reads (``replication.snapshot.notice_lines`` says which)."""
+
+    __tablename__ = "ts_finance_notices"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account_id: Mapped[int] = mapped_column(index=True)
+    school_id: Mapped[int]
+    term_label: Mapped[str] = mapped_column(String(40))
+    term_first_day: Mapped[date]
+    issued_on: Mapped[date]
+    charges: Mapped[Decimal] = mapped_column(Numeric(12, 2))
+    reductions: Mapped[Decimal] = mapped_column(Numeric(12, 2))
+    scholarships: Mapped[Decimal] = mapped_column(Numeric(12, 2))
+    payments: Mapped[Decimal] = mapped_column(Numeric(12, 2))
+    balance: Mapped[Decimal] = mapped_column(Numeric(12, 2))
+    lines: Mapped[dict[str, Any]] = mapped_column(JSON)
 
 
 class FamilyAccount(Base):

@@ -43,6 +43,8 @@ def familles_routes() -> list[BaseRoute]:
         Route("/compte", pages.account_page, methods=["GET", "POST"]),
         Route("/enfants", pages.family, methods=["GET"]),
         Route("/enfants/{child_id:int}", pages.child, methods=["GET"]),
+        Route("/situation-financiere", pages.finances, methods=["GET"]),
+        Route("/situation-financiere/avis/{notice_id:int}", pages.notice, methods=["GET"]),
         *(Route(path, pages.information, methods=["GET"]) for path in pages.INFORMATION_PAGES),
         Route(
             "/sante",

@@ -48,6 +48,7 @@ from families.accounts import (
     sign_in,
     ticket,
 )
+from families.finances import finance_accounts, finance_notice
 from families.school_life import school_life
 from families.work import Transaction, Work
 from portals.common import csrf
@@ -424,6 +425,35 @@ async def child(request: Request) -> Response:
             marks=life.marks,
             member=member,
         )
+
+
+async def finances(request: Request) -> Response:
+    """GET /situation-financiere: the payer's accounts in the schools, their balance and the
+    terms' notices."""
+    async with _families(request).transaction() as transaction:
+        member = await _member(transaction, request)
+        if member is None:
+            return redirect("/")
+        accounts = await transaction.run(finance_accounts, member[0])
+        return render("finances.html", accounts=accounts, member=member)
+
+
+async def notice(request: Request) -> Response:
+    """GET /situation-financiere/avis/{id}: one notice alone, to print."""
+    notice_id: int = request.path_params["notice_id"]
+    async with _families(request).transaction() as transaction:
+        member = await _member(transaction, request)
+        if member is None:
+            return redirect("/")
+        found = await transaction.run(finance_notice, member[0], notice_id)
+        if found is None:
+            return error_page(
+                404,
+                "Page introuvable",
+                "Cet avis ne concerne pas les comptes rattachés à votre compte.",
+                member=member,
+            )
+        return render("notice.html", account=found[0], notice=found[1], member=member)
 
 
 def _token_out_of_url(request: Request) -> Response | None:

@@ -3,11 +3,13 @@ shell's environment (``portals.common.rendering``)."""
 
 from __future__ import annotations
 
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 from starlette.responses import HTMLResponse
 
+from core.money import format_euros
 from families.accounts import FamilyAccount, FamilySession
 from portals.common.rendering import Templates, environment
 
@@ -25,8 +27,21 @@ def decimal_fr(value: Any) -> str:
     return text.replace(".", ",")
 
 
+def balance_fr(balance: Decimal) -> str:
+    """What a balance means to the family: positive it owes, negative it has a credit."""
+    if balance > 0:
+        return f"Vous devez {format_euros(balance)}"
+    if balance < 0:
+        return f"Votre compte est créditeur de {format_euros(-balance)}"
+    return "À jour"
+
+
 PAGES = Templates(
-    environment(HERE / "templates", OWN_URL, {"decimal_fr": decimal_fr}),
+    environment(
+        HERE / "templates",
+        OWN_URL,
+        {"decimal_fr": decimal_fr, "euros": format_euros, "balance_fr": balance_fr},
+    ),
     # Before signing in (and on the middlewares' error pages): the links to sign in.
     anonymous={"member": None, "csrf": ""},
 )

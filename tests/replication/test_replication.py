@@ -261,8 +261,9 @@ from replication import run
 
 run.BATCH = 2
 
+# The last table this test's world fills (it has no finances).
 def progress(table, done, total):
-    if table == run.TABLES[-1].name:
+    if table == "codes":
         print("copie", flush=True)
         time.sleep(120)
 

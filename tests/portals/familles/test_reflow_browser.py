@@ -11,7 +11,7 @@ from tests.portals.test_reflow_browser import WIDTH, problems_of
 
 pytestmark = pytest.mark.browser
 
-SIGNED_IN = ["/enfants", "/compte", "/ajouter-un-code"]
+SIGNED_IN = ["/enfants", "/compte", "/ajouter-un-code", "/situation-financiere"]
 PUBLIC = [
     "/",
     "/creer-un-compte",
