@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from strawberry.tools import merge_types
 
-from api.schema.finances import terms
+from api.schema.finances import notices, terms
 
-Query = merge_types("FinancesQuery", (terms.Query,))
-Mutation = merge_types("FinancesMutation", (terms.Mutation,))
+Query = merge_types("FinancesQuery", (terms.Query, notices.Query))
+Mutation = merge_types("FinancesMutation", (terms.Mutation, notices.Mutation))
