@@ -12,6 +12,7 @@ from api.cli import (
     databases,
     documentation,
     exchanges,
+    finances,
     headcounts,
     outbox,
     passage,
@@ -50,5 +51,6 @@ for command in (
     passage.passage,
     headcounts.constat,
     transfers.transfer,
+    finances.finances,
 ):
     main.add_command(command)
