@@ -46,6 +46,9 @@ def principal_pages(demo: dict[str, Any]) -> list[str]:
         "/journal",
         "/delegations",
         "/echanges",
+        "/finances/avis",
+        "/finances/relances",
+        "/finances/transfert",
         "/compte",
         *PUBLIC,
     ]

@@ -261,8 +261,10 @@ async def _file(session: AsyncSession, term: FinanceTerm) -> _File:
     today = clock.today().isoformat()
     for total in built.totals:
         rows.append(
-            [CONTROL, today, "", "", "", total.record_type, "", "", _amount(total.total)]
-            + ["", "", str(total.count)]
+            [
+                *(CONTROL, today, "", "", "", total.record_type, "", ""),
+                *(_amount(total.total), "", "", str(total.count)),
+            ]
         )
     rows.append(
         [CONTROL, today, "", "", "", NET, "", "", _amount(built.net), "", "", str(built.lines)]

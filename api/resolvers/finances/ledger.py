@@ -202,10 +202,10 @@ async def figures_by_term(
             charged.group_by(Charge.account_id, Charge.term_id)
         ):
             figures(account_id, term_id).charges += _money(total)
-        for account_id, term_id, kind, total in await session.execute(
+        for account_id, term_id, reduction_kind, total in await session.execute(
             reduced.group_by(Reduction.account_id, Reduction.term_id, Reduction.kind)
         ):
-            if kind == ReductionKind.SCHOLARSHIP:
+            if reduction_kind == ReductionKind.SCHOLARSHIP:
                 figures(account_id, term_id).scholarships += _money(total)
             else:
                 figures(account_id, term_id).reductions += _money(total)

@@ -15,7 +15,7 @@ from api.schema.domain import from_domain
 from api.schema.payloads import FieldError, mutate
 from db import finances as models
 
-ReminderChannel = strawberry.enum(models.ReminderChannel, name="ReminderChannel")
+strawberry.enum(models.ReminderChannel, name="ReminderChannel")
 
 
 @strawberry.type(
@@ -70,7 +70,7 @@ class PaymentReminder:
     id: int
     school_id: int
     account_id: int
-    channel: ReminderChannel
+    channel: models.ReminderChannel
     balance: Decimal
     sent_at: datetime
     actor_label: str
