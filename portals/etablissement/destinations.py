@@ -34,7 +34,10 @@ from api.resolvers.enrollments import (
     record_departure,
 )
 from api.resolvers.exchanges.runs import exchange_history
+from api.resolvers.finances.charge_transfers import transfer_file, transfer_preview
 from api.resolvers.finances.charges import charge_preview
+from api.resolvers.finances.notices import notice_pdf, term_notices, term_notices_pdf
+from api.resolvers.finances.reminders import accounts_to_remind
 from api.resolvers.finances.tariffs import finance_settings, tariffs
 from api.resolvers.finances.terms import finance_terms
 from api.resolvers.guardians import link_guardian, update_guardian
@@ -310,6 +313,39 @@ FINANCE_SETTINGS = Destination(
 TARIFFS = Destination("finances", "Tarifs", "/finances/tarifs", (tariffs,))
 CHARGE_GENERATION = Destination(
     "finances", "Génération des droits constatés", "/finances/generation", (charge_preview,)
+)
+# The term's documents of the finances (linked from the finances home, /finances).
+FINANCE_NOTICES = Destination(
+    "finances",
+    "Avis aux familles",
+    "/finances/avis",
+    (term_notices,),
+    in_working_school=True,
+)
+FINANCE_NOTICE_PDF = Destination(
+    "finances", "Avis aux familles (PDF)", "/finances/avis/{notice_id:int}/avis.pdf", (notice_pdf,)
+)
+FINANCE_NOTICES_PDF = Destination(
+    "finances",
+    "Avis du trimestre (PDF)",
+    "/finances/avis/trimestres/{term_id:int}/avis.pdf",
+    (term_notices_pdf,),
+)
+FINANCE_REMINDERS = Destination(
+    "finances", "Relances", "/finances/relances", (accounts_to_remind,), in_working_school=True
+)
+FINANCE_TRANSFER = Destination(
+    "finances",
+    "Transfert de créances",
+    "/finances/transfert",
+    (transfer_preview,),
+    in_working_school=True,
+)
+FINANCE_TRANSFER_FILE = Destination(
+    "finances",
+    "Fichier du transfert de créances",
+    "/finances/transfert/{transfer_id:int}/fichier.csv",
+    (transfer_file,),
 )
 JOURNAL = Destination(
     "journal",

@@ -21,6 +21,9 @@ from api.resolvers.absences.family_contacts import record_phone_call
 from api.resolvers.absences.letters import school_templates
 from api.resolvers.absences.settings import school_setup
 from api.resolvers.exchanges.runs import preview_import
+from api.resolvers.finances.accounts import accounts_of
+from api.resolvers.finances.notices import issue_notices
+from api.resolvers.finances.reminders import send_reminders
 from api.resolvers.finances.terms import set_terms
 from api.resolvers.grades import AssessmentInput, create_assessment, grading_periods
 from api.resolvers.ine_conflicts import flag_conflicts
@@ -31,6 +34,7 @@ from api.schema import schema
 from db.absences import AbsenceMotive, Justification
 from db.audit import set_actor
 from db.exchanges import ExchangeFormat
+from db.finances import Charge, ChargeKind, LedgerOrigin
 from db.immatriculation import ProbableDuplicate
 from db.reference import load_absence_references
 from db.structures import TeachingAssignment
@@ -121,6 +125,43 @@ CALLS: dict[str, tuple[str, Any]] = {
     "applyCharges": (
         "mutation($t: Int!) { applyCharges(termId: $t) { application { generationId } "
         "errors { field } } }",
+        lambda w: {"t": w.finance_rows["term"]},
+    ),
+    "familyNotices": (
+        "query($t: Int!) { familyNotices(termId: $t) { id balance } }",
+        lambda w: {"t": w.finance_rows["term"]},
+    ),
+    "familyNotice": (
+        "query($id: Int!) { familyNotice(id: $id) { id frozenLines } }",
+        lambda w: {"id": w.finance_rows["notice"]},
+    ),
+    "issueNotices": (
+        "mutation($t: Int!, $a: Int) { issueNotices(termId: $t, accountId: $a) "
+        "{ issue { alreadyIssued } errors { field } } }",
+        lambda w: {"t": w.finance_rows["term"], "a": w.finance_rows["account"]},
+    ),
+    "accountsToRemind": (
+        "query($t: Int!) { accountsToRemind(termId: $t) { accountId balance } }",
+        lambda w: {"t": w.finance_rows["term"]},
+    ),
+    "sendReminders": (
+        "mutation($t: Int!) { sendReminders(termId: $t) { outcome { emails } errors { field } } }",
+        lambda w: {"t": w.finance_rows["term"]},
+    ),
+    "paymentReminders": (
+        "query($s: Int!) { paymentReminders(schoolId: $s) { id balance } }",
+        lambda w: {"s": w.school_a},
+    ),
+    "transferPreview": (
+        "query($t: Int!) { transferPreview(termId: $t) { net } }",
+        lambda w: {"t": w.finance_rows["term"]},
+    ),
+    "chargeTransfer": (
+        "query($t: Int!) { chargeTransfer(termId: $t) { id fileText } }",
+        lambda w: {"t": w.finance_rows["term"]},
+    ),
+    "transferTerm": (
+        "mutation($t: Int!) { transferTerm(termId: $t) { transfer { id } errors { field } } }",
         lambda w: {"t": w.finance_rows["term"]},
     ),
     "headcounts": (
@@ -721,7 +762,33 @@ async def school_a_finances(world: World, sessionmaker) -> None:
     principal = await world.principal(sessionmaker, "principal_a")
     async with sessionmaker() as session, session.begin():
         terms = await set_terms(session, principal, world.school_a, world.year_id)
-    world.finance_rows = {"term": terms[0].id}  # type: ignore[attr-defined]
+        set_actor(session.sync_session, principal.audit_actor(world.school_a))
+        account = (await accounts_of(session, world.school_a, [world.guardians["mother"]]))[
+            world.guardians["mother"]
+        ]
+        session.add(
+            Charge(
+                school_id=world.school_a,
+                term_id=terms[0].id,
+                concerns_term_id=terms[0].id,
+                account_id=account.id,
+                student_id=world.students["lina"],
+                kind=ChargeKind.HALF_BOARD,
+                origin=LedgerOrigin.GENERATION,
+                regime_code="2",
+                basis="Forfait",
+                amount=Decimal("180.00"),
+                actor_label="tests",
+            )
+        )
+        await session.flush()
+        issue = await issue_notices(session, principal, terms[0].id)
+        await send_reminders(session, principal, terms[0].id)
+    world.finance_rows = {  # type: ignore[attr-defined]
+        "term": terms[0].id,
+        "account": account.id,
+        "notice": issue.notices[0].id,
+    }
 
 
 def _takes_an_id(arg_type: Any, seen: set[str] | None = None) -> bool:

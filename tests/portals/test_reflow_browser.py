@@ -50,6 +50,9 @@ def principal_pages(demo: dict[str, Any]) -> list[str]:
         "/finances/parametres",
         "/finances/tarifs",
         "/finances/generation",
+        "/finances/avis",
+        "/finances/relances",
+        "/finances/transfert",
         "/compte",
         *PUBLIC,
     ]

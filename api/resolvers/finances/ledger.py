@@ -9,6 +9,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
+from typing import Any
 
 from sqlalchemy import case, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -22,6 +23,7 @@ from db.finances import (
     PaymentAllocation,
     PaymentKind,
     Reduction,
+    ReductionKind,
 )
 
 
@@ -134,3 +136,124 @@ async def debts(session: AsyncSession, account_id: int) -> list[Debt]:
         found.values(),
         key=lambda d: (str(d.term_first_day), d.term_id, d.student_id, order[d.kind]),
     )
+
+
+@dataclass
+class TermFigures:
+    """What an account's rows recorded in one term add up to, by nature (scholarships apart
+    from the other reductions, each payment kind apart)."""
+
+    charges: Decimal = ZERO
+    reductions: Decimal = ZERO
+    scholarships: Decimal = ZERO
+    receipts: Decimal = ZERO
+    refunds: Decimal = ZERO
+    reversals: Decimal = ZERO
+
+    @property
+    def payments(self) -> Decimal:
+        """Money received net: receipts less refunds and reversed receipts."""
+        return self.receipts - self.refunds - self.reversals
+
+    @property
+    def net(self) -> Decimal:
+        """What the term's rows add to the balance."""
+        return self.charges - self.reductions - self.scholarships - self.payments
+
+    def add(self, other: TermFigures) -> None:
+        self.charges += other.charges
+        self.reductions += other.reductions
+        self.scholarships += other.scholarships
+        self.receipts += other.receipts
+        self.refunds += other.refunds
+        self.reversals += other.reversals
+
+
+async def figures_by_term(
+    session: AsyncSession, school_id: int, account_ids: Iterable[int] | None = None
+) -> dict[int, dict[int, TermFigures]]:
+    """Per account, per term a row is recorded in (``term_id``, not the term it is about):
+    the totals of the school's ledger, optionally for some accounts only."""
+    ids = None if account_ids is None else list(set(account_ids))
+    found: dict[int, dict[int, TermFigures]] = {}
+
+    def figures(account_id: int, term_id: int) -> TermFigures:
+        return found.setdefault(account_id, {}).setdefault(term_id, TermFigures())
+
+    chunks = [None] if ids is None else [ids[n : n + 5000] for n in range(0, len(ids), 5000)]
+    for chunk in chunks:
+        charged = select(Charge.account_id, Charge.term_id, func.sum(Charge.amount)).where(
+            Charge.school_id == school_id
+        )
+        reduced = select(
+            Reduction.account_id,
+            Reduction.term_id,
+            Reduction.kind,
+            func.sum(Reduction.amount),
+        ).where(Reduction.school_id == school_id)
+        paid = select(
+            Payment.account_id, Payment.term_id, Payment.kind, func.sum(Payment.amount)
+        ).where(Payment.school_id == school_id)
+        if chunk is not None:
+            charged = charged.where(Charge.account_id.in_(chunk))
+            reduced = reduced.where(Reduction.account_id.in_(chunk))
+            paid = paid.where(Payment.account_id.in_(chunk))
+        for account_id, term_id, total in await session.execute(
+            charged.group_by(Charge.account_id, Charge.term_id)
+        ):
+            figures(account_id, term_id).charges += _money(total)
+        for account_id, term_id, reduction_kind, total in await session.execute(
+            reduced.group_by(Reduction.account_id, Reduction.term_id, Reduction.kind)
+        ):
+            if reduction_kind == ReductionKind.SCHOLARSHIP:
+                figures(account_id, term_id).scholarships += _money(total)
+            else:
+                figures(account_id, term_id).reductions += _money(total)
+        for account_id, term_id, kind, total in await session.execute(
+            paid.group_by(Payment.account_id, Payment.term_id, Payment.kind)
+        ):
+            line = figures(account_id, term_id)
+            if kind == PaymentKind.RECEIPT:
+                line.receipts += _money(total)
+            elif kind == PaymentKind.REFUND:
+                line.refunds += _money(total)
+            else:
+                line.reversals += _money(total)
+    return found
+
+
+@dataclass
+class TermRecords:
+    """The ledger rows recorded in a term (``term_id``), in the order they were written."""
+
+    charges: list[Charge]
+    reductions: list[Reduction]
+    payments: list[Payment]
+
+    @property
+    def account_ids(self) -> set[int]:
+        return {
+            row.account_id
+            for rows in (self.charges, self.reductions, self.payments)
+            for row in rows
+        }
+
+
+async def term_records(
+    session: AsyncSession, term_id: int, account_ids: Iterable[int] | None = None
+) -> TermRecords:
+    """Every charge, reduction and payment recorded in the term, of some accounts or all."""
+    ids = None if account_ids is None else list(set(account_ids))
+
+    async def rows(model: Any) -> list[Any]:
+        statement = select(model).where(model.term_id == term_id).order_by(model.id)
+        if ids is None:
+            return list(await session.scalars(statement))
+        found: list[Any] = []
+        for start in range(0, len(ids), 5000):
+            found += await session.scalars(
+                statement.where(model.account_id.in_(ids[start : start + 5000]))
+            )
+        return sorted(found, key=lambda row: row.id)
+
+    return TermRecords(await rows(Charge), await rows(Reduction), await rows(Payment))

@@ -6,7 +6,9 @@ from __future__ import annotations
 
 from strawberry.tools import merge_types
 
-from api.schema.finances import charges, tariffs, terms
+from api.schema.finances import charges, notices, tariffs, terms
 
-Query = merge_types("FinancesQuery", (terms.Query, tariffs.Query, charges.Query))
-Mutation = merge_types("FinancesMutation", (terms.Mutation, tariffs.Mutation, charges.Mutation))
+PARTS = (terms, tariffs, charges, notices)
+
+Query = merge_types("FinancesQuery", tuple(part.Query for part in PARTS))
+Mutation = merge_types("FinancesMutation", tuple(part.Mutation for part in PARTS))
