@@ -315,7 +315,8 @@ def _amount(value: Any) -> str | None:
 
 
 def notice_lines(frozen: str) -> dict[str, Any]:
-    """A notice's frozen lines as a family reads them, keeping only the documented fields::
+    """The family's view a notice froze (``family`` in its frozen lines, written by
+    ``api.resolvers.finances.notices.family_view``), keeping only the documented fields::
 
         {"children": [{"name": "Lina Martin",
                        "lines": [{"label": "Demi-pension", "detail": "48 jours sur 60",
@@ -332,6 +333,7 @@ def notice_lines(frozen: str) -> dict[str, Any]:
         data = json.loads(frozen)
     except (TypeError, ValueError):
         data = None
+    data = data.get("family") if isinstance(data, dict) else None
     data = data if isinstance(data, dict) else {}
     children: list[dict[str, Any]] = []
     for child in data.get("children") or []:

@@ -55,36 +55,38 @@ class FinanceRows:
 def mother_lines(world) -> str:
     return json.dumps(
         {
-            "children": [
-                {
-                    "student_id": world.students["lina"],
-                    "name": "Lina Martin",
-                    "lines": [
-                        {
-                            "kind": "charge",
-                            "label": "Demi-pension, 1er trimestre",
-                            "detail": "48 jours sur 60",
-                            "amount": "180.00",
-                            "tariff_id": 77,
-                        }
-                    ],
-                    "total": "180.00",
-                },
-                {
-                    "student_id": world.students["noah"],
-                    "name": "Noah Martin",
-                    "lines": [
-                        {"label": "Internat, 1er trimestre", "amount": "450.00"},
-                        {
-                            "label": "Remise gracieuse",
-                            "detail": "Décision du chef d'établissement",
-                            "amount": "-30.00",
-                        },
-                    ],
-                    "total": "420.00",
-                },
-            ],
-            "payments": [{"label": "Chèque n° 1234", "day": "2026-10-05", "amount": "-200.00"}],
+            "family": {
+                "children": [
+                    {
+                        "student_id": world.students["lina"],
+                        "name": "Lina Martin",
+                        "lines": [
+                            {
+                                "kind": "charge",
+                                "label": "Demi-pension, 1er trimestre",
+                                "detail": "48 jours sur 60",
+                                "amount": "180.00",
+                                "tariff_id": 77,
+                            }
+                        ],
+                        "total": "180.00",
+                    },
+                    {
+                        "student_id": world.students["noah"],
+                        "name": "Noah Martin",
+                        "lines": [
+                            {"label": "Internat, 1er trimestre", "amount": "450.00"},
+                            {
+                                "label": "Remise gracieuse",
+                                "detail": "Décision du chef d'établissement",
+                                "amount": "-30.00",
+                            },
+                        ],
+                        "total": "420.00",
+                    },
+                ],
+                "payments": [{"label": "Chèque n° 1234", "day": "2026-10-05", "amount": "-200.00"}],
+            },
             "internal": {"generation_id": 1},
         }
     )

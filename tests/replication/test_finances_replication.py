@@ -297,13 +297,14 @@ async def test_a_closed_service_takes_the_accounts_away(world, sessionmaker, ts_
 def test_notice_lines_keep_the_documented_fields_only() -> None:
     assert notice_lines("pas du JSON") == {"children": [], "payments": []}
     assert notice_lines('["une liste"]') == {"children": [], "payments": []}
+    assert notice_lines('{"family": "pas un objet"}') == {"children": [], "payments": []}
     lines = notice_lines(
-        '{"children": [{"name": "Lina", "lines": ['
+        '{"family": {"children": [{"name": "Lina", "lines": ['
         '{"label": "Sans montant"}, {"label": "Flottant", "amount": 1.5},'
         '{"label": "Demi-pension", "amount": "180.005", "iban": "FR76..."}, "pas un objet"],'
         '"total": 12}, {"lines": []}],'
         '"payments": [{"label": "Chèque", "day": "5 octobre", "amount": "-10"}],'
-        '"tariffs": [{"amount": "3.90"}]}'
+        '"tariffs": [{"amount": "3.90"}]}}'
     )
     # Rounded half away from zero (180,005 → 180,01); a float amount is refused.
     assert lines == {

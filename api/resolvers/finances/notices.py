@@ -255,6 +255,7 @@ async def issue_notices(
             "balance": _text(previous + own.net),
             "due_on": due.isoformat(),
         }
+        content["family"] = family_view(content)
         issue.notices.append(
             FamilyNotice(
                 school_id=school.id,
@@ -408,44 +409,96 @@ def _euros(text: str) -> str:
     return format_euros(_money(text))
 
 
+def _child_rows(child: dict[str, Any]) -> list[tuple[str, str, Decimal]]:
+    """A child's lines as the family reads them: label, detail, amount signed by its effect
+    on what the family owes (a charge positive, a reduction or a scholarship negative)."""
+    rows: list[tuple[str, str, Decimal]] = []
+    for charge in child["charges"]:
+        origin = ORIGIN_LABELS[LedgerOrigin(charge["origin"])]
+        label = f"{CHARGE_KIND_LABELS[ChargeKind(charge['kind'])]} — {charge['concerns']}"
+        detail = charge["basis"] + (f" ({origin})" if origin else "")
+        if charge["reason"]:
+            detail += f" : {charge['reason']}"
+        rows.append((label, detail, _money(charge["amount"])))
+    for reduction in child["reductions"] + child["scholarships"]:
+        kind = REDUCTION_KIND_LABELS[ReductionKind(reduction["kind"])]
+        rate = f" {reduction['rate'].replace('.', ',')} %" if reduction["rate"] else ""
+        on = CHARGE_KIND_LABELS[ChargeKind(reduction["charge_kind"])].lower()
+        rows.append(
+            (
+                f"{kind}{rate} — {on}, {reduction['concerns']}",
+                reduction["reason"],
+                -_money(reduction["amount"]),
+            )
+        )
+    return rows
+
+
+def _payment_rows(content: dict[str, Any]) -> list[tuple[date, str, str, Decimal]]:
+    """The term's payments: day, label, reference, amount signed like the children's lines
+    (a receipt negative, a refund or a reversal positive)."""
+    rows = []
+    for payment in content["payments"]:
+        kind = PaymentKind(payment["kind"])
+        sign = -1 if kind is PaymentKind.RECEIPT else 1
+        method = PAYMENT_METHOD_LABELS[PaymentMethod(payment["method"])]
+        rows.append(
+            (
+                date.fromisoformat(payment["received_on"]),
+                f"{PAYMENT_KIND_LABELS[kind]} ({method})",
+                payment["reference"] or "",
+                sign * _money(payment["amount"]),
+            )
+        )
+    return rows
+
+
+def family_view(content: dict[str, Any]) -> dict[str, Any]:
+    """What the families' portal shows of a notice (frozen with it under ``family``, copied
+    by the replication): per child its lines and total, and the term's payments, in French,
+    amounts as strings signed by their effect on what the family owes."""
+    return {
+        "children": [
+            {
+                "name": child["name"],
+                "lines": [
+                    {"label": label, "detail": detail or None, "amount": _text(amount)}
+                    for label, detail, amount in _child_rows(child)
+                ],
+                "total": child["total"],
+            }
+            for child in content["children"]
+        ],
+        "payments": [
+            {
+                "label": f"{label} {reference}".strip(),
+                "day": day.isoformat(),
+                "amount": _text(amount),
+            }
+            for day, label, reference, amount in _payment_rows(content)
+        ],
+    }
+
+
 def notice_document(notice: FamilyNotice) -> NoticeDocument:
     """The printed form of a notice, from its frozen lines only."""
     content = frozen(notice)
     school = content["school"]
-    children = []
-    for child in content["children"]:
-        rows = []
-        for charge in child["charges"]:
-            origin = ORIGIN_LABELS[LedgerOrigin(charge["origin"])]
-            label = f"{CHARGE_KIND_LABELS[ChargeKind(charge['kind'])]} — {charge['concerns']}"
-            detail = charge["basis"] + (f" ({origin})" if origin else "")
-            if charge["reason"]:
-                detail += f" : {charge['reason']}"
-            rows.append(NoticeRow(label, detail, _euros(charge["amount"])))
-        for reduction in child["reductions"] + child["scholarships"]:
-            kind = REDUCTION_KIND_LABELS[ReductionKind(reduction["kind"])]
-            rate = f" {reduction['rate'].replace('.', ',')} %" if reduction["rate"] else ""
-            on = CHARGE_KIND_LABELS[ChargeKind(reduction["charge_kind"])].lower()
-            rows.append(
-                NoticeRow(
-                    f"{kind}{rate} — {on}, {reduction['concerns']}",
-                    reduction["reason"],
-                    _euros(str(-_money(reduction["amount"]))),
-                )
-            )
-        children.append(NoticeChild(child["name"], rows, _euros(child["total"])))
-    payments = []
-    for payment in content["payments"]:
-        kind = PaymentKind(payment["kind"])
-        sign = -1 if kind is PaymentKind.RECEIPT else 1
-        payments.append(
-            (
-                date.fromisoformat(payment["received_on"]).strftime("%d/%m/%Y"),
-                f"{PAYMENT_KIND_LABELS[kind]} ({PAYMENT_METHOD_LABELS[PaymentMethod(payment['method'])]})",
-                payment["reference"] or "",
-                _euros(str(sign * _money(payment["amount"]))),
-            )
+    children = [
+        NoticeChild(
+            child["name"],
+            [
+                NoticeRow(label, detail, format_euros(amount))
+                for label, detail, amount in _child_rows(child)
+            ],
+            _euros(child["total"]),
         )
+        for child in content["children"]
+    ]
+    payments = [
+        (day.strftime("%d/%m/%Y"), label, reference, format_euros(amount))
+        for day, label, reference, amount in _payment_rows(content)
+    ]
     balance = _money(content["balance"])
     due_on = date.fromisoformat(content["due_on"])
     if balance > 0:

@@ -24,6 +24,7 @@ from api.resolvers.finances.notices import (
 from core.errors import NotFound, ValidationFailed
 from db.audit import set_actor
 from db.finances import Charge, ChargeKind, LedgerOrigin
+from replication.snapshot import notice_lines
 from tests.api.finances.term_ledger import first_term, second_term
 from tests.world import uai
 
@@ -85,6 +86,24 @@ async def test_the_terms_notices_hold_the_hand_computed_figures(world, sessionma
     assert [s["amount"] for s in noah["scholarships"]] == ["105.00"]
     assert [(p["method"], p["reference"], p["amount"]) for p in lines["payments"]] == [
         ("cheque", "Chèque 1234567", "200.00")
+    ]
+    # The family's view, as the replication copies it: signed by the effect on what is owed.
+    family = notice_lines(by_account[ledger.mother].frozen_lines)
+    assert [(c["name"], c["total"]) for c in family["children"]] == [
+        ("Martin Lina", "180.00"),
+        ("Martin Noah", "315.00"),
+    ]
+    assert [line["amount"] for line in family["children"][1]["lines"]] == [
+        "450.00",
+        "-30.00",
+        "-105.00",
+    ]
+    assert family["payments"] == [
+        {
+            "label": "Paiement (chèque) Chèque 1234567",
+            "day": family["payments"][0]["day"],
+            "amount": "-200.00",
+        }
     ]
     assert await _run(sessionmaker, notices_to_issue, bursar, t1) == 0
 
