@@ -578,7 +578,7 @@ async def test_the_last_term_takes_the_remainder(sessionmaker, world: World, sca
     # 1 child, 20 500 €: within 21 000 (échelon 1), above 11 000 → 100 € a year.
     card = await granted(sessionmaker, world, "lina", "20 500", 1)
     assert (card.annual_amount, card.scale_year) == (Decimal("100.00"), 2026)
-    clock.advance(timedelta(days=220))  # 10 July 2027: every term is over
+    clock.advance(timedelta(days=280))  # 8 September 2027: every term is over
     shares = []
     for term in terms:
         result = await run(sessionmaker, world, "bursar_a", pay_term, world.school_a, term.id)
