@@ -17,6 +17,7 @@ from api.cli import (
     passage,
     rentree,
     replication,
+    scholarships,
     serving,
     transfers,
 )
@@ -50,5 +51,6 @@ for command in (
     passage.passage,
     headcounts.constat,
     transfers.transfer,
+    scholarships.scholarships,
 ):
     main.add_command(command)

@@ -65,6 +65,7 @@ class ScholarshipTermPayment:
     total: Decimal
     total_deducted: Decimal
     total_paid_to_family: Decimal
+    paid_now: int
 
 
 def _term_payment(plan: payments.TermPayment | None) -> ScholarshipTermPayment | None:
@@ -79,6 +80,7 @@ def _term_payment(plan: payments.TermPayment | None) -> ScholarshipTermPayment |
         total=plan.total,
         total_deducted=plan.total_deducted,
         total_paid_to_family=plan.total_paid_to_family,
+        paid_now=plan.paid_now,
     )
 
 

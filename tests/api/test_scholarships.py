@@ -4,16 +4,19 @@ the états récapitulatifs. Every amount below is computed by hand in its commen
 
 from __future__ import annotations
 
+import asyncio
 import io
 from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
 import pytest
+from click.testing import CliRunner
 from pypdf import PdfReader
 from sqlalchemy import func, select, update
 
 from api.auth.principal import PermissionDenied
+from api.cli import main
 from api.resolvers.finances.accounts import accounts_of
 from api.resolvers.finances.terms import set_terms
 from api.resolvers.scholarships.files import (
@@ -43,7 +46,8 @@ from db.scholarships import (
     ScholarshipStatus,
 )
 from db.schools import School, SchoolKind
-from tests.world import World
+from tests.api.test_cli import environment
+from tests.world import World, uai
 
 RECEIVED = date(2026, 9, 20)
 ALL_PIECES = ["tax_notice", "bank_details", "proof_of_address"]
@@ -594,3 +598,53 @@ async def test_other_schools_and_teachers_reach_nothing(sessionmaker, world: Wor
         with pytest.raises((PermissionDenied, Exception)) as refused:
             await run(sessionmaker, world, login, decision_letter, card.id)
         assert type(refused.value).__name__ in ("NotFound", "PermissionDenied")
+
+
+# --------------------------------------------------------------------------- the command
+
+
+async def _sconet(database_urls, tmp_path, *args: str) -> Any:
+    # The command runs its own event loop: in a thread, beside the test's.
+    return await asyncio.to_thread(
+        CliRunner().invoke,
+        main,
+        list(args),
+        env=environment(database_urls, tmp_path),
+        catch_exceptions=False,
+    )
+
+
+async def test_the_command_loads_a_table_lists_pays_and_sums_up(
+    database_urls, sessionmaker, world: World, scales, tmp_path, clock
+):
+    amounts, ceilings = tmp_path / "montants.csv", tmp_path / "plafonds.csv"
+    amounts.write_text(AMOUNTS_2026, encoding="utf-8")
+    ceilings.write_text(ceilings_2026(True), encoding="utf-8")
+    refused = await _sconet(database_urls, tmp_path, "scholarships", "load-scale", str(amounts), str(ceilings))
+    assert refused.exit_code == 1 and "les plafonds baissent" in refused.output
+    ceilings.write_text(ceilings_2026(), encoding="utf-8")
+    loaded = await _sconet(database_urls, tmp_path, "scholarships", "load-scale", str(amounts), str(ceilings))
+    assert loaded.exit_code == 0, loaded.output
+    assert "Barème de la bourse de collège 2026-2027 chargé : 3 montants, 6 plafonds." in loaded.output
+    await run(sessionmaker, world, "principal_a", set_terms, world.school_a, world.year_id)
+    # 2026 table, 1 child, 15 000 €: within 21 000 (échelon 1), above 11 000 → 100 € a year.
+    await granted(sessionmaker, world, "lina", "15 000", 1)
+    school_uai = uai("0930001")
+    listed = await _sconet(database_urls, tmp_path, "scholarships", "list", "--school", school_uai)
+    assert listed.exit_code == 0, listed.output
+    assert "Dossiers de bourse 2026-2027 : 1" in listed.output
+    assert "MARTIN Lina" in listed.output and "échelon 1, 100,00 €" in listed.output
+    early = await _sconet(database_urls, tmp_path, "scholarships", "pay", "--school", school_uai, "--term", "1", "--apply")
+    assert early.exit_code == 1 and "à terme échu" in early.output
+    clock.advance(timedelta(days=40))
+    preview = await _sconet(database_urls, tmp_path, "scholarships", "pay", "--school", school_uai, "--term", "1")
+    # 100 / 3 = 33,33 (the last term takes 33,34).
+    assert "1er trimestre : 1 bourses à verser, 33,33 €" in preview.output, preview.output
+    assert "Aperçu seulement" in preview.output
+    paid = await _sconet(database_urls, tmp_path, "scholarships", "pay", "--school", school_uai, "--term", "1", "--apply")
+    assert "1 bourses versées maintenant" in paid.output, paid.output
+    school = await _sconet(database_urls, tmp_path, "scholarships", "summary", "--school", school_uai, "--term", "1")
+    assert "bourse de collège, échelon 1       1        33,33 €" in school.output, school.output
+    academy = await _sconet(database_urls, tmp_path, "scholarships", "summary", "--term", "1")
+    assert "État récapitulatif des bourses de l'académie, 2026-2027, trimestre 1" in academy.output
+    assert "Collège Louise Michel" in academy.output

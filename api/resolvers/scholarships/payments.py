@@ -76,6 +76,8 @@ class TermPayment:
     # The term's last day is past: it may be paid.
     payable: bool
     lines: list[PaymentLine]
+    # How many files this call paid (``pay_term``): none for a preview.
+    paid_now: int = 0
 
     @property
     def to_pay(self) -> list[PaymentLine]:
@@ -309,4 +311,5 @@ async def pay_term(
     await session.flush()
     for line in lines:
         line.state = "paid"
+    plan.paid_now = len(lines)
     return plan
