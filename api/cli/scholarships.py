@@ -143,6 +143,7 @@ def list_files(school_uai: str, start_year: int | None, status: str | None) -> N
     )
 
     async def work(session: Any, principal: Any, school_id: int | None) -> Any:
+        assert school_id is not None  # --school is required
         year = await _year(session, principal, school_id, start_year)
         chosen = ScholarshipStatus(status) if status else None
         return year, await scholarship_files(session, principal, school_id, year.id, chosen)
@@ -200,7 +201,9 @@ def summary(school_uai: str | None, start_year: int | None, rank: int) -> None:
         f"{_euros(state.deducted):>14} {_euros(state.paid_to_family):>14}"
     )
     for school in state.schools:
-        click.echo(f"  {school.uai} {school.name[:40]:<40} {school.students:>5} {_euros(school.amount):>14}")
+        click.echo(
+            f"  {school.uai} {school.name[:40]:<40} {school.students:>5} {_euros(school.amount):>14}"
+        )
 
 
 @scholarships.command("pay")

@@ -36,7 +36,7 @@ class ScholarshipFile(files.ScholarshipFileCard):
 
 @strawberry.input(
     description="What the bursar enters on a file; applicantId omitted: the legal guardian "
-    "receiving aid, else legal guardian 1, else 2. referenceIncome as typed (\"12 345,67\")."
+    'receiving aid, else legal guardian 1, else 2. referenceIncome as typed ("12 345,67").'
 )
 @from_domain
 class ScholarshipFileInput(files.FileInput):
@@ -102,8 +102,12 @@ class ScholarshipSchoolTotal(summaries.SchoolTotal):
 )
 @from_domain
 class ScholarshipTermSummary(summaries.TermSummary):
-    by_echelon: list[ScholarshipEchelonTotal]
-    schools: list[ScholarshipSchoolTotal]
+    by_echelon: list[summaries.EchelonTotal] = strawberry.field(
+        graphql_type=list[ScholarshipEchelonTotal]
+    )
+    schools: list[summaries.SchoolTotal] = strawberry.field(
+        graphql_type=list[ScholarshipSchoolTotal]
+    )
 
 
 @strawberry.type
@@ -126,7 +130,7 @@ class Query:
         info: Info,
         school_id: int,
         school_year_id: int,
-        status: ScholarshipStatus | None = None,
+        status: ScholarshipStatus | None = None,  # type: ignore[valid-type]
         division_id: int | None = None,
     ) -> list[ScholarshipFile]:
         return await read(

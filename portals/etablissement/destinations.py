@@ -313,7 +313,11 @@ SCHOLARSHIPS = Destination(
     in_working_school=True,
 )
 NEW_SCHOLARSHIP = Destination(
-    "bourses", "Nouveau dossier de bourse", "/bourses/nouveau", (create_file,), in_working_school=True
+    "bourses",
+    "Nouveau dossier de bourse",
+    "/bourses/nouveau",
+    (create_file,),
+    in_working_school=True,
 )
 SCHOLARSHIP_FILE = Destination(
     "bourses", "Dossier de bourse", "/bourses/{file_id:int}", (scholarship_file,)

@@ -97,9 +97,7 @@ async def files_page(page: Page) -> Response:
     raw_status = page.request.query_params.get("statut", "")
     status = next((s for s in ScholarshipStatus if s.value == raw_status), None)
     division_id = parse_id(page.request.query_params.get("division"))
-    cards = await page.work.read(
-        scholarship_files, school.id, page.year.id, status, division_id
-    )
+    cards = await page.work.read(scholarship_files, school.id, page.year.id, status, division_id)
     return page.render(
         "scholarships/files.html",
         **_context(

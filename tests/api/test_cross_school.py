@@ -103,8 +103,7 @@ CALLS: dict[str, tuple[str, Any]] = {
         lambda w: {"t": w.finance_rows["term"]},
     ),
     "academyScholarshipSummary": (
-        "query($y: Int!) { academyScholarshipSummary(schoolYearId: $y, termRank: 1) "
-        "{ students } }",
+        "query($y: Int!) { academyScholarshipSummary(schoolYearId: $y, termRank: 1) { students } }",
         lambda w: {"y": w.year_id},
     ),
     "createScholarshipFile": (

@@ -59,7 +59,9 @@ async def scales(sessionmaker, world: World) -> None:
         await load_scholarship_scales(session)
 
 
-async def run(sessionmaker, world: World, login: str, fn: Any, *args: Any, school: int | None = None) -> Any:
+async def run(
+    sessionmaker, world: World, login: str, fn: Any, *args: Any, school: int | None = None
+) -> Any:
     principal = await world.principal(sessionmaker, login)
     async with Work(sessionmaker, principal).writing(school or world.school_a) as transaction:
         return await transaction.run(fn, *args)
@@ -166,7 +168,9 @@ async def test_the_rectorat_loads_a_new_table_checked_whole(sessionmaker, world:
         messages = " ".join(e.message for e in partial.value.errors)
         assert "échelons 1 à 3" in messages and "1, 2, 3… enfants" in messages
         with pytest.raises(ValidationFailed) as bad_line:
-            await load_scale(session, [("x.csv", "kind,first_year,echelon,annual_amount\nlycee,2026,1,abc\n")])
+            await load_scale(
+                session, [("x.csv", "kind,first_year,echelon,annual_amount\nlycee,2026,1,abc\n")]
+            )
         assert bad_line.value.errors[0].message.startswith("x.csv, ligne 2 :")
     async with sessionmaker() as session, session.begin():
         loaded = await load_scale(
@@ -334,9 +338,7 @@ async def test_refusals_above_the_ceiling_or_with_a_reason(sessionmaker, world: 
     with pytest.raises(ValidationFailed) as incomplete:
         await run(sessionmaker, world, "principal_a", grant_file, card.id)
     assert incomplete.value.errors[0].code == "NOT_COMPLETE"
-    card = await run(
-        sessionmaker, world, "principal_a", refuse_file, card.id, "Dossier hors délai"
-    )
+    card = await run(sessionmaker, world, "principal_a", refuse_file, card.id, "Dossier hors délai")
     assert (card.status, card.refusal_reason) == (ScholarshipStatus.REFUSED, "Dossier hors délai")
     _name, pdf = await run(sessionmaker, world, "principal_a", decision_letter, card.id)
     text = PdfReader(io.BytesIO(pdf)).pages[0].extract_text()
@@ -405,7 +407,12 @@ async def test_a_lycee_file_takes_the_lycee_table(sessionmaker, world: World, sc
         Decimal("474.00"),
     )
     await run(
-        sessionmaker, world, "principal_b", set_terms, world.school_b, world.year_id,
+        sessionmaker,
+        world,
+        "principal_b",
+        set_terms,
+        world.school_b,
+        world.year_id,
         school=world.school_b,
     )
     _name, pdf = await run(
@@ -418,7 +425,15 @@ async def test_a_lycee_file_takes_the_lycee_table(sessionmaker, world: World, sc
 # --------------------------------------------------------------------------- the payments
 
 
-async def _charge(sessionmaker, world: World, student: str, guardian: str, term_id: int, kind: ChargeKind, amount: str) -> int:
+async def _charge(
+    sessionmaker,
+    world: World,
+    student: str,
+    guardian: str,
+    term_id: int,
+    kind: ChargeKind,
+    amount: str,
+) -> int:
     principal = await world.principal(sessionmaker, "bursar_a")
     async with sessionmaker() as session, session.begin():
         set_actor(session.sync_session, principal.audit_actor(world.school_a))
@@ -465,7 +480,9 @@ async def test_a_term_is_paid_after_it_deducted_from_the_board_first(
         await run(sessionmaker, world, "bursar_a", pay_term, world.school_a, first)
     assert (early.value.errors[0].field, early.value.errors[0].code) == ("term_id", "NOT_OVER")
     clock.advance(timedelta(days=40))  # 11 January 2027
-    preview = await run(sessionmaker, world, "bursar_a", term_payment_preview, world.school_a, first)
+    preview = await run(
+        sessionmaker, world, "bursar_a", term_payment_preview, world.school_a, first
+    )
     by_name = {line.student_name: line for line in preview.lines}
     # Lina: 105 − 80 of half-board = 25 to the family.
     lina = by_name["MARTIN Lina"]
@@ -509,9 +526,36 @@ async def test_a_term_is_paid_after_it_deducted_from_the_board_first(
             )
         ).all()
         assert reductions == [
-            (lina_account, ChargeKind.HALF_BOARD, Decimal("80.00"), ReductionKind.SCHOLARSHIP, LedgerOrigin.GENERATION, first, first, True),
-            (elan_account, ChargeKind.BOARDING, Decimal("50.00"), ReductionKind.SCHOLARSHIP, LedgerOrigin.GENERATION, first, first, True),
-            (elan_account, ChargeKind.HALF_BOARD, Decimal("55.00"), ReductionKind.SCHOLARSHIP, LedgerOrigin.GENERATION, first, first, True),
+            (
+                lina_account,
+                ChargeKind.HALF_BOARD,
+                Decimal("80.00"),
+                ReductionKind.SCHOLARSHIP,
+                LedgerOrigin.GENERATION,
+                first,
+                first,
+                True,
+            ),
+            (
+                elan_account,
+                ChargeKind.BOARDING,
+                Decimal("50.00"),
+                ReductionKind.SCHOLARSHIP,
+                LedgerOrigin.GENERATION,
+                first,
+                first,
+                True,
+            ),
+            (
+                elan_account,
+                ChargeKind.HALF_BOARD,
+                Decimal("55.00"),
+                ReductionKind.SCHOLARSHIP,
+                LedgerOrigin.GENERATION,
+                first,
+                first,
+                True,
+            ),
         ]
         payments = (
             await session.execute(
@@ -547,7 +591,9 @@ async def test_a_term_is_paid_after_it_deducted_from_the_board_first(
     assert states["MARTIN Lina"] == ("paid", Decimal("105.00"))
     # The états récapitulatifs: échelon 2, 2 students, 210; échelon 3, 1 student, 165.
     summary = await run(sessionmaker, world, "bursar_a", term_summary, first)
-    assert [(t.echelon, t.students, t.amount, t.deducted, t.paid_to_family) for t in summary.by_echelon] == [
+    assert [
+        (t.echelon, t.students, t.amount, t.deducted, t.paid_to_family) for t in summary.by_echelon
+    ] == [
         (2, 2, Decimal("210.00"), Decimal("185.00"), Decimal("25.00")),
         (3, 1, Decimal("165.00"), Decimal("0.00"), Decimal("165.00")),
     ]
@@ -558,7 +604,9 @@ async def test_a_term_is_paid_after_it_deducted_from_the_board_first(
         ("Collège Jean Moulin", 3, Decimal("375.00")),
         ("Collège Louise Michel", 0, Decimal("0.00")),
     ]
-    second_summary = await run(sessionmaker, world, "rectorat", academy_term_summary, world.year_id, 2)
+    second_summary = await run(
+        sessionmaker, world, "rectorat", academy_term_summary, world.year_id, 2
+    )
     # Lina and Éloïse only: 2 × 105.
     assert (second_summary.students, second_summary.amount) == (2, Decimal("210.00"))
     with pytest.raises(PermissionDenied):
@@ -620,12 +668,18 @@ async def test_the_command_loads_a_table_lists_pays_and_sums_up(
     amounts, ceilings = tmp_path / "montants.csv", tmp_path / "plafonds.csv"
     amounts.write_text(AMOUNTS_2026, encoding="utf-8")
     ceilings.write_text(ceilings_2026(True), encoding="utf-8")
-    refused = await _sconet(database_urls, tmp_path, "scholarships", "load-scale", str(amounts), str(ceilings))
+    refused = await _sconet(
+        database_urls, tmp_path, "scholarships", "load-scale", str(amounts), str(ceilings)
+    )
     assert refused.exit_code == 1 and "les plafonds baissent" in refused.output
     ceilings.write_text(ceilings_2026(), encoding="utf-8")
-    loaded = await _sconet(database_urls, tmp_path, "scholarships", "load-scale", str(amounts), str(ceilings))
+    loaded = await _sconet(
+        database_urls, tmp_path, "scholarships", "load-scale", str(amounts), str(ceilings)
+    )
     assert loaded.exit_code == 0, loaded.output
-    assert "Barème de la bourse de collège 2026-2027 chargé : 3 montants, 6 plafonds." in loaded.output
+    assert (
+        "Barème de la bourse de collège 2026-2027 chargé : 3 montants, 6 plafonds." in loaded.output
+    )
     await run(sessionmaker, world, "principal_a", set_terms, world.school_a, world.year_id)
     # 2026 table, 1 child, 15 000 €: within 21 000 (échelon 1), above 11 000 → 100 € a year.
     await granted(sessionmaker, world, "lina", "15 000", 1)
@@ -634,16 +688,40 @@ async def test_the_command_loads_a_table_lists_pays_and_sums_up(
     assert listed.exit_code == 0, listed.output
     assert "Dossiers de bourse 2026-2027 : 1" in listed.output
     assert "MARTIN Lina" in listed.output and "échelon 1, 100,00 €" in listed.output
-    early = await _sconet(database_urls, tmp_path, "scholarships", "pay", "--school", school_uai, "--term", "1", "--apply")
+    early = await _sconet(
+        database_urls,
+        tmp_path,
+        "scholarships",
+        "pay",
+        "--school",
+        school_uai,
+        "--term",
+        "1",
+        "--apply",
+    )
     assert early.exit_code == 1 and "à terme échu" in early.output
     clock.advance(timedelta(days=40))
-    preview = await _sconet(database_urls, tmp_path, "scholarships", "pay", "--school", school_uai, "--term", "1")
+    preview = await _sconet(
+        database_urls, tmp_path, "scholarships", "pay", "--school", school_uai, "--term", "1"
+    )
     # 100 / 3 = 33,33 (the last term takes 33,34).
     assert "1er trimestre : 1 bourses à verser, 33,33 €" in preview.output, preview.output
     assert "Aperçu seulement" in preview.output
-    paid = await _sconet(database_urls, tmp_path, "scholarships", "pay", "--school", school_uai, "--term", "1", "--apply")
+    paid = await _sconet(
+        database_urls,
+        tmp_path,
+        "scholarships",
+        "pay",
+        "--school",
+        school_uai,
+        "--term",
+        "1",
+        "--apply",
+    )
     assert "1 bourses versées maintenant" in paid.output, paid.output
-    school = await _sconet(database_urls, tmp_path, "scholarships", "summary", "--school", school_uai, "--term", "1")
+    school = await _sconet(
+        database_urls, tmp_path, "scholarships", "summary", "--school", school_uai, "--term", "1"
+    )
     assert "bourse de collège, échelon 1       1        33,33 €" in school.output, school.output
     academy = await _sconet(database_urls, tmp_path, "scholarships", "summary", "--term", "1")
     assert "État récapitulatif des bourses de l'académie, 2026-2027, trimestre 1" in academy.output

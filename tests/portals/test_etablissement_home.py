@@ -38,6 +38,7 @@ EXPECTED_TILES = {
         "/rentree": "Rentrée",
         "/comptes": "Comptes des personnels",
         **PASSAGE,
+        "/bourses": "Bourses",
     },
     "demo.secretariat": {
         **PASSAGE,
@@ -60,7 +61,7 @@ EXPECTED_TILES = {
         **SCHOOL_DAILY,
         "/absences/statistiques": "Absentéisme",
     },
-    "demo.gestionnaire": {**SCHOOL_DAILY, **STATISTICS},
+    "demo.gestionnaire": {**SCHOOL_DAILY, **STATISTICS, "/bourses": "Bourses"},
     "demo.rectorat": {
         **SCHOOL_DAILY,
         **STATISTICS,

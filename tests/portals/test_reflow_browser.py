@@ -46,6 +46,11 @@ def principal_pages(demo: dict[str, Any]) -> list[str]:
         "/journal",
         "/delegations",
         "/echanges",
+        "/bourses",
+        f"/bourses/nouveau?division={division}",
+        "/bourses/boursiers",
+        "/bourses/etat",
+        "/bourses/versement",
         "/compte",
         *PUBLIC,
     ]

@@ -182,9 +182,7 @@ async def test_who_may_go_there(portal: Portal, world: World, scales):
 
 
 @pytest.mark.browser
-async def test_the_file_in_a_browser_is_accessible_by_keyboard(
-    browser_page, world: World, scales
-):
+async def test_the_file_in_a_browser_is_accessible_by_keyboard(browser_page, world: World, scales):
     from playwright.async_api import expect
 
     page = browser_page

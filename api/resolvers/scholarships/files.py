@@ -22,8 +22,8 @@ from api.auth.principal import Principal
 from api.resolvers.absences.calendar import french_date
 from api.resolvers.absences.family_contacts import guardian_postal_lines, school_lines
 from api.resolvers.finances.reach import school_in_reach, year_of_academy
-from api.resolvers.schools import check_year_writable
 from api.resolvers.scholarships.scales import KIND_LABELS, Scale, scale_for, term_shares
+from api.resolvers.schools import check_year_writable
 from core import clock
 from core.errors import FieldError, NotFound, StaleVersion, ValidationFailed
 from core.money import format_euros, parse_amount
@@ -62,8 +62,7 @@ MAX_REASON = 300
 # A school's files of a year: far fewer than this.
 MAX_FILES = 5000
 STALE_FILE = (
-    "Ce dossier a été modifié par quelqu'un d'autre entre-temps : rechargez-le avant "
-    "d'enregistrer."
+    "Ce dossier a été modifié par quelqu'un d'autre entre-temps : rechargez-le avant d'enregistrer."
 )
 
 
@@ -152,7 +151,9 @@ def _missing(file: ScholarshipFile) -> list[str]:
     return [code for code in REQUIRED_PIECES if code not in held]
 
 
-async def file_cards(session: AsyncSession, files: Sequence[ScholarshipFile]) -> list[ScholarshipFileCard]:
+async def file_cards(
+    session: AsyncSession, files: Sequence[ScholarshipFile]
+) -> list[ScholarshipFileCard]:
     """The files with their student's name and division (his latest enrolment of the year in
     the file's school) and the applicant's name: three statements for any number."""
     if not files:
@@ -178,8 +179,8 @@ async def file_cards(session: AsyncSession, files: Sequence[ScholarshipFile]) ->
             .where(Enrollment.student_id.in_(chunk))
             .order_by(Enrollment.entry_date, Enrollment.id)
         )
-        for student_id, school_id, year_id, division_id, code in rows.all():
-            divisions[(student_id, school_id, year_id)] = (division_id, code)
+        for student_id, school_id, year_id, found_id, found_code in rows.all():
+            divisions[(student_id, school_id, year_id)] = (found_id, found_code)
     applicant_ids = sorted({f.applicant_id for f in files})
     for start in range(0, len(applicant_ids), 5000):
         guardians |= {
@@ -190,7 +191,9 @@ async def file_cards(session: AsyncSession, files: Sequence[ScholarshipFile]) ->
         }
     cards = []
     for f in files:
-        division_id, code = divisions.get((f.student_id, f.school_id, f.school_year_id), (None, None))
+        division_id, code = divisions.get(
+            (f.student_id, f.school_id, f.school_year_id), (None, None)
+        )
         cards.append(
             ScholarshipFileCard(
                 id=f.id,
@@ -221,7 +224,7 @@ async def file_cards(session: AsyncSession, files: Sequence[ScholarshipFile]) ->
     return cards
 
 
-async def file_in_reach(
+async def _file_in_reach(
     session: AsyncSession, principal: Principal, file_id: int, permission: Permission
 ) -> ScholarshipFile:
     file = await session.get(ScholarshipFile, file_id)
@@ -258,14 +261,16 @@ async def scholarship_files(
     cards = await file_cards(session, files)
     if division_id is not None:
         cards = [c for c in cards if c.division_id == division_id]
-    return sorted(cards, key=lambda c: (c.division_code or "\uffff", alphabetical(c.student_name), c.id))
+    return sorted(
+        cards, key=lambda c: (c.division_code or "\uffff", alphabetical(c.student_name), c.id)
+    )
 
 
 @requires(Permission.SCHOLARSHIPS_READ)
 async def scholarship_file(
     session: AsyncSession, principal: Principal, file_id: int
 ) -> ScholarshipFileCard:
-    file = await file_in_reach(session, principal, file_id, Permission.SCHOLARSHIPS_READ)
+    file = await _file_in_reach(session, principal, file_id, Permission.SCHOLARSHIPS_READ)
     return (await file_cards(session, [file]))[0]
 
 
@@ -277,7 +282,7 @@ async def _legal_guardians(session: AsyncSession, student_id: int) -> list[Appli
         .order_by(GuardianLink.receives_aid.desc(), GuardianLink.legal_rank)
     )
     return [
-        Applicant(guardian.id, guardian.display_name, rank, aid)
+        Applicant(guardian.id, guardian.display_name, rank or 0, aid)
         for guardian, rank, aid in rows.all()
     ]
 
@@ -334,9 +339,7 @@ async def file_candidates(
             Enrollment.division_id == division_id,
             Enrollment.exit_date.is_(None),
             Student.id.not_in(
-                select(ScholarshipFile.student_id).where(
-                    ScholarshipFile.school_year_id == year.id
-                )
+                select(ScholarshipFile.student_id).where(ScholarshipFile.school_year_id == year.id)
             ),
         )
         .order_by(Student.family_name, Student.first_name, Student.id)
@@ -465,7 +468,9 @@ async def create_file(
     )
     if existing is not None:
         raise ValidationFailed.single(
-            "student_id", "ALREADY_FILED", f"Élève : il a déjà un dossier de bourse en {year.label}."
+            "student_id",
+            "ALREADY_FILED",
+            f"Élève : il a déjà un dossier de bourse en {year.label}.",
         )
     checked = await _checked(session, data, year, student_id)
     set_actor(session.sync_session, principal.audit_actor(school.id))
@@ -493,7 +498,7 @@ async def _writable_file(
     permission: Permission,
     expected_version: int | None,
 ) -> ScholarshipFile:
-    file = await file_in_reach(session, principal, file_id, permission)
+    file = await _file_in_reach(session, principal, file_id, permission)
     year = await session.get(SchoolYear, file.school_year_id)
     assert year is not None
     await check_year_writable(session, file.school_id, year, "file_id")
@@ -579,7 +584,9 @@ async def complete_file(
     )
     if file.status is not ScholarshipStatus.RECEIVED:
         if file.status is ScholarshipStatus.COMPLETE:
-            raise ValidationFailed.single("file_id", "ALREADY_COMPLETE", "Le dossier est déjà complet.")
+            raise ValidationFailed.single(
+                "file_id", "ALREADY_COMPLETE", "Le dossier est déjà complet."
+            )
         raise _decided(file)
     errors = _incomplete(file)
     if errors:
@@ -689,7 +696,7 @@ async def decision_letter(
 ) -> tuple[str, bytes]:
     """The decision letter to the applicant (file name, PDF): the échelon, the annual amount
     and each term's share, or the refusal and its reason; with the means of appeal."""
-    file = await file_in_reach(session, principal, file_id, Permission.SCHOLARSHIPS_READ)
+    file = await _file_in_reach(session, principal, file_id, Permission.SCHOLARSHIPS_READ)
     if file.status not in (ScholarshipStatus.GRANTED, ScholarshipStatus.REFUSED):
         raise ValidationFailed.single(
             "file_id", "NOT_DECIDED", "Le dossier n'est pas encore décidé : pas de lettre."

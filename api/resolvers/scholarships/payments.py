@@ -97,7 +97,11 @@ class TermPayment:
 
 
 async def _term(
-    session: AsyncSession, principal: Principal, school_id: int, term_id: int, permission: Permission
+    session: AsyncSession,
+    principal: Principal,
+    school_id: int,
+    term_id: int,
+    permission: Permission,
 ) -> FinanceTerm:
     school = await school_in_reach(session, principal, school_id, permission)
     term = await session.get(FinanceTerm, term_id)
@@ -230,10 +234,8 @@ async def _plan(session: AsyncSession, term: FinanceTerm) -> TermPayment:
             line.deducted = share - remaining
             line.paid_to_family = remaining
         lines.append(line)
-    lines.sort(key=lambda l: (l.division_code or "\uffff", alphabetical(l.student_name), l.file_id))
-    return TermPayment(
-        term.id, term.label, term.last_day, term.last_day < clock.today(), lines
-    )
+    lines.sort(key=lambda p: (p.division_code or "\uffff", alphabetical(p.student_name), p.file_id))
+    return TermPayment(term.id, term.label, term.last_day, term.last_day < clock.today(), lines)
 
 
 @requires(Permission.SCHOLARSHIPS_READ)
@@ -286,7 +288,7 @@ async def pay_term(
     kinds = {
         f.id: f.kind
         for f in await session.scalars(
-            select(ScholarshipFile).where(ScholarshipFile.id.in_([l.file_id for l in lines]))
+            select(ScholarshipFile).where(ScholarshipFile.id.in_([line.file_id for line in lines]))
         )
     }
     session.add_all(

@@ -20,7 +20,10 @@ from db.scholarships import ScholarshipAmount, ScholarshipCeiling, ScholarshipKi
 
 # How many échelons each table has.
 ECHELONS = {ScholarshipKind.COLLEGE: 3, ScholarshipKind.LYCEE: 6}
-KIND_LABELS = {ScholarshipKind.COLLEGE: "bourse de collège", ScholarshipKind.LYCEE: "bourse de lycée"}
+KIND_LABELS = {
+    ScholarshipKind.COLLEGE: "bourse de collège",
+    ScholarshipKind.LYCEE: "bourse de lycée",
+}
 # A table file is a few hundred rows at most: anything far larger is not one.
 MAX_SCALE_ROWS = 2000
 MAX_CHILDREN_ROWS = 20
@@ -110,6 +113,7 @@ def read_scale_files(files: Iterable[tuple[str, str]]) -> tuple[list[AmountRow],
     for name, text in files:
         reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff"), newline=""))
         header = tuple(reader.fieldnames or ())
+        columns: tuple[str, ...]
         if set(_AMOUNT_COLUMNS) <= set(header):
             columns = _AMOUNT_COLUMNS
         elif set(_CEILING_COLUMNS) <= set(header):
@@ -119,8 +123,11 @@ def read_scale_files(files: Iterable[tuple[str, str]]) -> tuple[list[AmountRow],
                 _file_error(
                     name,
                     1,
-                    "en-tête attendu « " + ",".join(_AMOUNT_COLUMNS) + " » (montants) ou « "
-                    + ",".join(_CEILING_COLUMNS) + " » (plafonds).",
+                    "en-tête attendu « "
+                    + ",".join(_AMOUNT_COLUMNS)
+                    + " » (montants) ou « "
+                    + ",".join(_CEILING_COLUMNS)
+                    + " » (plafonds).",
                 )
             )
             continue
@@ -213,7 +220,9 @@ def _check_scale(table: Scale, kind: ScholarshipKind, year: int) -> list[FieldEr
     if not 2000 <= year <= 2100:
         return [_scale_error(kind, year, "année de début entre 2000 et 2100.")]
     if sorted(table.amounts) != echelons:
-        errors.append(_scale_error(kind, year, f"un montant pour chacun des échelons 1 à {len(echelons)}."))
+        errors.append(
+            _scale_error(kind, year, f"un montant pour chacun des échelons 1 à {len(echelons)}.")
+        )
     elif any(table.amounts[e] >= table.amounts[e + 1] for e in echelons[:-1]):
         errors.append(_scale_error(kind, year, "les montants croissent avec l'échelon."))
     children = sorted(table.ceilings)
@@ -233,16 +242,19 @@ def _check_scale(table: Scale, kind: ScholarshipKind, year: int) -> list[FieldEr
             continue
         if any(row[e] <= row[e + 1] for e in echelons[:-1]):
             errors.append(
-                _scale_error(kind, year, f"{n} enfants : les plafonds baissent d'échelon en échelon.")
+                _scale_error(
+                    kind, year, f"{n} enfants : les plafonds baissent d'échelon en échelon."
+                )
             )
         previous = table.ceilings.get(n - 1)
-        if previous is not None and sorted(previous) == echelons:
-            if any(row[e] <= previous[e] for e in echelons):
-                errors.append(
-                    _scale_error(
-                        kind, year, f"{n} enfants : chaque plafond dépasse celui de {n - 1}."
-                    )
-                )
+        if (
+            previous is not None
+            and sorted(previous) == echelons
+            and any(row[e] <= previous[e] for e in echelons)
+        ):
+            errors.append(
+                _scale_error(kind, year, f"{n} enfants : chaque plafond dépasse celui de {n - 1}.")
+            )
     return errors
 
 
@@ -264,9 +276,7 @@ async def load_scale(session: AsyncSession, files: list[tuple[str, str]]) -> lis
         )
         for model in (ScholarshipAmount, ScholarshipCeiling):
             await session.execute(
-                delete(model).where(
-                    model.kind == table.kind, model.first_year == table.first_year
-                )
+                delete(model).where(model.kind == table.kind, model.first_year == table.first_year)
             )
         session.add_all(
             ScholarshipAmount(
