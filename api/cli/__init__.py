@@ -18,6 +18,7 @@ from api.cli import (
     passage,
     rentree,
     replication,
+    scholarships,
     serving,
     transfers,
 )
@@ -52,5 +53,6 @@ for command in (
     headcounts.constat,
     transfers.transfer,
     finances.finances,
+    scholarships.scholarships,
 ):
     main.add_command(command)

@@ -38,7 +38,11 @@ from core import clock
 from db.absences import GenericMotive, HolidayPeriod, HolidayZone
 from db.accounts import StaffUser
 from db.nomenclatures import Mef, Subject
-from db.reference import load_absence_references, load_reference_nomenclatures
+from db.reference import (
+    load_absence_references,
+    load_reference_nomenclatures,
+    load_scholarship_scales,
+)
 from db.schools import Academy, School, SchoolYear, SchoolYearState
 
 __all__ = [
@@ -213,6 +217,7 @@ async def generate_demo(
             raise DatabaseNotEmpty()
         await load_reference_nomenclatures(session)
         await load_absence_references(session)
+        await load_scholarship_scales(session)
         if progress is not None:
             progress("Nomenclatures", 1, 1)
         ids = await next_ids(session)

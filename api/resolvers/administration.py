@@ -14,7 +14,7 @@ from api.resolvers.operator_accounts import login_errors
 from core.errors import FieldError, ValidationFailed
 from db.accounts import Role, RoleGrant, StaffUser
 from db.audit import AuditActor, set_actor
-from db.reference import load_absence_references
+from db.reference import load_absence_references, load_scholarship_scales
 from db.schools import Academy, School
 
 COMMAND_LINE = "sconet (ligne de commande)"
@@ -60,7 +60,9 @@ async def command_line_operator(session: AsyncSession, school_uai: str | None) -
 
 async def load_national_references(session: AsyncSession) -> tuple[int, int]:
     """Load the national references every school relies on (generic motives, holiday
-    periods), after each migration; loading them again adds nothing."""
+    periods, the scholarship tables), after each migration; loading them again adds
+    nothing. Returns the motives and periods counted."""
+    await load_scholarship_scales(session)
     return await load_absence_references(session)
 
 

@@ -24,6 +24,7 @@ from api.schema import (
     nomenclatures,
     passage,
     rentree,
+    scholarships,
     schools,
     second_factor,
     statistics,
@@ -64,6 +65,7 @@ Query = merge_types(
         passage.Query,
         rentree.Query,
         finances.Query,
+        scholarships.Query,
     ),
 )
 Mutation = merge_types(
@@ -88,6 +90,7 @@ Mutation = merge_types(
         passage.Mutation,
         rentree.Mutation,
         finances.Mutation,
+        scholarships.Mutation,
     ),
 )
 

@@ -11,7 +11,9 @@ professions, statuses, bourses, modalités d'élection, responsibility levels...
 2019-2020 national nomenclature, each code with the category the product reads from it;
 they are in force from that year until an import brings a later one.
 ``generic_motives.csv`` and ``holiday_periods.csv`` are the national absence
-references (see ``db.reference.absences``).
+references (see ``db.reference.absences``). ``scholarship_amounts.csv`` and
+``scholarship_ceilings.csv`` are the national scholarship tables by year (see
+``db.reference.scholarships``).
 """
 
 from db.reference.absences import (
@@ -31,8 +33,17 @@ from db.reference.loader import (
     read_nomenclature_entries,
     read_subjects,
 )
+from db.reference.scholarships import (
+    AmountRow,
+    CeilingRow,
+    load_scholarship_scales,
+    read_scholarship_amounts,
+    read_scholarship_ceilings,
+)
 
 __all__ = [
+    "AmountRow",
+    "CeilingRow",
     "Commune",
     "EntryRow",
     "MefRow",
@@ -40,10 +51,13 @@ __all__ = [
     "load_absence_references",
     "load_reference_entries",
     "load_reference_nomenclatures",
+    "load_scholarship_scales",
     "read_communes",
     "read_generic_motives",
     "read_holiday_periods",
     "read_mefs",
     "read_nomenclature_entries",
+    "read_scholarship_amounts",
+    "read_scholarship_ceilings",
     "read_subjects",
 ]

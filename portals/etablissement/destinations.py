@@ -46,6 +46,14 @@ from api.resolvers.immatriculation import liaison_dashboard, probable_duplicates
 from api.resolvers.nomenclatures import school_nomenclature_profile
 from api.resolvers.passage import add_newcomer, decide_division, place
 from api.resolvers.rentree import academy_rentree_schools, rentree_state
+from api.resolvers.scholarships.files import (
+    create_file,
+    decision_letter,
+    scholarship_file,
+    scholarship_files,
+)
+from api.resolvers.scholarships.payments import term_payment_preview
+from api.resolvers.scholarships.summaries import academy_term_summary, scholars, term_summary
 from api.resolvers.schools import academy_schools, create_school_year
 from api.resolvers.statistics import headcounts
 from api.resolvers.structures import (
@@ -347,6 +355,47 @@ FINANCE_TRANSFER_FILE = Destination(
     "/finances/transfert/{transfer_id:int}/fichier.csv",
     (transfer_file,),
 )
+# Scholarships: the files of the school being worked on, its scholars and payments; the
+# état récapitulatif, which the rectorat reads académie-wide.
+SCHOLARSHIPS = Destination(
+    "bourses",
+    "Bourses",
+    "/bourses",
+    (scholarship_files,),
+    "Bourses",
+    "Dossiers de bourse de collège et de lycée : instruction, décision, boursiers, "
+    "versement à terme échu.",
+    in_working_school=True,
+)
+NEW_SCHOLARSHIP = Destination(
+    "bourses",
+    "Nouveau dossier de bourse",
+    "/bourses/nouveau",
+    (create_file,),
+    in_working_school=True,
+)
+SCHOLARSHIP_FILE = Destination(
+    "bourses", "Dossier de bourse", "/bourses/{file_id:int}", (scholarship_file,)
+)
+SCHOLARSHIP_LETTER = Destination(
+    "bourses", "Lettre de décision", "/bourses/{file_id:int}/decision.pdf", (decision_letter,)
+)
+SCHOLARS = Destination(
+    "bourses", "Boursiers", "/bourses/boursiers", (scholars,), in_working_school=True
+)
+SCHOLARSHIP_SUMMARY = Destination(
+    "bourses",
+    "État récapitulatif des bourses",
+    "/bourses/etat",
+    (term_summary, academy_term_summary),
+)
+SCHOLARSHIP_PAYMENT = Destination(
+    "bourses",
+    "Versement des bourses",
+    "/bourses/versement",
+    (term_payment_preview,),
+    in_working_school=True,
+)
 JOURNAL = Destination(
     "journal",
     "Journal",
@@ -447,6 +496,8 @@ MENU = (
     STATISTICS,
     HEADCOUNTS,
     FINANCES,
+    SCHOLARSHIPS,
+    SCHOLARSHIP_SUMMARY,
     EXCHANGES,
     LIAISONS,
     JOURNAL,
@@ -471,6 +522,7 @@ TILES = (
     STATISTICS,
     HEADCOUNTS,
     FINANCES,
+    SCHOLARSHIPS,
     EXCHANGES,
     LIAISONS,
     JOURNAL,

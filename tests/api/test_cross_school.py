@@ -27,6 +27,7 @@ from api.resolvers.finances.reminders import send_reminders
 from api.resolvers.finances.terms import set_terms
 from api.resolvers.grades import AssessmentInput, create_assessment, grading_periods
 from api.resolvers.ine_conflicts import flag_conflicts
+from api.resolvers.scholarships.files import FileInput, create_file
 from api.resolvers.teleservices.codes import regenerate_code
 from api.resolvers.teleservices.services import set_service
 from api.resolvers.work import Work
@@ -36,7 +37,7 @@ from db.audit import set_actor
 from db.exchanges import ExchangeFormat
 from db.finances import Charge, ChargeKind, LedgerOrigin
 from db.immatriculation import ProbableDuplicate
-from db.reference import load_absence_references
+from db.reference import load_absence_references, load_scholarship_scales
 from db.structures import TeachingAssignment
 from db.students import IneConflict
 from db.teleservices import Teleservice
@@ -163,6 +164,60 @@ CALLS: dict[str, tuple[str, Any]] = {
     "transferTerm": (
         "mutation($t: Int!) { transferTerm(termId: $t) { transfer { id } errors { field } } }",
         lambda w: {"t": w.finance_rows["term"]},
+    ),
+    "scholarshipFiles": (
+        "query($s: Int!, $y: Int!) { scholarshipFiles(schoolId: $s, schoolYearId: $y) { id } }",
+        lambda w: {"s": w.school_a, "y": w.year_id},
+    ),
+    "scholarshipFile": (
+        "query($id: Int!) { scholarshipFile(id: $id) { id referenceIncome } }",
+        lambda w: {"id": w.finance_rows["scholarship_file"]},
+    ),
+    "scholars": (
+        "query($s: Int!, $y: Int!) { scholars(schoolId: $s, schoolYearId: $y) { fileId } }",
+        lambda w: {"s": w.school_a, "y": w.year_id},
+    ),
+    "scholarshipTermPayment": (
+        "query($s: Int!, $t: Int!) { scholarshipTermPayment(schoolId: $s, termId: $t) "
+        "{ lines { fileId } } }",
+        lambda w: {"s": w.school_a, "t": w.finance_rows["term"]},
+    ),
+    "scholarshipTermSummary": (
+        "query($t: Int!) { scholarshipTermSummary(termId: $t) { students } }",
+        lambda w: {"t": w.finance_rows["term"]},
+    ),
+    "academyScholarshipSummary": (
+        "query($y: Int!) { academyScholarshipSummary(schoolYearId: $y, termRank: 1) { students } }",
+        lambda w: {"y": w.year_id},
+    ),
+    "createScholarshipFile": (
+        "mutation($s: Int!, $y: Int!, $st: Int!) { createScholarshipFile(schoolId: $s, "
+        'schoolYearId: $y, studentId: $st, input: {receivedOn: "2026-09-20", pieces: []}) '
+        "{ file { id } errors { field } } }",
+        lambda w: {"s": w.school_a, "y": w.year_id, "st": w.students["noah"]},
+    ),
+    "updateScholarshipFile": (
+        'mutation($id: Int!) { updateScholarshipFile(id: $id, input: {receivedOn: "2026-09-20", '
+        'referenceIncome: "1", pieces: []}) { file { id } errors { field } } }',
+        lambda w: {"id": w.finance_rows["scholarship_file"]},
+    ),
+    "completeScholarshipFile": (
+        "mutation($id: Int!) { completeScholarshipFile(id: $id) { file { id } errors { field } } }",
+        lambda w: {"id": w.finance_rows["scholarship_file"]},
+    ),
+    "grantScholarshipFile": (
+        "mutation($id: Int!) { grantScholarshipFile(id: $id) { file { id } errors { field } } }",
+        lambda w: {"id": w.finance_rows["scholarship_file"]},
+    ),
+    "refuseScholarshipFile": (
+        'mutation($id: Int!) { refuseScholarshipFile(id: $id, reason: "Non") '
+        "{ file { id } errors { field } } }",
+        lambda w: {"id": w.finance_rows["scholarship_file"]},
+    ),
+    "payScholarshipTerm": (
+        "mutation($s: Int!, $t: Int!) { payScholarshipTerm(schoolId: $s, termId: $t) "
+        "{ payment { termId } errors { field } } }",
+        lambda w: {"s": w.school_a, "t": w.finance_rows["term"]},
     ),
     "headcounts": (
         "query($id: Int!) { headcounts(by: MEF, schoolId: $id) { total } }",
@@ -784,10 +839,20 @@ async def school_a_finances(world: World, sessionmaker) -> None:
         await session.flush()
         issue = await issue_notices(session, principal, terms[0].id)
         await send_reminders(session, principal, terms[0].id)
+        await load_scholarship_scales(session)
+        scholarship = await create_file(
+            session,
+            principal,
+            world.school_a,
+            world.year_id,
+            world.students["lina"],
+            FileInput(date(2026, 9, 20), None, "11 000", 2, ["tax_notice", "bank_details"]),
+        )
     world.finance_rows = {  # type: ignore[attr-defined]
         "term": terms[0].id,
         "account": account.id,
         "notice": issue.notices[0].id,
+        "scholarship_file": scholarship.id,
     }
 
 

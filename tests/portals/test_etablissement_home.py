@@ -39,6 +39,7 @@ EXPECTED_TILES = {
         "/comptes": "Comptes des personnels",
         **PASSAGE,
         "/finances": "Finances",
+        "/bourses": "Bourses",
     },
     "demo.secretariat": {
         **PASSAGE,
@@ -61,7 +62,12 @@ EXPECTED_TILES = {
         **SCHOOL_DAILY,
         "/absences/statistiques": "Absentéisme",
     },
-    "demo.gestionnaire": {**SCHOOL_DAILY, **STATISTICS, "/finances": "Finances"},
+    "demo.gestionnaire": {
+        **SCHOOL_DAILY,
+        **STATISTICS,
+        "/finances": "Finances",
+        "/bourses": "Bourses",
+    },
     "demo.rectorat": {
         **SCHOOL_DAILY,
         **STATISTICS,

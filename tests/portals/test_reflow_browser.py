@@ -53,6 +53,11 @@ def principal_pages(demo: dict[str, Any]) -> list[str]:
         "/finances/avis",
         "/finances/relances",
         "/finances/transfert",
+        "/bourses",
+        f"/bourses/nouveau?division={division}",
+        "/bourses/boursiers",
+        "/bourses/etat",
+        "/bourses/versement",
         "/compte",
         *PUBLIC,
     ]
