@@ -204,9 +204,10 @@ async def family_accounts(
             )
             .join(Guardian, Guardian.id == FamilyAccount.guardian_id)
             .where(FamilyAccount.school_id == school.id)
-            .order_by(Guardian.family_name, Guardian.first_name, FamilyAccount.id)
         )
     ).all()
+    # By name without accents, whatever the database's collation ("Élan" before "Martin").
+    payers = sorted(payers, key=lambda row: (search_key(row[2], row[3]), row[0]))
     wanted = search_key(search) if search else ""
     children = await _children(session, [row[0] for row in payers]) if payers else {}
     if wanted:
