@@ -21,6 +21,9 @@ from api.resolvers.absences.family_contacts import record_phone_call
 from api.resolvers.absences.letters import school_templates
 from api.resolvers.absences.settings import school_setup
 from api.resolvers.exchanges.runs import preview_import
+from api.resolvers.finances.accounts import accounts_of
+from api.resolvers.finances.payments import PaymentMethod, ReceiptInput, record_receipt
+from api.resolvers.finances.reductions import GraceReductionInput, grant_grace_reduction
 from api.resolvers.finances.terms import set_terms
 from api.resolvers.grades import AssessmentInput, create_assessment, grading_periods
 from api.resolvers.ine_conflicts import flag_conflicts
@@ -31,6 +34,7 @@ from api.schema import schema
 from db.absences import AbsenceMotive, Justification
 from db.audit import set_actor
 from db.exchanges import ExchangeFormat
+from db.finances import Charge, ChargeKind, LedgerOrigin
 from db.immatriculation import ProbableDuplicate
 from db.reference import load_absence_references
 from db.structures import TeachingAssignment
@@ -79,6 +83,56 @@ CALLS: dict[str, tuple[str, Any]] = {
     "closeFinanceTerm": (
         "mutation($t: Int!) { closeFinanceTerm(termId: $t) { term { id } errors { field } } }",
         lambda w: {"t": w.finance_rows["term"]},
+    ),
+    "familyAccounts": (
+        "query($s: Int!) { familyAccounts(schoolId: $s) { totalCount accounts { id } } }",
+        lambda w: {"s": w.school_a},
+    ),
+    "familyAccount": (
+        "query($id: Int!) { familyAccount(id: $id) { balance } }",
+        lambda w: {"id": w.finance_rows["account"]},
+    ),
+    "recordPayment": (
+        "mutation($a: Int!) { recordPayment(input: {accountId: $a, method: CASH, "
+        'amount: "10.00", receivedOn: "2026-12-01"}) { payment { id } errors { field } } }',
+        lambda w: {"a": w.finance_rows["account"]},
+    ),
+    "reversePayment": (
+        'mutation($p: Int!) { reversePayment(paymentId: $p, reason: "Impayé") '
+        "{ payment { id } errors { field } } }",
+        lambda w: {"p": w.finance_rows["payment"]},
+    ),
+    "refundCredit": (
+        "mutation($a: Int!) { refundCredit(input: {accountId: $a, method: CASH, "
+        'amount: "1.00", paidOn: "2026-12-01"}) { payment { id } errors { field } } }',
+        lambda w: {"a": w.finance_rows["account"]},
+    ),
+    "grantOrderReduction": (
+        "mutation($a: Int!, $s: Int!) { grantOrderReduction(input: {accountId: $a, "
+        'studentId: $s, motive: ILLNESS, firstDay: "2026-11-02", lastDay: "2026-11-27"}) '
+        "{ reductions { id } errors { field } } }",
+        lambda w: {"a": w.finance_rows["account"], "s": w.students["lina"]},
+    ),
+    "grantGraceReduction": (
+        "mutation($a: Int!, $s: Int!, $t: Int!) { grantGraceReduction(input: {accountId: $a, "
+        'studentId: $s, termId: $t, chargeKind: HALF_BOARD, amount: "1.00", reason: "Aide"}) '
+        "{ reduction { id } errors { field } } }",
+        lambda w: {
+            "a": w.finance_rows["account"],
+            "s": w.students["lina"],
+            "t": w.finance_rows["term"],
+        },
+    ),
+    "closeServiceReduction": (
+        "mutation($s: Int!) { closeServiceReduction(input: {schoolId: $s, "
+        'firstDay: "2026-11-02", lastDay: "2026-11-06"}) { closure { reductions } '
+        "errors { field } } }",
+        lambda w: {"s": w.school_a},
+    ),
+    "reverseReduction": (
+        'mutation($r: Int!) { reverseReduction(reductionId: $r, reason: "Erreur") '
+        "{ reduction { id } errors { field } } }",
+        lambda w: {"r": w.finance_rows["reduction"]},
     ),
     "headcounts": (
         "query($id: Int!) { headcounts(by: MEF, schoolId: $id) { total } }",
@@ -678,7 +732,48 @@ async def school_a_finances(world: World, sessionmaker) -> None:
     principal = await world.principal(sessionmaker, "principal_a")
     async with sessionmaker() as session, session.begin():
         terms = await set_terms(session, principal, world.school_a, world.year_id)
-    world.finance_rows = {"term": terms[0].id}  # type: ignore[attr-defined]
+        set_actor(session.sync_session, principal.audit_actor(world.school_a))
+        account = (await accounts_of(session, world.school_a, [world.guardians["mother"]]))[
+            world.guardians["mother"]
+        ]
+        # Lina's half-board for the first term, as the generation writes it.
+        session.add(
+            Charge(
+                school_id=world.school_a,
+                term_id=terms[0].id,
+                concerns_term_id=terms[0].id,
+                account_id=account.id,
+                student_id=world.students["lina"],
+                kind=ChargeKind.HALF_BOARD,
+                origin=LedgerOrigin.GENERATION,
+                regime_code="2",
+                basis="forfait du trimestre",
+                amount=Decimal("180.00"),
+                actor_label="tests",
+            )
+        )
+    async with Work(sessionmaker, principal).writing(world.school_a) as transaction:
+        payment = await transaction.run(
+            record_receipt,
+            ReceiptInput(account.id, PaymentMethod.CASH, Decimal("200"), date(2026, 11, 2)),
+        )
+        reduction = await transaction.run(
+            grant_grace_reduction,
+            GraceReductionInput(
+                account.id,
+                world.students["lina"],
+                terms[0].id,
+                ChargeKind.HALF_BOARD,
+                Decimal("10"),
+                "Aide",
+            ),
+        )
+    world.finance_rows = {  # type: ignore[attr-defined]
+        "term": terms[0].id,
+        "account": account.id,
+        "payment": payment.id,
+        "reduction": reduction.id,
+    }
 
 
 def _takes_an_id(arg_type: Any, seen: set[str] | None = None) -> bool:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from strawberry.tools import merge_types
 
-from api.schema.finances import terms
+from api.schema.finances import accounts, terms
 
-Query = merge_types("FinancesQuery", (terms.Query,))
-Mutation = merge_types("FinancesMutation", (terms.Mutation,))
+Query = merge_types("FinancesQuery", (terms.Query, accounts.Query))
+Mutation = merge_types("FinancesMutation", (terms.Mutation, accounts.Mutation))

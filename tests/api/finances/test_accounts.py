@@ -208,3 +208,54 @@ async def test_the_accounts_are_read_by_the_finance_staff_of_the_school_only(
             await family_accounts(session, principal, world.school_a)
         with pytest.raises(NotFound):
             await account_statement(session, principal, ledger.martin)
+
+
+STATEMENT = """
+query($id: Int!) { familyAccount(id: $id) {
+  balance unallocatedCredit account { payerName children }
+  lines { kind day label debit credit balance reversible }
+  students { studentName balance } debts { termLabel kind due } } }
+"""
+RECEIPT = """
+mutation($a: Int!, $m: PaymentMethod!, $n: String) { recordPayment(input: {accountId: $a,
+  method: $m, amount: "1234.50", receivedOn: "2026-11-20", chequeNumber: $n, bank: "BNP"}) {
+  payment { id amount reference } errors { field code message } } }
+"""
+
+
+async def test_the_accounts_in_graphql(gql, sessionmaker, world: World, ledger: FamilyLedger):
+    refused = await gql("bursar_a", RECEIPT, {"a": ledger.martin, "m": "CHEQUE", "n": "12x"})
+    assert [e["field"] for e in refused["data"]["recordPayment"]["errors"]] == ["chequeNumber"]
+    body = await gql("bursar_a", RECEIPT, {"a": ledger.martin, "m": "CHEQUE", "n": "7654321"})
+    payment = body["data"]["recordPayment"]["payment"]
+    assert (payment["amount"], payment["reference"]) == ("1234.50", "Chèque n° 7654321, BNP")
+    statement = (await gql("bursar_a", STATEMENT, {"id": ledger.martin}))["data"]["familyAccount"]
+    # 1 950,00 − 1 234,50 = 715,50.
+    assert statement["balance"] == "715.50" and statement["unallocatedCredit"] == "0.00"
+    # The receipt of 20 November comes before the charges written on 2 December.
+    assert [line["kind"] for line in statement["lines"]][:2] == ["RECEIPT", "CHARGE"]
+    assert statement["lines"][0]["reversible"] and statement["lines"][-1]["balance"] == "715.50"
+    listed = await gql(
+        "bursar_a",
+        'query($s: Int!) { familyAccounts(schoolId: $s, search: "noah") '
+        "{ totalCount accounts { id payerName balance } } }",
+        {"s": world.school_a},
+    )
+    assert listed["data"]["familyAccounts"] == {
+        "totalCount": 1,
+        "accounts": [{"id": ledger.martin, "payerName": "MARTIN Claire", "balance": "715.50"}],
+    }
+
+
+async def test_a_teacher_reaches_no_account(gql, world: World, ledger: FamilyLedger):
+    body = await gql("teacher_a", STATEMENT, {"id": ledger.martin})
+    assert body["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+    body = await gql(
+        "teacher_a",
+        "query($s: Int!) { familyAccounts(schoolId: $s) { totalCount } }",
+        {"s": world.school_a},
+    )
+    assert body["errors"][0]["extensions"]["code"] == "FORBIDDEN" and body["data"] is None
+    body = await gql("teacher_a", RECEIPT, {"a": ledger.martin, "m": "CASH", "n": None})
+    assert body["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+    assert body["data"] is None or body["data"]["recordPayment"] is None

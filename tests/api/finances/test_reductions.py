@@ -29,7 +29,7 @@ from api.resolvers.finances.reductions import (
 )
 from api.resolvers.finances.terms import close_term
 from core.errors import NotFound, ValidationFailed
-from db.finances import ChargeKind, PaymentAllocation, ProrationRule, Reduction, ReductionKind
+from db.finances import ChargeKind, PaymentAllocation, Reduction, ReductionKind
 from db.reference import load_absence_references
 from tests.api.finances.family_ledger import FamilyLedger, build_ledger, invariants, run
 from tests.world import World
