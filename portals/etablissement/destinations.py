@@ -34,6 +34,7 @@ from api.resolvers.enrollments import (
     record_departure,
 )
 from api.resolvers.exchanges.runs import exchange_history
+from api.resolvers.finances.statements import account_statement, family_accounts
 from api.resolvers.guardians import link_guardian, update_guardian
 from api.resolvers.headcounts import constat_document, school_snapshot
 from api.resolvers.immatriculation import liaison_dashboard, probable_duplicates
@@ -291,6 +292,21 @@ HEADCOUNTS_PDF = Destination(
     "Constat de rentrée (PDF)",
     "/constat/{snapshot_id:int}/constat.pdf",
     (constat_document,),
+)
+# The bursar's family accounts: the list, and one account's statement with its forms.
+FAMILY_ACCOUNTS = Destination(
+    "finances",
+    "Comptes des familles",
+    "/finances/comptes",
+    (family_accounts,),
+    in_working_school=True,
+)
+FAMILY_ACCOUNT = Destination(
+    "finances",
+    "Compte d'une famille",
+    "/finances/comptes/{account_id:int}",
+    (account_statement,),
+    in_working_school=True,
 )
 JOURNAL = Destination(
     "journal",
