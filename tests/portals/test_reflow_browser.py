@@ -46,6 +46,7 @@ def principal_pages(demo: dict[str, Any]) -> list[str]:
         "/journal",
         "/delegations",
         "/echanges",
+        "/finances/comptes",
         "/compte",
         *PUBLIC,
     ]

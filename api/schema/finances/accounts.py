@@ -37,7 +37,9 @@ class FamilyAccount(statements.FamilyAccountSummary):
 @strawberry.type(description="A page of a school's family accounts, by payer name.")
 @from_domain
 class FamilyAccountPage(statements.FamilyAccountPage):
-    accounts: list[FamilyAccount]
+    accounts: list[statements.FamilyAccountSummary] = strawberry.field(
+        graphql_type=list[FamilyAccount]
+    )
 
 
 @strawberry.type(
@@ -68,10 +70,10 @@ class StudentBalance(statements.StudentBalance):
 )
 @from_domain
 class AccountStatement(statements.AccountStatement):
-    account: FamilyAccount
-    lines: list[StatementLine]
-    debts: list[StatementDebt]
-    students: list[StudentBalance]
+    account: statements.FamilyAccountSummary = strawberry.field(graphql_type=FamilyAccount)
+    lines: list[statements.StatementLine] = strawberry.field(graphql_type=list[StatementLine])
+    debts: list[statements.StatementDebt] = strawberry.field(graphql_type=list[StatementDebt])
+    students: list[statements.StudentBalance] = strawberry.field(graphql_type=list[StudentBalance])
 
 
 @strawberry.type(description="Money received from, or paid back to, a family account.")

@@ -57,7 +57,7 @@ async def _allocations(sessionmaker, payment_id: int) -> list[tuple[int, int, Ch
             .where(PaymentAllocation.payment_id == payment_id)
             .order_by(PaymentAllocation.id)
         )
-        return [tuple(row) for row in rows.all()]  # type: ignore[misc]
+        return [tuple(row) for row in rows.all()]
 
 
 async def test_a_receipt_pays_the_oldest_debts_first_and_leaves_the_rest_as_credit(
