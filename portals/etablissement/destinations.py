@@ -38,6 +38,7 @@ from api.resolvers.finances.charge_transfers import transfer_file, transfer_prev
 from api.resolvers.finances.charges import charge_preview
 from api.resolvers.finances.notices import notice_pdf, term_notices, term_notices_pdf
 from api.resolvers.finances.reminders import accounts_to_remind
+from api.resolvers.finances.statements import account_statement, family_accounts
 from api.resolvers.finances.tariffs import finance_settings, tariffs
 from api.resolvers.finances.terms import finance_terms
 from api.resolvers.guardians import link_guardian, update_guardian
@@ -394,6 +395,21 @@ SCHOLARSHIP_PAYMENT = Destination(
     "Versement des bourses",
     "/bourses/versement",
     (term_payment_preview,),
+    in_working_school=True,
+)
+# The bursar's family accounts: the list, and one account's statement with its forms.
+FAMILY_ACCOUNTS = Destination(
+    "finances",
+    "Comptes des familles",
+    "/finances/comptes",
+    (family_accounts,),
+    in_working_school=True,
+)
+FAMILY_ACCOUNT = Destination(
+    "finances",
+    "Compte d'une famille",
+    "/finances/comptes/{account_id:int}",
+    (account_statement,),
     in_working_school=True,
 )
 JOURNAL = Destination(

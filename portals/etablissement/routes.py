@@ -21,6 +21,7 @@ from portals.etablissement import (
     clients,
     delegations,
     exchanges,
+    finance_accounts,
     finance_notices,
     finances,
     guardians,
@@ -142,6 +143,13 @@ def portal_routes() -> list[BaseRoute]:
         Route("/eleves/{student_id:int}/certificat.pdf", schooling.certificate, methods=["GET"]),
         Route(
             "/eleves/{student_id:int}/fiche-renseignements.pdf", schooling.sheet, methods=["GET"]
+        ),
+        Route("/finances/comptes", finance_accounts.accounts, methods=["GET"]),
+        Route("/finances/comptes/{account_id:int}", finance_accounts.account, methods=["GET"]),
+        Route(
+            "/finances/comptes/{account_id:int}/{action:str}",
+            finance_accounts.account_action,
+            methods=["POST"],
         ),
         Route("/divisions", structures.divisions, methods=["GET"], name="divisions"),
         Route("/divisions/nouvelle", structures.new_division, methods=["GET", "POST"]),

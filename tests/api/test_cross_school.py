@@ -23,6 +23,8 @@ from api.resolvers.absences.settings import school_setup
 from api.resolvers.exchanges.runs import preview_import
 from api.resolvers.finances.accounts import accounts_of
 from api.resolvers.finances.notices import issue_notices
+from api.resolvers.finances.payments import PaymentMethod, ReceiptInput, record_receipt
+from api.resolvers.finances.reductions import GraceReductionInput, grant_grace_reduction
 from api.resolvers.finances.reminders import send_reminders
 from api.resolvers.finances.terms import set_terms
 from api.resolvers.grades import AssessmentInput, create_assessment, grading_periods
@@ -218,6 +220,56 @@ CALLS: dict[str, tuple[str, Any]] = {
         "mutation($s: Int!, $t: Int!) { payScholarshipTerm(schoolId: $s, termId: $t) "
         "{ payment { termId } errors { field } } }",
         lambda w: {"s": w.school_a, "t": w.finance_rows["term"]},
+    ),
+    "familyAccounts": (
+        "query($s: Int!) { familyAccounts(schoolId: $s) { totalCount accounts { id } } }",
+        lambda w: {"s": w.school_a},
+    ),
+    "familyAccount": (
+        "query($id: Int!) { familyAccount(id: $id) { balance } }",
+        lambda w: {"id": w.finance_rows["account"]},
+    ),
+    "recordPayment": (
+        "mutation($a: Int!) { recordPayment(input: {accountId: $a, method: CASH, "
+        'amount: "10.00", receivedOn: "2026-12-01"}) { payment { id } errors { field } } }',
+        lambda w: {"a": w.finance_rows["account"]},
+    ),
+    "reversePayment": (
+        'mutation($p: Int!) { reversePayment(paymentId: $p, reason: "Impayé") '
+        "{ payment { id } errors { field } } }",
+        lambda w: {"p": w.finance_rows["payment"]},
+    ),
+    "refundCredit": (
+        "mutation($a: Int!) { refundCredit(input: {accountId: $a, method: CASH, "
+        'amount: "1.00", paidOn: "2026-12-01"}) { payment { id } errors { field } } }',
+        lambda w: {"a": w.finance_rows["account"]},
+    ),
+    "grantOrderReduction": (
+        "mutation($a: Int!, $s: Int!) { grantOrderReduction(input: {accountId: $a, "
+        'studentId: $s, motive: ILLNESS, firstDay: "2026-11-02", lastDay: "2026-11-27"}) '
+        "{ reductions { id } errors { field } } }",
+        lambda w: {"a": w.finance_rows["account"], "s": w.students["lina"]},
+    ),
+    "grantGraceReduction": (
+        "mutation($a: Int!, $s: Int!, $t: Int!) { grantGraceReduction(input: {accountId: $a, "
+        'studentId: $s, termId: $t, chargeKind: HALF_BOARD, amount: "1.00", reason: "Aide"}) '
+        "{ reduction { id } errors { field } } }",
+        lambda w: {
+            "a": w.finance_rows["account"],
+            "s": w.students["lina"],
+            "t": w.finance_rows["term"],
+        },
+    ),
+    "closeServiceReduction": (
+        "mutation($s: Int!) { closeServiceReduction(input: {schoolId: $s, "
+        'firstDay: "2026-11-02", lastDay: "2026-11-06"}) { closure { reductions } '
+        "errors { field } } }",
+        lambda w: {"s": w.school_a},
+    ),
+    "reverseReduction": (
+        'mutation($r: Int!) { reverseReduction(reductionId: $r, reason: "Erreur") '
+        "{ reduction { id } errors { field } } }",
+        lambda w: {"r": w.finance_rows["reduction"]},
     ),
     "headcounts": (
         "query($id: Int!) { headcounts(by: MEF, schoolId: $id) { total } }",
@@ -821,6 +873,7 @@ async def school_a_finances(world: World, sessionmaker) -> None:
         account = (await accounts_of(session, world.school_a, [world.guardians["mother"]]))[
             world.guardians["mother"]
         ]
+        # Lina's half-board for the first term, as the generation writes it.
         session.add(
             Charge(
                 school_id=world.school_a,
@@ -831,12 +884,28 @@ async def school_a_finances(world: World, sessionmaker) -> None:
                 kind=ChargeKind.HALF_BOARD,
                 origin=LedgerOrigin.GENERATION,
                 regime_code="2",
-                basis="Forfait",
+                basis="forfait du trimestre",
                 amount=Decimal("180.00"),
                 actor_label="tests",
             )
         )
-        await session.flush()
+    async with Work(sessionmaker, principal).writing(world.school_a) as transaction:
+        payment = await transaction.run(
+            record_receipt,
+            ReceiptInput(account.id, PaymentMethod.CASH, Decimal("200"), date(2026, 11, 2)),
+        )
+        reduction = await transaction.run(
+            grant_grace_reduction,
+            GraceReductionInput(
+                account.id,
+                world.students["lina"],
+                terms[0].id,
+                ChargeKind.HALF_BOARD,
+                Decimal("10"),
+                "Aide",
+            ),
+        )
+    async with sessionmaker() as session, session.begin():
         issue = await issue_notices(session, principal, terms[0].id)
         await send_reminders(session, principal, terms[0].id)
         await load_scholarship_scales(session)
@@ -853,6 +922,8 @@ async def school_a_finances(world: World, sessionmaker) -> None:
         "account": account.id,
         "notice": issue.notices[0].id,
         "scholarship_file": scholarship.id,
+        "payment": payment.id,
+        "reduction": reduction.id,
     }
 
 

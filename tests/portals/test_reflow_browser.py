@@ -58,6 +58,7 @@ def principal_pages(demo: dict[str, Any]) -> list[str]:
         "/bourses/boursiers",
         "/bourses/etat",
         "/bourses/versement",
+        "/finances/comptes",
         "/compte",
         *PUBLIC,
     ]

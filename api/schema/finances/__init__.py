@@ -6,9 +6,9 @@ from __future__ import annotations
 
 from strawberry.tools import merge_types
 
-from api.schema.finances import charges, notices, tariffs, terms
+from api.schema.finances import accounts, charges, notices, tariffs, terms
 
-PARTS = (terms, tariffs, charges, notices)
+PARTS = (terms, tariffs, charges, accounts, notices)
 
 Query = merge_types("FinancesQuery", tuple(part.Query for part in PARTS))
 Mutation = merge_types("FinancesMutation", tuple(part.Mutation for part in PARTS))
