@@ -36,6 +36,7 @@ from api.auth.guard import requires
 from api.auth.permissions import Permission
 from api.auth.principal import Principal
 from api.resolvers.finances.accounts import accounts_of, payers_of
+from api.resolvers.finances.payments import allocate_credit
 from api.resolvers.finances.principle import family_rates
 from api.resolvers.finances.proration import ServiceCalendar, counted_days, prorated
 from api.resolvers.finances.reach import term_in_reach
@@ -60,6 +61,7 @@ from db.finances import (
     FamilyAccount,
     FinanceTerm,
     LedgerOrigin,
+    Payment,
     ProrationRule,
     Reduction,
     ReductionKind,
@@ -573,11 +575,28 @@ async def apply_charges(
     session.add_all(charges)
     session.add_all(reductions)
     await session.flush()
+    account_ids = sorted({accounts[payer_of(line)].id for line in writable})
+    await _settle_paying_accounts(session, account_ids)
     return ChargeApplication(
         generation_id=generation.id,
         charges=len(charges),
         reductions=len(reductions),
         total=generation.total,
         principle_total=sum((r.amount for r in reductions), ZERO),
-        account_ids=sorted({accounts[payer_of(line)].id for line in writable}),
+        account_ids=account_ids,
     )
+
+
+async def _settle_paying_accounts(session: AsyncSession, account_ids: list[int]) -> None:
+    """A credit already received pays the new charges, and a charge lowered gives back what
+    overpaid it: only accounts that ever received money can have either, so a first
+    generation (no payments yet) costs one statement here."""
+    paying: set[int] = set()
+    for chunk in _chunks(account_ids):
+        paying |= set(
+            await session.scalars(
+                select(Payment.account_id).where(Payment.account_id.in_(chunk)).distinct()
+            )
+        )
+    for account_id in sorted(paying):
+        await allocate_credit(session, account_id)
