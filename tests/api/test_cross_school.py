@@ -892,7 +892,7 @@ async def school_a_finances(world: World, sessionmaker) -> None:
     async with Work(sessionmaker, principal).writing(world.school_a) as transaction:
         payment = await transaction.run(
             record_receipt,
-            ReceiptInput(account.id, PaymentMethod.CASH, Decimal("200"), date(2026, 11, 2)),
+            ReceiptInput(account.id, PaymentMethod.CASH, Decimal("100"), date(2026, 11, 2)),
         )
         reduction = await transaction.run(
             grant_grace_reduction,
