@@ -100,6 +100,11 @@ async def _prepare(sessions: Any, principals: dict[int, Any], year: SchoolYear) 
 async def _raw(admin_engine: Any, year: SchoolYear) -> tuple[int, float]:
     """The same rows in plain SQL, then rolled back: (rows, seconds)."""
     async with admin_engine.connect() as connection:
+        if connection.dialect.name == "postgresql":
+            # The accounts were created by the run just before: without statistics the
+            # planner scans them once per enrolment (12 s instead of a tenth).
+            await connection.execute(text("ANALYZE"))
+            await connection.commit()
         transaction = await connection.begin()
         started = time.perf_counter()
         rows = (

@@ -28,8 +28,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
+from typing import cast
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import Table, and_, func, insert, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.auth.guard import requires
@@ -75,6 +76,7 @@ from db.structures import Division
 from db.students import Student
 
 CHUNK = 5000
+CHARGES = cast(Table, Charge.__table__)
 UNITS = {
     ProrationRule.SERVICE_DAYS: "jours de service",
     ProrationRule.CALENDAR_DAYS: "jours",
@@ -524,8 +526,9 @@ async def apply_charges(
     # Given their ids, the rows are inserted in batches, not one by one (db.ids).
     charge_ids = iter(await reserve_ids(session, Charge.__tablename__, len(charged)))
     reduction_ids = iter(await reserve_ids(session, Reduction.__tablename__, len(reduced)))
+    # Plain rows, not ORM objects: charges are written in mass and never read back here.
     charges = [
-        Charge(
+        dict(
             id=next(charge_ids),
             school_id=term.school_id,
             term_id=recording.id,
@@ -572,7 +575,8 @@ async def apply_charges(
         )
         for line in reduced
     ]
-    session.add_all(charges)
+    if charges:
+        await session.execute(insert(CHARGES), charges)
     session.add_all(reductions)
     await session.flush()
     account_ids = sorted({accounts[payer_of(line)].id for line in writable})

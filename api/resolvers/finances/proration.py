@@ -5,7 +5,7 @@ them."""
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
 
@@ -21,6 +21,11 @@ class ServiceCalendar:
 
     weekdays: frozenset[int]
     holidays: tuple[tuple[date, date], ...] = ()
+    # Spans already counted: a term's students mostly share the same few spans, and
+    # counting one walks its days.
+    _counted: dict[tuple[ProrationRule, date, date], int] = field(
+        default_factory=dict, compare=False, repr=False
+    )
 
     @classmethod
     def of(
@@ -44,6 +49,14 @@ def counted_days(rule: ProrationRule, first: date, last: date, calendar: Service
     service days, or weeks begun (a week touched at all counts whole)."""
     if last < first:
         return 0
+    key = (rule, first, last)
+    known = calendar._counted.get(key)
+    if known is None:
+        known = calendar._counted[key] = _count(rule, first, last, calendar)
+    return known
+
+
+def _count(rule: ProrationRule, first: date, last: date, calendar: ServiceCalendar) -> int:
     if rule is ProrationRule.CALENDAR_DAYS:
         return (last - first).days + 1
     if rule is ProrationRule.SERVICE_DAYS:
