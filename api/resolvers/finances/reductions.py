@@ -11,8 +11,8 @@ days; the closure of a service is the school's doing and is granted whatever its
 
 A reduction is recorded in the open term of the term it is about (``terms.recording_term``)
 and the account is settled at once: a debt it overpays gives its excess back as credit
-(see ``payments``). A reversal is a negative row whose reason names the reduction it undoes
-(``Annulation de la remise n° …``), which is how a reduction is reversed only once.
+(see ``payments``). A reversal is a negative row naming the reduction it undoes
+(``reverses_reduction_id``), which is how a reduction is reversed only once.
 """
 
 from __future__ import annotations
@@ -578,10 +578,6 @@ async def grant_grace_reduction(
     return reduction
 
 
-def reversal_prefix(reduction_id: int) -> str:
-    return f"Annulation de la remise n° {reduction_id} : "
-
-
 @requires(Permission.FINANCES_MANAGE)
 async def reverse_reduction(
     session: AsyncSession, principal: Principal, reduction_id: int, reason: str
@@ -610,13 +606,8 @@ async def reverse_reduction(
             "NOT_REVERSIBLE",
             "Seule une remise d'ordre ou une remise gracieuse s'annule ici.",
         )
-    prefix = reversal_prefix(reduction.id)
     already = await session.scalar(
-        select(Reduction.id).where(
-            Reduction.account_id == reduction.account_id,
-            Reduction.amount < 0,
-            Reduction.reason.startswith(prefix, autoescape=True),
-        )
+        select(Reduction.id).where(Reduction.reverses_reduction_id == reduction.id)
     )
     if already is not None:
         raise ValidationFailed.single(
@@ -640,7 +631,8 @@ async def reverse_reduction(
         last_day=reduction.last_day,
         rate=reduction.rate,
         amount=-reduction.amount,
-        reason=prefix + reason,
+        reason=reason,
+        reverses_reduction_id=reduction.id,
         actor_label=principal.label,
     )
     session.add(reversal)
