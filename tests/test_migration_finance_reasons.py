@@ -173,9 +173,7 @@ def _fill(connection: Connection) -> None:
 
 def _payments(connection: Connection) -> set[tuple[Any, ...]]:
     table = _tables(connection)["payments"]
-    columns = [table.c.id, table.c.reference] + (
-        [table.c.reason] if "reason" in table.c else []
-    )
+    columns = [table.c.id, table.c.reference] + ([table.c.reason] if "reason" in table.c else [])
     return {tuple(row) for row in connection.execute(select(*columns))}
 
 

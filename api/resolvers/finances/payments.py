@@ -461,9 +461,7 @@ async def refund_credit(session: AsyncSession, principal: Principal, entry: Refu
         )
     reason = _clean(entry.reason)
     if len(reason) > REASON_MAX:
-        errors.append(
-            FieldError("reason", "TOO_LONG", f"Motif : {REASON_MAX} caractères au plus.")
-        )
+        errors.append(FieldError("reason", "TOO_LONG", f"Motif : {REASON_MAX} caractères au plus."))
     if errors:
         raise ValidationFailed(errors)
     assert amount is not None

@@ -27,19 +27,17 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from api.auth.guard import requires
 from api.auth.permissions import Permission
 from api.auth.principal import PermissionDenied, Principal
-from api.resolvers.absences.settings import _default_zone
+from api.resolvers.finances.calendar import SchoolCalendarRule, service_calendar
 from api.resolvers.finances.payments import allocate_credit
-from api.resolvers.finances.proration import ServiceCalendar, counted_days, prorated
+from api.resolvers.finances.proration import prorated
 from api.resolvers.finances.reach import account_in_reach, school_in_reach, term_in_reach
 from api.resolvers.finances.terms import recording_term
 from core.errors import FieldError, NotFound, ValidationFailed
 from core.money import ZERO, format_euros, parse_amount
-from db.absences import AbsenceSettings, HolidayPeriod
 from db.audit import set_actor
 from db.finances import (
     Charge,
     ChargeKind,
-    FinanceSettings,
     FinanceTerm,
     LedgerOrigin,
     OrderMotive,
@@ -47,7 +45,6 @@ from db.finances import (
     Reduction,
     ReductionKind,
 )
-from db.schools import School
 
 __all__ = [
     "MOTIVE_LABELS",
@@ -57,13 +54,11 @@ __all__ = [
     "OrderMotive",
     "OrderReductionInput",
     "ReductionKind",
-    "SchoolCalendarRule",
     "ServiceClosureInput",
     "close_service",
     "grant_grace_reduction",
     "grant_order_reduction",
     "reverse_reduction",
-    "service_calendar",
 ]
 
 MOTIVE_LABELS = {
@@ -80,10 +75,6 @@ UNITS = {
     ProrationRule.SERVICE_DAYS: "jours de service",
     ProrationRule.WEEKS: "semaines",
 }
-# Without a vote of the school board, the usual rules (FinanceSettings' defaults).
-DEFAULT_RULE = ProrationRule.SERVICE_DAYS
-DEFAULT_WEEKDAYS = "12345"
-DEFAULT_MIN_DAYS = 14
 
 
 @dataclass
@@ -127,50 +118,6 @@ class ClosureResult:
     reductions: int
     students: int
     total: Decimal
-
-
-@dataclass
-class SchoolCalendarRule:
-    """How a school counts a span of a year: its rule, its service calendar, and the
-    minimum length of an absence giving a remise d'ordre."""
-
-    rule: ProrationRule
-    calendar: ServiceCalendar
-    min_days: int
-
-    def count(self, first: date, last: date) -> int:
-        return counted_days(self.rule, first, last, self.calendar)
-
-
-async def service_calendar(
-    session: AsyncSession, school_id: int, school_year_id: int
-) -> SchoolCalendarRule:
-    """The school's proration rule and service calendar for a year: its service weekdays
-    (its finance settings, else Monday to Friday) outside its holiday zone's school holidays
-    (the zone of its absence settings, else its académie's)."""
-    settings = await session.get(FinanceSettings, (school_id, school_year_id))
-    absence_settings = await session.get(AbsenceSettings, school_id)
-    if absence_settings is not None:
-        zone = absence_settings.holiday_zone
-    else:
-        school = await session.get(School, school_id)
-        assert school is not None
-        zone = await _default_zone(session, school)
-    holidays = (
-        await session.execute(
-            select(HolidayPeriod.first_day, HolidayPeriod.last_day).where(
-                HolidayPeriod.zone == zone
-            )
-        )
-    ).all()
-    return SchoolCalendarRule(
-        rule=settings.proration_rule if settings else DEFAULT_RULE,
-        calendar=ServiceCalendar.of(
-            settings.service_weekdays if settings else DEFAULT_WEEKDAYS,
-            [(first, last) for first, last in holidays],
-        ),
-        min_days=settings.order_reduction_min_days if settings else DEFAULT_MIN_DAYS,
-    )
 
 
 def _clean(text: str | None) -> str:

@@ -302,7 +302,9 @@ async def account_statement(
         what = REDUCTION_KIND_LABELS[reduction.kind]
         if reduction.reverses_reduction_id is not None:
             granted = granted_on.get(reduction.reverses_reduction_id)
-            what = f"Annulation de la {what.lower()}" + (f" du {granted:%d/%m/%Y}" if granted else "")
+            what = f"Annulation de la {what.lower()}" + (
+                f" du {granted:%d/%m/%Y}" if granted else ""
+            )
         elif reduction.amount < 0:
             what = f"Annulation — {what.lower()}"
         lines.append(

@@ -122,9 +122,7 @@ def downgrade() -> None:
         batch_op.drop_constraint(
             batch_op.f("fk_reductions_reverses_reduction_id_reductions"), type_="foreignkey"
         )
-        batch_op.drop_constraint(
-            batch_op.f("uq_reductions_reverses_reduction_id"), type_="unique"
-        )
+        batch_op.drop_constraint(batch_op.f("uq_reductions_reverses_reduction_id"), type_="unique")
         batch_op.drop_column("reverses_reduction_id")
 
     with op.batch_alter_table("payments", schema=None) as batch_op:
