@@ -174,6 +174,31 @@ async def record_regime_change(
     if errors:
         raise ValidationFailed(errors)
     set_actor(session.sync_session, principal.audit_actor(enrollment.school_id))
+    return await write_regime_change(
+        session,
+        enrollment,
+        effective_on,
+        code,
+        Regime(kinds[code][0]),
+        host_school_id,
+        principal.label,
+    )
+
+
+async def write_regime_change(
+    session: AsyncSession,
+    enrollment: Enrollment,
+    effective_on: date,
+    regime_code: str,
+    kind: Regime,
+    host_school_id: int | None,
+    actor_label: str,
+) -> RegimePeriod:
+    """Write a régime change its command has checked (the bursar's ``record_regime_change``,
+    the registrar's ``enrollments.change_regime``), with the audit actor set: a period from
+    ``effective_on`` (replacing one of the same day), the régime before it kept as a period
+    from the entry, and the enrolment's régime following when the day has come (or when
+    the change is from its entry: its own régime)."""
     first_period = await session.scalar(
         select(RegimePeriod.effective_on)
         .where(RegimePeriod.enrollment_id == enrollment.id)
@@ -192,7 +217,7 @@ async def record_regime_change(
                 regime_code=own_code(enrollment),
                 host_school_id=None,
                 recorded_at=clock.now(),
-                actor_label=principal.label,
+                actor_label=actor_label,
             )
         )
     period = await session.scalar(
@@ -204,11 +229,11 @@ async def record_regime_change(
     if period is None:
         period = RegimePeriod(enrollment_id=enrollment.id, effective_on=effective_on)
         session.add(period)
-    period.regime_code = code
+    period.regime_code = regime_code
     period.host_school_id = host_school_id
     period.recorded_at = clock.now()
-    period.actor_label = principal.label
-    if effective_on <= clock.today():
+    period.actor_label = actor_label
+    if effective_on <= max(clock.today(), enrollment.entry_date):
         latest = await session.scalar(
             select(RegimePeriod.effective_on)
             .where(
@@ -220,8 +245,8 @@ async def record_regime_change(
         )
         # A later change already in force keeps the enrolment's régime as it is.
         if latest is None:
-            enrollment.regime = Regime(kinds[code][0])
-            enrollment.regime_code = code
+            enrollment.regime = kind
+            enrollment.regime_code = regime_code
     await session.flush()
     return period
 
