@@ -55,10 +55,12 @@ __all__ = [
     "OrderReductionInput",
     "ReductionKind",
     "ServiceClosureInput",
+    "ServiceClosureSummary",
     "close_service",
     "grant_grace_reduction",
     "grant_order_reduction",
     "reverse_reduction",
+    "service_closures",
 ]
 
 MOTIVE_LABELS = {
@@ -116,6 +118,20 @@ class ServiceClosureInput:
 @dataclass
 class ClosureResult:
     reductions: int
+    students: int
+    total: Decimal
+
+
+@dataclass
+class ServiceClosureSummary:
+    """A closure of a service already granted: its span, the service, its reason, the
+    students it reduced and its total, net of the reversals of some of its remises."""
+
+    first_day: date
+    last_day: date
+    charge_kind: ChargeKind
+    term_label: str
+    reason: str
     students: int
     total: Decimal
 
@@ -439,6 +455,59 @@ async def close_service(
         reductions=len(written),
         students=len({row.student_id for row in written}),
         total=sum((row.amount for row in written), ZERO),
+    )
+
+
+@requires(Permission.FINANCES_READ)
+async def service_closures(
+    session: AsyncSession, principal: Principal, school_id: int, school_year_id: int
+) -> list[ServiceClosureSummary]:
+    """The closures of the school's services granted for the year, latest first."""
+    school = await school_in_reach(session, principal, school_id, Permission.FINANCES_READ)
+    terms = {
+        term.id: term.label
+        for term in await session.scalars(
+            select(FinanceTerm).where(
+                FinanceTerm.school_id == school.id, FinanceTerm.school_year_id == school_year_id
+            )
+        )
+    }
+    rows = await session.scalars(
+        select(Reduction)
+        .where(
+            Reduction.school_id == school.id,
+            Reduction.concerns_term_id.in_(terms),
+            Reduction.motive == OrderMotive.SERVICE_CLOSURE,
+        )
+        .order_by(Reduction.id)
+    )
+    found: dict[tuple[date, date, ChargeKind], ServiceClosureSummary] = {}
+    net: dict[tuple[date, date, ChargeKind], dict[int, Decimal]] = {}
+    for row in rows:
+        if row.first_day is None or row.last_day is None:
+            continue
+        key = (row.first_day, row.last_day, row.charge_kind)
+        summary = found.setdefault(
+            key,
+            ServiceClosureSummary(
+                row.first_day,
+                row.last_day,
+                row.charge_kind,
+                terms[row.concerns_term_id],
+                "",
+                0,
+                ZERO,
+            ),
+        )
+        if row.reverses_reduction_id is None:
+            summary.reason = summary.reason or row.reason
+        summary.total += row.amount
+        students = net.setdefault(key, {})
+        students[row.student_id] = students.get(row.student_id, ZERO) + row.amount
+    for key, summary in found.items():
+        summary.students = sum(1 for amount in net[key].values() if amount > ZERO)
+    return sorted(
+        found.values(), key=lambda s: (s.first_day, s.last_day, s.charge_kind.value), reverse=True
     )
 
 
