@@ -27,9 +27,7 @@ def _count(text: str) -> int:
 
 
 async def test_the_bursar_changes_a_regime_from_a_day(portal: Portal, world: World, sessionmaker):
-    await add_student(
-        sessionmaker, world, "zacharie", born=date(2014, 1, 1), regime=Regime.EXTERNE
-    )
+    await add_student(sessionmaker, world, "zacharie", born=date(2014, 1, 1), regime=Regime.EXTERNE)
     await portal.login("bursar_a")
     home = _text(await portal.get("/finances"))
     assert "Régimes des élèves" in home and "Fermetures du service" in home
