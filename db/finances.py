@@ -226,7 +226,8 @@ class OrderMotive(enum.StrEnum):
 
 class Reduction(Audited, Base):
     """A remise: what is taken off a student's charge of a kind for a term. Positive reduces
-    what is owed; a reversal is a further, negative row."""
+    what is owed; a reversal is a further, negative row naming the reduction it undoes
+    (``reverses_reduction_id``), with its own reason."""
 
     __tablename__ = "reductions"
     __table_args__ = (
@@ -254,6 +255,11 @@ class Reduction(Audited, Base):
     scholarship_payment_id: Mapped[int | None] = mapped_column(
         ForeignKey("scholarship_payments.id")
     )
+    # A reversal: the remise d'ordre or gracieuse it undoes. Unique: a reduction is reversed
+    # once, even by two commands at the same instant.
+    reverses_reduction_id: Mapped[int | None] = mapped_column(
+        ForeignKey("reductions.id"), unique=True
+    )
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     actor_label: Mapped[str] = mapped_column(String(120))
 
@@ -277,7 +283,8 @@ class PaymentKind(enum.StrEnum):
 
 class Payment(Audited, Base):
     """Money received from or paid back to a family account. ``amount`` is positive; the
-    kind says which way it goes."""
+    kind says which way it goes. A reversal keeps the reference of the receipt it cancels
+    and says why in ``reason``."""
 
     __tablename__ = "payments"
     __table_args__ = (
@@ -297,6 +304,8 @@ class Payment(Audited, Base):
     # Cheque number and bank, transfer or mandate reference.
     reference: Mapped[str | None] = mapped_column(String(80))
     reverses_payment_id: Mapped[int | None] = mapped_column(ForeignKey("payments.id"))
+    # Why a receipt was reversed (cheque returned unpaid, entered twice) or a credit refunded.
+    reason: Mapped[str | None] = mapped_column(String(300))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     actor_label: Mapped[str] = mapped_column(String(120))
 

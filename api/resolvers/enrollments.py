@@ -17,6 +17,7 @@ from api.auth.read_audit import record_access
 from api.auth.scopes import enrollment_clause, get_in_reach, school_clause, student_in_reach
 from api.resolvers.absences.calendar import french_date
 from api.resolvers.fields import FieldParser
+from api.resolvers.finances.regimes import write_regime_change
 from api.resolvers.nomenclatures import entries, profile_year_id
 from api.resolvers.schools import check_year_writable
 from core import clock
@@ -526,15 +527,31 @@ async def change_mef(
 async def change_regime(
     session: AsyncSession, principal: Principal, enrollment_id: int, regime: Any
 ) -> Enrollment:
-    """Changes the régime, and its SIECLE code with it (kept when the régime stays)."""
+    """Changes the régime, and its SIECLE code with it (kept when the régime stays). A new
+    régime holds from today (from the entry when the enrolment has not begun): it is
+    recorded as a régime period, as the bursar records one, so that the term's charges
+    prorate the days of each régime."""
     enrollment = await _writable_enrollment(session, principal, enrollment_id)
     _refuse_if_left(enrollment)
     p = FieldParser({"regime": regime})
     chosen = p.choice("regime", "Le régime", Regime, required=True)
     p.raise_if_errors()
     assert chosen is not None
-    if chosen is not enrollment.regime or enrollment.regime_code is None:
-        enrollment.regime = chosen
+    if chosen is not enrollment.regime:
+        year = await session.get(SchoolYear, enrollment.school_year_id)
+        assert year is not None
+        effective_on = min(max(clock.today(), enrollment.entry_date), year.ends_on)
+        await write_regime_change(
+            session,
+            enrollment,
+            effective_on,
+            REGIME_CODES[chosen],
+            chosen,
+            None,
+            principal.label,
+        )
+    elif enrollment.regime_code is None:
+        # The same régime, given the SIECLE code of its kind: nothing changes for the finances.
         enrollment.regime_code = REGIME_CODES[chosen]
     await session.flush()
     return enrollment

@@ -37,6 +37,8 @@ from api.resolvers.exchanges.runs import exchange_history
 from api.resolvers.finances.charge_transfers import transfer_file, transfer_preview
 from api.resolvers.finances.charges import charge_preview
 from api.resolvers.finances.notices import notice_pdf, term_notices, term_notices_pdf
+from api.resolvers.finances.reductions import service_closures
+from api.resolvers.finances.regimes import regime_enrollments, regime_sheet
 from api.resolvers.finances.reminders import accounts_to_remind
 from api.resolvers.finances.statements import account_statement, family_accounts
 from api.resolvers.finances.tariffs import finance_settings, tariffs
@@ -410,6 +412,28 @@ FAMILY_ACCOUNT = Destination(
     "Compte d'une famille",
     "/finances/comptes/{account_id:int}",
     (account_statement,),
+    in_working_school=True,
+)
+# The bursar's changes the charges follow: régimes over time, closures of a service.
+FINANCE_REGIMES = Destination(
+    "finances",
+    "Régimes des élèves",
+    "/finances/regimes",
+    (regime_enrollments,),
+    in_working_school=True,
+)
+FINANCE_REGIME = Destination(
+    "finances",
+    "Régime d'un élève",
+    "/finances/regimes/{enrollment_id:int}",
+    (regime_sheet,),
+    in_working_school=True,
+)
+SERVICE_CLOSURES = Destination(
+    "finances",
+    "Fermetures du service",
+    "/finances/remises",
+    (service_closures,),
     in_working_school=True,
 )
 JOURNAL = Destination(

@@ -255,6 +255,7 @@ def _command(
                 read.amount(),
                 read.day("paid_on"),
                 read.text("reference", 120) or None,
+                read.text("reason", 250) or None,
             ),
         )
     if action == "remise-ordre":
@@ -281,7 +282,7 @@ def _command(
             ),
         )
     if action == "annulation-paiement":
-        return reverse_receipt, (read.choice("payment_id", _id), read.text("reason", 120))
+        return reverse_receipt, (read.choice("payment_id", _id), read.text("reason", 250))
     if action == "annulation-remise":
         return reverse_reduction, (read.choice("reduction_id", _id), read.text("reason", 250))
     return None

@@ -40,6 +40,8 @@ PARTS = (
     (destinations.TARIFFS, "Forfaits et prix du repas de chaque régime, par trimestre."),
     (destinations.CHARGE_GENERATION, "Droits constatés du trimestre : aperçu, puis application."),
     (destinations.FAMILY_ACCOUNTS, "Comptes des familles : relevé, paiements, remises."),
+    (destinations.FINANCE_REGIMES, "Changements de régime en cours d'année, hébergement croisé."),
+    (destinations.SERVICE_CLOSURES, "Fermeture du service : une remise d'ordre à chaque élève."),
     (destinations.FINANCE_NOTICES, "Avis aux familles du trimestre, à imprimer ou télécharger."),
     (destinations.FINANCE_REMINDERS, "Relances des familles qui doivent encore."),
     (destinations.FINANCE_TRANSFER, "Transfert du trimestre clos au logiciel comptable."),

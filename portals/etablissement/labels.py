@@ -138,6 +138,7 @@ FIELD_LABELS = {
     "received_on": "Reçu le",
     "reference": "Référence",
     "reverses_payment_id": "Annule le paiement",
+    "reverses_reduction_id": "Annule la remise",
     "balance": "Solde",
     "sent_at": "Envoyée le",
     "issued_at": "Émis le",

@@ -59,6 +59,8 @@ def principal_pages(demo: dict[str, Any]) -> list[str]:
         "/bourses/etat",
         "/bourses/versement",
         "/finances/comptes",
+        "/finances/regimes",
+        "/finances/remises",
         "/compte",
         *PUBLIC,
     ]

@@ -96,7 +96,9 @@ class SchoolAbsenceSetup:
         return motive_id in self.legitimate_motive_ids
 
 
-async def _default_zone(session: AsyncSession, school: School) -> HolidayZone:
+async def default_zone(session: AsyncSession, school: School) -> HolidayZone:
+    """The zone of the school's académie (Créteil, Paris, Versailles… C; Corse its own; B
+    elsewhere), before the school chooses one."""
     academy = await session.get(Academy, school.academy_id)
     code = academy.code if academy else ""
     return ACADEMY_ZONES.get(code, HolidayZone.B if code else HolidayZone.C)
@@ -109,7 +111,7 @@ async def ensure_defaults(session: AsyncSession, school: School) -> AbsenceSetti
     if settings is not None:
         return settings
     settings = AbsenceSettings(
-        school_id=school.id, holiday_zone=await _default_zone(session, school)
+        school_id=school.id, holiday_zone=await default_zone(session, school)
     )
     session.add(settings)
     for code, starts, ends, half in DEFAULT_SLOTS:

@@ -37,6 +37,7 @@ from api.auth.guard import requires
 from api.auth.permissions import Permission
 from api.auth.principal import Principal
 from api.resolvers.finances.accounts import accounts_of, payers_of
+from api.resolvers.finances.calendar import service_calendar
 from api.resolvers.finances.payments import allocate_credit
 from api.resolvers.finances.principle import family_rates
 from api.resolvers.finances.proration import ServiceCalendar, counted_days, prorated
@@ -48,8 +49,6 @@ from api.resolvers.finances.tariffs import (
     TICKET,
     days_a_week,
     regime_kinds,
-    service_calendar,
-    settings_of,
 )
 from api.resolvers.finances.terms import recording_term
 from core.money import ZERO, format_euros, to_cents
@@ -243,9 +242,8 @@ async def _preview(session: AsyncSession, term: FinanceTerm) -> ChargePreview:
     school = await session.get(School, term.school_id)
     year = await session.get(SchoolYear, term.school_year_id)
     assert school is not None and year is not None
-    settings = (await settings_of(session, [school.id], year.id))[school.id]
-    calendar = await service_calendar(session, school, settings)
-    rule = settings.proration_rule
+    counting = await service_calendar(session, school.id, year.id)
+    calendar, rule = counting.calendar, counting.rule
     whole = counted_days(rule, term.first_day, term.last_day, calendar)
     kinds = await regime_kinds(session, year.start_year)
     labels = {code: label.capitalize() for code, (_kind, label) in kinds.items()}

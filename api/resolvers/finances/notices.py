@@ -331,6 +331,7 @@ def _children(
             "concerns": concerns(reduction.concerns_term_id),
             "rate": None if reduction.rate is None else f"{reduction.rate:.2f}",
             "reason": reduction.reason,
+            "reverses_reduction_id": reduction.reverses_reduction_id,
             "amount": _text(reduction.amount),
         }
         target = "scholarships" if reduction.kind == ReductionKind.SCHOLARSHIP else "reductions"
@@ -422,6 +423,9 @@ def _child_rows(child: dict[str, Any]) -> list[tuple[str, str, Decimal]]:
         rows.append((label, detail, _money(charge["amount"])))
     for reduction in child["reductions"] + child["scholarships"]:
         kind = REDUCTION_KIND_LABELS[ReductionKind(reduction["kind"])]
+        # Frozen before 0016, a reversal said so in its reason; since, it names the reduction.
+        if reduction.get("reverses_reduction_id"):
+            kind = f"Annulation — {kind.lower()}"
         rate = f" {reduction['rate'].replace('.', ',')} %" if reduction["rate"] else ""
         on = CHARGE_KIND_LABELS[ChargeKind(reduction["charge_kind"])].lower()
         rows.append(

@@ -66,8 +66,8 @@ _CHEQUE_NUMBER = re.compile(r"^\d{1,20}$")
 # "Chèque n° " + the number + ", " + the bank fits the reference's 80 characters.
 BANK_MAX = 48
 REFERENCE_MAX = 80
-# A reversal has no reason column: its reason is kept in its reference.
-REASON_MAX = REFERENCE_MAX
+# Why a receipt is reversed or a credit refunded (the column holds 300).
+REASON_MAX = 200
 
 DebtKey = tuple[int, int, ChargeKind]
 
@@ -88,13 +88,15 @@ class ReceiptInput:
 
 @dataclass
 class RefundInput:
-    """A credit balance paid back to the family (by transfer, cheque or cash)."""
+    """A credit balance paid back to the family (by transfer, cheque or cash), with why
+    when it is worth saying (a student who left, a scholarship paid after the fees)."""
 
     account_id: int
     method: PaymentMethod
     amount: Decimal
     paid_on: date
     reference: str | None = None
+    reason: str | None = None
 
 
 def _money(value: object) -> Decimal:
@@ -358,8 +360,9 @@ async def reverse_receipt(
     session: AsyncSession, principal: Principal, payment_id: int, reason: str
 ) -> Payment:
     """Cancel a receipt (a cheque returned unpaid, a receipt entered twice): a reversal of
-    the same amount, whose negative allocations undo the receipt's, so that its debts are
-    due again (other credit then goes to them). A receipt is reversed once."""
+    the same amount and reference, with its reason, whose negative allocations undo the
+    receipt's, so that its debts are due again (other credit then goes to them). A receipt
+    is reversed once."""
     receipt = await session.get(Payment, payment_id)
     if receipt is None:
         raise NotFound("Payment", payment_id)
@@ -401,8 +404,9 @@ async def reverse_receipt(
         method=receipt.method,
         amount=receipt.amount,
         received_on=clock.today(),
-        reference=reason,
+        reference=receipt.reference,
         reverses_payment_id=receipt.id,
+        reason=reason,
         actor_label=principal.label,
     )
     session.add(reversal)
@@ -455,6 +459,9 @@ async def refund_credit(session: AsyncSession, principal: Principal, entry: Refu
         errors.append(
             FieldError("reference", "TOO_LONG", f"Référence : {REFERENCE_MAX} caractères au plus.")
         )
+    reason = _clean(entry.reason)
+    if len(reason) > REASON_MAX:
+        errors.append(FieldError("reason", "TOO_LONG", f"Motif : {REASON_MAX} caractères au plus."))
     if errors:
         raise ValidationFailed(errors)
     assert amount is not None
@@ -482,6 +489,7 @@ async def refund_credit(session: AsyncSession, principal: Principal, entry: Refu
         amount=amount,
         received_on=entry.paid_on,
         reference=reference or None,
+        reason=reason or None,
         actor_label=principal.label,
     )
     session.add(refund)

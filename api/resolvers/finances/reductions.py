@@ -11,8 +11,8 @@ days; the closure of a service is the school's doing and is granted whatever its
 
 A reduction is recorded in the open term of the term it is about (``terms.recording_term``)
 and the account is settled at once: a debt it overpays gives its excess back as credit
-(see ``payments``). A reversal is a negative row whose reason names the reduction it undoes
-(``Annulation de la remise n° …``), which is how a reduction is reversed only once.
+(see ``payments``). A reversal is a negative row naming the reduction it undoes
+(``reverses_reduction_id``), which is how a reduction is reversed only once.
 """
 
 from __future__ import annotations
@@ -27,19 +27,17 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from api.auth.guard import requires
 from api.auth.permissions import Permission
 from api.auth.principal import PermissionDenied, Principal
-from api.resolvers.absences.settings import _default_zone
+from api.resolvers.finances.calendar import SchoolCalendarRule, service_calendar
 from api.resolvers.finances.payments import allocate_credit
-from api.resolvers.finances.proration import ServiceCalendar, counted_days, prorated
+from api.resolvers.finances.proration import prorated
 from api.resolvers.finances.reach import account_in_reach, school_in_reach, term_in_reach
 from api.resolvers.finances.terms import recording_term
 from core.errors import FieldError, NotFound, ValidationFailed
 from core.money import ZERO, format_euros, parse_amount
-from db.absences import AbsenceSettings, HolidayPeriod
 from db.audit import set_actor
 from db.finances import (
     Charge,
     ChargeKind,
-    FinanceSettings,
     FinanceTerm,
     LedgerOrigin,
     OrderMotive,
@@ -47,7 +45,6 @@ from db.finances import (
     Reduction,
     ReductionKind,
 )
-from db.schools import School
 
 __all__ = [
     "MOTIVE_LABELS",
@@ -57,13 +54,13 @@ __all__ = [
     "OrderMotive",
     "OrderReductionInput",
     "ReductionKind",
-    "SchoolCalendarRule",
     "ServiceClosureInput",
+    "ServiceClosureSummary",
     "close_service",
     "grant_grace_reduction",
     "grant_order_reduction",
     "reverse_reduction",
-    "service_calendar",
+    "service_closures",
 ]
 
 MOTIVE_LABELS = {
@@ -80,10 +77,6 @@ UNITS = {
     ProrationRule.SERVICE_DAYS: "jours de service",
     ProrationRule.WEEKS: "semaines",
 }
-# Without a vote of the school board, the usual rules (FinanceSettings' defaults).
-DEFAULT_RULE = ProrationRule.SERVICE_DAYS
-DEFAULT_WEEKDAYS = "12345"
-DEFAULT_MIN_DAYS = 14
 
 
 @dataclass
@@ -130,47 +123,17 @@ class ClosureResult:
 
 
 @dataclass
-class SchoolCalendarRule:
-    """How a school counts a span of a year: its rule, its service calendar, and the
-    minimum length of an absence giving a remise d'ordre."""
+class ServiceClosureSummary:
+    """A closure of a service already granted: its span, the service, its reason, the
+    students it reduced and its total, net of the reversals of some of its remises."""
 
-    rule: ProrationRule
-    calendar: ServiceCalendar
-    min_days: int
-
-    def count(self, first: date, last: date) -> int:
-        return counted_days(self.rule, first, last, self.calendar)
-
-
-async def service_calendar(
-    session: AsyncSession, school_id: int, school_year_id: int
-) -> SchoolCalendarRule:
-    """The school's proration rule and service calendar for a year: its service weekdays
-    (its finance settings, else Monday to Friday) outside its holiday zone's school holidays
-    (the zone of its absence settings, else its académie's)."""
-    settings = await session.get(FinanceSettings, (school_id, school_year_id))
-    absence_settings = await session.get(AbsenceSettings, school_id)
-    if absence_settings is not None:
-        zone = absence_settings.holiday_zone
-    else:
-        school = await session.get(School, school_id)
-        assert school is not None
-        zone = await _default_zone(session, school)
-    holidays = (
-        await session.execute(
-            select(HolidayPeriod.first_day, HolidayPeriod.last_day).where(
-                HolidayPeriod.zone == zone
-            )
-        )
-    ).all()
-    return SchoolCalendarRule(
-        rule=settings.proration_rule if settings else DEFAULT_RULE,
-        calendar=ServiceCalendar.of(
-            settings.service_weekdays if settings else DEFAULT_WEEKDAYS,
-            [(first, last) for first, last in holidays],
-        ),
-        min_days=settings.order_reduction_min_days if settings else DEFAULT_MIN_DAYS,
-    )
+    first_day: date
+    last_day: date
+    charge_kind: ChargeKind
+    term_label: str
+    reason: str
+    students: int
+    total: Decimal
 
 
 def _clean(text: str | None) -> str:
@@ -495,6 +458,59 @@ async def close_service(
     )
 
 
+@requires(Permission.FINANCES_READ)
+async def service_closures(
+    session: AsyncSession, principal: Principal, school_id: int, school_year_id: int
+) -> list[ServiceClosureSummary]:
+    """The closures of the school's services granted for the year, latest first."""
+    school = await school_in_reach(session, principal, school_id, Permission.FINANCES_READ)
+    terms = {
+        term.id: term.label
+        for term in await session.scalars(
+            select(FinanceTerm).where(
+                FinanceTerm.school_id == school.id, FinanceTerm.school_year_id == school_year_id
+            )
+        )
+    }
+    rows = await session.scalars(
+        select(Reduction)
+        .where(
+            Reduction.school_id == school.id,
+            Reduction.concerns_term_id.in_(terms),
+            Reduction.motive == OrderMotive.SERVICE_CLOSURE,
+        )
+        .order_by(Reduction.id)
+    )
+    found: dict[tuple[date, date, ChargeKind], ServiceClosureSummary] = {}
+    net: dict[tuple[date, date, ChargeKind], dict[int, Decimal]] = {}
+    for row in rows:
+        if row.first_day is None or row.last_day is None:
+            continue
+        key = (row.first_day, row.last_day, row.charge_kind)
+        summary = found.setdefault(
+            key,
+            ServiceClosureSummary(
+                row.first_day,
+                row.last_day,
+                row.charge_kind,
+                terms[row.concerns_term_id],
+                "",
+                0,
+                ZERO,
+            ),
+        )
+        if row.reverses_reduction_id is None:
+            summary.reason = summary.reason or row.reason
+        summary.total += row.amount
+        students = net.setdefault(key, {})
+        students[row.student_id] = students.get(row.student_id, ZERO) + row.amount
+    for key, summary in found.items():
+        summary.students = sum(1 for amount in net[key].values() if amount > ZERO)
+    return sorted(
+        found.values(), key=lambda s: (s.first_day, s.last_day, s.charge_kind.value), reverse=True
+    )
+
+
 @requires(Permission.FINANCES_GRACE)
 async def grant_grace_reduction(
     session: AsyncSession, principal: Principal, entry: GraceReductionInput
@@ -578,10 +594,6 @@ async def grant_grace_reduction(
     return reduction
 
 
-def reversal_prefix(reduction_id: int) -> str:
-    return f"Annulation de la remise n° {reduction_id} : "
-
-
 @requires(Permission.FINANCES_MANAGE)
 async def reverse_reduction(
     session: AsyncSession, principal: Principal, reduction_id: int, reason: str
@@ -610,13 +622,8 @@ async def reverse_reduction(
             "NOT_REVERSIBLE",
             "Seule une remise d'ordre ou une remise gracieuse s'annule ici.",
         )
-    prefix = reversal_prefix(reduction.id)
     already = await session.scalar(
-        select(Reduction.id).where(
-            Reduction.account_id == reduction.account_id,
-            Reduction.amount < 0,
-            Reduction.reason.startswith(prefix, autoescape=True),
-        )
+        select(Reduction.id).where(Reduction.reverses_reduction_id == reduction.id)
     )
     if already is not None:
         raise ValidationFailed.single(
@@ -640,7 +647,8 @@ async def reverse_reduction(
         last_day=reduction.last_day,
         rate=reduction.rate,
         amount=-reduction.amount,
-        reason=prefix + reason,
+        reason=reason,
+        reverses_reduction_id=reduction.id,
         actor_label=principal.label,
     )
     session.add(reversal)

@@ -21,7 +21,7 @@ from api.auth.principal import Principal
 from api.resolvers.finances import ledger
 from api.resolvers.finances.payments import account_credit
 from api.resolvers.finances.reach import account_in_reach, school_in_reach
-from api.resolvers.finances.reductions import MOTIVE_LABELS, reversal_prefix
+from api.resolvers.finances.reductions import MOTIVE_LABELS
 from core.errors import ValidationFailed
 from core.money import ZERO
 from db.finances import (
@@ -274,12 +274,8 @@ async def account_statement(
         ).all()
     }
     reversed_receipts = {p.reverses_payment_id for p in payments if p.kind is PaymentKind.REVERSAL}
-    reversed_reductions = {r.reason for r in reductions if r.amount < 0}
-
-    def reduction_reversed(reduction: Reduction) -> bool:
-        prefix = reversal_prefix(reduction.id)
-        return any(reason.startswith(prefix) for reason in reversed_reductions)
-
+    reversed_reductions = {r.reverses_reduction_id for r in reductions}
+    granted_on = {r.id: r.created_at.date() for r in reductions}
     received_on = {p.id: p.received_on for p in payments}
     lines: list[StatementLine] = []
     for charge in charges:
@@ -304,7 +300,12 @@ async def account_statement(
         )
     for reduction in reductions:
         what = REDUCTION_KIND_LABELS[reduction.kind]
-        if reduction.amount < 0:
+        if reduction.reverses_reduction_id is not None:
+            granted = granted_on.get(reduction.reverses_reduction_id)
+            what = f"Annulation de la {what.lower()}" + (
+                f" du {granted:%d/%m/%Y}" if granted else ""
+            )
+        elif reduction.amount < 0:
             what = f"Annulation — {what.lower()}"
         lines.append(
             StatementLine(
@@ -320,7 +321,7 @@ async def account_statement(
                 ZERO,
                 reversible=reduction.kind in (ReductionKind.ORDER, ReductionKind.GRACE)
                 and reduction.amount > 0
-                and not reduction_reversed(reduction),
+                and reduction.id not in reversed_reductions,
                 reduction_kind=reduction.kind,
             )
         )
@@ -335,6 +336,8 @@ async def account_statement(
             label = "Annulation de l'encaissement" + (f" du {first:%d/%m/%Y}" if first else "")
         if payment.reference:
             label = f"{label} — {payment.reference}"
+        if payment.reason:
+            label = f"{label} — motif : {payment.reason}"
         receipt = payment.kind is PaymentKind.RECEIPT
         lines.append(
             StatementLine(

@@ -14,14 +14,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from api.auth.guard import requires
 from api.auth.permissions import Permission
 from api.auth.principal import Principal
-from api.resolvers.absences.settings import ACADEMY_ZONES
-from api.resolvers.finances.proration import ServiceCalendar
 from api.resolvers.finances.reach import school_in_reach, year_of_academy
 from api.resolvers.nomenclatures import entries
 from api.resolvers.schools import check_year_writable
 from core.errors import FieldError, ValidationFailed
 from core.money import parse_amount
-from db.absences import AbsenceSettings, HolidayPeriod, HolidayZone
 from db.audit import set_actor
 from db.enrollments import Regime
 from db.finances import (
@@ -35,7 +32,6 @@ from db.finances import (
 )
 from db.nomenclatures import NomenclatureList
 from db.reference.loader import read_nomenclature_entries
-from db.schools import Academy, School
 
 # The kind of charge a régime's kind gives (externe gives none).
 CHARGE_KINDS = {
@@ -386,21 +382,3 @@ async def set_tariffs(
             known.basis, known.amount = basis, amount
     await session.flush()
     return await tariffs(session, principal, school.id, year.id)
-
-
-async def service_calendar(
-    session: AsyncSession, school: School, settings: FinanceSettings
-) -> ServiceCalendar:
-    """The days the school's canteen and boarding serve: its service weekdays outside
-    public holidays and its zone's school holidays (the absence settings' zone, else the
-    académie's)."""
-    zone = await session.scalar(
-        select(AbsenceSettings.holiday_zone).where(AbsenceSettings.school_id == school.id)
-    )
-    if zone is None:
-        code = await session.scalar(select(Academy.code).where(Academy.id == school.academy_id))
-        zone = ACADEMY_ZONES.get(code or "", HolidayZone.B if code else HolidayZone.C)
-    holidays = await session.execute(
-        select(HolidayPeriod.first_day, HolidayPeriod.last_day).where(HolidayPeriod.zone == zone)
-    )
-    return ServiceCalendar.of(settings.service_weekdays or "12345", holidays.all())

@@ -85,8 +85,14 @@ class Payment:
     method: PaymentMethod  # type: ignore[valid-type]
     amount: Decimal
     received_on: date
-    reference: str | None
+    reference: str | None = strawberry.field(
+        description="Cheque number and bank, transfer or mandate reference; a reversal "
+        "carries the reference of the receipt it cancels."
+    )
     reverses_payment_id: int | None
+    reason: str | None = strawberry.field(
+        description="Why a receipt was reversed or a credit refunded."
+    )
     created_at: datetime
     actor_label: str
 
@@ -105,6 +111,9 @@ class Reduction:
     last_day: date | None
     amount: Decimal
     reason: str
+    reverses_reduction_id: int | None = strawberry.field(
+        description="A reversal: the reduction it undoes (a reduction is reversed once)."
+    )
     actor_label: str
 
 

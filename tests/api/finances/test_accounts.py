@@ -259,3 +259,69 @@ async def test_a_teacher_reaches_no_account(gql, world: World, ledger: FamilyLed
     body = await gql("teacher_a", RECEIPT, {"a": ledger.martin, "m": "CASH", "n": None})
     assert body["errors"][0]["extensions"]["code"] == "FORBIDDEN"
     assert body["data"] is None or body["data"]["recordPayment"] is None
+
+
+REVERSE = """
+mutation($p: Int!) { reversePayment(paymentId: $p, reason: "Chèque impayé") {
+  payment { kind reference reason reversesPaymentId } errors { field code } } }
+"""
+REFUND = """
+mutation($a: Int!) { refundCredit(input: {accountId: $a, method: TRANSFER, amount: "50",
+  paidOn: "2026-12-01", reason: "Trop-perçu"}) { payment { kind reason } errors { code } } }
+"""
+REVERSE_REDUCTION = """
+mutation($r: Int!) { reverseReduction(reductionId: $r, reason: "Erreur de saisie") {
+  reduction { amount reason reversesReductionId } errors { code } } }
+"""
+
+
+async def test_reasons_and_reversals_in_graphql(
+    gql, sessionmaker, world: World, ledger: FamilyLedger
+):
+    body = await gql("bursar_a", RECEIPT, {"a": ledger.martin, "m": "CHEQUE", "n": "7654321"})
+    cheque = body["data"]["recordPayment"]["payment"]["id"]
+    reversal = (await gql("bursar_a", REVERSE, {"p": cheque}))["data"]["reversePayment"]
+    assert reversal == {
+        "payment": {
+            "kind": "REVERSAL",
+            "reference": "Chèque n° 7654321, BNP",
+            "reason": "Chèque impayé",
+            "reversesPaymentId": cheque,
+        },
+        "errors": [],
+    }
+    # Éloïse's 450,00 and 500,00 received: 50,00 of credit, refunded with its reason.
+    await run(
+        sessionmaker,
+        world,
+        "bursar_a",
+        record_receipt,
+        ReceiptInput(ledger.elan, PaymentMethod.CARD, D("500"), date(2026, 11, 2)),
+    )
+    refund = (await gql("bursar_a", REFUND, {"a": ledger.elan}))["data"]["refundCredit"]
+    assert refund == {"payment": {"kind": "REFUND", "reason": "Trop-perçu"}, "errors": []}
+    grace = await run(
+        sessionmaker,
+        world,
+        "principal_a",
+        grant_grace_reduction,
+        GraceReductionInput(
+            ledger.elan,
+            world.students["eloise"],
+            ledger.terms[0],
+            ChargeKind.HALF_BOARD,
+            D("20.00"),
+            "Situation familiale",
+        ),
+    )
+    body = await gql("principal_a", REVERSE_REDUCTION, {"r": grace.id})
+    assert body["data"]["reverseReduction"] == {
+        "reduction": {
+            "amount": "-20.00",
+            "reason": "Erreur de saisie",
+            "reversesReductionId": grace.id,
+        },
+        "errors": [],
+    }
+    body = await gql("principal_a", REVERSE_REDUCTION, {"r": grace.id})
+    assert body["data"]["reverseReduction"]["errors"] == [{"code": "ALREADY_REVERSED"}]

@@ -22,6 +22,7 @@ from api.resolvers.finances.payments import (
     reverse_receipt,
 )
 from api.resolvers.finances.reductions import GraceReductionInput, grant_grace_reduction
+from api.resolvers.finances.statements import LineKind, account_statement
 from core.errors import NotFound, ValidationFailed
 from db.audit import AuditEntry
 from db.finances import Charge, ChargeKind, LedgerOrigin, Payment, PaymentAllocation, PaymentKind
@@ -180,6 +181,12 @@ async def test_a_reversal_undoes_the_receipt_once_and_other_credit_takes_its_pla
         Decimal("500.00"),
         cheque.id,
     )
+    # The cheque's reference stays with its reversal (the transfer file shows which cheque);
+    # the reason has its own column.
+    assert (reversal.reference, reversal.reason) == (
+        "Chèque n° 1234567, La Poste",
+        "Chèque impayé",
+    )
     # The cheque's 180,00 + 320,00 are due again; the 50,00 of credit goes to Lina's T1.
     rows = await _allocations(sessionmaker, reversal.id)
     assert sorted(rows) == sorted(
@@ -197,6 +204,18 @@ async def test_a_reversal_undoes_the_receipt_once_and_other_credit_takes_its_pla
     with pytest.raises(ValidationFailed) as failed:
         await run(sessionmaker, world, "bursar_a", reverse_receipt, reversal.id, "Encore")
     assert failed.value.errors[0].code == "NOT_A_RECEIPT"
+    principal = await world.principal(sessionmaker, "bursar_a")
+    async with sessionmaker() as session:
+        statement = await account_statement(session, principal, ledger.martin)
+    [line] = [
+        line
+        for line in statement.lines
+        if line.kind is LineKind.REVERSAL and line.entry_id == reversal.id
+    ]
+    assert line.label == (
+        "Annulation de l'encaissement du 05/10/2026 — Chèque n° 1234567, La Poste — "
+        "motif : Chèque impayé"
+    )
 
 
 async def test_a_refund_is_at_most_the_credit(sessionmaker, world: World, ledger: FamilyLedger):
@@ -218,7 +237,13 @@ async def test_a_refund_is_at_most_the_credit(sessionmaker, world: World, ledger
         await run(sessionmaker, world, "bursar_a", refund_credit, refund)
     assert failed.value.errors[0].field == "method"
     refund.method, refund.amount = PaymentMethod.CHEQUE, Decimal("50")
+    refund.reason = "x" * 201
+    with pytest.raises(ValidationFailed) as failed:
+        await run(sessionmaker, world, "bursar_a", refund_credit, refund)
+    assert [(e.field, e.code) for e in failed.value.errors] == [("reason", "TOO_LONG")]
+    refund.reason = "  Trop-perçu   après le départ "
     paid = await run(sessionmaker, world, "bursar_a", refund_credit, refund)
+    assert paid.reason == "Trop-perçu après le départ"
     assert (paid.kind, paid.amount, paid.term_id) == (
         PaymentKind.REFUND,
         Decimal("50.00"),

@@ -9,6 +9,7 @@ from decimal import Decimal
 
 import pytest
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
 from api.auth.principal import PermissionDenied
 from api.resolvers.finances.payments import (
@@ -27,8 +28,10 @@ from api.resolvers.finances.reductions import (
     grant_order_reduction,
     reverse_reduction,
 )
+from api.resolvers.finances.statements import LineKind, account_statement
 from api.resolvers.finances.terms import close_term
 from core.errors import NotFound, ValidationFailed
+from db.audit import AuditActor, set_actor
 from db.finances import ChargeKind, PaymentAllocation, Reduction, ReductionKind
 from db.reference import load_absence_references
 from tests.api.finances.family_ledger import FamilyLedger, build_ledger, invariants, run
@@ -191,7 +194,7 @@ async def test_a_reduction_on_a_paid_debt_releases_the_excess_as_credit(
         sessionmaker, world, "bursar_a", reverse_reduction, reduction.id, "Saisie erronée"
     )
     assert reversal.amount == Decimal("-23.53")
-    assert reversal.reason == f"Annulation de la remise n° {reduction.id} : Saisie erronée"
+    assert (reversal.reason, reversal.reverses_reduction_id) == ("Saisie erronée", reduction.id)
     async with sessionmaker() as session:
         assert await account_credit(session, ledger.elan) == Decimal("0.00")
     await invariants(sessionmaker, ledger.elan)
@@ -201,6 +204,44 @@ async def test_a_reduction_on_a_paid_debt_releases_the_excess_as_credit(
     with pytest.raises(ValidationFailed) as failed:
         await run(sessionmaker, world, "bursar_a", reverse_reduction, reversal.id, "Encore")
     assert failed.value.errors[0].code == "NOT_REVERSIBLE"
+    # The statement names what was undone and why; the remise is no longer reversible.
+    principal = await world.principal(sessionmaker, "bursar_a")
+    async with sessionmaker() as session:
+        statement = await account_statement(session, principal, ledger.elan)
+    lines = {line.entry_id: line for line in statement.lines if line.kind is LineKind.REDUCTION}
+    assert lines[reversal.id].label == (
+        "Annulation de la remise d'ordre du 02/12/2026 (demi-pension) : Saisie erronée"
+    )
+    assert (lines[reversal.id].debit, lines[reduction.id].reversible) == (Decimal("23.53"), False)
+    # Even written around the command, a second reversal of the remise is refused by the
+    # database (reverses_reduction_id is unique).
+    async with sessionmaker() as session:
+        with pytest.raises(IntegrityError):
+            async with session.begin():
+                set_actor(session.sync_session, AuditActor(kind="system", id=None, label="tests"))
+                twice = await session.get(Reduction, reversal.id)
+                assert twice is not None
+                session.add(
+                    Reduction(
+                        **{
+                            column: getattr(twice, column)
+                            for column in (
+                                "school_id",
+                                "term_id",
+                                "concerns_term_id",
+                                "account_id",
+                                "student_id",
+                                "charge_kind",
+                                "kind",
+                                "origin",
+                                "amount",
+                                "reason",
+                                "reverses_reduction_id",
+                                "actor_label",
+                            )
+                        }
+                    )
+                )
 
 
 async def test_the_closure_of_a_service_reduces_everyone_charged_for_it(
