@@ -59,6 +59,9 @@ def principal_pages(demo: dict[str, Any]) -> list[str]:
         "/bourses/etat",
         "/bourses/versement",
         "/finances/comptes",
+        f"/finances/comptes/{demo['finance_account']}",
+        f"/bourses/{demo['granted_file']}",
+        f"/bourses/{demo['received_file']}",
         "/compte",
         *PUBLIC,
     ]
