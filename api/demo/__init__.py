@@ -108,8 +108,11 @@ def build_demo(
     first_ids: dict[str, int],
     password_hash: str,
     progress: Progress | None = None,
+    finances: bool = True,
 ) -> Build:
-    """Generate every row in memory, without touching the database (deterministic for a seed)."""
+    """Generate every row in memory, without touching the database (deterministic for a seed).
+    ``finances``: some half-boarders eat four days a week (a régime the finances charge per
+    meal); without, every enrolment has its kind's régime only."""
     build = Build(
         rng=random.Random(seed),
         catalog=catalog,
@@ -134,7 +137,7 @@ def build_demo(
     plan_accounts(build, password_hash)
     plan_absences(build)
     # Its own generator: the rows planned before are the same as without it.
-    plan_regime_codes(build, random.Random(f"regimes-{seed}"))
+    plan_regime_codes(build, random.Random(f"regimes-{seed}") if finances else None)
     if progress is not None:
         progress("Absences", len(build.rows["absence_events"]), len(build.rows["absence_events"]))
     return build
@@ -242,6 +245,7 @@ async def generate_demo(
             first_ids=ids,
             password_hash=password_hash,
             progress=progress,
+            finances=finances,
         )
         logins = [account.login for account in build.accounts]
         taken = (

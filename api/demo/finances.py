@@ -104,14 +104,16 @@ class FinanceCounts:
     notices: int = 0
 
 
-def plan_regime_codes(build: Build, rng: random.Random) -> None:
+def plan_regime_codes(build: Build, rng: random.Random | None) -> None:
     """A few half-boarders of the current year eat four days a week (DP 4 jours): their
-    enrolment carries the SIECLE code, the others keep none (their kind stands for it)."""
+    enrolment carries the SIECLE code, the others keep none (their kind stands for it).
+    Without ``rng``, none does."""
     for row in build.rows["enrollments"]:
         # Every row names the column: a batch is inserted with the columns of its first row.
         row["regime_code"] = (
             "24"
-            if row["school_year_id"] == build.current_year_id
+            if rng is not None
+            and row["school_year_id"] == build.current_year_id
             and row.get("regime") is Regime.DEMI_PENSIONNAIRE
             and rng.random() < DP4_SHARE
             else None
