@@ -610,3 +610,34 @@ async def test_the_first_term_is_charged_paid_and_reconciled_in_every_school(
     )
     assert all(n.balance == balances[n.account_id] for n in notices)
     assert report.notices == len(notices)
+
+
+async def test_once_the_first_term_is_over_its_scholarships_are_paid(sessionmaker, clock) -> None:
+    """A demo dated in February: the first term is over, its granted scholarships are paid,
+    deducted from what their students still owe; the term stays open (not closed nor
+    transferred by the demo)."""
+    from decimal import Decimal
+
+    from db.finances import FinanceTerm, Reduction, ReductionKind
+    from db.scholarships import ScholarshipFile, ScholarshipPayment, ScholarshipStatus
+
+    february = datetime(2027, 2, 10, 9, 0, tzinfo=UTC)
+    clock.advance(february - clock.now())
+    await generate_demo(sessionmaker, scale=1, today=february.date())
+    async with sessionmaker() as session:
+        granted = list(
+            await session.scalars(
+                select(ScholarshipFile.id).where(
+                    ScholarshipFile.status == ScholarshipStatus.GRANTED
+                )
+            )
+        )
+        payments = list(await session.scalars(select(ScholarshipPayment)))
+        deducted = await session.scalar(
+            select(func.sum(Reduction.amount)).where(Reduction.kind == ReductionKind.SCHOLARSHIP)
+        )
+        first = await session.scalar(select(FinanceTerm).where(FinanceTerm.rank == 1))
+    assert len(granted) == 4 and sorted(p.file_id for p in payments) == sorted(granted)
+    assert all(p.amount == p.deducted + p.paid_to_family for p in payments)
+    assert Decimal(str(deducted)) == sum((p.deducted for p in payments), Decimal(0)) > 0
+    assert first is not None and first.closed_at is None

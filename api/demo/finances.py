@@ -58,7 +58,7 @@ from api.resolvers.scholarships.scales import scale_for
 from core import clock
 from core.errors import ValidationFailed
 from db.enrollments import Regime
-from db.finances import Charge, ChargeKind, FinanceTerm
+from db.finances import Charge, ChargeKind, FinanceTerm, Reduction
 from db.schools import SchoolKind
 
 # What a school board votes, per term (the first, September to December, is the longest):
@@ -260,8 +260,18 @@ class _School:
             self.counts.reductions += len(written)
 
     async def _grace_reduction(self, term: FinanceTerm) -> None:
-        """The principal halves one family's charge for the term, on the fund's advice."""
-        charged = [c for c in await self._charged(term) if c[2] is ChargeKind.HALF_BOARD]
+        """The principal halves one family's charge for the term, on the fund's advice: a
+        child given no other remise, so that half is always left to remit."""
+        reduced = set(
+            await self.session.scalars(
+                select(Reduction.student_id).where(Reduction.concerns_term_id == term.id)
+            )
+        )
+        charged = [
+            c
+            for c in await self._charged(term)
+            if c[2] is ChargeKind.HALF_BOARD and c[1] not in reduced
+        ]
         if not charged:
             return
         account_id, student_id, kind = self.rng.choice(charged)
@@ -289,7 +299,11 @@ class _School:
             balance = balances[account_id]
             if balance <= 0 or self.rng.random() >= PAYING_SHARE:
                 continue
-            received_on = _day_between(self.rng, term.first_day + timedelta(days=14), last)
+            # From the third week of the term, or its first day when the demo's day is
+            # earlier than that.
+            received_on = _day_between(
+                self.rng, min(term.first_day + timedelta(days=14), last), last
+            )
             await record_receipt(
                 self.session,
                 self.bursar,
