@@ -33,13 +33,16 @@ TODAY = date(2026, 11, 25)
 FIRST_LEVELS = {"10010012110", "20010018110", "31131213210"}
 
 
-async def _generate(sessionmaker, scale: int = 2, seed: int = 2026):
+async def _generate(sessionmaker, scale: int = 2, seed: int = 2026, *, finances: bool = False):
+    """The demo académie; without its finances unless asked (they take the most time and
+    have their own test)."""
     stages: list[tuple[str, int, int]] = []
     report = await generate_demo(
         sessionmaker,
         scale=scale,
         seed=seed,
         today=TODAY,
+        finances=finances,
         progress=lambda stage, done, total: stages.append((stage, done, total)),
     )
     return report, stages
@@ -502,3 +505,139 @@ async def test_absences_follow_the_domain_rules(sessionmaker) -> None:
         )
         indicator = await monthly_indicator(session, rectorat, 2026, 10)
     assert indicator.total.students > 0 and indicator.total.students_over_threshold > 0
+
+
+async def test_the_first_term_is_charged_paid_and_reconciled_in_every_school(
+    sessionmaker,
+) -> None:
+    """Through the domain: each school's terms and tariffs, its first term's charges for every
+    half-boarder and boarder, remises, receipts for about two thirds of the families, a dozen
+    scholarship files at every stage, the first school's notices; the term stays open (the
+    demo's day is in it). Every account reconciles to the cent."""
+    from decimal import Decimal
+
+    from api.resolvers.finances import ledger
+    from api.resolvers.finances.payments import account_credit
+    from db.finances import (
+        Charge,
+        ChargeGeneration,
+        ChargeTransfer,
+        FamilyAccount,
+        FamilyNotice,
+        FinanceTerm,
+        Payment,
+        Reduction,
+        ReductionKind,
+        Tariff,
+    )
+    from db.scholarships import ScholarshipFile, ScholarshipStatus
+
+    report, stages = await _generate(sessionmaker, finances=True)
+    assert ("Finances", 2, 2) in stages
+    async with sessionmaker() as session:
+        schools = [s.id for (s,) in await _all(session, select(School).order_by(School.id))]
+        terms = [t for (t,) in await _all(session, select(FinanceTerm).order_by(FinanceTerm.id))]
+        tariffs = [t for (t,) in await _all(session, select(Tariff))]
+        charges = [c for (c,) in await _all(session, select(Charge))]
+        reductions = [r for (r,) in await _all(session, select(Reduction))]
+        payments = [p for (p,) in await _all(session, select(Payment))]
+        accounts = [a for (a,) in await _all(session, select(FamilyAccount))]
+        files = [f for (f,) in await _all(session, select(ScholarshipFile))]
+        notices = [n for (n,) in await _all(session, select(FamilyNotice))]
+        generations = await session.scalar(select(func.count()).select_from(ChargeGeneration))
+        transfers = await session.scalar(select(func.count()).select_from(ChargeTransfer))
+        boarders = dict(
+            await _all(
+                session,
+                select(Enrollment.school_id, func.count())
+                .join(SchoolYear, SchoolYear.id == Enrollment.school_year_id)
+                .where(
+                    SchoolYear.state == SchoolYearState.CURRENT,
+                    Enrollment.regime.in_(["demi_pensionnaire", "interne"]),
+                )
+                .group_by(Enrollment.school_id),
+            )
+        )
+        balances = await ledger.account_balances(session, [a.id for a in accounts])
+        credits = {a.id: await account_credit(session, a.id) for a in accounts}
+        owed = {
+            a.id: sum((d.due for d in await ledger.debts(session, a.id)), Decimal(0))
+            for a in accounts
+        }
+    assert [(t.school_id, t.rank) for t in terms] == [(s, r) for s in schools for r in (1, 2, 3)]
+    assert not any(t.closed_at for t in terms) and transfers == 0
+    assert generations == 2 and len(tariffs) == 2 * 3 * 3
+    first_terms = {t.id for t in terms if t.rank == 1}
+    for school in schools:
+        charged = {c.student_id for c in charges if c.school_id == school}
+        # Every half-boarder and boarder of the year is charged once, for the first term.
+        assert len(charged) == boarders[school] > 100
+    assert {c.concerns_term_id for c in charges} <= first_terms
+    assert any("repas à" in c.basis for c in charges)  # DP 4 jours, per meal
+    assert report.charges == len(charges) and report.receipts == len(payments)
+    assert report.reductions == len(reductions)
+    kinds = {(r.school_id, r.kind) for r in reductions}
+    for school in schools:
+        assert {(school, ReductionKind.ORDER), (school, ReductionKind.GRACE)} <= kinds
+    paying = {p.account_id for p in payments}
+    assert 0.55 < len(paying) / len(accounts) < 0.8
+    # Some families paid all, some a part, a few more than they owed.
+    assert {b > 0 for b in balances.values()} == {True, False}
+    assert any(b < 0 for b in balances.values())
+    for account in accounts:
+        assert owed[account.id] - credits[account.id] == balances[account.id], account.id
+    assert sum(balances.values(), Decimal(0)) == (
+        sum((c.amount for c in charges), Decimal(0))
+        - sum((r.amount for r in reductions), Decimal(0))
+        - sum((p.amount for p in payments), Decimal(0))
+    )
+    for school in schools:
+        statuses = Counter(f.status for f in files if f.school_id == school)
+        assert statuses == {
+            ScholarshipStatus.RECEIVED: 3,
+            ScholarshipStatus.COMPLETE: 3,
+            ScholarshipStatus.GRANTED: 4,
+            ScholarshipStatus.REFUSED: 2,
+        }
+    assert all(
+        f.echelon and f.annual_amount for f in files if f.status is ScholarshipStatus.GRANTED
+    )
+    # The first school's notices: one per account, its balance the account's (every row of
+    # the ledger is the first term's).
+    assert {n.school_id for n in notices} == {schools[0]}
+    assert sorted(n.account_id for n in notices) == sorted(
+        a.id for a in accounts if a.school_id == schools[0]
+    )
+    assert all(n.balance == balances[n.account_id] for n in notices)
+    assert report.notices == len(notices)
+
+
+async def test_once_the_first_term_is_over_its_scholarships_are_paid(sessionmaker, clock) -> None:
+    """A demo dated in February: the first term is over, its granted scholarships are paid,
+    deducted from what their students still owe; the term stays open (not closed nor
+    transferred by the demo)."""
+    from decimal import Decimal
+
+    from db.finances import FinanceTerm, Reduction, ReductionKind
+    from db.scholarships import ScholarshipFile, ScholarshipPayment, ScholarshipStatus
+
+    february = datetime(2027, 2, 10, 9, 0, tzinfo=UTC)
+    clock.advance(february - clock.now())
+    await generate_demo(sessionmaker, scale=1, today=february.date())
+    async with sessionmaker() as session:
+        granted = list(
+            await session.scalars(
+                select(ScholarshipFile.id).where(
+                    ScholarshipFile.status == ScholarshipStatus.GRANTED
+                )
+            )
+        )
+        payments = list(await session.scalars(select(ScholarshipPayment)))
+        deducted = await session.scalar(
+            select(func.sum(Reduction.amount)).where(Reduction.kind == ReductionKind.SCHOLARSHIP)
+        )
+        first = await session.scalar(select(FinanceTerm).where(FinanceTerm.rank == 1))
+    assert len(granted) == 4 and sorted(p.file_id for p in payments) == sorted(granted)
+    assert all(p.amount == p.deducted + p.paid_to_family for p in payments)
+    assert Decimal(str(deducted)) == sum((p.deducted for p in payments), Decimal(0)) > 0
+    assert first is not None and first.closed_at is None

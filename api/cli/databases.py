@@ -96,6 +96,11 @@ def demo(scale: int, seed: int, if_empty: bool) -> None:
         f"{report.guardians} responsables, {report.divisions} divisions, {report.groups} groupes, "
         f"{report.absence_events} absences et retards."
     )
+    click.echo(
+        f"Finances du 1er trimestre : {report.charges} droits constatés, {report.reductions} "
+        f"remises, {report.receipts} encaissements, {report.scholarship_files} dossiers de "
+        f"bourse, {report.notices} avis aux familles."
+    )
     click.echo("\nComptes de démonstration :")
     for account in report.accounts:
         where = account.school_uai or "académie"

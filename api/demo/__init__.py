@@ -9,7 +9,9 @@ change of personal data. The reference nomenclatures shipped in
 Modules: ``data`` (names, streets, the shape of each kind of school),
 ``structures`` (schools, divisions, groups, accounts), ``families`` (students,
 guardians, enrolments and history), ``absences`` (each school's absence
-settings and the year's events so far), ``writer`` (bulk inserts).
+settings and the year's events so far), ``writer`` (bulk inserts), ``finances``
+(the first term's charges, payments, remises and scholarship files, written
+afterwards through the domain functions, in the same transaction).
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from api.auth.passwords import hash_password
 from api.demo.absences import plan_absences
 from api.demo.families import Population
+from api.demo.finances import FinanceCounts, plan_regime_codes, write_finances
 from api.demo.model import Build, Catalog, DemoAccount, DemoReport
 from api.demo.structures import (
     DEMO_PASSWORD,
@@ -105,8 +108,11 @@ def build_demo(
     first_ids: dict[str, int],
     password_hash: str,
     progress: Progress | None = None,
+    finances: bool = True,
 ) -> Build:
-    """Generate every row in memory, without touching the database (deterministic for a seed)."""
+    """Generate every row in memory, without touching the database (deterministic for a seed).
+    ``finances``: some half-boarders eat four days a week (a régime the finances charge per
+    meal); without, every enrolment has its kind's régime only."""
     build = Build(
         rng=random.Random(seed),
         catalog=catalog,
@@ -130,6 +136,8 @@ def build_demo(
     profile_schools(build)
     plan_accounts(build, password_hash)
     plan_absences(build)
+    # Its own generator: the rows planned before are the same as without it.
+    plan_regime_codes(build, random.Random(f"regimes-{seed}") if finances else None)
     if progress is not None:
         progress("Absences", len(build.rows["absence_events"]), len(build.rows["absence_events"]))
     return build
@@ -199,12 +207,14 @@ async def generate_demo(
     seed: int = 2026,
     progress: Progress | None = None,
     today: date | None = None,
+    finances: bool = True,
 ) -> DemoReport:
     """Generate a demo académie of ``scale`` schools into a database that holds no school.
 
     Raises ``DatabaseNotEmpty`` otherwise. One transaction: on any error
     nothing is written. ``today`` (default: the real date) decides which
-    school year is current.
+    school year is current. ``finances`` False leaves the schools without terms,
+    tariffs nor charges (the finance benchmark generates them itself).
     """
     if scale < 1:
         raise ValueError("scale must be at least 1")
@@ -235,6 +245,7 @@ async def generate_demo(
             first_ids=ids,
             password_hash=password_hash,
             progress=progress,
+            finances=finances,
         )
         logins = [account.login for account in build.accounts]
         taken = (
@@ -245,6 +256,9 @@ async def generate_demo(
                 f"des comptes de démonstration existent déjà : {', '.join(sorted(taken))}"
             )
         await write_rows(session, build, progress)
+        counts = FinanceCounts()
+        if finances:
+            counts = await write_finances(session, build, seed, progress)
     rows = build.rows
     return DemoReport(
         schools=len(rows["schools"]),
@@ -254,5 +268,10 @@ async def generate_demo(
         divisions=len(rows["divisions"]),
         groups=len(rows["groups"]),
         absence_events=len(rows["absence_events"]),
+        charges=counts.charges,
+        receipts=counts.receipts,
+        reductions=counts.reductions,
+        scholarship_files=counts.scholarship_files,
+        notices=counts.notices,
         accounts=list(build.accounts),
     )

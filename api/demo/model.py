@@ -56,6 +56,12 @@ class DemoReport:
     divisions: int = 0
     groups: int = 0
     absence_events: int = 0
+    # The first term's finances (``api.demo.finances``).
+    charges: int = 0
+    receipts: int = 0
+    reductions: int = 0
+    scholarship_files: int = 0
+    notices: int = 0
     accounts: list[DemoAccount] = field(default_factory=list)
 
 

@@ -21,6 +21,8 @@ from api.app import create_app
 from api.demo import generate_demo
 from db.accounts import RoleGrant, StaffUser
 from db.enrollments import Enrollment
+from db.finances import Payment, Reduction, ReductionKind
+from db.scholarships import ScholarshipFile, ScholarshipStatus
 from db.schools import SchoolYear, SchoolYearState
 from db.structures import Division
 from db.students import Student
@@ -124,13 +126,35 @@ async def demo(sessionmaker) -> dict[str, Any]:
             .where(Enrollment.division_id == division_id, Enrollment.exit_date.is_(None))
             .order_by(Student.search_name)
         )
-    assert student is not None
+        # A family account whose statement holds every kind of line the demo writes (a
+        # charge, a remise d'ordre, a receipt), and scholarship files granted and received.
+        account = await session.scalar(
+            select(Reduction.account_id)
+            .join(Payment, Payment.account_id == Reduction.account_id)
+            .where(Reduction.school_id == school_id, Reduction.kind == ReductionKind.ORDER)
+            .order_by(Reduction.account_id)
+            .limit(1)
+        )
+        files = {
+            status: file_id
+            for status, file_id in (
+                await session.execute(
+                    select(ScholarshipFile.status, ScholarshipFile.id)
+                    .where(ScholarshipFile.school_id == school_id)
+                    .order_by(ScholarshipFile.id.desc())
+                )
+            ).all()
+        }
+    assert student is not None and account is not None
     return {
         "school": school_id,
         "division": division_id,
         "student": student.id,
         "family_name": student.family_name,
         "first_name": student.first_name,
+        "finance_account": account,
+        "granted_file": files[ScholarshipStatus.GRANTED],
+        "received_file": files[ScholarshipStatus.RECEIVED],
     }
 
 

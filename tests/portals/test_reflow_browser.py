@@ -61,6 +61,9 @@ def principal_pages(demo: dict[str, Any]) -> list[str]:
         "/finances/comptes",
         "/finances/regimes",
         "/finances/remises",
+        f"/finances/comptes/{demo['finance_account']}",
+        f"/bourses/{demo['granted_file']}",
+        f"/bourses/{demo['received_file']}",
         "/compte",
         *PUBLIC,
     ]
