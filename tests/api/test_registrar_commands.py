@@ -129,6 +129,7 @@ async def test_a_departure_counts_from_its_date_and_can_be_undone(gql, world, se
                     AuditEntry.entity_id == noah,
                     AuditEntry.action == "update",
                 )
+                .order_by(AuditEntry.id)
             )
         )
     # Recorded, undone, recorded again: each with its before and after.
