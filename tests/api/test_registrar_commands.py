@@ -124,7 +124,8 @@ async def test_a_departure_counts_from_its_date_and_can_be_undone(gql, world, se
     async with sessionmaker() as session:
         changes = list(
             await session.scalars(
-                select(AuditEntry).where(
+                select(AuditEntry)
+                .where(
                     AuditEntry.entity == "enrollments",
                     AuditEntry.entity_id == noah,
                     AuditEntry.action == "update",
