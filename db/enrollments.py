@@ -17,6 +17,11 @@ class Regime(enum.StrEnum):
     INTERNE = "interne"
 
 
+# The SIECLE régime code standing for each kind when an enrolment gives none (CODE_REGIME:
+# 0 externe libre, 2 demi-pensionnaire dans l'établissement, 3 interne).
+REGIME_CODES = {Regime.EXTERNE: "0", Regime.DEMI_PENSIONNAIRE: "2", Regime.INTERNE: "3"}
+
+
 class ExitReason(enum.StrEnum):
     """Motifs de sortie, after the SIECLE nomenclature."""
 

@@ -22,7 +22,14 @@ from api.resolvers.nomenclatures import entries, profile_year_id
 from api.resolvers.schools import check_year_writable
 from core import clock
 from core.errors import FieldError, NotFound, ValidationFailed
-from db.enrollments import Enrollment, EnrollmentGroup, EnrollmentOption, ExitReason, Regime
+from db.enrollments import (
+    REGIME_CODES,
+    Enrollment,
+    EnrollmentGroup,
+    EnrollmentOption,
+    ExitReason,
+    Regime,
+)
 from db.nomenclatures import Mef, MefSubject, NomenclatureList, SchoolMef, SchoolSubject
 from db.schools import School, SchoolYear, is_valid_uai
 from db.structures import Division, DivisionMef, Group
@@ -48,7 +55,6 @@ CERTIFICATE = {"document": "certificat_de_scolarite"}
 # The SIECLE régime code (CODE_REGIME) written beside ``Enrollment.regime`` when the régime is
 # chosen here: 0 "externe libre", 2 "demi-pensionnaire dans l'établissement", 3 "interne dans
 # l'établissement". Codes as data (issue 12, point 2) will let the registrar pick finer ones.
-REGIME_CODES = {Regime.EXTERNE: "0", Regime.DEMI_PENSIONNAIRE: "2", Regime.INTERNE: "3"}
 
 
 @dataclass(frozen=True)

@@ -11,6 +11,7 @@ from typing import Any
 from starlette.responses import Response
 
 from api.resolvers.finances.charges import apply_charges, charge_preview
+from api.resolvers.finances.ledger import CHARGE_KIND_LABELS
 from api.resolvers.finances.tariffs import (
     BASIS_LABELS,
     PRORATION_LABELS,
@@ -46,8 +47,6 @@ PARTS = (
     (destinations.FINANCE_REMINDERS, "Relances des familles qui doivent encore."),
     (destinations.FINANCE_TRANSFER, "Transfert du trimestre clos au logiciel comptable."),
 )
-# By the charge kind's value (a ``ChargeKind`` is its value).
-KIND_LABELS = {"half_board": "Demi-pension", "boarding": "Internat"}
 WEEKDAYS = [
     ("1", "Lundi"),
     ("2", "Mardi"),
@@ -213,7 +212,7 @@ async def _render_tariffs(page: Page, status: int = 200, **context: Any) -> Resp
         "regimes": regimes,
         "cells": cells,
         "bases": [(basis.value, label.capitalize()) for basis, label in BASIS_LABELS.items()],
-        "kind_labels": KIND_LABELS,
+        "kind_labels": CHARGE_KIND_LABELS,
         "may_manage": page.may(set_tariffs, school.id) and not page.year_over,
     }
     return page.render("finances/tariffs.html", status, **(defaults | context))
@@ -283,7 +282,7 @@ async def _render_generation(
         "term_options": [(t.id, t.label + (" (clos)" if t.closed_at else "")) for t in terms],
         "term": term,
         "preview": preview,
-        "kind_labels": KIND_LABELS,
+        "kind_labels": CHARGE_KIND_LABELS,
         "may_apply": page.may(apply_charges, school.id),
         "may_close": page.may(close_term, school.id),
     }

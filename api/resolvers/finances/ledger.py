@@ -26,6 +26,8 @@ from db.finances import (
     ReductionKind,
 )
 
+CHARGE_KIND_LABELS = {ChargeKind.HALF_BOARD: "Demi-pension", ChargeKind.BOARDING: "Internat"}
+
 
 @dataclass
 class Debt:

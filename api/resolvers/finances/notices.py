@@ -34,7 +34,12 @@ from api.auth.permissions import Permission
 from api.auth.principal import Principal
 from api.resolvers.absences.calendar import french_date
 from api.resolvers.absences.family_contacts import guardian_postal_lines, school_lines
-from api.resolvers.finances.ledger import TermFigures, figures_by_term, term_records
+from api.resolvers.finances.ledger import (
+    CHARGE_KIND_LABELS,
+    TermFigures,
+    figures_by_term,
+    term_records,
+)
 from api.resolvers.finances.reach import account_in_reach, school_in_reach, term_in_reach
 from core import clock
 from core.errors import NotFound, ValidationFailed
@@ -62,7 +67,6 @@ LONGEST_DELAY = 366
 # The version of ``frozen_lines``' layout (docs/finances.md).
 FROZEN_FORMAT = 1
 
-CHARGE_KIND_LABELS = {ChargeKind.HALF_BOARD: "Demi-pension", ChargeKind.BOARDING: "Internat"}
 REDUCTION_KIND_LABELS = {
     ReductionKind.PRINCIPLE: "Remise de principe",
     ReductionKind.ORDER: "Remise d'ordre",

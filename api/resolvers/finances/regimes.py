@@ -25,14 +25,12 @@ from api.resolvers.schools import check_year_writable
 from core import clock
 from core.errors import FieldError, NotFound, ValidationFailed
 from db.audit import set_actor
-from db.enrollments import Enrollment, Regime
+from db.enrollments import REGIME_CODES, Enrollment, Regime
 from db.finances import RegimePeriod
 from db.schools import School, SchoolYear
 from db.structures import Division
 from db.students import Student, search_key
 
-# The enrolment's own régime when it has no SIECLE code (the demo's): the code of its kind.
-KIND_DEFAULT_CODES = {Regime.EXTERNE: "0", Regime.DEMI_PENSIONNAIRE: "2", Regime.INTERNE: "3"}
 # Interne externé, interne hébergé, DP hors de l'établissement: another school feeds or
 # lodges the student (hébergement croisé), which must be named.
 HOSTED_CODES = frozenset({"4", "5", "6"})
@@ -52,7 +50,7 @@ class RegimePiece:
 
 
 def own_code(enrollment: Enrollment) -> str:
-    return enrollment.regime_code or KIND_DEFAULT_CODES[enrollment.regime]
+    return enrollment.regime_code or REGIME_CODES[enrollment.regime]
 
 
 def pieces_in_term(

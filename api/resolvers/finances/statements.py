@@ -19,6 +19,7 @@ from api.auth.guard import requires
 from api.auth.permissions import Permission
 from api.auth.principal import Principal
 from api.resolvers.finances import ledger
+from api.resolvers.finances.ledger import CHARGE_KIND_LABELS
 from api.resolvers.finances.payments import account_credit
 from api.resolvers.finances.reach import account_in_reach, school_in_reach
 from api.resolvers.finances.reductions import MOTIVE_LABELS
@@ -43,7 +44,6 @@ from db.students import Student, search_key
 MAX_PAGE = 100
 SEARCH_MAX = 80
 
-CHARGE_KIND_LABELS = {ChargeKind.HALF_BOARD: "Demi-pension", ChargeKind.BOARDING: "Internat"}
 REDUCTION_KIND_LABELS = {
     ReductionKind.PRINCIPLE: "Remise de principe",
     ReductionKind.ORDER: "Remise d'ordre",
