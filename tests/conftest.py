@@ -9,6 +9,11 @@ into a template; each test then gets a copy (SQLite: the files are copied)
 or the same databases emptied (PostgreSQL: one ``TRUNCATE ... RESTART
 IDENTITY CASCADE`` of every table but ``alembic_version``).
 
+A test that uses the ``demo`` fixture (tests/portals) gets the demo académie instead, generated
+once per session and engine (the generator itself is tested in tests/test_demo.py) and copied
+the same way: SQLite copies its files, PostgreSQL refills its own admin database from a copy of
+each table kept beside them. Each such test still starts from the pristine demo.
+
 PostgreSQL is reached at ``SCONET_TEST_PG_URL`` (default
 ``postgresql+asyncpg://postgres@127.0.0.1:5432/postgres``); the role needs
 CREATEDB. If it is unreachable the PostgreSQL variants are skipped, except
@@ -26,12 +31,12 @@ import socket
 import threading
 from collections.abc import AsyncIterator, Callable, Coroutine, Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any, TypeVar
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import select, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -40,10 +45,18 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
+from api.demo import generate_demo
 from api.settings import Settings, load_settings
 from core.clock import SetClock, use_clock
 from databases.engines import make_engine, make_sessionmaker
 from databases.migrations import upgrade
+from db.accounts import RoleGrant, StaffUser
+from db.enrollments import Enrollment
+from db.finances import Payment, Reduction, ReductionKind
+from db.scholarships import ScholarshipFile, ScholarshipStatus
+from db.schools import SchoolYear, SchoolYearState
+from db.structures import Division
+from db.students import Student
 
 T = TypeVar("T")
 # A real SMTP server (aiosmtpd) for the tests that send e-mail.
@@ -203,13 +216,42 @@ class _PostgresTemplate:
     superuser: bool = False
 
 
+@dataclass
+class _PostgresDemo:
+    """An admin database of its own holding the demo, and a copy of each of its tables (in the
+    schema ``DEMO_COPY``) with the values of its sequences, to refill it from for each test."""
+
+    name: str
+    url: str
+    engine: AsyncEngine | None = None
+    sequences: list[tuple[str, int]] | None = None
+
+
+# The day the demo is generated for (its current school year: 2026-2027).
+DEMO_TODAY = date(2026, 11, 25)
+DEMO_COPY = "sconet_test_demo"
+
+
+async def _generate_demo(url: str) -> None:
+    engine = make_engine(url)
+    previous = use_clock(SetClock(DEMO_GENERATED_AT))
+    try:
+        await generate_demo(make_sessionmaker(engine), scale=1, today=DEMO_TODAY)
+    finally:
+        use_clock(previous)
+        await engine.dispose()
+
+
 class DatabaseTemplates:
-    """Migrated, empty databases built once per session and engine, handed out per test."""
+    """Migrated, empty databases built once per session and engine, handed out per test; and
+    the same with the demo académie in the admin database."""
 
     def __init__(self, root: Path) -> None:
         self.root = root
         self.sqlite: DatabaseUrls | None = None
         self.postgres: _PostgresTemplate | None = None
+        self.sqlite_demo: DatabaseUrls | None = None
+        self.postgres_demo: _PostgresDemo | None = None
 
     async def _migrate(self, urls: DatabaseUrls) -> None:
         await asyncio.to_thread(upgrade, "admin", urls.admin)
@@ -248,9 +290,36 @@ class DatabaseTemplates:
             template.superuser = await _is_superuser(template.engines[0])
         return self.postgres
 
-    async def fresh(self, engine_name: str, tmp_path: Path) -> DatabaseUrls:
-        if engine_name == "sqlite":
+    async def _sqlite_demo_template(self) -> DatabaseUrls:
+        if self.sqlite_demo is None:
             template = await self._sqlite_template()
+            folder = self.root / "sqlite-demo"
+            folder.mkdir(parents=True, exist_ok=True)
+            admin = folder / "admin.sqlite3"
+            shutil.copyfile(make_url(template.admin).database or "", admin)
+            # Disposing of its engine checkpoints the WAL: the file alone holds the demo.
+            await _generate_demo(sqlite_url(admin))
+            self.sqlite_demo = DatabaseUrls(
+                admin=sqlite_url(admin), teleservices=template.teleservices
+            )
+        return self.sqlite_demo
+
+    async def _postgres_demo_template(self) -> _PostgresDemo:
+        if self.postgres_demo is None:
+            [name] = new_pg_database_names("demo")
+            await create_pg_databases([name])
+            demo = _PostgresDemo(name=name, url=pg_database_url(name))
+            self.postgres_demo = demo  # dropped at session end even if generating fails
+            await asyncio.to_thread(upgrade, "admin", demo.url)
+            await _generate_demo(demo.url)
+            demo.engine = create_async_engine(demo.url, pool_size=1, max_overflow=0)
+            demo.sequences = await _keep_copy(demo.engine)
+        return self.postgres_demo
+
+    async def fresh(self, engine_name: str, tmp_path: Path, *, demo: bool = False) -> DatabaseUrls:
+        """Databases for one test: empty, or with the demo académie in the admin database."""
+        if engine_name == "sqlite":
+            template = await (self._sqlite_demo_template() if demo else self._sqlite_template())
             copies = []
             for name, url in (("admin", template.admin), ("ts", template.teleservices)):
                 target = tmp_path / f"{name}.sqlite3"
@@ -258,11 +327,24 @@ class DatabaseTemplates:
                 copies.append(sqlite_url(target))
             return DatabaseUrls(admin=copies[0], teleservices=copies[1])
         pg = await self._postgres_template()
+        if demo and pg.superuser:
+            pg_demo = await self._postgres_demo_template()
+            assert pg_demo.engine is not None and pg_demo.sequences is not None
+            await _empty_all(pg.engines[1], pg.superuser)
+            await _refill_from_copy(pg_demo.engine, pg_demo.sequences)
+            return DatabaseUrls(admin=pg_demo.url, teleservices=pg.urls.teleservices)
         for engine in pg.engines:
             await _empty_all(engine, pg.superuser)
+        if demo:
+            # Refilling needs the triggers off, which only a superuser may do: generated anew.
+            await _generate_demo(pg.urls.admin)
         return pg.urls
 
     async def close(self) -> None:
+        if self.postgres_demo is not None:
+            if self.postgres_demo.engine is not None:
+                await self.postgres_demo.engine.dispose()
+            await drop_pg_databases([self.postgres_demo.name])
         if self.postgres is not None:
             for engine in self.postgres.engines:
                 await engine.dispose()
@@ -329,11 +411,95 @@ async def _empty_all(engine: AsyncEngine, superuser: bool) -> None:
         await connection.execute(text(_EMPTY_TABLES))
 
 
+async def _keep_copy(engine: AsyncEngine) -> list[tuple[str, int]]:
+    """Copy every table of the demo (but ``alembic_version``) into the schema ``DEMO_COPY``;
+    returns the demo's sequences and their last values."""
+    async with engine.begin() as connection:
+        await connection.execute(text(f"CREATE SCHEMA {DEMO_COPY}"))
+        tables = (
+            await connection.scalars(
+                text(
+                    "SELECT tablename FROM pg_tables WHERE schemaname = current_schema() "
+                    "AND tablename <> 'alembic_version' ORDER BY tablename"
+                )
+            )
+        ).all()
+        for table in tables:
+            await connection.execute(text(f'CREATE TABLE {DEMO_COPY}."{table}" AS TABLE "{table}"'))
+        sequences = await connection.execute(
+            text(
+                "SELECT format('%I.%I', schemaname, sequencename), last_value FROM pg_sequences "
+                "WHERE schemaname = current_schema() AND last_value IS NOT NULL"
+            )
+        )
+        return [(name, int(value)) for name, value in sequences.all()]
+
+
+# Every table emptied (as ``_EMPTY_TABLES`` does for a superuser), then refilled from its copy
+# with the triggers off (foreign keys in any order, no audit of the copy), its sequences where
+# the demo left them.
+_REFILL_FROM_COPY = f"""
+DO $refill$
+DECLARE
+    name text;
+BEGIN
+    FOR name IN
+        SELECT format('%I', tablename) FROM pg_tables WHERE schemaname = '{DEMO_COPY}'
+    LOOP
+        EXECUTE format(
+            'INSERT INTO %s OVERRIDING SYSTEM VALUE SELECT * FROM {DEMO_COPY}.%s', name, name
+        );
+    END LOOP;
+END
+$refill$
+"""
+
+
+async def _refill_from_copy(engine: AsyncEngine, sequences: list[tuple[str, int]]) -> None:
+    async with engine.begin() as connection:
+        await connection.execute(text("SET LOCAL lock_timeout = '15s'"))
+        await connection.execute(text("SET LOCAL session_replication_role = replica"))
+        await connection.execute(text(_EMPTY_TABLES))
+        await connection.execute(text(_REFILL_FROM_COPY))
+        for name, value in sequences:
+            await connection.execute(
+                text("SELECT setval(CAST(:name AS regclass), :value)"),
+                {"name": name, "value": value},
+            )
+
+
+# --------------------------------------------------------------------------- order
+
+# Tests that take the longest (tens of seconds each), run first: the workers share out the
+# tests in the order collected, and a long test handed out last would leave one worker
+# finishing it alone while the other waits. Browser tests (those using Chromium) come first
+# too. Measured with ``--durations``; ids without their parameters.
+SLOW_TESTS = (
+    "tests/portals/test_reflow_browser.py::test_every_staff_page_reflows_at_320_pixels",
+    "tests/portals/test_passage_browser.py::test_a_division_decided_from_the_keyboard",
+)
+
+
+def _slowness(item: pytest.Item) -> int:
+    if item.nodeid.split("[", 1)[0] in SLOW_TESTS:
+        return 0
+    if "chromium" in getattr(item, "fixturenames", ()):
+        return 1
+    return 2
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    items.sort(key=_slowness)  # stable: the collection's order otherwise
+
+
 # --------------------------------------------------------------------------- fixtures
 
 # The test world's current school year is 2026-2027: every test runs on this
 # day (a Wednesday of its first trimester), whatever the machine's date.
 TEST_START = datetime(2026, 12, 2, 9, 0, tzinfo=UTC)
+# The demo is generated once, on a clock of its own that starts before TEST_START: what it
+# writes is older than whatever a test does after, as when each test generated it first.
+DEMO_GENERATED_AT = TEST_START - timedelta(minutes=30)
 
 
 @pytest.fixture(autouse=True)
@@ -369,10 +535,15 @@ async def database_templates(
 
 @pytest.fixture
 async def database_urls(
-    engine_name: str, database_templates: DatabaseTemplates, tmp_path: Path
+    engine_name: str,
+    database_templates: DatabaseTemplates,
+    tmp_path: Path,
+    request: pytest.FixtureRequest,
 ) -> DatabaseUrls:
-    """A freshly migrated, empty admin database and télé-services database."""
-    return await database_templates.fresh(engine_name, tmp_path)
+    """A freshly migrated, empty admin database and télé-services database; for a test that
+    uses the ``demo`` fixture, the admin database holds a fresh copy of the demo académie."""
+    demo = "demo" in request.fixturenames
+    return await database_templates.fresh(engine_name, tmp_path, demo=demo)
 
 
 @pytest.fixture
@@ -441,3 +612,59 @@ async def ts_engine(database_urls: DatabaseUrls) -> AsyncIterator[AsyncEngine]:
 def ts_sessionmaker(ts_engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     """Sessions on the télé-services database of the test."""
     return make_sessionmaker(ts_engine)
+
+
+@pytest.fixture
+async def demo(sessionmaker) -> dict[str, Any]:
+    """The demo académie (one school): ids of demo.principal's school, a division, a student.
+
+    Its database is the ``database_urls`` fixture's: a fresh copy of the demo, generated once
+    per test process and engine, for each test that asks for it."""
+    async with sessionmaker() as session:
+        school_id = await session.scalar(
+            select(RoleGrant.school_id)
+            .join(StaffUser, StaffUser.id == RoleGrant.user_id)
+            .where(StaffUser.login == "demo.principal")
+        )
+        division_id = await session.scalar(
+            select(Division.id)
+            .join(SchoolYear, SchoolYear.id == Division.school_year_id)
+            .where(Division.school_id == school_id, SchoolYear.state == SchoolYearState.CURRENT)
+            .order_by(Division.code)
+        )
+        student = await session.scalar(
+            select(Student)
+            .join(Enrollment, Enrollment.student_id == Student.id)
+            .where(Enrollment.division_id == division_id, Enrollment.exit_date.is_(None))
+            .order_by(Student.search_name)
+        )
+        # A family account whose statement holds every kind of line the demo writes (a
+        # charge, a remise d'ordre, a receipt), and scholarship files granted and received.
+        account = await session.scalar(
+            select(Reduction.account_id)
+            .join(Payment, Payment.account_id == Reduction.account_id)
+            .where(Reduction.school_id == school_id, Reduction.kind == ReductionKind.ORDER)
+            .order_by(Reduction.account_id)
+            .limit(1)
+        )
+        files = {
+            status: file_id
+            for status, file_id in (
+                await session.execute(
+                    select(ScholarshipFile.status, ScholarshipFile.id)
+                    .where(ScholarshipFile.school_id == school_id)
+                    .order_by(ScholarshipFile.id.desc())
+                )
+            ).all()
+        }
+    assert student is not None and account is not None
+    return {
+        "school": school_id,
+        "division": division_id,
+        "student": student.id,
+        "family_name": student.family_name,
+        "first_name": student.first_name,
+        "finance_account": account,
+        "granted_file": files[ScholarshipStatus.GRANTED],
+        "received_file": files[ScholarshipStatus.RECEIVED],
+    }

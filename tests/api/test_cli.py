@@ -89,9 +89,8 @@ def test_demo_loads_once_and_prints_accounts(database_urls, tmp_path):
     assert refused.exit_code == 1 and "base vide" in refused.output
 
 
-def test_create_user_validates_and_creates(database_urls, tmp_path):
+def test_create_user_validates_and_creates(database_urls, demo, tmp_path):
     env = environment(database_urls, tmp_path)
-    assert run(env, "demo", "--scale", "1").exit_code == 0
 
     async def first_uai(sessionmaker, _engine):
         from db.schools import School
@@ -147,9 +146,8 @@ def test_create_user_validates_and_creates(database_urls, tmp_path):
     assert again.exit_code == 1 and "déjà utilisé" in again.output
 
 
-def test_clients_are_registered_listed_and_revoked(database_urls, tmp_path):
+def test_clients_are_registered_listed_and_revoked(database_urls, demo, tmp_path):
     env = environment(database_urls, tmp_path)
-    assert run(env, "demo", "--scale", "1").exit_code == 0
 
     async def first_uai(sessionmaker, _engine):
         from db.schools import School
@@ -189,9 +187,8 @@ def test_clients_are_registered_listed_and_revoked(database_urls, tmp_path):
     assert "révoqué" in run(env, "client", "list").output
 
 
-def test_second_factor_policy_and_reset(database_urls, tmp_path):
+def test_second_factor_policy_and_reset(database_urls, demo, tmp_path):
     env = environment(database_urls, tmp_path)
-    assert run(env, "demo", "--scale", "1").exit_code == 0
     assert "facultative" in run(env, "second-factor").output
     assert "exigée" in run(env, "second-factor", "--required").output
     assert "exigée" in run(env, "second-factor").output

@@ -8,24 +8,14 @@ import os
 import re
 import socket
 from collections.abc import AsyncIterator
-from datetime import date
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 import uvicorn
-from sqlalchemy import select
 
 from api.app import create_app
-from api.demo import generate_demo
-from db.accounts import RoleGrant, StaffUser
-from db.enrollments import Enrollment
-from db.finances import Payment, Reduction, ReductionKind
-from db.scholarships import ScholarshipFile, ScholarshipStatus
-from db.schools import SchoolYear, SchoolYearState
-from db.structures import Division
-from db.students import Student
 from tests.servers import start_within
 from tests.world import PASSWORD, World, build_world
 
@@ -99,63 +89,6 @@ async def other_portal(app, world) -> AsyncIterator[Portal]:
     """A second browser, for a second user at the same time."""
     async with make_client(app) as http:
         yield Portal(http, world)
-
-
-DEMO_TODAY = date(2026, 11, 25)
-
-
-@pytest.fixture
-async def demo(sessionmaker) -> dict[str, Any]:
-    """The demo académie (one school): ids of demo.principal's school, a division, a student."""
-    await generate_demo(sessionmaker, scale=1, today=DEMO_TODAY)
-    async with sessionmaker() as session:
-        school_id = await session.scalar(
-            select(RoleGrant.school_id)
-            .join(StaffUser, StaffUser.id == RoleGrant.user_id)
-            .where(StaffUser.login == "demo.principal")
-        )
-        division_id = await session.scalar(
-            select(Division.id)
-            .join(SchoolYear, SchoolYear.id == Division.school_year_id)
-            .where(Division.school_id == school_id, SchoolYear.state == SchoolYearState.CURRENT)
-            .order_by(Division.code)
-        )
-        student = await session.scalar(
-            select(Student)
-            .join(Enrollment, Enrollment.student_id == Student.id)
-            .where(Enrollment.division_id == division_id, Enrollment.exit_date.is_(None))
-            .order_by(Student.search_name)
-        )
-        # A family account whose statement holds every kind of line the demo writes (a
-        # charge, a remise d'ordre, a receipt), and scholarship files granted and received.
-        account = await session.scalar(
-            select(Reduction.account_id)
-            .join(Payment, Payment.account_id == Reduction.account_id)
-            .where(Reduction.school_id == school_id, Reduction.kind == ReductionKind.ORDER)
-            .order_by(Reduction.account_id)
-            .limit(1)
-        )
-        files = {
-            status: file_id
-            for status, file_id in (
-                await session.execute(
-                    select(ScholarshipFile.status, ScholarshipFile.id)
-                    .where(ScholarshipFile.school_id == school_id)
-                    .order_by(ScholarshipFile.id.desc())
-                )
-            ).all()
-        }
-    assert student is not None and account is not None
-    return {
-        "school": school_id,
-        "division": division_id,
-        "student": student.id,
-        "family_name": student.family_name,
-        "first_name": student.first_name,
-        "finance_account": account,
-        "granted_file": files[ScholarshipStatus.GRANTED],
-        "received_file": files[ScholarshipStatus.RECEIVED],
-    }
 
 
 # --------------------------------------------------------------------------- browser
