@@ -9,10 +9,12 @@ into a template; each test then gets a copy (SQLite: the files are copied)
 or the same databases emptied (PostgreSQL: one ``TRUNCATE ... RESTART
 IDENTITY CASCADE`` of every table but ``alembic_version``).
 
-A test that uses the ``demo`` fixture (tests/portals) gets the demo académie instead, generated
-once per session and engine (the generator itself is tested in tests/test_demo.py) and copied
-the same way: SQLite copies its files, PostgreSQL refills its own admin database from a copy of
-each table kept beside them. Each such test still starts from the pristine demo.
+A test can ask for an admin database prepared by a slow builder instead (``Prepared``, with
+the ``prepared`` mark, or the ``demo`` fixture for the demo académie): it is built once per
+session and engine, then copied the same way for each test (SQLite: its file is copied;
+PostgreSQL: its own database is refilled from a copy of each table kept beside them, in the
+schema ``PREPARED_COPY``). Each such test still starts from the pristine prepared database;
+what the builder returned (ids) is handed to it by the ``prepared`` fixture.
 
 PostgreSQL is reached at ``SCONET_TEST_PG_URL`` (default
 ``postgresql+asyncpg://postgres@127.0.0.1:5432/postgres``); the role needs
@@ -23,13 +25,14 @@ with ``CI=true`` where they fail: nothing may be skipped in CI.
 from __future__ import annotations
 
 import asyncio
+import copy
 import hashlib
 import os
 import secrets
 import shutil
 import socket
 import threading
-from collections.abc import AsyncIterator, Callable, Coroutine, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -216,42 +219,62 @@ class _PostgresTemplate:
     superuser: bool = False
 
 
-@dataclass
-class _PostgresDemo:
-    """An admin database of its own holding the demo, and a copy of each of its tables (in the
-    schema ``DEMO_COPY``) with the values of its sequences, to refill it from for each test."""
+@dataclass(frozen=True)
+class Prepared:
+    """An admin database that ``build`` fills (through the domain, as slowly as it takes):
+    built once per session and engine, copied for each test marked
+    ``pytest.mark.prepared(<this>)``. ``build`` runs on a clock of its own (``PREPARED_AT``);
+    what it returns (ids) is given, copied, to each test by the ``prepared`` fixture."""
 
     name: str
+    build: Callable[[async_sessionmaker[AsyncSession]], Awaitable[Any]]
+
+
+@dataclass
+class _Built:
+    """A prepared database of one engine: the URL to copy or refill, what the builder
+    returned, and on PostgreSQL the sequences' values to set again."""
+
     url: str
+    value: Any
     engine: AsyncEngine | None = None
     sequences: list[tuple[str, int]] | None = None
 
 
 # The day the demo is generated for (its current school year: 2026-2027).
 DEMO_TODAY = date(2026, 11, 25)
-DEMO_COPY = "sconet_test_demo"
+PREPARED_COPY = "sconet_test_prepared"
 
 
-async def _generate_demo(url: str) -> None:
+async def _generate_demo(sessionmaker: async_sessionmaker[AsyncSession]) -> None:
+    await generate_demo(sessionmaker, scale=1, today=DEMO_TODAY)
+
+
+# The demo académie (tests/test_demo.py tests the generator itself): the ``demo`` fixture.
+DEMO = Prepared("demo", _generate_demo)
+
+
+async def _build(prepared: Prepared, url: str) -> Any:
     engine = make_engine(url)
-    previous = use_clock(SetClock(DEMO_GENERATED_AT))
+    previous = use_clock(SetClock(PREPARED_AT))
     try:
-        await generate_demo(make_sessionmaker(engine), scale=1, today=DEMO_TODAY)
+        return await prepared.build(make_sessionmaker(engine))
     finally:
         use_clock(previous)
+        # On SQLite, closing the last connection checkpoints the WAL: the file alone holds all.
         await engine.dispose()
 
 
 class DatabaseTemplates:
     """Migrated, empty databases built once per session and engine, handed out per test; and
-    the same with the demo académie in the admin database."""
+    prepared admin databases (``Prepared``), the same way."""
 
     def __init__(self, root: Path) -> None:
         self.root = root
         self.sqlite: DatabaseUrls | None = None
         self.postgres: _PostgresTemplate | None = None
-        self.sqlite_demo: DatabaseUrls | None = None
-        self.postgres_demo: _PostgresDemo | None = None
+        self.built: dict[tuple[str, str], _Built] = {}
+        self.pg_prepared_names: list[str] = []
 
     async def _migrate(self, urls: DatabaseUrls) -> None:
         await asyncio.to_thread(upgrade, "admin", urls.admin)
@@ -290,61 +313,69 @@ class DatabaseTemplates:
             template.superuser = await _is_superuser(template.engines[0])
         return self.postgres
 
-    async def _sqlite_demo_template(self) -> DatabaseUrls:
-        if self.sqlite_demo is None:
+    async def _sqlite_prepared(self, prepared: Prepared) -> _Built:
+        key = ("sqlite", prepared.name)
+        if key not in self.built:
             template = await self._sqlite_template()
-            folder = self.root / "sqlite-demo"
+            folder = self.root / f"sqlite-{prepared.name}"
             folder.mkdir(parents=True, exist_ok=True)
             admin = folder / "admin.sqlite3"
             shutil.copyfile(make_url(template.admin).database or "", admin)
-            # Disposing of its engine checkpoints the WAL: the file alone holds the demo.
-            await _generate_demo(sqlite_url(admin))
-            self.sqlite_demo = DatabaseUrls(
-                admin=sqlite_url(admin), teleservices=template.teleservices
-            )
-        return self.sqlite_demo
+            value = await _build(prepared, sqlite_url(admin))
+            self.built[key] = _Built(url=sqlite_url(admin), value=value)
+        return self.built[key]
 
-    async def _postgres_demo_template(self) -> _PostgresDemo:
-        if self.postgres_demo is None:
-            [name] = new_pg_database_names("demo")
+    async def _postgres_prepared(self, prepared: Prepared) -> _Built:
+        key = ("postgresql", prepared.name)
+        if key not in self.built:
+            [name] = new_pg_database_names(prepared.name)
             await create_pg_databases([name])
-            demo = _PostgresDemo(name=name, url=pg_database_url(name))
-            self.postgres_demo = demo  # dropped at session end even if generating fails
-            await asyncio.to_thread(upgrade, "admin", demo.url)
-            await _generate_demo(demo.url)
-            demo.engine = create_async_engine(demo.url, pool_size=1, max_overflow=0)
-            demo.sequences = await _keep_copy(demo.engine)
-        return self.postgres_demo
+            self.pg_prepared_names.append(name)  # dropped at session end even if building fails
+            url = pg_database_url(name)
+            await asyncio.to_thread(upgrade, "admin", url)
+            built = _Built(url=url, value=await _build(prepared, url))
+            built.engine = create_async_engine(url, pool_size=1, max_overflow=0)
+            built.sequences = await _keep_copy(built.engine)
+            self.built[key] = built
+        return self.built[key]
 
-    async def fresh(self, engine_name: str, tmp_path: Path, *, demo: bool = False) -> DatabaseUrls:
-        """Databases for one test: empty, or with the demo académie in the admin database."""
+    async def fresh(
+        self, engine_name: str, tmp_path: Path, prepared: Prepared | None = None
+    ) -> tuple[DatabaseUrls, Any]:
+        """Databases for one test: empty, or the admin one a fresh copy of ``prepared``; with
+        what its builder returned."""
         if engine_name == "sqlite":
-            template = await (self._sqlite_demo_template() if demo else self._sqlite_template())
+            template = await self._sqlite_template()
+            admin, value = template.admin, None
+            if prepared is not None:
+                built = await self._sqlite_prepared(prepared)
+                admin, value = built.url, built.value
             copies = []
-            for name, url in (("admin", template.admin), ("ts", template.teleservices)):
+            for name, url in (("admin", admin), ("ts", template.teleservices)):
                 target = tmp_path / f"{name}.sqlite3"
                 shutil.copyfile(make_url(url).database or "", target)
                 copies.append(sqlite_url(target))
-            return DatabaseUrls(admin=copies[0], teleservices=copies[1])
+            return DatabaseUrls(admin=copies[0], teleservices=copies[1]), value
         pg = await self._postgres_template()
-        if demo and pg.superuser:
-            pg_demo = await self._postgres_demo_template()
-            assert pg_demo.engine is not None and pg_demo.sequences is not None
+        if prepared is not None and pg.superuser:
+            built = await self._postgres_prepared(prepared)
+            assert built.engine is not None and built.sequences is not None
             await _empty_all(pg.engines[1], pg.superuser)
-            await _refill_from_copy(pg_demo.engine, pg_demo.sequences)
-            return DatabaseUrls(admin=pg_demo.url, teleservices=pg.urls.teleservices)
+            await _refill_from_copy(built.engine, built.sequences)
+            return DatabaseUrls(admin=built.url, teleservices=pg.urls.teleservices), built.value
         for engine in pg.engines:
             await _empty_all(engine, pg.superuser)
-        if demo:
-            # Refilling needs the triggers off, which only a superuser may do: generated anew.
-            await _generate_demo(pg.urls.admin)
-        return pg.urls
+        value = None
+        if prepared is not None:
+            # Refilling needs the triggers off, which only a superuser may do: built anew.
+            value = await _build(prepared, pg.urls.admin)
+        return pg.urls, value
 
     async def close(self) -> None:
-        if self.postgres_demo is not None:
-            if self.postgres_demo.engine is not None:
-                await self.postgres_demo.engine.dispose()
-            await drop_pg_databases([self.postgres_demo.name])
+        for built in self.built.values():
+            if built.engine is not None:
+                await built.engine.dispose()
+        await drop_pg_databases(self.pg_prepared_names)
         if self.postgres is not None:
             for engine in self.postgres.engines:
                 await engine.dispose()
@@ -412,10 +443,10 @@ async def _empty_all(engine: AsyncEngine, superuser: bool) -> None:
 
 
 async def _keep_copy(engine: AsyncEngine) -> list[tuple[str, int]]:
-    """Copy every table of the demo (but ``alembic_version``) into the schema ``DEMO_COPY``;
-    returns the demo's sequences and their last values."""
+    """Copy every table (but ``alembic_version``) into the schema ``PREPARED_COPY``; returns
+    the sequences and their last values."""
     async with engine.begin() as connection:
-        await connection.execute(text(f"CREATE SCHEMA {DEMO_COPY}"))
+        await connection.execute(text(f"CREATE SCHEMA {PREPARED_COPY}"))
         tables = (
             await connection.scalars(
                 text(
@@ -425,7 +456,9 @@ async def _keep_copy(engine: AsyncEngine) -> list[tuple[str, int]]:
             )
         ).all()
         for table in tables:
-            await connection.execute(text(f'CREATE TABLE {DEMO_COPY}."{table}" AS TABLE "{table}"'))
+            await connection.execute(
+                text(f'CREATE TABLE {PREPARED_COPY}."{table}" AS TABLE "{table}"')
+            )
         sequences = await connection.execute(
             text(
                 "SELECT format('%I.%I', schemaname, sequencename), last_value FROM pg_sequences "
@@ -444,10 +477,10 @@ DECLARE
     name text;
 BEGIN
     FOR name IN
-        SELECT format('%I', tablename) FROM pg_tables WHERE schemaname = '{DEMO_COPY}'
+        SELECT format('%I', tablename) FROM pg_tables WHERE schemaname = '{PREPARED_COPY}'
     LOOP
         EXECUTE format(
-            'INSERT INTO %s OVERRIDING SYSTEM VALUE SELECT * FROM {DEMO_COPY}.%s', name, name
+            'INSERT INTO %s OVERRIDING SYSTEM VALUE SELECT * FROM {PREPARED_COPY}.%s', name, name
         );
     END LOOP;
 END
@@ -497,9 +530,9 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 # The test world's current school year is 2026-2027: every test runs on this
 # day (a Wednesday of its first trimester), whatever the machine's date.
 TEST_START = datetime(2026, 12, 2, 9, 0, tzinfo=UTC)
-# The demo is generated once, on a clock of its own that starts before TEST_START: what it
-# writes is older than whatever a test does after, as when each test generated it first.
-DEMO_GENERATED_AT = TEST_START - timedelta(minutes=30)
+# A prepared database is built once, on a clock of its own that starts before TEST_START:
+# what it holds is older than whatever a test does after, as when each test built it first.
+PREPARED_AT = TEST_START - timedelta(minutes=10)
 
 
 @pytest.fixture(autouse=True)
@@ -533,17 +566,41 @@ async def database_templates(
     await templates.close()
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", "prepared(Prepared): the test's admin database is a copy of a prepared one"
+    )
+
+
+def _prepared_of(request: pytest.FixtureRequest) -> Prepared | None:
+    if "demo" in request.fixturenames:
+        return DEMO
+    marker = request.node.get_closest_marker("prepared")
+    return None if marker is None else marker.args[0]
+
+
 @pytest.fixture
-async def database_urls(
+async def _databases(
     engine_name: str,
     database_templates: DatabaseTemplates,
     tmp_path: Path,
     request: pytest.FixtureRequest,
-) -> DatabaseUrls:
-    """A freshly migrated, empty admin database and télé-services database; for a test that
-    uses the ``demo`` fixture, the admin database holds a fresh copy of the demo académie."""
-    demo = "demo" in request.fixturenames
-    return await database_templates.fresh(engine_name, tmp_path, demo=demo)
+) -> tuple[DatabaseUrls, Any]:
+    return await database_templates.fresh(engine_name, tmp_path, _prepared_of(request))
+
+
+@pytest.fixture
+def database_urls(_databases: tuple[DatabaseUrls, Any]) -> DatabaseUrls:
+    """A freshly migrated, empty admin database and télé-services database; for a test marked
+    ``prepared`` (or using ``demo``), the admin database is a fresh copy of the prepared one."""
+    return _databases[0]
+
+
+@pytest.fixture
+def prepared(_databases: tuple[DatabaseUrls, Any]) -> Any:
+    """What the builder of the test's prepared database returned (a copy: the test may change
+    it)."""
+    return copy.deepcopy(_databases[1])
 
 
 @pytest.fixture
@@ -555,7 +612,8 @@ async def postgresql_urls(database_templates: DatabaseTemplates, tmp_path: Path)
         if IN_CI:
             pytest.fail(f"{reason} (CI=true: PostgreSQL tests may not be skipped)")
         pytest.skip(reason)
-    return await database_templates.fresh("postgresql", tmp_path)
+    urls, _ = await database_templates.fresh("postgresql", tmp_path)
+    return urls
 
 
 @pytest.fixture

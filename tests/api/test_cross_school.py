@@ -44,8 +44,8 @@ from db.structures import TeachingAssignment
 from db.students import IneConflict
 from db.teleservices import Teleservice
 from tests.api.exchanges.siecle.files import students_zip
-from tests.conftest import TEST_SECRET_KEY
-from tests.world import World, uai
+from tests.conftest import TEST_SECRET_KEY, Prepared
+from tests.world import World, build_world, uai
 
 # field -> (operation, variables built from the world, school A's ids)
 CALLS: dict[str, tuple[str, Any]] = {
@@ -766,7 +766,6 @@ CALLS: dict[str, tuple[str, Any]] = {
 }
 
 
-@pytest.fixture(autouse=True)
 async def school_a_absences(world: World, sessionmaker) -> None:
     """School A's absence rows, for the fields taking their ids: settings, a template, a
     closed day, an event and a contact with Lina's family."""
@@ -863,7 +862,6 @@ async def school_a_absences(world: World, sessionmaker) -> None:
     }
 
 
-@pytest.fixture(autouse=True)
 async def school_a_finances(world: World, sessionmaker) -> None:
     """School A's finance rows, for the fields taking their ids (``world.finance_rows``)."""
     principal = await world.principal(sessionmaker, "principal_a")
@@ -925,6 +923,26 @@ async def school_a_finances(world: World, sessionmaker) -> None:
         "payment": payment.id,
         "reduction": reduction.id,
     }
+
+
+async def _school_a_rows(sessionmaker) -> World:
+    world = await build_world(sessionmaker)
+    await school_a_absences(world, sessionmaker)
+    await school_a_finances(world, sessionmaker)
+    return world
+
+
+# Hundreds of tests on the same rows, which take seconds to write through the domain: written
+# once per test process and engine, copied for each test (see tests/conftest.py).
+pytestmark = pytest.mark.prepared(Prepared("cross_school", _school_a_rows))
+
+
+@pytest.fixture(autouse=True)
+def world(prepared: World) -> World:
+    """The test world with school A's absence, grading, exchange and finance rows
+    (``world.absence_rows``, ``world.finance_rows``): a fresh copy for each test, on each
+    engine."""
+    return prepared
 
 
 def _takes_an_id(arg_type: Any, seen: set[str] | None = None) -> bool:
