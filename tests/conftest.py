@@ -503,22 +503,32 @@ async def _refill_from_copy(engine: AsyncEngine, sequences: list[tuple[str, int]
 
 # --------------------------------------------------------------------------- order
 
-# Tests that take the longest (tens of seconds each), run first: the workers share out the
+# Tests that take the longest (tens of seconds to minutes each), longest first, run first: the workers share out the
 # tests in the order collected, and a long test handed out last would leave one worker
 # finishing it alone while the other waits. Browser tests (those using Chromium) come first
 # too. Measured with ``--durations``; ids without their parameters.
 SLOW_TESTS = (
+    "tests/test_demo.py::test_the_first_term_is_charged_paid_and_reconciled_in_every_school",
+    "tests/test_year_cycle_scenario.py::test_a_school_year_cycle_on_the_demo_academie",
     "tests/portals/test_reflow_browser.py::test_every_staff_page_reflows_at_320_pixels",
+    "tests/api/test_serve_workers.py::test_workers_stop_by_themselves_when_serve_is_killed",
+    "tests/test_demo.py::test_once_the_first_term_is_over_its_scholarships_are_paid",
     "tests/portals/test_passage_browser.py::test_a_division_decided_from_the_keyboard",
+    "tests/api/test_serve_workers.py::test_a_dead_worker_is_replaced_and_ctrl_c_stops_them_all",
+    "tests/exchanges/test_bounded_memory.py::"
+    "test_a_ten_thousand_student_export_is_written_in_bounded_memory",
+    "tests/api/test_serve_workers.py::test_serve_with_two_workers",
+    "tests/api/absences/test_memory.py::test_statistics_requests_keep_nothing",
 )
 
 
 def _slowness(item: pytest.Item) -> int:
-    if item.nodeid.split("[", 1)[0] in SLOW_TESTS:
-        return 0
+    test = item.nodeid.split("[", 1)[0]
+    if test in SLOW_TESTS:
+        return SLOW_TESTS.index(test)
     if "chromium" in getattr(item, "fixturenames", ()):
-        return 1
-    return 2
+        return len(SLOW_TESTS)
+    return len(SLOW_TESTS) + 1
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
