@@ -589,16 +589,13 @@ class Gatherer:
     def _enrollment(
         self, class_id: str, school_id: int, user: str, role: str, at: datetime
     ) -> None:
-        self.departures.add(
-            self.keys.enrollment(class_id, user, role),
-            at,
-            **{
-                "class": guid_ref("class", class_id),
-                "user": guid_ref("user", user),
-                "school": guid_ref("org", self.keys.school(self.school_uai(school_id))),
-                "role": role,
-            },
-        )
+        refs: dict[str, Any] = {
+            "class": guid_ref("class", class_id),
+            "user": guid_ref("user", user),
+            "school": guid_ref("org", self.keys.school(self.school_uai(school_id))),
+            "role": role,
+        }
+        self.departures.add(self.keys.enrollment(class_id, user, role), at, **refs)
 
     async def _class_states(
         self, changes: list[AuditedChange], division_ids: set[int], group_ids: set[int]
