@@ -32,6 +32,10 @@ UNGUARDED = {
     "api.resolvers.finances.reach.school_in_reach",
     # The académie's school years: reference data, like schools.school_years.
     "api.resolvers.finances.reach.year_of_academy",
+    # The change feed: open to every caller, each entity shown only with its own permission
+    # in the entry's school (api.resolvers.changes.PUBLISHED); the start is a position only.
+    "api.resolvers.changes.changes_after",
+    "api.resolvers.changes.change_feed_start",
 }
 
 
