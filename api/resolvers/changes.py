@@ -39,6 +39,7 @@ from api.resolvers.guardians import GuardianCard
 from api.resolvers.student_cards import StudentCard
 from core import clock
 from core.errors import ValidationFailed
+from db.absences import AbsenceEvent
 from db.audit import AuditEntry
 from db.audit_cursor import AuditCursor, last_entry_id
 from db.enrollments import Enrollment
@@ -85,6 +86,8 @@ class Published:
     permission: Permission
     card: type | None = None
     row_reach: RowReach | None = None
+    # A row that belongs to a student (its model, with ``student_id``): the change names him.
+    of_student: Any = None
 
     def restricted(self) -> dict[str, Permission]:
         """Column -> permission, for the columns of restricted fields (``address`` is held in
@@ -136,13 +139,13 @@ def _address_reached(principal: Principal, permission: Permission) -> ColumnElem
 P = Permission
 PUBLISHED = (
     Published("students", "Student", P.STUDENTS_READ, StudentCard, _student_reached),
-    Published("enrollments", "Enrollment", P.STUDENTS_READ, None, _enrollment_reached),
+    Published("enrollments", "Enrollment", P.STUDENTS_READ, None, _enrollment_reached, Enrollment),
     Published("guardians", "Guardian", P.STUDENTS_READ, GuardianCard, _guardian_reached),
-    Published("guardian_links", "GuardianLink", P.STUDENTS_READ, None, _link_reached),
+    Published("guardian_links", "GuardianLink", P.STUDENTS_READ, None, _link_reached, GuardianLink),
     Published("addresses", "Address", P.GUARDIAN_CONTACTS_READ, None, _address_reached),
     Published("divisions", "Division", P.STRUCTURES_READ),
     Published("groups", "Group", P.STRUCTURES_READ),
-    Published("absence_events", "AbsenceEvent", P.ABSENCES_READ),
+    Published("absence_events", "AbsenceEvent", P.ABSENCES_READ, of_student=AbsenceEvent),
 )
 BY_TABLE = {published.table: published for published in PUBLISHED}
 RESTRICTING = tuple(sorted({p for pub in PUBLISHED for p in pub.restricted().values()}))
@@ -151,13 +154,15 @@ RESTRICTING = tuple(sorted({p for pub in PUBLISHED for p in pub.restricted().val
 @dataclass(frozen=True)
 class Change:
     """One row created, updated or deleted. ``values``: the new value of each changed column
-    the caller may read (every readable column of a created row; none of a deleted one)."""
+    the caller may read (every readable column of a created row; none of a deleted one).
+    ``student_id``: the student the row belongs to (an enrolment's, an absence's), if any."""
 
     entity: str
     id: int
     action: ChangeAction
     at: datetime
     values: dict[str, Any]
+    student_id: int | None = None
 
 
 @dataclass
@@ -294,6 +299,23 @@ async def changes_after(
     )
 
 
+def _student_of_row() -> Any:
+    """The student of the row an entry changed, as the row is now (None once deleted)."""
+    return case(
+        *(
+            (
+                AuditEntry.entity == p.table,
+                select(p.of_student.student_id)
+                .where(p.of_student.id == AuditEntry.entity_id)
+                .scalar_subquery(),
+            )
+            for p in PUBLISHED
+            if p.of_student is not None
+        ),
+        else_=None,
+    )
+
+
 async def _changes(session: AsyncSession, principal: Principal, ids: Sequence[int]) -> list[Change]:
     if not ids:
         return []
@@ -304,13 +326,15 @@ async def _changes(session: AsyncSession, principal: Principal, ids: Sequence[in
             AuditEntry.action,
             AuditEntry.at,
             AuditEntry.after,
+            AuditEntry.before,
+            _student_of_row(),
             *(case((_reached_with(principal, p), 1), else_=0) for p in RESTRICTING),
         )
         .where(AuditEntry.id.in_(ids))
         .order_by(AuditEntry.id)
     )
     changes = []
-    for entity, entity_id, action, at, after, *flags in rows:
+    for entity, entity_id, action, at, after, before, student_now, *flags in rows:
         published = BY_TABLE[entity]
         held = {p for p, flag in zip(RESTRICTING, flags, strict=True) if flag}
         restricted = published.restricted()
@@ -328,6 +352,10 @@ async def _changes(session: AsyncSession, principal: Principal, ids: Sequence[in
                 ACTIONS[action],
                 at if at.tzinfo else at.replace(tzinfo=UTC),
                 values,
+                # A deleted row's student is in its last values; an updated one's, in the row.
+                (after or before or {}).get("student_id", student_now)
+                if published.of_student is not None
+                else None,
             )
         )
     return changes

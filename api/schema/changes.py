@@ -44,6 +44,10 @@ class Change:
         "Address, Division, Group, AbsenceEvent."
     )
     id: int
+    student_id: int | None = strawberry.field(
+        description="The student the row belongs to: an enrolment's, a guardian link's, an "
+        "absence's (read him with student(id))."
+    )
     action: ChangeAction  # type: ignore[valid-type]
     at: datetime.datetime
     fields: list[str] = strawberry.field(
@@ -112,6 +116,7 @@ def _change(info: Info, change: resolvers.Change) -> Change | None:
     return Change(
         entity=change.entity,
         id=change.id,
+        student_id=change.student_id,
         action=change.action,
         at=change.at,
         fields=[v.field for v in values],

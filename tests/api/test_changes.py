@@ -21,7 +21,7 @@ from tests.world import World, uai
 
 FEED = (
     "query($after: String, $first: Int!) { changes(after: $after, first: $first) "
-    "{ cursor hasMore changes { entity id action at fields values { field value } } } }"
+    "{ cursor hasMore changes { entity id studentId action at fields values { field value } } } }"
 )
 START = "{ changeFeedCursor }"
 UAIS = {"A": "0930001", "B": "0940002"}
@@ -158,6 +158,7 @@ async def test_a_client_follows_its_schools_changes_in_order(gql, world: World, 
     created = _values(changes[2])
     # A created row: every field its type shows, enums as the API writes them.
     assert created["studentId"] == world.students["lina"] and created["kind"] == "ABSENCE"
+    assert [c["studentId"] for c in changes] == [None, None, world.students["lina"]]
     assert created["startDate"] == "2026-11-16"
     assert "source" not in created and "notedById" not in created and "notifiedAt" not in created
     ats = [c["at"] for c in changes]
@@ -263,8 +264,29 @@ async def test_a_deleted_row_is_given_without_values(gql, world: World, sessionm
     await _staff(gql, "registrar_a", UNLINK, {"id": world.links["lina_mother"]})
     changes, _ = await _all(gql, token, start)
     deleted = [c for c in changes if c["action"] == "DELETED"]
-    assert [(c["entity"], c["id"], c["fields"], c["values"]) for c in deleted] == [
-        ("GuardianLink", world.links["lina_mother"], [], [])
+    assert [(c["entity"], c["id"], c["studentId"], c["fields"], c["values"]) for c in deleted] == [
+        ("GuardianLink", world.links["lina_mother"], world.students["lina"], [], [])
+    ]
+
+
+async def test_an_enrolment_names_its_student_and_its_new_division(gql, world: World, sessionmaker):
+    token = await _client(gql, world, sessionmaker, ["students:read"])
+    start = await _start(gql, token)
+    await _staff(
+        gql,
+        "registrar_a",
+        "mutation($id: Int!, $d: Int!) { moveStudent(enrollmentId: $id, divisionId: $d) "
+        "{ enrollment { id } errors { field message } } }",
+        {"id": world.enrollments["lina"], "d": world.division_a2},
+    )
+    changes, _ = await _all(gql, token, start)
+    assert [(c["entity"], c["id"], c["studentId"], _values(c)) for c in changes] == [
+        (
+            "Enrollment",
+            world.enrollments["lina"],
+            world.students["lina"],
+            {"division": world.division_a2},
+        )
     ]
 
 
