@@ -38,6 +38,10 @@ UNGUARDED = {
     "api.resolvers.oneroster.records.roster_record",
     # Reads the schools the caller's permissions already name; called by the two above.
     "api.resolvers.oneroster.reach.roster_reach",
+    # The change feed: open to every caller, each entity shown only with its own permission
+    # in the entry's school (api.resolvers.changes.PUBLISHED); the start is a position only.
+    "api.resolvers.changes.changes_after",
+    "api.resolvers.changes.change_feed_start",
 }
 
 
