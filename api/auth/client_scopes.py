@@ -20,6 +20,10 @@ SCOPE_PERMISSIONS: dict[str, frozenset[P]] = {
     "absences:write": frozenset({P.ABSENCES_READ, P.ABSENCES_WRITE}),
     "statistics:read": frozenset({P.STATISTICS_READ}),
     "finances:read": frozenset({P.FINANCES_READ, P.FINANCE_SUMMARIES_READ}),
+    # A school's grades software: it grades any class of the client's schools (see
+    # api.resolvers.grades); the classes, subjects and students come with their own scopes.
+    "grades:read": frozenset({P.GRADES_READ}),
+    "grades:write": frozenset({P.GRADES_READ, P.GRADES_WRITE}),
 }
 
 SCOPE_LABELS_FR: dict[str, str] = {
@@ -31,6 +35,8 @@ SCOPE_LABELS_FR: dict[str, str] = {
     "absences:write": "Absences et retards (saisie)",
     "statistics:read": "Statistiques",
     "finances:read": "Finances des élèves : tarifs, droits constatés, remises, paiements (lecture)",
+    "grades:read": "Notes : devoirs, notes et moyennes par période (lecture)",
+    "grades:write": "Notes : création des devoirs et saisie des notes, dans toutes les classes",
 }
 
 ALL_SCOPES = tuple(SCOPE_PERMISSIONS)
