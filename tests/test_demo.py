@@ -652,14 +652,15 @@ async def test_once_the_first_term_is_over_its_scholarships_are_paid(sessionmake
 
 
 async def test_the_first_trimester_is_marked_through_the_domain(sessionmaker) -> None:
-    """Every division of the current year: two assessments in each of three subjects, before
-    the demo's day, some published by then and some not; every student of the class marked
-    once per assessment, within the scale; the demo teacher's classes are his."""
+    """Every division of the first school's current year: two assessments in each of three
+    subjects, before the demo's day, some published by then and some not; every student of
+    the class marked once per assessment, within the scale; the demo teacher's classes are
+    his. The other schools have none."""
     from db.audit import AuditEntry
     from db.grades import Assessment, Mark, MarkStatus
 
     report, stages = await _generate(sessionmaker, grades=True)
-    assert ("Notes", 2, 2) in stages
+    assert ("Notes", 1, 1) in stages
     async with sessionmaker() as session:
         assessments = [a for (a,) in await _all(session, select(Assessment))]
         marks = [m for (m,) in await _all(session, select(Mark))]
@@ -669,7 +670,10 @@ async def test_the_first_trimester_is_marked_through_the_domain(sessionmaker) ->
                 session,
                 select(Division.id)
                 .join(SchoolYear, SchoolYear.id == Division.school_year_id)
-                .where(SchoolYear.state == SchoolYearState.CURRENT),
+                .where(
+                    SchoolYear.state == SchoolYearState.CURRENT,
+                    Division.school_id == select(func.min(School.id)).scalar_subquery(),
+                ),
             )
         }
         teacher = await session.scalar(

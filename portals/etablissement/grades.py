@@ -27,9 +27,9 @@ from api.resolvers.grades import (
     typed_number,
 )
 from api.resolvers.nomenclatures import list_subjects
+from api.resolvers.vocabulary import MarkStatus
 from core import clock
 from core.errors import FieldError, NotFound, ValidationFailed
-from db.grades import MarkStatus
 from portals.etablissement import destinations
 from portals.etablissement.web import Page, page_handler, parse_id, redirect
 
