@@ -26,6 +26,10 @@ SCOPE_PERMISSIONS: dict[str, frozenset[P]] = {
     "roster-core.readonly": frozenset({P.STUDENTS_READ, P.STRUCTURES_READ, P.NOMENCLATURES_READ}),
     "roster.readonly": frozenset({P.STUDENTS_READ, P.STRUCTURES_READ, P.NOMENCLATURES_READ}),
     "roster-demographics.readonly": frozenset({P.STUDENTS_READ}),
+    # A school's grades software: it grades any class of the client's schools (see
+    # api.resolvers.grades); the classes, subjects and students come with their own scopes.
+    "grades:read": frozenset({P.GRADES_READ}),
+    "grades:write": frozenset({P.GRADES_READ, P.GRADES_WRITE}),
 }
 
 SCOPE_LABELS_FR: dict[str, str] = {
@@ -43,6 +47,8 @@ SCOPE_LABELS_FR: dict[str, str] = {
     ),
     "roster.readonly": "OneRoster : comme ci-dessus, avec les responsables des élèves (lecture)",
     "roster-demographics.readonly": "OneRoster : données démographiques des élèves (lecture)",
+    "grades:read": "Notes : devoirs, notes et moyennes par période (lecture)",
+    "grades:write": "Notes : création des devoirs et saisie des notes, dans toutes les classes",
 }
 
 ROSTER_CORE = "roster-core.readonly"
