@@ -13,7 +13,6 @@ from api.auth.permissions import Permission
 from api.auth.scopes import student_permissions
 from api.resolvers.oneroster.population import Population
 from api.resolvers.oneroster.reach import RosterReach, iso
-from api.resolvers.oneroster.sourced_ids import student_key_of
 from db.students import Sex
 
 SEXES = {Sex.M: "male", Sex.F: "female"}
@@ -37,7 +36,7 @@ async def demographic_records(
     for student_id in ids:
         student = population.students[student_id]
         record: dict[str, Any] = {
-            "sourcedId": student_key_of(reach.keys, student),
+            "sourcedId": population.sourced_ids[student_id],
             "status": "active",
             "dateLastModified": iso(student.updated_at),
             "birthDate": student.birth_date.isoformat(),

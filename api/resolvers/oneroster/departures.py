@@ -58,12 +58,26 @@ class Departures:
     fields: dict[str, dict[str, Any]] = field(default_factory=dict)
     # Records sent again when still on the roster: their references changed.
     referrers: set[str] = field(default_factory=set)
+    # Candidates only ever sent again, never as departed (they are not known to have left).
+    resent_only: set[str] = field(default_factory=set)
 
-    def add(self, sourced_id: str, at: datetime, *, referrer: bool = False, **extra: Any) -> None:
+    def add(
+        self,
+        sourced_id: str,
+        at: datetime,
+        *,
+        referrer: bool = False,
+        resend_only: bool = False,
+        **extra: Any,
+    ) -> None:
         previous = self.left.get(sourced_id)
         self.left[sourced_id] = at if previous is None else max(previous, at)
-        if referrer:
+        if referrer or resend_only:
             self.referrers.add(sourced_id)
+        if resend_only and previous is None:
+            self.resent_only.add(sourced_id)
+        elif not resend_only:
+            self.resent_only.discard(sourced_id)
         if extra:
             self.fields.setdefault(sourced_id, extra)
 
@@ -81,6 +95,8 @@ class Departures:
                 record = active[sid]
                 if at > as_utc(datetime.fromisoformat(record["dateLastModified"][:-1])):
                     found.append({**record, "dateLastModified": iso(at)})
+                continue
+            if sid in self.resent_only:
                 continue
             found.append(
                 {
@@ -443,10 +459,17 @@ class Gatherer:
                     student_id = change.value("student_id")
                     linked[student_id] = max(linked.get(student_id, change.at), change.at)
             for student in await self.session.scalars(
-                select(Student).where(Student.id.in_(sorted(linked)))
+                select(Student).where(
+                    Student.id.in_(sorted(linked)),
+                    Student.id.in_(
+                        select(Enrollment.student_id).where(
+                            Enrollment.school_id.in_(self.reach.school_ids())
+                        )
+                    ),
+                )
             ):
                 self.departures.add(
-                    student_key_of(self.keys, student), linked[student.id], referrer=True
+                    student_key_of(self.keys, student), linked[student.id], resend_only=True
                 )
         for student_id, sourced_ids in keys.items():
             for sourced_id in sourced_ids:
@@ -532,9 +555,7 @@ class Gatherer:
                 referrer=guardian.id in referrers,
             )
         for state, change in states:
-            if change.entity_id in guardian_at or (
-                change.action == "delete" and change.entity_id in link_students
-            ):
+            if change.entity_id in guardian_at:
                 self.departures.add(guardian_key_of(self.keys, state), change.at)
 
     async def enrollments(self) -> None:

@@ -9,7 +9,7 @@ from typing import Any
 from api.resolvers.oneroster.classes import ClassIndex
 from api.resolvers.oneroster.population import Population
 from api.resolvers.oneroster.reach import RosterReach, iso, latest
-from api.resolvers.oneroster.sourced_ids import guid_ref, student_key_of
+from api.resolvers.oneroster.sourced_ids import guid_ref
 from api.resolvers.oneroster.staff import Teachers
 
 
@@ -45,7 +45,7 @@ def enrollment_records(
 
     for enrollment in population.enrollments:
         student = population.students[enrollment.student_id]
-        user = student_key_of(keys, student)
+        user = population.sourced_ids[enrollment.student_id]
         dates = {"beginDate": enrollment.entry_date.isoformat()}
         if enrollment.exit_date is not None:
             dates["endDate"] = enrollment.exit_date.isoformat()

@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from api.auth.permissions import Permission
 from api.auth.scopes import enrollment_clause
 from api.resolvers.oneroster.reach import RosterReach
+from api.resolvers.oneroster.sourced_ids import student_key_of
 from core import clock
 from db.enrollments import Enrollment, EnrollmentGroup
 from db.nomenclatures import Mef
@@ -34,11 +35,32 @@ class EnrollmentRow:
     updated_at: datetime
 
 
+# The columns of a student the roster shows (rows, not ORM objects: a roster holds
+# thousands, and identity-mapped objects cost ten times more to load).
+STUDENT_COLUMNS = (
+    Student.id,
+    Student.ine,
+    Student.siecle_id,
+    Student.family_name,
+    Student.usage_name,
+    Student.first_name,
+    Student.first_name_2,
+    Student.first_name_3,
+    Student.sex,
+    Student.birth_date,
+    Student.birth_city,
+    Student.birth_country_code,
+    Student.updated_at,
+)
+
+
 @dataclass
 class Population:
-    students: dict[int, Student]
+    students: dict[int, Any]
     enrollments: list[EnrollmentRow]
     groups_of: dict[int, list[int]] = field(default_factory=lambda: defaultdict(list))
+    # Each student's sourcedId, computed once.
+    sourced_ids: dict[int, str] = field(default_factory=dict)
 
     def enrollments_of(self) -> dict[int, list[EnrollmentRow]]:
         by_student: dict[int, list[EnrollmentRow]] = defaultdict(list)
@@ -82,11 +104,16 @@ async def roster_population(
     enrollments = [EnrollmentRow(*row) for row in rows]
     students = {
         student.id: student
-        for student in await session.scalars(
-            select(Student).where(Student.id.in_(select(Enrollment.student_id).where(where)))
+        for student in await session.execute(
+            select(*STUDENT_COLUMNS).where(
+                Student.id.in_(select(Enrollment.student_id).where(where))
+            )
         )
     }
     population = Population(students, enrollments)
+    population.sourced_ids = {
+        student_id: student_key_of(reach.keys, student) for student_id, student in students.items()
+    }
     memberships = await session.execute(
         select(EnrollmentGroup.enrollment_id, EnrollmentGroup.group_id).where(
             EnrollmentGroup.enrollment_id.in_(select(Enrollment.id).where(where))

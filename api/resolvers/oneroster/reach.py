@@ -85,9 +85,7 @@ def as_utc(moment: datetime | None) -> datetime:
 
 def iso(moment: datetime | None) -> str:
     """ISO 8601 in UTC with a 'Z', to the millisecond, as OneRoster's examples write it."""
-    return (
-        as_utc(moment).strftime("%Y-%m-%dT%H:%M:%S.") + f"{as_utc(moment).microsecond // 1000:03d}Z"
-    )
+    return as_utc(moment).isoformat(timespec="milliseconds")[:-6] + "Z"
 
 
 def latest(*moments: datetime | None) -> datetime:

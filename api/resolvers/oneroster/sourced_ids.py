@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import uuid
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -47,7 +46,8 @@ class SourcedIdKey:
         digest = bytearray(hmac.new(self.secret, message, hashlib.sha256).digest()[:16])
         digest[6] = (digest[6] & 0x0F) | 0x80
         digest[8] = (digest[8] & 0x3F) | 0x80
-        return str(uuid.UUID(bytes=bytes(digest)))
+        text = digest.hex()
+        return f"{text[:8]}-{text[8:12]}-{text[12:16]}-{text[16:20]}-{text[20:]}"
 
 
 class SourcedIdKeyMissing(RuntimeError):

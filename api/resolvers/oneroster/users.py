@@ -21,7 +21,7 @@ from api.auth.permissions import Permission
 from api.resolvers.oneroster.courses import grades_of
 from api.resolvers.oneroster.population import Population, on_roster
 from api.resolvers.oneroster.reach import RosterReach, iso, latest
-from api.resolvers.oneroster.sourced_ids import guardian_key_of, guid_ref, student_key_of
+from api.resolvers.oneroster.sourced_ids import guardian_key_of, guid_ref
 from api.resolvers.oneroster.staff import Teachers
 from db.enrollments import Enrollment
 from db.guardians import Guardian, GuardianLink
@@ -29,34 +29,57 @@ from db.guardians import Guardian, GuardianLink
 RESPONSIBILITY_ROLES = {1: "parent", 2: "guardian", 3: "relatedPerson"}
 
 
+GUARDIAN_COLUMNS = (
+    Guardian.id,
+    Guardian.siecle_id,
+    Guardian.family_name,
+    Guardian.usage_name,
+    Guardian.first_name,
+    Guardian.email,
+    Guardian.phone_home,
+    Guardian.phone_mobile,
+    Guardian.phone_work,
+    Guardian.updated_at,
+)
+LINK_COLUMNS = (
+    GuardianLink.id,
+    GuardianLink.student_id,
+    GuardianLink.guardian_id,
+    GuardianLink.responsibility_level,
+    GuardianLink.updated_at,
+)
+
+
 @dataclass
 class Family:
-    """The guardians of the students on the roster, and their links."""
+    """The guardians of the students on the roster (rows), their links and sourcedIds."""
 
-    guardians: dict[int, Guardian]
-    links: list[GuardianLink]
+    guardians: dict[int, Any]
+    links: list[Any]
+    sourced_ids: dict[int, str]
 
 
 async def roster_family(session: AsyncSession, reach: RosterReach, year_ids: list[int]) -> Family:
     students = select(Enrollment.student_id).where(on_roster(reach, year_ids))
     links = list(
-        await session.scalars(
-            select(GuardianLink)
+        await session.execute(
+            select(*LINK_COLUMNS)
             .where(GuardianLink.student_id.in_(students))
             .order_by(GuardianLink.id)
         )
     )
     guardians = {
         guardian.id: guardian
-        for guardian in await session.scalars(
-            select(Guardian).where(
+        for guardian in await session.execute(
+            select(*GUARDIAN_COLUMNS).where(
                 Guardian.id.in_(
                     select(GuardianLink.guardian_id).where(GuardianLink.student_id.in_(students))
                 )
             )
         )
     }
-    return Family(guardians, links)
+    keys = {gid: guardian_key_of(reach.keys, guardian) for gid, guardian in guardians.items()}
+    return Family(guardians, links, keys)
 
 
 def _role(role: str, school_uai: str, reach: RosterReach, primary: bool) -> dict[str, Any]:
@@ -78,7 +101,7 @@ def student_records(
 ) -> list[dict[str, Any]]:
     keys = reach.keys
     enrollments = population.enrollments_of()
-    agents_of: dict[int, list[GuardianLink]] = defaultdict(list)
+    agents_of: dict[int, list[Any]] = defaultdict(list)
     if family is not None:
         for link in family.links:
             agents_of[link.student_id].append(link)
@@ -91,7 +114,7 @@ def student_records(
         schools = list(dict.fromkeys(e.school_id for e in own))
         changed: list[datetime | None] = [student.updated_at, *(e.updated_at for e in own)]
         record: dict[str, Any] = {
-            "sourcedId": student_key_of(keys, student),
+            "sourcedId": population.sourced_ids[student_id],
             "status": "active",
             "enabledUser": True,
             "username": "",
@@ -116,8 +139,7 @@ def student_records(
         if family is not None:
             links = agents_of[student_id]
             record["agents"] = [
-                guid_ref("user", guardian_key_of(keys, family.guardians[link.guardian_id]))
-                for link in links
+                guid_ref("user", family.sourced_ids[link.guardian_id]) for link in links
             ]
             changed.extend(link.updated_at for link in links)
         record["dateLastModified"] = iso(latest(*changed))
@@ -159,7 +181,7 @@ def guardian_records(
     for enrollment in population.enrollments:
         if enrollment.school_id not in schools_of_student[enrollment.student_id]:
             schools_of_student[enrollment.student_id].append(enrollment.school_id)
-    links_of: dict[int, list[GuardianLink]] = defaultdict(list)
+    links_of: dict[int, list[Any]] = defaultdict(list)
     for link in family.links:
         links_of[link.guardian_id].append(link)
     principal = reach.principal
@@ -172,7 +194,7 @@ def guardian_records(
         )
         schools.sort(key=lambda s: reach.schools[s].uai)
         record: dict[str, Any] = {
-            "sourcedId": guardian_key_of(keys, guardian),
+            "sourcedId": family.sourced_ids[guardian_id],
             "status": "active",
             "dateLastModified": iso(
                 latest(guardian.updated_at, *(link.updated_at for link in links))
@@ -187,10 +209,7 @@ def guardian_records(
             "roles": [
                 _role(role, reach.schools[s].uai, reach, i == 0) for i, s in enumerate(schools)
             ],
-            "agents": [
-                guid_ref("user", student_key_of(keys, population.students[link.student_id]))
-                for link in links
-            ],
+            "agents": [guid_ref("user", population.sourced_ids[link.student_id]) for link in links],
             "primaryOrg": guid_ref("org", keys.school(reach.schools[schools[0]].uai)),
         }
         if guardian.usage_name:
