@@ -2,10 +2,9 @@
 personal data is there, in order), and what time alone publishes (marks reaching their
 publication date or a deadline): the rows of each replicated table to refresh.
 
-Audit ids are given when rows are written, not when their transaction commits: an id below
-the cursor may still appear (a long transaction committing after a later one, on
-PostgreSQL). Each run remembers the ids missing below its high-water mark ("gaps") and looks
-for them again next time, for a day; most gaps are rolled-back transactions that never come.
+Audit ids are given when rows are written, not when their transaction commits: each run
+remembers the ids missing below its high-water mark ("gaps") and looks for them again next
+time, for a day (``db.audit_cursor``, shared with the clients' change feed).
 
 Finances: a family account's row changes with its ledger. Reductions, payments, notices and
 accounts are audited row by row; charges are not (written in mass), but those of a term's
@@ -18,22 +17,20 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import and_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core import clock
 from db.audit import AuditEntry
+from db.audit_cursor import GAP_LIFETIME, AuditCursor, last_entry_id
 from db.enrollments import Enrollment
 from db.finances import Charge, FamilyAccount, FamilyNotice, Payment, Reduction
 from db.grades import Assessment, Mark
 from db.teleservices import ActivationCode, GradesPublication, GradesSettings, PublicationDeadline
 from replication.snapshot import Scope
-
-# How long a gap is looked for again (see the docstring).
-GAP_LIFETIME = timedelta(days=1)
 
 
 @dataclass
@@ -65,7 +62,7 @@ async def _ids_where(session: AsyncSession, column: object, clause: object) -> s
 
 async def high_water(session: AsyncSession) -> int:
     """The last audit entry: where a full run leaves the cursor."""
-    return int(await session.scalar(select(func.max(AuditEntry.id))) or 0)
+    return await last_entry_id(session)
 
 
 async def read_changes(
@@ -73,8 +70,8 @@ async def read_changes(
 ) -> Changes:
     """Changes from the audit entries after ``cursor``, and from the earlier ``gaps`` found."""
     changes = Changes()
-    changes.high_water = max(cursor, await high_water(session))
-    gaps = gaps or {}
+    position = AuditCursor(cursor, gaps or {})
+    through = max(cursor, await high_water(session))
     entries = (
         await session.execute(
             select(
@@ -83,28 +80,11 @@ async def read_changes(
                 AuditEntry.entity,
                 AuditEntry.entity_id,
                 AuditEntry.school_id,
-            ).where(
-                or_(
-                    and_(AuditEntry.id > cursor, AuditEntry.id <= changes.high_water),
-                    AuditEntry.id.in_(sorted(gaps)),
-                )
-            )
+            ).where(position.unread(through))
         )
     ).all()
-    seen = {entry_id for entry_id, *_ in entries}
-    now = clock.now()
-    changes.gaps = {
-        gap: first
-        for gap, first in gaps.items()
-        if gap not in seen and now - datetime.fromisoformat(first) < GAP_LIFETIME
-    }
-    changes.gaps.update(
-        {
-            gap: now.isoformat()
-            for gap in range(cursor + 1, changes.high_water + 1)
-            if gap not in seen
-        }
-    )
+    reached = position.advanced({entry_id for entry_id, *_ in entries}, through, clock.now())
+    changes.high_water, changes.gaps = reached.high_water, dict(reached.gaps)
     by_entity: dict[str, set[int]] = defaultdict(set)
     for _id, action, entity, entity_id, school_id in entries:
         # Reads and exports are in the log too: only writes change what families see.

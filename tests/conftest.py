@@ -56,6 +56,7 @@ from databases.migrations import upgrade
 from db.accounts import RoleGrant, StaffUser
 from db.enrollments import Enrollment
 from db.finances import Payment, Reduction, ReductionKind
+from db.grades import Assessment
 from db.scholarships import ScholarshipFile, ScholarshipStatus
 from db.schools import SchoolYear, SchoolYearState
 from db.structures import Division
@@ -725,7 +726,14 @@ async def demo(sessionmaker) -> dict[str, Any]:
                 )
             ).all()
         }
-    assert student is not None and account is not None
+        # A published assessment of the division, with its marks (``api.demo.grades``).
+        assessment = await session.scalar(
+            select(Assessment.id)
+            .where(Assessment.division_id == division_id, Assessment.published_on <= DEMO_TODAY)
+            .order_by(Assessment.id)
+            .limit(1)
+        )
+    assert student is not None and account is not None and assessment is not None
     return {
         "school": school_id,
         "division": division_id,
@@ -735,4 +743,5 @@ async def demo(sessionmaker) -> dict[str, Any]:
         "finance_account": account,
         "granted_file": files[ScholarshipStatus.GRANTED],
         "received_file": files[ScholarshipStatus.RECEIVED],
+        "assessment": assessment,
     }

@@ -33,9 +33,16 @@ TODAY = date(2026, 11, 25)
 FIRST_LEVELS = {"10010012110", "20010018110", "31131213210"}
 
 
-async def _generate(sessionmaker, scale: int = 2, seed: int = 2026, *, finances: bool = False):
-    """The demo académie; without its finances unless asked (they take the most time and
-    have their own test)."""
+async def _generate(
+    sessionmaker,
+    scale: int = 2,
+    seed: int = 2026,
+    *,
+    finances: bool = False,
+    grades: bool = False,
+):
+    """The demo académie; without its finances nor its marks unless asked (they take the
+    most time and have their own tests)."""
     stages: list[tuple[str, int, int]] = []
     report = await generate_demo(
         sessionmaker,
@@ -43,6 +50,7 @@ async def _generate(sessionmaker, scale: int = 2, seed: int = 2026, *, finances:
         seed=seed,
         today=TODAY,
         finances=finances,
+        grades=grades,
         progress=lambda stage, done, total: stages.append((stage, done, total)),
     )
     return report, stages
@@ -641,3 +649,65 @@ async def test_once_the_first_term_is_over_its_scholarships_are_paid(sessionmake
     assert all(p.amount == p.deducted + p.paid_to_family for p in payments)
     assert Decimal(str(deducted)) == sum((p.deducted for p in payments), Decimal(0)) > 0
     assert first is not None and first.closed_at is None
+
+
+async def test_the_first_trimester_is_marked_through_the_domain(sessionmaker) -> None:
+    """Every division of the first school's current year: two assessments in each of three
+    subjects, before the demo's day, some published by then and some not; every student of
+    the class marked once per assessment, within the scale; the demo teacher's classes are
+    his. The other schools have none."""
+    from db.audit import AuditEntry
+    from db.grades import Assessment, Mark, MarkStatus
+
+    report, stages = await _generate(sessionmaker, grades=True)
+    assert ("Notes", 1, 1) in stages
+    async with sessionmaker() as session:
+        assessments = [a for (a,) in await _all(session, select(Assessment))]
+        marks = [m for (m,) in await _all(session, select(Mark))]
+        divisions = {
+            d
+            for (d,) in await _all(
+                session,
+                select(Division.id)
+                .join(SchoolYear, SchoolYear.id == Division.school_year_id)
+                .where(
+                    SchoolYear.state == SchoolYearState.CURRENT,
+                    Division.school_id == select(func.min(School.id)).scalar_subquery(),
+                ),
+            )
+        }
+        teacher = await session.scalar(
+            select(StaffUser.id).where(StaffUser.login == "demo.enseignant")
+        )
+        taught = {
+            (t.division_id, t.group_id, t.subject_id)
+            for (t,) in await _all(
+                session, select(TeachingAssignment).where(TeachingAssignment.user_id == teacher)
+            )
+        }
+        authors = set(
+            await session.scalars(
+                select(AuditEntry.actor_kind).where(AuditEntry.entity == "marks").distinct()
+            )
+        )
+    assert (report.assessments, report.marks) == (len(assessments), len(marks))
+    per_division: dict[int, int] = {}
+    for a in assessments:
+        if a.division_id is not None:
+            per_division[a.division_id] = per_division.get(a.division_id, 0) + 1
+        assert date(2026, 9, 14) <= a.day <= TODAY and a.day.weekday() < 5
+        assert a.published_on >= a.day
+        assert (a.teacher_id == teacher) == ((a.division_id, a.group_id, a.subject_id) in taught)
+    assert set(per_division) == divisions and set(per_division.values()) == {6}
+    assert any(a.group_id is not None for a in assessments)
+    published = [a.published_on <= TODAY for a in assessments]
+    assert any(published) and not all(published)
+    scale = {a.id: a.scale for a in assessments}
+    assert all(
+        (m.status is MarkStatus.GRADED) == (m.value is not None)
+        and (m.value is None or 0 <= m.value <= scale[m.assessment_id])
+        for m in marks
+    )
+    statuses = {m.status for m in marks}
+    assert {MarkStatus.GRADED, MarkStatus.ABSENT} <= statuses
+    assert authors == {"staff"}

@@ -101,6 +101,7 @@ def demo(scale: int, seed: int, if_empty: bool) -> None:
         f"remises, {report.receipts} encaissements, {report.scholarship_files} dossiers de "
         f"bourse, {report.notices} avis aux familles."
     )
+    click.echo(f"Notes du 1er trimestre : {report.assessments} devoirs, {report.marks} notes.")
     click.echo("\nComptes de démonstration :")
     for account in report.accounts:
         where = account.school_uai or "académie"

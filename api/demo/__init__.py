@@ -11,7 +11,8 @@ Modules: ``data`` (names, streets, the shape of each kind of school),
 guardians, enrolments and history), ``absences`` (each school's absence
 settings and the year's events so far), ``writer`` (bulk inserts), ``finances``
 (the first term's charges, payments, remises and scholarship files, written
-afterwards through the domain functions, in the same transaction).
+afterwards through the domain functions, in the same transaction), ``grades`` (the first
+trimester's assessments and marks, likewise).
 """
 
 from __future__ import annotations
@@ -25,7 +26,13 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from api.auth.passwords import hash_password
 from api.demo.absences import plan_absences
 from api.demo.families import Population
-from api.demo.finances import FinanceCounts, plan_regime_codes, write_finances
+from api.demo.finances import (
+    FinanceCounts,
+    demo_principals,
+    plan_regime_codes,
+    write_finances,
+)
+from api.demo.grades import GradesCounts, write_grades
 from api.demo.model import Build, Catalog, DemoAccount, DemoReport
 from api.demo.structures import (
     DEMO_PASSWORD,
@@ -208,13 +215,15 @@ async def generate_demo(
     progress: Progress | None = None,
     today: date | None = None,
     finances: bool = True,
+    grades: bool = True,
 ) -> DemoReport:
     """Generate a demo académie of ``scale`` schools into a database that holds no school.
 
     Raises ``DatabaseNotEmpty`` otherwise. One transaction: on any error
     nothing is written. ``today`` (default: the real date) decides which
     school year is current. ``finances`` False leaves the schools without terms,
-    tariffs nor charges (the finance benchmark generates them itself).
+    tariffs nor charges (the finance benchmark generates them itself); ``grades`` False,
+    without assessments nor marks.
     """
     if scale < 1:
         raise ValueError("scale must be at least 1")
@@ -256,9 +265,13 @@ async def generate_demo(
                 f"des comptes de démonstration existent déjà : {', '.join(sorted(taken))}"
             )
         await write_rows(session, build, progress)
+        principals = await demo_principals(session, build)
         counts = FinanceCounts()
         if finances:
-            counts = await write_finances(session, build, seed, progress)
+            counts = await write_finances(session, build, seed, progress, principals)
+        marks = GradesCounts()
+        if grades:
+            marks = await write_grades(session, build, principals, seed, progress)
     rows = build.rows
     return DemoReport(
         schools=len(rows["schools"]),
@@ -273,5 +286,7 @@ async def generate_demo(
         reductions=counts.reductions,
         scholarship_files=counts.scholarship_files,
         notices=counts.notices,
+        assessments=marks.assessments,
+        marks=marks.marks,
         accounts=list(build.accounts),
     )

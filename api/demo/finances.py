@@ -167,7 +167,7 @@ def _receipt(
     return entry
 
 
-async def _principals(session: AsyncSession, build: Build) -> dict[str, Principal]:
+async def demo_principals(session: AsyncSession, build: Build) -> dict[str, Principal]:
     ids = {row["login"]: row["id"] for row in build.rows["staff_users"]}
     found: dict[str, Principal] = {}
     for account in build.accounts:
@@ -380,7 +380,11 @@ class _School:
 
 
 async def write_finances(
-    session: AsyncSession, build: Build, seed: int, progress: Progress | None = None
+    session: AsyncSession,
+    build: Build,
+    seed: int,
+    progress: Progress | None = None,
+    principals: dict[str, Principal] | None = None,
 ) -> FinanceCounts:
     """Every school's first term, through the domain (see the module's docstring)."""
     # Its own generator: the rest of the demo is the same with or without its finances.
@@ -392,7 +396,8 @@ async def write_finances(
         # A demo dated ahead of the clock, in a year not begun yet: no payment nor file can
         # be dated in it.
         return counts
-    principals = await _principals(session, build)
+    if principals is None:
+        principals = await demo_principals(session, build)
     for school in build.schools:
         if school.index == 0:
             head, bursar = principals["demo.principal"], principals["demo.gestionnaire"]

@@ -62,6 +62,9 @@ class DemoReport:
     reductions: int = 0
     scholarship_files: int = 0
     notices: int = 0
+    # The first trimester's marks (``api.demo.grades``).
+    assessments: int = 0
+    marks: int = 0
     accounts: list[DemoAccount] = field(default_factory=list)
 
 

@@ -12,6 +12,7 @@ from db.audit import REDACTED, is_redacted
 from db.delegations import Right
 from db.enrollments import ExitReason, Regime
 from db.exchanges import ExchangeDirection, ExchangeFormat, ExchangeState
+from db.grades import MarkStatus
 from db.guardians import Relationship
 from db.passage import PassageOutcome
 from db.schools import SchoolKind, SchoolSector, SchoolYearState
@@ -30,6 +31,7 @@ __all__ = [
     "GradesPublication",
     "HalfDay",
     "HolidayZone",
+    "MarkStatus",
     "PassageOutcome",
     "Regime",
     "Relationship",

@@ -13,6 +13,7 @@ from strawberry.tools import merge_types
 from api.schema import (
     absences,
     audit,
+    changes,
     delegations,
     enrollments,
     exchanges,
@@ -54,6 +55,7 @@ Query = merge_types(
         statistics.Query,
         headcounts.Query,
         audit.Query,
+        changes.Query,
         delegations.Query,
         absences.Query,
         teleservices.Query,

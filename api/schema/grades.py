@@ -28,6 +28,15 @@ class Assessment:
     scale: Decimal
     coefficient: Decimal
     published_on: datetime.date
+    teacher_id: int | None
+
+
+@strawberry.type
+class GradingPeriod:
+    id: int
+    label: str
+    first_day: datetime.date
+    last_day: datetime.date
 
 
 @strawberry.type
@@ -47,12 +56,17 @@ class AssessmentMarks:
 @from_domain
 class AssessmentInput(grades.AssessmentInput):
     published_on: datetime.date = strawberry.field(description="Families see the marks from then.")
+    teacher_id: int | None = strawberry.field(
+        default=None,
+        description="A staff member teaching the class; by default the staff member creating "
+        "the assessment, no one for a grades software.",
+    )
 
 
 @strawberry.input
 @from_domain
 class MarkInput(grades.MarkInput):
-    pass
+    value: Decimal | None = None
 
 
 @strawberry.type
@@ -89,6 +103,18 @@ class Query:
     async def assessment(self, info: Info, id: int) -> AssessmentMarks:
         found, marks = await read(info, grades.assessment_marks, id)
         return AssessmentMarks(assessment=found, marks=marks)
+
+    @strawberry.field(description="The assessments of a division or group, latest first.")
+    async def assessments(
+        self, info: Info, division_id: int | None = None, group_id: int | None = None
+    ) -> list[Assessment]:
+        return await read(info, grades.class_assessments, division_id, group_id)
+
+    @strawberry.field(description="A school's grading periods of a year (trimesters by default).")
+    async def grading_periods(
+        self, info: Info, school_id: int, school_year_id: int
+    ) -> list[GradingPeriod]:
+        return await read(info, grades.school_grading_periods, school_id, school_year_id)
 
     @strawberry.field(description="Averages out of 20 over a grading period, per subject.")
     async def period_averages(

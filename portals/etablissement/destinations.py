@@ -43,6 +43,13 @@ from api.resolvers.finances.reminders import accounts_to_remind
 from api.resolvers.finances.statements import account_statement, family_accounts
 from api.resolvers.finances.tariffs import finance_settings, tariffs
 from api.resolvers.finances.terms import finance_terms
+from api.resolvers.grades import (
+    class_assessments,
+    create_assessment,
+    graded_classes,
+    marks_grid,
+    period_averages,
+)
 from api.resolvers.guardians import link_guardian, update_guardian
 from api.resolvers.headcounts import constat_document, school_snapshot
 from api.resolvers.immatriculation import liaison_dashboard, probable_duplicates
@@ -207,6 +214,41 @@ ABSENTEEISM = Destination(
     (absence_statistics, monthly_indicator),
     "Absentéisme",
     "Demi-journées d'absence et indicateur mensuel (4 demi-journées non justifiées et plus).",
+)
+# A teacher's marks (the principal's, for every class): his classes, a class's assessments,
+# a new one, the grid of marks, the period averages.
+GRADES = Destination(
+    "notes",
+    "Notes",
+    "/notes",
+    (graded_classes,),
+    "Notes",
+    "Créer les devoirs de vos classes, saisir les notes, voir les moyennes par période.",
+    in_working_school=True,
+)
+GRADES_CLASS = Destination(
+    "notes", "Devoirs de la classe", "/notes/classe", (class_assessments,), in_working_school=True
+)
+NEW_ASSESSMENT = Destination(
+    "notes",
+    "Nouveau devoir",
+    "/notes/classe/nouveau-devoir",
+    (create_assessment,),
+    in_working_school=True,
+)
+MARKS = Destination(
+    "notes",
+    "Saisie des notes",
+    "/notes/devoirs/{assessment_id:int}",
+    (marks_grid,),
+    in_working_school=True,
+)
+GRADE_AVERAGES = Destination(
+    "notes",
+    "Moyennes de la classe",
+    "/notes/classe/moyennes",
+    (period_averages,),
+    in_working_school=True,
 )
 STRUCTURES = Destination(
     "divisions",
@@ -532,6 +574,7 @@ MENU = (
     PASSAGE,
     ABSENCES,
     ABSENTEEISM,
+    GRADES,
     TELESERVICES,
     STATISTICS,
     HEADCOUNTS,
@@ -553,6 +596,7 @@ MENU = (
 TILES = (
     ROLL_CALL,
     ABSENCES,
+    GRADES,
     FAMILIES_TO_CONTACT,
     TELESERVICES,
     STUDENTS,

@@ -499,6 +499,14 @@ CALLS: dict[str, tuple[str, Any]] = {
         "query($id: Int!) { assessment(id: $id) { assessment { title } marks { value } } }",
         lambda w: {"id": w.absence_rows["assessment"]},
     ),
+    "assessments": (
+        "query($d: Int!) { assessments(divisionId: $d) { id title } }",
+        lambda w: {"d": w.division_a1},
+    ),
+    "gradingPeriods": (
+        "query($s: Int!, $y: Int!) { gradingPeriods(schoolId: $s, schoolYearId: $y) { id } }",
+        lambda w: {"s": w.school_a, "y": w.year_id},
+    ),
     "periodAverages": (
         "query($p: Int!, $d: Int!) { periodAverages(periodId: $p, divisionId: $d) { studentName overall } }",
         lambda w: {"p": w.absence_rows["period"], "d": w.division_a1},

@@ -19,12 +19,15 @@ EXCHANGES = {"/echanges": "Échanges avec SIECLE et STS-WEB"}
 ABSENCES = {"/absences/appel": "Faire l'appel", "/absences": "Absences de la semaine"}
 # Launched and read by the school's principal and secretariat, consolidated by the rectorat.
 HEADCOUNTS = {"/constat": "Constat de rentrée"}
+# Who grades: the principal every class of his school, a teacher the classes he teaches.
+GRADES = {"/notes": "Notes"}
 
 LIAISONS = {"/liaisons": "Tableau de bord des liaisons"}
 PASSAGE = {"/passage": "Passage et année en préparation"}
 EXPECTED_TILES = {
     "demo.principal": {
         **ABSENCES,
+        **GRADES,
         "/absences/a-contacter": "Familles à contacter",
         "/teleservices": "Télé-services",
         **SCHOOL_DAILY,
@@ -59,6 +62,7 @@ EXPECTED_TILES = {
     },
     "demo.enseignant": {
         **ABSENCES,
+        **GRADES,
         **SCHOOL_DAILY,
         "/absences/statistiques": "Absentéisme",
     },

@@ -1,0 +1,63 @@
+"""A position in the audit log that misses no entry when transactions commit out of order.
+
+Audit ids are given when rows are written, not when their transaction commits: an id below
+the last one read may still appear (a long transaction committing after a later one, on
+PostgreSQL). A position is the highest id read ("high-water mark") and the ids missing below
+it ("gaps"), each with when it was first missed; every read looks for the gaps again, for a
+day (``GAP_LIFETIME``): most gaps are rolled-back transactions that never come.
+
+The replication (``replication.changes``) and the clients' change feed
+(``api.resolvers.changes``) both read the log from such a position.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from sqlalchemy import ColumnElement, and_, func, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from db.audit import AuditEntry
+
+# How long a gap is looked for again (see the docstring).
+GAP_LIFETIME = timedelta(days=1)
+
+
+@dataclass(frozen=True)
+class AuditCursor:
+    high_water: int = 0
+    # Audit ids still missing below the high-water mark -> when first missed (ISO).
+    gaps: Mapping[int, str] = field(default_factory=dict)
+
+    def unread(self, through: int) -> ColumnElement[bool]:
+        """The entries to read next: after the high-water mark up to ``through``, and the gaps."""
+        return or_(
+            and_(AuditEntry.id > self.high_water, AuditEntry.id <= through),
+            AuditEntry.id.in_(sorted(self.gaps)),
+        )
+
+    def advanced(self, read: Collection[int], through: int, now: datetime) -> AuditCursor:
+        """The position once ``read`` is taken: the entries of ``unread(through)`` found and
+        dealt with. Every id up to ``through`` not read is a gap (the old ones kept with when
+        they were first missed, until they are a day old)."""
+        high_water = max(self.high_water, through)
+        gaps = {
+            gap: first
+            for gap, first in self.gaps.items()
+            if gap not in read and now - datetime.fromisoformat(first) < GAP_LIFETIME
+        }
+        gaps.update(
+            {
+                gap: now.isoformat()
+                for gap in range(self.high_water + 1, high_water + 1)
+                if gap not in read
+            }
+        )
+        return AuditCursor(high_water, gaps)
+
+
+async def last_entry_id(session: AsyncSession) -> int:
+    """The id of the last audit entry committed."""
+    return int(await session.scalar(select(func.max(AuditEntry.id))) or 0)
