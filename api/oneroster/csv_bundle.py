@@ -7,13 +7,15 @@ dateLastModified filled, ``tobedeleted`` rows meaning "remove"). ``manifest.csv`
 file is which; files this service has no data for (gradebook, resources) are ``absent``.
 
 users.csv has no role in 1.2: each user's roles are rows of roles.csv, whose sourcedIds this
-module derives (stable, opaque) because the REST binding gives roles none. A user's profiles
-are rows of userProfiles.csv (sourcedId = the profile's profileId, as roles.csv refers to it).
+module derives (stable, opaque) because the REST binding gives roles none: one row per user and
+org, whatever the role and roleType (a changed role updates it), a further one per extra role
+of the same user in the same org. A user's profiles are rows of userProfiles.csv (sourcedId =
+the profile's profileId, as roles.csv refers to it).
 
-Limit of the format: a delta carries a changed user's current roles, not the ones it lost; a
-role lost while the user stays active in the same org under another role is the same row
-(the primary role of a user in an org is keyed by the pair), but a lost secondary role or org
-stays at the receiver until the next bulk.
+A delta carries a changed user's current roles, and retracts (``tobedeleted``) his row in
+each other org of the reach (``org_ids``): a user who leaves an org, or leaves altogether,
+leaves no role behind at the receiver. (An extra role lost in an org where the user keeps
+another is not retracted: the rostering domain gives a user one role per org.)
 """
 
 from __future__ import annotations
@@ -26,6 +28,8 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from enum import StrEnum
 from typing import IO, Any
+
+from core.errors import ValidationFailed
 
 MANIFEST_VERSION = "1.0"
 ONEROSTER_VERSION = "1.2"
@@ -188,6 +192,25 @@ Record = Mapping[str, Any]
 Row = dict[str, str]
 
 
+def parse_since(raw: str, field: str = "since") -> datetime:
+    """The moment of a delta: ISO 8601 with its time zone (``2026-09-01T08:00:00Z``)."""
+    text_value = raw.strip()
+    if len(text_value) > 40:
+        raise ValidationFailed.single(field, "INVALID", f"« {field} » est trop long.")
+    try:
+        moment = datetime.fromisoformat(text_value.replace("Z", "+00:00"))
+    except ValueError:
+        moment = None
+    if moment is None or moment.tzinfo is None or "T" not in text_value:
+        raise ValidationFailed.single(
+            field,
+            "INVALID",
+            f"« {field} » doit être une date et heure ISO 8601 avec fuseau, "
+            "par exemple 2026-09-01T08:00:00Z.",
+        )
+    return moment.astimezone(UTC)
+
+
 def sourced_id(reference: Any) -> str:
     """The sourcedId of a GUIDRef (``{"href", "sourcedId", "type"}``), "" when absent."""
     if isinstance(reference, Mapping):
@@ -284,15 +307,61 @@ def class_rows(record: Record) -> dict[str, list[Row]]:
     return {"classes": [row]}
 
 
-def role_sourced_id(user: str, role: Record) -> str:
-    """Stable and opaque: a user's primary role in an org is one row whatever the role, so a
-    changed role updates it; secondary roles are keyed by the role too."""
-    org = sourced_id(role.get("org"))
-    role_type = text(role.get("roleType"))
-    key = f"{user}\n{org}\n{role_type}"
-    if role_type != "primary":
-        key += f"\n{text(role.get('role'))}"
+def role_sourced_id(user: str, org: str, ordinal: int = 0) -> str:
+    """Stable and opaque: the user's first role in the org, or its ``ordinal``-th extra one."""
+    key = f"{user}\n{org}" + (f"\n{ordinal}" if ordinal else "")
     return str(uuid.uuid5(ROLE_NAMESPACE, key))
+
+
+def role_rows(record: Record) -> list[Row]:
+    """The user's roles, per org the primary one first."""
+    user = text(record.get("sourcedId"))
+    roles = sorted(
+        record.get("roles", ()),
+        key=lambda role: (
+            sourced_id(role.get("org")),
+            role.get("roleType") != "primary",
+            text(role.get("role")),
+        ),
+    )
+    rows = []
+    seen: dict[str, int] = {}
+    for role in roles:
+        org = sourced_id(role.get("org"))
+        ordinal = seen.get(org, 0)
+        seen[org] = ordinal + 1
+        rows.append(
+            {
+                **base(record),
+                "sourcedId": role_sourced_id(user, org, ordinal),
+                "userSourcedId": user,
+                "roleType": text(role.get("roleType")),
+                "role": text(role.get("role")),
+                "beginDate": text(role.get("beginDate")),
+                "endDate": text(role.get("endDate")),
+                "orgSourcedId": org,
+                "userProfileSourcedId": text(role.get("userProfile")),
+            }
+        )
+    return rows
+
+
+def retracted_roles(record: Record, org_ids: Iterable[str]) -> list[Row]:
+    """In a delta, the user's role row in each org of the reach where he has none now."""
+    user = text(record.get("sourcedId"))
+    # The orgs of his roles have their rows already (``tobedeleted`` when he is).
+    held = {sourced_id(role.get("org")) for role in record.get("roles", ())}
+    return [
+        {
+            **{column: "" for column in COLUMNS["roles"]},
+            **base(record),
+            "sourcedId": role_sourced_id(user, org),
+            "status": "tobedeleted",
+            "userSourcedId": user,
+            "orgSourcedId": org,
+        }
+        for org in sorted(set(org_ids) - held)
+    ]
 
 
 def user_rows(record: Record) -> dict[str, list[Row]]:
@@ -322,20 +391,6 @@ def user_rows(record: Record) -> dict[str, list[Row]]:
         "pronouns": text(record.get("pronouns")),
     }
     user = row["sourcedId"]
-    roles = [
-        {
-            **base(record),
-            "sourcedId": role_sourced_id(user, role),
-            "userSourcedId": user,
-            "roleType": text(role.get("roleType")),
-            "role": text(role.get("role")),
-            "beginDate": text(role.get("beginDate")),
-            "endDate": text(role.get("endDate")),
-            "orgSourcedId": sourced_id(role.get("org")),
-            "userProfileSourcedId": text(role.get("userProfile")),
-        }
-        for role in record.get("roles", ())
-    ]
     profiles = []
     for profile in record.get("userProfiles", ()):
         # One credential per row in the CSV binding: the profile's first.
@@ -354,7 +409,7 @@ def user_rows(record: Record) -> dict[str, list[Row]]:
                 "password": text(credential.get("password")),
             }
         )
-    return {"users": [row], "roles": roles, "userProfiles": profiles}
+    return {"users": [row], "roles": role_rows(record), "userProfiles": profiles}
 
 
 def enrollment_rows(record: Record) -> dict[str, list[Row]]:
@@ -389,13 +444,17 @@ ROWS: dict[str, Callable[[Record], dict[str, list[Row]]]] = {
 }
 
 
-def bundle_tables(records: Mapping[str, Sequence[Record]], mode: Mode) -> dict[str, list[Row]]:
+def bundle_tables(
+    records: Mapping[str, Sequence[Record]], mode: Mode, org_ids: Iterable[str] = ()
+) -> dict[str, list[Row]]:
     """The rows of each CSV file, from the REST records of each collection given.
 
     A collection left out of ``records`` (e.g. demographics for a client without that scope)
     makes its files absent. In bulk, records already ``tobedeleted`` are left out (a bulk file
-    is what exists) and status and dateLastModified are empty, as the binding asks.
+    is what exists) and status and dateLastModified are empty, as the binding asks. In a
+    delta, ``org_ids`` (every org of the reach) lets a changed user's lost roles be retracted.
     """
+    org_ids = tuple(org_ids)
     unknown = set(records) - set(SOURCES)
     if unknown:
         raise ValueError(f"not a OneRoster collection: {', '.join(sorted(unknown))}")
@@ -409,6 +468,8 @@ def bundle_tables(records: Mapping[str, Sequence[Record]], mode: Mode) -> dict[s
                 continue
             for name, rows in ROWS[collection](record).items():
                 tables[name].extend(rows)
+            if collection == "users" and mode is Mode.DELTA:
+                tables["roles"].extend(retracted_roles(record, org_ids))
     # userProfiles.csv only when some user has a profile: otherwise absent.
     if not tables.get("userProfiles"):
         tables.pop("userProfiles", None)
@@ -449,9 +510,11 @@ def write_bundle(
     mode: Mode,
     system_name: str,
     system_code: str = "",
+    org_ids: Iterable[str] = (),
 ) -> None:
-    """Writes the zip (manifest.csv and the present files at its root) into ``output``."""
-    tables = bundle_tables(records, mode)
+    """Writes the zip (manifest.csv and the present files at its root) into ``output``;
+    ``org_ids``: every org of the reach, for a delta (see ``bundle_tables``)."""
+    tables = bundle_tables(records, mode, org_ids)
     with zipfile.ZipFile(output, "w", compression=zipfile.ZIP_DEFLATED) as archive:
         manifest = manifest_rows(tables, mode, system_name, system_code)
         archive.writestr("manifest.csv", csv_text(("propertyName", "value"), manifest))

@@ -61,3 +61,23 @@ def apply_delta(store: Tables, delta: Bundle) -> None:
                 target.pop(key, None)
             else:
                 target[key] = dict(row)
+
+
+def differences(store: dict[str, dict[str, Any]], fresh: dict[str, dict[str, Any]]) -> list[str]:
+    """Where a synced store and a fresh sync differ, table by table and record by record."""
+    found = []
+    for name in sorted(set(store) | set(fresh)):
+        mine, theirs = store.get(name, {}), fresh.get(name, {})
+        for key in sorted(set(mine) - set(theirs)):
+            found.append(f"{name}: {key} kept but gone: {mine[key]}")
+        for key in sorted(set(theirs) - set(mine)):
+            found.append(f"{name}: {key} missing: {theirs[key]}")
+        for key in sorted(set(mine) & set(theirs)):
+            if mine[key] != theirs[key]:
+                changed = {
+                    field: (mine[key].get(field), theirs[key].get(field))
+                    for field in set(mine[key]) | set(theirs[key])
+                    if mine[key].get(field) != theirs[key].get(field)
+                }
+                found.append(f"{name}: {key} differs (synced, fresh): {changed}")
+    return found

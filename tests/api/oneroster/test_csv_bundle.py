@@ -246,16 +246,53 @@ def test_roles_are_rows_of_roles_csv_with_stable_ids() -> None:
     )
     assert guardian == [("primary", "guardian", "2026-09-01"), ("secondary", "parent", "")]
     assert all(row["orgSourcedId"] == "o-1" for row in roles.values())
-    # The same role, the same id; a user's primary role in an org stays one row when it changes.
-    again = bundle(records())
-    assert set(again.tables["roles"]) == set(roles)
-    primary = {"roleType": "primary", "role": "student", "org": ref("org", "orgs", "o-1")}
-    assert role_sourced_id("u-1", primary) == role_sourced_id("u-1", {**primary, "role": "aide"})
-    secondary = {**primary, "roleType": "secondary"}
-    assert role_sourced_id("u-1", secondary) != role_sourced_id(
-        "u-1", {**secondary, "role": "aide"}
+    # The same roles, the same ids.
+    assert set(bundle(records()).tables["roles"]) == set(roles)
+    # A user's role in an org is one row, whatever the role: a changed role updates it.
+    aide = {**STUDENT, "roles": [{**STUDENT["roles"][0], "role": "aide"}]}
+    changed = bundle(records(users=[aide]), Mode.DELTA).tables["roles"]
+    assert set(changed) == {role_sourced_id("u-1", "o-1")}
+    assert changed[role_sourced_id("u-1", "o-1")]["role"] == "aide"
+    assert role_sourced_id("u-1", "o-1") in roles
+    assert role_sourced_id("u-1", "o-1") != role_sourced_id("u-2", "o-1")
+    assert role_sourced_id("u-1", "o-1") != role_sourced_id("u-1", "o-2")
+
+
+def test_a_delta_retracts_the_roles_a_user_lost() -> None:
+    moved = {
+        **STUDENT,
+        "roles": [{"roleType": "primary", "role": "student", "org": ref("org", "orgs", "o-2")}],
+    }
+    departed = {"sourcedId": "u-2", **stamp("tobedeleted", "2026-09-03T00:00:00Z")}
+    left = {**LEFT}  # tobedeleted with his roles: each org's row once
+    output = io.BytesIO()
+    write_bundle(
+        output,
+        {"users": [moved, departed, left]},
+        mode=Mode.DELTA,
+        system_name="SCONET",
+        org_ids=["o-0", "o-1", "o-2"],
     )
-    assert role_sourced_id("u-1", primary) != role_sourced_id("u-2", primary)
+    roles = Bundle(output.getvalue()).tables["roles"]
+    state = {
+        (row["userSourcedId"], row["orgSourcedId"]): (row["status"], row["role"])
+        for row in roles.values()
+    }
+    assert state == {
+        ("u-1", "o-0"): ("tobedeleted", ""),
+        ("u-1", "o-1"): ("tobedeleted", ""),
+        ("u-1", "o-2"): ("active", "student"),
+        ("u-2", "o-0"): ("tobedeleted", ""),
+        ("u-2", "o-1"): ("tobedeleted", ""),
+        ("u-2", "o-2"): ("tobedeleted", ""),
+        ("u-3", "o-0"): ("tobedeleted", ""),
+        ("u-3", "o-1"): ("tobedeleted", "student"),
+        ("u-3", "o-2"): ("tobedeleted", ""),
+    }
+    assert len(roles) == len(state)
+    # The row the bulk gave for u-1 in o-1 is the one retracted.
+    assert role_sourced_id("u-1", "o-1") in bundle(records()).tables["roles"]
+    assert roles[role_sourced_id("u-1", "o-1")]["status"] == "tobedeleted"
 
 
 def test_user_profiles_appear_when_a_user_has_one() -> None:
