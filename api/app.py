@@ -18,6 +18,7 @@ from api.endpoints.graphql import GraphQLEndpoint
 from api.endpoints.oauth import oauth_routes
 from api.exports.absence_routes import absence_export_routes
 from api.exports.routes import export_routes
+from api.resolvers.oneroster.sourced_ids import SourcedIdKey, use_key
 from api.services import Services, services_of
 from api.settings import Settings, load_settings
 from databases.engines import make_engine, make_sessionmaker, reachable
@@ -56,6 +57,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
     settings = settings or load_settings()
     settings.api_issuer()  # production without SCONET_PUBLIC_URL: refuse to start
     services = build_services(settings)
+    use_key(SourcedIdKey.from_settings(settings))
 
     @asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:

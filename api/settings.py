@@ -78,6 +78,9 @@ class Settings:
     trusted_proxies: tuple[IPv4Network | IPv6Network, ...] = ()
     # Processes of ``sconet serve``, each serving both apps (SCONET_WORKERS, ``--workers``).
     workers: int = 1
+    # Keys the OneRoster sourcedIds (SCONET_ONEROSTER_KEY); empty: derived from the secret key.
+    # Changing it (or, when empty, the secret key) changes every sourcedId.
+    oneroster_key: str = ""
 
     @property
     def families_address(self) -> str:
@@ -254,7 +257,15 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         messaging=_messaging(env, secret_key),
         trusted_proxies=_trusted_proxies(env),
         workers=_int(env, "SCONET_WORKERS", 1 if embedded else usable_cores(), 1, MAX_WORKERS),
+        oneroster_key=_oneroster_key(env),
     )
+
+
+def _oneroster_key(env: Mapping[str, str]) -> str:
+    raw = env.get("SCONET_ONEROSTER_KEY") or ""
+    if raw and len(raw) < 32:
+        raise SettingsError("SCONET_ONEROSTER_KEY doit compter au moins 32 caractères")
+    return raw
 
 
 def _choice(env: Mapping[str, str], name: str, choices: tuple[str, ...]) -> str:

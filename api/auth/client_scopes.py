@@ -20,6 +20,12 @@ SCOPE_PERMISSIONS: dict[str, frozenset[P]] = {
     "absences:write": frozenset({P.ABSENCES_READ, P.ABSENCES_WRITE}),
     "statistics:read": frozenset({P.STATISTICS_READ}),
     "finances:read": frozenset({P.FINANCES_READ, P.FINANCE_SUMMARIES_READ}),
+    # OneRoster 1.2 (``/ims/oneroster/rostering/v1p2``): the specification's scopes. They open
+    # the same permissions as students:read, so the same rows and field permissions apply;
+    # which OneRoster records each shows is decided by ``roster_scope_allows``.
+    "roster-core.readonly": frozenset({P.STUDENTS_READ, P.STRUCTURES_READ, P.NOMENCLATURES_READ}),
+    "roster.readonly": frozenset({P.STUDENTS_READ, P.STRUCTURES_READ, P.NOMENCLATURES_READ}),
+    "roster-demographics.readonly": frozenset({P.STUDENTS_READ}),
 }
 
 SCOPE_LABELS_FR: dict[str, str] = {
@@ -31,6 +37,31 @@ SCOPE_LABELS_FR: dict[str, str] = {
     "absences:write": "Absences et retards (saisie)",
     "statistics:read": "Statistiques",
     "finances:read": "Finances des élèves : tarifs, droits constatés, remises, paiements (lecture)",
+    "roster-core.readonly": (
+        "OneRoster : établissements, années et périodes, formations, classes et groupes, "
+        "élèves, enseignants, inscriptions (lecture)"
+    ),
+    "roster.readonly": "OneRoster : comme ci-dessus, avec les responsables des élèves (lecture)",
+    "roster-demographics.readonly": "OneRoster : données démographiques des élèves (lecture)",
+}
+
+ROSTER_CORE = "roster-core.readonly"
+ROSTER = "roster.readonly"
+ROSTER_DEMOGRAPHICS = "roster-demographics.readonly"
+
+
+class RosterPart:
+    """What a OneRoster scope shows: the core records, guardians, demographics."""
+
+    CORE = "core"
+    GUARDIANS = "guardians"
+    DEMOGRAPHICS = "demographics"
+
+
+ROSTER_PART_SCOPES: dict[str, frozenset[str]] = {
+    RosterPart.CORE: frozenset({ROSTER_CORE, ROSTER}),
+    RosterPart.GUARDIANS: frozenset({ROSTER}),
+    RosterPart.DEMOGRAPHICS: frozenset({ROSTER_DEMOGRAPHICS}),
 }
 
 ALL_SCOPES = tuple(SCOPE_PERMISSIONS)
@@ -53,3 +84,12 @@ def parse_scopes(text: str | Iterable[str]) -> frozenset[str]:
 
 def scope_permissions(scopes: Iterable[str]) -> frozenset[P]:
     return frozenset().union(*(SCOPE_PERMISSIONS[s] for s in scopes if s in SCOPE_PERMISSIONS))
+
+
+def roster_scope_allows(kind: str, scopes: frozenset[str], part: str) -> bool:
+    """Whether a caller sees this part of the OneRoster records. A client needs one of the
+    specification's scopes for it (its other scopes open GraphQL, not OneRoster); staff see
+    what their permissions open."""
+    if kind != "client":
+        return True
+    return bool(scopes & ROSTER_PART_SCOPES[part])

@@ -32,6 +32,12 @@ UNGUARDED = {
     "api.resolvers.finances.reach.school_in_reach",
     # The académie's school years: reference data, like schools.school_years.
     "api.resolvers.finances.reach.year_of_academy",
+    # OneRoster: each collection needs its own permission (COLLECTION_PERMISSIONS), checked
+    # before any query; a single function serves them all.
+    "api.resolvers.oneroster.records.roster_records",
+    "api.resolvers.oneroster.records.roster_record",
+    # Reads the schools the caller's permissions already name; called by the two above.
+    "api.resolvers.oneroster.reach.roster_reach",
 }
 
 

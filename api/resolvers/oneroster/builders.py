@@ -1,0 +1,60 @@
+"""The records of a collection for given school years, as the roster shows them."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from api.auth.client_scopes import RosterPart
+from api.resolvers.oneroster.classes import class_index, class_records
+from api.resolvers.oneroster.courses import course_records
+from api.resolvers.oneroster.demographics import demographic_records
+from api.resolvers.oneroster.enrollments import enrollment_records
+from api.resolvers.oneroster.orgs import org_records
+from api.resolvers.oneroster.population import roster_population
+from api.resolvers.oneroster.reach import RosterReach, Year, audited_changes
+from api.resolvers.oneroster.sessions import session_records
+from api.resolvers.oneroster.staff import roster_teachers
+from api.resolvers.oneroster.users import roster_family, user_records
+
+
+async def build_records(
+    session: AsyncSession,
+    reach: RosterReach,
+    collection: str,
+    years: list[Year],
+    *,
+    ended_too: bool = False,
+    since: datetime | None = None,
+) -> list[dict[str, Any]]:
+    """The records of these years, as active; ``ended_too`` counts enrolments that ended."""
+    year_ids = [year.id for year in years]
+    if collection == "orgs":
+        return org_records(reach)
+    if collection == "academicSessions":
+        return await session_records(session, reach, years)
+    if collection == "courses":
+        return await course_records(session, reach, years)
+    if collection == "classes":
+        return await class_records(session, reach, years)
+    population = await roster_population(session, reach, year_ids, ended_too=ended_too)
+    if collection == "demographics":
+        return await demographic_records(session, reach, population)
+    teachers = await roster_teachers(session, reach, year_ids)
+    if collection == "users":
+        family = (
+            await roster_family(session, reach, year_ids)
+            if reach.allows(RosterPart.GUARDIANS)
+            else None
+        )
+        return user_records(reach, population, teachers, family)
+    classes = await class_index(session, reach, year_ids)
+    joined_at: dict[tuple[int, int], datetime] = {}
+    if since is not None:
+        for change in await audited_changes(
+            session, ("enrollment_groups",), since=since, actions=("create",)
+        ):
+            joined_at[(change.value("enrollment_id"), change.value("group_id"))] = change.at
+    return enrollment_records(reach, population, teachers, classes, joined_at)

@@ -1,0 +1,615 @@
+"""What left a caller's roster since a date: the ``tobedeleted`` records of a delta.
+
+A record leaves when what it stands for is deleted (a group, a grading period, a teaching
+assignment, a membership), when its natural key changes (a class renamed, a student given
+his INE: the old sourcedId leaves, the new one arrives), when an enrolment ends (its exit
+date passed) and when a school year closes (its classes, courses, periods and enrolments).
+The database no longer holds these rows, or no longer shows them: the audit log does. It
+keeps every write of every audited row with the values before and after, so the departed
+record's natural key is rebuilt from it, and the entry's time is when it left.
+
+Candidates are looked for generously (every row touched since the date) and kept only when
+their sourcedId is not on the roster any more, and only when they were in the caller's reach
+(their school is).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, time
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from api.auth.client_scopes import RosterPart
+from api.resolvers.oneroster.builders import build_records
+from api.resolvers.oneroster.reach import (
+    AuditedChange,
+    RosterReach,
+    Year,
+    as_utc,
+    audited_changes,
+    iso,
+)
+from api.resolvers.oneroster.sourced_ids import guardian_key_of, guid_ref, student_key_of
+from core import clock
+from core.clock import PARIS
+from db.accounts import RoleGrant, StaffUser
+from db.enrollments import Enrollment, EnrollmentGroup
+from db.grades import GradingPeriod
+from db.guardians import Guardian, GuardianLink
+from db.nomenclatures import Mef, Subject
+from db.structures import Division, Group
+from db.students import Student
+
+STUDENT_KEY_COLUMNS = ("ine", "siecle_id", "family_name", "first_name", "birth_date")
+GUARDIAN_KEY_COLUMNS = ("siecle_id", "family_name", "first_name", "email", "phone_mobile")
+TEACHER_KEY_COLUMNS = ("sts_id", "login", "is_active")
+
+
+@dataclass
+class Departures:
+    """sourcedId -> when it left (the latest write that could have made it leave)."""
+
+    left: dict[str, datetime] = field(default_factory=dict)
+    fields: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    def add(self, sourced_id: str, at: datetime, **extra: Any) -> None:
+        previous = self.left.get(sourced_id)
+        self.left[sourced_id] = at if previous is None else max(previous, at)
+        if extra:
+            self.fields.setdefault(sourced_id, extra)
+
+    def records(self, active: set[str], since: datetime) -> list[dict[str, Any]]:
+        return [
+            {
+                "sourcedId": sid,
+                "status": "tobedeleted",
+                "dateLastModified": iso(at),
+                **self.fields.get(sid, {}),
+            }
+            for sid, at in self.left.items()
+            if sid not in active and at > since
+        ]
+
+
+def _snapshot(row: Any, columns: Iterable[str]) -> dict[str, Any]:
+    values: dict[str, Any] = {}
+    for name in columns:
+        value = getattr(row, name)
+        values[name] = value.isoformat() if hasattr(value, "isoformat") else value
+    return values
+
+
+async def previous_states(
+    session: AsyncSession,
+    model: Any,
+    changes: list[AuditedChange],
+    columns: tuple[str, ...],
+) -> list[tuple[dict[str, Any], AuditedChange]]:
+    """The rows as they stood before each delete, or before each update of a key column:
+    the deleted row's snapshot, or the current row with the update's former values."""
+    table = model.__tablename__
+    relevant = [
+        c
+        for c in changes
+        if c.entity == table
+        and (c.action == "delete" or (c.action == "update" and set(c.before) & set(columns)))
+    ]
+    updated = sorted({c.entity_id for c in relevant if c.action == "update" and c.entity_id})
+    current = {
+        row.id: _snapshot(row, columns)
+        for row in (
+            await session.scalars(select(model).where(model.id.in_(updated))) if updated else []
+        )
+    }
+    states = []
+    for change in relevant:
+        if change.action == "delete":
+            states.append((change.before, change))
+        elif change.entity_id in current:
+            states.append(({**current[change.entity_id], **change.before}, change))
+    return states
+
+
+def start_of(day: Any) -> datetime:
+    """Midnight in France of that day, in UTC: when an enrolment whose exit date it is ends."""
+    return datetime.combine(day, time(), PARIS).astimezone(UTC)
+
+
+class Gatherer:
+    """Collects the candidates of one delta read (each query once)."""
+
+    def __init__(self, session: AsyncSession, reach: RosterReach, since: datetime) -> None:
+        self.session = session
+        self.reach = reach
+        self.since = since
+        self.keys = reach.keys
+        self.departures = Departures()
+        self._changes: list[AuditedChange] | None = None
+
+    async def changes(self) -> list[AuditedChange]:
+        if self._changes is None:
+            self._changes = await audited_changes(
+                self.session,
+                (
+                    "divisions",
+                    "groups",
+                    "grading_periods",
+                    "school_mefs",
+                    "school_subjects",
+                    "division_mefs",
+                    "enrollments",
+                    "enrollment_groups",
+                    "students",
+                    "guardians",
+                    "guardian_links",
+                    "teaching_assignments",
+                    "role_grants",
+                    "staff_users",
+                ),
+                since=self.since,
+            )
+        return self._changes
+
+    def open_class(self, school_id: Any, year_id: Any) -> bool:
+        return school_id in self.reach.schools and year_id in self.reach.years
+
+    def school_uai(self, school_id: int) -> str:
+        return self.reach.schools[school_id].uai
+
+    def start_year(self, year_id: int) -> int:
+        return self.reach.all_years[year_id].start_year
+
+    # Classes, courses and periods.
+
+    def class_id(self, kind: str, state: dict[str, Any]) -> str:
+        uai = self.school_uai(state["school_id"])
+        start = self.start_year(state["school_year_id"])
+        if kind == "divisions":
+            return self.keys.division(uai, start, state["code"])
+        return self.keys.group(uai, start, state["code"])
+
+    async def classes(self) -> None:
+        changes = await self.changes()
+        for model, kind in ((Division, "divisions"), (Group, "groups")):
+            columns = ("school_id", "school_year_id", "code")
+            for state, change in await previous_states(self.session, model, changes, columns):
+                if self.open_class(state["school_id"], state["school_year_id"]):
+                    self.departures.add(self.class_id(kind, state), change.at)
+
+    async def sessions(self) -> None:
+        changes = await self.changes()
+        columns = ("school_id", "school_year_id", "label")
+        for state, change in await previous_states(self.session, GradingPeriod, changes, columns):
+            if self.open_class(state["school_id"], state["school_year_id"]):
+                self.departures.add(
+                    self.keys.grading_period(
+                        self.school_uai(state["school_id"]),
+                        self.start_year(state["school_year_id"]),
+                        state["label"],
+                    ),
+                    change.at,
+                )
+
+    async def courses(self) -> None:
+        changes = await self.changes()
+        # (school, year, "MEF" or "SUBJECT", item id, when)
+        found: list[tuple[Any, Any, str, Any, datetime]] = []
+        division_ids = set()
+        for change in changes:
+            if change.action != "delete" and not (
+                change.entity == "groups" and "subject_id" in change.before
+            ):
+                continue
+            if change.entity == "school_mefs":
+                found.append(
+                    (
+                        change.value("school_id"),
+                        change.value("school_year_id"),
+                        "MEF",
+                        change.before.get("mef_id"),
+                        change.at,
+                    )
+                )
+            elif change.entity == "school_subjects":
+                found.append(
+                    (
+                        change.value("school_id"),
+                        change.value("school_year_id"),
+                        "SUBJECT",
+                        change.before.get("subject_id"),
+                        change.at,
+                    )
+                )
+            elif change.entity == "division_mefs":
+                division_ids.add(change.before.get("division_id"))
+            elif change.entity == "groups" and change.before.get("subject_id"):
+                group = (
+                    await self.session.get(Group, change.entity_id)
+                    if change.action == ("update")
+                    else None
+                )
+                state = (
+                    change.before
+                    if group is None
+                    else {
+                        "school_id": group.school_id,
+                        "school_year_id": group.school_year_id,
+                    }
+                )
+                found.append(
+                    (
+                        state.get("school_id"),
+                        state.get("school_year_id"),
+                        "SUBJECT",
+                        change.before["subject_id"],
+                        change.at,
+                    )
+                )
+        if division_ids:
+            divisions = {
+                d.id: (d.school_id, d.school_year_id)
+                for d in await self.session.scalars(
+                    select(Division).where(Division.id.in_(sorted(division_ids)))
+                )
+            }
+            deleted = {
+                c.entity_id: (c.before.get("school_id"), c.before.get("school_year_id"))
+                for c in changes
+                if c.entity == "divisions" and c.action == "delete"
+            }
+            for change in changes:
+                if change.entity == "division_mefs" and change.action == "delete":
+                    division_id: Any = change.before.get("division_id")
+                    where = divisions.get(division_id) or deleted.get(division_id)
+                    if where:
+                        found.append((*where, "MEF", change.before.get("mef_id"), change.at))
+        mef_codes = dict(
+            (await self.session.execute(select(Mef.id, Mef.code))).all()
+            if any(kind == "MEF" for _s, _y, kind, _i, _a in found)
+            else []
+        )
+        subject_codes = dict(
+            (await self.session.execute(select(Subject.id, Subject.code))).all()
+            if any(kind == "SUBJECT" for _s, _y, kind, _i, _a in found)
+            else []
+        )
+        for school_id, year_id, kind, item_id, at in found:
+            if not self.open_class(school_id, year_id):
+                continue
+            uai, start = self.school_uai(school_id), self.start_year(year_id)
+            if kind == "MEF" and item_id in mef_codes:
+                self.departures.add(self.keys.mef_course(uai, start, mef_codes[item_id]), at)
+            elif kind == "SUBJECT" and item_id in subject_codes:
+                self.departures.add(
+                    self.keys.subject_course(uai, start, subject_codes[item_id]), at
+                )
+
+    # Students, their enrolments and their guardians.
+
+    async def touched_enrollments(self) -> dict[int, dict[str, Any]]:
+        """Enrolments in reach written since the date or whose exit date came since, by id:
+        their state now (or as deleted), with the former divisions and groups and when."""
+        changes = await self.changes()
+        touched: dict[int, dict[str, Any]] = {}
+
+        def note(enrollment_id: int, at: datetime) -> dict[str, Any]:
+            state = touched.setdefault(
+                enrollment_id, {"at": at, "divisions": set(), "groups": set()}
+            )
+            state["at"] = max(state["at"], at)
+            return state
+
+        for change in changes:
+            if change.entity == "enrollments" and change.entity_id is not None:
+                if change.school_id not in self.reach.schools:
+                    continue
+                state = note(change.entity_id, change.at)
+                if change.before.get("division_id"):
+                    state["divisions"].add(change.before["division_id"])
+                if change.action == "delete":
+                    state["deleted"] = change.before
+            elif change.entity == "enrollment_groups":
+                enrollment_id = change.value("enrollment_id")
+                state = note(enrollment_id, change.at)
+                if change.action == "delete":
+                    state["groups"].add(change.before.get("group_id"))
+        today = clock.today()
+        ended = await self.session.execute(
+            select(Enrollment.id, Enrollment.exit_date).where(
+                Enrollment.school_id.in_(self.reach.school_ids()),
+                Enrollment.exit_date >= self.since.astimezone(PARIS).date(),
+                Enrollment.exit_date <= today,
+            )
+        )
+        for enrollment_id, exit_date in ended:
+            if start_of(exit_date) > self.since:
+                note(enrollment_id, start_of(exit_date))
+        rows = await self.session.scalars(
+            select(Enrollment).where(Enrollment.id.in_(sorted(touched)))
+        )
+        for row in rows:
+            state = touched[row.id]
+            state["current"] = row
+            if row.division_id:
+                state["divisions"].add(row.division_id)
+        groups = await self.session.execute(
+            select(EnrollmentGroup.enrollment_id, EnrollmentGroup.group_id).where(
+                EnrollmentGroup.enrollment_id.in_(sorted(touched))
+            )
+        )
+        for enrollment_id, group_id in groups:
+            touched[enrollment_id]["groups"].add(group_id)
+        # In reach: the enrolment's school is (a membership's entry may carry none).
+        return {
+            eid: state
+            for eid, state in touched.items()
+            if self._school_of(state) in self.reach.schools
+        }
+
+    @staticmethod
+    def _school_of(state: dict[str, Any]) -> Any:
+        if "current" in state:
+            return state["current"].school_id
+        return state.get("deleted", {}).get("school_id")
+
+    @staticmethod
+    def _student_of(state: dict[str, Any]) -> Any:
+        if "current" in state:
+            return state["current"].student_id
+        return state.get("deleted", {}).get("student_id")
+
+    async def student_keys(self, touched: dict[int, dict[str, Any]]) -> dict[int, set[str]]:
+        """For each student in reach touched since the date: his sourcedIds now and before."""
+        changes = await self.changes()
+        ids = {self._student_of(state) for state in touched.values()} - {None}
+        states = await previous_states(self.session, Student, changes, STUDENT_KEY_COLUMNS)
+        changed_ids = {change.entity_id for _state, change in states}
+        if changed_ids - ids:
+            ids |= set(
+                await self.session.scalars(
+                    select(Enrollment.student_id).where(
+                        Enrollment.student_id.in_(sorted(changed_ids - ids)),
+                        Enrollment.school_id.in_(self.reach.school_ids()),
+                    )
+                )
+            )
+        keys: dict[int, set[str]] = defaultdict(set)
+        for student in await self.session.scalars(
+            select(Student).where(Student.id.in_(sorted(ids)))
+        ):
+            keys[student.id].add(student_key_of(self.keys, student))
+        for state, change in states:
+            if change.entity_id is not None and change.entity_id in ids:
+                keys[change.entity_id].add(student_key_of(self.keys, state))
+        return keys
+
+    async def users(self, students_only: bool = False) -> None:
+        touched = await self.touched_enrollments()
+        keys = await self.student_keys(touched)
+        at_of: dict[int, datetime] = {}
+        for state in touched.values():
+            student_id = self._student_of(state)
+            at_of[student_id] = max(at_of.get(student_id, state["at"]), state["at"])
+        for _state, change in await previous_states(
+            self.session, Student, await self.changes(), STUDENT_KEY_COLUMNS
+        ):
+            if change.entity_id in keys:
+                at_of[change.entity_id] = max(at_of.get(change.entity_id, change.at), change.at)
+        for student_id, sourced_ids in keys.items():
+            for sourced_id in sourced_ids:
+                self.departures.add(sourced_id, at_of.get(student_id, self.since))
+        if students_only:
+            return
+        await self.teachers()
+        if self.reach.allows(RosterPart.GUARDIANS):
+            await self.guardians(set(keys), at_of)
+
+    async def teachers(self) -> None:
+        changes = await self.changes()
+        at_of: dict[int, datetime] = {}
+        for change in changes:
+            if (
+                (
+                    change.entity == "teaching_assignments"
+                    or (change.entity == "role_grants" and change.value("role") == "teacher")
+                )
+                and change.value("school_id") in self.reach.schools
+                and change.value("user_id")
+            ):
+                user_id = change.value("user_id")
+                at_of[user_id] = max(at_of.get(user_id, change.at), change.at)
+        states = await previous_states(self.session, StaffUser, changes, TEACHER_KEY_COLUMNS)
+        deactivated = {c.entity_id: c.at for _s, c in states}
+        if deactivated:
+            in_reach = set(
+                await self.session.scalars(
+                    select(RoleGrant.user_id).where(
+                        RoleGrant.user_id.in_(sorted(deactivated)),
+                        RoleGrant.school_id.in_(self.reach.school_ids()),
+                    )
+                )
+            )
+            for user_id in in_reach:
+                at_of[user_id] = max(at_of.get(user_id, deactivated[user_id]), deactivated[user_id])
+        users = await self.session.scalars(select(StaffUser).where(StaffUser.id.in_(sorted(at_of))))
+        for user in users:
+            self.departures.add(self.keys.teacher(user.sts_id, user.login), at_of[user.id])
+        for state, change in states:
+            if change.entity_id in at_of and state.get("login"):
+                self.departures.add(
+                    self.keys.teacher(state.get("sts_id"), state["login"]), change.at
+                )
+
+    async def guardians(self, students: set[int], at_of: dict[int, datetime]) -> None:
+        changes = await self.changes()
+        guardian_at: dict[int, datetime] = {}
+        link_students: dict[int, int] = {}
+        for change in changes:
+            if change.entity == "guardian_links":
+                guardian_id, student_id = change.value("guardian_id"), change.value("student_id")
+                link_students[guardian_id] = student_id
+                guardian_at[guardian_id] = max(guardian_at.get(guardian_id, change.at), change.at)
+        reachable = students | set(
+            await self.session.scalars(
+                select(Enrollment.student_id).where(
+                    Enrollment.student_id.in_(sorted(set(link_students.values()))),
+                    Enrollment.school_id.in_(self.reach.school_ids()),
+                )
+            )
+        )
+        guardian_at = {g: at for g, at in guardian_at.items() if link_students[g] in reachable}
+        for guardian_id, student_id in await self.session.execute(
+            select(GuardianLink.guardian_id, GuardianLink.student_id).where(
+                GuardianLink.student_id.in_(sorted(students))
+            )
+        ):
+            at = at_of.get(student_id, self.since)
+            guardian_at[guardian_id] = max(guardian_at.get(guardian_id, at), at)
+        states = await previous_states(self.session, Guardian, changes, GUARDIAN_KEY_COLUMNS)
+        for guardian in await self.session.scalars(
+            select(Guardian).where(Guardian.id.in_(sorted(guardian_at)))
+        ):
+            self.departures.add(guardian_key_of(self.keys, guardian), guardian_at[guardian.id])
+        for state, change in states:
+            if change.entity_id in guardian_at or (
+                change.action == "delete" and change.entity_id in link_students
+            ):
+                self.departures.add(guardian_key_of(self.keys, state), change.at)
+
+    async def enrollments(self) -> None:
+        touched = await self.touched_enrollments()
+        keys = await self.student_keys(touched)
+        changes = await self.changes()
+        division_ids: set[int] = set()
+        group_ids: set[int] = set()
+        for state in touched.values():
+            division_ids |= state["divisions"]
+            group_ids |= state["groups"]
+        teaching = [
+            c
+            for c in changes
+            if c.entity == "teaching_assignments" and c.value("school_id") in self.reach.schools
+        ]
+        for change in teaching:
+            if change.value("division_id"):
+                division_ids.add(change.value("division_id"))
+            if change.value("group_id"):
+                group_ids.add(change.value("group_id"))
+        classes = await self._class_states(changes, division_ids, group_ids)
+        for state in touched.values():
+            student_id = self._student_of(state)
+            refs = [("divisions", d) for d in state["divisions"]]
+            refs += [("groups", g) for g in state["groups"]]
+            for ref in refs:
+                if ref in classes:
+                    class_id, school_id = classes[ref]
+                    for user in keys.get(student_id, ()):
+                        self._enrollment(class_id, school_id, user, "student", state["at"])
+        teachers = {
+            user.id: self.keys.teacher(user.sts_id, user.login)
+            for user in await self.session.scalars(
+                select(StaffUser).where(
+                    StaffUser.id.in_(sorted({c.value("user_id") for c in teaching}))
+                )
+            )
+        }
+        for change in teaching:
+            ref = (
+                ("divisions", change.value("division_id"))
+                if change.value("division_id")
+                else ("groups", change.value("group_id"))
+            )
+            if ref in classes and change.value("user_id") in teachers:
+                class_id, school_id = classes[ref]
+                self._enrollment(
+                    class_id, school_id, teachers[change.value("user_id")], "teacher", change.at
+                )
+
+    def _enrollment(
+        self, class_id: str, school_id: int, user: str, role: str, at: datetime
+    ) -> None:
+        self.departures.add(
+            self.keys.enrollment(class_id, user, role),
+            at,
+            **{
+                "class": guid_ref("class", class_id),
+                "user": guid_ref("user", user),
+                "school": guid_ref("org", self.keys.school(self.school_uai(school_id))),
+                "role": role,
+            },
+        )
+
+    async def _class_states(
+        self, changes: list[AuditedChange], division_ids: set[int], group_ids: set[int]
+    ) -> dict[tuple[str, int], tuple[str, int]]:
+        """(kind, id) -> (class sourcedId, school id), for the open classes in reach, as they
+        stand or as they were deleted."""
+        found: dict[tuple[str, int], tuple[str, int]] = {}
+        models: tuple[tuple[str, Any, set[int]], ...] = (
+            ("divisions", Division, division_ids),
+            ("groups", Group, group_ids),
+        )
+        for kind, model, ids in models:
+            states = {
+                c.entity_id: c.before
+                for c in changes
+                if c.entity == kind and c.action == "delete" and c.entity_id in ids
+            }
+            for row in await self.session.scalars(select(model).where(model.id.in_(sorted(ids)))):
+                states[row.id] = {
+                    "school_id": row.school_id,
+                    "school_year_id": row.school_year_id,
+                    "code": row.code,
+                }
+            for row_id, state in states.items():
+                if self.open_class(state.get("school_id"), state.get("school_year_id")):
+                    found[(kind, row_id)] = (self.class_id(kind, state), state["school_id"])
+        return found
+
+
+async def _closed_years(
+    session: AsyncSession, reach: RosterReach, since: datetime
+) -> list[tuple[Year, datetime]]:
+    closed = []
+    for change in await audited_changes(session, ("school_years",), since=since):
+        if change.after.get("state") == "closed" and change.entity_id in reach.all_years:
+            year = reach.all_years[change.entity_id]
+            if year.id not in reach.years:
+                closed.append((year, change.at))
+    return closed
+
+
+async def departed_records(
+    session: AsyncSession,
+    reach: RosterReach,
+    collection: str,
+    since: datetime,
+    active: set[str],
+) -> list[dict[str, Any]]:
+    """The collection's records that left the caller's roster after ``since``."""
+    since = as_utc(since)
+    gatherer = Gatherer(session, reach, since)
+    if collection == "orgs":
+        return []
+    for year, closed_at in await _closed_years(session, reach, since):
+        for record in await build_records(session, reach, collection, [year], ended_too=True):
+            extra = {k: record[k] for k in ("class", "user", "school", "role") if k in record}
+            gatherer.departures.add(record["sourcedId"], closed_at, **extra)
+    if collection == "academicSessions":
+        await gatherer.sessions()
+    elif collection == "courses":
+        await gatherer.courses()
+    elif collection == "classes":
+        await gatherer.classes()
+    elif collection == "users":
+        await gatherer.users()
+    elif collection == "demographics":
+        await gatherer.users(students_only=True)
+    elif collection == "enrollments":
+        await gatherer.enrollments()
+    return gatherer.departures.records(active, since)

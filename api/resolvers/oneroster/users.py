@@ -1,0 +1,217 @@
+"""OneRoster users: students, teachers and (under ``roster.readonly``) guardians.
+
+A student's record never carries his INE; his birth data are demographics. A guardian's
+e-mail and phones show only to a caller holding the guardian contacts permission in one of
+his children's schools. Guardians are ``parent`` (legal guardians), ``guardian`` (a person in
+charge) or ``relatedPerson`` (a contact only), after SIECLE's responsibility level.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from api.auth.client_scopes import RosterPart
+from api.auth.permissions import Permission
+from api.resolvers.oneroster.courses import grades_of
+from api.resolvers.oneroster.population import Population, on_roster
+from api.resolvers.oneroster.reach import RosterReach, iso, latest
+from api.resolvers.oneroster.sourced_ids import guardian_key_of, guid_ref, student_key_of
+from api.resolvers.oneroster.staff import Teachers
+from db.enrollments import Enrollment
+from db.guardians import Guardian, GuardianLink
+
+RESPONSIBILITY_ROLES = {1: "parent", 2: "guardian", 3: "relatedPerson"}
+
+
+@dataclass
+class Family:
+    """The guardians of the students on the roster, and their links."""
+
+    guardians: dict[int, Guardian]
+    links: list[GuardianLink]
+
+
+async def roster_family(session: AsyncSession, reach: RosterReach, year_ids: list[int]) -> Family:
+    students = select(Enrollment.student_id).where(on_roster(reach, year_ids))
+    links = list(
+        await session.scalars(
+            select(GuardianLink)
+            .where(GuardianLink.student_id.in_(students))
+            .order_by(GuardianLink.id)
+        )
+    )
+    guardians = {
+        guardian.id: guardian
+        for guardian in await session.scalars(
+            select(Guardian).where(
+                Guardian.id.in_(
+                    select(GuardianLink.guardian_id).where(GuardianLink.student_id.in_(students))
+                )
+            )
+        )
+    }
+    return Family(guardians, links)
+
+
+def _role(role: str, school_uai: str, reach: RosterReach, primary: bool) -> dict[str, Any]:
+    return {
+        "roleType": "primary" if primary else "secondary",
+        "role": role,
+        "org": guid_ref("org", reach.keys.school(school_uai)),
+    }
+
+
+def _split(display_name: str) -> tuple[str, str]:
+    """A staff account's "First Family" name (as STS-WEB imports write it)."""
+    first, _, family = display_name.partition(" ")
+    return (first, family) if family else ("", first)
+
+
+def student_records(
+    reach: RosterReach, population: Population, family: Family | None
+) -> list[dict[str, Any]]:
+    keys = reach.keys
+    enrollments = population.enrollments_of()
+    agents_of: dict[int, list[GuardianLink]] = defaultdict(list)
+    if family is not None:
+        for link in family.links:
+            agents_of[link.student_id].append(link)
+    records = []
+    for student_id, student in population.students.items():
+        own = sorted(
+            enrollments[student_id],
+            key=lambda e: (reach.all_years[e.year_id].state != "current", e.entry_date),
+        )
+        schools = list(dict.fromkeys(e.school_id for e in own))
+        changed: list[datetime | None] = [student.updated_at, *(e.updated_at for e in own)]
+        record: dict[str, Any] = {
+            "sourcedId": student_key_of(keys, student),
+            "status": "active",
+            "enabledUser": True,
+            "username": "",
+            "userIds": (
+                [{"type": "SIECLE", "identifier": student.siecle_id}] if student.siecle_id else []
+            ),
+            "givenName": student.first_name,
+            "familyName": student.family_name,
+            "middleName": " ".join(n for n in (student.first_name_2, student.first_name_3) if n),
+            "roles": [
+                {
+                    **_role("student", reach.schools[s].uai, reach, i == 0),
+                    "beginDate": min(e.entry_date for e in own if e.school_id == s).isoformat(),
+                }
+                for i, s in enumerate(schools)
+            ],
+            "primaryOrg": guid_ref("org", keys.school(reach.schools[schools[0]].uai)),
+            "grades": grades_of(own[0].typical_age),
+        }
+        if student.usage_name:
+            record["preferredLastName"] = student.usage_name
+        if family is not None:
+            links = agents_of[student_id]
+            record["agents"] = [
+                guid_ref("user", guardian_key_of(keys, family.guardians[link.guardian_id]))
+                for link in links
+            ]
+            changed.extend(link.updated_at for link in links)
+        record["dateLastModified"] = iso(latest(*changed))
+        records.append(record)
+    return records
+
+
+def teacher_records(reach: RosterReach, teachers: Teachers) -> list[dict[str, Any]]:
+    keys = reach.keys
+    records = []
+    for user_id, user in teachers.users.items():
+        schools = sorted(teachers.schools_of[user_id], key=lambda s: reach.schools[s].uai)
+        given, family_name = _split(user.display_name)
+        record: dict[str, Any] = {
+            "sourcedId": keys.teacher(user.sts_id, user.login),
+            "status": "active",
+            "dateLastModified": iso(user.updated_at),
+            "enabledUser": True,
+            "username": user.login,
+            "userIds": [{"type": "STS", "identifier": user.sts_id}] if user.sts_id else [],
+            "givenName": given,
+            "familyName": family_name,
+            "roles": [
+                _role("teacher", reach.schools[s].uai, reach, i == 0) for i, s in enumerate(schools)
+            ],
+            "primaryOrg": guid_ref("org", keys.school(reach.schools[schools[0]].uai)),
+        }
+        if user.email:
+            record["email"] = user.email
+        records.append(record)
+    return records
+
+
+def guardian_records(
+    reach: RosterReach, population: Population, family: Family
+) -> list[dict[str, Any]]:
+    keys = reach.keys
+    schools_of_student: dict[int, list[int]] = defaultdict(list)
+    for enrollment in population.enrollments:
+        if enrollment.school_id not in schools_of_student[enrollment.student_id]:
+            schools_of_student[enrollment.student_id].append(enrollment.school_id)
+    links_of: dict[int, list[GuardianLink]] = defaultdict(list)
+    for link in family.links:
+        links_of[link.guardian_id].append(link)
+    principal = reach.principal
+    records = []
+    for guardian_id, guardian in family.guardians.items():
+        links = links_of[guardian_id]
+        role = RESPONSIBILITY_ROLES.get(min(link.responsibility_level for link in links), "parent")
+        schools = list(
+            dict.fromkeys(s for link in links for s in schools_of_student[link.student_id])
+        )
+        schools.sort(key=lambda s: reach.schools[s].uai)
+        record: dict[str, Any] = {
+            "sourcedId": guardian_key_of(keys, guardian),
+            "status": "active",
+            "dateLastModified": iso(
+                latest(guardian.updated_at, *(link.updated_at for link in links))
+            ),
+            "enabledUser": True,
+            "username": "",
+            "userIds": (
+                [{"type": "SIECLE", "identifier": guardian.siecle_id}] if guardian.siecle_id else []
+            ),
+            "givenName": guardian.first_name,
+            "familyName": guardian.family_name,
+            "roles": [
+                _role(role, reach.schools[s].uai, reach, i == 0) for i, s in enumerate(schools)
+            ],
+            "agents": [
+                guid_ref("user", student_key_of(keys, population.students[link.student_id]))
+                for link in links
+            ],
+            "primaryOrg": guid_ref("org", keys.school(reach.schools[schools[0]].uai)),
+        }
+        if guardian.usage_name:
+            record["preferredLastName"] = guardian.usage_name
+        if any(Permission.GUARDIAN_CONTACTS_READ in principal.permissions_in(s) for s in schools):
+            if guardian.email:
+                record["email"] = guardian.email
+            if guardian.phone_mobile:
+                record["sms"] = guardian.phone_mobile
+            phone = guardian.phone_home or guardian.phone_mobile or guardian.phone_work
+            if phone:
+                record["phone"] = phone
+        records.append(record)
+    return records
+
+
+def user_records(
+    reach: RosterReach, population: Population, teachers: Teachers, family: Family | None
+) -> list[dict[str, Any]]:
+    records = student_records(reach, population, family)
+    records.extend(teacher_records(reach, teachers))
+    if family is not None and reach.allows(RosterPart.GUARDIANS):
+        records.extend(guardian_records(reach, population, family))
+    return records
