@@ -25,10 +25,16 @@ import io
 import uuid
 import zipfile
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
 from typing import IO, Any
 
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from api.auth.principal import PermissionDenied, Principal
+from api.resolvers.oneroster.reach import RosterScopeMissing
+from api.resolvers.oneroster.records import roster_records
 from core.errors import ValidationFailed
 
 MANIFEST_VERSION = "1.0"
@@ -524,3 +530,43 @@ def write_bundle(
             header = COLUMNS[name]
             rows = ([row[column] for column in header] for row in tables[name])
             archive.writestr(f"{name}.csv", csv_text(header, rows))
+
+
+CORE_COLLECTIONS = ("orgs", "academicSessions", "courses", "classes", "users", "enrollments")
+
+
+@dataclass(frozen=True)
+class BundleRecords:
+    """What a bundle is written from: the records of each collection, and every org of the
+    reach (a delta retracts the roles of the orgs a user left)."""
+
+    records: dict[str, list[dict[str, Any]]]
+    org_ids: list[str]
+
+
+async def bundle_records(
+    session: AsyncSession,
+    principal: Principal,
+    *,
+    since: datetime | None,
+    demographics: bool | None,
+) -> BundleRecords:
+    """The caller's records, through the domain that the REST service reads too.
+
+    ``demographics``: True, they are required (refused like any collection when the caller
+    may not read them); False, left out; None, included when the caller may read them.
+    """
+    records = {
+        collection: await roster_records(session, principal, collection, since=since)
+        for collection in CORE_COLLECTIONS
+    }
+    if demographics is not False:
+        try:
+            records["demographics"] = await roster_records(
+                session, principal, "demographics", since=since
+            )
+        except (PermissionDenied, RosterScopeMissing):
+            if demographics:
+                raise
+    orgs = records["orgs"] if since is None else await roster_records(session, principal, "orgs")
+    return BundleRecords(records, [org["sourcedId"] for org in orgs])

@@ -4,10 +4,12 @@ removed, a teacher's service moved to another class, a guardian renamed and anot
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable, Iterable
 from datetime import date, timedelta
 from typing import Any
 
 from api.resolvers.enrollments import record_departure
+from api.resolvers.grades import grading_periods
 from api.resolvers.guardians import unlink_guardian, update_guardian
 from api.resolvers.structures import create_division, delete_division, update_division
 from api.resolvers.students import create_student
@@ -26,7 +28,15 @@ async def as_principal(sessionmaker: Any, world: World, fn: Any, *args: Any) -> 
 
 
 async def prepare(sessionmaker: Any, world: World) -> int:
-    """Before the first sync: an empty class the school will remove (its id)."""
+    """Before the first sync: the school's trimesters (its grading periods), and an empty
+    class the school will remove (its id)."""
+    principal = await world.principal(sessionmaker, "principal_a")
+
+    async def trimesters(session: Any, _principal: Any) -> None:
+        await grading_periods(session, world.school_a, world.year_id)
+
+    async with Work(sessionmaker, principal).writing(world.school_a) as transaction:
+        await transaction.run(trimesters)
     division = await as_principal(
         sessionmaker,
         world,
@@ -42,8 +52,7 @@ async def prepare(sessionmaker: Any, world: World) -> int:
     return int(division.id)
 
 
-async def change_the_school(sessionmaker: Any, world: World, removable_division: int) -> None:
-    today = now().date()
+async def new_student(sessionmaker: Any, world: World, _removable: int) -> None:
     await as_principal(
         sessionmaker,
         world,
@@ -60,22 +69,31 @@ async def change_the_school(sessionmaker: Any, world: World, removable_division:
             "school_year_id": world.year_id,
             "mef_id": world.mef_6,
             "regime": Regime.EXTERNE,
-            "entry_date": today,
+            "entry_date": now().date(),
             "division_id": world.division_a2,
         },
     )
+
+
+async def student_leaves(sessionmaker: Any, world: World, _removable: int) -> None:
+    yesterday = now().date() - timedelta(days=1)
     await as_principal(
-        sessionmaker,
-        world,
-        record_departure,
-        world.enrollments["noah"],
-        today - timedelta(days=1),
-        "move",
+        sessionmaker, world, record_departure, world.enrollments["noah"], yesterday, "move"
     )
+
+
+async def class_renamed(sessionmaker: Any, world: World, _removable: int) -> None:
     await as_principal(
         sessionmaker, world, update_division, world.division_a2, {"label": "6e B bis"}
     )
-    await as_principal(sessionmaker, world, delete_division, removable_division)
+
+
+async def class_removed(sessionmaker: Any, world: World, removable: int) -> None:
+    await as_principal(sessionmaker, world, delete_division, removable)
+
+
+async def teacher_moved(sessionmaker: Any, world: World, _removable: int) -> None:
+    """Teacher A's service in 6A moves to 6B."""
     services = await as_principal(
         sessionmaker, world, list_teaching_assignments, world.school_a, world.year_id
     )
@@ -92,6 +110,9 @@ async def change_the_school(sessionmaker: Any, world: World, removable_division:
             "subject_id": world.subject,
         },
     )
+
+
+async def guardian_renamed(sessionmaker: Any, world: World, _removable: int) -> None:
     await as_principal(
         sessionmaker,
         world,
@@ -99,4 +120,26 @@ async def change_the_school(sessionmaker: Any, world: World, removable_division:
         world.guardians["elan"],
         {"family_name": "Élan-Moreau"},
     )
+
+
+async def guardian_unlinked(sessionmaker: Any, world: World, _removable: int) -> None:
+    """Lina's father is no longer her guardian (he stays Jade's, in school B)."""
     await as_principal(sessionmaker, world, unlink_guardian, world.links["lina_father"])
+
+
+CHANGES: dict[str, Callable[[Any, World, int], Awaitable[None]]] = {
+    "new student": new_student,
+    "student leaves": student_leaves,
+    "class renamed": class_renamed,
+    "class removed": class_removed,
+    "teacher moved": teacher_moved,
+    "guardian renamed": guardian_renamed,
+    "guardian unlinked": guardian_unlinked,
+}
+
+
+async def change_the_school(
+    sessionmaker: Any, world: World, removable: int, changes: Iterable[str] = tuple(CHANGES)
+) -> None:
+    for change in changes:
+        await CHANGES[change](sessionmaker, world, removable)

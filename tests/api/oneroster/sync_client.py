@@ -1,7 +1,8 @@
 """A scripted OneRoster 1.2 client, as a vendor's would be: it pages through every collection
 of the Rostering REST service into a store (a full sync), then asks each collection for what
 changed since its last sync (``filter=dateLastModified>'...'``) and applies it, removing what
-comes back ``tobedeleted``. Every response is checked against the specification's schemas."""
+comes back ``tobedeleted``. Every response is checked against the specification's schemas:
+what does not conform is kept in ``problems`` (the test asserts the sync, then those)."""
 
 from __future__ import annotations
 
@@ -28,20 +29,22 @@ Store = dict[str, dict[str, dict[str, Any]]]
 
 
 class SyncClient:
-    def __init__(self, http: httpx.AsyncClient, token: str, *, page_size: int = 7) -> None:
+    def __init__(self, http: httpx.AsyncClient, token: str, *, page_size: int = 3) -> None:
         self.http = http
         self.headers = {"Authorization": f"Bearer {token}"}
         # Small pages on purpose: a sync of the test school crosses several of them.
         self.page_size = page_size
         self.requests = 0
+        self.problems: set[str] = set()
 
     async def get(self, path: str, component: str, **params: Any) -> httpx.Response:
         response = await self.http.get(f"{BASE}{path}", params=params, headers=self.headers)
         self.requests += 1
         assert response.status_code == 200, (path, params, response.text)
         assert response.headers["content-type"].startswith("application/json")
-        problems = errors(component, response.json())
-        assert problems == [], (path, params, problems[:10])
+        self.problems.update(
+            f"{component} {problem}" for problem in errors(component, response.json())
+        )
         return response
 
     async def pages(self, collection: str, **params: Any) -> list[dict[str, Any]]:
