@@ -18,6 +18,7 @@ from api.endpoints.graphql import GraphQLEndpoint
 from api.endpoints.oauth import oauth_routes
 from api.exports.absence_routes import absence_export_routes
 from api.exports.routes import export_routes
+from api.oneroster.routes import oneroster_routes
 from api.resolvers.oneroster.sourced_ids import SourcedIdKey, use_key
 from api.services import Services, services_of
 from api.settings import Settings, load_settings
@@ -65,7 +66,13 @@ def create_app(settings: Settings | None = None) -> Starlette:
         await services.engine.dispose()
 
     app = Starlette(
-        routes=[*api_routes(), *export_routes(), *absence_export_routes(), *portal_routes()],
+        routes=[
+            *api_routes(),
+            *export_routes(),
+            *absence_export_routes(),
+            *oneroster_routes(),
+            *portal_routes(),
+        ],
         exception_handlers=portal_exception_handlers(),
         middleware=[
             Middleware(AccessLog),

@@ -57,8 +57,21 @@ RULES = (
     ),
     Rule(
         "api.resolvers",
-        ("api.exports", "api.schema", "api.endpoints", "api.app", "api.cli", "portals"),
+        (
+            "api.exports",
+            "api.oneroster",
+            "api.schema",
+            "api.endpoints",
+            "api.app",
+            "api.cli",
+            "portals",
+        ),
         "the domain layer does not reach up",
+    ),
+    Rule(
+        "api.oneroster",
+        ("db", "api.schema", "api.app", "api.cli", "portals"),
+        "the OneRoster binding reads its records from the domain: no model, no SQL",
     ),
     Rule(
         "api.schema",

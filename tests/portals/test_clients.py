@@ -52,3 +52,28 @@ async def test_only_the_academy_administrator_reaches_the_page(portal):
     await portal.login("principal_a")
     assert (await portal.get("/clients")).status_code == 403
     assert 'href="/clients"' not in (await portal.get("/")).text
+
+
+async def test_the_oneroster_scopes_are_offered_and_granted(portal, sessionmaker):
+    await portal.login("admin")
+    page = await portal.get("/clients")
+    for scope, label in (
+        ("roster-core.readonly", "OneRoster : établissements"),
+        ("roster.readonly", "avec les responsables des élèves"),
+        ("roster-demographics.readonly", "données démographiques"),
+    ):
+        assert f'value="{scope}"' in page.text and label in page.text
+    done = await portal.http.post(
+        "/clients",
+        data={
+            "csrf_token": csrf_of(page.text),
+            "name": "ENT OneRoster",
+            "schools": [uai("0930001")],
+            "scopes": ["roster.readonly", "roster-demographics.readonly"],
+            "rate": "600",
+        },
+    )
+    assert done.status_code == 200
+    async with sessionmaker() as session:
+        client = await session.scalar(select(ApiClient))
+    assert client.scopes == "roster-demographics.readonly roster.readonly"

@@ -38,7 +38,7 @@ async def build_records(
     if collection == "courses":
         return await course_records(session, reach, years)
     if collection == "classes":
-        return await class_records(session, reach, years)
+        return await class_records(session, reach, years, since)
     population = await roster_population(session, reach, year_ids, ended_too=ended_too)
     if collection == "demographics":
         return await demographic_records(session, reach, population)
@@ -51,10 +51,11 @@ async def build_records(
         )
         return user_records(reach, population, teachers, family)
     classes = await class_index(session, reach, year_ids)
+    # When each student joined his groups (memberships have no timestamps), read in full
+    # reads too: a record's dateLastModified is the same in a full read and in a delta.
     joined_at: dict[tuple[int, int], datetime] = {}
-    if since is not None:
-        for change in await audited_changes(
-            session, ("enrollment_groups",), since=since, actions=("create",)
-        ):
-            joined_at[(change.value("enrollment_id"), change.value("group_id"))] = change.at
+    for change in await audited_changes(
+        session, ("enrollment_groups",), since=since, actions=("create",)
+    ):
+        joined_at[(change.value("enrollment_id"), change.value("group_id"))] = change.at
     return enrollment_records(reach, population, teachers, classes, joined_at)

@@ -5,13 +5,14 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.resolvers.oneroster.courses import grades_of
-from api.resolvers.oneroster.reach import RosterReach, Year, iso
+from api.resolvers.oneroster.reach import RosterReach, Year, audited_changes, iso, latest
 from api.resolvers.oneroster.sourced_ids import guid_ref
 from db.nomenclatures import Mef, Subject
 from db.structures import Division, DivisionMef, Group, GroupDivision, TeachingAssignment
@@ -120,10 +121,31 @@ async def class_index(session: AsyncSession, reach: RosterReach, year_ids: list[
     return ClassIndex(rows)
 
 
+async def class_touches(
+    session: AsyncSession, since: datetime | None
+) -> dict[tuple[str, int], datetime]:
+    """When a class's subjects, MEFs or divisions last changed (after ``since``): those rows
+    have no timestamps, the audit log tells. A full read asks too, so that a record shows the
+    same dateLastModified in a full read and in a delta."""
+    touched: dict[tuple[str, int], datetime] = {}
+    for change in await audited_changes(
+        session, ("teaching_assignments", "division_mefs", "group_divisions"), since=since
+    ):
+        for kind, column in (("division", "division_id"), ("group", "group_id")):
+            # A group's divisions give the group its grades; the divisions stay as they are.
+            if change.entity == "group_divisions" and kind == "division":
+                continue
+            row_id = change.value(column)
+            if row_id is not None:
+                touched[(kind, row_id)] = latest(touched.get((kind, row_id)), change.at)
+    return touched
+
+
 async def class_records(
-    session: AsyncSession, reach: RosterReach, years: list[Year]
+    session: AsyncSession, reach: RosterReach, years: list[Year], since: datetime | None = None
 ) -> list[dict[str, Any]]:
     index = await class_index(session, reach, [y.id for y in years])
+    touched = await class_touches(session, since)
     keys = reach.keys
     records = []
     for (kind, row_id), row in index.rows.items():
@@ -139,7 +161,7 @@ async def class_records(
         record: dict[str, Any] = {
             "sourcedId": index.sourced_id(reach, kind, row_id),
             "status": "active",
-            "dateLastModified": iso(row.updated_at),
+            "dateLastModified": iso(latest(row.updated_at, touched.get((kind, row_id)))),
             "title": row.label,
             "classCode": row.code,
             "classType": "homeroom" if kind == "division" else "scheduled",

@@ -56,24 +56,41 @@ class Departures:
 
     left: dict[str, datetime] = field(default_factory=dict)
     fields: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # Records sent again when still on the roster: their references changed.
+    referrers: set[str] = field(default_factory=set)
 
-    def add(self, sourced_id: str, at: datetime, **extra: Any) -> None:
+    def add(self, sourced_id: str, at: datetime, *, referrer: bool = False, **extra: Any) -> None:
         previous = self.left.get(sourced_id)
         self.left[sourced_id] = at if previous is None else max(previous, at)
+        if referrer:
+            self.referrers.add(sourced_id)
         if extra:
             self.fields.setdefault(sourced_id, extra)
 
-    def records(self, active: set[str], since: datetime) -> list[dict[str, Any]]:
-        return [
-            {
-                "sourcedId": sid,
-                "status": "tobedeleted",
-                "dateLastModified": iso(at),
-                **self.fields.get(sid, {}),
-            }
-            for sid, at in self.left.items()
-            if sid not in active and at > since
-        ]
+    def records(self, active: dict[str, dict[str, Any]], since: datetime) -> list[dict[str, Any]]:
+        """The candidates no longer on the roster, as ``tobedeleted``; those still on it are
+        records whose references changed (a guardian whose child left): they are sent again,
+        dated by that change."""
+        found = []
+        for sid, at in self.left.items():
+            if at <= since:
+                continue
+            if sid in active:
+                if sid not in self.referrers:
+                    continue
+                record = active[sid]
+                if at > as_utc(datetime.fromisoformat(record["dateLastModified"][:-1])):
+                    found.append({**record, "dateLastModified": iso(at)})
+                continue
+            found.append(
+                {
+                    "sourcedId": sid,
+                    "status": "tobedeleted",
+                    "dateLastModified": iso(at),
+                    **self.fields.get(sid, {}),
+                }
+            )
+        return found
 
 
 def _snapshot(row: Any, columns: Iterable[str]) -> dict[str, Any]:
@@ -123,8 +140,11 @@ def start_of(day: Any) -> datetime:
 class Gatherer:
     """Collects the candidates of one delta read (each query once)."""
 
-    def __init__(self, session: AsyncSession, reach: RosterReach, since: datetime) -> None:
+    def __init__(
+        self, session: AsyncSession, reach: RosterReach, since: datetime, active: set[str]
+    ) -> None:
         self.session = session
+        self.active = active
         self.reach = reach
         self.since = since
         self.keys = reach.keys
@@ -318,6 +338,21 @@ class Gatherer:
                 state = note(enrollment_id, change.at)
                 if change.action == "delete":
                     state["groups"].add(change.before.get("group_id"))
+        # A student whose natural key changed: his enrolments under the former sourcedId.
+        renamed = {
+            change.entity_id: change.at
+            for _state, change in await previous_states(
+                self.session, Student, changes, STUDENT_KEY_COLUMNS
+            )
+        }
+        if renamed:
+            for enrollment_id, student_id in await self.session.execute(
+                select(Enrollment.id, Enrollment.student_id).where(
+                    Enrollment.student_id.in_(sorted(renamed)),
+                    Enrollment.school_id.in_(self.reach.school_ids()),
+                )
+            ):
+                note(enrollment_id, renamed[student_id])
         today = clock.today()
         ended = await self.session.execute(
             select(Enrollment.id, Enrollment.exit_date).where(
@@ -400,6 +435,19 @@ class Gatherer:
         ):
             if change.entity_id in keys:
                 at_of[change.entity_id] = max(at_of.get(change.entity_id, change.at), change.at)
+        if not students_only and self.reach.allows(RosterPart.GUARDIANS):
+            # A guardian linked or unlinked: the student's agents changed.
+            linked: dict[int, datetime] = {}
+            for change in await self.changes():
+                if change.entity == "guardian_links" and change.value("student_id"):
+                    student_id = change.value("student_id")
+                    linked[student_id] = max(linked.get(student_id, change.at), change.at)
+            for student in await self.session.scalars(
+                select(Student).where(Student.id.in_(sorted(linked)))
+            ):
+                self.departures.add(
+                    student_key_of(self.keys, student), linked[student.id], referrer=True
+                )
         for student_id, sourced_ids in keys.items():
             for sourced_id in sourced_ids:
                 self.departures.add(sourced_id, at_of.get(student_id, self.since))
@@ -407,7 +455,9 @@ class Gatherer:
             return
         await self.teachers()
         if self.reach.allows(RosterPart.GUARDIANS):
-            await self.guardians(set(keys), at_of)
+            # Students who left or changed their sourcedId: their guardians' agents changed.
+            moved = {s for s, ids in keys.items() if len(ids) > 1 or not ids <= self.active}
+            await self.guardians(moved, at_of)
 
     async def teachers(self) -> None:
         changes = await self.changes()
@@ -463,6 +513,7 @@ class Gatherer:
             )
         )
         guardian_at = {g: at for g, at in guardian_at.items() if link_students[g] in reachable}
+        referrers: set[int] = set()
         for guardian_id, student_id in await self.session.execute(
             select(GuardianLink.guardian_id, GuardianLink.student_id).where(
                 GuardianLink.student_id.in_(sorted(students))
@@ -470,11 +521,16 @@ class Gatherer:
         ):
             at = at_of.get(student_id, self.since)
             guardian_at[guardian_id] = max(guardian_at.get(guardian_id, at), at)
+            referrers.add(guardian_id)
         states = await previous_states(self.session, Guardian, changes, GUARDIAN_KEY_COLUMNS)
         for guardian in await self.session.scalars(
             select(Guardian).where(Guardian.id.in_(sorted(guardian_at)))
         ):
-            self.departures.add(guardian_key_of(self.keys, guardian), guardian_at[guardian.id])
+            self.departures.add(
+                guardian_key_of(self.keys, guardian),
+                guardian_at[guardian.id],
+                referrer=guardian.id in referrers,
+            )
         for state, change in states:
             if change.entity_id in guardian_at or (
                 change.action == "delete" and change.entity_id in link_students
@@ -533,16 +589,13 @@ class Gatherer:
     def _enrollment(
         self, class_id: str, school_id: int, user: str, role: str, at: datetime
     ) -> None:
-        self.departures.add(
-            self.keys.enrollment(class_id, user, role),
-            at,
-            **{
-                "class": guid_ref("class", class_id),
-                "user": guid_ref("user", user),
-                "school": guid_ref("org", self.keys.school(self.school_uai(school_id))),
-                "role": role,
-            },
-        )
+        refs: dict[str, Any] = {
+            "class": guid_ref("class", class_id),
+            "user": guid_ref("user", user),
+            "school": guid_ref("org", self.keys.school(self.school_uai(school_id))),
+            "role": role,
+        }
+        self.departures.add(self.keys.enrollment(class_id, user, role), at, **refs)
 
     async def _class_states(
         self, changes: list[AuditedChange], division_ids: set[int], group_ids: set[int]
@@ -589,11 +642,12 @@ async def departed_records(
     reach: RosterReach,
     collection: str,
     since: datetime,
-    active: set[str],
+    active: dict[str, dict[str, Any]],
 ) -> list[dict[str, Any]]:
-    """The collection's records that left the caller's roster after ``since``."""
+    """The collection's records that left the caller's roster after ``since`` (and those of
+    ``active``, the roster now, whose references changed with them)."""
     since = as_utc(since)
-    gatherer = Gatherer(session, reach, since)
+    gatherer = Gatherer(session, reach, since, set(active))
     if collection == "orgs":
         return []
     for year, closed_at in await _closed_years(session, reach, since):

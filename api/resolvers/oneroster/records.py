@@ -86,7 +86,7 @@ async def roster_records(
     if since is None:
         return records
     since = as_utc(since)
-    active = {record["sourcedId"] for record in records}
+    active = {record["sourcedId"]: record for record in records}
     changed = [r for r in records if as_utc_text(r["dateLastModified"]) > since]
     departed = await departed_records(session, reach, collection, since, active)
     return unique_sorted(changed + departed)

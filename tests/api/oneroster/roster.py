@@ -41,3 +41,38 @@ def by_id(items: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
 
 def text_of(items: Any) -> str:
     return json.dumps(items, ensure_ascii=False)
+
+
+async def client_token(
+    http: Any, world: World, sessionmaker: Any, scopes: str, schools=("A",), rate: int = 600
+) -> str:
+    """Registers a client of these schools with these scopes and gets its access token from
+    the token endpoint (client credentials)."""
+    from api.resolvers.clients import ClientSettings, register_client
+    from tests.world import uai
+
+    admin = await world.principal(sessionmaker, "admin")
+    uais = {"A": uai("0930001"), "B": uai("0940002")}
+    async with sessionmaker() as session, session.begin():
+        registered = await register_client(
+            session,
+            admin,
+            ClientSettings(
+                name=f"ENT {scopes}"[:100],
+                school_uais=[uais[s] for s in schools],
+                scopes=scopes.split(),
+                requests_per_minute=rate,
+            ),
+        )
+    response = await http.post(
+        "/oauth/token",
+        data={
+            "grant_type": "client_credentials",
+            "scope": scopes,
+            "client_id": registered.client.client_id,
+            "client_secret": registered.secret,
+        },
+    )
+    assert response.status_code == 200, response.text
+    token: str = response.json()["access_token"]
+    return token

@@ -1,0 +1,510 @@
+"""HTTP routes of OneRoster 1.2 Rostering (read-only), as the specification lists them.
+
+Every endpoint reads one collection of the caller's roster (``roster_records``) and narrows
+it: ``/schools`` are the orgs of type school, ``/classes/{id}/students`` the users enrolled
+as students in that class... A nested endpoint answers 404 when its parent is unknown or out
+of reach, exactly like an unknown id. The school years are the ``terms`` (SCONET has no
+terms besides its grading periods, which are the ``gradingPeriods``): a class's ``terms``
+is its school year.
+
+The caller is an API client (OAuth 2.0 bearer token, with the OneRoster scopes) or a staff
+member (session token or the portal's cookie), with his permissions.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from urllib.parse import urlencode
+
+from sqlalchemy.ext.asyncio import AsyncSession
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import BaseRoute, Route
+
+from api.auth.principal import PermissionDenied, Principal
+from api.auth.read_audit import record_access
+from api.auth.requests import bearer_jwt, identify, identify_client
+from api.endpoints.oauth import issuer_of
+from api.oneroster.errors import NO_STORE, RosterRequestError, status_response
+from api.oneroster.query import (
+    RosterQuery,
+    matches,
+    parse_query,
+    selected,
+    since_of,
+    sorted_records,
+)
+from api.resolvers.oneroster.reach import RosterScopeMissing
+from api.resolvers.oneroster.records import roster_records
+from api.resolvers.oneroster.sourced_ids import BASE_PATH
+from api.services import services_of
+from core.errors import NotFound
+
+COMMON = "sourcedId status dateLastModified metadata "
+FIELDS: dict[str, frozenset[str]] = {
+    name: frozenset((COMMON + fields).split())
+    for name, fields in {
+        "orgs": "name type identifier parent children",
+        "academicSessions": "title startDate endDate type parent children schoolYear org",
+        "courses": "title schoolYear courseCode grades subjects org subjectCodes resources",
+        "classes": "title classCode classType location grades subjects course school terms "
+        "subjectCodes periods resources",
+        "users": "userMasterIdentifier username userIds enabledUser givenName familyName "
+        "middleName preferredFirstName preferredMiddleName preferredLastName pronouns roles "
+        "userProfiles identifier email sms phone agents grades password resources primaryOrg",
+        "enrollments": "class user school role primary beginDate endDate",
+        "demographics": "birthDate sex americanIndianOrAlaskaNative asian "
+        "blackOrAfricanAmerican nativeHawaiianOrOtherPacificIslander white "
+        "demographicRaceTwoOrMoreRaces hispanicOrLatinoEthnicity countryOfBirthCode "
+        "stateOfBirthAbbreviation cityOfBirth publicSchoolResidenceStatus",
+    }.items()
+}
+# The collections that hold personal data: each read is written to the audit trail.
+PERSONAL = frozenset({"users", "enrollments", "demographics"})
+
+
+class Roster:
+    """The caller's records for one request: each collection read once."""
+
+    def __init__(self, session: AsyncSession, principal: Principal) -> None:
+        self.session = session
+        self.principal = principal
+        self._read: dict[tuple[str, datetime | None], list[dict[str, Any]]] = {}
+
+    async def records(self, collection: str, since: datetime | None = None) -> list[dict[str, Any]]:
+        key = (collection, since)
+        if key not in self._read:
+            self._read[key] = await roster_records(
+                self.session, self.principal, collection, since=since
+            )
+        return self._read[key]
+
+    async def one(
+        self,
+        collection: str,
+        sourced_id: str,
+        kind: Callable[[dict[str, Any]], bool] = lambda _record: True,
+    ) -> dict[str, Any]:
+        for record in await self.records(collection):
+            if record["sourcedId"] == sourced_id and kind(record):
+                return record
+        raise NotFound(collection, sourced_id)
+
+
+def ref_id(record: dict[str, Any], name: str) -> str | None:
+    ref = record.get(name)
+    return ref.get("sourcedId") if isinstance(ref, dict) else None
+
+
+def has_role(record: dict[str, Any], *roles: str) -> bool:
+    return any(r.get("role") in roles for r in record.get("roles", []))
+
+
+def is_school(record: dict[str, Any]) -> bool:
+    return record.get("type") == "school"
+
+
+def of_type(*types: str) -> Callable[[dict[str, Any]], bool]:
+    return lambda record: record.get("type") in types
+
+
+def is_student(record: dict[str, Any]) -> bool:
+    return has_role(record, "student")
+
+
+def is_teacher(record: dict[str, Any]) -> bool:
+    return has_role(record, "teacher")
+
+
+Select = Callable[[Roster, dict[str, str], datetime | None], Awaitable[list[dict[str, Any]]]]
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    path: str
+    collection: str
+    # The JSON key of the answer: plural for a list, singular for one record.
+    key: str
+    select: Select
+    single: bool = False
+
+
+def every(collection: str, kind: Callable[[dict[str, Any]], bool] | None = None) -> Select:
+    async def select(
+        roster: Roster, _params: dict[str, str], since: datetime | None
+    ) -> list[dict[str, Any]]:
+        records = await roster.records(collection, since)
+        if kind is None:
+            return records
+        # A record that left carries no more than its id: it goes with every narrowed list.
+        return [r for r in records if r["status"] == "tobedeleted" or kind(r)]
+
+    return select
+
+
+def one(collection: str, kind: Callable[[dict[str, Any]], bool] = lambda _r: True) -> Select:
+    async def select(
+        roster: Roster, params: dict[str, str], _since: datetime | None
+    ) -> list[dict[str, Any]]:
+        return [await roster.one(collection, params["id"], kind)]
+
+    return select
+
+
+async def _class_ids_of_user(roster: Roster, user_id: str, role: str | None) -> set[str]:
+    return {
+        e["class"]["sourcedId"]
+        for e in await roster.records("enrollments")
+        if e["user"]["sourcedId"] == user_id and (role is None or e["role"] == role)
+    }
+
+
+def classes_of_user(kind: Callable[[dict[str, Any]], bool], role: str | None) -> Select:
+    async def select(
+        roster: Roster, params: dict[str, str], since: datetime | None
+    ) -> list[dict[str, Any]]:
+        await roster.one("users", params["id"], kind)
+        ids = await _class_ids_of_user(roster, params["id"], role)
+        return [c for c in await roster.records("classes", since) if c["sourcedId"] in ids]
+
+    return select
+
+
+def users_of_class(role: str, *, in_school: bool = False) -> Select:
+    async def select(
+        roster: Roster, params: dict[str, str], since: datetime | None
+    ) -> list[dict[str, Any]]:
+        the_class = await roster.one("classes", params["class"] if in_school else params["id"])
+        if in_school and ref_id(the_class, "school") != params["id"]:
+            raise NotFound("classes", params["class"])
+        ids = {
+            e["user"]["sourcedId"]
+            for e in await roster.records("enrollments")
+            if e["class"]["sourcedId"] == the_class["sourcedId"] and e["role"] == role
+        }
+        return [u for u in await roster.records("users", since) if u["sourcedId"] in ids]
+
+    return select
+
+
+def enrollments_of_class_in_school() -> Select:
+    async def select(
+        roster: Roster, params: dict[str, str], since: datetime | None
+    ) -> list[dict[str, Any]]:
+        the_class = await roster.one("classes", params["class"])
+        if ref_id(the_class, "school") != params["id"]:
+            raise NotFound("classes", params["class"])
+        return [
+            e
+            for e in await roster.records("enrollments", since)
+            if ref_id(e, "class") == the_class["sourcedId"]
+        ]
+
+    return select
+
+
+def of_parent(
+    parent: str,
+    parent_kind: Callable[[dict[str, Any]], bool],
+    collection: str,
+    belongs: Callable[[dict[str, Any], str], bool],
+    kind: Callable[[dict[str, Any]], bool] = lambda _r: True,
+) -> Select:
+    """The records of ``collection`` that belong to the parent record named in the path."""
+
+    async def select(
+        roster: Roster, params: dict[str, str], since: datetime | None
+    ) -> list[dict[str, Any]]:
+        await roster.one(parent, params["id"], parent_kind)
+        return [
+            r
+            for r in await roster.records(collection, since)
+            if kind(r) and belongs(r, params["id"])
+        ]
+
+    return select
+
+
+def users_in_school(kind: Callable[[dict[str, Any]], bool]) -> Select:
+    return of_parent(
+        "orgs",
+        is_school,
+        "users",
+        lambda u, school: any(ref_id(role, "org") == school for role in u.get("roles", [])),
+        kind,
+    )
+
+
+async def _agents(
+    roster: Roster, params: dict[str, str], since: datetime | None
+) -> list[dict[str, Any]]:
+    user = await roster.one("users", params["id"])
+    ids = {a["sourcedId"] for a in user.get("agents", [])}
+    return [u for u in await roster.records("users", since) if u["sourcedId"] in ids]
+
+
+def _in_terms(record: dict[str, Any], term: str) -> bool:
+    return any(t.get("sourcedId") == term for t in record.get("terms", []))
+
+
+ENDPOINTS: tuple[Endpoint, ...] = (
+    Endpoint(
+        "/academicSessions", "academicSessions", "academicSessions", every("academicSessions")
+    ),
+    Endpoint(
+        "/academicSessions/{id}",
+        "academicSessions",
+        "academicSession",
+        one("academicSessions"),
+        single=True,
+    ),
+    Endpoint(
+        "/gradingPeriods",
+        "academicSessions",
+        "academicSessions",
+        every("academicSessions", of_type("gradingPeriod")),
+    ),
+    Endpoint(
+        "/gradingPeriods/{id}",
+        "academicSessions",
+        "academicSession",
+        one("academicSessions", of_type("gradingPeriod")),
+        single=True,
+    ),
+    Endpoint(
+        "/terms",
+        "academicSessions",
+        "academicSessions",
+        every("academicSessions", of_type("schoolYear", "term", "semester")),
+    ),
+    Endpoint(
+        "/terms/{id}",
+        "academicSessions",
+        "academicSession",
+        one("academicSessions", of_type("schoolYear", "term", "semester")),
+        single=True,
+    ),
+    Endpoint(
+        "/terms/{id}/classes",
+        "classes",
+        "classes",
+        of_parent(
+            "academicSessions", of_type("schoolYear", "term", "semester"), "classes", _in_terms
+        ),
+    ),
+    Endpoint(
+        "/terms/{id}/gradingPeriods",
+        "academicSessions",
+        "academicSessions",
+        of_parent(
+            "academicSessions",
+            of_type("schoolYear", "term", "semester"),
+            "academicSessions",
+            lambda r, term: ref_id(r, "parent") == term,
+            of_type("gradingPeriod"),
+        ),
+    ),
+    Endpoint("/classes", "classes", "classes", every("classes")),
+    Endpoint("/classes/{id}", "classes", "class", one("classes"), single=True),
+    Endpoint("/classes/{id}/students", "users", "users", users_of_class("student")),
+    Endpoint("/classes/{id}/teachers", "users", "users", users_of_class("teacher")),
+    Endpoint("/courses", "courses", "courses", every("courses")),
+    Endpoint("/courses/{id}", "courses", "course", one("courses"), single=True),
+    Endpoint(
+        "/courses/{id}/classes",
+        "classes",
+        "classes",
+        of_parent("courses", lambda _r: True, "classes", lambda c, i: ref_id(c, "course") == i),
+    ),
+    Endpoint("/demographics", "demographics", "demographics", every("demographics")),
+    Endpoint(
+        "/demographics/{id}", "demographics", "demographics", one("demographics"), single=True
+    ),
+    Endpoint("/enrollments", "enrollments", "enrollments", every("enrollments")),
+    Endpoint("/enrollments/{id}", "enrollments", "enrollment", one("enrollments"), single=True),
+    Endpoint("/orgs", "orgs", "orgs", every("orgs")),
+    Endpoint("/orgs/{id}", "orgs", "org", one("orgs"), single=True),
+    Endpoint("/schools", "orgs", "orgs", every("orgs", is_school)),
+    Endpoint("/schools/{id}", "orgs", "org", one("orgs", is_school), single=True),
+    Endpoint(
+        "/schools/{id}/classes",
+        "classes",
+        "classes",
+        of_parent("orgs", is_school, "classes", lambda c, s: ref_id(c, "school") == s),
+    ),
+    Endpoint(
+        "/schools/{id}/courses",
+        "courses",
+        "courses",
+        of_parent("orgs", is_school, "courses", lambda c, s: ref_id(c, "org") == s),
+    ),
+    Endpoint(
+        "/schools/{id}/enrollments",
+        "enrollments",
+        "enrollments",
+        of_parent("orgs", is_school, "enrollments", lambda e, s: ref_id(e, "school") == s),
+    ),
+    Endpoint("/schools/{id}/students", "users", "users", users_in_school(is_student)),
+    Endpoint("/schools/{id}/teachers", "users", "users", users_in_school(is_teacher)),
+    Endpoint(
+        "/schools/{id}/terms",
+        "academicSessions",
+        "academicSessions",
+        # The school years are the académie's: every school has them all.
+        of_parent(
+            "orgs",
+            is_school,
+            "academicSessions",
+            lambda _r, _s: True,
+            of_type("schoolYear", "term", "semester"),
+        ),
+    ),
+    Endpoint(
+        "/schools/{id}/classes/{class}/enrollments",
+        "enrollments",
+        "enrollments",
+        enrollments_of_class_in_school(),
+    ),
+    Endpoint(
+        "/schools/{id}/classes/{class}/students",
+        "users",
+        "users",
+        users_of_class("student", in_school=True),
+    ),
+    Endpoint(
+        "/schools/{id}/classes/{class}/teachers",
+        "users",
+        "users",
+        users_of_class("teacher", in_school=True),
+    ),
+    Endpoint("/students", "users", "users", every("users", is_student)),
+    Endpoint("/students/{id}", "users", "user", one("users", is_student), single=True),
+    Endpoint(
+        "/students/{id}/classes", "classes", "classes", classes_of_user(is_student, "student")
+    ),
+    Endpoint("/teachers", "users", "users", every("users", is_teacher)),
+    Endpoint("/teachers/{id}", "users", "user", one("users", is_teacher), single=True),
+    Endpoint(
+        "/teachers/{id}/classes", "classes", "classes", classes_of_user(is_teacher, "teacher")
+    ),
+    Endpoint("/users", "users", "users", every("users")),
+    Endpoint("/users/{id}", "users", "user", one("users"), single=True),
+    Endpoint("/users/{id}/classes", "classes", "classes", classes_of_user(lambda _r: True, None)),
+    Endpoint("/users/{id}/agents", "users", "users", _agents),
+)
+
+
+async def caller_of(request: Request) -> Principal | Response:
+    """The principal of the request, or the refusal to send (401, 429)."""
+    token = bearer_jwt(request)
+    if token is not None:
+        call = await identify_client(request, token, issuer_of(request))
+        if call.principal is not None:
+            return call.principal
+        if call.status == 429:
+            return status_response(
+                429,
+                "server_busy",
+                "Too many requests for this client: retry later.",
+                {"Retry-After": str(call.retry_after)},
+            )
+        return status_response(
+            401,
+            "unauthorisedrequest",
+            "The access token is invalid or expired.",
+            {"WWW-Authenticate": 'Bearer error="invalid_token"'},
+        )
+    caller = await identify(request)
+    if caller is None:
+        return status_response(
+            401,
+            "unauthorisedrequest",
+            "An access token is required.",
+            {"WWW-Authenticate": "Bearer"},
+        )
+    return caller.principal
+
+
+def link_header(request: Request, query: RosterQuery, total: int) -> str:
+    """RFC 8288 links to the first, previous, next and last pages."""
+    params = {k: v for k, v in request.query_params.items() if k not in ("limit", "offset")}
+
+    def url(offset: int) -> str:
+        return (
+            f"<{request.url.path}?{urlencode({**params, 'limit': query.limit, 'offset': offset})}>"
+        )
+
+    last = max(0, (total - 1) // query.limit * query.limit)
+    links = [f'{url(0)}; rel="first"']
+    if query.offset > 0:
+        links.append(f'{url(max(0, query.offset - query.limit))}; rel="prev"')
+    if query.offset + query.limit < total:
+        links.append(f'{url(query.offset + query.limit)}; rel="next"')
+    links.append(f'{url(last)}; rel="last"')
+    return ", ".join(links)
+
+
+def serve(endpoint: Endpoint) -> Callable[[Request], Awaitable[Response]]:
+    async def handle(request: Request) -> Response:
+        principal = await caller_of(request)
+        if isinstance(principal, Response):
+            return principal
+        params = {k: str(v)[:100] for k, v in request.path_params.items()}
+        try:
+            query = parse_query(request.query_params, FIELDS[endpoint.collection])
+            since = since_of(query.filter)
+            async with services_of(request).sessionmaker() as session, session.begin():
+                roster = Roster(session, principal)
+                found = await endpoint.select(roster, params, since)
+                if endpoint.collection in PERSONAL:
+                    record_access(
+                        session,
+                        principal,
+                        "read",
+                        f"oneroster_{endpoint.collection}",
+                        None,
+                        None,
+                        {"path": endpoint.path, "records": len(found)},
+                    )
+        except RosterRequestError as exc:
+            return status_response(exc.status, exc.code_minor, exc.description)
+        except (PermissionDenied, RosterScopeMissing):
+            return status_response(
+                403, "forbidden", "The scopes or permissions of the caller do not allow this."
+            )
+        except NotFound:
+            return status_response(
+                404, "unknownobject", "No such object, or not in the caller's reach."
+            )
+        if endpoint.single:
+            return JSONResponse({endpoint.key: selected(found[0], query.fields)}, headers=NO_STORE)
+        kept = [r for r in found if matches(r, query.filter)]
+        ordered = sorted_records(kept, query.sort, query.descending)
+        page = ordered[query.offset : query.offset + query.limit]
+        return JSONResponse(
+            {endpoint.key: [selected(r, query.fields) for r in page]},
+            headers={
+                **NO_STORE,
+                "X-Total-Count": str(len(ordered)),
+                "Link": link_header(request, query, len(ordered)),
+            },
+        )
+
+    return handle
+
+
+async def unknown_endpoint(_request: Request) -> Response:
+    return status_response(404, "unknownobject", "No such OneRoster endpoint.")
+
+
+def oneroster_routes() -> list[BaseRoute]:
+    return [
+        *(
+            Route(f"{BASE_PATH}{endpoint.path}", serve(endpoint), methods=["GET"])
+            for endpoint in ENDPOINTS
+        ),
+        Route(f"{BASE_PATH}/{{rest:path}}", unknown_endpoint),
+    ]
