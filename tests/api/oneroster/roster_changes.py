@@ -143,3 +143,12 @@ async def change_the_school(
 ) -> None:
     for change in changes:
         await CHANGES[change](sessionmaker, world, removable)
+
+
+# Changes the domain's deltas do not carry yet (a strict xfail in test_csv_sync.py tells
+# when one is fixed; the syncs over HTTP make the others).
+UNDATED = {
+    "guardian renamed": "his sourcedId changes (his natural key has his name): the old one is "
+    "not sent tobedeleted, nor his children with their agents naming the new one",
+}
+DATED = tuple(change for change in CHANGES if change not in UNDATED)

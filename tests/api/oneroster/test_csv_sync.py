@@ -15,17 +15,9 @@ from api.resolvers.oneroster.records import COLLECTIONS, roster_records
 from core.clock import now
 from tests.api.oneroster.csv_files import Bundle, apply_delta, content, differences
 from tests.api.oneroster.roster import KEY, client
-from tests.api.oneroster.roster_changes import CHANGES, change_the_school, prepare
+from tests.api.oneroster.roster_changes import CHANGES, UNDATED, change_the_school, prepare
 
 SCOPES = "roster.readonly roster-demographics.readonly"
-
-# Changes whose records the domain does not yet date or retract (see DEFECTS in test_sync).
-UNDATED = {
-    "student leaves": "his guardians' agents change, their dateLastModified does not",
-    "teacher moved": "the class's subjects change, its dateLastModified does not",
-    "guardian renamed": "his sourcedId changes and the old one is not sent tobedeleted",
-    "guardian unlinked": "the student's agents change, his dateLastModified does not",
-}
 
 
 async def bundle(sessionmaker: Any, principal: Any, since: Any = None) -> Bundle:
