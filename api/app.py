@@ -18,6 +18,7 @@ from api.endpoints.graphql import GraphQLEndpoint
 from api.endpoints.oauth import oauth_routes
 from api.exports.absence_routes import absence_export_routes
 from api.exports.routes import export_routes
+from api.oneroster.csv_routes import oneroster_csv_routes
 from api.oneroster.routes import oneroster_routes
 from api.resolvers.oneroster.sourced_ids import SourcedIdKey, use_key
 from api.services import Services, services_of
@@ -71,6 +72,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             *export_routes(),
             *absence_export_routes(),
             *oneroster_routes(),
+            *oneroster_csv_routes(),
             *portal_routes(),
         ],
         exception_handlers=portal_exception_handlers(),

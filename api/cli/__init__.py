@@ -14,6 +14,7 @@ from api.cli import (
     exchanges,
     finances,
     headcounts,
+    oneroster,
     outbox,
     passage,
     rentree,
@@ -54,5 +55,6 @@ for command in (
     transfers.transfer,
     finances.finances,
     scholarships.scholarships,
+    oneroster.oneroster,
 ):
     main.add_command(command)
