@@ -6,8 +6,9 @@ PostgreSQL). A position is the highest id read ("high-water mark") and the ids m
 it ("gaps"), each with when it was first missed; every read looks for the gaps again, for a
 day (``GAP_LIFETIME``): most gaps are rolled-back transactions that never come.
 
-The replication (``replication.changes``) and the clients' change feed
-(``api.resolvers.changes``) both read the log from such a position.
+The replication (``replication.changes``), the clients' change feed
+(``api.resolvers.changes``) and the OneRoster collections kept between requests
+(``api.resolvers.oneroster.built``) all read the log from such a position.
 """
 
 from __future__ import annotations
@@ -61,3 +62,13 @@ class AuditCursor:
 async def last_entry_id(session: AsyncSession) -> int:
     """The id of the last audit entry committed."""
     return int(await session.scalar(select(func.max(AuditEntry.id))) or 0)
+
+
+async def position_at_end(session: AsyncSession, window: int, now: datetime) -> AuditCursor:
+    """A position at the end of the log: the ids not yet committed among the last ``window``
+    entries are its gaps (older ones are taken as committed or rolled back)."""
+    # One statement: the last id committed is the highest of those read.
+    start = select(func.coalesce(func.max(AuditEntry.id), 0) - window).scalar_subquery()
+    present = set(await session.scalars(select(AuditEntry.id).where(AuditEntry.id > start)))
+    last = max(present, default=0)
+    return AuditCursor(max(0, last - window)).advanced(present, last, now)

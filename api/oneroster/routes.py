@@ -13,7 +13,7 @@ member (session token or the portal's cookie), with his permissions.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -37,8 +37,9 @@ from api.oneroster.query import (
     since_of,
     sorted_records,
 )
+from api.resolvers.oneroster.built import BuiltCollection
 from api.resolvers.oneroster.reach import RosterScopeMissing
-from api.resolvers.oneroster.records import roster_records
+from api.resolvers.oneroster.records import roster_collection
 from api.resolvers.oneroster.sourced_ids import BASE_PATH
 from api.services import services_of
 from core.errors import NotFound
@@ -67,20 +68,24 @@ PERSONAL = frozenset({"users", "enrollments", "demographics"})
 
 
 class Roster:
-    """The caller's records for one request: each collection read once."""
+    """The caller's records for one request: each collection read once (and kept between
+    requests by the domain, with the indexes that narrow it)."""
 
     def __init__(self, session: AsyncSession, principal: Principal) -> None:
         self.session = session
         self.principal = principal
-        self._read: dict[tuple[str, datetime | None], list[dict[str, Any]]] = {}
+        self._read: dict[tuple[str, datetime | None], BuiltCollection] = {}
 
-    async def records(self, collection: str, since: datetime | None = None) -> list[dict[str, Any]]:
+    async def collection(self, collection: str, since: datetime | None = None) -> BuiltCollection:
         key = (collection, since)
         if key not in self._read:
-            self._read[key] = await roster_records(
+            self._read[key] = await roster_collection(
                 self.session, self.principal, collection, since=since
             )
         return self._read[key]
+
+    async def records(self, collection: str, since: datetime | None = None) -> list[dict[str, Any]]:
+        return (await self.collection(collection, since)).records
 
     async def one(
         self,
@@ -88,10 +93,17 @@ class Roster:
         sourced_id: str,
         kind: Callable[[dict[str, Any]], bool] = lambda _record: True,
     ) -> dict[str, Any]:
-        for record in await self.records(collection):
-            if record["sourcedId"] == sourced_id and kind(record):
-                return record
-        raise NotFound(collection, sourced_id)
+        record = (await self.collection(collection)).by_id().get(sourced_id)
+        if record is None or not kind(record):
+            raise NotFound(collection, sourced_id)
+        return record
+
+    async def with_ids(
+        self, collection: str, ids: set[str], since: datetime | None
+    ) -> list[dict[str, Any]]:
+        """The records of these sourcedIds, in the collection's order (by sourcedId)."""
+        by_id = (await self.collection(collection, since)).by_id()
+        return [by_id[i] for i in sorted(ids) if i in by_id]
 
 
 def ref_id(record: dict[str, Any], name: str) -> str | None:
@@ -136,11 +148,11 @@ def every(collection: str, kind: Callable[[dict[str, Any]], bool] | None = None)
     async def select(
         roster: Roster, _params: dict[str, str], since: datetime | None
     ) -> list[dict[str, Any]]:
-        records = await roster.records(collection, since)
+        built = await roster.collection(collection, since)
         if kind is None:
-            return records
+            return built.records
         # A record that left carries no more than its id: it goes with every narrowed list.
-        return [r for r in records if r["status"] == "tobedeleted" or kind(r)]
+        return built.subset(kind, lambda r: r["status"] == "tobedeleted" or kind(r))
 
     return select
 
@@ -155,10 +167,13 @@ def one(collection: str, kind: Callable[[dict[str, Any]], bool] = lambda _r: Tru
 
 
 async def _class_ids_of_user(roster: Roster, user_id: str, role: str | None) -> set[str]:
+    enrollments = (await roster.collection("enrollments")).index(
+        "user", lambda e: (e["user"]["sourcedId"],)
+    )
     return {
         e["class"]["sourcedId"]
-        for e in await roster.records("enrollments")
-        if e["user"]["sourcedId"] == user_id and (role is None or e["role"] == role)
+        for e in enrollments.get(user_id, [])
+        if role is None or e["role"] == role
     }
 
 
@@ -168,7 +183,7 @@ def classes_of_user(kind: Callable[[dict[str, Any]], bool], role: str | None) ->
     ) -> list[dict[str, Any]]:
         await roster.one("users", params["id"], kind)
         ids = await _class_ids_of_user(roster, params["id"], role)
-        return [c for c in await roster.records("classes", since) if c["sourcedId"] in ids]
+        return await roster.with_ids("classes", ids, since)
 
     return select
 
@@ -180,12 +195,15 @@ def users_of_class(role: str, *, in_school: bool = False) -> Select:
         the_class = await roster.one("classes", params["class"] if in_school else params["id"])
         if in_school and ref_id(the_class, "school") != params["id"]:
             raise NotFound("classes", params["class"])
+        enrollments = (await roster.collection("enrollments")).index(
+            "class", lambda e: (e["class"]["sourcedId"],)
+        )
         ids = {
             e["user"]["sourcedId"]
-            for e in await roster.records("enrollments")
-            if e["class"]["sourcedId"] == the_class["sourcedId"] and e["role"] == role
+            for e in enrollments.get(the_class["sourcedId"], [])
+            if e["role"] == role
         }
-        return [u for u in await roster.records("users", since) if u["sourcedId"] in ids]
+        return await roster.with_ids("users", ids, since)
 
     return select
 
@@ -197,11 +215,10 @@ def enrollments_of_class_in_school() -> Select:
         the_class = await roster.one("classes", params["class"])
         if ref_id(the_class, "school") != params["id"]:
             raise NotFound("classes", params["class"])
-        return [
-            e
-            for e in await roster.records("enrollments", since)
-            if ref_id(e, "class") == the_class["sourcedId"]
-        ]
+        enrollments = (await roster.collection("enrollments", since)).index(
+            "class ref", lambda e: (ref_id(e, "class"),)
+        )
+        return enrollments.get(the_class["sourcedId"], [])
 
     return select
 
@@ -210,20 +227,24 @@ def of_parent(
     parent: str,
     parent_kind: Callable[[dict[str, Any]], bool],
     collection: str,
-    belongs: Callable[[dict[str, Any], str], bool],
+    parents_of: Callable[[dict[str, Any]], Iterable[str | None]] | None,
     kind: Callable[[dict[str, Any]], bool] = lambda _r: True,
 ) -> Select:
-    """The records of ``collection`` that belong to the parent record named in the path."""
+    """The records of ``collection`` that belong to the parent record named in the path: those
+    of ``kind`` whose ``parents_of`` names it (every record of ``kind`` when None), found
+    through an index built once for the collection."""
+
+    def keys_of(record: dict[str, Any]) -> Iterable[str | None]:
+        if not kind(record):
+            return ()
+        return parents_of(record) if parents_of is not None else ("",)
 
     async def select(
         roster: Roster, params: dict[str, str], since: datetime | None
     ) -> list[dict[str, Any]]:
         await roster.one(parent, params["id"], parent_kind)
-        return [
-            r
-            for r in await roster.records(collection, since)
-            if kind(r) and belongs(r, params["id"])
-        ]
+        index = (await roster.collection(collection, since)).index(keys_of, keys_of)
+        return index.get(params["id"] if parents_of is not None else "", [])
 
     return select
 
@@ -233,7 +254,7 @@ def users_in_school(kind: Callable[[dict[str, Any]], bool]) -> Select:
         "orgs",
         is_school,
         "users",
-        lambda u, school: any(ref_id(role, "org") == school for role in u.get("roles", [])),
+        lambda u: [ref_id(role, "org") for role in u.get("roles", [])],
         kind,
     )
 
@@ -243,11 +264,11 @@ async def _agents(
 ) -> list[dict[str, Any]]:
     user = await roster.one("users", params["id"])
     ids = {a["sourcedId"] for a in user.get("agents", [])}
-    return [u for u in await roster.records("users", since) if u["sourcedId"] in ids]
+    return await roster.with_ids("users", ids, since)
 
 
-def _in_terms(record: dict[str, Any], term: str) -> bool:
-    return any(t.get("sourcedId") == term for t in record.get("terms", []))
+def _terms_of(record: dict[str, Any]) -> list[str | None]:
+    return [t.get("sourcedId") for t in record.get("terms", [])]
 
 
 ENDPOINTS: tuple[Endpoint, ...] = (
@@ -292,7 +313,7 @@ ENDPOINTS: tuple[Endpoint, ...] = (
         "classes",
         "classes",
         of_parent(
-            "academicSessions", of_type("schoolYear", "term", "semester"), "classes", _in_terms
+            "academicSessions", of_type("schoolYear", "term", "semester"), "classes", _terms_of
         ),
     ),
     Endpoint(
@@ -303,7 +324,7 @@ ENDPOINTS: tuple[Endpoint, ...] = (
             "academicSessions",
             of_type("schoolYear", "term", "semester"),
             "academicSessions",
-            lambda r, term: ref_id(r, "parent") == term,
+            lambda r: (ref_id(r, "parent"),),
             of_type("gradingPeriod"),
         ),
     ),
@@ -317,7 +338,7 @@ ENDPOINTS: tuple[Endpoint, ...] = (
         "/courses/{id}/classes",
         "classes",
         "classes",
-        of_parent("courses", lambda _r: True, "classes", lambda c, i: ref_id(c, "course") == i),
+        of_parent("courses", lambda _r: True, "classes", lambda c: (ref_id(c, "course"),)),
     ),
     Endpoint("/demographics", "demographics", "demographics", every("demographics")),
     Endpoint(
@@ -333,19 +354,19 @@ ENDPOINTS: tuple[Endpoint, ...] = (
         "/schools/{id}/classes",
         "classes",
         "classes",
-        of_parent("orgs", is_school, "classes", lambda c, s: ref_id(c, "school") == s),
+        of_parent("orgs", is_school, "classes", lambda c: (ref_id(c, "school"),)),
     ),
     Endpoint(
         "/schools/{id}/courses",
         "courses",
         "courses",
-        of_parent("orgs", is_school, "courses", lambda c, s: ref_id(c, "org") == s),
+        of_parent("orgs", is_school, "courses", lambda c: (ref_id(c, "org"),)),
     ),
     Endpoint(
         "/schools/{id}/enrollments",
         "enrollments",
         "enrollments",
-        of_parent("orgs", is_school, "enrollments", lambda e, s: ref_id(e, "school") == s),
+        of_parent("orgs", is_school, "enrollments", lambda e: (ref_id(e, "school"),)),
     ),
     Endpoint("/schools/{id}/students", "users", "users", users_in_school(is_student)),
     Endpoint("/schools/{id}/teachers", "users", "users", users_in_school(is_teacher)),
@@ -358,7 +379,7 @@ ENDPOINTS: tuple[Endpoint, ...] = (
             "orgs",
             is_school,
             "academicSessions",
-            lambda _r, _s: True,
+            None,
             of_type("schoolYear", "term", "semester"),
         ),
     ),

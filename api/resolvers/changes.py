@@ -41,7 +41,7 @@ from core import clock
 from core.errors import ValidationFailed
 from db.absences import AbsenceEvent
 from db.audit import AuditEntry
-from db.audit_cursor import AuditCursor, last_entry_id
+from db.audit_cursor import AuditCursor, last_entry_id, position_at_end
 from db.enrollments import Enrollment
 from db.guardians import Guardian, GuardianLink
 from db.students import Student
@@ -251,14 +251,7 @@ def open_cursor(secret_key: str, cursor: str) -> AuditCursor:
 async def change_feed_start(session: AsyncSession, principal: Principal, secret_key: str) -> str:
     """A cursor at the end of the log: take it, then read everything, then follow the feed
     from it. The ids not yet committed among the last entries are its gaps."""
-    last = await last_entry_id(session)
-    since = max(0, last - START_WINDOW)
-    present = set(
-        await session.scalars(
-            select(AuditEntry.id).where(AuditEntry.id > since, AuditEntry.id <= last)
-        )
-    )
-    return seal_cursor(secret_key, AuditCursor(since).advanced(present, last, clock.now()))
+    return seal_cursor(secret_key, await position_at_end(session, START_WINDOW, clock.now()))
 
 
 async def changes_after(

@@ -20,6 +20,7 @@ from api.auth.client_scopes import RosterPart
 from api.auth.permissions import Permission
 from api.auth.principal import Principal
 from api.resolvers.oneroster.builders import build_records
+from api.resolvers.oneroster.built import BuiltCollection, built_collection, caller_key
 from api.resolvers.oneroster.departures import departed_records
 from api.resolvers.oneroster.reach import as_utc, roster_reach
 from api.resolvers.oneroster.sourced_ids import SourcedIdKey, current_key
@@ -75,11 +76,42 @@ async def roster_records(
     key: SourcedIdKey | None = None,
 ) -> list[dict[str, Any]]:
     """The collection's records in the caller's reach (see the module's docstring); the
-    sourcedIds are keyed by ``key``, else by the key the application configured."""
+    sourcedIds are keyed by ``key``, else by the key the application configured. Shared with
+    later requests (``built``): never change them in place."""
+    built = await roster_collection(session, principal, collection, since=since, key=key)
+    return built.records
+
+
+async def roster_collection(
+    session: AsyncSession,
+    principal: Principal,
+    collection: str,
+    *,
+    since: datetime | None = None,
+    key: SourcedIdKey | None = None,
+) -> BuiltCollection:
+    """``roster_records`` with the indexes that narrow them, kept between requests while
+    nothing they were built from may have changed (``built``)."""
     if collection not in COLLECTIONS:
         raise UnknownCollection(collection)
     principal.require(COLLECTION_PERMISSIONS[collection])
-    reach = await roster_reach(session, principal, key or current_key())
+    key = key or current_key()
+
+    async def build() -> list[dict[str, Any]]:
+        return await _built_records(session, principal, collection, since, key)
+
+    # The key holds the caller's scopes: a collection kept passed ``reach.require``.
+    return await built_collection(session, caller_key(principal), collection, since, key, build)
+
+
+async def _built_records(
+    session: AsyncSession,
+    principal: Principal,
+    collection: str,
+    since: datetime | None,
+    key: SourcedIdKey,
+) -> list[dict[str, Any]]:
+    reach = await roster_reach(session, principal, key)
     reach.require(COLLECTION_PARTS[collection])
     years = [reach.years[i] for i in reach.year_ids()]
     records = unique_sorted(await build_records(session, reach, collection, years, since=since))
@@ -107,7 +139,8 @@ async def roster_record(
     """One active record by sourcedId; ``NotFound`` for an unknown one and for one out of
     reach alike. The caller's records are built and searched: the cost is that of the
     collection in reach, never of the whole académie."""
-    for record in await roster_records(session, principal, collection, key=key):
-        if record["sourcedId"] == sourced_id:
-            return record
-    raise NotFound(collection, sourced_id)
+    built = await roster_collection(session, principal, collection, key=key)
+    record = built.by_id().get(sourced_id)
+    if record is None:
+        raise NotFound(collection, sourced_id)
+    return record

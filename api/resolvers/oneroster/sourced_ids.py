@@ -27,6 +27,10 @@ from db.students import search_key
 PURPOSE = b"sconet:oneroster sourcedId"
 # Separates the parts of a natural key (no code nor name contains it).
 SEPARATOR = "\x1f"
+# sourcedIds already computed, by key and natural key: a roster built again after a write
+# hashes the same keys again. Emptied when full (about 200 bytes an entry).
+MAX_COMPUTED = 250_000
+_computed: dict[tuple[bytes, bytes], str] = {}
 
 
 @dataclass(frozen=True)
@@ -43,11 +47,18 @@ class SourcedIdKey:
         """The sourcedId of a natural key: 16 bytes of the HMAC as a UUID (version 8, RFC 9562:
         a custom layout)."""
         message = SEPARATOR.join((kind, *parts)).encode()
+        known = _computed.get((self.secret, message))
+        if known is not None:
+            return known
+        if len(_computed) >= MAX_COMPUTED:
+            _computed.clear()
         digest = bytearray(hmac.new(self.secret, message, hashlib.sha256).digest()[:16])
         digest[6] = (digest[6] & 0x0F) | 0x80
         digest[8] = (digest[8] & 0x3F) | 0x80
         text = digest.hex()
-        return f"{text[:8]}-{text[8:12]}-{text[12:16]}-{text[16:20]}-{text[20:]}"
+        sourced_id = f"{text[:8]}-{text[8:12]}-{text[12:16]}-{text[16:20]}-{text[20:]}"
+        _computed[(self.secret, message)] = sourced_id
+        return sourced_id
 
 
 class SourcedIdKeyMissing(RuntimeError):

@@ -36,6 +36,7 @@ UNGUARDED = {
     # before any query; a single function serves them all.
     "api.resolvers.oneroster.records.roster_records",
     "api.resolvers.oneroster.records.roster_record",
+    "api.resolvers.oneroster.records.roster_collection",
     # Reads the schools the caller's permissions already name; called by the two above.
     "api.resolvers.oneroster.reach.roster_reach",
     # The change feed: open to every caller, each entity shown only with its own permission
