@@ -16,12 +16,19 @@ token endpoint, then, through the staff application in this process (ASGI, no ne
 Reported: (a) / (b), and (c) / (a).
 
     python benchmarks/oneroster.py --scale 20 --engines sqlite,postgresql
+
+``--first-pages N`` reads only the first N pages of each collection in (a) and estimates the
+whole sync from them (each collection's time per page times its number of pages): a quick
+figure when every page costs the same (before the collections were kept between requests).
+``--profile FILE`` writes cProfile's statistics of the full sync into FILE.ENGINE and of the
+incremental one into FILE.ENGINE.incremental (read them with pstats).
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import cProfile
 import sys
 import tempfile
 import time
@@ -138,8 +145,16 @@ async def _token(http: httpx.AsyncClient, client_id: str, secret: str) -> str:
     return token
 
 
-async def sync(http: httpx.AsyncClient, token: str, since: datetime | None) -> dict[str, int]:
-    """Every collection read to its last page: the number of records of each."""
+async def sync(
+    http: httpx.AsyncClient,
+    token: str,
+    since: datetime | None,
+    first_pages: int | None = None,
+    estimate: dict[str, float] | None = None,
+) -> dict[str, int]:
+    """Every collection read to its last page (to its ``first_pages`` when given: then
+    ``estimate`` gets each collection's estimated seconds for all its pages): the number of
+    records of each (all of them, read or not)."""
     counts: dict[str, int] = {}
     headers = {"Authorization": f"Bearer {token}"}
     for collection in COLLECTIONS:
@@ -148,14 +163,24 @@ async def sync(http: httpx.AsyncClient, token: str, since: datetime | None) -> d
             stamp = since.astimezone(UTC).isoformat().replace("+00:00", "Z")
             params["filter"] = f"dateLastModified>'{stamp}'"
         counts[collection] = 0
+        pages = 0
+        started = time.perf_counter()
         while True:
             response = await http.get(f"{BASE}/{collection}", params=params, headers=headers)
             if response.status_code != 200:
                 raise RuntimeError(f"{collection}: {response.status_code} {response.text[:300]}")
             counts[collection] += len(response.json()[collection])
+            pages += 1
             params["offset"] += PAGE
-            if params["offset"] >= int(response.headers["X-Total-Count"]):
+            total = int(response.headers["X-Total-Count"])
+            if params["offset"] >= total:
                 break
+            if first_pages is not None and pages >= first_pages:
+                counts[collection] = total
+                break
+        if estimate is not None:
+            all_pages = max(1, -(-counts[collection] // PAGE))
+            estimate[collection] = (time.perf_counter() - started) * all_pages / pages
     return counts
 
 
@@ -189,7 +214,12 @@ async def _change_one_percent(sessions: Any, today: date) -> int:
     return len(students)
 
 
-async def run(databases: Databases, scale: int) -> dict[str, Any]:
+async def run(
+    databases: Databases,
+    scale: int,
+    first_pages: int | None = None,
+    profile: str | None = None,
+) -> dict[str, Any]:
     """The benchmark on empty databases (migrated here if they are not)."""
     today = date(current_start_year(date.today()) + 1, 3, 31)
     await upgrade_from_loop("admin", databases.admin_url)
@@ -218,30 +248,48 @@ async def run(databases: Databases, scale: int) -> dict[str, Any]:
                 token = await _token(http, client_id, secret)
                 rows, raw_seconds = await _raw(admin_engine, today)
                 synced_at = clock.now()
+                profiler = cProfile.Profile() if profile else None
+                if profiler is not None:
+                    profiler.enable()
+                estimate: dict[str, float] = {}
                 started = time.perf_counter()
-                full = await sync(http, token, None)
+                full = await sync(http, token, None, first_pages, estimate)
                 full_seconds = time.perf_counter() - started
+                if profiler is not None:
+                    profiler.disable()
+                    profiler.dump_stats(profile)
+                if first_pages is not None:
+                    full_seconds = sum(estimate.values())
                 changed = await _change_one_percent(sessions, today)
+                profiler = cProfile.Profile() if profile else None
+                if profiler is not None:
+                    profiler.enable()
                 started = time.perf_counter()
                 incremental = await sync(http, token, synced_at)
                 incremental_seconds = time.perf_counter() - started
+                if profiler is not None:
+                    profiler.disable()
+                    profiler.dump_stats(f"{profile}.incremental")
         finally:
             await app.state.services.engine.dispose()
             await admin_engine.dispose()
     return {
         "students": report.students,
         "full": (full, full_seconds),
+        "estimated": first_pages is not None,
         "raw": (rows, raw_seconds),
         "changed": changed,
         "incremental": (incremental, incremental_seconds),
     }
 
 
-async def measure(engine_name: str, scale: int) -> dict[str, Any]:
+async def measure(
+    engine_name: str, scale: int, first_pages: int | None, profile: str | None
+) -> dict[str, Any]:
     with tempfile.TemporaryDirectory() as tmp:
         databases = create_databases(engine_name, Path(tmp), "oneroster")
         try:
-            return await run(databases, scale)
+            return await run(databases, scale, first_pages, profile)
         finally:
             databases.drop()
 
@@ -251,8 +299,10 @@ def print_results(r: dict[str, Any]) -> None:
     rows, raw_seconds = r["raw"]
     incremental, incremental_seconds = r["incremental"]
     print("  records: " + ", ".join(f"{c} {n}" for c, n in full.items()))
+    how = " estimated from its first pages" if r.get("estimated") else ""
     print(
-        f"  full sync ({sum(full.values())} records, pages of {PAGE})  {full_seconds:8.2f} s;"
+        f"  full sync ({sum(full.values())} records, pages of {PAGE}){how}"
+        f"  {full_seconds:8.2f} s;"
         f" raw SQL of {rows} source rows {raw_seconds:6.3f} s: {full_seconds / raw_seconds:6.0f}x"
     )
     print(
@@ -268,11 +318,21 @@ def main() -> None:
     )
     parser.add_argument("--scale", type=int, default=20)
     parser.add_argument("--engines", default="sqlite,postgresql")
+    parser.add_argument(
+        "--first-pages",
+        type=int,
+        default=None,
+        help="read the first N pages of each collection and estimate the full sync",
+    )
+    parser.add_argument(
+        "--profile", default=None, help="cProfile statistics of the full sync into this file"
+    )
     args = parser.parse_args()
     print(f"OneRoster benchmark: demo --scale {args.scale}, a client of every school")
     for engine_name in args.engines.split(","):
         print(f"\n[{engine_name}]", flush=True)
-        print_results(asyncio.run(measure(engine_name, args.scale)))
+        profile = f"{args.profile}.{engine_name}" if args.profile else None
+        print_results(asyncio.run(measure(engine_name, args.scale, args.first_pages, profile)))
 
 
 if __name__ == "__main__":
