@@ -159,6 +159,15 @@ async def _teacher(
     return entry.teacher_id
 
 
+def marked_by(principal: Principal, assessment: Assessment) -> bool:
+    """Whether the caller may enter this assessment's marks: a teacher his own assessments
+    only, even in a class where a colleague grades too; the principal and the school's grades
+    software any."""
+    if assessment.school_id not in principal.teaching_only_school_ids(Permission.GRADES_WRITE):
+        return True
+    return principal.kind == "staff" and assessment.teacher_id == principal.id
+
+
 @requires(Permission.GRADES_WRITE)
 async def create_assessment(
     session: AsyncSession, principal: Principal, entry: AssessmentInput
@@ -283,6 +292,12 @@ async def enter_marks(
     """Record or change the marks given (students not listed keep theirs). Every mark is
     checked before any is written: the errors of all of them, or all of them saved."""
     assessment = await _assessment(session, principal, Permission.GRADES_WRITE, assessment_id)
+    if not marked_by(principal, assessment):
+        raise ValidationFailed.single(
+            "assessmentId",
+            "NOT_YOURS",
+            "Seul l'enseignant qui a créé ce devoir en saisit les notes.",
+        )
     await _check_year(session, assessment.school_id, assessment.school_year_id)
     set_actor(session.sync_session, principal.audit_actor(assessment.school_id))
     members = {
@@ -594,6 +609,8 @@ class MarksGrid:
     subject: Subject
     students: list[tuple[int, str]]
     marks: dict[int, Mark]
+    # Whether the caller may enter its marks (``marked_by``), if he may enter marks at all.
+    markable: bool
 
 
 @requires(Permission.GRADES_READ)
@@ -613,4 +630,5 @@ async def marks_grid(session: AsyncSession, principal: Principal, assessment_id:
         subject,
         [(s.id, f"{s.family_name} {s.first_name}") for s in members],
         marks,
+        marked_by(principal, assessment),
     )

@@ -15,6 +15,7 @@ from api.resolvers.grades import (
     create_assessment,
     enter_marks,
     grading_periods,
+    marks_grid,
     period_averages,
     weighted_average,
 )
@@ -160,6 +161,29 @@ async def test_teachers_reach_only_the_classes_taught(world, sessionmaker):
     cpe = await world.principal(sessionmaker, "cpe_a")
     with pytest.raises(PermissionDenied):
         await _run(sessionmaker, create_assessment, cpe, _test(world))
+
+
+async def test_a_teacher_enters_the_marks_of_his_own_assessments_only(world, sessionmaker):
+    teacher = await world.principal(sessionmaker, "teacher_a")  # teaches 6A
+    principal = await world.principal(sessionmaker, "principal_a")
+    colleagues = await _run(sessionmaker, create_assessment, principal, _test(world))
+    mark = MarkInput(world.students["lina"], GRADED, Decimal(12))
+    assert (await _run(sessionmaker, marks_grid, teacher, colleagues.id)).markable is False
+    with pytest.raises(ValidationFailed) as refused:
+        await _run(sessionmaker, enter_marks, teacher, colleagues.id, [mark])
+    assert [(e.field, e.code) for e in refused.value.errors] == [("assessmentId", "NOT_YOURS")]
+    assert (await _run(sessionmaker, assessment_marks, teacher, colleagues.id))[1] == []
+    # The principal grades any class, and may name the class's teacher, who then enters them.
+    await _run(sessionmaker, enter_marks, principal, colleagues.id, [mark])
+    his = await _run(
+        sessionmaker,
+        create_assessment,
+        principal,
+        _test(world, teacher_id=world.users["teacher_a"]),
+    )
+    assert (await _run(sessionmaker, marks_grid, teacher, his.id)).markable is True
+    [saved] = await _run(sessionmaker, enter_marks, teacher, his.id, [mark])
+    assert saved.value == Decimal(12)
 
 
 async def test_grades_over_graphql(gql, world, sessionmaker):
