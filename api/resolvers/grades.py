@@ -159,6 +159,30 @@ async def _teacher(
     return entry.teacher_id
 
 
+async def _check_subject_taught(
+    session: AsyncSession, principal: Principal, school_id: int, entry: AssessmentInput
+) -> None:
+    """A teacher grades the subjects of his services in the class (a service without a
+    subject, as some imports leave them, allows any); the principal and clients any."""
+    if school_id not in principal.teaching_only_school_ids(Permission.GRADES_WRITE):
+        return
+    subjects = set(
+        await session.scalars(
+            select(TeachingAssignment.subject_id).where(
+                TeachingAssignment.user_id == principal.id,
+                TeachingAssignment.school_id == school_id,
+                TeachingAssignment.division_id == entry.division_id
+                if entry.division_id is not None
+                else TeachingAssignment.group_id == entry.group_id,
+            )
+        )
+    )
+    if None not in subjects and entry.subject_id not in subjects:
+        raise ValidationFailed.single(
+            "subjectId", "NOT_TAUGHT", "Vous n'enseignez pas cette matière dans cette classe."
+        )
+
+
 def marked_by(principal: Principal, assessment: Assessment) -> bool:
     """Whether the caller may enter this assessment's marks: a teacher his own assessments
     only, even in a class where a colleague grades too; the principal and the school's grades
@@ -181,6 +205,7 @@ async def create_assessment(
     if await session.get(Subject, entry.subject_id) is None:
         raise ValidationFailed.single("subjectId", "UNKNOWN", "Cette matière n'existe pas.")
     teacher_id = await _teacher(session, principal, school_id, entry)
+    await _check_subject_taught(session, principal, school_id, entry)
     assessment = Assessment(
         school_id=school_id,
         school_year_id=year_id,

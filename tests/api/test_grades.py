@@ -22,6 +22,7 @@ from api.resolvers.grades import (
 from core.errors import NotFound, ValidationFailed
 from db.audit import set_actor
 from db.grades import MarkStatus
+from db.nomenclatures import Subject
 from tests.world import build_world
 
 GRADED, ABSENT, EXEMPT = MarkStatus.GRADED, MarkStatus.ABSENT, MarkStatus.EXEMPT
@@ -184,6 +185,20 @@ async def test_a_teacher_enters_the_marks_of_his_own_assessments_only(world, ses
     assert (await _run(sessionmaker, marks_grid, teacher, his.id)).markable is True
     [saved] = await _run(sessionmaker, enter_marks, teacher, his.id, [mark])
     assert saved.value == Decimal(12)
+
+
+async def test_a_teacher_grades_the_subjects_he_teaches_the_class(world, sessionmaker):
+    async with sessionmaker() as session, session.begin():
+        maths = Subject(
+            code="061300", management_code="MATHS", short_label="MATHS", long_label="MATHEMATIQUES"
+        )
+        session.add(maths)
+    teacher = await world.principal(sessionmaker, "teacher_a")  # Spanish in 6A
+    with pytest.raises(ValidationFailed) as refused:
+        await _run(sessionmaker, create_assessment, teacher, _test(world, subject_id=maths.id))
+    assert [(e.field, e.code) for e in refused.value.errors] == [("subjectId", "NOT_TAUGHT")]
+    principal = await world.principal(sessionmaker, "principal_a")
+    await _run(sessionmaker, create_assessment, principal, _test(world, subject_id=maths.id))
 
 
 async def test_grades_over_graphql(gql, world, sessionmaker):
