@@ -136,9 +136,6 @@ KNOWN_DEVIATIONS: dict[str, str] = {
         "a record sent tobedeleted has its sourcedId, status and dateLastModified only; the "
         "schema requires its other required fields too"
     ),
-    r"imsx_StatusInfoDType \(root\): ": (
-        "errors are 1.1's {'statusInfoSet': [...]}; 1.2's body is the imsx_StatusInfo itself"
-    ),
 }
 
 
