@@ -138,6 +138,12 @@ async def test_over_http(rest, world, sessionmaker):
         "Sophie",
         "Teacher",
     ]
+    # The binding's booleans are the strings "true" and "false", and filter as such.
+    assert len(await names(filter="enabledUser='true'")) == 7
+    assert await names(filter="enabledUser='false'") == []
+    enrollments = await rest.get(token, "/enrollments", filter="primary='true'")
+    assert {e["role"] for e in enrollments.json()["enrollments"]} == {"teacher"}
+    assert {e["primary"] for e in enrollments.json()["enrollments"]} == {"true"}
     selected = await rest.get(
         token, "/users", filter="givenName='Lina'", fields="sourcedId,givenName"
     )
