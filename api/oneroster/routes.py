@@ -48,7 +48,7 @@ FIELDS: dict[str, frozenset[str]] = {
     name: frozenset((COMMON + fields).split())
     for name, fields in {
         "orgs": "name type identifier parent children",
-        "academicSessions": "title startDate endDate type parent children schoolYear org",
+        "academicSessions": "title startDate endDate type parent children schoolYear",
         "courses": "title schoolYear courseCode grades subjects org subjectCodes resources",
         "classes": "title classCode classType location grades subjects course school terms "
         "subjectCodes periods resources",
