@@ -124,9 +124,6 @@ def errors(component: str, payload: Any) -> list[str]:
 # Where the service departs from the specification today, each with why; a conformance test
 # fails on any other problem, and on a deviation that no longer occurs (remove it here).
 KNOWN_DEVIATIONS: dict[str, str] = {
-    r"/href: '/ims/oneroster/rostering/v1p2/[^']*' is not a 'uri'": (
-        "GUIDRef hrefs are paths; the binding's format is an absolute URI"
-    ),
     r"SetDType tobedeleted \w+/\d+: '\w+' is a required property": (
         "a record sent tobedeleted has its sourcedId, status and dateLastModified only; the "
         "schema requires its other required fields too"
