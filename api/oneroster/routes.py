@@ -24,6 +24,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
+from api.auth.client_scopes import Surface
 from api.auth.principal import PermissionDenied, Principal
 from api.auth.read_audit import record_access
 from api.auth.requests import bearer_jwt, identify, identify_client
@@ -402,7 +403,7 @@ async def caller_of(request: Request) -> Principal | Response:
     """The principal of the request, or the refusal to send (401, 429)."""
     token = bearer_jwt(request)
     if token is not None:
-        call = await identify_client(request, token, issuer_of(request))
+        call = await identify_client(request, token, issuer_of(request), Surface.ONEROSTER)
         if call.principal is not None:
             return call.principal
         if call.status == 429:
