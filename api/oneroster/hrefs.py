@@ -37,11 +37,18 @@ def public_base(request: Request) -> str:
 def with_absolute_hrefs(value: Any, base: str) -> Any:
     """A copy of ``value`` (a record, or anything within one) whose GUIDRef hrefs are ``base``
     followed by the domain's path; everything else is copied as it is."""
+    # Scalars are taken as they are without a call: a page of 1000 users holds some 20,000.
     if isinstance(value, list):
-        return [with_absolute_hrefs(item, base) for item in value]
+        return [
+            with_absolute_hrefs(item, base) if isinstance(item, dict | list) else item
+            for item in value
+        ]
     if not isinstance(value, dict):
         return value
-    copy = {key: with_absolute_hrefs(item, base) for key, item in value.items()}
+    copy = {
+        key: with_absolute_hrefs(item, base) if isinstance(item, dict | list) else item
+        for key, item in value.items()
+    }
     href = copy.get("href")
     # Only the domain's own paths: a GUIDRef is {"href", "sourcedId", "type"}.
     if isinstance(href, str) and href.startswith(f"{BASE_PATH}/") and "sourcedId" in copy:

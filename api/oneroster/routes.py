@@ -512,7 +512,8 @@ def serve(endpoint: Endpoint) -> Callable[[Request], Awaitable[Response]]:
                 {endpoint.key: with_absolute_hrefs(selected(found[0], query.fields), base)},
                 headers=NO_STORE,
             )
-        kept = [r for r in found if matches(r, query.filter)]
+        # Without a filter, the collection as it is: no pass over it for each page.
+        kept = [r for r in found if matches(r, query.filter)] if query.filter else found
         ordered = sorted_records(kept, query.sort, query.descending)
         page = ordered[query.offset : query.offset + query.limit]
         return JSONResponse(
