@@ -62,6 +62,8 @@ FIELDS: dict[str, frozenset[str]] = {
         "stateOfBirthAbbreviation cityOfBirth publicSchoolResidenceStatus",
     }.items()
 }
+# What a record that left carries at the least.
+BARE = frozenset({"sourcedId", "status", "dateLastModified"})
 # The collections that hold personal data: each read is written to the audit trail.
 PERSONAL = frozenset({"users", "enrollments", "demographics"})
 
@@ -132,6 +134,11 @@ class Endpoint:
     single: bool = False
 
 
+def bare(record: dict[str, Any]) -> bool:
+    """A record sent tobedeleted without its last known state (which could not be rebuilt)."""
+    return record["status"] == "tobedeleted" and set(record) <= BARE
+
+
 def every(collection: str, kind: Callable[[dict[str, Any]], bool] | None = None) -> Select:
     async def select(
         roster: Roster, _params: dict[str, str], since: datetime | None
@@ -139,8 +146,10 @@ def every(collection: str, kind: Callable[[dict[str, Any]], bool] | None = None)
         records = await roster.records(collection, since)
         if kind is None:
             return records
-        # A record that left carries no more than its id: it goes with every narrowed list.
-        return [r for r in records if r["status"] == "tobedeleted" or kind(r)]
+        # A record that left carries its last known state: it is narrowed like the others,
+        # unless it could not be rebuilt (it then carries no more than its id, and goes with
+        # every narrowed list).
+        return [r for r in records if kind(r) or bare(r)]
 
     return select
 

@@ -132,10 +132,6 @@ KNOWN_DEVIATIONS: dict[str, str] = {
     ),
     r"AcademicSession\w* academicSessions?(/n|/\d+)?: Additional properties are not allowed "
     r"\('org' was unexpected\)": "a grading period names its school in 'org', not in 1.2",
-    r"SetDType tobedeleted \w+/\d+: '\w+' is a required property": (
-        "a record sent tobedeleted has its sourcedId, status and dateLastModified only; the "
-        "schema requires its other required fields too"
-    ),
     r"imsx_StatusInfoDType \(root\): ": (
         "errors are 1.1's {'statusInfoSet': [...]}; 1.2's body is the imsx_StatusInfo itself"
     ),
