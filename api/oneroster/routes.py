@@ -163,10 +163,19 @@ def one(collection: str, kind: Callable[[dict[str, Any]], bool] = lambda _r: Tru
     return select
 
 
-async def _class_ids_of_user(roster: Roster, user_id: str, role: str | None) -> set[str]:
+async def _enrollments(roster: Roster, since: datetime | None) -> list[dict[str, Any]]:
+    """The enrolments that link users and classes: in a delta, those that left too (they carry
+    their class and user), so that a class or a user that left with them is listed."""
+    found = await roster.records("enrollments")
+    return found if since is None else found + await roster.records("enrollments", since)
+
+
+async def _class_ids_of_user(
+    roster: Roster, user_id: str, role: str | None, since: datetime | None
+) -> set[str]:
     return {
         e["class"]["sourcedId"]
-        for e in await roster.records("enrollments")
+        for e in await _enrollments(roster, since)
         if e["user"]["sourcedId"] == user_id and (role is None or e["role"] == role)
     }
 
@@ -176,7 +185,7 @@ def classes_of_user(kind: Callable[[dict[str, Any]], bool], role: str | None) ->
         roster: Roster, params: dict[str, str], since: datetime | None
     ) -> list[dict[str, Any]]:
         await roster.one("users", params["id"], kind)
-        ids = await _class_ids_of_user(roster, params["id"], role)
+        ids = await _class_ids_of_user(roster, params["id"], role, since)
         return [c for c in await roster.records("classes", since) if c["sourcedId"] in ids]
 
     return select
@@ -191,7 +200,7 @@ def users_of_class(role: str, *, in_school: bool = False) -> Select:
             raise NotFound("classes", params["class"])
         ids = {
             e["user"]["sourcedId"]
-            for e in await roster.records("enrollments")
+            for e in await _enrollments(roster, since)
             if e["class"]["sourcedId"] == the_class["sourcedId"] and e["role"] == role
         }
         return [u for u in await roster.records("users", since) if u["sourcedId"] in ids]

@@ -20,7 +20,7 @@ from db.grades import GradingPeriod
 from db.schools import SchoolYear, SchoolYearState
 from db.students import Student
 from tests.api.oneroster.response_schemas import errors, unexpected
-from tests.api.oneroster.roster import by_id, client, records
+from tests.api.oneroster.roster import by_id, client, client_token, records
 from tests.api.oneroster.roster_changes import (
     as_principal,
     class_removed,
@@ -282,3 +282,53 @@ async def test_departures_cost_a_constant_number_of_statements(
                 assert len(gone) == leavers
     print(f"statements of a delta with departures, by collection: {costs[3]}")
     assert costs[1] == costs[3]
+
+
+async def test_narrowed_endpoints_narrow_what_left_by_its_last_known_fields(
+    rest, world, sessionmaker, clock
+):
+    removable = await prepare(sessionmaker, world)
+    token = await client_token(rest.http, world, sessionmaker, "roster-core.readonly", ("A", "B"))
+    schools = {o["identifier"][:7]: o["sourcedId"] for o in (await _get(rest, token, "/schools"))}
+    division_a2 = next(
+        c["sourcedId"] for c in await _get(rest, token, "/classes") if c["classCode"] == "6B"
+    )
+    clock.advance(timedelta(minutes=1))
+    since = product_clock.now().strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    clock.advance(timedelta(minutes=1))
+    await student_leaves(sessionmaker, world, removable)
+    await class_removed(sessionmaker, world, removable)
+    await _teacher_deactivated(sessionmaker, world, removable)
+    clock.advance(timedelta(minutes=1))
+
+    def left(records: list[dict[str, Any]]) -> list[str]:
+        return sorted(
+            r.get("givenName") or r.get("classCode") or r["role"]
+            for r in records
+            if r["status"] == "tobedeleted"
+        )
+
+    async def delta(path: str) -> list[str]:
+        return left(await _get(rest, token, path, filter=f"dateLastModified>'{since}'"))
+
+    assert await delta("/students") == ["Noah"]
+    assert await delta(f"/schools/{schools['0930001']}/students") == ["Noah"]
+    assert await delta(f"/schools/{schools['0940002']}/students") == []
+    teachers = await delta("/teachers")
+    assert len(teachers) == 1 and "Noah" not in teachers
+    assert await delta(f"/schools/{schools['0930001']}/classes") == ["6C"]
+    assert await delta(f"/schools/{schools['0940002']}/classes") == []
+    # The class's students in a delta: who left it too.
+    assert await delta(f"/classes/{division_a2}/students") == ["Noah"]
+    assert await delta(f"/classes/{division_a2}/teachers") == []
+    assert sorted(await delta(f"/schools/{schools['0930001']}/enrollments")) == [
+        "student",
+        "teacher",
+    ]
+
+
+async def _get(rest: Any, token: str, path: str, **params: Any) -> list[dict[str, Any]]:
+    response = await rest.get(token, path, limit=1000, **params)
+    assert response.status_code == 200, response.text
+    [found] = response.json().values()
+    return list(found)
