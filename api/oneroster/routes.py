@@ -24,11 +24,13 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
+from api.auth.client_scopes import Surface
 from api.auth.principal import PermissionDenied, Principal
 from api.auth.read_audit import record_access
 from api.auth.requests import bearer_jwt, identify, identify_client
 from api.endpoints.oauth import issuer_of
 from api.oneroster.errors import NO_STORE, RosterRequestError, status_response
+from api.oneroster.hrefs import public_base, with_absolute_hrefs, with_path_hrefs
 from api.oneroster.query import (
     RosterQuery,
     matches,
@@ -48,7 +50,7 @@ FIELDS: dict[str, frozenset[str]] = {
     name: frozenset((COMMON + fields).split())
     for name, fields in {
         "orgs": "name type identifier parent children",
-        "academicSessions": "title startDate endDate type parent children schoolYear org",
+        "academicSessions": "title startDate endDate type parent children schoolYear",
         "courses": "title schoolYear courseCode grades subjects org subjectCodes resources",
         "classes": "title classCode classType location grades subjects course school terms "
         "subjectCodes periods resources",
@@ -419,7 +421,7 @@ async def caller_of(request: Request) -> Principal | Response:
     """The principal of the request, or the refusal to send (401, 429)."""
     token = bearer_jwt(request)
     if token is not None:
-        call = await identify_client(request, token, issuer_of(request))
+        call = await identify_client(request, token, issuer_of(request), Surface.ONEROSTER)
         if call.principal is not None:
             return call.principal
         if call.status == 429:
@@ -472,7 +474,10 @@ def serve(endpoint: Endpoint) -> Callable[[Request], Awaitable[Response]]:
             return principal
         params = {k: str(v)[:100] for k, v in request.path_params.items()}
         try:
-            query = parse_query(request.query_params, FIELDS[endpoint.collection])
+            base = public_base(request)
+            query = with_path_hrefs(
+                parse_query(request.query_params, FIELDS[endpoint.collection]), base
+            )
             since = since_of(query.filter)
             async with services_of(request).sessionmaker() as session, session.begin():
                 roster = Roster(session, principal)
@@ -497,13 +502,18 @@ def serve(endpoint: Endpoint) -> Callable[[Request], Awaitable[Response]]:
             return status_response(
                 404, "unknownobject", "No such object, or not in the caller's reach."
             )
+        # Filters and sorting read the domain's records (hrefs as paths); what is served is
+        # copied with absolute hrefs.
         if endpoint.single:
-            return JSONResponse({endpoint.key: selected(found[0], query.fields)}, headers=NO_STORE)
+            return JSONResponse(
+                {endpoint.key: with_absolute_hrefs(selected(found[0], query.fields), base)},
+                headers=NO_STORE,
+            )
         kept = [r for r in found if matches(r, query.filter)]
         ordered = sorted_records(kept, query.sort, query.descending)
         page = ordered[query.offset : query.offset + query.limit]
         return JSONResponse(
-            {endpoint.key: [selected(r, query.fields) for r in page]},
+            {endpoint.key: [with_absolute_hrefs(selected(r, query.fields), base) for r in page]},
             headers={
                 **NO_STORE,
                 "X-Total-Count": str(len(ordered)),

@@ -644,7 +644,7 @@ class Gatherer:
             ref = ("divisions", division_id) if division_id else ("groups", group_id)
             if ref in classes:
                 class_id, school_id = classes[ref]
-                self._enrollment(class_id, school_id, user, "teacher", at, primary=True)
+                self._enrollment(class_id, school_id, user, "teacher", at, primary="true")
         for state in touched.values():
             student_id = self._student_of(state)
             refs = [("divisions", d) for d in state["divisions"]]
@@ -661,7 +661,7 @@ class Gatherer:
                             user,
                             "student",
                             state["at"],
-                            primary=False,
+                            primary="false",
                             **dates,
                         )
         teachers = {
@@ -686,7 +686,7 @@ class Gatherer:
                     teachers[change.value("user_id")],
                     "teacher",
                     change.at,
-                    primary=True,
+                    primary="true",
                 )
 
     def _enrollment(

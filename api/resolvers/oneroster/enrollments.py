@@ -1,5 +1,8 @@
 """OneRoster enrollments: a student in his division and in each of his groups, a teacher in
-each division or group he teaches (one enrolment whatever the number of subjects)."""
+each division or group he teaches (one enrolment whatever the number of subjects).
+
+``primary`` is the string ``"true"`` or ``"false"``, as the 1.2 binding's schema has it (not
+a JSON boolean): a teacher is the primary teacher of each class he teaches."""
 
 from __future__ import annotations
 
@@ -70,7 +73,7 @@ def enrollment_records(
                 enrollment.division_id,
                 user,
                 "student",
-                primary=False,
+                primary="false",
                 dateLastModified=changed,
                 **dates,
             )
@@ -81,7 +84,7 @@ def enrollment_records(
                 group_id,
                 user,
                 "student",
-                primary=False,
+                primary="false",
                 dateLastModified=iso(latest(changed_at, joined)),
                 **dates,
             )
@@ -102,7 +105,7 @@ def enrollment_records(
             class_row_id,
             keys.teacher(user_row.sts_id, user_row.login),
             "teacher",
-            primary=True,
+            primary="true",
             dateLastModified=iso(
                 latest(user_row.updated_at, teachers.assigned_at.get(assignment.id))
             ),

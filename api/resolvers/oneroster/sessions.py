@@ -2,6 +2,11 @@
 periods (trimesters) of the schools in reach.
 
 SCONET has no terms besides grading periods: a class's ``terms`` is its school year.
+
+An academicSession has no org in 1.2 (its schema allows no such property). A grading period is
+a school's, and two schools' "Trimestre 1" differ in their dates: its school's sourcedId is in
+``metadata.schoolSourcedId``, where a client of several schools tells them apart (and may
+filter on it: ``metadata.schoolSourcedId='…'``).
 """
 
 from __future__ import annotations
@@ -51,7 +56,7 @@ def grading_period_record(
         "parent": guid_ref("academicSession", keys.school_year(period.year.start_year)),
         "children": [],
         "schoolYear": ends_in(period.year),
-        "org": guid_ref("org", keys.school(uai)),
+        "metadata": {"schoolSourcedId": keys.school(uai)},
     }
 
 
@@ -79,7 +84,6 @@ async def session_records(
             GradingPeriod.school_year_id.in_(sorted(by_id)),
         ),
     )
-    district = guid_ref("org", keys.academy())
     children: dict[int, list[str]] = defaultdict(list)
     records: list[dict[str, Any]] = []
     for period in periods:
@@ -103,7 +107,6 @@ async def session_records(
                 "endDate": year.ends_on.isoformat(),
                 "children": [guid_ref("academicSession", sid) for sid in sorted(children[year.id])],
                 "schoolYear": ends_in(year),
-                "org": district,
             }
         )
     return records

@@ -11,6 +11,7 @@ from typing import Any
 
 from sqlalchemy import event, select
 
+from api.oneroster.hrefs import with_absolute_hrefs
 from api.resolvers.structures import delete_group
 from core import clock as product_clock
 from db.accounts import StaffUser
@@ -30,6 +31,7 @@ from tests.api.oneroster.roster_changes import (
     teacher_moved,
 )
 from tests.api.oneroster.sync_client import COLLECTIONS
+from tests.conftest import TEST_PUBLIC_URL
 from tests.world import World
 
 SCOPES = "roster.readonly roster-demographics.readonly"
@@ -58,7 +60,9 @@ async def _departures(sessionmaker: Any, world: World, clock: Any, change: Chang
     for collection, (key, component) in COLLECTIONS.items():
         delta = await records(sessionmaker, principal, collection, since=since)
         gone = [r for r in delta if r["status"] == "tobedeleted"]
-        problems = [f"{component} {p}" for p in errors(component, {key: gone})]
+        # As the REST binding serves them: with absolute hrefs.
+        served = with_absolute_hrefs(gone, TEST_PUBLIC_URL)
+        problems = [f"{component} {p}" for p in errors(component, {key: served})]
         assert unexpected(problems) == [], collection
         left[collection] = by_id(gone)
         for record in gone:
@@ -90,7 +94,7 @@ async def test_a_student_who_leaves_the_school(world, sessionmaker, clock):
     assert left["demographics"][noah["sourcedId"]]["sex"] == "male"
     [enrollment] = left["enrollments"].values()
     assert enrollment["user"]["sourcedId"] == noah["sourcedId"]
-    assert (enrollment["role"], enrollment["primary"]) == ("student", False)
+    assert (enrollment["role"], enrollment["primary"]) == ("student", "false")
     yesterday = product_clock.today() - timedelta(days=1)
     assert enrollment["endDate"] == yesterday.isoformat()
     assert left["classes"] == {}
@@ -131,7 +135,7 @@ async def test_a_group_deleted(world, sessionmaker, clock):
 async def test_a_teacher_unassigned_from_a_class(world, sessionmaker, clock):
     left = await _departures(sessionmaker, world, clock, teacher_moved)
     [enrollment] = left["enrollments"].values()
-    assert (enrollment["role"], enrollment["primary"]) == ("teacher", True)
+    assert (enrollment["role"], enrollment["primary"]) == ("teacher", "true")
     # He keeps his role in the school: he stays.
     assert left["users"] == {}
 
@@ -148,7 +152,7 @@ async def test_a_teacher_whose_account_is_deactivated(world, sessionmaker, clock
     left = await _departures(sessionmaker, world, clock, _teacher_deactivated)
     [teacher] = left["users"].values()
     assert [r["role"] for r in teacher["roles"]] == ["teacher"]
-    assert teacher["username"] and teacher["enabledUser"] is True
+    assert teacher["username"] and teacher["enabledUser"] == "true"
     assert {e["role"] for e in left["enrollments"].values()} == {"teacher"}
 
 
