@@ -41,6 +41,7 @@ from api.resolvers.oneroster.users import (
     teacher_records,
 )
 from db.accounts import Role, RoleGrant
+from db.audit import is_redacted
 from db.enrollments import Enrollment
 from db.guardians import Guardian, GuardianLink
 from db.nomenclatures import Mef, Subject
@@ -63,9 +64,12 @@ class Trace:
 
 
 def row_state(row: Any) -> dict[str, Any]:
-    """Every column of an ORM row, as the audit log writes values (dates as ISO text)."""
+    """Every column of an ORM row, as the audit log writes values (dates as ISO text); no
+    secret (a password hash...), which no record shows and the audit log never holds."""
     state: dict[str, Any] = {}
     for attr in inspect(type(row)).column_attrs:
+        if is_redacted(attr.key):
+            continue
         value = getattr(row, attr.key)
         if isinstance(value, enum.Enum):
             value = value.value
