@@ -65,6 +65,8 @@ FIELDS: dict[str, frozenset[str]] = {
         "stateOfBirthAbbreviation cityOfBirth publicSchoolResidenceStatus",
     }.items()
 }
+# What a record that left carries at the least.
+BARE = frozenset({"sourcedId", "status", "dateLastModified"})
 # The collections that hold personal data: each read is written to the audit trail.
 PERSONAL = frozenset({"users", "enrollments", "demographics"})
 
@@ -146,6 +148,11 @@ class Endpoint:
     single: bool = False
 
 
+def bare(record: dict[str, Any]) -> bool:
+    """A record sent tobedeleted without its last known state (which could not be rebuilt)."""
+    return record["status"] == "tobedeleted" and set(record) <= BARE
+
+
 def every(collection: str, kind: Callable[[dict[str, Any]], bool] | None = None) -> Select:
     async def select(
         roster: Roster, _params: dict[str, str], since: datetime | None
@@ -153,8 +160,10 @@ def every(collection: str, kind: Callable[[dict[str, Any]], bool] | None = None)
         built = await roster.collection(collection, since)
         if kind is None:
             return built.records
-        # A record that left carries no more than its id: it goes with every narrowed list.
-        return built.subset(kind, lambda r: r["status"] == "tobedeleted" or kind(r))
+        # A record that left carries its last known state: it is narrowed like the others,
+        # unless it could not be rebuilt (it then carries no more than its id, and goes with
+        # every narrowed list).
+        return built.subset((kind, bare), lambda r: kind(r) or bare(r))
 
     return select
 
@@ -168,13 +177,28 @@ def one(collection: str, kind: Callable[[dict[str, Any]], bool] = lambda _r: Tru
     return select
 
 
-async def _class_ids_of_user(roster: Roster, user_id: str, role: str | None) -> set[str]:
-    enrollments = (await roster.collection("enrollments")).index(
-        "user", lambda e: (e["user"]["sourcedId"],)
-    )
+async def _enrollments(
+    roster: Roster, since: datetime | None, by: str, sourced_id: str
+) -> list[dict[str, Any]]:
+    """The enrolments of this user or class (``by``: "user", "class") that link users and
+    classes: in a delta, those that left too (they carry their class and user), so that a
+    class or a user that left with them is listed. Through an index of each collection."""
+    read = [await roster.collection("enrollments")]
+    if since is not None:
+        read.append(await roster.collection("enrollments", since))
+    return [
+        e
+        for built in read
+        for e in built.index(by, lambda e: (e[by]["sourcedId"],)).get(sourced_id, [])
+    ]
+
+
+async def _class_ids_of_user(
+    roster: Roster, user_id: str, role: str | None, since: datetime | None
+) -> set[str]:
     return {
         e["class"]["sourcedId"]
-        for e in enrollments.get(user_id, [])
+        for e in await _enrollments(roster, since, "user", user_id)
         if role is None or e["role"] == role
     }
 
@@ -184,7 +208,7 @@ def classes_of_user(kind: Callable[[dict[str, Any]], bool], role: str | None) ->
         roster: Roster, params: dict[str, str], since: datetime | None
     ) -> list[dict[str, Any]]:
         await roster.one("users", params["id"], kind)
-        ids = await _class_ids_of_user(roster, params["id"], role)
+        ids = await _class_ids_of_user(roster, params["id"], role, since)
         return await roster.with_ids("classes", ids, since)
 
     return select
@@ -197,12 +221,9 @@ def users_of_class(role: str, *, in_school: bool = False) -> Select:
         the_class = await roster.one("classes", params["class"] if in_school else params["id"])
         if in_school and ref_id(the_class, "school") != params["id"]:
             raise NotFound("classes", params["class"])
-        enrollments = (await roster.collection("enrollments")).index(
-            "class", lambda e: (e["class"]["sourcedId"],)
-        )
         ids = {
             e["user"]["sourcedId"]
-            for e in enrollments.get(the_class["sourcedId"], [])
+            for e in await _enrollments(roster, since, "class", the_class["sourcedId"])
             if e["role"] == role
         }
         return await roster.with_ids("users", ids, since)

@@ -16,6 +16,31 @@ from api.resolvers.oneroster.sourced_ids import guid_ref
 from api.resolvers.oneroster.staff import Teachers
 
 
+def enrollment_record(
+    reach: RosterReach, class_id: str, school_id: int, user: str, role: str, **extra: Any
+) -> dict[str, Any]:
+    """An enrolment as OneRoster shows it: on the roster, or as last known when it left.
+    ``extra``: primary, beginDate, endDate, dateLastModified."""
+    keys = reach.keys
+    return {
+        "sourcedId": keys.enrollment(class_id, user, role),
+        "status": "active",
+        "class": guid_ref("class", class_id),
+        "user": guid_ref("user", user),
+        "school": guid_ref("org", keys.school(reach.schools[school_id].uai)),
+        "role": role,
+        **extra,
+    }
+
+
+def student_enrollment_dates(entry_date: Any, exit_date: Any) -> dict[str, str]:
+    """A student's enrolment's beginDate and, once known, endDate."""
+    dates = {"beginDate": entry_date.isoformat()}
+    if exit_date is not None:
+        dates["endDate"] = exit_date.isoformat()
+    return dates
+
+
 def enrollment_records(
     reach: RosterReach,
     population: Population,
@@ -34,24 +59,12 @@ def enrollment_records(
             return
         row = classes.rows[(kind, class_row_id)]
         class_id = classes.sourced_id(reach, kind, class_row_id)
-        records.append(
-            {
-                "sourcedId": keys.enrollment(class_id, user, role),
-                "status": "active",
-                "class": guid_ref("class", class_id),
-                "user": guid_ref("user", user),
-                "school": guid_ref("org", keys.school(reach.schools[row.school_id].uai)),
-                "role": role,
-                **extra,
-            }
-        )
+        records.append(enrollment_record(reach, class_id, row.school_id, user, role, **extra))
 
     for enrollment in population.enrollments:
         student = population.students[enrollment.student_id]
         user = population.sourced_ids[enrollment.student_id]
-        dates = {"beginDate": enrollment.entry_date.isoformat()}
-        if enrollment.exit_date is not None:
-            dates["endDate"] = enrollment.exit_date.isoformat()
+        dates = student_enrollment_dates(enrollment.entry_date, enrollment.exit_date)
         changed_at = latest(enrollment.updated_at, student.updated_at)
         changed = iso(changed_at)
         if enrollment.division_id is not None:

@@ -12,6 +12,8 @@ filter on it: ``metadata.schoolSourcedId='…'``).
 from __future__ import annotations
 
 from collections import defaultdict
+from dataclasses import dataclass
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import select
@@ -26,6 +28,36 @@ from db.schools import SchoolYear
 def ends_in(year: Year) -> str:
     """OneRoster's schoolYear: the calendar year the school year ends in."""
     return str(year.start_year + 1)
+
+
+@dataclass(frozen=True)
+class PeriodRow:
+    school_id: int
+    year: Year
+    label: str
+    first_day: date
+    last_day: date
+
+
+def grading_period_record(
+    reach: RosterReach, period: PeriodRow, changed: datetime | None
+) -> dict[str, Any]:
+    """A grading period as OneRoster shows it: on the roster, or as last known when it left."""
+    keys = reach.keys
+    uai = reach.schools[period.school_id].uai
+    return {
+        "sourcedId": keys.grading_period(uai, period.year.start_year, period.label),
+        "status": "active",
+        "dateLastModified": iso(changed),
+        "title": period.label,
+        "type": "gradingPeriod",
+        "startDate": period.first_day.isoformat(),
+        "endDate": period.last_day.isoformat(),
+        "parent": guid_ref("academicSession", keys.school_year(period.year.start_year)),
+        "children": [],
+        "schoolYear": ends_in(period.year),
+        "metadata": {"schoolSourcedId": keys.school(uai)},
+    }
 
 
 async def session_records(
@@ -56,24 +88,13 @@ async def session_records(
     records: list[dict[str, Any]] = []
     for period in periods:
         year = by_id[period.school_year_id]
-        uai = reach.schools[period.school_id].uai
-        sourced_id = keys.grading_period(uai, year.start_year, period.label)
-        children[year.id].append(sourced_id)
-        records.append(
-            {
-                "sourcedId": sourced_id,
-                "status": "active",
-                "dateLastModified": iso(period_changed.get(period.id)),
-                "title": period.label,
-                "type": "gradingPeriod",
-                "startDate": period.first_day.isoformat(),
-                "endDate": period.last_day.isoformat(),
-                "parent": guid_ref("academicSession", keys.school_year(year.start_year)),
-                "children": [],
-                "schoolYear": ends_in(year),
-                "metadata": {"schoolSourcedId": keys.school(uai)},
-            }
+        record = grading_period_record(
+            reach,
+            PeriodRow(period.school_id, year, period.label, period.first_day, period.last_day),
+            period_changed.get(period.id),
         )
+        children[year.id].append(record["sourcedId"])
+        records.append(record)
     for year in years:
         records.append(
             {

@@ -123,12 +123,7 @@ def errors(component: str, payload: Any) -> list[str]:
 
 # Where the service departs from the specification today, each with why; a conformance test
 # fails on any other problem, and on a deviation that no longer occurs (remove it here).
-KNOWN_DEVIATIONS: dict[str, str] = {
-    r"SetDType tobedeleted \w+/\d+: '\w+' is a required property": (
-        "a record sent tobedeleted has its sourcedId, status and dateLastModified only; the "
-        "schema requires its other required fields too"
-    ),
-}
+KNOWN_DEVIATIONS: dict[str, str] = {}
 
 
 def unexpected(problems: list[str]) -> list[str]:
