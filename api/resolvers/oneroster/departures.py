@@ -34,7 +34,16 @@ from api.resolvers.oneroster.reach import (
     audited_changes,
     iso,
 )
-from api.resolvers.oneroster.sourced_ids import guardian_key_of, guid_ref, student_key_of
+from api.resolvers.oneroster.sourced_ids import (
+    CLASS_KEY_COLUMNS,
+    GRADING_PERIOD_KEY_COLUMNS,
+    GUARDIAN_KEY_COLUMNS,
+    STUDENT_KEY_COLUMNS,
+    TEACHER_KEY_COLUMNS,
+    guardian_key_of,
+    guid_ref,
+    student_key_of,
+)
 from core import clock
 from core.clock import PARIS
 from db.accounts import RoleGrant, StaffUser
@@ -45,9 +54,8 @@ from db.nomenclatures import Mef, Subject
 from db.structures import Division, Group
 from db.students import Student
 
-STUDENT_KEY_COLUMNS = ("ine", "siecle_id", "family_name", "first_name", "birth_date")
-GUARDIAN_KEY_COLUMNS = ("siecle_id", "family_name", "first_name", "email", "phone_mobile")
-TEACHER_KEY_COLUMNS = ("sts_id", "login", "is_active")
+# A teacher also leaves when his account is deactivated.
+TEACHER_DEPARTURE_COLUMNS = (*TEACHER_KEY_COLUMNS, "is_active")
 
 
 @dataclass
@@ -212,15 +220,17 @@ class Gatherer:
     async def classes(self) -> None:
         changes = await self.changes()
         for model, kind in ((Division, "divisions"), (Group, "groups")):
-            columns = ("school_id", "school_year_id", "code")
-            for state, change in await previous_states(self.session, model, changes, columns):
+            for state, change in await previous_states(
+                self.session, model, changes, CLASS_KEY_COLUMNS
+            ):
                 if self.open_class(state["school_id"], state["school_year_id"]):
                     self.departures.add(self.class_id(kind, state), change.at)
 
     async def sessions(self) -> None:
         changes = await self.changes()
-        columns = ("school_id", "school_year_id", "label")
-        for state, change in await previous_states(self.session, GradingPeriod, changes, columns):
+        for state, change in await previous_states(
+            self.session, GradingPeriod, changes, GRADING_PERIOD_KEY_COLUMNS
+        ):
             if self.open_class(state["school_id"], state["school_year_id"]):
                 self.departures.add(
                     self.keys.grading_period(
@@ -496,7 +506,7 @@ class Gatherer:
             ):
                 user_id = change.value("user_id")
                 at_of[user_id] = max(at_of.get(user_id, change.at), change.at)
-        states = await previous_states(self.session, StaffUser, changes, TEACHER_KEY_COLUMNS)
+        states = await previous_states(self.session, StaffUser, changes, TEACHER_DEPARTURE_COLUMNS)
         deactivated = {c.entity_id: c.at for _s, c in states}
         if deactivated:
             in_reach = set(
@@ -521,21 +531,21 @@ class Gatherer:
     async def guardians(self, students: set[int], at_of: dict[int, datetime]) -> None:
         changes = await self.changes()
         guardian_at: dict[int, datetime] = {}
-        link_students: dict[int, int] = {}
+        link_students: dict[int, set[int]] = defaultdict(set)
         for change in changes:
             if change.entity == "guardian_links":
                 guardian_id, student_id = change.value("guardian_id"), change.value("student_id")
-                link_students[guardian_id] = student_id
+                link_students[guardian_id].add(student_id)
                 guardian_at[guardian_id] = max(guardian_at.get(guardian_id, change.at), change.at)
         reachable = students | set(
             await self.session.scalars(
                 select(Enrollment.student_id).where(
-                    Enrollment.student_id.in_(sorted(set(link_students.values()))),
+                    Enrollment.student_id.in_(sorted(set().union(*link_students.values()))),
                     Enrollment.school_id.in_(self.reach.school_ids()),
                 )
             )
         )
-        guardian_at = {g: at for g, at in guardian_at.items() if link_students[g] in reachable}
+        guardian_at = {g: at for g, at in guardian_at.items() if link_students[g] & reachable}
         referrers: set[int] = set()
         for guardian_id, student_id in await self.session.execute(
             select(GuardianLink.guardian_id, GuardianLink.student_id).where(
@@ -546,6 +556,23 @@ class Gatherer:
             guardian_at[guardian_id] = max(guardian_at.get(guardian_id, at), at)
             referrers.add(guardian_id)
         states = await previous_states(self.session, Guardian, changes, GUARDIAN_KEY_COLUMNS)
+        # A guardian renamed (his natural key has his name) of a child in reach: his former
+        # sourcedId leaves; the new one, and his children naming it, are dated by the write.
+        renamed = {change.entity_id for _state, change in states} - set(guardian_at)
+        renamed_in_reach = (
+            set(
+                await self.session.scalars(
+                    select(GuardianLink.guardian_id)
+                    .join(Enrollment, Enrollment.student_id == GuardianLink.student_id)
+                    .where(
+                        GuardianLink.guardian_id.in_(sorted(renamed)),
+                        Enrollment.school_id.in_(self.reach.school_ids()),
+                    )
+                )
+            )
+            if renamed
+            else set()
+        )
         for guardian in await self.session.scalars(
             select(Guardian).where(Guardian.id.in_(sorted(guardian_at)))
         ):
@@ -555,7 +582,7 @@ class Gatherer:
                 referrer=guardian.id in referrers,
             )
         for state, change in states:
-            if change.entity_id in guardian_at:
+            if change.entity_id in guardian_at or change.entity_id in renamed_in_reach:
                 self.departures.add(guardian_key_of(self.keys, state), change.at)
 
     async def enrollments(self) -> None:

@@ -141,7 +141,9 @@ def student_records(
             record["agents"] = [
                 guid_ref("user", family.sourced_ids[link.guardian_id]) for link in links
             ]
+            # A guardian renamed may have a new sourcedId: the agents change with him.
             changed.extend(link.updated_at for link in links)
+            changed.extend(family.guardians[link.guardian_id].updated_at for link in links)
         record["dateLastModified"] = iso(latest(*changed))
         records.append(record)
     return records
