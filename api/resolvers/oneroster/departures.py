@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, time
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.auth.client_scopes import RosterPart
@@ -51,7 +51,7 @@ from db.enrollments import Enrollment, EnrollmentGroup
 from db.grades import GradingPeriod
 from db.guardians import Guardian, GuardianLink
 from db.nomenclatures import Mef, Subject
-from db.structures import Division, Group
+from db.structures import Division, Group, TeachingAssignment
 from db.students import Student
 
 # A teacher also leaves when his account is deactivated.
@@ -633,6 +633,95 @@ class Gatherer:
                 self._enrollment(
                     class_id, school_id, teachers[change.value("user_id")], "teacher", change.at
                 )
+        await self._recoded_classes(touched, keys, teaching)
+
+    async def _recoded_classes(
+        self,
+        touched: dict[int, dict[str, Any]],
+        keys: dict[int, set[str]],
+        teaching: list[AuditedChange],
+    ) -> None:
+        """A class whose code changed changed its sourcedId (its natural key holds the code):
+        the enrolments in it, its students' and its teachers', leave under the former one
+        (those there now, and those who left it since)."""
+        changes = await self.changes()
+        former: dict[tuple[str, Any], list[tuple[str, int, datetime]]] = defaultdict(list)
+        for kind, model in (("divisions", Division), ("groups", Group)):
+            for state, change in await previous_states(
+                self.session, model, changes, CLASS_KEY_COLUMNS
+            ):
+                if change.action == "update" and self.open_class(
+                    state["school_id"], state["school_year_id"]
+                ):
+                    former[(kind, change.entity_id)].append(
+                        (self.class_id(kind, state), state["school_id"], change.at)
+                    )
+        if not former:
+            return
+        divisions = sorted(i for kind, i in former if kind == "divisions")
+        groups = sorted(i for kind, i in former if kind == "groups")
+        schools = self.reach.school_ids()
+        students: set[tuple[tuple[str, Any], int]] = set()
+        for division_id, student_id in await self.session.execute(
+            select(Enrollment.division_id, Enrollment.student_id).where(
+                Enrollment.division_id.in_(divisions), Enrollment.school_id.in_(schools)
+            )
+        ):
+            students.add((("divisions", division_id), student_id))
+        for group_id, student_id in await self.session.execute(
+            select(EnrollmentGroup.group_id, Enrollment.student_id)
+            .join(Enrollment, Enrollment.id == EnrollmentGroup.enrollment_id)
+            .where(EnrollmentGroup.group_id.in_(groups), Enrollment.school_id.in_(schools))
+        ):
+            students.add((("groups", group_id), student_id))
+        for state in touched.values():
+            refs = [("divisions", d) for d in state["divisions"]]
+            refs += [("groups", g) for g in state["groups"]]
+            students |= {(ref, self._student_of(state)) for ref in refs if ref in former}
+        student_ids = sorted({student_id for _ref, student_id in students} - set(keys))
+        current = {
+            student.id: {student_key_of(self.keys, student)}
+            for student in await self.session.scalars(
+                select(Student).where(Student.id.in_(student_ids))
+            )
+        }
+        for ref, student_id in students:
+            for class_id, school_id, at in former[ref]:
+                for user in keys.get(student_id) or current.get(student_id) or set():
+                    self._enrollment(class_id, school_id, user, "student", at)
+        taught: set[tuple[tuple[str, Any], int]] = {
+            (("divisions", a.division_id) if a.division_id else ("groups", a.group_id), a.user_id)
+            for a in await self.session.execute(
+                select(
+                    TeachingAssignment.division_id,
+                    TeachingAssignment.group_id,
+                    TeachingAssignment.user_id,
+                ).where(
+                    or_(
+                        TeachingAssignment.division_id.in_(divisions),
+                        TeachingAssignment.group_id.in_(groups),
+                    )
+                )
+            )
+        }
+        for change in teaching:
+            ref = (
+                ("divisions", change.value("division_id"))
+                if change.value("division_id")
+                else ("groups", change.value("group_id"))
+            )
+            if ref in former:
+                taught.add((ref, change.value("user_id")))
+        teachers = {
+            user.id: self.keys.teacher(user.sts_id, user.login)
+            for user in await self.session.scalars(
+                select(StaffUser).where(StaffUser.id.in_(sorted({u for _r, u in taught})))
+            )
+        }
+        for ref, user_id in taught:
+            for class_id, school_id, at in former[ref]:
+                if user_id in teachers:
+                    self._enrollment(class_id, school_id, teachers[user_id], "teacher", at)
 
     def _enrollment(
         self, class_id: str, school_id: int, user: str, role: str, at: datetime

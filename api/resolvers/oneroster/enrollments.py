@@ -26,7 +26,9 @@ def enrollment_records(
     keys = reach.keys
     records: list[dict[str, Any]] = []
 
-    def add(kind: str, class_row_id: int, user: str, role: str, **extra: Any) -> None:
+    def add(
+        kind: str, class_row_id: int, user: str, role: str, changed: datetime, **extra: Any
+    ) -> None:
         if (kind, class_row_id) not in classes.rows:
             return
         row = classes.rows[(kind, class_row_id)]
@@ -35,6 +37,8 @@ def enrollment_records(
             {
                 "sourcedId": keys.enrollment(class_id, user, role),
                 "status": "active",
+                # The class's row too: a class recoded names a new class, hence a new enrolment.
+                "dateLastModified": iso(latest(changed, row.updated_at)),
                 "class": guid_ref("class", class_id),
                 "user": guid_ref("user", user),
                 "school": guid_ref("org", keys.school(reach.schools[row.school_id].uai)),
@@ -50,15 +54,14 @@ def enrollment_records(
         if enrollment.exit_date is not None:
             dates["endDate"] = enrollment.exit_date.isoformat()
         changed_at = latest(enrollment.updated_at, student.updated_at)
-        changed = iso(changed_at)
         if enrollment.division_id is not None:
             add(
                 "division",
                 enrollment.division_id,
                 user,
                 "student",
+                changed_at,
                 primary=False,
-                dateLastModified=changed,
                 **dates,
             )
         for group_id in population.groups_of.get(enrollment.id, []):
@@ -68,8 +71,8 @@ def enrollment_records(
                 group_id,
                 user,
                 "student",
+                latest(changed_at, joined),
                 primary=False,
-                dateLastModified=iso(latest(changed_at, joined)),
                 **dates,
             )
     seen: set[tuple[str, int, int]] = set()
@@ -89,9 +92,7 @@ def enrollment_records(
             class_row_id,
             keys.teacher(user_row.sts_id, user_row.login),
             "teacher",
+            latest(user_row.updated_at, teachers.assigned_at.get(assignment.id)),
             primary=True,
-            dateLastModified=iso(
-                latest(user_row.updated_at, teachers.assigned_at.get(assignment.id))
-            ),
         )
     return records

@@ -92,7 +92,13 @@ async def test_a_csv_delta_applied_onto_the_bulk_is_a_fresh_bulk(rest, world, se
     }
     assert deleted["classes"], "the removed class comes back tobedeleted"
     assert deleted["enrollments"], "the leaver's enrolment comes back tobedeleted"
-    assert sum(len(t) for t in delta.tables.values()) < sum(len(t) for t in bulk.tables.values())
+    # Not the whole school again: fewer records sent than the bulk holds. The retractions
+    # (tobedeleted rows, the roles of each changed user) come on top; in this tiny school,
+    # with every change at once (two classes recoded), they outnumber the bulk.
+    sent = sum(
+        row["status"] == "active" for table in delta.tables.values() for row in table.values()
+    )
+    assert sent < sum(len(t) for t in bulk.tables.values())
     apply_delta(store, delta)
     fresh = await bundle(rest, token, "bulk.zip")
     assert differences(content(store), content(fresh.tables)) == []
