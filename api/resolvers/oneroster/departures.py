@@ -18,7 +18,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, time
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import or_, select
@@ -33,6 +33,7 @@ from api.resolvers.oneroster.reach import (
     as_utc,
     audited_changes,
     iso,
+    start_of,
 )
 from api.resolvers.oneroster.sourced_ids import (
     CLASS_KEY_COLUMNS,
@@ -154,11 +155,6 @@ async def previous_states(
         elif change.entity_id in current:
             states.append(({**current[change.entity_id], **change.before}, change))
     return states
-
-
-def start_of(day: Any) -> datetime:
-    """Midnight in France of that day, in UTC: when an enrolment whose exit date it is ends."""
-    return datetime.combine(day, time(), PARIS).astimezone(UTC)
 
 
 class Gatherer:
@@ -388,7 +384,7 @@ class Gatherer:
             )
         )
         for enrollment_id, exit_date in ended:
-            if start_of(exit_date) > self.since:
+            if exit_date is not None and start_of(exit_date) > self.since:
                 note(enrollment_id, start_of(exit_date))
         rows = await self.session.scalars(
             select(Enrollment).where(Enrollment.id.in_(sorted(touched)))

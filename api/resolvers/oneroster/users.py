@@ -9,20 +9,27 @@ charge) or ``relatedPerson`` (a contact only), after SIECLE's responsibility lev
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import String, and_, case, cast, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.auth.client_scopes import RosterPart
 from api.auth.permissions import Permission
 from api.resolvers.oneroster.courses import grades_of
 from api.resolvers.oneroster.population import Population, on_roster
-from api.resolvers.oneroster.reach import RosterReach, iso, latest
-from api.resolvers.oneroster.sourced_ids import guardian_key_of, guid_ref
+from api.resolvers.oneroster.reach import RosterReach, as_utc, iso, latest, start_of
+from api.resolvers.oneroster.sourced_ids import (
+    GUARDIAN_KEY_COLUMNS,
+    STUDENT_KEY_COLUMNS,
+    guardian_key_of,
+    guid_ref,
+)
 from api.resolvers.oneroster.staff import Teachers
+from core import clock
+from db.audit import AuditEntry
 from db.enrollments import Enrollment
 from db.guardians import Guardian, GuardianLink
 
@@ -57,6 +64,123 @@ class Family:
     guardians: dict[int, Any]
     links: list[Any]
     sourced_ids: dict[int, str]
+
+
+@dataclass
+class Shaping:
+    """When what shapes a user's record beyond his own rows last changed, by student and by
+    guardian id: a student's enrolments in reach, ended ones too (his roles), his links and his
+    guardians' sourcedIds (his agents); a guardian's links to children in reach, their
+    sourcedIds and enrolments, ended ones too (his agents and roles). Deleted rows and changes
+    of sourcedIds are found in the audit log. A full read and a delta thus date a record alike:
+    the delta sends again whoever such a change touched, dated by it."""
+
+    students: dict[int, datetime] = field(default_factory=dict)
+    guardians: dict[int, datetime] = field(default_factory=dict)
+
+    def note(self, of: dict[int, datetime], row_id: int, at: datetime | None) -> None:
+        if at is not None:
+            of[row_id] = latest(of.get(row_id), at)
+
+
+def _writes_any(columns: tuple[str, ...]) -> Any:
+    """An audited update that wrote one of these columns: its former values hold it as a key
+    (``"code":``; a quote inside a value is escaped, so no value matches)."""
+    text = cast(AuditEntry.before, String)
+    return or_(*(text.contains(f'"{name}":', autoescape=True) for name in columns))
+
+
+async def roster_shaping(
+    session: AsyncSession, reach: RosterReach, year_ids: list[int], family: Family | None
+) -> Shaping:
+    """2 grouped queries, 4 with the family, whatever the number of users."""
+    shaping = Shaping()
+    in_reach = on_roster(reach, year_ids, ended_too=True)
+    today = clock.today()
+    # Each student's enrolments in reach: the latest written, the latest ended (it left the
+    # roster at the start of its exit date), the latest deleted.
+    enrolled: dict[int, datetime] = {}
+    for student_id, written, ended in await session.execute(
+        select(
+            Enrollment.student_id,
+            func.max(Enrollment.updated_at),
+            func.max(case((Enrollment.exit_date <= today, Enrollment.exit_date))),
+        )
+        .where(in_reach)
+        .group_by(Enrollment.student_id)
+    ):
+        enrolled[student_id] = latest(written, start_of(ended) if ended else None)
+    student_of = AuditEntry.before["student_id"].as_integer()
+    guardian_of = AuditEntry.before["guardian_id"].as_integer()
+    kinds = [and_(AuditEntry.entity == "enrollments", AuditEntry.school_id.in_(reach.school_ids()))]
+    if family is not None:
+        kinds.append(
+            and_(
+                AuditEntry.entity == "guardian_links",
+                student_of.in_(select(Enrollment.student_id).where(in_reach)),
+            )
+        )
+    deleted_links: list[tuple[int, int, datetime]] = []
+    for entity, student_id, guardian_id, at in await session.execute(
+        select(AuditEntry.entity, student_of, guardian_of, func.max(AuditEntry.at))
+        .where(AuditEntry.action == "delete", or_(*kinds))
+        .group_by(AuditEntry.entity, student_of, guardian_of)
+    ):
+        if entity == "enrollments":
+            enrolled[student_id] = latest(enrolled.get(student_id), at)
+        else:
+            deleted_links.append((student_id, guardian_id, as_utc(at)))
+    for student_id, at in enrolled.items():
+        shaping.note(shaping.students, student_id, at)
+    if family is None:
+        return shaping
+    for student_id, guardian_id, at in deleted_links:
+        shaping.note(shaping.students, student_id, at)
+        shaping.note(shaping.guardians, guardian_id, at)
+    on_the_roster = select(Enrollment.student_id).where(on_roster(reach, year_ids))
+    guardians = select(GuardianLink.guardian_id).where(GuardianLink.student_id.in_(on_the_roster))
+    children = select(GuardianLink.student_id).where(GuardianLink.guardian_id.in_(guardians))
+    # When the sourcedId of each child of these guardians, and of each guardian, last changed.
+    rekeyed: dict[tuple[str, int | None], datetime] = {
+        (entity, entity_id): as_utc(at)
+        for entity, entity_id, at in await session.execute(
+            select(AuditEntry.entity, AuditEntry.entity_id, func.max(AuditEntry.at))
+            .where(
+                AuditEntry.action == "update",
+                or_(
+                    and_(
+                        AuditEntry.entity == "students",
+                        AuditEntry.entity_id.in_(children),
+                        _writes_any(STUDENT_KEY_COLUMNS),
+                    ),
+                    and_(
+                        AuditEntry.entity == "guardians",
+                        AuditEntry.entity_id.in_(guardians),
+                        _writes_any(GUARDIAN_KEY_COLUMNS),
+                    ),
+                ),
+            )
+            .group_by(AuditEntry.entity, AuditEntry.entity_id)
+        )
+    }
+    for link in family.links:
+        shaping.note(
+            shaping.students, link.student_id, rekeyed.get(("guardians", link.guardian_id))
+        )
+    # Every link of a guardian on the roster to a child who is or was in reach (on the roster,
+    # gone, his enrolment deleted).
+    for guardian_id, student_id, link_written in await session.execute(
+        select(GuardianLink.guardian_id, GuardianLink.student_id, GuardianLink.updated_at).where(
+            GuardianLink.guardian_id.in_(guardians)
+        )
+    ):
+        if student_id in enrolled:
+            shaping.note(
+                shaping.guardians,
+                guardian_id,
+                latest(link_written, rekeyed.get(("students", student_id)), enrolled[student_id]),
+            )
+    return shaping
 
 
 async def roster_family(session: AsyncSession, reach: RosterReach, year_ids: list[int]) -> Family:
@@ -97,7 +221,7 @@ def _split(display_name: str) -> tuple[str, str]:
 
 
 def student_records(
-    reach: RosterReach, population: Population, family: Family | None
+    reach: RosterReach, population: Population, family: Family | None, shaping: Shaping
 ) -> list[dict[str, Any]]:
     keys = reach.keys
     enrollments = population.enrollments_of()
@@ -141,9 +265,8 @@ def student_records(
             record["agents"] = [
                 guid_ref("user", family.sourced_ids[link.guardian_id]) for link in links
             ]
-            # A guardian renamed may have a new sourcedId: the agents change with him.
             changed.extend(link.updated_at for link in links)
-            changed.extend(family.guardians[link.guardian_id].updated_at for link in links)
+        changed.append(shaping.students.get(student_id))
         record["dateLastModified"] = iso(latest(*changed))
         records.append(record)
     return records
@@ -176,7 +299,7 @@ def teacher_records(reach: RosterReach, teachers: Teachers) -> list[dict[str, An
 
 
 def guardian_records(
-    reach: RosterReach, population: Population, family: Family
+    reach: RosterReach, population: Population, family: Family, shaping: Shaping
 ) -> list[dict[str, Any]]:
     keys = reach.keys
     schools_of_student: dict[int, list[int]] = defaultdict(list)
@@ -199,7 +322,11 @@ def guardian_records(
             "sourcedId": family.sourced_ids[guardian_id],
             "status": "active",
             "dateLastModified": iso(
-                latest(guardian.updated_at, *(link.updated_at for link in links))
+                latest(
+                    guardian.updated_at,
+                    shaping.guardians.get(guardian_id),
+                    *(link.updated_at for link in links),
+                )
             ),
             "enabledUser": True,
             "username": "",
@@ -229,10 +356,14 @@ def guardian_records(
 
 
 def user_records(
-    reach: RosterReach, population: Population, teachers: Teachers, family: Family | None
+    reach: RosterReach,
+    population: Population,
+    teachers: Teachers,
+    family: Family | None,
+    shaping: Shaping,
 ) -> list[dict[str, Any]]:
-    records = student_records(reach, population, family)
+    records = student_records(reach, population, family, shaping)
     records.extend(teacher_records(reach, teachers))
     if family is not None and reach.allows(RosterPart.GUARDIANS):
-        records.extend(guardian_records(reach, population, family))
+        records.extend(guardian_records(reach, population, family, shaping))
     return records

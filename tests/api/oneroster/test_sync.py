@@ -8,8 +8,6 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-import pytest
-
 from api.resolvers.oneroster.reach import iso
 from core.clock import now
 from tests.api.oneroster.csv_files import Bundle, apply_delta, content, differences
@@ -26,11 +24,6 @@ def as_tables(store: dict) -> dict:
     return {name: dict(table) for name, table in store.items()}
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a guardian sent again in a delta because a child left or was unlinked is dated "
-    "by that change there, by his own rows in a full read: the two dateLastModified differ",
-)
 async def test_an_incremental_rest_sync_ends_as_a_fresh_full_sync(rest, world, sessionmaker, clock):
     removable = await prepare(sessionmaker, world)
     token = await client_token(rest.http, world, sessionmaker, SCOPES)
