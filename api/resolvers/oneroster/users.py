@@ -26,12 +26,14 @@ from api.resolvers.oneroster.sourced_ids import (
     STUDENT_KEY_COLUMNS,
     guardian_key_of,
     guid_ref,
+    student_key_of,
 )
 from api.resolvers.oneroster.staff import Teachers
 from core import clock
 from db.audit import AuditEntry
 from db.enrollments import Enrollment
 from db.guardians import Guardian, GuardianLink
+from db.students import Student
 
 RESPONSIBILITY_ROLES = {1: "parent", 2: "guardian", 3: "relatedPerson"}
 
@@ -93,7 +95,7 @@ def _writes_any(columns: tuple[str, ...]) -> Any:
 async def roster_shaping(
     session: AsyncSession, reach: RosterReach, year_ids: list[int], family: Family | None
 ) -> Shaping:
-    """2 grouped queries, 4 with the family, whatever the number of users."""
+    """2 grouped queries, 5 queries with the family, whatever the number of users."""
     shaping = Shaping()
     in_reach = on_roster(reach, year_ids, ended_too=True)
     today = clock.today()
@@ -140,29 +142,59 @@ async def roster_shaping(
     on_the_roster = select(Enrollment.student_id).where(on_roster(reach, year_ids))
     guardians = select(GuardianLink.guardian_id).where(GuardianLink.student_id.in_(on_the_roster))
     children = select(GuardianLink.student_id).where(GuardianLink.guardian_id.in_(guardians))
-    # When the sourcedId of each child of these guardians, and of each guardian, last changed.
-    rekeyed: dict[tuple[str, int | None], datetime] = {
-        (entity, entity_id): as_utc(at)
-        for entity, entity_id, at in await session.execute(
-            select(AuditEntry.entity, AuditEntry.entity_id, func.max(AuditEntry.at))
-            .where(
-                AuditEntry.action == "update",
-                or_(
-                    and_(
-                        AuditEntry.entity == "students",
-                        AuditEntry.entity_id.in_(children),
-                        _writes_any(STUDENT_KEY_COLUMNS),
-                    ),
-                    and_(
-                        AuditEntry.entity == "guardians",
-                        AuditEntry.entity_id.in_(guardians),
-                        _writes_any(GUARDIAN_KEY_COLUMNS),
-                    ),
+    # When the sourcedId of each child of these guardians, and of each guardian, last changed:
+    # the writes of a key column (rare), newest first, undone one by one from the row as it
+    # stands until the key differs (a first name written changes no INE-keyed id).
+    writes: dict[tuple[str, int], list[tuple[datetime, dict[str, Any]]]] = defaultdict(list)
+    for entity, entity_id, at, before in await session.execute(
+        select(AuditEntry.entity, AuditEntry.entity_id, AuditEntry.at, AuditEntry.before)
+        .where(
+            AuditEntry.action == "update",
+            or_(
+                and_(
+                    AuditEntry.entity == "students",
+                    AuditEntry.entity_id.in_(children),
+                    _writes_any(STUDENT_KEY_COLUMNS),
                 ),
+                and_(
+                    AuditEntry.entity == "guardians",
+                    AuditEntry.entity_id.in_(guardians),
+                    _writes_any(GUARDIAN_KEY_COLUMNS),
+                ),
+            ),
+        )
+        .order_by(AuditEntry.id.desc())
+    ):
+        writes[(entity, entity_id)].append((as_utc(at), before or {}))
+    rewritten = sorted(i for entity, i in writes if entity == "students")
+    current: dict[tuple[str, int], dict[str, Any]] = {
+        ("students", row.id): row._asdict()
+        for row in (
+            await session.execute(
+                select(Student.id, *(getattr(Student, c) for c in STUDENT_KEY_COLUMNS)).where(
+                    Student.id.in_(rewritten)
+                )
             )
-            .group_by(AuditEntry.entity, AuditEntry.entity_id)
+            if rewritten
+            else []
         )
     }
+    current |= {
+        ("guardians", gid): {c: getattr(row, c) for c in GUARDIAN_KEY_COLUMNS}
+        for gid, row in family.guardians.items()
+    }
+    rekeyed: dict[tuple[str, int], datetime] = {}
+    for ref, entries in writes.items():
+        key_of = student_key_of if ref[0] == "students" else guardian_key_of
+        state = current.get(ref)
+        if state is None:
+            continue
+        for at, before in entries:
+            former = {**state, **before}
+            if key_of(reach.keys, former) != key_of(reach.keys, state):
+                rekeyed[ref] = at
+                break
+            state = former
     for link in family.links:
         shaping.note(
             shaping.students, link.student_id, rekeyed.get(("guardians", link.guardian_id))
