@@ -20,7 +20,7 @@ from joserfc.jwt import JWTClaimsRegistry
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from api.auth.client_scopes import scope_permissions
+from api.auth.client_scopes import Surface, scope_permissions
 from api.auth.principal import Principal
 from api.auth.signing_keys import ALGORITHM, current_signing_key, published_keys
 from core import clock
@@ -94,16 +94,16 @@ async def verified_claims(session: AsyncSession, issuer: str, token: str) -> dic
 
 
 async def client_principal(
-    session: AsyncSession, issuer: str, token: str, remote_addr: str | None
+    session: AsyncSession, issuer: str, token: str, remote_addr: str | None, surface: Surface
 ) -> tuple[Principal, ApiClient]:
-    """The principal acting for the client named by a valid token."""
+    """The principal acting for the client named by a valid token, on that surface."""
     claims = await verified_claims(session, issuer, token)
     client = await session.scalar(select(ApiClient).where(ApiClient.client_id == claims["sub"]))
     if client is None or not client.is_active or client.revoked_at is not None:
         raise InvalidToken("client revoked or unknown")
     allowed = frozenset(client.scopes.split())
     scopes = frozenset(str(claims.get("scope", "")).split()) & allowed
-    permissions = scope_permissions(scopes)
+    permissions = scope_permissions(scopes, surface)
     school_ids = (
         await session.scalars(
             select(ApiClientSchool.school_id).where(ApiClientSchool.client_id == client.id)

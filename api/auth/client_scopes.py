@@ -8,6 +8,7 @@ guards, row scoping and field permissions as for staff then apply.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from enum import StrEnum
 
 from api.auth.permissions import Permission as P
 
@@ -20,9 +21,10 @@ SCOPE_PERMISSIONS: dict[str, frozenset[P]] = {
     "absences:write": frozenset({P.ABSENCES_READ, P.ABSENCES_WRITE}),
     "statistics:read": frozenset({P.STATISTICS_READ}),
     "finances:read": frozenset({P.FINANCES_READ, P.FINANCE_SUMMARIES_READ}),
-    # OneRoster 1.2 (``/ims/oneroster/rostering/v1p2``): the specification's scopes. They open
-    # the same permissions as students:read, so the same rows and field permissions apply;
-    # which OneRoster records each shows is decided by ``roster_scope_allows``.
+    # OneRoster 1.2 (``/ims/oneroster/rostering/v1p2``): the specification's scopes. On
+    # OneRoster only (see ``Surface``) they open the same permissions as students:read, so the
+    # same rows and field permissions apply; which OneRoster records each shows is decided by
+    # ``roster_scope_allows``.
     "roster-core.readonly": frozenset({P.STUDENTS_READ, P.STRUCTURES_READ, P.NOMENCLATURES_READ}),
     "roster.readonly": frozenset({P.STUDENTS_READ, P.STRUCTURES_READ, P.NOMENCLATURES_READ}),
     "roster-demographics.readonly": frozenset({P.STUDENTS_READ}),
@@ -73,6 +75,18 @@ ROSTER_PART_SCOPES: dict[str, frozenset[str]] = {
 ALL_SCOPES = tuple(SCOPE_PERMISSIONS)
 
 
+class Surface(StrEnum):
+    """Where a client's token is used. The OneRoster scopes open the OneRoster binding only:
+    through GraphQL, students:read would show a roster-core client the guardians that
+    roster.readonly alone may see, and a demographics client every student's record."""
+
+    GRAPHQL = "graphql"
+    ONEROSTER = "oneroster"
+
+
+ONEROSTER_ONLY = frozenset({ROSTER_CORE, ROSTER, ROSTER_DEMOGRAPHICS})
+
+
 class UnknownScope(ValueError):
     def __init__(self, scope: str) -> None:
         super().__init__(scope)
@@ -88,8 +102,14 @@ def parse_scopes(text: str | Iterable[str]) -> frozenset[str]:
     return frozenset(words)
 
 
-def scope_permissions(scopes: Iterable[str]) -> frozenset[P]:
-    return frozenset().union(*(SCOPE_PERMISSIONS[s] for s in scopes if s in SCOPE_PERMISSIONS))
+def scope_permissions(scopes: Iterable[str], surface: Surface) -> frozenset[P]:
+    """The permissions the scopes open where the token is used."""
+    usable = [
+        s
+        for s in scopes
+        if s in SCOPE_PERMISSIONS and (surface is Surface.ONEROSTER or s not in ONEROSTER_ONLY)
+    ]
+    return frozenset().union(*(SCOPE_PERMISSIONS[s] for s in usable))
 
 
 def roster_scope_allows(kind: str, scopes: frozenset[str], part: str) -> bool:

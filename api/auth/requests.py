@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from starlette.requests import HTTPConnection
 
 from api.auth.access_tokens import InvalidToken, client_principal, looks_like_jwt
+from api.auth.client_scopes import Surface
 from api.auth.identities import load_principal
 from api.auth.principal import Principal
 from api.auth.sessions import COOKIE_NAME, OpenSession, resume_session
@@ -79,13 +80,15 @@ def bearer_jwt(connection: HTTPConnection) -> str | None:
     return token
 
 
-async def identify_client(connection: HTTPConnection, token: str, issuer: str) -> ClientCall:
+async def identify_client(
+    connection: HTTPConnection, token: str, issuer: str, surface: Surface
+) -> ClientCall:
     """Checks the client's token, then counts the request against the client's rate."""
     services = services_of(connection)
     async with services.sessionmaker() as session, session.begin():
         try:
             principal, client = await client_principal(
-                session, issuer, token, client_address(connection)
+                session, issuer, token, client_address(connection), surface
             )
         except InvalidToken:
             return ClientCall(None, 401, "invalid_token")

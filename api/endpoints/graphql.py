@@ -14,6 +14,7 @@ from strawberry.http import GraphQLHTTPResponse
 from strawberry.types import ExecutionResult
 from strawberry.types.unset import UNSET
 
+from api.auth.client_scopes import Surface
 from api.auth.principal import Principal
 from api.auth.requests import CSRF_HEADER, bearer_jwt, identify, identify_client
 from api.endpoints.oauth import issuer_of
@@ -144,7 +145,7 @@ class GraphQLEndpoint:
         self, request: Request, token: str, scope: Scope, receive: Receive, send: Send
     ) -> None:
         """A third-party client: a valid access token, within its rate."""
-        call = await identify_client(request, token, issuer_of(request))
+        call = await identify_client(request, token, issuer_of(request), Surface.GRAPHQL)
         if call.principal is not None:
             await self._serve(call.principal, scope, receive, send)
             return

@@ -1,5 +1,10 @@
-"""The specification's error form: a ``statusInfoSet`` of ``imsx_StatusInfo`` objects, each
-with its code minor (``invalid_filter_field``, ``unknownobject``...). Never internal text."""
+"""The specification's error form: the body is one ``imsx_StatusInfo`` object (code major,
+severity, description, code minor such as ``invalid_filter_field`` or ``unknownobject``).
+Never internal text.
+
+OneRoster 1.1 wrapped it in ``{"statusInfoSet": [...]}``; the 1.2 REST binding's schema
+(``imsx_StatusInfoDType``, no other property allowed) makes the object itself the body.
+"""
 
 from __future__ import annotations
 
@@ -38,7 +43,7 @@ def status_response(
     status: int, code_minor: str, description: str, headers: dict[str, str] | None = None
 ) -> JSONResponse:
     return JSONResponse(
-        {"statusInfoSet": [status_info(code_minor, description)]},
+        status_info(code_minor, description),
         status_code=status,
         headers={**NO_STORE, **(headers or {})},
     )

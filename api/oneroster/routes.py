@@ -24,11 +24,13 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
+from api.auth.client_scopes import Surface
 from api.auth.principal import PermissionDenied, Principal
 from api.auth.read_audit import record_access
 from api.auth.requests import bearer_jwt, identify, identify_client
 from api.endpoints.oauth import issuer_of
 from api.oneroster.errors import NO_STORE, RosterRequestError, status_response
+from api.oneroster.hrefs import public_base, with_absolute_hrefs, with_path_hrefs
 from api.oneroster.query import (
     RosterQuery,
     matches,
@@ -48,7 +50,7 @@ FIELDS: dict[str, frozenset[str]] = {
     name: frozenset((COMMON + fields).split())
     for name, fields in {
         "orgs": "name type identifier parent children",
-        "academicSessions": "title startDate endDate type parent children schoolYear org",
+        "academicSessions": "title startDate endDate type parent children schoolYear",
         "courses": "title schoolYear courseCode grades subjects org subjectCodes resources",
         "classes": "title classCode classType location grades subjects course school terms "
         "subjectCodes periods resources",
@@ -62,6 +64,8 @@ FIELDS: dict[str, frozenset[str]] = {
         "stateOfBirthAbbreviation cityOfBirth publicSchoolResidenceStatus",
     }.items()
 }
+# What a record that left carries at the least.
+BARE = frozenset({"sourcedId", "status", "dateLastModified"})
 # The collections that hold personal data: each read is written to the audit trail.
 PERSONAL = frozenset({"users", "enrollments", "demographics"})
 
@@ -132,6 +136,11 @@ class Endpoint:
     single: bool = False
 
 
+def bare(record: dict[str, Any]) -> bool:
+    """A record sent tobedeleted without its last known state (which could not be rebuilt)."""
+    return record["status"] == "tobedeleted" and set(record) <= BARE
+
+
 def every(collection: str, kind: Callable[[dict[str, Any]], bool] | None = None) -> Select:
     async def select(
         roster: Roster, _params: dict[str, str], since: datetime | None
@@ -139,8 +148,10 @@ def every(collection: str, kind: Callable[[dict[str, Any]], bool] | None = None)
         records = await roster.records(collection, since)
         if kind is None:
             return records
-        # A record that left carries no more than its id: it goes with every narrowed list.
-        return [r for r in records if r["status"] == "tobedeleted" or kind(r)]
+        # A record that left carries its last known state: it is narrowed like the others,
+        # unless it could not be rebuilt (it then carries no more than its id, and goes with
+        # every narrowed list).
+        return [r for r in records if kind(r) or bare(r)]
 
     return select
 
@@ -154,10 +165,19 @@ def one(collection: str, kind: Callable[[dict[str, Any]], bool] = lambda _r: Tru
     return select
 
 
-async def _class_ids_of_user(roster: Roster, user_id: str, role: str | None) -> set[str]:
+async def _enrollments(roster: Roster, since: datetime | None) -> list[dict[str, Any]]:
+    """The enrolments that link users and classes: in a delta, those that left too (they carry
+    their class and user), so that a class or a user that left with them is listed."""
+    found = await roster.records("enrollments")
+    return found if since is None else found + await roster.records("enrollments", since)
+
+
+async def _class_ids_of_user(
+    roster: Roster, user_id: str, role: str | None, since: datetime | None
+) -> set[str]:
     return {
         e["class"]["sourcedId"]
-        for e in await roster.records("enrollments")
+        for e in await _enrollments(roster, since)
         if e["user"]["sourcedId"] == user_id and (role is None or e["role"] == role)
     }
 
@@ -167,7 +187,7 @@ def classes_of_user(kind: Callable[[dict[str, Any]], bool], role: str | None) ->
         roster: Roster, params: dict[str, str], since: datetime | None
     ) -> list[dict[str, Any]]:
         await roster.one("users", params["id"], kind)
-        ids = await _class_ids_of_user(roster, params["id"], role)
+        ids = await _class_ids_of_user(roster, params["id"], role, since)
         return [c for c in await roster.records("classes", since) if c["sourcedId"] in ids]
 
     return select
@@ -182,7 +202,7 @@ def users_of_class(role: str, *, in_school: bool = False) -> Select:
             raise NotFound("classes", params["class"])
         ids = {
             e["user"]["sourcedId"]
-            for e in await roster.records("enrollments")
+            for e in await _enrollments(roster, since)
             if e["class"]["sourcedId"] == the_class["sourcedId"] and e["role"] == role
         }
         return [u for u in await roster.records("users", since) if u["sourcedId"] in ids]
@@ -401,7 +421,7 @@ async def caller_of(request: Request) -> Principal | Response:
     """The principal of the request, or the refusal to send (401, 429)."""
     token = bearer_jwt(request)
     if token is not None:
-        call = await identify_client(request, token, issuer_of(request))
+        call = await identify_client(request, token, issuer_of(request), Surface.ONEROSTER)
         if call.principal is not None:
             return call.principal
         if call.status == 429:
@@ -454,7 +474,10 @@ def serve(endpoint: Endpoint) -> Callable[[Request], Awaitable[Response]]:
             return principal
         params = {k: str(v)[:100] for k, v in request.path_params.items()}
         try:
-            query = parse_query(request.query_params, FIELDS[endpoint.collection])
+            base = public_base(request)
+            query = with_path_hrefs(
+                parse_query(request.query_params, FIELDS[endpoint.collection]), base
+            )
             since = since_of(query.filter)
             async with services_of(request).sessionmaker() as session, session.begin():
                 roster = Roster(session, principal)
@@ -479,13 +502,18 @@ def serve(endpoint: Endpoint) -> Callable[[Request], Awaitable[Response]]:
             return status_response(
                 404, "unknownobject", "No such object, or not in the caller's reach."
             )
+        # Filters and sorting read the domain's records (hrefs as paths); what is served is
+        # copied with absolute hrefs.
         if endpoint.single:
-            return JSONResponse({endpoint.key: selected(found[0], query.fields)}, headers=NO_STORE)
+            return JSONResponse(
+                {endpoint.key: with_absolute_hrefs(selected(found[0], query.fields), base)},
+                headers=NO_STORE,
+            )
         kept = [r for r in found if matches(r, query.filter)]
         ordered = sorted_records(kept, query.sort, query.descending)
         page = ordered[query.offset : query.offset + query.limit]
         return JSONResponse(
-            {endpoint.key: [selected(r, query.fields) for r in page]},
+            {endpoint.key: [with_absolute_hrefs(selected(r, query.fields), base) for r in page]},
             headers={
                 **NO_STORE,
                 "X-Total-Count": str(len(ordered)),

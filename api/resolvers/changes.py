@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, case, exists, false, or_, select
+from sqlalchemy import ColumnElement, and_, case, exists, false, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.auth.field_permissions import restricted_fields
@@ -42,7 +42,7 @@ from core.errors import ValidationFailed
 from db.absences import AbsenceEvent
 from db.audit import AuditEntry
 from db.audit_cursor import AuditCursor, last_entry_id
-from db.enrollments import Enrollment
+from db.enrollments import Enrollment, EnrollmentGroup
 from db.guardians import Guardian, GuardianLink
 from db.students import Student
 
@@ -108,6 +108,24 @@ def _student_reached(principal: Principal, permission: Permission) -> ColumnElem
     )
 
 
+# A group membership (``enrollment_groups``) has no id of its own: its entries name the
+# enrolment in their values, and the feed gives them as a change of that enrolment's groups.
+MEMBERSHIPS = "enrollment_groups"
+
+
+def _member_enrollment_id() -> Any:
+    return func.coalesce(
+        AuditEntry.after["enrollment_id"].as_integer(),
+        AuditEntry.before["enrollment_id"].as_integer(),
+    )
+
+
+def _membership_reached(principal: Principal, permission: Permission) -> ColumnElement[bool]:
+    return exists().where(
+        Enrollment.id == _member_enrollment_id(), enrollment_clause(principal, permission)
+    )
+
+
 def _guardian_reached(principal: Principal, permission: Permission) -> ColumnElement[bool]:
     return guardian_clause(principal, AuditEntry.entity_id, permission)
 
@@ -140,6 +158,7 @@ P = Permission
 PUBLISHED = (
     Published("students", "Student", P.STUDENTS_READ, StudentCard, _student_reached),
     Published("enrollments", "Enrollment", P.STUDENTS_READ, None, _enrollment_reached, Enrollment),
+    Published(MEMBERSHIPS, "Enrollment", P.STUDENTS_READ, None, _membership_reached),
     Published("guardians", "Guardian", P.STUDENTS_READ, GuardianCard, _guardian_reached),
     Published("guardian_links", "GuardianLink", P.STUDENTS_READ, None, _link_reached, GuardianLink),
     Published("addresses", "Address", P.GUARDIAN_CONTACTS_READ, None, _address_reached),
@@ -198,7 +217,9 @@ def _in_feed(principal: Principal) -> Any:
     if not opened:
         return false()
     return and_(
-        AuditEntry.action.in_(sorted(ACTIONS)), AuditEntry.entity_id.is_not(None), or_(*opened)
+        AuditEntry.action.in_(sorted(ACTIONS)),
+        or_(AuditEntry.entity_id.is_not(None), AuditEntry.entity == MEMBERSHIPS),
+        or_(*opened),
     )
 
 
@@ -333,8 +354,23 @@ async def _changes(session: AsyncSession, principal: Principal, ids: Sequence[in
         .where(AuditEntry.id.in_(ids))
         .order_by(AuditEntry.id)
     )
-    changes = []
-    for entity, entity_id, action, at, after, before, student_now, *flags in rows:
+    found = rows.all()
+    memberships = await _groups_now(
+        session,
+        {
+            (after or before)["enrollment_id"]
+            for entity, _, _, _, after, before, *_ in found
+            if entity == MEMBERSHIPS
+        },
+    )
+    changes: list[Change] = []
+    for entity, entity_id, action, at, after, before, student_now, *flags in found:
+        if entity == MEMBERSHIPS:
+            change = _membership_change(memberships, (after or before)["enrollment_id"], at)
+            # A page gives an enrolment's groups once for the entries of one change of them.
+            if change is not None and (not changes or changes[-1] != change):
+                changes.append(change)
+            continue
         published = BY_TABLE[entity]
         held = {p for p, flag in zip(RESTRICTING, flags, strict=True) if flag}
         restricted = published.restricted()
@@ -359,3 +395,46 @@ async def _changes(session: AsyncSession, principal: Principal, ids: Sequence[in
             )
         )
     return changes
+
+
+async def _groups_now(
+    session: AsyncSession, enrollment_ids: set[int]
+) -> dict[int, tuple[int, list[int]]]:
+    """Enrolment id -> (its student, its groups as they are now), for the enrolments still
+    there."""
+    if not enrollment_ids:
+        return {}
+    found: dict[int, tuple[int, list[int]]] = {
+        enrollment_id: (student_id, [])
+        for enrollment_id, student_id in await session.execute(
+            select(Enrollment.id, Enrollment.student_id).where(
+                Enrollment.id.in_(sorted(enrollment_ids))
+            )
+        )
+    }
+    for enrollment_id, group_id in await session.execute(
+        select(EnrollmentGroup.enrollment_id, EnrollmentGroup.group_id)
+        .where(EnrollmentGroup.enrollment_id.in_(sorted(found)))
+        .order_by(EnrollmentGroup.group_id)
+    ):
+        found[enrollment_id][1].append(group_id)
+    return found
+
+
+def _membership_change(
+    memberships: dict[int, tuple[int, list[int]]], enrollment_id: int, at: datetime
+) -> Change | None:
+    """A group joined or left, as a change of the enrolment's groups: their ids as they are
+    when read (a later entry of the same enrolment gives the same list). None when the
+    enrolment is gone: its own deletion says it."""
+    if enrollment_id not in memberships:
+        return None
+    student_id, group_ids = memberships[enrollment_id]
+    return Change(
+        "Enrollment",
+        enrollment_id,
+        ChangeAction.UPDATED,
+        at if at.tzinfo else at.replace(tzinfo=UTC),
+        {"groups": list(group_ids)},
+        student_id,
+    )

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import delete, or_, select
+from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.auth.guard import requires
@@ -476,12 +476,26 @@ async def move_student(
     if enrollment.division_id != division_id:
         enrollment.division_id = division_id
     if groups is not None:
-        await session.execute(
-            delete(EnrollmentGroup).where(EnrollmentGroup.enrollment_id == enrollment.id)
-        )
-        session.add_all(EnrollmentGroup(enrollment_id=enrollment.id, group_id=g) for g in groups)
+        await _replace_groups(session, enrollment.id, groups)
     await session.flush()
     return enrollment
+
+
+async def _replace_groups(session: AsyncSession, enrollment_id: int, groups: list[int]) -> None:
+    """Through the ORM, one row at a time: each group left or joined is an audit entry (the
+    change feed and OneRoster's deltas read them)."""
+    current = {
+        membership.group_id: membership
+        for membership in await session.scalars(
+            select(EnrollmentGroup).where(EnrollmentGroup.enrollment_id == enrollment_id)
+        )
+    }
+    for group_id, membership in current.items():
+        if group_id not in groups:
+            await session.delete(membership)
+    session.add_all(
+        EnrollmentGroup(enrollment_id=enrollment_id, group_id=g) for g in groups if g not in current
+    )
 
 
 @requires(Permission.STUDENTS_WRITE)

@@ -159,6 +159,39 @@ async def _teacher(
     return entry.teacher_id
 
 
+async def _check_subject_taught(
+    session: AsyncSession, principal: Principal, school_id: int, entry: AssessmentInput
+) -> None:
+    """A teacher grades the subjects of his services in the class (a service without a
+    subject, as some imports leave them, allows any); the principal and clients any."""
+    if school_id not in principal.teaching_only_school_ids(Permission.GRADES_WRITE):
+        return
+    subjects = set(
+        await session.scalars(
+            select(TeachingAssignment.subject_id).where(
+                TeachingAssignment.user_id == principal.id,
+                TeachingAssignment.school_id == school_id,
+                TeachingAssignment.division_id == entry.division_id
+                if entry.division_id is not None
+                else TeachingAssignment.group_id == entry.group_id,
+            )
+        )
+    )
+    if None not in subjects and entry.subject_id not in subjects:
+        raise ValidationFailed.single(
+            "subjectId", "NOT_TAUGHT", "Vous n'enseignez pas cette matière dans cette classe."
+        )
+
+
+def marked_by(principal: Principal, assessment: Assessment) -> bool:
+    """Whether the caller may enter this assessment's marks: a teacher his own assessments
+    only, even in a class where a colleague grades too; the principal and the school's grades
+    software any."""
+    if assessment.school_id not in principal.teaching_only_school_ids(Permission.GRADES_WRITE):
+        return True
+    return principal.kind == "staff" and assessment.teacher_id == principal.id
+
+
 @requires(Permission.GRADES_WRITE)
 async def create_assessment(
     session: AsyncSession, principal: Principal, entry: AssessmentInput
@@ -172,6 +205,7 @@ async def create_assessment(
     if await session.get(Subject, entry.subject_id) is None:
         raise ValidationFailed.single("subjectId", "UNKNOWN", "Cette matière n'existe pas.")
     teacher_id = await _teacher(session, principal, school_id, entry)
+    await _check_subject_taught(session, principal, school_id, entry)
     assessment = Assessment(
         school_id=school_id,
         school_year_id=year_id,
@@ -283,6 +317,12 @@ async def enter_marks(
     """Record or change the marks given (students not listed keep theirs). Every mark is
     checked before any is written: the errors of all of them, or all of them saved."""
     assessment = await _assessment(session, principal, Permission.GRADES_WRITE, assessment_id)
+    if not marked_by(principal, assessment):
+        raise ValidationFailed.single(
+            "assessmentId",
+            "NOT_YOURS",
+            "Seul l'enseignant qui a créé ce devoir en saisit les notes.",
+        )
     await _check_year(session, assessment.school_id, assessment.school_year_id)
     set_actor(session.sync_session, principal.audit_actor(assessment.school_id))
     members = {
@@ -594,6 +634,8 @@ class MarksGrid:
     subject: Subject
     students: list[tuple[int, str]]
     marks: dict[int, Mark]
+    # Whether the caller may enter its marks (``marked_by``), if he may enter marks at all.
+    markable: bool
 
 
 @requires(Permission.GRADES_READ)
@@ -613,4 +655,5 @@ async def marks_grid(session: AsyncSession, principal: Principal, assessment_id:
         subject,
         [(s.id, f"{s.family_name} {s.first_name}") for s in members],
         marks,
+        marked_by(principal, assessment),
     )

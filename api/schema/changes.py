@@ -41,7 +41,8 @@ class ChangedValue:
 class Change:
     entity: str = strawberry.field(
         description="The row's GraphQL type: Student, Enrollment, Guardian, GuardianLink, "
-        "Address, Division, Group, AbsenceEvent."
+        "Address, Division, Group, AbsenceEvent. A group joined or left is a change of the "
+        "Enrollment's groups (their ids as they are now)."
     )
     id: int
     student_id: int | None = strawberry.field(

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import api.exports
 import api.resolvers
-from api.auth.client_scopes import SCOPE_LABELS_FR, SCOPE_PERMISSIONS
+from api.auth.client_scopes import ONEROSTER_ONLY, SCOPE_LABELS_FR, SCOPE_PERMISSIONS
 from api.auth.guard import permission_of
 from api.auth.permissions import Permission
 from api.auth.rights import (
@@ -111,7 +111,12 @@ def build() -> str:
     lines += _table(
         ["scope", "label", "permissions in the client's schools"],
         [
-            [f"`{s}`", SCOPE_LABELS_FR[s], ", ".join(sorted(p.value for p in perms))]
+            [
+                f"`{s}`",
+                SCOPE_LABELS_FR[s],
+                ", ".join(sorted(p.value for p in perms))
+                + (" (OneRoster only, never GraphQL)" if s in ONEROSTER_ONLY else ""),
+            ]
             for s, perms in SCOPE_PERMISSIONS.items()
         ],
     )

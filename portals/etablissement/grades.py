@@ -287,7 +287,9 @@ async def marks(page: Page) -> Response:
         other_errors=others,
         message=message,
         number_fr=number_fr,
-        can_write=page.may(enter_marks, assessment.school_id) and not page.year_over,
+        can_write=page.may(enter_marks, assessment.school_id)
+        and grid.markable
+        and not page.year_over,
     )
 
 

@@ -290,6 +290,29 @@ async def test_an_enrolment_names_its_student_and_its_new_division(gql, world: W
     ]
 
 
+async def test_an_enrolments_groups_are_followed_too(gql, world: World, sessionmaker):
+    token = await _client(gql, world, sessionmaker, ["students:read"])
+    start = await _start(gql, token)
+    move = (
+        "mutation($id: Int!, $d: Int!, $g: [Int!]) { moveStudent(enrollmentId: $id, "
+        "divisionId: $d, groupIds: $g) { enrollment { id } errors { field message } } }"
+    )
+    lina = {"id": world.enrollments["lina"], "d": world.division_a1}
+    await _staff(gql, "registrar_a", move, lina | {"g": []})
+    left, cursor = await _all(gql, token, start)
+    assert [(c["entity"], c["id"], c["studentId"], _values(c)) for c in left] == [
+        ("Enrollment", world.enrollments["lina"], world.students["lina"], {"groups": []})
+    ]
+    await _staff(gql, "registrar_a", move, lina | {"g": [world.group_a]})
+    joined, _ = await _all(gql, token, cursor)
+    assert [(c["entity"], c["id"], _values(c)) for c in joined] == [
+        ("Enrollment", world.enrollments["lina"], {"groups": [world.group_a]})
+    ]
+    # Another school's client sees neither.
+    other = await _client(gql, world, sessionmaker, ["students:read"], school="B")
+    assert (await _all(gql, other, start))[0] == []
+
+
 async def test_pages_of_first_changes_chain_without_repeats(gql, world: World, sessionmaker):
     token = await _client(gql, world, sessionmaker, ["students:read"])
     start = await _start(gql, token)

@@ -15,12 +15,14 @@ from api.resolvers.grades import (
     create_assessment,
     enter_marks,
     grading_periods,
+    marks_grid,
     period_averages,
     weighted_average,
 )
 from core.errors import NotFound, ValidationFailed
 from db.audit import set_actor
 from db.grades import MarkStatus
+from db.nomenclatures import Subject
 from tests.world import build_world
 
 GRADED, ABSENT, EXEMPT = MarkStatus.GRADED, MarkStatus.ABSENT, MarkStatus.EXEMPT
@@ -160,6 +162,43 @@ async def test_teachers_reach_only_the_classes_taught(world, sessionmaker):
     cpe = await world.principal(sessionmaker, "cpe_a")
     with pytest.raises(PermissionDenied):
         await _run(sessionmaker, create_assessment, cpe, _test(world))
+
+
+async def test_a_teacher_enters_the_marks_of_his_own_assessments_only(world, sessionmaker):
+    teacher = await world.principal(sessionmaker, "teacher_a")  # teaches 6A
+    principal = await world.principal(sessionmaker, "principal_a")
+    colleagues = await _run(sessionmaker, create_assessment, principal, _test(world))
+    mark = MarkInput(world.students["lina"], GRADED, Decimal(12))
+    assert (await _run(sessionmaker, marks_grid, teacher, colleagues.id)).markable is False
+    with pytest.raises(ValidationFailed) as refused:
+        await _run(sessionmaker, enter_marks, teacher, colleagues.id, [mark])
+    assert [(e.field, e.code) for e in refused.value.errors] == [("assessmentId", "NOT_YOURS")]
+    assert (await _run(sessionmaker, assessment_marks, teacher, colleagues.id))[1] == []
+    # The principal grades any class, and may name the class's teacher, who then enters them.
+    await _run(sessionmaker, enter_marks, principal, colleagues.id, [mark])
+    his = await _run(
+        sessionmaker,
+        create_assessment,
+        principal,
+        _test(world, teacher_id=world.users["teacher_a"]),
+    )
+    assert (await _run(sessionmaker, marks_grid, teacher, his.id)).markable is True
+    [saved] = await _run(sessionmaker, enter_marks, teacher, his.id, [mark])
+    assert saved.value == Decimal(12)
+
+
+async def test_a_teacher_grades_the_subjects_he_teaches_the_class(world, sessionmaker):
+    async with sessionmaker() as session, session.begin():
+        maths = Subject(
+            code="061300", management_code="MATHS", short_label="MATHS", long_label="MATHEMATIQUES"
+        )
+        session.add(maths)
+    teacher = await world.principal(sessionmaker, "teacher_a")  # Spanish in 6A
+    with pytest.raises(ValidationFailed) as refused:
+        await _run(sessionmaker, create_assessment, teacher, _test(world, subject_id=maths.id))
+    assert [(e.field, e.code) for e in refused.value.errors] == [("subjectId", "NOT_TAUGHT")]
+    principal = await world.principal(sessionmaker, "principal_a")
+    await _run(sessionmaker, create_assessment, principal, _test(world, subject_id=maths.id))
 
 
 async def test_grades_over_graphql(gql, world, sessionmaker):

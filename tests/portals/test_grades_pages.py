@@ -144,3 +144,14 @@ async def test_staff_without_marks_do_not_reach_them(portal, world):
     await portal.login("cpe_a")
     assert (await portal.get("/notes")).status_code == 403
     assert 'href="/notes"' not in (await portal.get("/")).text
+
+
+async def test_a_colleagues_assessment_is_read_only(portal, other_portal, world):
+    await portal.login("principal_a")
+    created = await _create(portal, world, f"d{world.division_a1}")
+    grid_url = created.headers["location"]
+    await other_portal.login("teacher_a")  # teaches 6A: he reads the principal's assessment
+    grid = await other_portal.get(grid_url)
+    assert grid.status_code == 200
+    assert "seul son auteur les saisit" in grid.text
+    assert "<form" not in grid.text.split("<h1>", 1)[1].split("</main>", 1)[0]

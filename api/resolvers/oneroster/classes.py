@@ -41,12 +41,15 @@ class ClassIndex:
     rows: dict[tuple[str, int], ClassRow]
 
     def sourced_id(self, reach: RosterReach, kind: str, row_id: int) -> str:
-        row = self.rows[(kind, row_id)]
-        uai = reach.schools[row.school_id].uai
-        start_year = reach.all_years[row.year_id].start_year
-        if kind == "division":
-            return reach.keys.division(uai, start_year, row.code)
-        return reach.keys.group(uai, start_year, row.code)
+        return class_sourced_id(reach, self.rows[(kind, row_id)])
+
+
+def class_sourced_id(reach: RosterReach, row: ClassRow) -> str:
+    uai = reach.schools[row.school_id].uai
+    start_year = reach.all_years[row.year_id].start_year
+    if row.kind == "division":
+        return reach.keys.division(uai, start_year, row.code)
+    return reach.keys.group(uai, start_year, row.code)
 
 
 async def class_index(session: AsyncSession, reach: RosterReach, year_ids: list[int]) -> ClassIndex:
@@ -141,37 +144,42 @@ async def class_touches(
     return touched
 
 
+def class_record(reach: RosterReach, row: ClassRow, changed: datetime | None) -> dict[str, Any]:
+    """A class as OneRoster shows it: on the roster, or as last known when it left."""
+    keys = reach.keys
+    uai = reach.schools[row.school_id].uai
+    start_year = reach.all_years[row.year_id].start_year
+    if row.kind == "group" and row.subject_code is not None:
+        course = keys.subject_course(uai, start_year, row.subject_code)
+    elif row.mefs:
+        course = keys.mef_course(uai, start_year, row.mefs[0][0])
+    else:
+        course = None
+    grades = sorted({g for _code, age in row.mefs for g in grades_of(age)})
+    record: dict[str, Any] = {
+        "sourcedId": class_sourced_id(reach, row),
+        "status": "active",
+        "dateLastModified": iso(changed),
+        "title": row.label,
+        "classCode": row.code,
+        "classType": "homeroom" if row.kind == "division" else "scheduled",
+        "grades": grades,
+        "subjects": [row.subjects[c] for c in sorted(row.subjects)],
+        "subjectCodes": sorted(row.subjects),
+        "school": guid_ref("org", keys.school(uai)),
+        "terms": [guid_ref("academicSession", keys.school_year(start_year))],
+    }
+    if course is not None:
+        record["course"] = guid_ref("course", course)
+    return record
+
+
 async def class_records(
     session: AsyncSession, reach: RosterReach, years: list[Year], since: datetime | None = None
 ) -> list[dict[str, Any]]:
     index = await class_index(session, reach, [y.id for y in years])
     touched = await class_touches(session, since)
-    keys = reach.keys
-    records = []
-    for (kind, row_id), row in index.rows.items():
-        uai = reach.schools[row.school_id].uai
-        start_year = reach.all_years[row.year_id].start_year
-        if kind == "group" and row.subject_code is not None:
-            course = keys.subject_course(uai, start_year, row.subject_code)
-        elif row.mefs:
-            course = keys.mef_course(uai, start_year, row.mefs[0][0])
-        else:
-            course = None
-        grades = sorted({g for _code, age in row.mefs for g in grades_of(age)})
-        record: dict[str, Any] = {
-            "sourcedId": index.sourced_id(reach, kind, row_id),
-            "status": "active",
-            "dateLastModified": iso(latest(row.updated_at, touched.get((kind, row_id)))),
-            "title": row.label,
-            "classCode": row.code,
-            "classType": "homeroom" if kind == "division" else "scheduled",
-            "grades": grades,
-            "subjects": [row.subjects[c] for c in sorted(row.subjects)],
-            "subjectCodes": sorted(row.subjects),
-            "school": guid_ref("org", keys.school(uai)),
-            "terms": [guid_ref("academicSession", keys.school_year(start_year))],
-        }
-        if course is not None:
-            record["course"] = guid_ref("course", course)
-        records.append(record)
-    return records
+    return [
+        class_record(reach, row, latest(row.updated_at, touched.get(key)))
+        for key, row in index.rows.items()
+    ]

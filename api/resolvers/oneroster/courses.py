@@ -125,29 +125,29 @@ async def _profile_times(
     return times
 
 
+def course_record(reach: RosterReach, row: CourseRow, changed: datetime | None) -> dict[str, Any]:
+    """A course as OneRoster shows it: on the roster, or as last known when it left."""
+    keys = reach.keys
+    year = reach.all_years[row.year_id]
+    uai = reach.schools[row.school_id].uai
+    return {
+        "sourcedId": course_id(reach, row),
+        "status": "active",
+        "dateLastModified": iso(changed),
+        "title": row.title,
+        "schoolYear": guid_ref("academicSession", keys.school_year(year.start_year)),
+        "courseCode": row.code if row.kind == "MEF" else row.short_label,
+        "grades": grades_of(row.typical_age),
+        "subjects": [row.title] if row.kind == "SUBJECT" else [],
+        "subjectCodes": [row.code] if row.kind == "SUBJECT" else [],
+        "org": guid_ref("org", keys.school(uai)),
+        "metadata": {"sconet.kind": "mef" if row.kind == "MEF" else "subject"},
+    }
+
+
 async def course_records(
     session: AsyncSession, reach: RosterReach, years: list[Year]
 ) -> list[dict[str, Any]]:
     rows = await course_rows(session, reach, [y.id for y in years])
     times = await _profile_times(session, reach)
-    keys = reach.keys
-    records = []
-    for key, row in rows.items():
-        year = reach.all_years[row.year_id]
-        uai = reach.schools[row.school_id].uai
-        records.append(
-            {
-                "sourcedId": course_id(reach, row),
-                "status": "active",
-                "dateLastModified": iso(times.get(key, EPOCH)),
-                "title": row.title,
-                "schoolYear": guid_ref("academicSession", keys.school_year(year.start_year)),
-                "courseCode": row.code if row.kind == "MEF" else row.short_label,
-                "grades": grades_of(row.typical_age),
-                "subjects": [row.title] if row.kind == "SUBJECT" else [],
-                "subjectCodes": [row.code] if row.kind == "SUBJECT" else [],
-                "org": guid_ref("org", keys.school(uai)),
-                "metadata": {"sconet.kind": "mef" if row.kind == "MEF" else "subject"},
-            }
-        )
-    return records
+    return [course_record(reach, row, times.get(key, EPOCH)) for key, row in rows.items()]

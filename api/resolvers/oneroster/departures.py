@@ -16,7 +16,6 @@ their sourcedId is not on the roster any more, and only when they were in the ca
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -26,6 +25,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.auth.client_scopes import RosterPart
 from api.resolvers.oneroster.builders import build_records
+from api.resolvers.oneroster.courses import CourseRow
+from api.resolvers.oneroster.enrollments import enrollment_record, student_enrollment_dates
+from api.resolvers.oneroster.last_known import Trace, as_row, last_known_records, row_state
 from api.resolvers.oneroster.reach import (
     AuditedChange,
     RosterReach,
@@ -42,7 +44,6 @@ from api.resolvers.oneroster.sourced_ids import (
     STUDENT_KEY_COLUMNS,
     TEACHER_KEY_COLUMNS,
     guardian_key_of,
-    guid_ref,
     student_key_of,
 )
 from core import clock
@@ -64,7 +65,8 @@ class Departures:
     """sourcedId -> when it left (the latest write that could have made it leave)."""
 
     left: dict[str, datetime] = field(default_factory=dict)
-    fields: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # What each candidate stood for, to rebuild its last known state when it left.
+    traces: dict[str, Trace] = field(default_factory=dict)
     # Records sent again when still on the roster: their references changed.
     referrers: set[str] = field(default_factory=set)
     # Candidates only ever sent again, never as departed (they are not known to have left).
@@ -77,7 +79,7 @@ class Departures:
         *,
         referrer: bool = False,
         resend_only: bool = False,
-        **extra: Any,
+        trace: Trace | None = None,
     ) -> None:
         previous = self.left.get(sourced_id)
         self.left[sourced_id] = at if previous is None else max(previous, at)
@@ -87,13 +89,26 @@ class Departures:
             self.resent_only.add(sourced_id)
         elif not resend_only:
             self.resent_only.discard(sourced_id)
-        if extra:
-            self.fields.setdefault(sourced_id, extra)
+        if trace is not None:
+            self.traces.setdefault(sourced_id, trace)
 
-    def records(self, active: dict[str, dict[str, Any]], since: datetime) -> list[dict[str, Any]]:
-        """The candidates no longer on the roster, as ``tobedeleted``; those still on it are
-        records whose references changed (a guardian whose child left): they are sent again,
-        dated by that change."""
+    def departed(self, active: dict[str, dict[str, Any]], since: datetime) -> set[str]:
+        """The candidates that left after ``since``: no longer on the roster."""
+        return {
+            sid
+            for sid, at in self.left.items()
+            if at > since and sid not in active and sid not in self.resent_only
+        }
+
+    def records(
+        self,
+        active: dict[str, dict[str, Any]],
+        since: datetime,
+        known: dict[str, dict[str, Any]],
+    ) -> list[dict[str, Any]]:
+        """The candidates no longer on the roster, as ``tobedeleted`` with their last known
+        state (``known``); those still on it are records whose references changed (a guardian
+        whose child left): they are sent again, dated by that change."""
         found = []
         for sid, at in self.left.items():
             if at <= since:
@@ -109,21 +124,13 @@ class Departures:
                 continue
             found.append(
                 {
+                    **known.get(sid, {}),
                     "sourcedId": sid,
                     "status": "tobedeleted",
                     "dateLastModified": iso(at),
-                    **self.fields.get(sid, {}),
                 }
             )
         return found
-
-
-def _snapshot(row: Any, columns: Iterable[str]) -> dict[str, Any]:
-    values: dict[str, Any] = {}
-    for name in columns:
-        value = getattr(row, name)
-        values[name] = value.isoformat() if hasattr(value, "isoformat") else value
-    return values
 
 
 async def previous_states(
@@ -133,7 +140,8 @@ async def previous_states(
     columns: tuple[str, ...],
 ) -> list[tuple[dict[str, Any], AuditedChange]]:
     """The rows as they stood before each delete, or before each update of a key column:
-    the deleted row's snapshot, or the current row with the update's former values."""
+    the deleted row's snapshot, or the current row (every column) with the update's former
+    values."""
     table = model.__tablename__
     relevant = [
         c
@@ -143,7 +151,7 @@ async def previous_states(
     ]
     updated = sorted({c.entity_id for c in relevant if c.action == "update" and c.entity_id})
     current = {
-        row.id: _snapshot(row, columns)
+        row.id: row_state(row)
         for row in (
             await session.scalars(select(model).where(model.id.in_(updated))) if updated else []
         )
@@ -169,6 +177,7 @@ class Gatherer:
         self.since = since
         self.keys = reach.keys
         self.departures = Departures()
+        self.student_traces: dict[str, Trace] = {}
         self._changes: list[AuditedChange] | None = None
 
     async def changes(self) -> list[AuditedChange]:
@@ -182,6 +191,7 @@ class Gatherer:
                     "school_mefs",
                     "school_subjects",
                     "division_mefs",
+                    "group_divisions",
                     "enrollments",
                     "enrollment_groups",
                     "students",
@@ -220,7 +230,11 @@ class Gatherer:
                 self.session, model, changes, CLASS_KEY_COLUMNS
             ):
                 if self.open_class(state["school_id"], state["school_year_id"]):
-                    self.departures.add(self.class_id(kind, state), change.at)
+                    self.departures.add(
+                        self.class_id(kind, state),
+                        change.at,
+                        trace=Trace(kind, change.entity_id, state),
+                    )
 
     async def sessions(self) -> None:
         changes = await self.changes()
@@ -235,6 +249,7 @@ class Gatherer:
                         state["label"],
                     ),
                     change.at,
+                    trace=Trace("grading_periods", change.entity_id, state),
                 )
 
     async def courses(self) -> None:
@@ -310,26 +325,29 @@ class Gatherer:
                     where = divisions.get(division_id) or deleted.get(division_id)
                     if where:
                         found.append((*where, "MEF", change.before.get("mef_id"), change.at))
-        mef_codes = dict(
-            (await self.session.execute(select(Mef.id, Mef.code))).all()
-            if any(kind == "MEF" for _s, _y, kind, _i, _a in found)
-            else []
-        )
-        subject_codes = dict(
-            (await self.session.execute(select(Subject.id, Subject.code))).all()
-            if any(kind == "SUBJECT" for _s, _y, kind, _i, _a in found)
-            else []
-        )
+        # The course's last known title and codes: the nomenclatures keep their MEFs and
+        # subjects.
+        items: dict[tuple[str, Any], tuple[str, str, str, int | None]] = {}
+        for kind, query in (
+            ("MEF", select(Mef.id, Mef.code, Mef.long_label, Mef.short_label, Mef.typical_age)),
+            ("SUBJECT", select(Subject.id, Subject.code, Subject.long_label, Subject.short_label)),
+        ):
+            if any(k == kind for _s, _y, k, _i, _a in found):
+                for item_id, *values in await self.session.execute(query):
+                    code, title, short, age = (*values, None)[:4]
+                    items[(kind, item_id)] = (code, title, short, age)
         for school_id, year_id, kind, item_id, at in found:
-            if not self.open_class(school_id, year_id):
+            if not self.open_class(school_id, year_id) or (kind, item_id) not in items:
                 continue
+            code, title, short, age = items[(kind, item_id)]
+            row = CourseRow(school_id, year_id, kind, item_id, code, title, short, age)
             uai, start = self.school_uai(school_id), self.start_year(year_id)
-            if kind == "MEF" and item_id in mef_codes:
-                self.departures.add(self.keys.mef_course(uai, start, mef_codes[item_id]), at)
-            elif kind == "SUBJECT" and item_id in subject_codes:
-                self.departures.add(
-                    self.keys.subject_course(uai, start, subject_codes[item_id]), at
-                )
+            course = (
+                self.keys.mef_course(uai, start, code)
+                if kind == "MEF"
+                else self.keys.subject_course(uai, start, code)
+            )
+            self.departures.add(course, at, trace=Trace("course", None, row.__dict__))
 
     # Students, their enrolments and their guardians.
 
@@ -439,10 +457,14 @@ class Gatherer:
         for student in await self.session.scalars(
             select(Student).where(Student.id.in_(sorted(ids)))
         ):
-            keys[student.id].add(student_key_of(self.keys, student))
+            sid = student_key_of(self.keys, student)
+            keys[student.id].add(sid)
+            self.student_traces.setdefault(sid, Trace("students", student.id, row_state(student)))
         for state, change in states:
             if change.entity_id is not None and change.entity_id in ids:
-                keys[change.entity_id].add(student_key_of(self.keys, state))
+                sid = student_key_of(self.keys, state)
+                keys[change.entity_id].add(sid)
+                self.student_traces.setdefault(sid, Trace("students", change.entity_id, state))
         return keys
 
     async def users(self, students_only: bool = False) -> None:
@@ -479,7 +501,11 @@ class Gatherer:
                 )
         for student_id, sourced_ids in keys.items():
             for sourced_id in sourced_ids:
-                self.departures.add(sourced_id, at_of.get(student_id, self.since))
+                self.departures.add(
+                    sourced_id,
+                    at_of.get(student_id, self.since),
+                    trace=self.student_traces.get(sourced_id),
+                )
         if students_only:
             return
         await self.teachers()
@@ -517,11 +543,17 @@ class Gatherer:
                 at_of[user_id] = max(at_of.get(user_id, deactivated[user_id]), deactivated[user_id])
         users = await self.session.scalars(select(StaffUser).where(StaffUser.id.in_(sorted(at_of))))
         for user in users:
-            self.departures.add(self.keys.teacher(user.sts_id, user.login), at_of[user.id])
+            self.departures.add(
+                self.keys.teacher(user.sts_id, user.login),
+                at_of[user.id],
+                trace=Trace("staff_users", user.id, row_state(user)),
+            )
         for state, change in states:
             if change.entity_id in at_of and state.get("login"):
                 self.departures.add(
-                    self.keys.teacher(state.get("sts_id"), state["login"]), change.at
+                    self.keys.teacher(state.get("sts_id"), state["login"]),
+                    change.at,
+                    trace=Trace("staff_users", change.entity_id, state),
                 )
 
     async def guardians(self, students: set[int], at_of: dict[int, datetime]) -> None:
@@ -576,10 +608,15 @@ class Gatherer:
                 guardian_key_of(self.keys, guardian),
                 guardian_at[guardian.id],
                 referrer=guardian.id in referrers,
+                trace=Trace("guardians", guardian.id, row_state(guardian)),
             )
         for state, change in states:
             if change.entity_id in guardian_at or change.entity_id in renamed_in_reach:
-                self.departures.add(guardian_key_of(self.keys, state), change.at)
+                self.departures.add(
+                    guardian_key_of(self.keys, state),
+                    change.at,
+                    trace=Trace("guardians", change.entity_id, state),
+                )
 
     async def enrollments(self) -> None:
         touched = await self.touched_enrollments()
@@ -595,12 +632,41 @@ class Gatherer:
             for c in changes
             if c.entity == "teaching_assignments" and c.value("school_id") in self.reach.schools
         ]
+        # (teacher sourcedId, when, division, group): the services of a teacher whose account
+        # was deactivated or whose natural key changed, under the sourcedId he had.
+        former_services: list[tuple[str, datetime, Any, Any]] = []
+        former = {
+            change.entity_id: (self.keys.teacher(state.get("sts_id"), state["login"]), change.at)
+            for state, change in await previous_states(
+                self.session, StaffUser, changes, TEACHER_DEPARTURE_COLUMNS
+            )
+            if state.get("login")
+        }
+        if former:
+            for user_id, division_id, group_id in await self.session.execute(
+                select(
+                    TeachingAssignment.user_id,
+                    TeachingAssignment.division_id,
+                    TeachingAssignment.group_id,
+                ).where(
+                    TeachingAssignment.user_id.in_(sorted(former)),
+                    TeachingAssignment.school_id.in_(self.reach.school_ids()),
+                )
+            ):
+                former_services.append((*former[user_id], division_id, group_id))
         for change in teaching:
             if change.value("division_id"):
                 division_ids.add(change.value("division_id"))
             if change.value("group_id"):
                 group_ids.add(change.value("group_id"))
+        division_ids |= {d for _u, _a, d, _g in former_services if d is not None}
+        group_ids |= {g for _u, _a, _d, g in former_services if g is not None}
         classes = await self._class_states(changes, division_ids, group_ids)
+        for user, at, division_id, group_id in former_services:
+            ref = ("divisions", division_id) if division_id else ("groups", group_id)
+            if ref in classes:
+                class_id, school_id = classes[ref]
+                self._enrollment(class_id, school_id, user, "teacher", at, primary="true")
         for state in touched.values():
             student_id = self._student_of(state)
             refs = [("divisions", d) for d in state["divisions"]]
@@ -608,8 +674,18 @@ class Gatherer:
             for ref in refs:
                 if ref in classes:
                     class_id, school_id = classes[ref]
+                    row = state.get("current") or as_row(state.get("deleted", {}))
+                    dates = student_enrollment_dates(row.entry_date, row.exit_date)
                     for user in keys.get(student_id, ()):
-                        self._enrollment(class_id, school_id, user, "student", state["at"])
+                        self._enrollment(
+                            class_id,
+                            school_id,
+                            user,
+                            "student",
+                            state["at"],
+                            primary="false",
+                            **dates,
+                        )
         teachers = {
             user.id: self.keys.teacher(user.sts_id, user.login)
             for user in await self.session.scalars(
@@ -627,7 +703,12 @@ class Gatherer:
             if ref in classes and change.value("user_id") in teachers:
                 class_id, school_id = classes[ref]
                 self._enrollment(
-                    class_id, school_id, teachers[change.value("user_id")], "teacher", change.at
+                    class_id,
+                    school_id,
+                    teachers[change.value("user_id")],
+                    "teacher",
+                    change.at,
+                    primary="true",
                 )
         await self._recoded_classes(touched, keys, teaching)
 
@@ -657,23 +738,37 @@ class Gatherer:
         divisions = sorted(i for kind, i in former if kind == "divisions")
         groups = sorted(i for kind, i in former if kind == "groups")
         schools = self.reach.school_ids()
-        students: set[tuple[tuple[str, Any], int]] = set()
-        for division_id, student_id in await self.session.execute(
-            select(Enrollment.division_id, Enrollment.student_id).where(
-                Enrollment.division_id.in_(divisions), Enrollment.school_id.in_(schools)
-            )
+        # (class, student) -> the enrolment's entry and exit dates (its last known state).
+        students: dict[tuple[tuple[str, Any], int], tuple[Any, Any]] = {}
+        for division_id, student_id, entry, exit_ in await self.session.execute(
+            select(
+                Enrollment.division_id,
+                Enrollment.student_id,
+                Enrollment.entry_date,
+                Enrollment.exit_date,
+            ).where(Enrollment.division_id.in_(divisions), Enrollment.school_id.in_(schools))
         ):
-            students.add((("divisions", division_id), student_id))
-        for group_id, student_id in await self.session.execute(
-            select(EnrollmentGroup.group_id, Enrollment.student_id)
+            students[(("divisions", division_id), student_id)] = (entry, exit_)
+        for group_id, student_id, entry, exit_ in await self.session.execute(
+            select(
+                EnrollmentGroup.group_id,
+                Enrollment.student_id,
+                Enrollment.entry_date,
+                Enrollment.exit_date,
+            )
             .join(Enrollment, Enrollment.id == EnrollmentGroup.enrollment_id)
             .where(EnrollmentGroup.group_id.in_(groups), Enrollment.school_id.in_(schools))
         ):
-            students.add((("groups", group_id), student_id))
+            students[(("groups", group_id), student_id)] = (entry, exit_)
         for state in touched.values():
             refs = [("divisions", d) for d in state["divisions"]]
             refs += [("groups", g) for g in state["groups"]]
-            students |= {(ref, self._student_of(state)) for ref in refs if ref in former}
+            row = state.get("current") or as_row(state.get("deleted", {}))
+            for ref in refs:
+                if ref in former:
+                    students.setdefault(
+                        (ref, self._student_of(state)), (row.entry_date, row.exit_date)
+                    )
         student_ids = sorted({student_id for _ref, student_id in students} - set(keys))
         current = {
             student.id: {student_key_of(self.keys, student)}
@@ -681,10 +776,13 @@ class Gatherer:
                 select(Student).where(Student.id.in_(student_ids))
             )
         }
-        for ref, student_id in students:
+        for (ref, student_id), (entry, exit_) in students.items():
+            dates = student_enrollment_dates(entry, exit_)
             for class_id, school_id, at in former[ref]:
                 for user in keys.get(student_id) or current.get(student_id) or set():
-                    self._enrollment(class_id, school_id, user, "student", at)
+                    self._enrollment(
+                        class_id, school_id, user, "student", at, primary="false", **dates
+                    )
         taught: set[tuple[tuple[str, Any], int]] = {
             (("divisions", a.division_id) if a.division_id else ("groups", a.group_id), a.user_id)
             for a in await self.session.execute(
@@ -717,18 +815,15 @@ class Gatherer:
         for ref, user_id in taught:
             for class_id, school_id, at in former[ref]:
                 if user_id in teachers:
-                    self._enrollment(class_id, school_id, teachers[user_id], "teacher", at)
+                    self._enrollment(
+                        class_id, school_id, teachers[user_id], "teacher", at, primary="true"
+                    )
 
     def _enrollment(
-        self, class_id: str, school_id: int, user: str, role: str, at: datetime
+        self, class_id: str, school_id: int, user: str, role: str, at: datetime, **extra: Any
     ) -> None:
-        refs: dict[str, Any] = {
-            "class": guid_ref("class", class_id),
-            "user": guid_ref("user", user),
-            "school": guid_ref("org", self.keys.school(self.school_uai(school_id))),
-            "role": role,
-        }
-        self.departures.add(self.keys.enrollment(class_id, user, role), at, **refs)
+        record = enrollment_record(self.reach, class_id, school_id, user, role, **extra)
+        self.departures.add(record["sourcedId"], at, trace=Trace("record", None, record))
 
     async def _class_states(
         self, changes: list[AuditedChange], division_ids: set[int], group_ids: set[int]
@@ -784,9 +879,11 @@ async def departed_records(
     if collection == "orgs":
         return []
     for year, closed_at in await _closed_years(session, reach, since):
+        # The year's records as they stood: their last known state.
         for record in await build_records(session, reach, collection, [year], ended_too=True):
-            extra = {k: record[k] for k in ("class", "user", "school", "role") if k in record}
-            gatherer.departures.add(record["sourcedId"], closed_at, **extra)
+            gatherer.departures.add(
+                record["sourcedId"], closed_at, trace=Trace("record", None, record)
+            )
     if collection == "academicSessions":
         await gatherer.sessions()
     elif collection == "courses":
@@ -799,4 +896,13 @@ async def departed_records(
         await gatherer.users(students_only=True)
     elif collection == "enrollments":
         await gatherer.enrollments()
-    return gatherer.departures.records(active, since)
+    departures = gatherer.departures
+    traced = {
+        sid: departures.traces[sid]
+        for sid in departures.departed(active, since)
+        if sid in departures.traces
+    }
+    known = await last_known_records(
+        session, reach, collection, traced, await gatherer.changes() if traced else []
+    )
+    return departures.records(active, since, known)

@@ -1,5 +1,8 @@
 """OneRoster enrollments: a student in his division and in each of his groups, a teacher in
-each division or group he teaches (one enrolment whatever the number of subjects)."""
+each division or group he teaches (one enrolment whatever the number of subjects).
+
+``primary`` is the string ``"true"`` or ``"false"``, as the 1.2 binding's schema has it (not
+a JSON boolean): a teacher is the primary teacher of each class he teaches."""
 
 from __future__ import annotations
 
@@ -11,6 +14,31 @@ from api.resolvers.oneroster.population import Population
 from api.resolvers.oneroster.reach import RosterReach, iso, latest
 from api.resolvers.oneroster.sourced_ids import guid_ref
 from api.resolvers.oneroster.staff import Teachers
+
+
+def enrollment_record(
+    reach: RosterReach, class_id: str, school_id: int, user: str, role: str, **extra: Any
+) -> dict[str, Any]:
+    """An enrolment as OneRoster shows it: on the roster, or as last known when it left.
+    ``extra``: primary, beginDate, endDate, dateLastModified."""
+    keys = reach.keys
+    return {
+        "sourcedId": keys.enrollment(class_id, user, role),
+        "status": "active",
+        "class": guid_ref("class", class_id),
+        "user": guid_ref("user", user),
+        "school": guid_ref("org", keys.school(reach.schools[school_id].uai)),
+        "role": role,
+        **extra,
+    }
+
+
+def student_enrollment_dates(entry_date: Any, exit_date: Any) -> dict[str, str]:
+    """A student's enrolment's beginDate and, once known, endDate."""
+    dates = {"beginDate": entry_date.isoformat()}
+    if exit_date is not None:
+        dates["endDate"] = exit_date.isoformat()
+    return dates
 
 
 def enrollment_records(
@@ -33,26 +61,18 @@ def enrollment_records(
             return
         row = classes.rows[(kind, class_row_id)]
         class_id = classes.sourced_id(reach, kind, class_row_id)
+        # The class's row too: a class recoded names a new class, hence a new enrolment.
+        changed_at = iso(latest(changed, row.updated_at))
         records.append(
-            {
-                "sourcedId": keys.enrollment(class_id, user, role),
-                "status": "active",
-                # The class's row too: a class recoded names a new class, hence a new enrolment.
-                "dateLastModified": iso(latest(changed, row.updated_at)),
-                "class": guid_ref("class", class_id),
-                "user": guid_ref("user", user),
-                "school": guid_ref("org", keys.school(reach.schools[row.school_id].uai)),
-                "role": role,
-                **extra,
-            }
+            enrollment_record(
+                reach, class_id, row.school_id, user, role, dateLastModified=changed_at, **extra
+            )
         )
 
     for enrollment in population.enrollments:
         student = population.students[enrollment.student_id]
         user = population.sourced_ids[enrollment.student_id]
-        dates = {"beginDate": enrollment.entry_date.isoformat()}
-        if enrollment.exit_date is not None:
-            dates["endDate"] = enrollment.exit_date.isoformat()
+        dates = student_enrollment_dates(enrollment.entry_date, enrollment.exit_date)
         changed_at = latest(enrollment.updated_at, student.updated_at)
         if enrollment.division_id is not None:
             add(
@@ -61,7 +81,7 @@ def enrollment_records(
                 user,
                 "student",
                 changed_at,
-                primary=False,
+                primary="false",
                 **dates,
             )
         for group_id in population.groups_of.get(enrollment.id, []):
@@ -72,7 +92,7 @@ def enrollment_records(
                 user,
                 "student",
                 latest(changed_at, joined),
-                primary=False,
+                primary="false",
                 **dates,
             )
     seen: set[tuple[str, int, int]] = set()
@@ -93,6 +113,6 @@ def enrollment_records(
             keys.teacher(user_row.sts_id, user_row.login),
             "teacher",
             latest(user_row.updated_at, teachers.assigned_at.get(assignment.id)),
-            primary=True,
+            primary="true",
         )
     return records

@@ -32,7 +32,7 @@ class EnrollmentRow:
     typical_age: int | None
     entry_date: date
     exit_date: date | None
-    updated_at: datetime
+    updated_at: datetime | None  # None for a deleted enrolment (its last known state)
 
 
 # The columns of a student the roster shows (rows, not ORM objects: a roster holds

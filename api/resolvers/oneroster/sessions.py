@@ -2,11 +2,18 @@
 periods (trimesters) of the schools in reach.
 
 SCONET has no terms besides grading periods: a class's ``terms`` is its school year.
+
+An academicSession has no org in 1.2 (its schema allows no such property). A grading period is
+a school's, and two schools' "Trimestre 1" differ in their dates: its school's sourcedId is in
+``metadata.schoolSourcedId``, where a client of several schools tells them apart (and may
+filter on it: ``metadata.schoolSourcedId='…'``).
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
+from dataclasses import dataclass
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import select
@@ -21,6 +28,36 @@ from db.schools import SchoolYear
 def ends_in(year: Year) -> str:
     """OneRoster's schoolYear: the calendar year the school year ends in."""
     return str(year.start_year + 1)
+
+
+@dataclass(frozen=True)
+class PeriodRow:
+    school_id: int
+    year: Year
+    label: str
+    first_day: date
+    last_day: date
+
+
+def grading_period_record(
+    reach: RosterReach, period: PeriodRow, changed: datetime | None
+) -> dict[str, Any]:
+    """A grading period as OneRoster shows it: on the roster, or as last known when it left."""
+    keys = reach.keys
+    uai = reach.schools[period.school_id].uai
+    return {
+        "sourcedId": keys.grading_period(uai, period.year.start_year, period.label),
+        "status": "active",
+        "dateLastModified": iso(changed),
+        "title": period.label,
+        "type": "gradingPeriod",
+        "startDate": period.first_day.isoformat(),
+        "endDate": period.last_day.isoformat(),
+        "parent": guid_ref("academicSession", keys.school_year(period.year.start_year)),
+        "children": [],
+        "schoolYear": ends_in(period.year),
+        "metadata": {"schoolSourcedId": keys.school(uai)},
+    }
 
 
 async def session_records(
@@ -47,29 +84,17 @@ async def session_records(
             GradingPeriod.school_year_id.in_(sorted(by_id)),
         ),
     )
-    district = guid_ref("org", keys.academy())
     children: dict[int, list[str]] = defaultdict(list)
     records: list[dict[str, Any]] = []
     for period in periods:
         year = by_id[period.school_year_id]
-        uai = reach.schools[period.school_id].uai
-        sourced_id = keys.grading_period(uai, year.start_year, period.label)
-        children[year.id].append(sourced_id)
-        records.append(
-            {
-                "sourcedId": sourced_id,
-                "status": "active",
-                "dateLastModified": iso(period_changed.get(period.id)),
-                "title": period.label,
-                "type": "gradingPeriod",
-                "startDate": period.first_day.isoformat(),
-                "endDate": period.last_day.isoformat(),
-                "parent": guid_ref("academicSession", keys.school_year(year.start_year)),
-                "children": [],
-                "schoolYear": ends_in(year),
-                "org": guid_ref("org", keys.school(uai)),
-            }
+        record = grading_period_record(
+            reach,
+            PeriodRow(period.school_id, year, period.label, period.first_day, period.last_day),
+            period_changed.get(period.id),
         )
+        children[year.id].append(record["sourcedId"])
+        records.append(record)
     for year in years:
         records.append(
             {
@@ -82,7 +107,6 @@ async def session_records(
                 "endDate": year.ends_on.isoformat(),
                 "children": [guid_ref("academicSession", sid) for sid in sorted(children[year.id])],
                 "schoolYear": ends_in(year),
-                "org": district,
             }
         )
     return records

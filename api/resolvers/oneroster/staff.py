@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import ColumnElement, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -26,7 +27,8 @@ class Assignment:
 
 @dataclass
 class Teachers:
-    users: dict[int, StaffUser]
+    # The staff rows (or their last known state) by id.
+    users: dict[int, Any]
     assignments: list[Assignment]
     schools_of: dict[int, set[int]] = field(default_factory=lambda: defaultdict(set))
     # When each assignment was last written (assignments have no timestamps).

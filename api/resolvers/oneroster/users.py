@@ -4,6 +4,8 @@ A student's record never carries his INE; his birth data are demographics. A gua
 e-mail and phones show only to a caller holding the guardian contacts permission in one of
 his children's schools. Guardians are ``parent`` (legal guardians), ``guardian`` (a person in
 charge) or ``relatedPerson`` (a contact only), after SIECLE's responsibility level.
+``enabledUser`` is the string ``"true"`` (1.2's binding has string booleans, not JSON ones):
+a user on the roster may sign in wherever the client lets him.
 """
 
 from __future__ import annotations
@@ -272,7 +274,7 @@ def student_records(
         record: dict[str, Any] = {
             "sourcedId": population.sourced_ids[student_id],
             "status": "active",
-            "enabledUser": True,
+            "enabledUser": "true",
             "username": "",
             "userIds": (
                 [{"type": "SIECLE", "identifier": student.siecle_id}] if student.siecle_id else []
@@ -314,7 +316,7 @@ def teacher_records(reach: RosterReach, teachers: Teachers) -> list[dict[str, An
             "sourcedId": keys.teacher(user.sts_id, user.login),
             "status": "active",
             "dateLastModified": iso(user.updated_at),
-            "enabledUser": True,
+            "enabledUser": "true",
             "username": user.login,
             "userIds": [{"type": "STS", "identifier": user.sts_id}] if user.sts_id else [],
             "givenName": given,
@@ -360,7 +362,7 @@ def guardian_records(
                     *(link.updated_at for link in links),
                 )
             ),
-            "enabledUser": True,
+            "enabledUser": "true",
             "username": "",
             "userIds": (
                 [{"type": "SIECLE", "identifier": guardian.siecle_id}] if guardian.siecle_id else []

@@ -167,6 +167,29 @@ async def test_a_client_cannot_ask_beyond_its_scopes(gql, world, registered, ses
     assert "errors" in mutation.json()
 
 
+async def test_the_oneroster_scopes_open_oneroster_only(gql, world, sessionmaker):
+    """A roster-core client may not read guardians, nor a demographics client every student,
+    through GraphQL: the specification's scopes open its binding, not the API."""
+    client, secret = await _register(
+        world, sessionmaker, ["roster-core.readonly", "roster-demographics.readonly"]
+    )
+    token = (await _token(gql.http, client, secret)).json()["access_token"]
+    refused = await _ask(gql.http, token, variables={"id": world.students["lina"]})
+    assert refused.json()["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+    guardians = await _ask(
+        gql.http,
+        token,
+        "query($id: Int!) { student(id: $id) { guardians { guardian { familyName } } } }",
+        {"id": world.students["lina"]},
+    )
+    assert guardians.json()["data"] is None or guardians.json()["data"]["student"] is None
+    roster = await gql.http.get(
+        "/ims/oneroster/rostering/v1p2/students", headers={"Authorization": f"Bearer {token}"}
+    )
+    assert roster.status_code == 200
+    assert "Lina" in {user["givenName"] for user in roster.json()["users"]}
+
+
 async def test_bad_client_credentials(gql, registered):
     client, secret = registered
     wrong = await _token(gql.http, client, secret + "x")

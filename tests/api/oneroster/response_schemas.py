@@ -123,23 +123,7 @@ def errors(component: str, payload: Any) -> list[str]:
 
 # Where the service departs from the specification today, each with why; a conformance test
 # fails on any other problem, and on a deviation that no longer occurs (remove it here).
-KNOWN_DEVIATIONS: dict[str, str] = {
-    r"/href: '/ims/oneroster/rostering/v1p2/[^']*' is not a 'uri'": (
-        "GUIDRef hrefs are paths; the binding's format is an absolute URI"
-    ),
-    r"(enabledUser|primary): (True|False) is not": (
-        "enabledUser and primary are JSON booleans; the binding has the strings 'true'/'false'"
-    ),
-    r"AcademicSession\w* academicSessions?(/n|/\d+)?: Additional properties are not allowed "
-    r"\('org' was unexpected\)": "a grading period names its school in 'org', not in 1.2",
-    r"SetDType tobedeleted \w+/\d+: '\w+' is a required property": (
-        "a record sent tobedeleted has its sourcedId, status and dateLastModified only; the "
-        "schema requires its other required fields too"
-    ),
-    r"imsx_StatusInfoDType \(root\): ": (
-        "errors are 1.1's {'statusInfoSet': [...]}; 1.2's body is the imsx_StatusInfo itself"
-    ),
-}
+KNOWN_DEVIATIONS: dict[str, str] = {}
 
 
 def unexpected(problems: list[str]) -> list[str]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from api.auth.client_scopes import scope_permissions
+from api.auth.client_scopes import Surface, scope_permissions
 from api.auth.principal import Principal
 from api.resolvers.oneroster.records import roster_records
 from api.resolvers.oneroster.sourced_ids import SourcedIdKey
@@ -25,7 +25,7 @@ def client(world: World, scopes: str, schools: tuple[str, ...] = ("A",)) -> Prin
         label="ENT",
         academy_id=world.academy_id,
         grants=frozenset(),
-        school_permissions={ids[s]: scope_permissions(granted) for s in schools},
+        school_permissions={ids[s]: scope_permissions(granted, Surface.ONEROSTER) for s in schools},
         scopes=granted,
     )
 

@@ -46,7 +46,8 @@ class SyncClient:
         for error in validator(component).iter_errors(body):
             path = list(error.absolute_path)
             where = "/".join(str(part) for part in path) or "(root)"
-            # A record sent tobedeleted is told apart: it carries its id, status and date only.
+            # A record sent tobedeleted is told apart: it carries its last known state, rebuilt
+            # apart from the live records.
             if len(path) >= 2 and body[path[0]][path[1]].get("status") == "tobedeleted":
                 where = f"tobedeleted {where}"
             self.problems.add(f"{component} {where}: {error.message}")

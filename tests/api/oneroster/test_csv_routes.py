@@ -10,6 +10,7 @@ from api.resolvers.oneroster.reach import iso
 from core.clock import now
 from db.audit import AuditEntry
 from tests.api.oneroster.csv_files import Bundle
+from tests.api.oneroster.response_schemas import ERROR_RESPONSE, errors
 from tests.api.oneroster.roster import client_token
 
 CSV = "/ims/oneroster/csv/v1p2"
@@ -21,10 +22,10 @@ async def get(rest, token, name, **params):
 
 
 def code_minor(response) -> str:
-    """The code minor of an error, whichever form the service answers errors in."""
+    """The code minor of an error, whose body is the REST binding's: one imsx_StatusInfo."""
     body = response.json()
-    [status] = body.get("statusInfoSet", [body])
-    return status["imsx_CodeMinor"]["imsx_codeMinorField"][0]["imsx_codeMinorFieldValue"]
+    assert errors(ERROR_RESPONSE, body) == []
+    return body["imsx_CodeMinor"]["imsx_codeMinorField"][0]["imsx_codeMinorFieldValue"]
 
 
 async def test_the_callers_and_scopes_of_the_rest_service(rest, world, sessionmaker):

@@ -103,10 +103,19 @@ async def test_a_delta_holds_exactly_what_changed_and_what_left(world, sessionma
     assert sorted(name[i] for i in changed) == ["Claire", "Hugo", "Lina", "Sophie", "Éloïse"]
     assert left == set(old_users) - set(new_users)
     assert changed - set(old_users) == set(new_users) - set(old_users)
-    for record in delta["users"]:
-        if record["status"] == "tobedeleted":
-            assert set(record) == {"sourcedId", "status", "dateLastModified"}
-            assert record["dateLastModified"] > t0.isoformat()[:19]
+    # What left carries its last known state: as the full read before showed it (Noah's
+    # enrolment with the exit date it ended on).
+    for collection in COLLECTIONS:
+        shown = by_id(before[collection])
+        for record in delta[collection]:
+            if record["status"] == "tobedeleted":
+                assert record["dateLastModified"] > t0.isoformat()[:19]
+                if "endDate" in record and "endDate" not in shown[record["sourcedId"]]:
+                    assert record["endDate"] == product_clock.today().isoformat()
+                    record = {k: v for k, v in record.items() if k != "endDate"}
+                assert _undated({0: record}) == _undated(
+                    {0: {**shown[record["sourcedId"]], "status": "tobedeleted"}}
+                ), collection
 
     classes_before = by_id(before["classes"])
     assert [
@@ -156,6 +165,12 @@ async def test_a_delta_holds_exactly_what_changed_and_what_left(world, sessionma
             else:
                 synced[record["sourcedId"]] = record
         assert synced == by_id(after[collection]), collection
+
+
+def _undated(records):
+    return {
+        sid: {k: v for k, v in r.items() if k != "dateLastModified"} for sid, r in records.items()
+    }
 
 
 async def test_another_schools_departures_stay_hidden(world, sessionmaker, clock):
@@ -226,4 +241,5 @@ async def test_a_delta_over_http(rest, world, sessionmaker, clock):
         "user",
         "school",
         "role",
+        "primary",
     }

@@ -15,6 +15,7 @@ from core.errors import NotFound
 from db.audit import AuditActor, set_actor
 from tests.api.conftest import StatementCounter
 from tests.api.oneroster.roster import KEY, by_id, client, records, text_of
+from tests.api.oneroster.roster_changes import prepare
 from tests.world import _extra_students_a1, uai
 
 CORE = "roster-core.readonly"
@@ -108,6 +109,21 @@ async def test_sessions_courses_and_classes(world, sessionmaker):
     assert course_titles[by_code["ESP2"]["course"]["sourcedId"]] == "ESPAGNOL LV2"
     assert course_titles[by_code["6B"]["course"]["sourcedId"]] == "6EME"
     assert by_code["6A"]["terms"][0]["sourcedId"] == sessions[0]["sourcedId"]
+
+
+async def test_a_grading_period_names_its_school_in_metadata_not_in_an_org(world, sessionmaker):
+    """1.2's academicSession has no org: a grading period's school is in its metadata."""
+    await prepare(sessionmaker, world)  # school A's trimesters
+    principal = client(world, CORE, ("A", "B"))
+    sessions = await records(sessionmaker, principal, "academicSessions")
+    schools = {
+        o["identifier"]: o["sourcedId"] for o in await records(sessionmaker, principal, "orgs")
+    }
+    periods = [s for s in sessions if s["type"] == "gradingPeriod"]
+    assert periods and all("org" not in s for s in sessions)
+    assert {p["metadata"]["schoolSourcedId"] for p in periods} == {schools[uai("0930001")]}
+    [year] = [s for s in sessions if s["type"] == "schoolYear"]
+    assert "metadata" not in year
 
 
 async def test_users_and_enrollments_of_school_a(world, sessionmaker):

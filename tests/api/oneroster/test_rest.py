@@ -15,7 +15,7 @@ DEMOGRAPHICS = "roster-demographics.readonly"
 
 
 def code_minor(response) -> str:
-    [status] = response.json()["statusInfoSet"]
+    status = response.json()
     assert status["imsx_codeMajor"] == "failure" and status["imsx_severity"] == "error"
     return status["imsx_CodeMinor"]["imsx_codeMinorField"][0]["imsx_codeMinorFieldValue"]
 
@@ -33,6 +33,25 @@ async def test_anonymous_and_bad_tokens_are_refused(rest):
     assert forged.status_code == 401 and code_minor(forged) == "unauthorisedrequest"
     unknown = await rest.get(None, "/nothing/here")
     assert unknown.status_code == 404 and code_minor(unknown) == "unknownobject"
+
+
+async def test_an_error_body_is_one_status_info_not_a_set(rest):
+    """1.2's binding answers the imsx_StatusInfo object itself (its schema allows no other
+    property), not 1.1's {"statusInfoSet": [...]}."""
+    unknown = await rest.get(None, "/nothing/here")
+    assert unknown.json() == {
+        "imsx_codeMajor": "failure",
+        "imsx_severity": "error",
+        "imsx_description": "No such OneRoster endpoint.",
+        "imsx_CodeMinor": {
+            "imsx_codeMinorField": [
+                {
+                    "imsx_codeMinorFieldName": "TargetEndSystem",
+                    "imsx_codeMinorFieldValue": "unknownobject",
+                }
+            ]
+        },
+    }
 
 
 async def test_orgs_schools_and_one_record(rest, world, sessionmaker):
