@@ -82,9 +82,11 @@ class Shaping:
     students: dict[int, datetime] = field(default_factory=dict)
     guardians: dict[int, datetime] = field(default_factory=dict)
 
-    def note(self, of: dict[int, datetime], row_id: int, at: datetime | None) -> None:
-        if at is not None:
-            of[row_id] = latest(of.get(row_id), at)
+    @staticmethod
+    def note(of: dict[int, datetime], row_id: int, at: datetime) -> None:
+        """``at`` in UTC, as every moment gathered here."""
+        previous = of.get(row_id)
+        of[row_id] = at if previous is None or at > previous else previous
 
 
 def _writes_any(columns: tuple[str, ...]) -> Any:
@@ -114,6 +116,8 @@ async def roster_shaping(
         .group_by(Enrollment.student_id)
     ):
         enrolled[student_id] = latest(written, start_of(ended) if ended else None)
+    # The students' own dates, before those of their guardians' sourcedIds enter below.
+    shaping.students.update(enrolled)
     student_of = AuditEntry.before["student_id"].as_integer()
     guardian_of = AuditEntry.before["guardian_id"].as_integer()
     kinds = [and_(AuditEntry.entity == "enrollments", AuditEntry.school_id.in_(reach.school_ids()))]
@@ -132,10 +136,9 @@ async def roster_shaping(
     ):
         if entity == "enrollments":
             enrolled[student_id] = latest(enrolled.get(student_id), at)
+            shaping.students[student_id] = enrolled[student_id]
         else:
             deleted_links.append((student_id, guardian_id, as_utc(at)))
-    for student_id, at in enrolled.items():
-        shaping.note(shaping.students, student_id, at)
     if family is None:
         return shaping
     for student_id, guardian_id, at in deleted_links:
@@ -182,8 +185,9 @@ async def roster_shaping(
         )
     }
     current |= {
-        ("guardians", gid): {c: getattr(row, c) for c in GUARDIAN_KEY_COLUMNS}
-        for gid, row in family.guardians.items()
+        ("guardians", gid): {c: getattr(family.guardians[gid], c) for c in GUARDIAN_KEY_COLUMNS}
+        for entity, gid in writes
+        if entity == "guardians" and gid in family.guardians
     }
     rekeyed: dict[tuple[str, int], datetime] = {}
     for ref, entries in writes.items():
@@ -197,12 +201,16 @@ async def roster_shaping(
                 rekeyed[ref] = at
                 break
             state = former
-    for link in family.links:
-        shaping.note(
-            shaping.students, link.student_id, rekeyed.get(("guardians", link.guardian_id))
-        )
+    renamed = {row_id: at for (entity, row_id), at in rekeyed.items() if entity == "guardians"}
+    for link in family.links if renamed else ():
+        if link.guardian_id in renamed:
+            shaping.note(shaping.students, link.student_id, renamed[link.guardian_id])
+    # A child's date, as his guardians see it: his enrolments and his sourcedId.
+    for (entity, row_id), at in rekeyed.items():
+        if entity == "students" and row_id in enrolled:
+            enrolled[row_id] = max(enrolled[row_id], at)
     # Every link of a guardian on the roster to a child who is or was in reach (on the roster,
-    # gone, his enrolment deleted).
+    # gone, his enrolment deleted): the child's enrolments and sourcedId, the link's row.
     for guardian_id, student_id, link_written in await session.execute(
         select(GuardianLink.guardian_id, GuardianLink.student_id, GuardianLink.updated_at).where(
             GuardianLink.guardian_id.in_(guardians)
@@ -210,9 +218,7 @@ async def roster_shaping(
     ):
         if student_id in enrolled:
             shaping.note(
-                shaping.guardians,
-                guardian_id,
-                latest(link_written, rekeyed.get(("students", student_id)), enrolled[student_id]),
+                shaping.guardians, guardian_id, max(as_utc(link_written), enrolled[student_id])
             )
     return shaping
 
