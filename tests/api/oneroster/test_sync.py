@@ -1,8 +1,9 @@
 """A scripted client syncs the test school fully, the school changes (a new student, a
-leaver, a class renamed and one removed, a teacher's service moved, a guardian unlinked: the
-changes of ``roster_changes.DATED``), the client syncs what changed since, and ends with
-exactly the data of a fresh full sync: through the REST service (``filter=dateLastModified>'...'``) and through
-the CSV bundle (a bulk, then a delta applied onto it)."""
+leaver, a class renamed and one removed, a teacher's service moved, a guardian renamed and
+another unlinked, two classes recoded: the changes of ``roster_changes.DATED``), the client
+syncs what changed since, and ends with exactly the data of a fresh full sync, dates
+included: through the REST service (``filter=dateLastModified>'...'``) and through the CSV
+bundle (a bulk, then a delta applied onto it)."""
 
 from __future__ import annotations
 
