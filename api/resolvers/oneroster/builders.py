@@ -17,7 +17,7 @@ from api.resolvers.oneroster.population import roster_population
 from api.resolvers.oneroster.reach import RosterReach, Year, audited_changes
 from api.resolvers.oneroster.sessions import session_records
 from api.resolvers.oneroster.staff import roster_teachers
-from api.resolvers.oneroster.users import roster_family, user_records
+from api.resolvers.oneroster.users import roster_family, roster_shaping, user_records
 
 
 async def build_records(
@@ -49,7 +49,8 @@ async def build_records(
             if reach.allows(RosterPart.GUARDIANS)
             else None
         )
-        return user_records(reach, population, teachers, family)
+        shaping = await roster_shaping(session, reach, year_ids, family)
+        return user_records(reach, population, teachers, family, shaping)
     classes = await class_index(session, reach, year_ids)
     # When each student joined his groups (memberships have no timestamps), read in full
     # reads too: a record's dateLastModified is the same in a full read and in a delta.

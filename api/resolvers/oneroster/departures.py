@@ -17,10 +17,10 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, time
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.auth.client_scopes import RosterPart
@@ -35,8 +35,17 @@ from api.resolvers.oneroster.reach import (
     as_utc,
     audited_changes,
     iso,
+    start_of,
 )
-from api.resolvers.oneroster.sourced_ids import guardian_key_of, student_key_of
+from api.resolvers.oneroster.sourced_ids import (
+    CLASS_KEY_COLUMNS,
+    GRADING_PERIOD_KEY_COLUMNS,
+    GUARDIAN_KEY_COLUMNS,
+    STUDENT_KEY_COLUMNS,
+    TEACHER_KEY_COLUMNS,
+    guardian_key_of,
+    student_key_of,
+)
 from core import clock
 from core.clock import PARIS
 from db.accounts import RoleGrant, StaffUser
@@ -47,9 +56,8 @@ from db.nomenclatures import Mef, Subject
 from db.structures import Division, Group, TeachingAssignment
 from db.students import Student
 
-STUDENT_KEY_COLUMNS = ("ine", "siecle_id", "family_name", "first_name", "birth_date")
-GUARDIAN_KEY_COLUMNS = ("siecle_id", "family_name", "first_name", "email", "phone_mobile")
-TEACHER_KEY_COLUMNS = ("sts_id", "login", "is_active")
+# A teacher also leaves when his account is deactivated.
+TEACHER_DEPARTURE_COLUMNS = (*TEACHER_KEY_COLUMNS, "is_active")
 
 
 @dataclass
@@ -157,11 +165,6 @@ async def previous_states(
     return states
 
 
-def start_of(day: Any) -> datetime:
-    """Midnight in France of that day, in UTC: when an enrolment whose exit date it is ends."""
-    return datetime.combine(day, time(), PARIS).astimezone(UTC)
-
-
 class Gatherer:
     """Collects the candidates of one delta read (each query once)."""
 
@@ -223,8 +226,9 @@ class Gatherer:
     async def classes(self) -> None:
         changes = await self.changes()
         for model, kind in ((Division, "divisions"), (Group, "groups")):
-            columns = ("school_id", "school_year_id", "code")
-            for state, change in await previous_states(self.session, model, changes, columns):
+            for state, change in await previous_states(
+                self.session, model, changes, CLASS_KEY_COLUMNS
+            ):
                 if self.open_class(state["school_id"], state["school_year_id"]):
                     self.departures.add(
                         self.class_id(kind, state),
@@ -234,8 +238,9 @@ class Gatherer:
 
     async def sessions(self) -> None:
         changes = await self.changes()
-        columns = ("school_id", "school_year_id", "label")
-        for state, change in await previous_states(self.session, GradingPeriod, changes, columns):
+        for state, change in await previous_states(
+            self.session, GradingPeriod, changes, GRADING_PERIOD_KEY_COLUMNS
+        ):
             if self.open_class(state["school_id"], state["school_year_id"]):
                 self.departures.add(
                     self.keys.grading_period(
@@ -397,7 +402,7 @@ class Gatherer:
             )
         )
         for enrollment_id, exit_date in ended:
-            if start_of(exit_date) > self.since:
+            if exit_date is not None and start_of(exit_date) > self.since:
                 note(enrollment_id, start_of(exit_date))
         rows = await self.session.scalars(
             select(Enrollment).where(Enrollment.id.in_(sorted(touched)))
@@ -523,7 +528,7 @@ class Gatherer:
             ):
                 user_id = change.value("user_id")
                 at_of[user_id] = max(at_of.get(user_id, change.at), change.at)
-        states = await previous_states(self.session, StaffUser, changes, TEACHER_KEY_COLUMNS)
+        states = await previous_states(self.session, StaffUser, changes, TEACHER_DEPARTURE_COLUMNS)
         deactivated = {c.entity_id: c.at for _s, c in states}
         if deactivated:
             in_reach = set(
@@ -554,21 +559,21 @@ class Gatherer:
     async def guardians(self, students: set[int], at_of: dict[int, datetime]) -> None:
         changes = await self.changes()
         guardian_at: dict[int, datetime] = {}
-        link_students: dict[int, int] = {}
+        link_students: dict[int, set[int]] = defaultdict(set)
         for change in changes:
             if change.entity == "guardian_links":
                 guardian_id, student_id = change.value("guardian_id"), change.value("student_id")
-                link_students[guardian_id] = student_id
+                link_students[guardian_id].add(student_id)
                 guardian_at[guardian_id] = max(guardian_at.get(guardian_id, change.at), change.at)
         reachable = students | set(
             await self.session.scalars(
                 select(Enrollment.student_id).where(
-                    Enrollment.student_id.in_(sorted(set(link_students.values()))),
+                    Enrollment.student_id.in_(sorted(set().union(*link_students.values()))),
                     Enrollment.school_id.in_(self.reach.school_ids()),
                 )
             )
         )
-        guardian_at = {g: at for g, at in guardian_at.items() if link_students[g] in reachable}
+        guardian_at = {g: at for g, at in guardian_at.items() if link_students[g] & reachable}
         referrers: set[int] = set()
         for guardian_id, student_id in await self.session.execute(
             select(GuardianLink.guardian_id, GuardianLink.student_id).where(
@@ -579,6 +584,23 @@ class Gatherer:
             guardian_at[guardian_id] = max(guardian_at.get(guardian_id, at), at)
             referrers.add(guardian_id)
         states = await previous_states(self.session, Guardian, changes, GUARDIAN_KEY_COLUMNS)
+        # A guardian renamed (his natural key has his name) of a child in reach: his former
+        # sourcedId leaves; the new one, and his children naming it, are dated by the write.
+        renamed = {change.entity_id for _state, change in states} - set(guardian_at)
+        renamed_in_reach = (
+            set(
+                await self.session.scalars(
+                    select(GuardianLink.guardian_id)
+                    .join(Enrollment, Enrollment.student_id == GuardianLink.student_id)
+                    .where(
+                        GuardianLink.guardian_id.in_(sorted(renamed)),
+                        Enrollment.school_id.in_(self.reach.school_ids()),
+                    )
+                )
+            )
+            if renamed
+            else set()
+        )
         for guardian in await self.session.scalars(
             select(Guardian).where(Guardian.id.in_(sorted(guardian_at)))
         ):
@@ -589,7 +611,7 @@ class Gatherer:
                 trace=Trace("guardians", guardian.id, row_state(guardian)),
             )
         for state, change in states:
-            if change.entity_id in guardian_at:
+            if change.entity_id in guardian_at or change.entity_id in renamed_in_reach:
                 self.departures.add(
                     guardian_key_of(self.keys, state),
                     change.at,
@@ -616,7 +638,7 @@ class Gatherer:
         former = {
             change.entity_id: (self.keys.teacher(state.get("sts_id"), state["login"]), change.at)
             for state, change in await previous_states(
-                self.session, StaffUser, changes, TEACHER_KEY_COLUMNS
+                self.session, StaffUser, changes, TEACHER_DEPARTURE_COLUMNS
             )
             if state.get("login")
         }
@@ -688,6 +710,114 @@ class Gatherer:
                     change.at,
                     primary="true",
                 )
+        await self._recoded_classes(touched, keys, teaching)
+
+    async def _recoded_classes(
+        self,
+        touched: dict[int, dict[str, Any]],
+        keys: dict[int, set[str]],
+        teaching: list[AuditedChange],
+    ) -> None:
+        """A class whose code changed changed its sourcedId (its natural key holds the code):
+        the enrolments in it, its students' and its teachers', leave under the former one
+        (those there now, and those who left it since)."""
+        changes = await self.changes()
+        former: dict[tuple[str, Any], list[tuple[str, int, datetime]]] = defaultdict(list)
+        for kind, model in (("divisions", Division), ("groups", Group)):
+            for state, change in await previous_states(
+                self.session, model, changes, CLASS_KEY_COLUMNS
+            ):
+                if change.action == "update" and self.open_class(
+                    state["school_id"], state["school_year_id"]
+                ):
+                    former[(kind, change.entity_id)].append(
+                        (self.class_id(kind, state), state["school_id"], change.at)
+                    )
+        if not former:
+            return
+        divisions = sorted(i for kind, i in former if kind == "divisions")
+        groups = sorted(i for kind, i in former if kind == "groups")
+        schools = self.reach.school_ids()
+        # (class, student) -> the enrolment's entry and exit dates (its last known state).
+        students: dict[tuple[tuple[str, Any], int], tuple[Any, Any]] = {}
+        for division_id, student_id, entry, exit_ in await self.session.execute(
+            select(
+                Enrollment.division_id,
+                Enrollment.student_id,
+                Enrollment.entry_date,
+                Enrollment.exit_date,
+            ).where(Enrollment.division_id.in_(divisions), Enrollment.school_id.in_(schools))
+        ):
+            students[(("divisions", division_id), student_id)] = (entry, exit_)
+        for group_id, student_id, entry, exit_ in await self.session.execute(
+            select(
+                EnrollmentGroup.group_id,
+                Enrollment.student_id,
+                Enrollment.entry_date,
+                Enrollment.exit_date,
+            )
+            .join(Enrollment, Enrollment.id == EnrollmentGroup.enrollment_id)
+            .where(EnrollmentGroup.group_id.in_(groups), Enrollment.school_id.in_(schools))
+        ):
+            students[(("groups", group_id), student_id)] = (entry, exit_)
+        for state in touched.values():
+            refs = [("divisions", d) for d in state["divisions"]]
+            refs += [("groups", g) for g in state["groups"]]
+            row = state.get("current") or as_row(state.get("deleted", {}))
+            for ref in refs:
+                if ref in former:
+                    students.setdefault(
+                        (ref, self._student_of(state)), (row.entry_date, row.exit_date)
+                    )
+        student_ids = sorted({student_id for _ref, student_id in students} - set(keys))
+        current = {
+            student.id: {student_key_of(self.keys, student)}
+            for student in await self.session.scalars(
+                select(Student).where(Student.id.in_(student_ids))
+            )
+        }
+        for (ref, student_id), (entry, exit_) in students.items():
+            dates = student_enrollment_dates(entry, exit_)
+            for class_id, school_id, at in former[ref]:
+                for user in keys.get(student_id) or current.get(student_id) or set():
+                    self._enrollment(
+                        class_id, school_id, user, "student", at, primary="false", **dates
+                    )
+        taught: set[tuple[tuple[str, Any], int]] = {
+            (("divisions", a.division_id) if a.division_id else ("groups", a.group_id), a.user_id)
+            for a in await self.session.execute(
+                select(
+                    TeachingAssignment.division_id,
+                    TeachingAssignment.group_id,
+                    TeachingAssignment.user_id,
+                ).where(
+                    or_(
+                        TeachingAssignment.division_id.in_(divisions),
+                        TeachingAssignment.group_id.in_(groups),
+                    )
+                )
+            )
+        }
+        for change in teaching:
+            ref = (
+                ("divisions", change.value("division_id"))
+                if change.value("division_id")
+                else ("groups", change.value("group_id"))
+            )
+            if ref in former:
+                taught.add((ref, change.value("user_id")))
+        teachers = {
+            user.id: self.keys.teacher(user.sts_id, user.login)
+            for user in await self.session.scalars(
+                select(StaffUser).where(StaffUser.id.in_(sorted({u for _r, u in taught})))
+            )
+        }
+        for ref, user_id in taught:
+            for class_id, school_id, at in former[ref]:
+                if user_id in teachers:
+                    self._enrollment(
+                        class_id, school_id, teachers[user_id], "teacher", at, primary="true"
+                    )
 
     def _enrollment(
         self, class_id: str, school_id: int, user: str, role: str, at: datetime, **extra: Any

@@ -54,27 +54,34 @@ def enrollment_records(
     keys = reach.keys
     records: list[dict[str, Any]] = []
 
-    def add(kind: str, class_row_id: int, user: str, role: str, **extra: Any) -> None:
+    def add(
+        kind: str, class_row_id: int, user: str, role: str, changed: datetime, **extra: Any
+    ) -> None:
         if (kind, class_row_id) not in classes.rows:
             return
         row = classes.rows[(kind, class_row_id)]
         class_id = classes.sourced_id(reach, kind, class_row_id)
-        records.append(enrollment_record(reach, class_id, row.school_id, user, role, **extra))
+        # The class's row too: a class recoded names a new class, hence a new enrolment.
+        changed_at = iso(latest(changed, row.updated_at))
+        records.append(
+            enrollment_record(
+                reach, class_id, row.school_id, user, role, dateLastModified=changed_at, **extra
+            )
+        )
 
     for enrollment in population.enrollments:
         student = population.students[enrollment.student_id]
         user = population.sourced_ids[enrollment.student_id]
         dates = student_enrollment_dates(enrollment.entry_date, enrollment.exit_date)
         changed_at = latest(enrollment.updated_at, student.updated_at)
-        changed = iso(changed_at)
         if enrollment.division_id is not None:
             add(
                 "division",
                 enrollment.division_id,
                 user,
                 "student",
+                changed_at,
                 primary="false",
-                dateLastModified=changed,
                 **dates,
             )
         for group_id in population.groups_of.get(enrollment.id, []):
@@ -84,8 +91,8 @@ def enrollment_records(
                 group_id,
                 user,
                 "student",
+                latest(changed_at, joined),
                 primary="false",
-                dateLastModified=iso(latest(changed_at, joined)),
                 **dates,
             )
     seen: set[tuple[str, int, int]] = set()
@@ -105,9 +112,7 @@ def enrollment_records(
             class_row_id,
             keys.teacher(user_row.sts_id, user_row.login),
             "teacher",
+            latest(user_row.updated_at, teachers.assigned_at.get(assignment.id)),
             primary="true",
-            dateLastModified=iso(
-                latest(user_row.updated_at, teachers.assigned_at.get(assignment.id))
-            ),
         )
     return records

@@ -36,6 +36,7 @@ from api.resolvers.oneroster.users import (
     GUARDIAN_COLUMNS,
     LINK_COLUMNS,
     Family,
+    Shaping,
     guardian_records,
     student_records,
     teacher_records,
@@ -375,7 +376,8 @@ async def _users(
         if collection == "demographics":
             records = await demographic_records(session, reach, people)
         else:
-            records = student_records(reach, people, family)
+            # Dated by its departure, not by what shapes a record on the roster.
+            records = student_records(reach, people, family, Shaping())
         found.update((r["sourcedId"], r) for r in records)
     if collection == "demographics":
         return found
@@ -404,7 +406,9 @@ async def _users(
             kept_links,
             {i: sid for i, (sid, _row) in variant.items()},
         )
-        found.update((r["sourcedId"], r) for r in guardian_records(reach, population, household))
+        found.update(
+            (r["sourcedId"], r) for r in guardian_records(reach, population, household, Shaping())
+        )
     return found
 
 

@@ -8,7 +8,7 @@ Closed years are history: their classes and enrolments leave the roster when the
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, time
 from typing import Any
 
 from sqlalchemy import func, select
@@ -18,6 +18,7 @@ from api.auth.client_scopes import roster_scope_allows
 from api.auth.permissions import Permission
 from api.auth.principal import Principal
 from api.resolvers.oneroster.sourced_ids import NaturalKeys, SourcedIdKey
+from core.clock import PARIS
 from db.audit import AuditEntry
 from db.schools import Academy, School, SchoolYear, SchoolYearState
 
@@ -90,6 +91,11 @@ def iso(moment: datetime | None) -> str:
 
 def latest(*moments: datetime | None) -> datetime:
     return max(as_utc(m) for m in moments)
+
+
+def start_of(day: date) -> datetime:
+    """Midnight in France of that day, in UTC: when an enrolment whose exit date it is ends."""
+    return datetime.combine(day, time(), PARIS).astimezone(UTC)
 
 
 async def audited_times(session: AsyncSession, entity: str, ids_query: Any) -> dict[int, datetime]:

@@ -151,6 +151,17 @@ class NaturalKeys:
         return self.key.of("enrollment", class_id, user_id, role)
 
 
+# The columns each natural key is made of, where rows are read or their former values rebuilt
+# from the audit log (a write to one of them changes the sourcedId). The methods above and the
+# ``*_key_of`` functions below read exactly these.
+STUDENT_KEY_COLUMNS = ("ine", "siecle_id", "family_name", "first_name", "birth_date")
+GUARDIAN_KEY_COLUMNS = ("siecle_id", "family_name", "first_name", "email", "phone_mobile")
+TEACHER_KEY_COLUMNS = ("sts_id", "login")
+# A division's or a group's; a grading period's.
+CLASS_KEY_COLUMNS = ("school_id", "school_year_id", "code")
+GRADING_PERIOD_KEY_COLUMNS = ("school_id", "school_year_id", "label")
+
+
 def student_key_of(keys: NaturalKeys, row: Any) -> str:
     """The sourcedId of a student from a row (or audit snapshot) with his identity columns."""
     get: Any = row.get if isinstance(row, dict) else lambda name: getattr(row, name)

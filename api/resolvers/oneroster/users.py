@@ -11,22 +11,31 @@ a user on the roster may sign in wherever the client lets him.
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import String, and_, case, cast, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.auth.client_scopes import RosterPart
 from api.auth.permissions import Permission
 from api.resolvers.oneroster.courses import grades_of
 from api.resolvers.oneroster.population import Population, on_roster
-from api.resolvers.oneroster.reach import RosterReach, iso, latest
-from api.resolvers.oneroster.sourced_ids import guardian_key_of, guid_ref
+from api.resolvers.oneroster.reach import RosterReach, as_utc, iso, latest, start_of
+from api.resolvers.oneroster.sourced_ids import (
+    GUARDIAN_KEY_COLUMNS,
+    STUDENT_KEY_COLUMNS,
+    guardian_key_of,
+    guid_ref,
+    student_key_of,
+)
 from api.resolvers.oneroster.staff import Teachers
+from core import clock
+from db.audit import AuditEntry
 from db.enrollments import Enrollment
 from db.guardians import Guardian, GuardianLink
+from db.students import Student
 
 RESPONSIBILITY_ROLES = {1: "parent", 2: "guardian", 3: "relatedPerson"}
 
@@ -59,6 +68,159 @@ class Family:
     guardians: dict[int, Any]
     links: list[Any]
     sourced_ids: dict[int, str]
+
+
+@dataclass
+class Shaping:
+    """When what shapes a user's record beyond his own rows last changed, by student and by
+    guardian id: a student's enrolments in reach, ended ones too (his roles), his links and his
+    guardians' sourcedIds (his agents); a guardian's links to children in reach, their
+    sourcedIds and enrolments, ended ones too (his agents and roles). Deleted rows and changes
+    of sourcedIds are found in the audit log. A full read and a delta thus date a record alike:
+    the delta sends again whoever such a change touched, dated by it."""
+
+    students: dict[int, datetime] = field(default_factory=dict)
+    guardians: dict[int, datetime] = field(default_factory=dict)
+
+    @staticmethod
+    def note(of: dict[int, datetime], row_id: int, at: datetime) -> None:
+        """``at`` in UTC, as every moment gathered here."""
+        previous = of.get(row_id)
+        of[row_id] = at if previous is None or at > previous else previous
+
+
+def _writes_any(columns: tuple[str, ...]) -> Any:
+    """An audited update that wrote one of these columns: its former values hold it as a key
+    (``"code":``; a quote inside a value is escaped, so no value matches)."""
+    text = cast(AuditEntry.before, String)
+    return or_(*(text.contains(f'"{name}":', autoescape=True) for name in columns))
+
+
+async def roster_shaping(
+    session: AsyncSession, reach: RosterReach, year_ids: list[int], family: Family | None
+) -> Shaping:
+    """2 grouped queries, 5 queries with the family, whatever the number of users."""
+    shaping = Shaping()
+    in_reach = on_roster(reach, year_ids, ended_too=True)
+    today = clock.today()
+    # Each student's enrolments in reach: the latest written, the latest ended (it left the
+    # roster at the start of its exit date), the latest deleted.
+    enrolled: dict[int, datetime] = {}
+    for student_id, written, ended in await session.execute(
+        select(
+            Enrollment.student_id,
+            func.max(Enrollment.updated_at),
+            func.max(case((Enrollment.exit_date <= today, Enrollment.exit_date))),
+        )
+        .where(in_reach)
+        .group_by(Enrollment.student_id)
+    ):
+        enrolled[student_id] = latest(written, start_of(ended) if ended else None)
+    # The students' own dates, before those of their guardians' sourcedIds enter below.
+    shaping.students.update(enrolled)
+    student_of = AuditEntry.before["student_id"].as_integer()
+    guardian_of = AuditEntry.before["guardian_id"].as_integer()
+    kinds = [and_(AuditEntry.entity == "enrollments", AuditEntry.school_id.in_(reach.school_ids()))]
+    if family is not None:
+        kinds.append(
+            and_(
+                AuditEntry.entity == "guardian_links",
+                student_of.in_(select(Enrollment.student_id).where(in_reach)),
+            )
+        )
+    deleted_links: list[tuple[int, int, datetime]] = []
+    for entity, student_id, guardian_id, at in await session.execute(
+        select(AuditEntry.entity, student_of, guardian_of, func.max(AuditEntry.at))
+        .where(AuditEntry.action == "delete", or_(*kinds))
+        .group_by(AuditEntry.entity, student_of, guardian_of)
+    ):
+        if entity == "enrollments":
+            enrolled[student_id] = latest(enrolled.get(student_id), at)
+            shaping.students[student_id] = enrolled[student_id]
+        else:
+            deleted_links.append((student_id, guardian_id, as_utc(at)))
+    if family is None:
+        return shaping
+    for student_id, guardian_id, at in deleted_links:
+        shaping.note(shaping.students, student_id, at)
+        shaping.note(shaping.guardians, guardian_id, at)
+    on_the_roster = select(Enrollment.student_id).where(on_roster(reach, year_ids))
+    guardians = select(GuardianLink.guardian_id).where(GuardianLink.student_id.in_(on_the_roster))
+    children = select(GuardianLink.student_id).where(GuardianLink.guardian_id.in_(guardians))
+    # When the sourcedId of each child of these guardians, and of each guardian, last changed:
+    # the writes of a key column (rare), newest first, undone one by one from the row as it
+    # stands until the key differs (a first name written changes no INE-keyed id).
+    writes: dict[tuple[str, int], list[tuple[datetime, dict[str, Any]]]] = defaultdict(list)
+    for entity, entity_id, at, before in await session.execute(
+        select(AuditEntry.entity, AuditEntry.entity_id, AuditEntry.at, AuditEntry.before)
+        .where(
+            AuditEntry.action == "update",
+            or_(
+                and_(
+                    AuditEntry.entity == "students",
+                    AuditEntry.entity_id.in_(children),
+                    _writes_any(STUDENT_KEY_COLUMNS),
+                ),
+                and_(
+                    AuditEntry.entity == "guardians",
+                    AuditEntry.entity_id.in_(guardians),
+                    _writes_any(GUARDIAN_KEY_COLUMNS),
+                ),
+            ),
+        )
+        .order_by(AuditEntry.id.desc())
+    ):
+        writes[(entity, entity_id)].append((as_utc(at), before or {}))
+    rewritten = sorted(i for entity, i in writes if entity == "students")
+    current: dict[tuple[str, int], dict[str, Any]] = {
+        ("students", row.id): row._asdict()
+        for row in (
+            await session.execute(
+                select(Student.id, *(getattr(Student, c) for c in STUDENT_KEY_COLUMNS)).where(
+                    Student.id.in_(rewritten)
+                )
+            )
+            if rewritten
+            else []
+        )
+    }
+    current |= {
+        ("guardians", gid): {c: getattr(family.guardians[gid], c) for c in GUARDIAN_KEY_COLUMNS}
+        for entity, gid in writes
+        if entity == "guardians" and gid in family.guardians
+    }
+    rekeyed: dict[tuple[str, int], datetime] = {}
+    for ref, entries in writes.items():
+        key_of = student_key_of if ref[0] == "students" else guardian_key_of
+        state = current.get(ref)
+        if state is None:
+            continue
+        for at, before in entries:
+            former = {**state, **before}
+            if key_of(reach.keys, former) != key_of(reach.keys, state):
+                rekeyed[ref] = at
+                break
+            state = former
+    renamed = {row_id: at for (entity, row_id), at in rekeyed.items() if entity == "guardians"}
+    for link in family.links if renamed else ():
+        if link.guardian_id in renamed:
+            shaping.note(shaping.students, link.student_id, renamed[link.guardian_id])
+    # A child's date, as his guardians see it: his enrolments and his sourcedId.
+    for (entity, row_id), at in rekeyed.items():
+        if entity == "students" and row_id in enrolled:
+            enrolled[row_id] = max(enrolled[row_id], at)
+    # Every link of a guardian on the roster to a child who is or was in reach (on the roster,
+    # gone, his enrolment deleted): the child's enrolments and sourcedId, the link's row.
+    for guardian_id, student_id, link_written in await session.execute(
+        select(GuardianLink.guardian_id, GuardianLink.student_id, GuardianLink.updated_at).where(
+            GuardianLink.guardian_id.in_(guardians)
+        )
+    ):
+        if student_id in enrolled:
+            shaping.note(
+                shaping.guardians, guardian_id, max(as_utc(link_written), enrolled[student_id])
+            )
+    return shaping
 
 
 async def roster_family(session: AsyncSession, reach: RosterReach, year_ids: list[int]) -> Family:
@@ -99,7 +261,7 @@ def _split(display_name: str) -> tuple[str, str]:
 
 
 def student_records(
-    reach: RosterReach, population: Population, family: Family | None
+    reach: RosterReach, population: Population, family: Family | None, shaping: Shaping
 ) -> list[dict[str, Any]]:
     keys = reach.keys
     enrollments = population.enrollments_of()
@@ -144,6 +306,7 @@ def student_records(
                 guid_ref("user", family.sourced_ids[link.guardian_id]) for link in links
             ]
             changed.extend(link.updated_at for link in links)
+        changed.append(shaping.students.get(student_id))
         record["dateLastModified"] = iso(latest(*changed))
         records.append(record)
     return records
@@ -176,7 +339,7 @@ def teacher_records(reach: RosterReach, teachers: Teachers) -> list[dict[str, An
 
 
 def guardian_records(
-    reach: RosterReach, population: Population, family: Family
+    reach: RosterReach, population: Population, family: Family, shaping: Shaping
 ) -> list[dict[str, Any]]:
     keys = reach.keys
     schools_of_student: dict[int, list[int]] = defaultdict(list)
@@ -199,7 +362,11 @@ def guardian_records(
             "sourcedId": family.sourced_ids[guardian_id],
             "status": "active",
             "dateLastModified": iso(
-                latest(guardian.updated_at, *(link.updated_at for link in links))
+                latest(
+                    guardian.updated_at,
+                    shaping.guardians.get(guardian_id),
+                    *(link.updated_at for link in links),
+                )
             ),
             "enabledUser": "true",
             "username": "",
@@ -229,10 +396,14 @@ def guardian_records(
 
 
 def user_records(
-    reach: RosterReach, population: Population, teachers: Teachers, family: Family | None
+    reach: RosterReach,
+    population: Population,
+    teachers: Teachers,
+    family: Family | None,
+    shaping: Shaping,
 ) -> list[dict[str, Any]]:
-    records = student_records(reach, population, family)
+    records = student_records(reach, population, family, shaping)
     records.extend(teacher_records(reach, teachers))
     if family is not None and reach.allows(RosterPart.GUARDIANS):
-        records.extend(guardian_records(reach, population, family))
+        records.extend(guardian_records(reach, population, family, shaping))
     return records
