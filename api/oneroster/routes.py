@@ -473,13 +473,16 @@ async def caller_of(request: Request) -> Principal | Response:
 
 
 def link_header(request: Request, query: RosterQuery, total: int) -> str:
-    """RFC 8288 links to the first, previous, next and last pages."""
+    """RFC 8288 links to the first, previous, next and last pages, absolute like the hrefs
+    (under the public address, never the request's Host)."""
     params = {k: v for k, v in request.query_params.items() if k not in ("limit", "offset")}
+    path = request.url.path
+    # Behind a proxy that strips a prefix, the public address holds it: keep the binding's part.
+    endpoint = path[path.index(BASE_PATH) :] if BASE_PATH in path else path
+    page_url = f"{public_base(request)}{endpoint}"
 
     def url(offset: int) -> str:
-        return (
-            f"<{request.url.path}?{urlencode({**params, 'limit': query.limit, 'offset': offset})}>"
-        )
+        return f"<{page_url}?{urlencode({**params, 'limit': query.limit, 'offset': offset})}>"
 
     last = max(0, (total - 1) // query.limit * query.limit)
     links = [f'{url(0)}; rel="first"']

@@ -7,6 +7,7 @@ from sqlalchemy import select
 
 from db.audit import AuditEntry
 from tests.api.oneroster.roster import client_token
+from tests.conftest import TEST_PUBLIC_URL
 from tests.world import PASSWORD, uai
 
 CORE = "roster-core.readonly"
@@ -179,6 +180,13 @@ async def test_paging_headers(rest, world, sessionmaker):
     assert 'offset=6>; rel="next"' in links and 'offset=6>; rel="last"' in links
     last = await rest.get(token, "/users", limit=3, offset=6)
     assert 'rel="next"' not in last.headers["Link"]
+    # Absolute, under the service's public address, and followable as they are.
+    first = links.split(";")[0].strip("<>")
+    assert first.startswith(f"{TEST_PUBLIC_URL}/ims/oneroster/rostering/v1p2/users?")
+    assert (
+        ids(await rest.http.get(first, headers={"Authorization": f"Bearer {token}"}), "users")
+        == everything[:3]
+    )
     beyond = await rest.get(token, "/users", limit=3, offset=30)
     assert beyond.json() == {"users": []} and beyond.headers["X-Total-Count"] == "7"
 
