@@ -27,16 +27,21 @@ from api.auth.client_scopes import RosterPart
 from api.resolvers.oneroster.classes import ClassRow, class_index, class_record
 from api.resolvers.oneroster.courses import CourseRow, course_record
 from api.resolvers.oneroster.demographics import demographic_records
-from api.resolvers.oneroster.population import STUDENT_COLUMNS, EnrollmentRow, Population
+from api.resolvers.oneroster.population import (
+    ENROLLMENT_COLUMNS,
+    STUDENT_COLUMNS,
+    EnrollmentRow,
+    Population,
+)
 from api.resolvers.oneroster.reach import AuditedChange, RosterReach
 from api.resolvers.oneroster.sessions import PeriodRow, grading_period_record
-from api.resolvers.oneroster.sourced_ids import guardian_key_of, student_key_of
+from api.resolvers.oneroster.sourced_ids import student_key_of
 from api.resolvers.oneroster.staff import Teachers
 from api.resolvers.oneroster.users import (
-    GUARDIAN_COLUMNS,
     LINK_COLUMNS,
     Family,
     Shaping,
+    family_of,
     guardian_records,
     student_records,
     teacher_records,
@@ -44,7 +49,7 @@ from api.resolvers.oneroster.users import (
 from db.accounts import Role, RoleGrant
 from db.audit import is_redacted
 from db.enrollments import Enrollment
-from db.guardians import Guardian, GuardianLink
+from db.guardians import GuardianLink
 from db.nomenclatures import Mef, Subject
 from db.structures import TeachingAssignment
 from db.students import Sex, Student
@@ -259,17 +264,7 @@ async def _population(
     enrollments = [
         EnrollmentRow(*row)
         for row in await session.execute(
-            select(
-                Enrollment.id,
-                Enrollment.student_id,
-                Enrollment.school_id,
-                Enrollment.school_year_id,
-                Enrollment.division_id,
-                Mef.typical_age,
-                Enrollment.entry_date,
-                Enrollment.exit_date,
-                Enrollment.updated_at,
-            )
+            select(*ENROLLMENT_COLUMNS)
             .join(Mef, Mef.id == Enrollment.mef_id)
             .where(*in_reach)
             .order_by(Enrollment.id)
@@ -365,7 +360,7 @@ async def _users(
     found: dict[str, dict[str, Any]] = {}
     family: Family | None = None
     if collection == "users" and reach.allows(RosterPart.GUARDIANS) and students:
-        family = await _family_of(session, reach, sorted({s for v in students for s in v}))
+        family = await family_of(session, reach, sorted({s for v in students for s in v}))
     for variant in students:
         kept = {i: v for i, v in variant.items() if i in on_roster}
         people = Population(
@@ -410,30 +405,6 @@ async def _users(
             (r["sourcedId"], r) for r in guardian_records(reach, population, household, Shaping())
         )
     return found
-
-
-async def _family_of(session: AsyncSession, reach: RosterReach, student_ids: list[int]) -> Family:
-    """The guardians linked to these students now: their ``agents``."""
-    links = list(
-        await session.execute(
-            select(*LINK_COLUMNS)
-            .where(GuardianLink.student_id.in_(student_ids))
-            .order_by(GuardianLink.id)
-        )
-    )
-    guardians = {
-        row.id: row
-        for row in await session.execute(
-            select(*GUARDIAN_COLUMNS).where(
-                Guardian.id.in_(sorted({link.guardian_id for link in links}))
-            )
-        )
-    }
-    return Family(
-        guardians,
-        [link for link in links if link.guardian_id in guardians],
-        {gid: guardian_key_of(reach.keys, row) for gid, row in guardians.items()},
-    )
 
 
 async def _teacher_schools(

@@ -35,6 +35,19 @@ class EnrollmentRow:
     updated_at: datetime | None  # None for a deleted enrolment (its last known state)
 
 
+# An EnrollmentRow's columns, in its order (the MEF joined).
+ENROLLMENT_COLUMNS = (
+    Enrollment.id,
+    Enrollment.student_id,
+    Enrollment.school_id,
+    Enrollment.school_year_id,
+    Enrollment.division_id,
+    Mef.typical_age,
+    Enrollment.entry_date,
+    Enrollment.exit_date,
+    Enrollment.updated_at,
+)
+
 # The columns of a student the roster shows (rows, not ORM objects: a roster holds
 # thousands, and identity-mapped objects cost ten times more to load).
 STUDENT_COLUMNS = (
@@ -86,17 +99,7 @@ async def roster_population(
 ) -> Population:
     where = on_roster(reach, year_ids, ended_too=ended_too)
     rows = await session.execute(
-        select(
-            Enrollment.id,
-            Enrollment.student_id,
-            Enrollment.school_id,
-            Enrollment.school_year_id,
-            Enrollment.division_id,
-            Mef.typical_age,
-            Enrollment.entry_date,
-            Enrollment.exit_date,
-            Enrollment.updated_at,
-        )
+        select(*ENROLLMENT_COLUMNS)
         .join(Mef, Mef.id == Enrollment.mef_id)
         .where(where)
         .order_by(Enrollment.id)

@@ -224,7 +224,13 @@ async def roster_shaping(
 
 
 async def roster_family(session: AsyncSession, reach: RosterReach, year_ids: list[int]) -> Family:
-    students = select(Enrollment.student_id).where(on_roster(reach, year_ids))
+    return await family_of(
+        session, reach, select(Enrollment.student_id).where(on_roster(reach, year_ids))
+    )
+
+
+async def family_of(session: AsyncSession, reach: RosterReach, students: Any) -> Family:
+    """The guardians linked now to ``students`` (their ids, or a statement selecting them)."""
     links = list(
         await session.execute(
             select(*LINK_COLUMNS)
