@@ -275,9 +275,9 @@ async def test_both_audit_trails_show_the_transfer(gql, world: World, sessionmak
     async with sessionmaker() as session:
         rows = list(
             await session.scalars(
-                select(AuditEntry).where(
-                    AuditEntry.entity == "enrollments", AuditEntry.action != "read"
-                )
+                select(AuditEntry)
+                .where(AuditEntry.entity == "enrollments", AuditEntry.action != "read")
+                .order_by(AuditEntry.id)
             )
         )
     former_trail = [
