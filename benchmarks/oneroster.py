@@ -5,13 +5,16 @@ client registered for every school with the three OneRoster scopes, its token fr
 token endpoint, then, through the staff application in this process (ASGI, no network):
 
   (a) full sync: every collection endpoint (orgs, academicSessions, courses, classes,
-      users, enrollments, demographics) read page by page (``limit`` 1000) to the end;
+      users, enrollments, demographics), then for every school its own endpoints
+      (``/schools/{id}/classes``, ``courses``, ``enrollments``, ``students``, ``teachers``,
+      ``terms``), each read page by page (``limit`` 1000) to the end;
   (b) the lower bound: raw SQL reading the rows those records are built from (académie,
       schools, open years and grading periods, MEFs and subjects of the classes, divisions
       and groups, the enrolled students, their guardians, the teachers and assignments,
-      the enrolments and group memberships), one statement per source, no check;
+      the enrolments and group memberships), one statement per source, no check; then,
+      for every school, the rows of its endpoints, one statement per source and school;
   (c) incremental sync: 1 % of the enrolled students change (their first name), then every
-      collection read again with ``filter=dateLastModified>'<the full sync's start>'``.
+      endpoint read again with ``filter=dateLastModified>'<the full sync's start>'``.
 
 Reported: (a) / (b), and (c) / (a).
 
@@ -67,6 +70,9 @@ COLLECTIONS = (
     "enrollments",
     "demographics",
 )
+# Each school's own endpoints, read for every school after the collections (a client that
+# syncs school by school; pages of each, like the collections).
+SCHOOL_ENDPOINTS = ("classes", "courses", "enrollments", "students", "teachers", "terms")
 SCOPES = "roster-core.readonly roster.readonly roster-demographics.readonly"
 PAGE = 1000
 
@@ -101,6 +107,30 @@ RAW_SQL = (
     " t.group_id, t.subject_id FROM staff_users u JOIN teaching_assignments t ON t.user_id = u.id",
     f"SELECT eg.enrollment_id, eg.group_id FROM enrollment_groups eg"
     f" JOIN ({ENROLLED}) e ON e.id = eg.enrollment_id",
+)
+# The rows of one school's endpoints (``:school``), read again for each school.
+SCHOOL_ENROLLED = f"SELECT * FROM ({ENROLLED}) x WHERE x.school_id = :school"
+SCHOOL_RAW_SQL = (
+    f"SELECT id, code, label FROM divisions"
+    f" WHERE school_id = :school AND school_year_id IN ({OPEN_YEARS})",
+    f"SELECT id, code, label, subject_id FROM groups"
+    f" WHERE school_id = :school AND school_year_id IN ({OPEN_YEARS})",
+    f"SELECT DISTINCT m.code, m.long_label FROM divisions d"
+    f" JOIN division_mefs dm ON dm.division_id = d.id JOIN mefs m ON m.id = dm.mef_id"
+    f" WHERE d.school_id = :school AND d.school_year_id IN ({OPEN_YEARS})",
+    f"SELECT DISTINCT s.code, s.long_label FROM groups g JOIN subjects s ON s.id = g.subject_id"
+    f" WHERE g.school_id = :school AND g.school_year_id IN ({OPEN_YEARS})",
+    SCHOOL_ENROLLED,
+    f"SELECT eg.enrollment_id, eg.group_id FROM enrollment_groups eg"
+    f" JOIN ({SCHOOL_ENROLLED}) e ON e.id = eg.enrollment_id",
+    f"SELECT s.id, s.ine, s.siecle_id, s.family_name, s.usage_name, s.first_name,"
+    f" s.birth_date, s.sex, s.updated_at, e.division_id"
+    f" FROM students s JOIN ({SCHOOL_ENROLLED}) e ON e.student_id = s.id",
+    "SELECT u.id, u.sts_id, u.login, u.display_name, u.email, t.division_id, t.group_id,"
+    " t.subject_id FROM staff_users u JOIN teaching_assignments t ON t.user_id = u.id"
+    " WHERE t.school_id = :school",
+    f"SELECT id, start_year, starts_on, ends_on, state FROM school_years"
+    f" WHERE id IN ({OPEN_YEARS})",
 )
 
 
@@ -145,43 +175,83 @@ async def _token(http: httpx.AsyncClient, client_id: str, secret: str) -> str:
     return token
 
 
+async def _read_pages(
+    http: httpx.AsyncClient,
+    headers: dict[str, str],
+    path: str,
+    key: str,
+    since: datetime | None,
+    first_pages: int | None,
+) -> tuple[int, list[dict[str, Any]], int]:
+    """An endpoint read page by page to its last (to its ``first_pages`` when given):
+    (records in all, those read, pages read)."""
+    params: dict[str, Any] = {"limit": PAGE, "offset": 0}
+    if since is not None:
+        stamp = since.astimezone(UTC).isoformat().replace("+00:00", "Z")
+        params["filter"] = f"dateLastModified>'{stamp}'"
+    read: list[dict[str, Any]] = []
+    pages = 0
+    while True:
+        response = await http.get(f"{BASE}{path}", params=params, headers=headers)
+        if response.status_code != 200:
+            raise RuntimeError(f"{path}: {response.status_code} {response.text[:300]}")
+        read += response.json()[key]
+        pages += 1
+        params["offset"] += PAGE
+        total = int(response.headers["X-Total-Count"])
+        if params["offset"] >= total or (first_pages is not None and pages >= first_pages):
+            return total, read, pages
+
+
 async def sync(
     http: httpx.AsyncClient,
     token: str,
     since: datetime | None,
     first_pages: int | None = None,
     estimate: dict[str, float] | None = None,
-) -> dict[str, int]:
-    """Every collection read to its last page (to its ``first_pages`` when given: then
-    ``estimate`` gets each collection's estimated seconds for all its pages): the number of
-    records of each (all of them, read or not)."""
+    schools: list[str] | None = None,
+) -> tuple[dict[str, int], list[str]]:
+    """Every collection, then every school's endpoints, read to their last page (to their
+    ``first_pages`` when given: then ``estimate`` gets each one's estimated seconds for all
+    its pages). Returns the number of records of each (all of them, read or not; a school
+    endpoint's summed over the schools, under ``schools/{id}/<endpoint>``) and the schools'
+    sourcedIds: those of ``orgs``, or ``schools`` when given (a delta of orgs holds only the
+    schools that changed)."""
     counts: dict[str, int] = {}
     headers = {"Authorization": f"Bearer {token}"}
+    school_ids = list(schools or [])
     for collection in COLLECTIONS:
-        params: dict[str, Any] = {"limit": PAGE, "offset": 0}
-        if since is not None:
-            stamp = since.astimezone(UTC).isoformat().replace("+00:00", "Z")
-            params["filter"] = f"dateLastModified>'{stamp}'"
-        counts[collection] = 0
-        pages = 0
         started = time.perf_counter()
-        while True:
-            response = await http.get(f"{BASE}/{collection}", params=params, headers=headers)
-            if response.status_code != 200:
-                raise RuntimeError(f"{collection}: {response.status_code} {response.text[:300]}")
-            counts[collection] += len(response.json()[collection])
-            pages += 1
-            params["offset"] += PAGE
-            total = int(response.headers["X-Total-Count"])
-            if params["offset"] >= total:
-                break
-            if first_pages is not None and pages >= first_pages:
-                counts[collection] = total
-                break
+        total, read, pages = await _read_pages(
+            http, headers, f"/{collection}", collection, since, first_pages
+        )
+        counts[collection] = total
         if estimate is not None:
-            all_pages = max(1, -(-counts[collection] // PAGE))
-            estimate[collection] = (time.perf_counter() - started) * all_pages / pages
-    return counts
+            estimate[collection] = (
+                (time.perf_counter() - started) * max(1, -(-total // PAGE)) / pages
+            )
+        if collection == "orgs" and schools is None:
+            school_ids = [o["sourcedId"] for o in read if o.get("type") == "school"]
+    for endpoint in SCHOOL_ENDPOINTS:
+        name = f"schools/{{id}}/{endpoint}"
+        counts[name] = 0
+        key = {"students": "users", "teachers": "users", "terms": "academicSessions"}
+        for school in school_ids:
+            started = time.perf_counter()
+            total, _read, pages = await _read_pages(
+                http,
+                headers,
+                f"/schools/{school}/{endpoint}",
+                key.get(endpoint, endpoint),
+                since,
+                first_pages,
+            )
+            counts[name] += total
+            if estimate is not None:
+                estimate[f"{name} {school}"] = (
+                    (time.perf_counter() - started) * max(1, -(-total // PAGE)) / pages
+                )
+    return counts, school_ids
 
 
 async def _raw(admin_engine: Any, today: date) -> tuple[int, float]:
@@ -190,10 +260,15 @@ async def _raw(admin_engine: Any, today: date) -> tuple[int, float]:
         if connection.dialect.name == "postgresql":
             await connection.execute(text("ANALYZE"))
             await connection.commit()
+        school_ids = (await connection.execute(text("SELECT id FROM schools"))).scalars().all()
         started = time.perf_counter()
         rows = 0
         for sql in RAW_SQL:
             rows += len((await connection.execute(text(sql), {"today": today})).all())
+        for school_id in school_ids:
+            for sql in SCHOOL_RAW_SQL:
+                values = {"today": today, "school": school_id}
+                rows += len((await connection.execute(text(sql), values)).all())
         return rows, time.perf_counter() - started
 
 
@@ -253,7 +328,7 @@ async def run(
                     profiler.enable()
                 estimate: dict[str, float] = {}
                 started = time.perf_counter()
-                full = await sync(http, token, None, first_pages, estimate)
+                full, schools = await sync(http, token, None, first_pages, estimate)
                 full_seconds = time.perf_counter() - started
                 if profiler is not None:
                     profiler.disable()
@@ -265,7 +340,7 @@ async def run(
                 if profiler is not None:
                     profiler.enable()
                 started = time.perf_counter()
-                incremental = await sync(http, token, synced_at)
+                incremental, _schools = await sync(http, token, synced_at, schools=schools)
                 incremental_seconds = time.perf_counter() - started
                 if profiler is not None:
                     profiler.disable()
