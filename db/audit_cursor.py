@@ -58,6 +58,13 @@ class AuditCursor:
         )
         return AuditCursor(high_water, gaps)
 
+    def newest_gaps(self, most: int) -> AuditCursor:
+        """The position with its ``most`` newest gaps only: most gaps are rolled-back
+        transactions (a failed import leaves thousands), and every read asks for them all."""
+        if len(self.gaps) <= most:
+            return self
+        return AuditCursor(self.high_water, dict(sorted(self.gaps.items())[-most:]))
+
 
 async def last_entry_id(session: AsyncSession) -> int:
     """The id of the last audit entry committed."""

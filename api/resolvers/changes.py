@@ -241,7 +241,7 @@ def _sealer(secret_key: str) -> Sealer:
 
 
 def seal_cursor(secret_key: str, position: AuditCursor) -> str:
-    gaps = sorted(position.gaps.items())[-MAX_GAPS:]
+    gaps = sorted(position.newest_gaps(MAX_GAPS).gaps.items())
     text = json.dumps(
         {
             "h": position.high_water,
@@ -313,6 +313,11 @@ async def changes_after(
     )
 
 
+def _utc(at: datetime) -> datetime:
+    """An audit entry's moment (SQLite gives it back naive: it is UTC)."""
+    return at if at.tzinfo else at.replace(tzinfo=UTC)
+
+
 def _student_of_row() -> Any:
     """The student of the row an entry changed, as the row is now (None once deleted)."""
     return case(
@@ -379,7 +384,7 @@ async def _changes(session: AsyncSession, principal: Principal, ids: Sequence[in
                 published.type_name,
                 entity_id,
                 ACTIONS[action],
-                at if at.tzinfo else at.replace(tzinfo=UTC),
+                _utc(at),
                 values,
                 # A deleted row's student is in its last values; an updated one's, in the row.
                 (after or before or {}).get("student_id", student_now)
@@ -427,7 +432,7 @@ def _membership_change(
         "Enrollment",
         enrollment_id,
         ChangeAction.UPDATED,
-        at if at.tzinfo else at.replace(tzinfo=UTC),
+        _utc(at),
         {"groups": list(group_ids)},
         student_id,
     )

@@ -204,16 +204,30 @@ async def _writes_since(session: AsyncSession, database: _Database) -> tuple[boo
         read = {entry_id: action for entry_id, action in rows}
         written = written or any(action in WRITES for action in read.values())
         through = max((i for i in read if i > position.high_water), default=position.high_water)
-        position = position.advanced(read.keys(), through, clock.now())
-        if len(position.gaps) > MAX_GAPS:
-            newest = sorted(position.gaps.items())[-MAX_GAPS:]
-            position = AuditCursor(position.high_water, dict(newest))
+        position = position.advanced(read.keys(), through, clock.now()).newest_gaps(MAX_GAPS)
         if len(read) < SCAN:
             return written, position
 
 
+# Where a transaction keeps the database it checked: a request reading several collections
+# (a nested endpoint reads its parent's too) checks once.
+CHECKED = "sconet.oneroster.checked"
+
+
 async def _checked(session: AsyncSession) -> _Database:
-    """The database's state once the changes committed since the last check are seen."""
+    """The database's state once the changes committed since the last check are seen; checked
+    once per transaction."""
+    transaction = session.sync_session.get_transaction()
+    checked = session.info.get(CHECKED)
+    if checked is not None and transaction is not None and checked[0] is transaction:
+        database: _Database = checked[1]
+        return database
+    database = await _check(session)
+    session.info[CHECKED] = (session.sync_session.get_transaction(), database)
+    return database
+
+
+async def _check(session: AsyncSession) -> _Database:
     bind = session.sync_session.get_bind()
     engine = bind if isinstance(bind, Engine) else bind.engine
     database = _cache.databases.get(engine)
