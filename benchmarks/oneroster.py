@@ -73,6 +73,8 @@ COLLECTIONS = (
 # Each school's own endpoints, read for every school after the collections (a client that
 # syncs school by school; pages of each, like the collections).
 SCHOOL_ENDPOINTS = ("classes", "courses", "enrollments", "students", "teachers", "terms")
+# The JSON key of an endpoint's answer, where it is not the endpoint's name.
+ANSWER_KEYS = {"students": "users", "teachers": "users", "terms": "academicSessions"}
 SCOPES = "roster-core.readonly roster.readonly roster-demographics.readonly"
 PAGE = 1000
 
@@ -235,14 +237,13 @@ async def sync(
     for endpoint in SCHOOL_ENDPOINTS:
         name = f"schools/{{id}}/{endpoint}"
         counts[name] = 0
-        key = {"students": "users", "teachers": "users", "terms": "academicSessions"}
         for school in school_ids:
             started = time.perf_counter()
             total, _read, pages = await _read_pages(
                 http,
                 headers,
                 f"/schools/{school}/{endpoint}",
-                key.get(endpoint, endpoint),
+                ANSWER_KEYS.get(endpoint, endpoint),
                 since,
                 first_pages,
             )

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
-from sqlalchemy import exists, or_, select
+from sqlalchemy import ColumnElement, exists, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.auth.guard import requires
@@ -127,6 +127,13 @@ def _check(entry: AssessmentInput) -> None:
         raise ValidationFailed(errors)
 
 
+def _teaching_the_class(entry: AssessmentInput) -> ColumnElement[bool]:
+    """The services in the assessment's division or group."""
+    if entry.division_id is not None:
+        return TeachingAssignment.division_id == entry.division_id
+    return TeachingAssignment.group_id == entry.group_id
+
+
 async def _teacher(
     session: AsyncSession, principal: Principal, school_id: int, entry: AssessmentInput
 ) -> int | None:
@@ -146,9 +153,7 @@ async def _teacher(
             TeachingAssignment.user_id == entry.teacher_id,
             TeachingAssignment.school_id == school_id,
             StaffUser.academy_id == principal.academy_id,
-            TeachingAssignment.division_id == entry.division_id
-            if entry.division_id is not None
-            else TeachingAssignment.group_id == entry.group_id,
+            _teaching_the_class(entry),
         )
         .limit(1)
     )
@@ -171,9 +176,7 @@ async def _check_subject_taught(
             select(TeachingAssignment.subject_id).where(
                 TeachingAssignment.user_id == principal.id,
                 TeachingAssignment.school_id == school_id,
-                TeachingAssignment.division_id == entry.division_id
-                if entry.division_id is not None
-                else TeachingAssignment.group_id == entry.group_id,
+                _teaching_the_class(entry),
             )
         )
     )
