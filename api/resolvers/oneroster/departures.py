@@ -328,12 +328,21 @@ class Gatherer:
         # The course's last known title and codes: the nomenclatures keep their MEFs and
         # subjects.
         items: dict[tuple[str, Any], tuple[str, str, str, int | None]] = {}
-        for kind, query in (
-            ("MEF", select(Mef.id, Mef.code, Mef.long_label, Mef.short_label, Mef.typical_age)),
-            ("SUBJECT", select(Subject.id, Subject.code, Subject.long_label, Subject.short_label)),
+        for kind, model, query in (
+            (
+                "MEF",
+                Mef,
+                select(Mef.id, Mef.code, Mef.long_label, Mef.short_label, Mef.typical_age),
+            ),
+            (
+                "SUBJECT",
+                Subject,
+                select(Subject.id, Subject.code, Subject.long_label, Subject.short_label),
+            ),
         ):
-            if any(k == kind for _s, _y, k, _i, _a in found):
-                for item_id, *values in await self.session.execute(query):
+            ids = sorted({i for _s, _y, k, i, _a in found if k == kind and i is not None})
+            if ids:
+                for item_id, *values in await self.session.execute(query.where(model.id.in_(ids))):
                     code, title, short, age = (*values, None)[:4]
                     items[(kind, item_id)] = (code, title, short, age)
         for school_id, year_id, kind, item_id, at in found:
