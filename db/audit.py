@@ -124,7 +124,8 @@ def _columns(obj: Any) -> list[str]:
     ]
 
 
-def _snapshot(obj: Any) -> dict[str, Any]:
+def snapshot(obj: Any) -> dict[str, Any]:
+    """A row as an entry's values hold it (dates as ISO text, secrets redacted)."""
     return {key: _jsonable(getattr(obj, key), key) for key in _columns(obj)}
 
 
@@ -158,7 +159,7 @@ def _collect(session: Session, _flush_context: Any, _instances: Any) -> None:
                 pending.append(("update", obj, before, after))
     for obj in session.deleted:
         if _is_audited(obj):
-            pending.append(("delete", obj, _snapshot(obj), None))
+            pending.append(("delete", obj, snapshot(obj), None))
     if not pending:
         return
     if not isinstance(session.info.get(ACTOR_KEY), AuditActor):
@@ -176,7 +177,7 @@ def _write(session: Session, _flush_context: Any) -> None:
     rows = []
     for action, obj, before, after in pending:
         if action == "create":
-            after = _snapshot(obj)
+            after = snapshot(obj)
         rows.append(
             {
                 "at": now,

@@ -12,7 +12,6 @@ roster. Each collection takes a constant number of queries, whatever the number 
 
 from __future__ import annotations
 
-import enum
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
@@ -20,7 +19,7 @@ from datetime import date
 from types import SimpleNamespace
 from typing import Any
 
-from sqlalchemy import inspect, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.auth.client_scopes import RosterPart
@@ -47,7 +46,7 @@ from api.resolvers.oneroster.users import (
     teacher_records,
 )
 from db.accounts import Role, RoleGrant
-from db.audit import is_redacted
+from db.audit import snapshot
 from db.enrollments import Enrollment
 from db.guardians import GuardianLink
 from db.nomenclatures import Mef, Subject
@@ -70,17 +69,9 @@ class Trace:
 
 
 def row_state(row: Any) -> dict[str, Any]:
-    """Every column of an ORM row, as the audit log writes values (dates as ISO text); no
-    secret (a password hash...), which no record shows and the audit log never holds."""
-    state: dict[str, Any] = {}
-    for attr in inspect(type(row)).column_attrs:
-        if is_redacted(attr.key):
-            continue
-        value = getattr(row, attr.key)
-        if isinstance(value, enum.Enum):
-            value = value.value
-        state[attr.key] = value.isoformat() if hasattr(value, "isoformat") else value
-    return state
+    """An ORM row as the audit log writes it (``db.audit.snapshot``: dates as ISO text,
+    secrets redacted), so that a row read now and a deleted row's snapshot read alike."""
+    return snapshot(row)
 
 
 def as_row(state: Mapping[str, Any], **extra: Any) -> SimpleNamespace:
